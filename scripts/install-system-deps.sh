@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the system packages the test suite needs, only when they are missing (idempotent):
+#   chromium  - the browser the Playwright tests drive (browsers cannot be downloaded by Playwright here)
+#   gettext   - msgfmt, to compile translations in `make messages`
+#   fonts     - so screenshots and PDFs render Cyrillic and Latin text
+set -euo pipefail
+
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v msgfmt >/dev/null 2>&1 || need+=(gettext)
+dpkg -s fonts-dejavu-core >/dev/null 2>&1 || need+=(fonts-dejavu-core)
+
+[ ${#need[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null 2>&1; then
+  echo "install-system-deps: missing ${need[*]}; install them with your package manager (browser tests will be skipped)." >&2
+  exit 0
+fi
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+echo "install-system-deps: installing ${need[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+# An old or missing package list makes apt find nothing: refresh it before installing.
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

@@ -1,0 +1,158 @@
+"""The catalog: products and services, their groups and units, price types, prices, warehouses and stock.
+
+Accounting usually owns all of it; the exchange keeps it in step.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from raccordo.core.models import BaseModel
+from raccordo.core.money import validate_currency
+
+
+class Unit(BaseModel):
+    """A unit of measure, with its OKEI code where it has one (796 = piece, 166 = kilogram)."""
+
+    code = models.CharField(_("code"), max_length=10, blank=True, db_index=True)
+    name = models.CharField(_("name"), max_length=64, unique=True)
+    full_name = models.CharField(_("full name"), max_length=150, blank=True)
+
+    class Meta:
+        verbose_name = _("unit")
+        verbose_name_plural = _("units")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProductGroup(BaseModel):
+    """A folder of the catalog tree."""
+
+    name = models.CharField(_("name"), max_length=255)
+    parent = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, related_name="children",
+                               verbose_name=_("parent group"))
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("product group")
+        verbose_name_plural = _("product groups")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        node, seen = self.parent, {self.pk}
+        while node is not None:
+            if node.pk in seen:
+                raise ValidationError({"parent": _("A group cannot be inside itself.")})
+            seen.add(node.pk)
+            node = node.parent
+
+
+class Product(BaseModel):
+    """A product or service we sell (1C: nomenclature)."""
+
+    article = models.CharField(_("article"), max_length=64, blank=True, db_index=True)
+    barcode = models.CharField(_("barcode"), max_length=64, blank=True, db_index=True)
+    name = models.CharField(_("name"), max_length=500, db_index=True)
+    full_name = models.CharField(_("full name"), max_length=1000, blank=True)
+    group = models.ForeignKey(ProductGroup, on_delete=models.SET_NULL, null=True, blank=True, related_name="products",
+                              verbose_name=_("group"))
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                             verbose_name=_("unit"))
+    vat_rate = models.DecimalField(_("VAT rate, %"), max_digits=5, decimal_places=2, null=True, blank=True,
+                                   validators=[MinValueValidator(Decimal("0"))],
+                                   help_text=_("Empty means “without VAT”."))
+    is_service = models.BooleanField(_("service"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.article})" if self.article else self.name
+
+
+class PriceType(BaseModel):
+    """A price list: wholesale, retail, dealer...; its currency and whether prices include VAT."""
+
+    name = models.CharField(_("name"), max_length=150, unique=True)
+    currency = models.CharField(_("currency"), max_length=3, default="RUB", validators=[validate_currency])
+    vat_included = models.BooleanField(_("VAT included"), default=True)
+    is_default = models.BooleanField(_("default"), default=False)
+
+    class Meta:
+        verbose_name = _("price type")
+        verbose_name_plural = _("price types")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.currency})"
+
+
+class Price(BaseModel):
+    """The price of one product in one price type."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="prices", verbose_name=_("product"))
+    price_type = models.ForeignKey(PriceType, on_delete=models.CASCADE, related_name="prices",
+                                   verbose_name=_("price type"))
+    value = models.DecimalField(_("price"), max_digits=18, decimal_places=2,
+                                validators=[MinValueValidator(Decimal("0"))])
+
+    class Meta:
+        verbose_name = _("price")
+        verbose_name_plural = _("prices")
+        constraints = [models.UniqueConstraint(fields=["product", "price_type"], name="price_unique_per_type")]
+
+    def __str__(self) -> str:
+        return f"{self.product}: {self.value}"
+
+
+class Warehouse(BaseModel):
+    """A place where stock is kept."""
+
+    name = models.CharField(_("name"), max_length=150, unique=True)
+    address = models.CharField(_("address"), max_length=500, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("warehouse")
+        verbose_name_plural = _("warehouses")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StockLevel(BaseModel):
+    """How much of a product a warehouse holds, as accounting last reported it."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="stock", verbose_name=_("product"))
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.CASCADE, related_name="stock",
+                                  verbose_name=_("warehouse"))
+    quantity = models.DecimalField(_("quantity"), max_digits=18, decimal_places=3, default=Decimal("0"))
+    reserved = models.DecimalField(_("reserved"), max_digits=18, decimal_places=3, default=Decimal("0"),
+                                   validators=[MinValueValidator(Decimal("0"))])
+
+    class Meta:
+        verbose_name = _("stock level")
+        verbose_name_plural = _("stock levels")
+        constraints = [models.UniqueConstraint(fields=["product", "warehouse"], name="stock_unique_per_warehouse")]
+
+    def __str__(self) -> str:
+        return f"{self.product} @ {self.warehouse}: {self.quantity}"
+
+    @property
+    def available(self) -> Decimal:
+        return self.quantity - self.reserved

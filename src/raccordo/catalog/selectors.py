@@ -1,0 +1,50 @@
+"""Read queries for the catalog, through the access policy."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db.models import Prefetch, Q, QuerySet, Sum
+
+from raccordo.access.policy import visible
+from raccordo.core.errors import NotFound
+
+from .models import Price, PriceType, Product, StockLevel
+
+
+def product_list(*, user, search: str = "", active_only: bool = False) -> QuerySet[Product]:
+    """Products `user` may see, searched by name, article or barcode."""
+    qs = visible(Product.objects.select_related("group", "unit"), user)
+    if active_only:
+        qs = qs.filter(is_active=True)
+    if search:
+        term = search.strip()
+        qs = qs.filter(Q(name__icontains=term) | Q(article__iexact=term) | Q(article__istartswith=term)
+                       | Q(barcode=term))
+    return qs
+
+
+def product_get(*, user, pk) -> Product:
+    """One product with its prices and stock, or NotFound."""
+    obj = (product_list(user=user)
+           .prefetch_related(Prefetch("prices", queryset=Price.objects.select_related("price_type")),
+                             Prefetch("stock", queryset=StockLevel.objects.select_related("warehouse")))
+           .filter(pk=pk).first())
+    if obj is None:
+        raise NotFound("Product not found.")
+    return obj
+
+
+def product_price(*, product: Product, price_type: PriceType | None) -> Decimal | None:
+    """The product's price in `price_type` (or the default price type), or None if it has none."""
+    if price_type is None:
+        price_type = PriceType.objects.filter(is_default=True).first()
+    if price_type is None:
+        return None
+    price = Price.objects.filter(product=product, price_type=price_type).values_list("value", flat=True).first()
+    return price
+
+
+def product_stock_total(*, product: Product) -> Decimal:
+    """The quantity held across all warehouses."""
+    return StockLevel.objects.filter(product=product).aggregate(total=Sum("quantity"))["total"] or Decimal("0")

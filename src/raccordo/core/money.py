@@ -1,0 +1,42 @@
+"""Money is a Decimal plus an ISO 4217 currency code."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from babel.numbers import format_currency, get_currency_name, list_currencies
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+CENT = Decimal("0.01")
+_CURRENCIES = frozenset(list_currencies())
+
+
+def is_currency(code: str) -> bool:
+    return code in _CURRENCIES
+
+
+def validate_currency(code: str) -> None:
+    """Reject anything that is not an ISO 4217 code known to CLDR."""
+    if not code or code.upper() != code or not is_currency(code):
+        raise ValidationError(
+            _("“%(code)s” is not an ISO 4217 currency code (for example RUB, EUR, USD)."),
+            code="currency.unknown",
+            params={"code": code},
+        )
+
+
+def round_money(value: Decimal) -> Decimal:
+    """Round half up to cents, as accounting does."""
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def currency_choices(locale: str = "en") -> list[tuple[str, str]]:
+    common = ["RUB", "EUR", "USD", "KZT", "BYN", "UZS", "CNY", "GBP", "CHF", "TRY", "AMD", "GEL", "KGS"]
+    return [(c, f"{c} — {get_currency_name(c, locale=locale)}") for c in common]
+
+
+def format_money(value: Decimal | None, currency: str, locale: str = "en") -> str:
+    if value is None:
+        return ""
+    return format_currency(value, currency, locale=locale)

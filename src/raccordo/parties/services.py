@@ -1,0 +1,107 @@
+"""Write services for counterparties, contact persons, their phones, e-mails, addresses and bank accounts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from raccordo.core.services import record_create, record_delete, record_update
+
+from .models import Address, BankAccount, ContactPerson, Counterparty, Email, OwnCompany, Phone, Tag
+
+
+@transaction.atomic
+def counterparty_create(*, user, data: dict[str, Any], tags: list[Tag] | None = None,
+                        phones: list[str] | None = None, emails: list[str] | None = None) -> Counterparty:
+    """Create a counterparty; a manager becomes its responsible unless one is given."""
+    data = dict(data)
+    if user is not None and not data.get("responsible") and not data.get("responsible_id"):
+        data["responsible"] = user
+    counterparty = record_create(Counterparty, user=user, data=data)
+    if tags:
+        counterparty.tags.set(tags)
+    for number in phones or []:
+        phone_add(user=user, counterparty=counterparty, number=number)
+    for address in emails or []:
+        email_add(user=user, counterparty=counterparty, address=address)
+    return counterparty
+
+
+def counterparty_update(*, user, counterparty: Counterparty, data: dict[str, Any],
+                        tags: list[Tag] | None = None) -> Counterparty:
+    """Change a counterparty's fields (and tags, when given)."""
+    with transaction.atomic():
+        counterparty = record_update(counterparty, user=user, data=data)
+        if tags is not None:
+            counterparty.tags.set(tags)
+    return counterparty
+
+
+def counterparty_delete(*, user, counterparty: Counterparty) -> None:
+    """Delete a counterparty that has no deals, invoices or payments (those protect it)."""
+    record_delete(counterparty, user=user)
+
+
+def contact_create(*, user, counterparty: Counterparty, data: dict[str, Any],
+                   phones: list[str] | None = None, emails: list[str] | None = None) -> ContactPerson:
+    """Add a contact person to a counterparty, with their phones and e-mails."""
+    with transaction.atomic():
+        contact = record_create(ContactPerson, user=user, data={**data, "counterparty": counterparty})
+        for number in phones or []:
+            phone_add(user=user, counterparty=counterparty, contact=contact, number=number)
+        for address in emails or []:
+            email_add(user=user, counterparty=counterparty, contact=contact, address=address)
+    return contact
+
+
+def contact_update(*, user, contact: ContactPerson, data: dict[str, Any]) -> ContactPerson:
+    """Change a contact person's fields."""
+    return record_update(contact, user=user, data=data)
+
+
+def contact_delete(*, user, contact: ContactPerson) -> None:
+    """Remove a contact person."""
+    record_delete(contact, user=user)
+
+
+def phone_add(*, user, counterparty: Counterparty, number: str, contact: ContactPerson | None = None,
+              kind: str = "work", extension: str = "", is_primary: bool = False) -> Phone:
+    """Add a phone; the number is normalised to E.164 or refused with the reason."""
+    return record_create(Phone, user=user, data={
+        "counterparty": counterparty, "contact": contact, "number": number, "kind": kind,
+        "extension": extension, "is_primary": is_primary})
+
+
+def email_add(*, user, counterparty: Counterparty, address: str, contact: ContactPerson | None = None,
+              is_primary: bool = False) -> Email:
+    """Add an e-mail address."""
+    return record_create(Email, user=user, data={
+        "counterparty": counterparty, "contact": contact, "address": address, "is_primary": is_primary})
+
+
+def contact_point_delete(*, user, point: Phone | Email) -> None:
+    """Remove a phone or e-mail."""
+    record_delete(point, user=user)
+
+
+def address_add(*, user, counterparty: Counterparty, data: dict[str, Any]) -> Address:
+    """Add a postal address to a counterparty."""
+    return record_create(Address, user=user, data={**data, "counterparty": counterparty})
+
+
+def bank_account_add(*, user, data: dict[str, Any]) -> BankAccount:
+    """Add a bank account to a counterparty or an own company."""
+    return record_create(BankAccount, user=user, data=data)
+
+
+def own_company_create(*, user, data: dict[str, Any]) -> OwnCompany:
+    """Register one of our own legal entities (administrators only)."""
+    return record_create(OwnCompany, user=user, data=data)
+
+
+def tag_get_or_create(*, user, name: str) -> Tag:
+    """The tag with this name, created if new."""
+    name = name.strip()
+    existing = Tag.objects.filter(name__iexact=name).first()
+    return existing or record_create(Tag, user=None, data={"name": name})

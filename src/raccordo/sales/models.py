@@ -1,0 +1,276 @@
+"""Funnels and deals, contracts, invoices with lines, payments and their allocation to invoices."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from raccordo.core.models import BaseModel
+from raccordo.core.money import validate_currency
+
+ZERO = Decimal("0")
+
+
+class Funnel(BaseModel):
+    """A sales pipeline: an ordered list of stages a deal moves through."""
+
+    name = models.CharField(_("name"), max_length=150, unique=True)
+    order = models.PositiveIntegerField(_("order"), default=0)
+    is_default = models.BooleanField(_("default"), default=False)
+
+    class Meta:
+        verbose_name = _("funnel")
+        verbose_name_plural = _("funnels")
+        ordering = ["order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StageKind(models.TextChoices):
+    OPEN = "open", _("Open")
+    WON = "won", _("Won")
+    LOST = "lost", _("Lost")
+
+
+class Stage(BaseModel):
+    """One step of a funnel; won and lost stages close the deal."""
+
+    funnel = models.ForeignKey(Funnel, on_delete=models.CASCADE, related_name="stages", verbose_name=_("funnel"))
+    name = models.CharField(_("name"), max_length=100)
+    order = models.PositiveIntegerField(_("order"), default=0)
+    kind = models.CharField(_("kind"), max_length=5, choices=StageKind.choices, default=StageKind.OPEN)
+    probability = models.PositiveSmallIntegerField(_("probability, %"), default=10,
+                                                   validators=[MaxValueValidator(100)])
+
+    class Meta:
+        verbose_name = _("stage")
+        verbose_name_plural = _("stages")
+        ordering = ["funnel", "order"]
+        constraints = [models.UniqueConstraint(fields=["funnel", "name"], name="stage_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Deal(BaseModel):
+    """An opportunity to sell to a counterparty, moving through a funnel's stages."""
+
+    title = models.CharField(_("title"), max_length=255)
+    counterparty = models.ForeignKey("parties.Counterparty", on_delete=models.PROTECT, related_name="deals",
+                                     verbose_name=_("counterparty"))
+    contact = models.ForeignKey("parties.ContactPerson", on_delete=models.SET_NULL, null=True, blank=True,
+                                related_name="deals", verbose_name=_("contact person"))
+    manager = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="deals", verbose_name=_("manager"))
+    funnel = models.ForeignKey(Funnel, on_delete=models.PROTECT, related_name="deals", verbose_name=_("funnel"))
+    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="deals", verbose_name=_("stage"))
+    amount = models.DecimalField(_("amount"), max_digits=18, decimal_places=2, default=ZERO,
+                                 validators=[MinValueValidator(ZERO)])
+    currency = models.CharField(_("currency"), max_length=3, default="RUB", validators=[validate_currency])
+    expected_close = models.DateField(_("expected close date"), null=True, blank=True)
+    probability = models.PositiveSmallIntegerField(_("probability, %"), null=True, blank=True,
+                                                   validators=[MaxValueValidator(100)])
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    lost_reason = models.CharField(_("reason lost"), max_length=255, blank=True)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        verbose_name = _("deal")
+        verbose_name_plural = _("deals")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["stage", "-created_at"]), models.Index(fields=["manager", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        if self.stage_id and self.funnel_id and self.stage.funnel_id != self.funnel_id:
+            raise ValidationError({"stage": _("The stage belongs to another funnel.")})
+
+    @property
+    def is_closed(self) -> bool:
+        return self.stage.kind != StageKind.OPEN
+
+
+class LineMixin(models.Model):
+    """A priced line of a deal or invoice: product, quantity, price, discount and VAT."""
+
+    product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="+", verbose_name=_("product"))
+    description = models.CharField(_("description"), max_length=500)
+    quantity = models.DecimalField(_("quantity"), max_digits=18, decimal_places=3,
+                                   validators=[MinValueValidator(Decimal("0.001"))])
+    unit = models.ForeignKey("catalog.Unit", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                             verbose_name=_("unit"))
+    price = models.DecimalField(_("price"), max_digits=18, decimal_places=2, validators=[MinValueValidator(ZERO)])
+    discount_percent = models.DecimalField(_("discount, %"), max_digits=5, decimal_places=2, default=ZERO,
+                                           validators=[MinValueValidator(ZERO), MaxValueValidator(Decimal("100"))])
+    vat_rate = models.DecimalField(_("VAT rate, %"), max_digits=5, decimal_places=2, null=True, blank=True,
+                                   validators=[MinValueValidator(ZERO)])
+    amount = models.DecimalField(_("amount"), max_digits=18, decimal_places=2, default=ZERO)
+    vat_amount = models.DecimalField(_("VAT"), max_digits=18, decimal_places=2, default=ZERO)
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        abstract = True
+        ordering = ["position"]
+
+
+class DealLine(BaseModel, LineMixin):
+    """A product or service the deal is about."""
+
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="lines", verbose_name=_("deal"))
+
+    class Meta(LineMixin.Meta):
+        verbose_name = _("deal line")
+        verbose_name_plural = _("deal lines")
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class Contract(BaseModel):
+    """A contract with a counterparty, signed by one of our own companies."""
+
+    counterparty = models.ForeignKey("parties.Counterparty", on_delete=models.PROTECT, related_name="contracts",
+                                     verbose_name=_("counterparty"))
+    own_company = models.ForeignKey("parties.OwnCompany", on_delete=models.PROTECT, related_name="contracts",
+                                    verbose_name=_("own company"))
+    number = models.CharField(_("number"), max_length=50)
+    date = models.DateField(_("date"))
+    title = models.CharField(_("title"), max_length=255, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, default="RUB", validators=[validate_currency])
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("contract")
+        verbose_name_plural = _("contracts")
+        ordering = ["-date"]
+
+    def __str__(self) -> str:
+        return f"№ {self.number} / {self.date:%d.%m.%Y}"
+
+
+class InvoiceStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    ISSUED = "issued", _("Issued")
+    PARTLY_PAID = "partly_paid", _("Partly paid")
+    PAID = "paid", _("Paid")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Invoice(BaseModel):
+    """An invoice (or order) to a counterparty; totals are kept in step with its lines by the services."""
+
+    own_company = models.ForeignKey("parties.OwnCompany", on_delete=models.PROTECT, related_name="invoices",
+                                    verbose_name=_("own company"))
+    counterparty = models.ForeignKey("parties.Counterparty", on_delete=models.PROTECT, related_name="invoices",
+                                     verbose_name=_("counterparty"))
+    deal = models.ForeignKey(Deal, on_delete=models.SET_NULL, null=True, blank=True, related_name="invoices",
+                             verbose_name=_("deal"))
+    contract = models.ForeignKey(Contract, on_delete=models.SET_NULL, null=True, blank=True,
+                                 related_name="invoices", verbose_name=_("contract"))
+    number = models.CharField(_("number"), max_length=50, blank=True, db_index=True)
+    date = models.DateField(_("date"))
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, default="RUB", validators=[validate_currency])
+    vat_included = models.BooleanField(_("prices include VAT"), default=True)
+    discount_percent = models.DecimalField(_("discount, %"), max_digits=5, decimal_places=2, default=ZERO,
+                                           validators=[MinValueValidator(ZERO), MaxValueValidator(Decimal("100"))])
+    status = models.CharField(_("status"), max_length=12, choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT,
+                              db_index=True)
+    subtotal = models.DecimalField(_("amount without VAT"), max_digits=18, decimal_places=2, default=ZERO)
+    vat_amount = models.DecimalField(_("VAT"), max_digits=18, decimal_places=2, default=ZERO)
+    total = models.DecimalField(_("total"), max_digits=18, decimal_places=2, default=ZERO)
+    paid_amount = models.DecimalField(_("paid"), max_digits=18, decimal_places=2, default=ZERO)
+    comment = models.TextField(_("comment"), blank=True)
+    responsible = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="invoices", verbose_name=_("responsible"))
+
+    class Meta:
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
+        ordering = ["-date", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["own_company", "number"], condition=~models.Q(number=""),
+                                    name="invoice_number_unique_per_company"),
+        ]
+        indexes = [models.Index(fields=["counterparty", "-date"]), models.Index(fields=["status", "due_date"])]
+
+    def __str__(self) -> str:
+        return _("Invoice %(number)s of %(date)s") % {"number": self.number or "—", "date": self.date}
+
+    @property
+    def outstanding(self) -> Decimal:
+        if self.status in (InvoiceStatus.CANCELLED, InvoiceStatus.DRAFT):
+            return ZERO
+        return max(self.total - self.paid_amount, ZERO)
+
+
+class InvoiceLine(BaseModel, LineMixin):
+    """One line of an invoice."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines", verbose_name=_("invoice"))
+
+    class Meta(LineMixin.Meta):
+        verbose_name = _("invoice line")
+        verbose_name_plural = _("invoice lines")
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class InvoiceNumberSeries(models.Model):
+    """The last number used per own company and year; locked while a number is taken."""
+
+    own_company = models.ForeignKey("parties.OwnCompany", on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveIntegerField()
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["own_company", "year"], name="series_unique_per_year")]
+
+
+class Payment(BaseModel):
+    """Money received from a counterparty; allocated to one or more invoices, the rest is an overpayment."""
+
+    counterparty = models.ForeignKey("parties.Counterparty", on_delete=models.PROTECT, related_name="payments",
+                                     verbose_name=_("counterparty"))
+    date = models.DateField(_("date"))
+    amount = models.DecimalField(_("amount"), max_digits=18, decimal_places=2,
+                                 validators=[MinValueValidator(Decimal("0.01"))])
+    currency = models.CharField(_("currency"), max_length=3, default="RUB", validators=[validate_currency])
+    number = models.CharField(_("document number"), max_length=50, blank=True)
+    comment = models.CharField(_("comment"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        ordering = ["-date"]
+
+    def __str__(self) -> str:
+        return f"{self.number or '—'} {self.date} {self.amount} {self.currency}"
+
+
+class PaymentAllocation(BaseModel):
+    """The part of a payment that settles one invoice."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="allocations",
+                                verbose_name=_("payment"))
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="allocations",
+                                verbose_name=_("invoice"))
+    amount = models.DecimalField(_("amount"), max_digits=18, decimal_places=2,
+                                 validators=[MinValueValidator(Decimal("0.01"))])
+
+    class Meta:
+        verbose_name = _("payment allocation")
+        verbose_name_plural = _("payment allocations")
+
+    def __str__(self) -> str:
+        return f"{self.payment} -> {self.invoice}: {self.amount}"

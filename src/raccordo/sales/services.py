@@ -1,0 +1,311 @@
+"""Write services for deals, invoices, contracts and payments."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from raccordo.access import policy
+from raccordo.core.errors import ApplicationError
+from raccordo.core.journal import diff, journal_record, snapshot
+from raccordo.core.models import Operation
+from raccordo.core.services import record_create, record_update
+
+from .models import (
+    Contract,
+    Deal,
+    DealLine,
+    Funnel,
+    Invoice,
+    InvoiceLine,
+    InvoiceNumberSeries,
+    InvoiceStatus,
+    Payment,
+    PaymentAllocation,
+    Stage,
+    StageKind,
+)
+from .pricing import document_totals, line_totals
+
+ZERO = Decimal("0")
+
+
+@dataclass
+class LineInput:
+    """One line as the UI, API or exchange gives it, before it is priced and saved."""
+
+    description: str = ""
+    quantity: Decimal = Decimal("1")
+    price: Decimal = ZERO
+    product: Any = None
+    unit: Any = None
+    discount_percent: Decimal = ZERO
+    vat_rate: Decimal | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def _build_lines(model, parent_field: str, parent, lines: list[LineInput], vat_included: bool) -> list:
+    """Price and validate lines; every line's errors are reported with its number."""
+    built, errors = [], []
+    for position, line in enumerate(lines, start=1):
+        description = line.description or (line.product.name if line.product is not None else "")
+        vat_rate = line.vat_rate
+        if vat_rate is None and line.product is not None:
+            vat_rate = line.product.vat_rate
+        unit = line.unit or (line.product.unit if line.product is not None else None)
+        obj = model(**{parent_field: parent}, product=line.product, description=description,
+                    quantity=line.quantity, unit=unit, price=line.price,
+                    discount_percent=line.discount_percent, vat_rate=vat_rate, position=position)
+        try:
+            obj.full_clean(exclude=[parent_field, "amount", "vat_amount"])
+        except ValidationError as exc:
+            for name, messages in exc.message_dict.items():
+                label = name if name != "__all__" else ""
+                errors.extend(_("Line %(n)s, %(field)s: %(msg)s") % {"n": position, "field": label, "msg": m}
+                              for m in messages)
+            continue
+        totals = line_totals(quantity=obj.quantity, price=obj.price, discount_percent=obj.discount_percent,
+                             vat_rate=obj.vat_rate, vat_included=vat_included)
+        obj.amount, obj.vat_amount = totals.amount, totals.vat
+        built.append((obj, totals))
+    if errors:
+        raise ValidationError({"lines": errors})
+    return built
+
+
+def _replace_lines(model, parent_field: str, parent, built: list) -> None:
+    model.objects.filter(**{parent_field: parent}).delete()
+    model.objects.bulk_create([obj for obj, _totals in built])
+
+
+# --- Deals -------------------------------------------------------------------------------------------------------
+
+def default_funnel() -> Funnel:
+    funnel = Funnel.objects.filter(is_default=True).first() or Funnel.objects.order_by("order").first()
+    if funnel is None:
+        raise ApplicationError(_("No funnel is configured yet."), code="sales.funnel.missing")
+    return funnel
+
+
+@transaction.atomic
+def deal_create(*, user, data: dict[str, Any], lines: list[LineInput] | None = None) -> Deal:
+    """Open a deal for a counterparty; it starts at the funnel's first stage unless a stage is given."""
+    data = dict(data)
+    data.setdefault("funnel", data.get("stage").funnel if data.get("stage") else default_funnel())
+    if not data.get("stage"):
+        data["stage"] = data["funnel"].stages.order_by("order").first()
+    if user is not None and not data.get("manager"):
+        data["manager"] = user
+    if lines:
+        data["amount"] = ZERO
+    deal = record_create(Deal, user=user, data=data)
+    if lines:
+        deal_set_lines(user=user, deal=deal, lines=lines)
+    return deal
+
+
+def deal_update(*, user, deal: Deal, data: dict[str, Any]) -> Deal:
+    """Change a deal's fields."""
+    return record_update(deal, user=user, data=data)
+
+
+@transaction.atomic
+def deal_set_lines(*, user, deal: Deal, lines: list[LineInput]) -> Deal:
+    """Replace a deal's lines; its amount becomes their total."""
+    policy.require(user, "change", deal)
+    built = _build_lines(DealLine, "deal", deal, lines, vat_included=True)
+    _replace_lines(DealLine, "deal", deal, built)
+    total = document_totals([t for _o, t in built]).total
+    return record_update(deal, user=user, data={"amount": total})
+
+
+@transaction.atomic
+def deal_move(*, user, deal: Deal, stage: Stage, lost_reason: str = "") -> Deal:
+    """Move a deal to another stage of its funnel; a won or lost stage closes it."""
+    if stage.funnel_id != deal.funnel_id:
+        raise ApplicationError(_("The stage belongs to another funnel."), code="sales.stage.wrong_funnel")
+    if stage.kind == StageKind.LOST and not lost_reason and not deal.lost_reason:
+        raise ValidationError({"lost_reason": _("Say why the deal was lost.")})
+    data: dict[str, Any] = {"stage": stage}
+    if stage.kind == StageKind.OPEN:
+        data.update(closed_at=None, lost_reason="")
+    else:
+        data["closed_at"] = deal.closed_at or timezone.now()
+        if lost_reason:
+            data["lost_reason"] = lost_reason
+    return record_update(deal, user=user, data=data)
+
+
+# --- Invoices ----------------------------------------------------------------------------------------------------
+
+def _apply_totals(invoice: Invoice, built: list) -> None:
+    totals = document_totals([t for _o, t in built])
+    invoice.subtotal, invoice.vat_amount, invoice.total = totals.subtotal, totals.vat, totals.total
+
+
+@transaction.atomic
+def invoice_create(*, user, data: dict[str, Any], lines: list[LineInput]) -> Invoice:
+    """Create a draft invoice with its lines; totals follow from the lines."""
+    data = dict(data)
+    if user is not None and not data.get("responsible"):
+        data["responsible"] = user
+    data.setdefault("date", timezone.localdate())
+    if not lines:
+        raise ValidationError({"lines": [_("An invoice needs at least one line.")]})
+    invoice = Invoice(**data)
+    built = _build_lines(InvoiceLine, "invoice", invoice, lines, vat_included=data.get("vat_included", True))
+    _apply_totals(invoice, built)
+    invoice.full_clean()
+    policy.require(user, "add", invoice)
+    invoice.save(force_insert=True)
+    _replace_lines(InvoiceLine, "invoice", invoice, built)
+    journal_record(obj=invoice, operation=Operation.CREATE, changes=diff({}, {
+        **snapshot(invoice), "lines": [_line_summary(o) for o, _t in built]}), user=user)
+    return invoice
+
+
+def _line_summary(line) -> str:
+    return f"{line.description} × {line.quantity} @ {line.price} -{line.discount_percent}% = {line.amount}"
+
+
+@transaction.atomic
+def invoice_update(*, user, invoice: Invoice, data: dict[str, Any], lines: list[LineInput] | None = None) -> Invoice:
+    """Change a draft invoice (an issued one can change only its due date and comment)."""
+    policy.require(user, "change", invoice)
+    if invoice.status != InvoiceStatus.DRAFT:
+        locked = set(data) - {"due_date", "comment"}
+        if locked or lines is not None:
+            raise ApplicationError(_("An issued invoice cannot be edited; cancel it and make a new one."),
+                                   code="sales.invoice.locked")
+    before = {**snapshot(invoice), "lines": [_line_summary(o) for o in invoice.lines.all()]}
+    for key, value in data.items():
+        setattr(invoice, key, value)
+    built = None
+    if lines is not None:
+        if not lines:
+            raise ValidationError({"lines": [_("An invoice needs at least one line.")]})
+        built = _build_lines(InvoiceLine, "invoice", invoice, lines, vat_included=invoice.vat_included)
+        _apply_totals(invoice, built)
+    invoice.full_clean()
+    policy.require(user, "change", invoice)
+    after = {**snapshot(invoice),
+             "lines": [_line_summary(o) for o, _t in built] if built is not None else before["lines"]}
+    changes = diff(before, after)
+    if not changes:
+        return invoice
+    invoice.save()
+    if built is not None:
+        _replace_lines(InvoiceLine, "invoice", invoice, built)
+    journal_record(obj=invoice, operation=Operation.UPDATE, changes=changes, user=user)
+    return invoice
+
+
+def _next_number(invoice: Invoice) -> str:
+    year = invoice.date.year
+    series, _created = InvoiceNumberSeries.objects.get_or_create(own_company=invoice.own_company, year=year)
+    # Lock the series row so two people issuing at once never get the same number.
+    InvoiceNumberSeries.objects.filter(pk=series.pk).update(last_number=F("last_number") + 1)
+    number = InvoiceNumberSeries.objects.select_for_update().get(pk=series.pk).last_number
+    prefix = invoice.own_company.invoice_prefix
+    return f"{prefix}{year}-{number:05d}" if prefix else f"{year}-{number:05d}"
+
+
+@transaction.atomic
+def invoice_issue(*, user, invoice: Invoice) -> Invoice:
+    """Give a draft invoice its number in the own company's yearly series and mark it issued."""
+    if invoice.status != InvoiceStatus.DRAFT:
+        raise ApplicationError(_("Only a draft invoice can be issued."), code="sales.invoice.not_draft")
+    policy.require(user, "change", invoice)
+    data: dict[str, Any] = {"status": InvoiceStatus.ISSUED}
+    if not invoice.number:
+        data["number"] = _next_number(invoice)
+    invoice = record_update(invoice, user=user, data=data)
+    return _refresh_paid_status(invoice, user=user)
+
+
+def invoice_cancel(*, user, invoice: Invoice) -> Invoice:
+    """Cancel an invoice that has no payments allocated to it."""
+    if invoice.allocations.exists():
+        raise ApplicationError(_("An invoice with payments cannot be cancelled."), code="sales.invoice.has_payments")
+    return record_update(invoice, user=user, data={"status": InvoiceStatus.CANCELLED})
+
+
+@transaction.atomic
+def invoice_from_deal(*, user, deal: Deal, own_company, due_in_days: int = 5) -> Invoice:
+    """Make a draft invoice from a deal's lines, in one click."""
+    lines = [LineInput(description=line.description, quantity=line.quantity, price=line.price,
+                       product=line.product, unit=line.unit, discount_percent=line.discount_percent,
+                       vat_rate=line.vat_rate) for line in deal.lines.all()]
+    if not lines:
+        lines = [LineInput(description=deal.title, quantity=Decimal("1"), price=deal.amount)]
+    today = timezone.localdate()
+    return invoice_create(user=user, data={
+        "own_company": own_company, "counterparty": deal.counterparty, "deal": deal, "currency": deal.currency,
+        "date": today, "due_date": today + dt.timedelta(days=due_in_days)}, lines=lines)
+
+
+def _refresh_paid_status(invoice: Invoice, *, user) -> Invoice:
+    paid = sum((a.amount for a in invoice.allocations.all()), ZERO)
+    if invoice.status in (InvoiceStatus.DRAFT, InvoiceStatus.CANCELLED):
+        status = invoice.status
+    elif paid <= ZERO:
+        status = InvoiceStatus.ISSUED
+    elif paid < invoice.total:
+        status = InvoiceStatus.PARTLY_PAID
+    else:
+        status = InvoiceStatus.PAID
+    return record_update(invoice, user=user, data={"paid_amount": paid, "status": status})
+
+
+# --- Payments ----------------------------------------------------------------------------------------------------
+
+@transaction.atomic
+def payment_record(*, user, data: dict[str, Any], allocations: list[tuple[Invoice, Decimal]] | None = None,
+                   auto_allocate: bool = True) -> Payment:
+    """Record money received; allocate it to the given invoices, or to the oldest open ones.
+
+    What is not allocated stays on the payment as an overpayment: it is never lost.
+    """
+    payment = record_create(Payment, user=user, data=data)
+    remaining = payment.amount
+    if allocations is None and auto_allocate:
+        open_invoices = (Invoice.objects.select_for_update()
+                         .filter(counterparty=payment.counterparty, currency=payment.currency,
+                                 status__in=[InvoiceStatus.ISSUED, InvoiceStatus.PARTLY_PAID])
+                         .order_by("date", "number"))
+        allocations = []
+        for invoice in open_invoices:
+            if remaining <= ZERO:
+                break
+            share = min(remaining, invoice.outstanding)
+            if share > ZERO:
+                allocations.append((invoice, share))
+                remaining -= share
+    for invoice, amount in allocations or []:
+        if invoice.counterparty_id != payment.counterparty_id:
+            raise ValidationError({"allocations": [_("Invoice %(n)s belongs to another counterparty.")
+                                                   % {"n": invoice.number}]})
+        record_create(PaymentAllocation, user=user, data={"payment": payment, "invoice": invoice, "amount": amount})
+        _refresh_paid_status(Invoice.objects.get(pk=invoice.pk), user=user)
+    total_allocated = sum((a for _i, a in allocations or []), ZERO)
+    if total_allocated > payment.amount:
+        raise ValidationError({"allocations": [_("More is allocated than the payment brings.")]})
+    return payment
+
+
+def payment_unallocated(payment: Payment) -> Decimal:
+    """The overpayment: what part of a payment no invoice took."""
+    return payment.amount - sum((a.amount for a in payment.allocations.all()), ZERO)
+
+
+def contract_create(*, user, data: dict[str, Any]) -> Contract:
+    """Register a contract with a counterparty."""
+    return record_create(Contract, user=user, data=data)
