@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "raccordo.catalog",
     "raccordo.sales",
     "raccordo.activities",
+    "raccordo.exchange",
     "raccordo.web",
 ]
 
@@ -85,6 +86,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "raccordo.web.context_processors.navigation",
             ],
         },
     },

@@ -51,6 +51,7 @@ RULES: dict[str, Rule] = {
     "catalog.productgroup": Rule(shared=True),
     "catalog.product": Rule(shared=True),
     "catalog.pricetype": Rule(shared=True),
+    "catalog.property": Rule(shared=True),
     "catalog.price": Rule(shared=True),
     "catalog.warehouse": Rule(shared=True),
     "catalog.stocklevel": Rule(shared=True),
@@ -67,6 +68,12 @@ RULES: dict[str, Rule] = {
     "activities.task": Rule(counterparty="counterparty", owners=("assignee", "author")),
     "activities.reminder": Rule(counterparty="counterparty", owners=("user",)),
     "activities.complaint": Rule(counterparty="counterparty", owners=("responsible",)),
+    # The exchange is the administrators' (and, from issue 5 on, accountants') business.
+    "exchange.exchangenode": Rule(),
+    "exchange.binding": Rule(),
+    "exchange.mapping": Rule(),
+    "exchange.run": Rule(),
+    "exchange.runitem": Rule(),
 }
 
 

@@ -74,6 +74,11 @@ class Product(BaseModel):
     is_service = models.BooleanField(_("service"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     description = models.TextField(_("description"), blank=True)
+    variant_of = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, related_name="variants",
+                                   verbose_name=_("variant of"),
+                                   help_text=_("For a characteristic (size, colour) of another product."))
+    properties = models.JSONField(_("properties"), default=dict, blank=True,
+                                  help_text=_("Property name -> value, as accounting describes the product."))
 
     class Meta:
         verbose_name = _("product")
@@ -82,6 +87,22 @@ class Product(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.article})" if self.article else self.name
+
+
+class Property(BaseModel):
+    """A product property accounting describes products with (colour, material), with its value list."""
+
+    name = models.CharField(_("name"), max_length=255)
+    kind = models.CharField(_("value type"), max_length=32, blank=True)
+    values = models.JSONField(_("values"), default=dict, blank=True, help_text=_("Value id -> text."))
+
+    class Meta:
+        verbose_name = _("property")
+        verbose_name_plural = _("properties")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class PriceType(BaseModel):

@@ -55,3 +55,8 @@ def stock_set(*, user, product: Product, warehouse: Warehouse, quantity: Decimal
         return record_create(StockLevel, user=user,
                              data={"product": product, "warehouse": warehouse, "quantity": quantity})
     return record_update(existing, user=user, data={"quantity": quantity})
+
+
+def price_type_update(*, user, price_type: PriceType, data: dict[str, Any]) -> PriceType:
+    """Change a price type's name, currency or VAT mode."""
+    return record_update(price_type, user=user, data=data)

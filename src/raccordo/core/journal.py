@@ -18,7 +18,8 @@ def _plain(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | str | float):
         return value
     if isinstance(value, Decimal):
-        return str(value.normalize()) if value == value.to_integral() else str(value)
+        # Plain notation ("100", "20.5"), never exponents: 100.00 and 100 are the same amount.
+        return format(value.normalize(), "f") if value.is_finite() else str(value)
     if isinstance(value, uuid.UUID):
         return str(value)
     if isinstance(value, dt.datetime | dt.date | dt.time):

@@ -26,6 +26,24 @@ def validate_currency(code: str) -> None:
         )
 
 
+# How accounting systems write currencies when they do not use the ISO code (1C often writes "руб").
+_CURRENCY_ALIASES = {
+    "РУБ": "RUB", "РУБ.": "RUB", "RUR": "RUB", "РУБЛЬ": "RUB", "643": "RUB", "₽": "RUB",
+    "EUR.": "EUR", "ЕВРО": "EUR", "978": "EUR", "€": "EUR",
+    "USD.": "USD", "ДОЛЛ": "USD", "ДОЛЛ.": "USD", "840": "USD", "$": "USD",
+    "KZT.": "KZT", "ТЕНГЕ": "KZT", "398": "KZT", "BYN.": "BYN", "933": "BYN",
+}
+
+
+def normalize_currency(raw: str | None, default: str | None = None) -> str | None:
+    """An ISO 4217 code for what a peer wrote ("руб", "643", "eur"); None if it means nothing known."""
+    text = (raw or "").strip().upper()
+    if not text:
+        return default
+    text = _CURRENCY_ALIASES.get(text, text)
+    return text if is_currency(text) else None
+
+
 def round_money(value: Decimal) -> Decimal:
     """Round half up to cents, as accounting does."""
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)

@@ -1,0 +1,504 @@
+"""CommerceML catalog import: groups, properties, units, price types, warehouses, products, offers.
+
+Records arrive from the streaming reader one by one; they are buffered into batches and written
+through `BindingUpsert` (one transaction per batch, journaled with origin = exchange and the node).
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from raccordo.catalog.models import Price, PriceType, Product, ProductGroup, Property, StockLevel, Unit, Warehouse
+from raccordo.core.journal import diff, journal_bulk, snapshot
+from raccordo.core.models import Operation
+from raccordo.core.money import normalize_currency
+from raccordo.exchange.engine import BindingUpsert, Incoming, RunRecorder, Source, content_hash
+from raccordo.exchange.formats.commerceml import records as cml
+from raccordo.exchange.models import Binding, ExchangeNode
+
+PRODUCT = "catalog.product"
+GROUP = "catalog.productgroup"
+PROPERTY = "catalog.property"
+PRICE_TYPE = "catalog.pricetype"
+WAREHOUSE = "catalog.warehouse"
+OFFER_PRICES = "catalog.offer.prices"
+OFFER_STOCK = "catalog.offer.stock"
+TOTAL_WAREHOUSE_ID = "__total__"
+
+_RATE = re.compile(r"(\d+(?:[.,]\d+)?)")
+
+
+def vat_rate_from(tax_rates: dict[str, str]) -> Decimal | None:
+    """The VAT rate among a product's tax rates ("НДС": "20" / "20%" / "Без налога")."""
+    for name, value in tax_rates.items():
+        if "НДС" in name.upper() or "VAT" in name.upper() or "IVA" in name.upper() or len(tax_rates) == 1:
+            match = _RATE.search(value or "")
+            if match is None:
+                return None
+            try:
+                return Decimal(match.group(1).replace(",", "."))
+            except InvalidOperation:
+                return None
+    return None
+
+
+def _bound(node: ExchangeNode, object_type: str, external_ids) -> dict[str, Any]:
+    return dict(Binding.objects.filter(node=node, object_type=object_type, external_id__in=list(external_ids))
+                .values_list("external_id", "object_id"))
+
+
+class CatalogImporter:
+    """Feeds CommerceML records into the catalog for one exchange node."""
+
+    def __init__(self, *, node: ExchangeNode, recorder: RunRecorder, batch_size: int = 1000):
+        self.node = node
+        self.recorder = recorder
+        self.batch_size = batch_size
+        self.file = ""
+        self.groups: list[cml.Group] = []
+        self.products: list[cml.ProductRec] = []
+        self.offers: list[cml.OfferRec] = []
+        self.group_ids: dict[str, Any] = {}
+        self.units: dict[str, Unit] = {}
+        self.properties: dict[str, tuple[str, dict[str, str]]] | None = None
+        self.price_types: dict[str, PriceType] = {}
+        self.warehouses: dict[str, Warehouse] = {}
+        self.full_snapshot = False
+        self.seen_products: set[str] = set()
+        self.deleted_products: set[str] = set()   # deleted in the catalog: their offers must not revive them
+        self.upsert_products = BindingUpsert(node=node, model=Product, object_type=PRODUCT, recorder=recorder,
+                                             match=self._match_products)
+
+    # --- entry points --------------------------------------------------------------------------------------------
+
+    def feed(self, rec) -> None:
+        if isinstance(rec, cml.PackageInfo):
+            self.flush()
+            if rec.kind == "catalog" and not rec.only_changes:
+                self.full_snapshot = True
+            for price_type in rec.price_types:
+                self._price_type(price_type)
+            for warehouse in rec.warehouses:
+                self._warehouse(warehouse)
+        elif isinstance(rec, cml.Group):
+            if rec.parent_id and any(g.id == rec.parent_id for g in self.groups):
+                self._flush_groups()
+            self.groups.append(rec)
+            if len(self.groups) >= self.batch_size:
+                self._flush_groups()
+        elif isinstance(rec, cml.Property):
+            self._property(rec)
+        elif isinstance(rec, cml.PriceTypeRec):
+            self._price_type(rec)
+        elif isinstance(rec, cml.WarehouseRec):
+            self._warehouse(rec)
+        elif isinstance(rec, cml.UnitRec):
+            self._unit(rec.code, rec.name, rec.full_name)
+        elif isinstance(rec, cml.ProductRec):
+            self._flush_groups()
+            self.products.append(rec)
+            if len(self.products) >= self.batch_size:
+                self._flush_products()
+        elif isinstance(rec, cml.OfferRec):
+            self._flush_products()
+            self.offers.append(rec)
+            if len(self.offers) >= self.batch_size:
+                self._flush_offers()
+        elif isinstance(rec, cml.ErrorRec):
+            self.recorder.fail(object_type=f"cml.{rec.element or 'element'}",
+                               source=Source(self.file, rec.line, rec.path or "", rec.element_id or ""),
+                               code=rec.code, message=rec.message)
+            self.recorder.save()
+
+    def flush(self) -> None:
+        self._flush_groups()
+        self._flush_products()
+        self._flush_offers()
+
+    def finish(self, *, all_files_ok: bool) -> int:
+        """After the whole exchange: a full catalog snapshot deactivates the products it did not list."""
+        self.flush()
+        if not (self.full_snapshot and all_files_ok):
+            return 0
+        bound = dict(Binding.objects.filter(node=self.node, object_type=PRODUCT).values_list("external_id",
+                                                                                            "object_id"))
+        absent = [pk for ext, pk in bound.items() if ext not in self.seen_products]
+        deactivated = 0
+        for start in range(0, len(absent), 500):
+            with transaction.atomic():
+                chunk = list(Product.objects.filter(pk__in=absent[start:start + 500], is_active=True))
+                for product in chunk:
+                    product.is_active = False
+                Product.objects.bulk_update(chunk, ["is_active"])
+                journal_bulk(entries=[(p, Operation.UPDATE, {"is_active": [True, False]}) for p in chunk])
+                deactivated += len(chunk)
+                self.recorder.count("deactivated", len(chunk))
+                self.recorder.save()
+        return deactivated
+
+    # --- reference data: few records, written as they come -----------------------------------------------------------
+
+    def _source(self, rec, ext: str = "") -> Source:
+        return Source(self.file, getattr(rec, "line", None), getattr(rec, "path", None) or "", ext)
+
+    def _one(self, upsert: BindingUpsert, item: Incoming):
+        with transaction.atomic():
+            result = upsert.apply([item])
+            self.recorder.save()
+        return result.objects.get(item.external_id)
+
+    def _unit(self, code: str | None, name: str | None, full_name: str | None = None) -> Unit | None:
+        code = (code or "").strip()
+        name = (name or "").strip() or (full_name or "").strip() or code
+        if not name:
+            return None
+        key = code or name.lower()
+        if key in self.units:
+            return self.units[key]
+        unit = (Unit.objects.filter(code=code).first() if code else None) or Unit.objects.filter(name=name[:64]).first()
+        if unit is None:
+            unit = Unit.objects.create(code=code[:10], name=name[:64], full_name=(full_name or "")[:150])
+            journal_bulk(entries=[(unit, Operation.CREATE, diff({}, snapshot(unit)))])
+        self.units[key] = unit
+        return unit
+
+    def _match_by_name(self, model):
+        def match(items: list[Incoming]) -> dict[str, Any]:
+            names = {item.fields["name"]: item.external_id for item in items}
+            return {names[obj.name]: obj for obj in model.objects.filter(name__in=list(names))}
+        return match
+
+    def _price_type(self, rec: cml.PriceTypeRec) -> None:
+        if rec.id in self.price_types:
+            return
+        fields: dict[str, Any] = {"name": (rec.name or rec.id)[:150],
+                                  "currency": normalize_currency(rec.currency, "RUB") or (rec.currency or "")[:3]}
+        if rec.vat_included is not None:
+            fields["vat_included"] = rec.vat_included
+        upsert = BindingUpsert(node=self.node, model=PriceType, object_type=PRICE_TYPE, recorder=self.recorder,
+                               match=self._match_by_name(PriceType))
+        obj = self._one(upsert, Incoming(rec.id, fields, self._source(rec, rec.id)))
+        if obj is not None:
+            self.price_types[rec.id] = obj
+
+    def _warehouse(self, rec: cml.WarehouseRec) -> None:
+        if rec.id in self.warehouses:
+            return
+        fields = {"name": (rec.name or rec.id)[:150], "address": (rec.address or "")[:500], "is_active": not rec.deleted}
+        upsert = BindingUpsert(node=self.node, model=Warehouse, object_type=WAREHOUSE, recorder=self.recorder,
+                               match=self._match_by_name(Warehouse))
+        obj = self._one(upsert, Incoming(rec.id, fields, self._source(rec, rec.id)))
+        if obj is not None:
+            self.warehouses[rec.id] = obj
+
+    def _property(self, rec: cml.Property) -> None:
+        fields = {"name": (rec.name or rec.id)[:255], "kind": (rec.type or "")[:32], "values": dict(rec.values)}
+        upsert = BindingUpsert(node=self.node, model=Property, object_type=PROPERTY, recorder=self.recorder)
+        self._one(upsert, Incoming(rec.id, fields, self._source(rec, rec.id)))
+        if self.properties is not None:
+            self.properties[rec.id] = (fields["name"], fields["values"])
+
+    def _property_names(self) -> dict[str, tuple[str, dict[str, str]]]:
+        if self.properties is None:
+            bound = dict(Binding.objects.filter(node=self.node, object_type=PROPERTY)
+                         .values_list("object_id", "external_id"))
+            self.properties = {bound[p.pk]: (p.name, p.values) for p in Property.objects.filter(pk__in=list(bound))}
+        return self.properties
+
+    def _resolve_price_type(self, ext: str | None) -> PriceType | None:
+        if ext is None:
+            return PriceType.objects.filter(is_default=True).first()
+        if ext not in self.price_types:
+            pk = _bound(self.node, PRICE_TYPE, [ext]).get(ext)
+            obj = PriceType.objects.filter(pk=pk).first() if pk else None
+            if obj is None:
+                return None
+            self.price_types[ext] = obj
+        return self.price_types[ext]
+
+    def _resolve_warehouse(self, ext: str) -> Warehouse | None:
+        if ext not in self.warehouses:
+            pk = _bound(self.node, WAREHOUSE, [ext]).get(ext)
+            obj = Warehouse.objects.filter(pk=pk).first() if pk else None
+            if obj is None and ext == TOTAL_WAREHOUSE_ID:
+                self._warehouse(cml.WarehouseRec(id=ext, name=_("Stock in accounting (%(node)s)") % {
+                    "node": self.node.code}))
+                return self.warehouses.get(ext)
+            if obj is None:
+                return None
+            self.warehouses[ext] = obj
+        return self.warehouses[ext]
+
+    # --- groups ---------------------------------------------------------------------------------------------------
+
+    def _flush_groups(self) -> None:
+        if not self.groups:
+            return
+        batch, self.groups = self.groups, []
+        missing_parents = {g.parent_id for g in batch if g.parent_id and g.parent_id not in self.group_ids}
+        self.group_ids.update(_bound(self.node, GROUP, missing_parents))
+        parents = ProductGroup.objects.in_bulk([pk for pk in (self.group_ids.get(g.parent_id) for g in batch
+                                                              if g.parent_id) if pk])
+        items = []
+        for g in batch:
+            parent = parents.get(self.group_ids.get(g.parent_id)) if g.parent_id else None
+            fields = {"name": (g.name or g.id)[:255], "parent": parent, "is_active": not g.deleted}
+            items.append(Incoming(g.id, fields, self._source(g, g.id),
+                                  hash=content_hash({"name": fields["name"], "parent": g.parent_id,
+                                                     "deleted": g.deleted})))
+        upsert = BindingUpsert(node=self.node, model=ProductGroup, object_type=GROUP, recorder=self.recorder)
+        with transaction.atomic():
+            result = upsert.apply(items)
+            self.recorder.save()
+        self.group_ids.update(result.ids)
+
+    # --- products -------------------------------------------------------------------------------------------------
+
+    def _match_products(self, items: list[Incoming]) -> dict[str, Product]:
+        """No binding yet: take the one unbound product with the same article, if exactly one has it."""
+        by_article: dict[str, list[str]] = {}
+        for item in items:
+            article = item.fields.get("article")
+            if article:
+                by_article.setdefault(article, []).append(item.external_id)
+        if not by_article:
+            return {}
+        candidates: dict[str, list[Product]] = {}
+        for product in Product.objects.filter(article__in=list(by_article)):
+            candidates.setdefault(product.article, []).append(product)
+        matched = {}
+        for article, ext_ids in by_article.items():
+            found = candidates.get(article, [])
+            if len(found) == 1 and len(ext_ids) == 1:
+                matched[ext_ids[0]] = found[0]
+        return matched
+
+    def _product_fields(self, rec: cml.ProductRec, properties) -> tuple[dict[str, Any], dict[str, Any]]:
+        group_ext = rec.group_ids[0] if rec.group_ids else None
+        props: dict[str, str] = {}
+        for prop_id, value in rec.properties.items():
+            name, values = properties.get(prop_id, (prop_id, {}))
+            texts = value if isinstance(value, tuple) else (value,)
+            resolved = [values.get(v, v) for v in texts if v not in (None, "")]
+            if resolved:
+                props[name] = ", ".join(resolved)
+        unit = self._unit(rec.unit_code, rec.unit_name, rec.unit_full_name)
+        fields = {
+            "name": (rec.name or rec.full_name or "").strip(),
+            "full_name": (rec.full_name or rec.requisites.get("Полное наименование") or "").strip(),
+            "article": (rec.article or "").strip(),
+            "barcode": (rec.barcode or "").strip(),
+            "group": None,
+            "unit": unit,
+            "vat_rate": vat_rate_from(rec.tax_rates),
+            "description": rec.description or "",
+            "is_active": not rec.deleted,
+            "is_service": (rec.requisites.get("ВидНоменклатуры", "") + rec.requisites.get("ТипНоменклатуры", ""))
+            .lower().find("услуг") >= 0,
+            "properties": props,
+        }
+        # What the peer said, as it said it: the hash changes only when the peer's record changes.
+        fingerprint = {**fields, "group": group_ext, "unit": unit.pk if unit else None,
+                       "vat_rate": str(fields["vat_rate"]), "variant_of": rec.product_id if rec.characteristic_id
+                       else None}
+        return fields, fingerprint
+
+    def _flush_products(self) -> None:
+        if not self.products:
+            return
+        batch, self.products = self.products, []
+        properties = self._property_names() if any(p.properties for p in batch) else {}
+        wanted_groups = {g for p in batch for g in p.group_ids[:1] if g not in self.group_ids}
+        self.group_ids.update(_bound(self.node, GROUP, wanted_groups))
+        groups = ProductGroup.objects.in_bulk([pk for pk in (self.group_ids.get(p.group_ids[0]) for p in batch
+                                                             if p.group_ids) if pk])
+        bases = _bound(self.node, PRODUCT, {p.product_id for p in batch if p.characteristic_id and p.product_id})
+        items = []
+        for rec in batch:
+            self.seen_products.add(rec.id)
+            if rec.deleted:
+                self.deleted_products.add(rec.id)
+            fields, fingerprint = self._product_fields(rec, properties)
+            if rec.group_ids:
+                fields["group"] = groups.get(self.group_ids.get(rec.group_ids[0]))
+            if rec.characteristic_id and rec.product_id in bases:
+                fields["variant_of_id"] = bases[rec.product_id]
+            items.append(Incoming(rec.id, fields, self._source(rec, rec.id), hash=content_hash(fingerprint),
+                                  create=not rec.deleted))
+        with transaction.atomic():
+            self.upsert_products.apply(items)
+            self.recorder.save()
+
+    # --- offers: prices and stock -----------------------------------------------------------------------------------
+
+    def _offer_products(self, batch: list[cml.OfferRec]) -> dict[str, Product]:
+        """Our product for each offer; a variant or a product is created from the offer when it is new."""
+        ids = {o.id for o in batch} | {o.product_id for o in batch if o.product_id}
+        bound = _bound(self.node, PRODUCT, ids)
+        products = Product.objects.in_bulk(list(bound.values()))
+        found: dict[str, Product] = {}
+        to_create: list[Incoming] = []
+        for offer in batch:
+            self.seen_products.add(offer.id)
+            pk = bound.get(offer.id)
+            if pk in products:
+                found[offer.id] = products[pk]
+                continue
+            base = products.get(bound.get(offer.product_id)) if offer.characteristic_id else None
+            if offer.id in self.deleted_products or offer.product_id in self.deleted_products:
+                self.recorder.count("skipped")
+                continue
+            if base is not None:
+                suffix = ", ".join(v for _n, v in offer.characteristics) or offer.characteristic_id
+                fields = {"name": (offer.name or f"{base.name} ({suffix})")[:500], "article": base.article,
+                          "barcode": offer.barcode or "", "group": base.group, "unit": base.unit,
+                          "vat_rate": base.vat_rate, "variant_of": base, "is_active": not offer.deleted,
+                          "properties": dict(offer.characteristics)}
+            elif offer.name:
+                fields = {"name": offer.name[:500], "article": (offer.article or "")[:64],
+                          "barcode": (offer.barcode or "")[:64], "is_active": not offer.deleted,
+                          "unit": self._unit(offer.unit_code, offer.unit_name)}
+            else:
+                self.recorder.fail(object_type="catalog.offer", source=self._source(offer, offer.id),
+                                   code="exchange.cml.unknown_product",
+                                   message=_("Offer %(id)s names a product this exchange has not sent.")
+                                   % {"id": offer.id})
+                continue
+            to_create.append(Incoming(offer.id, fields, self._source(offer, offer.id),
+                                      hash=content_hash({"offer": offer.id, "name": fields["name"]})))
+        if to_create:
+            upsert = BindingUpsert(node=self.node, model=Product, object_type=PRODUCT, recorder=self.recorder,
+                                   count=False)
+            created = upsert.apply(to_create)
+            for ext, obj in created.objects.items():
+                found[ext] = obj
+                self._created_offers.add(ext)
+        return found
+
+    def _flush_offers(self) -> None:
+        if not self.offers:
+            return
+        batch, self.offers = self.offers, []
+        with transaction.atomic():
+            self._created_offers: set[str] = set()
+            products = self._offer_products(batch)
+            price_bindings = {b.external_id: b for b in Binding.objects.filter(
+                node=self.node, object_type=OFFER_PRICES, external_id__in=[o.id for o in batch])}
+            stock_bindings = {b.external_id: b for b in Binding.objects.filter(
+                node=self.node, object_type=OFFER_STOCK, external_id__in=[o.id for o in batch])}
+            product_pks = [p.pk for p in products.values()]
+            prices = {(p.product_id, p.price_type_id): p for p in Price.objects.filter(product_id__in=product_pks)}
+            stock = {(s.product_id, s.warehouse_id): s for s in StockLevel.objects.filter(product_id__in=product_pks)}
+            new_prices, changed_prices, new_stock, changed_stock = [], [], [], []
+            new_bindings, touched_bindings, journal = [], [], []
+            for offer in batch:
+                product = products.get(offer.id)
+                if product is None:
+                    continue
+                changed = offer.id in self._created_offers
+                failed = False
+                desired_prices: dict[Any, Decimal] = {}
+                for price in offer.prices:
+                    price_type = self._resolve_price_type(price.price_type_id)
+                    if price_type is None:
+                        self.recorder.fail(object_type="catalog.offer", source=self._source(offer, offer.id),
+                                           code="exchange.cml.unknown_price_type",
+                                           message=_("Offer %(id)s has a price of unknown price type %(pt)s.")
+                                           % {"id": offer.id, "pt": price.price_type_id})
+                        failed = True
+                        break
+                    if price.value < 0:
+                        self.recorder.fail(object_type="catalog.offer", source=self._source(offer, offer.id),
+                                           code="exchange.cml.negative_price",
+                                           message=_("Offer %(id)s has a negative price %(v)s.")
+                                           % {"id": offer.id, "v": price.value})
+                        failed = True
+                        break
+                    desired_prices[price_type] = price.value.quantize(Decimal("0.01"))
+                desired_stock: dict[Any, Decimal] = {}
+                if not failed:
+                    rows = list(offer.stock)
+                    if not rows and offer.quantity is not None:
+                        rows = [cml.StockRow(TOTAL_WAREHOUSE_ID, offer.quantity)]
+                    for row in rows:
+                        warehouse = self._resolve_warehouse(row.warehouse_id)
+                        if warehouse is None:
+                            self.recorder.fail(object_type="catalog.offer", source=self._source(offer, offer.id),
+                                               code="exchange.cml.unknown_warehouse",
+                                               message=_("Offer %(id)s has stock in unknown warehouse %(w)s.")
+                                               % {"id": offer.id, "w": row.warehouse_id})
+                            failed = True
+                            break
+                        desired_stock[warehouse] = (row.quantity or Decimal("0")).quantize(Decimal("0.001"))
+                if failed:
+                    continue
+                for kind, desired, bindings in ((OFFER_PRICES, desired_prices, price_bindings),
+                                                (OFFER_STOCK, desired_stock, stock_bindings)):
+                    if not desired:
+                        continue
+                    digest = content_hash({str(k.pk): str(v) for k, v in desired.items()})
+                    binding = bindings.get(offer.id)
+                    if binding is not None and binding.content_hash == digest:
+                        continue
+                    for target, value in desired.items():
+                        if kind == OFFER_PRICES:
+                            row = prices.get((product.pk, target.pk))
+                            if row is None:
+                                row = Price(product=product, price_type=target, value=value)
+                                prices[(product.pk, target.pk)] = row
+                                new_prices.append(row)
+                                journal.append((row, Operation.CREATE, diff({}, snapshot(row))))
+                                changed = True
+                            elif row.value != value:
+                                journal.append((row, Operation.UPDATE, {"value": [str(row.value), str(value)]}))
+                                row.value = value
+                                changed_prices.append(row)
+                                changed = True
+                        else:
+                            row = stock.get((product.pk, target.pk))
+                            if row is None:
+                                row = StockLevel(product=product, warehouse=target, quantity=value)
+                                stock[(product.pk, target.pk)] = row
+                                new_stock.append(row)
+                                journal.append((row, Operation.CREATE, diff({}, snapshot(row))))
+                                changed = True
+                            elif row.quantity != value:
+                                journal.append((row, Operation.UPDATE, {"quantity": [str(row.quantity), str(value)]}))
+                                row.quantity = value
+                                changed_stock.append(row)
+                                changed = True
+                    if binding is None:
+                        binding = Binding(node=self.node, object_type=kind, external_id=offer.id, object_id=product.pk,
+                                          content_hash=digest)
+                        bindings[offer.id] = binding
+                        new_bindings.append(binding)
+                    else:
+                        binding.content_hash = digest
+                        touched_bindings.append(binding)
+                if offer.id in self._created_offers:
+                    self.recorder.count("created")
+                else:
+                    self.recorder.count("updated" if changed else "unchanged")
+            now = timezone.now()
+            for row in (*changed_prices, *changed_stock):
+                row.updated_at = now   # bulk_update skips auto_now
+            Price.objects.bulk_create(new_prices, batch_size=500)
+            Price.objects.bulk_update(changed_prices, ["value", "updated_at"], batch_size=500)
+            StockLevel.objects.bulk_create(new_stock, batch_size=500)
+            StockLevel.objects.bulk_update(changed_stock, ["quantity", "updated_at"], batch_size=500)
+            Binding.objects.bulk_create(new_bindings, batch_size=500)
+            Binding.objects.bulk_update(touched_bindings, ["content_hash"], batch_size=500)
+            journal_bulk(entries=journal)
+            self.recorder.save()
+
+
+def products_of_node(node: ExchangeNode):
+    """Our products bound to this node."""
+    return Product.objects.filter(pk__in=Binding.objects.filter(node=node, object_type=PRODUCT).values("object_id"))
+

@@ -1,0 +1,119 @@
+"""`raccordo exchange ...`: nodes, imports and runs from the command line (thin: it calls the services)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from raccordo.core.context import change_context
+from raccordo.core.models import Origin
+from raccordo.exchange import selectors, services
+from raccordo.exchange.models import ExchangeNode, NodeKind, RecordPolicy
+
+
+class Progress:
+    """A one-line progress bar on a terminal; silent when output is piped."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.enabled = stream.isatty()
+        self.last = 0.0
+
+    def __call__(self, run) -> None:
+        now = time.monotonic()
+        if not self.enabled or now - self.last < 0.2:
+            return
+        self.last = now
+        total = run.progress_total or 1
+        share = min(run.progress_done / total, 1.0)
+        bar = "#" * int(share * 30)
+        self.stream.write(f"\r[{bar:<30}] {share:6.1%}  created {run.created}  updated {run.updated}  "
+                          f"unchanged {run.unchanged}  failed {run.failed}")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            self.stream.write("\n")
+
+
+class Command(BaseCommand):
+    help = "Exchange with accounting: nodes, imports of CommerceML files, runs."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        node = sub.add_parser("node", help="exchange nodes (peers)")
+        node_sub = node.add_subparsers(dest="node_action", required=True)
+        add = node_sub.add_parser("add", help="register a node")
+        add.add_argument("code")
+        add.add_argument("--kind", choices=[k.value for k in NodeKind], default=NodeKind.ONEC_HTTP)
+        add.add_argument("--name", default="")
+        add.add_argument("--login", default="")
+        add.add_argument("--password", default="")
+        add.add_argument("--path", default="")
+        node_sub.add_parser("list", help="list nodes")
+
+        imp = sub.add_parser("import", help="import CommerceML files (one exchange, in the order given)")
+        imp.add_argument("files", nargs="+")
+        imp.add_argument("--node", help="node code (default: 'local', files imported by hand)")
+        imp.add_argument("--json", action="store_true", help="print the run's counters as JSON")
+        imp.add_argument("--on-error", choices=[p.value for p in RecordPolicy], default=RecordPolicy.SKIP,
+                         help="what a failing record does: skip it, end the step or stop the run")
+
+        runs = sub.add_parser("runs", help="recent runs and their outcome")
+        runs.add_argument("--limit", type=int, default=20)
+
+    def handle(self, *args, **opts):
+        with change_context(origin=Origin.CLI):
+            action = opts["action"]
+            if action == "node":
+                return self._node(opts)
+            if action == "import":
+                return self._import(opts)
+            if action == "runs":
+                return self._runs(opts)
+        return None
+
+    def _node(self, opts):
+        if opts["node_action"] == "add":
+            if ExchangeNode.objects.filter(code=opts["code"]).exists():
+                raise CommandError(f"A node with code {opts['code']!r} exists already.")
+            node = services.node_create(user=None, code=opts["code"], name=opts["name"], kind=opts["kind"],
+                                        login=opts["login"], password=opts["password"], path=opts["path"])
+            self.stdout.write(f"node {node.code} ({node.get_kind_display()}) added")
+            return
+        for node in ExchangeNode.objects.order_by("code"):
+            self.stdout.write(f"{node.code:<20} {node.kind:<10} {node.name:<30} "
+                              f"sent #{node.last_sent_no} received #{node.last_received_no}")
+
+    def _import(self, opts):
+        node = None
+        if opts.get("node"):
+            node = ExchangeNode.objects.filter(code=opts["node"]).first()
+            if node is None:
+                raise CommandError(f"No node {opts['node']!r}: add it with `raccordo exchange node add`.")
+        progress = Progress(sys.stderr)
+        started = time.monotonic()
+        run = services.exchange_import(paths=opts["files"], node=node, on_record_error=opts["on_error"],
+                                       progress=progress)
+        progress.close()
+        elapsed = time.monotonic() - started
+        if opts["json"]:
+            self.stdout.write(json.dumps({"run": str(run.pk), "status": run.status, **run.counters(),
+                                          "seconds": round(elapsed, 3)}, ensure_ascii=False))
+        else:
+            self.stdout.write(f"run {run.pk}: {run.get_status_display()} in {elapsed:.1f} s — "
+                              + ", ".join(f"{k} {v}" for k, v in run.counters().items()))
+            for item in selectors.run_errors(run=run)[:20]:
+                where = ":".join(str(x) for x in (item.file, item.line) if x)
+                self.stdout.write(f"  {where} {item.path} [{item.code}] {item.message}")
+        if run.status == "failed":
+            raise CommandError(run.message or "the import failed")
+
+    def _runs(self, opts):
+        for run in selectors.run_list(user=None)[: opts["limit"]]:
+            files = ", ".join(run.files)[:60]
+            self.stdout.write(f"{run.started_at:%Y-%m-%d %H:%M:%S} {run.status:<9} {run.node or '-'!s:<12} "
+                              + " ".join(f"{k[:3]}={v}" for k, v in run.counters().items()) + f"  {files}")

@@ -1,0 +1,132 @@
+"""Write services of the exchange: nodes, and importing a set of files through the engine."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from raccordo.core.context import change_context
+from raccordo.core.models import Origin
+from raccordo.core.services import record_create
+
+from .engine import RunRecorder, RunStopped, finish_run, start_run
+from .formats.commerceml import reader as cml_reader
+from .formats.commerceml.records import CommerceMLError
+from .importers.catalog import CatalogImporter
+from .models import ExchangeNode, NodeKind, RecordPolicy, Run, RunItem
+
+LOCAL_NODE = "local"
+
+
+def node_create(*, user, code: str, name: str = "", kind: str = NodeKind.ONEC_HTTP, login: str = "",
+                password: str = "", path: str = "") -> ExchangeNode:
+    """Register a peer; its exchange password is stored hashed."""
+    node = ExchangeNode(code=code, name=name or code, kind=kind, login=login, path=path)
+    if password:
+        node.set_password(password)
+    node.full_clean()
+    return record_create(ExchangeNode, user=user, data={f.name: getattr(node, f.name)
+                                                        for f in ExchangeNode._meta.concrete_fields
+                                                        if not f.primary_key and f.name not in ("created_at",
+                                                                                                "updated_at")})
+
+
+def local_node() -> ExchangeNode:
+    """The node files imported by hand belong to, when no node is named."""
+    node = ExchangeNode.objects.filter(code=LOCAL_NODE).first()
+    if node is None:
+        node = node_create(user=None, code=LOCAL_NODE, name=_("Files imported by hand"), kind=NodeKind.FOLDER)
+    return node
+
+
+class _CountingReader(io.RawIOBase):
+    """A file wrapper that reports how many bytes the parser has consumed (progress of a run)."""
+
+    def __init__(self, raw, on_read: Callable[[int], None], name: str):
+        self.raw = raw
+        self.on_read = on_read
+        self.name = name   # the reader reports errors against this file name
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.raw.read(size)
+        self.on_read(len(data))
+        return data
+
+
+def _check_file(path: Path) -> None:
+    """Read the whole file once before writing anything, so a file broken at its end writes nothing."""
+    with path.open("rb") as raw:
+        for _rec in cml_reader.read(_CountingReader(raw, lambda n: None, path.name)):
+            pass
+
+
+def exchange_import(*, paths: Sequence[str | os.PathLike], node: ExchangeNode | None = None, user=None,
+                    on_record_error: str = RecordPolicy.SKIP, batch_size: int = 1000,
+                    progress: Callable[[Run], None] | None = None) -> Run:
+    """Import a set of CommerceML files (one exchange) into Raccordo; return the finished run.
+
+    Files are imported in the order given (1C sends import, then offers, prices, rests). A file
+    that cannot be read at all (malformed, hostile) is rejected before anything of it is written;
+    a full catalog deactivates absent products only when every file of the set succeeded.
+    """
+    node = node or local_node()
+    files = [Path(p) for p in paths]
+    run = start_run(node=node, files=[f.name for f in files], user=user, on_record_error=on_record_error)
+    run.progress_total = sum(f.stat().st_size for f in files if f.exists())
+    run.save(update_fields=["progress_total"])
+    recorder = RunRecorder(run)
+    importer = CatalogImporter(node=node, recorder=recorder, batch_size=batch_size)
+    all_ok = True
+    done_before = 0
+    with change_context(origin=Origin.EXCHANGE, node=node.code):
+        try:
+            for path in files:
+                importer.file = path.name
+                try:
+                    if not path.is_file():
+                        raise CommerceMLError(_("No such file."), "exchange.file.missing", file=path.name)
+                    _check_file(path)
+
+                    def advance(n: int) -> None:
+                        run.progress_done += n
+                        if progress is not None:
+                            progress(run)
+
+                    with path.open("rb") as raw:
+                        for rec in cml_reader.read(_CountingReader(raw, advance, path.name)):
+                            importer.feed(rec)
+                    importer.flush()
+                except CommerceMLError as exc:
+                    all_ok = False
+                    with transaction.atomic():
+                        run.failed += 1
+                        RunItem.objects.create(run=run, outcome="failed", object_type="file", code=exc.code[:64],
+                                               message=exc.message, file=exc.file or path.name, line=exc.line,
+                                               path=(exc.path or "")[:500])
+                        run.save()
+                done_before += path.stat().st_size if path.exists() else 0
+                run.progress_done = done_before
+            importer.finish(all_files_ok=all_ok)
+        except RunStopped as exc:
+            run.refresh_from_db()
+            RunItem.objects.create(run=run, outcome="failed", code=exc.code, message=exc.message,
+                                   file=str(exc.extra.get("file") or ""), line=exc.extra.get("line"),
+                                   path=str(exc.extra.get("path") or "")[:500])
+            run.failed += 1
+            return finish_run(run, stopped=True, error=exc.message)
+        except Exception as exc:  # an unexpected failure still closes the run with its reason
+            run.refresh_from_db()
+            finish_run(run, error=f"{type(exc).__name__}: {exc}")
+            raise
+    if not all_ok and not (run.created or run.updated):
+        return finish_run(run, error=_("No file of the exchange could be read."))
+    return finish_run(run)
+
