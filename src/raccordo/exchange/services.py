@@ -17,7 +17,9 @@ from raccordo.core.services import record_create
 from .engine import RunRecorder, RunStopped, finish_run, start_run
 from .formats.commerceml import reader as cml_reader
 from .formats.commerceml.records import CommerceMLError
+from .formats.commerceml.records import DocumentRec
 from .importers.catalog import CatalogImporter
+from .importers.documents import DocumentImporter
 from .models import ExchangeNode, NodeKind, RecordPolicy, Run, RunItem
 
 LOCAL_NODE = "local"
@@ -84,12 +86,13 @@ def exchange_import(*, paths: Sequence[str | os.PathLike], node: ExchangeNode | 
     run.save(update_fields=["progress_total"])
     recorder = RunRecorder(run)
     importer = CatalogImporter(node=node, recorder=recorder, batch_size=batch_size)
+    documents = DocumentImporter(node=node, recorder=recorder)
     all_ok = True
     done_before = 0
     with change_context(origin=Origin.EXCHANGE, node=node.code):
         try:
             for path in files:
-                importer.file = path.name
+                importer.file = documents.file = path.name
                 try:
                     if not path.is_file():
                         raise CommerceMLError(_("No such file."), "exchange.file.missing", file=path.name)
@@ -102,7 +105,11 @@ def exchange_import(*, paths: Sequence[str | os.PathLike], node: ExchangeNode | 
 
                     with path.open("rb") as raw:
                         for rec in cml_reader.read(_CountingReader(raw, advance, path.name)):
-                            importer.feed(rec)
+                            if isinstance(rec, DocumentRec):
+                                importer.flush()   # a document may name products of the same file
+                                documents.feed(rec)
+                            else:
+                                importer.feed(rec)
                     importer.flush()
                 except CommerceMLError as exc:
                     all_ok = False

@@ -192,6 +192,13 @@ class Invoice(BaseModel):
     comment = models.TextField(_("comment"), blank=True)
     responsible = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                     related_name="invoices", verbose_name=_("responsible"))
+    # What accounting reports back about the order (CommerceML "Номер по 1С", "Проведен", shipment...).
+    accounting_number = models.CharField(_("number in accounting"), max_length=50, blank=True)
+    accounting_date = models.DateField(_("date in accounting"), null=True, blank=True)
+    accounting_status = models.CharField(_("status in accounting"), max_length=100, blank=True)
+    is_posted = models.BooleanField(_("posted in accounting"), default=False)
+    shipped_on = models.DateField(_("shipped on"), null=True, blank=True)
+    shipment_number = models.CharField(_("shipment document"), max_length=50, blank=True)
 
     class Meta:
         verbose_name = _("invoice")

@@ -231,6 +231,19 @@ def invoice_issue(*, user, invoice: Invoice) -> Invoice:
     return _refresh_paid_status(invoice, user=user)
 
 
+ACCOUNTING_FIELDS = ("accounting_number", "accounting_date", "accounting_status", "is_posted", "shipped_on",
+                     "shipment_number")
+
+
+def invoice_accounting_update(*, user, invoice: Invoice, data: dict[str, Any]) -> Invoice:
+    """Record what accounting reports about an invoice (its number there, posting, shipment)."""
+    unknown = set(data) - set(ACCOUNTING_FIELDS)
+    if unknown:
+        raise ApplicationError(_("Accounting does not own these fields: %(f)s") % {"f": ", ".join(sorted(unknown))},
+                               code="sales.invoice.not_accounting_field")
+    return record_update(invoice, user=user, data=data)
+
+
 def invoice_cancel(*, user, invoice: Invoice) -> Invoice:
     """Cancel an invoice that has no payments allocated to it."""
     if invoice.allocations.exists():
