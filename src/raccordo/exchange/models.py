@@ -41,6 +41,7 @@ class ExchangeNode(BaseModel):
     last_received_no = models.PositiveBigIntegerField(_("last message received"), default=0)
     export_cursor = models.PositiveBigIntegerField(_("journal position exported"), default=0,
                                                    help_text=_("Journal entries up to here were sent and acknowledged."))
+    pending_cursor = models.PositiveBigIntegerField(_("journal position sent, not yet acknowledged"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:

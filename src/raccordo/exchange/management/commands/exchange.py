@@ -62,6 +62,12 @@ class Command(BaseCommand):
         imp.add_argument("--on-error", choices=[p.value for p in RecordPolicy], default=RecordPolicy.SKIP,
                          help="what a failing record does: skip it, end the step or stop the run")
 
+        exp = sub.add_parser("export-orders", help="write orders not yet acknowledged by the node")
+        exp.add_argument("--node", required=True)
+        exp.add_argument("-o", "--output", required=True, help="file to write")
+        exp.add_argument("--no-ack", action="store_true",
+                         help="do not mark them as delivered (send them again next time)")
+
         runs = sub.add_parser("runs", help="recent runs and their outcome")
         runs.add_argument("--limit", type=int, default=20)
 
@@ -74,6 +80,8 @@ class Command(BaseCommand):
                 return self._import(opts)
             if action == "runs":
                 return self._runs(opts)
+            if action == "export-orders":
+                return self._export(opts)
         return None
 
     def _node(self, opts):
@@ -111,6 +119,17 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {where} {item.path} [{item.code}] {item.message}")
         if run.status == "failed":
             raise CommandError(run.message or "the import failed")
+
+    def _export(self, opts):
+        from raccordo.exchange.exporters.orders import orders_export
+
+        node = ExchangeNode.objects.filter(code=opts["node"]).first()
+        if node is None:
+            raise CommandError(f"No node {opts['node']!r}.")
+        with open(opts["output"], "wb") as out:
+            count = orders_export(node=node, out=out, acknowledge=not opts["no_ack"])
+        self.stdout.write(f"{count} order(s) written to {opts['output']} (CommerceML {node.cml_version}, "
+                          f"{node.encoding})")
 
     def _runs(self, opts):
         for run in selectors.run_list(user=None)[: opts["limit"]]:
