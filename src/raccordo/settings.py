@@ -108,7 +108,7 @@ else:
                 "timeout": 20,
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
             },
-            "TEST": {"NAME": str(VAR_DIR / "test.sqlite3")},
+            # Tests use Django's shared in-memory database: fast, and parallel runs never collide.
         }
     }
 

@@ -62,6 +62,7 @@ class CatalogImporter:
         self.batch_size = batch_size
         self.file = ""
         self.groups: list[cml.Group] = []
+        self.props: list[cml.Property] = []
         self.products: list[cml.ProductRec] = []
         self.offers: list[cml.OfferRec] = []
         self.group_ids: dict[str, Any] = {}
@@ -93,7 +94,9 @@ class CatalogImporter:
             if len(self.groups) >= self.batch_size:
                 self._flush_groups()
         elif isinstance(rec, cml.Property):
-            self._property(rec)
+            self.props.append(rec)
+            if len(self.props) >= self.batch_size:
+                self._flush_properties()
         elif isinstance(rec, cml.PriceTypeRec):
             self._price_type(rec)
         elif isinstance(rec, cml.WarehouseRec):
@@ -101,6 +104,7 @@ class CatalogImporter:
         elif isinstance(rec, cml.UnitRec):
             self._unit(rec.code, rec.name, rec.full_name)
         elif isinstance(rec, cml.ProductRec):
+            self._flush_properties()
             self._flush_groups()
             self.products.append(rec)
             if len(self.products) >= self.batch_size:
@@ -117,6 +121,7 @@ class CatalogImporter:
             self.recorder.save()
 
     def flush(self) -> None:
+        self._flush_properties()
         self._flush_groups()
         self._flush_products()
         self._flush_offers()
@@ -187,22 +192,29 @@ class CatalogImporter:
         if obj is not None:
             self.price_types[rec.id] = obj
 
-    def _warehouse(self, rec: cml.WarehouseRec) -> None:
+    def _warehouse(self, rec: cml.WarehouseRec, *, counted: bool = True) -> None:
         if rec.id in self.warehouses:
             return
         fields = {"name": (rec.name or rec.id)[:150], "address": (rec.address or "")[:500], "is_active": not rec.deleted}
         upsert = BindingUpsert(node=self.node, model=Warehouse, object_type=WAREHOUSE, recorder=self.recorder,
-                               match=self._match_by_name(Warehouse))
+                               match=self._match_by_name(Warehouse), count=counted)
         obj = self._one(upsert, Incoming(rec.id, fields, self._source(rec, rec.id)))
         if obj is not None:
             self.warehouses[rec.id] = obj
 
-    def _property(self, rec: cml.Property) -> None:
-        fields = {"name": (rec.name or rec.id)[:255], "kind": (rec.type or "")[:32], "values": dict(rec.values)}
+    def _flush_properties(self) -> None:
+        if not self.props:
+            return
+        batch, self.props = self.props, []
+        items = [Incoming(rec.id, {"name": (rec.name or rec.id)[:255], "kind": (rec.type or "")[:32],
+                                   "values": dict(rec.values)}, self._source(rec, rec.id)) for rec in batch]
         upsert = BindingUpsert(node=self.node, model=Property, object_type=PROPERTY, recorder=self.recorder)
-        self._one(upsert, Incoming(rec.id, fields, self._source(rec, rec.id)))
+        with transaction.atomic():
+            upsert.apply(items)
+            self.recorder.save()
         if self.properties is not None:
-            self.properties[rec.id] = (fields["name"], fields["values"])
+            for item in items:
+                self.properties[item.external_id] = (item.fields["name"], item.fields["values"])
 
     def _property_names(self) -> dict[str, tuple[str, dict[str, str]]]:
         if self.properties is None:
@@ -227,8 +239,9 @@ class CatalogImporter:
             pk = _bound(self.node, WAREHOUSE, [ext]).get(ext)
             obj = Warehouse.objects.filter(pk=pk).first() if pk else None
             if obj is None and ext == TOTAL_WAREHOUSE_ID:
+                # Not a record the peer sent: where its warehouse-less totals are kept; not counted.
                 self._warehouse(cml.WarehouseRec(id=ext, name=_("Stock in accounting (%(node)s)") % {
-                    "node": self.node.code}))
+                    "node": self.node.code}), counted=False)
                 return self.warehouses.get(ext)
             if obj is None:
                 return None
