@@ -17,7 +17,7 @@ from typing import IO
 from lxml import etree
 
 SUPPORTED_VERSIONS = ("2.03", "2.04", "2.05", "2.06", "2.07", "2.08", "2.09", "2.10")
-NAMESPACED_FROM = "2.07"   # 1C writes urn:1C.ru:commerceml_2 from 2.07 on
+NAMESPACED_FROM = "2.07"  # 1C writes urn:1C.ru:commerceml_2 from 2.07 on
 NAMESPACE = "urn:1C.ru:commerceml_2"
 
 
@@ -76,8 +76,9 @@ def _fmt(value: Decimal) -> str:
 def _el(parent: etree._Element, tag: str, text: str | None = None, **attrs) -> etree._Element:
     # Children inherit the document's namespace (none before 2.07, commerceml_2 after).
     ns = etree.QName(parent).namespace
-    child = etree.SubElement(parent, f"{{{ns}}}{tag}" if ns else tag,
-                             {k: v for k, v in attrs.items() if v is not None})
+    child = etree.SubElement(
+        parent, f"{{{ns}}}{tag}" if ns else tag, {k: v for k, v in attrs.items() if v is not None}
+    )
     if text is not None:
         child.text = text
     return child
@@ -124,8 +125,13 @@ def _line(parent: etree._Element, line: LineOut) -> None:
     if line.article:
         _el(item, "Артикул", line.article)
     _el(item, "Наименование", line.name)
-    _el(item, "БазоваяЕдиница", line.unit_name, Код=line.unit_code or None,
-        НаименованиеПолное=line.unit_name or None)
+    _el(
+        item,
+        "БазоваяЕдиница",
+        line.unit_name,
+        Код=line.unit_code or None,
+        НаименованиеПолное=line.unit_name or None,
+    )
     _el(item, "ЦенаЗаЕдиницу", _fmt(line.price))
     _el(item, "Количество", _fmt(line.quantity))
     _el(item, "Сумма", _fmt(line.amount))
@@ -151,8 +157,10 @@ def _line(parent: etree._Element, line: LineOut) -> None:
 
 def order_element(order: OrderOut, namespace: str | None = None) -> etree._Element:
     """One Документ element."""
-    doc = etree.Element(f"{{{namespace}}}Документ" if namespace else "Документ",
-                        nsmap={None: namespace} if namespace else None)
+    doc = etree.Element(
+        f"{{{namespace}}}Документ" if namespace else "Документ",
+        nsmap={None: namespace} if namespace else None,
+    )
     _el(doc, "Ид", order.id)
     _el(doc, "Номер", order.number)
     _el(doc, "Дата", order.date.isoformat())
@@ -173,8 +181,14 @@ def order_element(order: OrderOut, namespace: str | None = None) -> etree._Eleme
     return doc
 
 
-def write_orders(orders: Iterable[OrderOut], out: IO[bytes], *, version: str = "2.05",
-                 encoding: str = "windows-1251", generated_at: dt.datetime | None = None) -> int:
+def write_orders(
+    orders: Iterable[OrderOut],
+    out: IO[bytes],
+    *,
+    version: str = "2.05",
+    encoding: str = "windows-1251",
+    generated_at: dt.datetime | None = None,
+) -> int:
     """Stream orders as one КоммерческаяИнформация; return how many were written."""
     if version not in SUPPORTED_VERSIONS:
         raise ValueError(f"CommerceML version {version!r} is not one of {', '.join(SUPPORTED_VERSIONS)}")
@@ -186,7 +200,9 @@ def write_orders(orders: Iterable[OrderOut], out: IO[bytes], *, version: str = "
     attrs = {"ВерсияСхемы": version, "ДатаФормирования": stamp}
     nsmap = {None: NAMESPACE} if version >= NAMESPACED_FROM else None
     count = 0
-    out.write(f'<?xml version="1.0" encoding="{codec.upper() if codec == "utf-8" else codec}"?>\n'.encode("ascii"))
+    out.write(
+        f'<?xml version="1.0" encoding="{codec.upper() if codec == "utf-8" else codec}"?>\n'.encode("ascii")
+    )
     with etree.xmlfile(out, encoding=codec) as xf:
         root_tag = f"{{{NAMESPACE}}}КоммерческаяИнформация" if nsmap else "КоммерческаяИнформация"
         with xf.element(root_tag, attrs, nsmap=nsmap):

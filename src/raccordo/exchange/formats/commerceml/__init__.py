@@ -1,0 +1,47 @@
+"""CommerceML 2.03-2.10 / 3.1 support: a streaming reader yielding plain records."""
+
+from .reader import MAX_RECORD_NODES, MAX_TEXT, read
+from .records import (
+    CommerceMLError,
+    Counterparty,
+    DocumentLine,
+    DocumentRec,
+    ErrorRec,
+    Group,
+    OfferRec,
+    PackageInfo,
+    Price,
+    PriceTypeRec,
+    ProductRec,
+    Property,
+    Record,
+    StockRow,
+    UnitRec,
+    WarehouseRec,
+    parse_decimal,
+    split_variant_id,
+)
+
+__all__ = [
+    "MAX_RECORD_NODES",
+    "MAX_TEXT",
+    "CommerceMLError",
+    "Counterparty",
+    "DocumentLine",
+    "DocumentRec",
+    "ErrorRec",
+    "Group",
+    "OfferRec",
+    "PackageInfo",
+    "Price",
+    "PriceTypeRec",
+    "ProductRec",
+    "Property",
+    "Record",
+    "StockRow",
+    "UnitRec",
+    "WarehouseRec",
+    "parse_decimal",
+    "read",
+    "split_variant_id",
+]
