@@ -71,3 +71,14 @@ def complaint_register(*, user, data: dict[str, Any]) -> Complaint:
 def complaint_update(*, user, complaint: Complaint, data: dict[str, Any]) -> Complaint:
     """Move a complaint through its statuses, record the resolution."""
     return record_update(complaint, user=user, data=data)
+
+
+def interaction_update(*, user, interaction: Interaction, data: dict[str, Any]) -> Interaction:
+    """Correct a logged interaction (subject, details, outcome...); the author stays who logged it."""
+    data = {k: v for k, v in data.items() if k != "author"}
+    return record_update(interaction, user=user, data=data)
+
+
+def reminder_update(*, user, reminder: Reminder, data: dict[str, Any]) -> Reminder:
+    """Reschedule or reword a reminder."""
+    return record_update(reminder, user=user, data=data)

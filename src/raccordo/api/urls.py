@@ -1,4 +1,35 @@
+"""REST API v1: one router for every app's viewsets, and the token endpoint."""
+
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from . import schema  # noqa: F401  (registers drf-spectacular extensions)
+from .views.activities import ComplaintViewSet, InteractionViewSet, ReminderViewSet, TaskViewSet
+from .views.auth import ObtainTokenView
+from .views.catalog import PriceTypeViewSet, PriceViewSet, ProductViewSet, StockLevelViewSet, WarehouseViewSet
+from .views.parties import ContactPersonViewSet, CounterpartyViewSet
+from .views.sales import DealViewSet, FunnelViewSet, InvoiceViewSet, PaymentViewSet, StageViewSet
+
 router = DefaultRouter()
-urlpatterns = router.urls
+router.register("counterparties", CounterpartyViewSet, basename="counterparty")
+router.register("contacts", ContactPersonViewSet, basename="contact")
+router.register("products", ProductViewSet, basename="product")
+router.register("price-types", PriceTypeViewSet, basename="price-type")
+router.register("prices", PriceViewSet, basename="price")
+router.register("warehouses", WarehouseViewSet, basename="warehouse")
+router.register("stock-levels", StockLevelViewSet, basename="stock-level")
+router.register("funnels", FunnelViewSet, basename="funnel")
+router.register("stages", StageViewSet, basename="stage")
+router.register("deals", DealViewSet, basename="deal")
+router.register("invoices", InvoiceViewSet, basename="invoice")
+router.register("payments", PaymentViewSet, basename="payment")
+router.register("tasks", TaskViewSet, basename="task")
+router.register("interactions", InteractionViewSet, basename="interaction")
+router.register("complaints", ComplaintViewSet, basename="complaint")
+router.register("reminders", ReminderViewSet, basename="reminder")
+
+app_name = "api"
+urlpatterns = [
+    path("auth/token/", ObtainTokenView.as_view(), name="auth-token"),
+    *router.urls,
+]

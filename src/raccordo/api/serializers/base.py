@@ -1,0 +1,37 @@
+"""The base serializer every Raccordo API serializer builds on."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from raccordo.api.fields import VisibleRelatedField, caller_is_admin
+
+
+class BaseModelSerializer(serializers.ModelSerializer):
+    """Foreign keys resolve only among visible records; privileged and create-only fields are locked.
+
+    Meta may declare:
+        admin_only_fields: writable by administrators only, read-only for everyone else
+            (the service fills them in: a manager's own record is theirs).
+        create_only_fields: writable on create, read-only on update.
+    """
+
+    serializer_related_field = VisibleRelatedField
+
+    def get_fields(self):
+        fields = super().get_fields()
+        meta = getattr(self, "Meta", None)
+        if not caller_is_admin(self.context):
+            for name in getattr(meta, "admin_only_fields", ()):
+                if name in fields:
+                    fields[name].read_only = True
+        if self.instance is not None and not getattr(self, "many", False):
+            for name in getattr(meta, "create_only_fields", ()):
+                if name in fields:
+                    fields[name].read_only = True
+        return fields
+
+
+def model_data(validated_data: dict, *exclude: str) -> dict:
+    """The validated fields that go straight to a model, without the nested ones named in `exclude`."""
+    return {k: v for k, v in validated_data.items() if k not in exclude}

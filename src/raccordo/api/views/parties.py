@@ -1,0 +1,68 @@
+"""API of counterparties and contact persons."""
+
+from __future__ import annotations
+
+from raccordo.api.filters import ContactPersonFilter, CounterpartyFilter
+from raccordo.api.serializers.parties import ContactPersonSerializer, CounterpartySerializer
+from raccordo.parties import selectors, services
+
+from .base import CrudViewSet
+
+
+class CounterpartyViewSet(CrudViewSet):
+    """Companies, sole traders and people we sell to, with their phones, e-mails and addresses.
+
+    A manager sees and changes the counterparties they are responsible for; administrators see all.
+    `responsible` is set by administrators only; anyone else's new counterparty is their own.
+    """
+
+    serializer_class = CounterpartySerializer
+    filterset_class = CounterpartyFilter
+    ordering_fields = ["name", "inn", "created_at", "updated_at"]
+    search_description = "Name, INN, VAT number, phone (any format) or e-mail."
+
+    def get_base_queryset(self):
+        return selectors.counterparty_list(user=self.request.user).prefetch_related(
+            "phones", "emails", "addresses", "tags")
+
+    def search_queryset(self, queryset, term):
+        return queryset.filter(pk__in=selectors.counterparty_list(user=self.request.user, search=term).values("pk"))
+
+    def service_create(self, data):
+        tags, phones, emails = data.pop("tags", None), data.pop("phones", None), data.pop("emails", None)
+        return services.counterparty_create(user=self.request.user, data=data, tags=tags, phones=phones,
+                                            emails=emails)
+
+    def service_update(self, instance, data):
+        tags = data.pop("tags", None)
+        return services.counterparty_update(user=self.request.user, counterparty=instance, data=data, tags=tags)
+
+    def service_delete(self, instance):
+        services.counterparty_delete(user=self.request.user, counterparty=instance)
+
+
+class ContactPersonViewSet(CrudViewSet):
+    """Contact persons of the counterparties the caller may see."""
+
+    serializer_class = ContactPersonSerializer
+    filterset_class = ContactPersonFilter
+    ordering_fields = ["last_name", "first_name", "created_at", "updated_at"]
+    search_description = "Name, position, counterparty name, phone (any format) or e-mail."
+
+    def get_base_queryset(self):
+        return selectors.contact_list(user=self.request.user).prefetch_related("phones", "emails")
+
+    def search_queryset(self, queryset, term):
+        return queryset.filter(pk__in=selectors.contact_list(user=self.request.user, search=term).values("pk"))
+
+    def service_create(self, data):
+        counterparty = data.pop("counterparty")
+        phones, emails = data.pop("phones", None), data.pop("emails", None)
+        return services.contact_create(user=self.request.user, counterparty=counterparty, data=data,
+                                       phones=phones, emails=emails)
+
+    def service_update(self, instance, data):
+        return services.contact_update(user=self.request.user, contact=instance, data=data)
+
+    def service_delete(self, instance):
+        services.contact_delete(user=self.request.user, contact=instance)
