@@ -118,3 +118,28 @@ def test_invoice_from_deal_copies_lines(manager, reference_data):
     inv = invoice_from_deal(user=manager, deal=deal, own_company=reference_data["own_company"])
     assert inv.deal == deal and inv.status == InvoiceStatus.DRAFT
     assert inv.total == Decimal("180.00") and inv.vat_amount == Decimal("30.00")
+
+
+def test_document_discount_applies_on_top_of_line_discounts(manager, reference_data):
+    cp = CounterpartyFactory(responsible=manager)
+    inv = _invoice(manager, cp, reference_data,
+                   LineInput(description="x", quantity=Decimal("1"), price=Decimal("100"),
+                             discount_percent=Decimal("10")),
+                   discount_percent=Decimal("5"))
+    assert inv.total == Decimal("85.50")          # 100 -10 % -5 %
+    inv = invoice_update(user=manager, invoice=inv, data={"discount_percent": Decimal("0")})
+    assert inv.total == Decimal("90.00")
+
+
+def test_explicit_allocation_cannot_exceed_what_is_owed(manager, reference_data):
+    cp = CounterpartyFactory(responsible=manager)
+    inv = invoice_issue(user=manager, invoice=_invoice(manager, cp, reference_data))   # 1000.00
+    with pytest.raises(ValidationError):
+        payment_record(user=manager, data={"counterparty": cp, "date": dt.date(2026, 11, 10),
+                                           "amount": Decimal("1500"), "currency": "RUB"},
+                       allocations=[(inv, Decimal("1200"))])
+    assert not Payment.objects.exists()
+    payment = payment_record(user=manager, data={"counterparty": cp, "date": dt.date(2026, 11, 10),
+                                                 "amount": Decimal("1500"), "currency": "RUB"},
+                             allocations=[(inv, Decimal("1000"))])
+    assert payment_unallocated(payment) == Decimal("500.00")
