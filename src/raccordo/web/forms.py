@@ -1,0 +1,284 @@
+"""Forms of the web interface. They parse and pre-check input; the services decide and save.
+
+The model forms here never save and never run the model's own validation: the service called with
+`cleaned_data` does that, and its ValidationError is put back next to the fields (views.base.apply_errors).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from raccordo.activities.models import Interaction, Task, TaskStatus
+from raccordo.catalog.models import Product
+from raccordo.catalog.selectors import product_list
+from raccordo.core.money import validate_currency
+from raccordo.core.phones import normalize_phone
+from raccordo.parties.models import ContactPerson, Counterparty
+from raccordo.parties.selectors import contact_list, counterparty_list
+from raccordo.sales.models import Deal, Invoice, InvoiceLine
+from raccordo.sales.selectors import deal_list
+
+from . import reference
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class ServiceModelForm(forms.ModelForm):
+    """A ModelForm for labels, widgets and choices only: no instance is built or validated here."""
+
+    def _post_clean(self):
+        pass
+
+    @property
+    def is_edit(self) -> bool:
+        # Primary keys are generated in Python, so a new instance already has one: ask the state instead.
+        return not self.instance._state.adding
+
+    # Model fields declared on the form by hand (not in Meta.fields) that still go to the service.
+    extra_model_fields: tuple[str, ...] = ()
+
+    def service_data(self, exclude: tuple[str, ...] = ()) -> dict:
+        names = set(self._meta.fields) | set(self.extra_model_fields)
+        return {k: v for k, v in self.cleaned_data.items() if k in names and k not in exclude}
+
+
+class PhoneFormMixin:
+    """Check a phone number as soon as it is typed, so it is reported together with the other fields."""
+
+    def clean_phone(self):
+        value = self.cleaned_data.get("phone", "").strip()
+        if value:
+            normalize_phone(value)
+        return value
+
+
+class CurrencyField(forms.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 3)
+        kwargs.setdefault("label", _("Currency"))
+        super().__init__(**kwargs)
+        self.widget.attrs.update({"list": "currency-codes", "autocomplete": "off", "class": "text-uppercase"})
+
+    def clean(self, value):
+        value = super().clean((value or "").strip().upper())
+        if value:
+            validate_currency(value)
+        return value
+
+
+# --- Parties --------------------------------------------------------------------------------------------------
+
+class CounterpartyForm(PhoneFormMixin, ServiceModelForm):
+    tag_names = forms.CharField(label=_("Tags"), required=False, help_text=_("Separate tags with commas."))
+    phone = forms.CharField(label=_("Phone"), required=False, max_length=40,
+                            widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}))
+    email = forms.EmailField(label=_("E-mail"), required=False)
+    website = forms.URLField(label=_("Website"), required=False, assume_scheme="https")
+    extra_model_fields = ("website",)
+
+    class Meta:
+        model = Counterparty
+        fields = ["kind", "name", "full_name", "inn", "kpp", "ogrn", "vat_number", "tax_code", "country",
+                  "is_vip", "responsible", "notes"]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if user.is_administrator:
+            self.fields["responsible"].queryset = reference.assignable_users(user)
+        else:
+            # Only administrators hand a counterparty to someone else; a manager's own are theirs.
+            del self.fields["responsible"]
+        if self.is_edit:
+            self.fields["tag_names"].initial = ", ".join(t.name for t in self.instance.tags.all())
+            self.fields["website"].initial = self.instance.website
+            self.fields["phone"].label = _("Add a phone")
+            self.fields["email"].label = _("Add an e-mail")
+
+    def tag_list(self) -> list[str]:
+        return [t.strip() for t in self.cleaned_data.get("tag_names", "").split(",") if t.strip()]
+
+
+class ContactForm(PhoneFormMixin, ServiceModelForm):
+    phone = forms.CharField(label=_("Phone"), required=False, max_length=40,
+                            widget=forms.TextInput(attrs={"type": "tel"}))
+    email = forms.EmailField(label=_("E-mail"), required=False)
+
+    class Meta:
+        model = ContactPerson
+        fields = ["counterparty", "last_name", "first_name", "middle_name", "position", "role", "birthday", "notes"]
+        widgets = {"birthday": DATE, "notes": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, user, fixed_counterparty=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if fixed_counterparty is not None or self.is_edit:
+            del self.fields["counterparty"]
+        else:
+            self.fields["counterparty"].queryset = counterparty_list(user=user)
+
+
+# --- Catalog --------------------------------------------------------------------------------------------------
+
+class ProductForm(ServiceModelForm):
+    class Meta:
+        model = Product
+        fields = ["name", "full_name", "article", "barcode", "group", "unit", "vat_rate", "is_service",
+                  "is_active", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+
+# --- Sales ----------------------------------------------------------------------------------------------------
+
+class StageChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.funnel.name} — {obj.name}"
+
+
+class DealForm(ServiceModelForm):
+    currency = CurrencyField(initial="RUB")
+    stage = StageChoiceField(queryset=None, label=_("Stage"), required=False,
+                             help_text=_("Empty starts at the funnel's first stage."))
+
+    class Meta:
+        model = Deal
+        fields = ["title", "counterparty", "contact", "stage", "amount", "currency", "expected_close",
+                  "probability", "description"]
+        widgets = {"expected_close": DATE, "description": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["counterparty"].queryset = counterparty_list(user=user)
+        self.fields["contact"].queryset = contact_list(user=user)
+        self.fields["stage"].queryset = reference.stages(user)
+        if self.is_edit:
+            # The stage changes with the stage buttons on the deal (deal_move), which close won/lost deals.
+            del self.fields["stage"]
+            del self.fields["counterparty"]
+
+    def service_data(self, exclude=()):
+        data = super().service_data(exclude)
+        if data.get("stage"):
+            data["funnel"] = data["stage"].funnel
+        else:
+            data.pop("stage", None)
+        return data
+
+
+class DealMoveForm(forms.Form):
+    stage = forms.UUIDField(widget=forms.HiddenInput)
+    lost_reason = forms.CharField(label=_("Reason lost"), required=False, max_length=255)
+
+
+class InvoiceForm(ServiceModelForm):
+    currency = CurrencyField(initial="RUB")
+
+    class Meta:
+        model = Invoice
+        fields = ["own_company", "counterparty", "deal", "date", "due_date", "currency", "vat_included", "comment"]
+        widgets = {"date": DATE, "due_date": DATE, "comment": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["own_company"].queryset = reference.own_companies(user)
+        self.fields["counterparty"].queryset = counterparty_list(user=user)
+        self.fields["deal"].queryset = deal_list(user=user)
+        self.fields["date"].required = False
+        if self.is_edit and self.instance.status != "draft":
+            # An issued invoice changes only its due date and comment.
+            for name in list(self.fields):
+                if name not in ("due_date", "comment"):
+                    del self.fields[name]
+
+
+class InvoiceLineForm(ServiceModelForm):
+    quantity = forms.DecimalField(label=_("Quantity"), max_digits=18, decimal_places=3,
+                                  min_value=Decimal("0.001"), required=False)
+    price = forms.DecimalField(label=_("Price"), max_digits=18, decimal_places=2, min_value=Decimal("0"),
+                               required=False)
+    discount_percent = forms.DecimalField(label=_("Discount, %"), max_digits=5, decimal_places=2,
+                                          min_value=Decimal("0"), max_value=Decimal("100"), required=False)
+    vat_rate = forms.DecimalField(label=_("VAT rate, %"), max_digits=5, decimal_places=2, min_value=Decimal("0"),
+                                  required=False)
+
+    class Meta:
+        model = InvoiceLine
+        fields = ["product", "description", "quantity", "price", "discount_percent", "vat_rate"]
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["product"].queryset = product_list(user=user, active_only=True)
+        self.fields["description"].required = False
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and not data.get("product") and not data.get("description"):
+            self.add_error("description", _("Choose a product or describe the line."))
+        return data
+
+
+class BaseLineFormSet(forms.BaseModelFormSet):
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        if not [f for f in self.forms if f.has_changed() and not self._should_delete_form(f)]:
+            raise forms.ValidationError(_("An invoice needs at least one line."))
+
+
+def invoice_line_formset(*, extra: int):
+    """A formset of invoice lines; `extra` blank rows (the page's "Add line" button adds more)."""
+    return forms.modelformset_factory(InvoiceLine, form=InvoiceLineForm, formset=BaseLineFormSet,
+                                      extra=extra, can_delete=True)
+
+
+class PaymentForm(forms.Form):
+    amount = forms.DecimalField(label=_("Amount"), max_digits=18, decimal_places=2, min_value=Decimal("0.01"))
+    date = forms.DateField(label=_("Date"), widget=DATE)
+    number = forms.CharField(label=_("Document number"), max_length=50, required=False)
+    comment = forms.CharField(label=_("Comment"), max_length=255, required=False)
+
+
+# --- Activities -----------------------------------------------------------------------------------------------
+
+class InteractionForm(ServiceModelForm):
+    class Meta:
+        model = Interaction
+        fields = ["kind", "direction", "subject", "body", "occurred_at"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 2}), "occurred_at": DATETIME}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["occurred_at"].required = False
+        self.fields["occurred_at"].help_text = _("Empty means now.")
+
+
+class TaskForm(ServiceModelForm):
+    class Meta:
+        model = Task
+        fields = ["title", "description", "assignee", "counterparty", "deal", "due_at", "priority", "status"]
+        widgets = {"due_at": DATETIME, "description": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = reference.assignable_users(user)
+        self.fields["assignee"].required = False
+        self.fields["counterparty"].queryset = counterparty_list(user=user)
+        self.fields["deal"].queryset = deal_list(user=user)
+        if not user.is_administrator:
+            del self.fields["assignee"]
+        if not self.is_edit:
+            del self.fields["status"]
+
+    def service_data(self, exclude=()):
+        data = super().service_data(exclude)
+        if "assignee" in data and data["assignee"] is None:
+            data.pop("assignee")
+        return data
+
+
+TASK_STATUS_CHOICES = [("", _("Any status"))] + list(TaskStatus.choices)

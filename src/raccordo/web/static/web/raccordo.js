@@ -1,0 +1,73 @@
+/* Raccordo UI glue: toasts, Ctrl+K search, live search dropdown, invoice line rows. No build step. */
+(function () {
+  "use strict";
+
+  function showToasts(root) {
+    (root || document).querySelectorAll(".toast:not(.rc-shown)").forEach(function (el) {
+      el.classList.add("rc-shown");
+      bootstrap.Toast.getOrCreateInstance(el, { delay: 5000 }).show();
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    showToasts();
+    var search = document.getElementById("global-search");
+    var dropdown = document.getElementById("global-search-results");
+    document.addEventListener("keydown", function (e) {
+      if ((e.ctrlKey || e.metaKey) && (e.key === "k" || e.key === "K")) {
+        e.preventDefault();
+        if (search) { search.focus(); search.select(); }
+      } else if (e.key === "Escape" && dropdown) {
+        dropdown.classList.remove("show");
+      }
+    });
+    if (search && dropdown) {
+      document.addEventListener("click", function (e) {
+        if (!dropdown.contains(e.target) && e.target !== search) dropdown.classList.remove("show");
+      });
+      search.addEventListener("focus", function () { if (dropdown.innerHTML.trim()) dropdown.classList.add("show"); });
+      search.addEventListener("keydown", function (e) {
+        if (e.key === "ArrowDown") {
+          var first = dropdown.querySelector("a");
+          if (first) { e.preventDefault(); first.focus(); }
+        }
+      });
+      dropdown.addEventListener("keydown", function (e) {
+        var links = Array.prototype.slice.call(dropdown.querySelectorAll("a"));
+        var i = links.indexOf(document.activeElement);
+        if (e.key === "ArrowDown" && i < links.length - 1) { e.preventDefault(); links[i + 1].focus(); }
+        if (e.key === "ArrowUp") { e.preventDefault(); (i > 0 ? links[i - 1] : search).focus(); }
+      });
+    }
+    initLines();
+    // After a refused submit, put the cursor on the first field that needs fixing.
+    var invalid = document.querySelector("main .is-invalid");
+    if (invalid) invalid.focus();
+  });
+
+  document.addEventListener("htmx:afterSwap", function (e) {
+    showToasts(e.target);
+    if (e.target.id === "global-search-results") {
+      e.target.classList.toggle("show", e.target.innerHTML.trim() !== "");
+    }
+  });
+
+  /* Invoice lines: "Add line" clones the formset's empty form and bumps TOTAL_FORMS. */
+  function initLines() {
+    var button = document.getElementById("add-line");
+    if (!button) return;
+    button.addEventListener("click", function () {
+      var prefix = button.dataset.prefix;
+      var total = document.getElementById("id_" + prefix + "-TOTAL_FORMS");
+      var template = document.getElementById("line-template");
+      var body = document.getElementById("line-rows");
+      var index = parseInt(total.value, 10);
+      var html = template.innerHTML.replace(/__prefix__/g, String(index));
+      body.insertAdjacentHTML("beforeend", html);
+      total.value = index + 1;
+      var row = body.lastElementChild;
+      var input = row && row.querySelector("select, input:not([type=hidden])");
+      if (input) input.focus();
+    });
+  }
+})();

@@ -1,0 +1,127 @@
+"""Template helpers of the web interface: money for the user's language, sortable headers, form fields."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from django import forms, template
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from raccordo.core.money import format_money
+
+register = template.Library()
+
+BABEL_LOCALES = {"en": "en", "it": "it_IT", "ru": "ru_RU"}
+
+
+def babel_locale() -> str:
+    return BABEL_LOCALES.get((get_language() or "en").split("-")[0], "en")
+
+
+@register.filter
+def money(value, currency: str = "RUB") -> str:
+    """`{{ invoice.total|money:invoice.currency }}` -> "1 234,50 ₽" in Russian, "RUB 1,234.50" in English."""
+    if value in (None, ""):
+        return ""
+    return _spaced(format_money(Decimal(value), currency or "RUB", locale=babel_locale()))
+
+
+def _spaced(text: str) -> str:
+    # CLDR's English pattern glues an ISO code to the number ("RUB1,000.00"); a no-break space reads better.
+    return re.sub(r"(?<![A-Za-z])([A-Z]{3})(?=[\d-])", "\\1\xa0", text)
+
+
+@register.simple_tag
+def money_map(amounts) -> str:
+    """A {currency: amount} dict as "1 200,00 ₽ · 50,00 €"; an em dash when nothing is owed."""
+    if not amounts:
+        return "—"
+    return " · ".join(_spaced(format_money(v, c, locale=babel_locale())) for c, v in sorted(amounts.items()))
+
+
+@register.simple_tag(takes_context=True)
+def query(context, **changes) -> str:
+    """The current query string with some parameters replaced (None removes one); page resets on change."""
+    params = context["request"].GET.copy()
+    if "page" not in changes:
+        params.pop("page", None)
+    for key, value in changes.items():
+        if value is None or value == "":
+            params.pop(key, None)
+        else:
+            params[key] = value
+    encoded = params.urlencode()
+    return "?" + encoded if encoded else "?"
+
+
+@register.inclusion_tag("web/includes/sort_th.html", takes_context=True)
+def sort_th(context, key: str, label, css: str = ""):
+    """A column header that sorts by `key`, toggling ascending/descending; says its state to screen readers."""
+    current = context.get("sort", "")
+    state = "ascending" if current == key else "descending" if current == "-" + key else "none"
+    next_sort = "-" + key if current == key else key
+    return {"label": label, "state": state, "url": query(context, sort=next_sort), "css": css}
+
+
+@register.inclusion_tag("web/includes/field.html")
+def field(bound, label_hidden: bool = False, css: str = "", **attrs):
+    """Label, widget with Bootstrap classes, help text and the field's own errors right under it."""
+    widget = bound.field.widget
+    if isinstance(widget, forms.CheckboxInput):
+        kind, cls = "check", "form-check-input"
+    elif isinstance(widget, forms.Select | forms.SelectMultiple):
+        kind, cls = "input", "form-select form-select-sm"
+    else:
+        kind, cls = "input", "form-control form-control-sm"
+    if bound.errors:
+        cls += " is-invalid"
+    widget_attrs = {"class": cls, **{k.replace("_", "-"): v for k, v in attrs.items()}}
+    described = []
+    if bound.help_text:
+        described.append(f"{bound.auto_id}_help")
+    if bound.errors:
+        described.append(f"{bound.auto_id}_error")
+        widget_attrs["aria-invalid"] = "true"
+    if described:
+        widget_attrs["aria-describedby"] = " ".join(described)
+    return {"f": bound, "kind": kind, "widget": bound.as_widget(attrs=widget_attrs),
+            "label_hidden": label_hidden, "css": css}
+
+
+STATUS_COLOURS = {
+    "draft": "secondary", "issued": "primary", "partly_paid": "warning", "paid": "success", "cancelled": "dark",
+    "open": "primary", "in_progress": "info", "done": "success", "won": "success", "lost": "danger",
+    "high": "danger", "normal": "secondary", "low": "light",
+}
+
+
+@register.simple_tag
+def badge(value: str, label) -> str:
+    colour = STATUS_COLOURS.get(value, "secondary")
+    return format_html('<span class="badge rounded-pill badge-soft-{}">{}</span>', colour, label)
+
+
+@register.filter
+def is_past(value) -> bool:
+    """True for a date or datetime before now: overdue."""
+    if value is None:
+        return False
+    if hasattr(value, "hour"):
+        return value < timezone.now()
+    return value < timezone.localdate()
+
+
+@register.simple_tag
+def kind_icon(kind: str) -> str:
+    icons = {"call": "bi-telephone", "email": "bi-envelope", "meeting": "bi-people", "note": "bi-sticky",
+             "legal": "bi-building", "sole_trader": "bi-briefcase", "individual": "bi-person"}
+    return icons.get(kind, "bi-dot")
+
+
+@register.simple_tag
+def yes_no(value) -> str:
+    return _("Yes") if value else _("No")

@@ -1,0 +1,105 @@
+"""Tasks: list, card, create and edit, one-click done."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from raccordo.activities.models import Priority, TaskStatus
+from raccordo.activities.selectors import task_get, task_list
+from raccordo.activities.services import task_create, task_update
+from raccordo.core.errors import ApplicationError
+
+from ..forms import TaskForm
+from .base import ListPage, apply_errors, error_text, get_or_404
+
+SERVICE_ERRORS = (ValidationError, ApplicationError)
+OPEN = [TaskStatus.OPEN, TaskStatus.IN_PROGRESS]
+
+
+@login_required
+def task_list_view(request):
+    page = ListPage(request, default_sort="due", sorts={
+        "due": "due_at", "title": "title", "priority": "priority", "status": "status",
+        "counterparty": "counterparty__name", "assignee": "assignee__last_name"})
+    status = request.GET.get("status", "active")
+    mine = request.GET.get("mine", "1") == "1"
+    qs = task_list(user=request.user, mine=mine)
+    if status == "active":
+        qs = qs.filter(status__in=OPEN)
+    elif status in TaskStatus.values:
+        qs = qs.filter(status=status)
+    if request.GET.get("overdue") == "1":
+        qs = qs.filter(status__in=OPEN, due_at__lt=timezone.now())
+    priority = request.GET.get("priority", "")
+    if priority in Priority.values:
+        qs = qs.filter(priority=priority)
+    if page.q:
+        qs = qs.filter(Q(title__icontains=page.q) | Q(counterparty__name__icontains=page.q))
+    return page.render(qs, template="web/tasks/list.html", partial="web/tasks/_table.html", context={
+        "statuses": [("active", _("Open and in progress"))] + list(TaskStatus.choices) + [("all", _("All"))],
+        "status": status, "mine": mine, "priorities": Priority.choices, "now": timezone.now()})
+
+
+@login_required
+def task_create_view(request):
+    initial = {k: request.GET[k] for k in ("counterparty", "deal") if request.GET.get(k)}
+    form = TaskForm(request.POST or None, initial=initial, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            task = task_create(user=request.user, data=form.service_data())
+        except SERVICE_ERRORS as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Task “%(title)s” created.") % {"title": task.title})
+            return redirect("web:task_detail", pk=task.pk)
+    return render(request, "web/tasks/form.html", {"form": form})
+
+
+@login_required
+def task_detail_view(request, pk):
+    task = get_or_404(task_get, user=request.user, pk=pk)
+    return render(request, "web/tasks/detail.html", {"object": task, "statuses": TaskStatus.choices})
+
+
+@login_required
+def task_edit_view(request, pk):
+    task = get_or_404(task_get, user=request.user, pk=pk)
+    form = TaskForm(request.POST or None, instance=task, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            task_update(user=request.user, task=task, data=form.service_data())
+        except SERVICE_ERRORS as exc:
+            task.refresh_from_db()
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("web:task_detail", pk=task.pk)
+    return render(request, "web/tasks/form.html", {"form": form, "object": task})
+
+
+@login_required
+@require_POST
+def task_status_view(request, pk):
+    task = get_or_404(task_get, user=request.user, pk=pk)
+    status = request.POST.get("status", TaskStatus.DONE)
+    if status not in TaskStatus.values:
+        status = TaskStatus.DONE
+    try:
+        task_update(user=request.user, task=task, data={"status": status})
+    except SERVICE_ERRORS as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("Task “%(title)s”: %(status)s.") % {
+            "title": task.title, "status": TaskStatus(status).label})
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect("web:task_detail", pk=task.pk)

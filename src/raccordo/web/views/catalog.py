@@ -1,0 +1,75 @@
+"""Products: list, card, create and edit (the catalog is shared; only administrators change it)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
+
+from raccordo.access.policy import can
+from raccordo.catalog.models import Product
+from raccordo.catalog.selectors import product_get, product_list, product_stock_total
+from raccordo.catalog.services import product_create, product_update
+from raccordo.core.errors import ApplicationError
+
+from ..forms import ProductForm
+from .base import ListPage, apply_errors, get_or_404
+
+SERVICE_ERRORS = (ValidationError, ApplicationError)
+
+
+@login_required
+def product_list_view(request):
+    page = ListPage(request, default_sort="name", sorts={
+        "name": "name", "article": "article", "group": "group__name", "vat": "vat_rate", "created": "created_at"})
+    active = request.GET.get("active", "1")
+    qs = product_list(user=request.user, search=page.q, active_only=active == "1")
+    kind = request.GET.get("kind", "")
+    if kind in ("goods", "services"):
+        qs = qs.filter(is_service=kind == "services")
+    return page.render(qs, template="web/products/list.html", partial="web/products/_table.html",
+                       context={"active": active, "can_add": can(request.user, "add", Product())})
+
+
+@login_required
+def product_create_view(request):
+    if not can(request.user, "add", Product()):
+        raise PermissionDenied
+    form = ProductForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            product = product_create(user=request.user, data=form.service_data())
+        except SERVICE_ERRORS as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Product “%(name)s” created.") % {"name": product.name})
+            return redirect("web:product_detail", pk=product.pk)
+    return render(request, "web/products/form.html", {"form": form})
+
+
+@login_required
+def product_detail_view(request, pk):
+    product = get_or_404(product_get, user=request.user, pk=pk)
+    return render(request, "web/products/detail.html", {
+        "object": product, "prices": product.prices.all(), "stock": product.stock.all(),
+        "stock_total": product_stock_total(product=product), "can_change": can(request.user, "change", product)})
+
+
+@login_required
+def product_edit_view(request, pk):
+    product = get_or_404(product_get, user=request.user, pk=pk)
+    if not can(request.user, "change", product):
+        raise PermissionDenied
+    form = ProductForm(request.POST or None, instance=product)
+    if request.method == "POST" and form.is_valid():
+        try:
+            product_update(user=request.user, product=product, data=form.service_data())
+        except SERVICE_ERRORS as exc:
+            product.refresh_from_db()
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("web:product_detail", pk=product.pk)
+    return render(request, "web/products/form.html", {"form": form, "object": product})

@@ -1,0 +1,54 @@
+"""The manager's start page and the global search."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import F
+from django.shortcuts import render
+from django.utils import timezone
+
+from raccordo.activities.selectors import interaction_list, reminders_due, task_list
+from raccordo.catalog.selectors import product_list
+from raccordo.parties.selectors import contact_list, counterparty_list
+from raccordo.sales.selectors import deal_list, invoice_list, overdue_total, receivable_total
+
+from .base import is_htmx
+
+SEARCH_LIMIT = 8
+
+
+@login_required
+def dashboard_view(request):
+    user = request.user
+    now = timezone.now()
+    tasks = task_list(user=user, mine=True, open_only=True).order_by(F("due_at").asc(nulls_last=True))
+    return render(request, "web/dashboard.html", {
+        "tasks": tasks[:15],
+        "tasks_total": tasks.count(),
+        "reminders": reminders_due(user=user)[:10],
+        "deals": deal_list(user=user, open_only=True).filter(manager=user).order_by("expected_close", "-created_at")[:10],
+        "interactions": interaction_list(user=user)[:10],
+        "receivable": receivable_total(user=user),
+        "overdue": overdue_total(user=user),
+        "now": now,
+    })
+
+
+@login_required
+def search_view(request):
+    """Counterparties, contacts, deals, invoices and products matching `q` (name, INN, phone, e-mail, number)."""
+    user = request.user
+    q = request.GET.get("q", "").strip()
+    groups = []
+    if len(q) >= 2:
+        groups = [
+            ("counterparties", counterparty_list(user=user, search=q)[:SEARCH_LIMIT]),
+            ("contacts", contact_list(user=user, search=q)[:SEARCH_LIMIT]),
+            ("deals", deal_list(user=user, search=q)[:SEARCH_LIMIT]),
+            ("invoices", invoice_list(user=user, search=q)[:SEARCH_LIMIT]),
+            ("products", product_list(user=user, search=q)[:SEARCH_LIMIT]),
+        ]
+        groups = [(name, list(rows)) for name, rows in groups]
+    found = any(rows for _name, rows in groups)
+    template = "web/search/_dropdown.html" if is_htmx(request) else "web/search/results.html"
+    return render(request, template, {"q": q, "search_q": q, "groups": dict(groups), "found": found})

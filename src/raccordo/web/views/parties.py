@@ -1,0 +1,238 @@
+"""Counterparties and contact persons: lists, cards, create and edit."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from raccordo.activities.selectors import interaction_list, task_list
+from raccordo.activities.services import interaction_log
+from raccordo.core.errors import ApplicationError
+from raccordo.parties.models import CounterpartyKind
+from raccordo.parties.selectors import contact_get, contact_list, counterparty_get, counterparty_list
+from raccordo.parties.services import (
+    contact_create,
+    contact_update,
+    counterparty_create,
+    counterparty_update,
+    email_add,
+    phone_add,
+    tag_get_or_create,
+)
+from raccordo.sales.selectors import deal_list, invoice_list, overdue_total, receivable_total
+
+from .. import reference
+from ..forms import ContactForm, CounterpartyForm, InteractionForm
+from .base import ListPage, apply_errors, get_or_404
+
+SERVICE_ERRORS = (ValidationError, ApplicationError)
+# phone_add / email_add report on their own model's field names.
+POINT_FIELDS = {"number": "phone", "address": "email"}
+
+
+@login_required
+def counterparty_list_view(request):
+    page = ListPage(request, default_sort="name", sorts={
+        "name": "name", "kind": "kind", "inn": "inn", "responsible": ("responsible__last_name", "responsible__username"),
+        "created": "created_at", "vip": "is_vip"})
+    filters = {}
+    kind = request.GET.get("kind", "")
+    if kind in CounterpartyKind.values:
+        filters["kind"] = kind
+    if request.GET.get("vip") == "1":
+        filters["is_vip"] = True
+    if request.GET.get("mine") == "1":
+        filters["responsible"] = request.user
+    responsible = request.GET.get("responsible", "")
+    users = reference.assignable_users(request.user) if request.user.is_administrator else None
+    if users is not None and responsible:
+        filters["responsible__username"] = responsible
+    qs = counterparty_list(user=request.user, search=page.q, filters=filters).prefetch_related("phones", "emails", "tags")
+    return page.render(qs, template="web/counterparties/list.html", partial="web/counterparties/_table.html",
+                       context={"kinds": CounterpartyKind.choices, "users": users})
+
+
+def _save_counterparty(form, user, instance=None):
+    """Create or change a counterparty with its tags and new phone/e-mail, all or nothing."""
+    data = form.service_data()
+    phones = [form.cleaned_data["phone"]] if form.cleaned_data.get("phone") else []
+    emails = [form.cleaned_data["email"]] if form.cleaned_data.get("email") else []
+    with transaction.atomic():
+        tags = [tag_get_or_create(user=user, name=name) for name in form.tag_list()]
+        if instance is None:
+            return counterparty_create(user=user, data=data, tags=tags, phones=phones, emails=emails)
+        counterparty = counterparty_update(user=user, counterparty=instance, data=data, tags=tags)
+        for number in phones:
+            phone_add(user=user, counterparty=counterparty, number=number)
+        for address in emails:
+            email_add(user=user, counterparty=counterparty, address=address)
+        return counterparty
+
+
+@login_required
+def counterparty_create_view(request):
+    form = CounterpartyForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            counterparty = _save_counterparty(form, request.user)
+        except SERVICE_ERRORS as exc:
+            apply_errors(form, exc, POINT_FIELDS)
+        else:
+            messages.success(request, _("Counterparty “%(name)s” created.") % {"name": counterparty.name})
+            return redirect("web:counterparty_detail", pk=counterparty.pk)
+    return render(request, "web/counterparties/form.html", {"form": form})
+
+
+@login_required
+def counterparty_edit_view(request, pk):
+    counterparty = get_or_404(counterparty_get, user=request.user, pk=pk)
+    form = CounterpartyForm(request.POST or None, instance=counterparty, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            _save_counterparty(form, request.user, instance=counterparty)
+        except SERVICE_ERRORS as exc:
+            counterparty.refresh_from_db()
+            apply_errors(form, exc, POINT_FIELDS)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("web:counterparty_detail", pk=counterparty.pk)
+    return render(request, "web/counterparties/form.html", {"form": form, "object": counterparty})
+
+
+def _counterparty_card(request, counterparty, *, tab="overview", contact_form=None, log_form=None):
+    user = request.user
+    interactions = interaction_list(user=user, counterparty=counterparty)
+    last = interactions.first()
+    context = {
+        "object": counterparty,
+        "tab": tab,
+        "phones": counterparty.phones.select_related("contact"),
+        "emails": counterparty.emails.select_related("contact"),
+        "addresses": counterparty.addresses.all(),
+        "contacts": contact_list(user=user, counterparty=counterparty).prefetch_related("phones", "emails"),
+        "deals": deal_list(user=user).filter(counterparty=counterparty).order_by("-created_at")[:50],
+        "invoices": invoice_list(user=user).filter(counterparty=counterparty).order_by("-date", "-number")[:50],
+        "receivable": receivable_total(user=user, counterparty=counterparty),
+        "overdue": overdue_total(user=user, counterparty=counterparty),
+        "interactions": interactions[:50],
+        "last_contact": last.occurred_at if last else None,
+        "tasks": task_list(user=user, open_only=True).filter(counterparty=counterparty).order_by("due_at"),
+        "contact_form": contact_form or ContactForm(user=user, fixed_counterparty=counterparty),
+        "log_form": log_form or InteractionForm(),
+    }
+    return render(request, "web/counterparties/detail.html", context)
+
+
+@login_required
+def counterparty_detail_view(request, pk):
+    counterparty = get_or_404(counterparty_get, user=request.user, pk=pk)
+    tab = request.GET.get("tab", "overview")
+    return _counterparty_card(request, counterparty, tab=tab)
+
+
+@login_required
+@require_POST
+def counterparty_contact_add_view(request, pk):
+    counterparty = get_or_404(counterparty_get, user=request.user, pk=pk)
+    form = ContactForm(request.POST, user=request.user, fixed_counterparty=counterparty)
+    if form.is_valid():
+        try:
+            contact = _create_contact(form, request.user, counterparty)
+        except SERVICE_ERRORS as exc:
+            apply_errors(form, exc, POINT_FIELDS)
+        else:
+            messages.success(request, _("Contact “%(name)s” added.") % {"name": contact})
+            return redirect(reverse("web:counterparty_detail", args=[counterparty.pk]) + "?tab=contacts")
+    return _counterparty_card(request, counterparty, tab="contacts", contact_form=form)
+
+
+@login_required
+@require_POST
+def counterparty_log_view(request, pk):
+    counterparty = get_or_404(counterparty_get, user=request.user, pk=pk)
+    form = InteractionForm(request.POST)
+    if form.is_valid():
+        data = form.service_data()
+        if not data.get("occurred_at"):
+            data.pop("occurred_at", None)
+        try:
+            interaction_log(user=request.user, data={**data, "counterparty": counterparty})
+        except SERVICE_ERRORS as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Logged."))
+            return redirect(reverse("web:counterparty_detail", args=[counterparty.pk]) + "?tab=timeline")
+    return _counterparty_card(request, counterparty, tab="timeline", log_form=form)
+
+
+# --- Contact persons ------------------------------------------------------------------------------------------
+
+def _create_contact(form, user, counterparty):
+    data = form.service_data(exclude=("counterparty",))
+    phones = [form.cleaned_data["phone"]] if form.cleaned_data.get("phone") else []
+    emails = [form.cleaned_data["email"]] if form.cleaned_data.get("email") else []
+    return contact_create(user=user, counterparty=counterparty, data=data, phones=phones, emails=emails)
+
+
+@login_required
+def contact_list_view(request):
+    page = ListPage(request, default_sort="name", sorts={
+        "name": ("last_name", "first_name"), "position": "position", "counterparty": "counterparty__name",
+        "created": "created_at"})
+    qs = contact_list(user=request.user, search=page.q).prefetch_related("phones", "emails")
+    return page.render(qs, template="web/contacts/list.html", partial="web/contacts/_table.html")
+
+
+@login_required
+def contact_create_view(request):
+    initial = {}
+    if request.GET.get("counterparty"):
+        initial["counterparty"] = request.GET["counterparty"]
+    form = ContactForm(request.POST or None, initial=initial, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            contact = _create_contact(form, request.user, form.cleaned_data["counterparty"])
+        except SERVICE_ERRORS as exc:
+            apply_errors(form, exc, POINT_FIELDS)
+        else:
+            messages.success(request, _("Contact “%(name)s” added.") % {"name": contact})
+            return redirect("web:contact_detail", pk=contact.pk)
+    return render(request, "web/contacts/form.html", {"form": form})
+
+
+@login_required
+def contact_detail_view(request, pk):
+    contact = get_or_404(contact_get, user=request.user, pk=pk)
+    return render(request, "web/contacts/detail.html", {
+        "object": contact, "phones": contact.phones.all(), "emails": contact.emails.all(),
+        "interactions": interaction_list(user=request.user).filter(contact=contact)[:30],
+        "deals": deal_list(user=request.user).filter(contact=contact)})
+
+
+@login_required
+def contact_edit_view(request, pk):
+    contact = get_or_404(contact_get, user=request.user, pk=pk)
+    form = ContactForm(request.POST or None, instance=contact, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                contact_update(user=request.user, contact=contact, data=form.service_data())
+                if form.cleaned_data.get("phone"):
+                    phone_add(user=request.user, counterparty=contact.counterparty, contact=contact,
+                              number=form.cleaned_data["phone"])
+                if form.cleaned_data.get("email"):
+                    email_add(user=request.user, counterparty=contact.counterparty, contact=contact,
+                              address=form.cleaned_data["email"])
+        except SERVICE_ERRORS as exc:
+            contact.refresh_from_db()
+            apply_errors(form, exc, POINT_FIELDS)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("web:contact_detail", pk=contact.pk)
+    return render(request, "web/contacts/form.html", {"form": form, "object": contact})

@@ -1,0 +1,300 @@
+"""Deals and invoices: lists, cards, create and edit, stage moves, issuing, payments."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from raccordo.activities.selectors import interaction_list, task_list
+from raccordo.catalog.selectors import product_price
+from raccordo.core.errors import ApplicationError
+from raccordo.sales.models import InvoiceLine, InvoiceStatus, StageKind
+from raccordo.sales.selectors import deal_get, deal_list, invoice_get, invoice_list
+from raccordo.sales.services import (
+    LineInput,
+    deal_create,
+    deal_move,
+    deal_update,
+    invoice_create,
+    invoice_from_deal,
+    invoice_issue,
+    invoice_update,
+    payment_record,
+)
+
+from .. import reference
+from ..forms import DealForm, DealMoveForm, InvoiceForm, PaymentForm, invoice_line_formset
+from .base import ListPage, apply_errors, error_text, get_or_404
+
+SERVICE_ERRORS = (ValidationError, ApplicationError)
+
+
+# --- Deals ----------------------------------------------------------------------------------------------------
+
+@login_required
+def deal_list_view(request):
+    page = ListPage(request, default_sort="-created", sorts={
+        "title": "title", "counterparty": "counterparty__name", "stage": ("funnel__order", "stage__order"),
+        "amount": "amount", "expected_close": "expected_close", "created": "created_at"})
+    state = request.GET.get("state", "open")
+    qs = deal_list(user=request.user, search=page.q, open_only=state == "open")
+    if state in (StageKind.WON, StageKind.LOST):
+        qs = qs.filter(stage__kind=state)
+    stage = request.GET.get("stage", "")
+    stages = reference.stages(request.user)
+    if stage:
+        qs = qs.filter(stage__in=stages.filter(pk=stage)) if _is_uuid(stage) else qs.none()
+    funnel = request.GET.get("funnel", "")
+    if funnel:
+        qs = qs.filter(funnel__in=reference.funnels(request.user).filter(pk=funnel)) if _is_uuid(funnel) else qs.none()
+    if request.GET.get("mine") == "1":
+        qs = qs.filter(manager=request.user)
+    return page.render(qs, template="web/deals/list.html", partial="web/deals/_table.html", context={
+        "stages": stages, "funnels": reference.funnels(request.user), "state": state,
+        "states": [("open", _("Open")), ("won", _("Won")), ("lost", _("Lost")), ("all", _("All"))]})
+
+
+def _is_uuid(value: str) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+@login_required
+def deal_create_view(request):
+    initial = {"currency": "RUB"}
+    if request.GET.get("counterparty"):
+        initial["counterparty"] = request.GET["counterparty"]
+    form = DealForm(request.POST or None, initial=initial, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            deal = deal_create(user=request.user, data=form.service_data())
+        except SERVICE_ERRORS as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Deal “%(title)s” created.") % {"title": deal.title})
+            return redirect("web:deal_detail", pk=deal.pk)
+    return render(request, "web/deals/form.html", {"form": form})
+
+
+@login_required
+def deal_edit_view(request, pk):
+    deal = get_or_404(deal_get, user=request.user, pk=pk)
+    form = DealForm(request.POST or None, instance=deal, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            deal_update(user=request.user, deal=deal, data=form.service_data())
+        except SERVICE_ERRORS as exc:
+            deal.refresh_from_db()
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("web:deal_detail", pk=deal.pk)
+    return render(request, "web/deals/form.html", {"form": form, "object": deal})
+
+
+@login_required
+def deal_detail_view(request, pk):
+    deal = get_or_404(deal_get, user=request.user, pk=pk)
+    return render(request, "web/deals/detail.html", {
+        "object": deal,
+        "lines": deal.lines.select_related("product", "unit"),
+        "stages": reference.stages(request.user).filter(funnel=deal.funnel),
+        "invoices": invoice_list(user=request.user).filter(deal=deal),
+        "interactions": interaction_list(user=request.user).filter(deal=deal)[:30],
+        "tasks": task_list(user=request.user, open_only=True).filter(deal=deal).order_by("due_at"),
+        "own_company": reference.default_own_company(request.user),
+    })
+
+
+@login_required
+@require_POST
+def deal_move_view(request, pk):
+    deal = get_or_404(deal_get, user=request.user, pk=pk)
+    form = DealMoveForm(request.POST)
+    stage = None
+    if form.is_valid():
+        stage = reference.stages(request.user).filter(pk=form.cleaned_data["stage"]).first()
+    if stage is None:
+        messages.error(request, _("Choose a stage."))
+        return redirect("web:deal_detail", pk=deal.pk)
+    try:
+        deal_move(user=request.user, deal=deal, stage=stage, lost_reason=form.cleaned_data.get("lost_reason", ""))
+    except SERVICE_ERRORS as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("The deal moved to “%(stage)s”.") % {"stage": stage.name})
+    return redirect("web:deal_detail", pk=deal.pk)
+
+
+@login_required
+@require_POST
+def deal_invoice_view(request, pk):
+    deal = get_or_404(deal_get, user=request.user, pk=pk)
+    own_company = reference.default_own_company(request.user)
+    if own_company is None:
+        messages.error(request, _("No own company is set up yet: an administrator adds one first."))
+        return redirect("web:deal_detail", pk=deal.pk)
+    try:
+        invoice = invoice_from_deal(user=request.user, deal=deal, own_company=own_company)
+    except SERVICE_ERRORS as exc:
+        messages.error(request, error_text(exc))
+        return redirect("web:deal_detail", pk=deal.pk)
+    messages.success(request, _("Draft invoice created from the deal."))
+    return redirect("web:invoice_detail", pk=invoice.pk)
+
+
+# --- Invoices -------------------------------------------------------------------------------------------------
+
+@login_required
+def invoice_list_view(request):
+    page = ListPage(request, default_sort="-date", sorts={
+        "number": "number", "date": ("date", "number"), "due_date": "due_date", "counterparty": "counterparty__name",
+        "total": "total", "status": "status"})
+    status = request.GET.get("status", "")
+    if status not in InvoiceStatus.values:
+        status = ""
+    qs = invoice_list(user=request.user, search=page.q, status=status)
+    if request.GET.get("overdue") == "1":
+        qs = qs.filter(status__in=[InvoiceStatus.ISSUED, InvoiceStatus.PARTLY_PAID], due_date__lt=timezone.localdate())
+    if request.GET.get("mine") == "1":
+        qs = qs.filter(responsible=request.user)
+    return page.render(qs, template="web/invoices/list.html", partial="web/invoices/_table.html",
+                       context={"statuses": InvoiceStatus.choices, "status": status})
+
+
+def _line_inputs(formset, counterparty) -> list[LineInput]:
+    lines = []
+    for form in formset.forms:
+        if not form.has_changed() or formset._should_delete_form(form):
+            continue
+        data = form.cleaned_data
+        price = data.get("price")
+        if price is None and data.get("product") is not None:
+            price = product_price(product=data["product"], price_type=getattr(counterparty, "price_type", None))
+        lines.append(LineInput(
+            product=data.get("product"), description=data.get("description") or "",
+            quantity=data["quantity"] if data.get("quantity") is not None else Decimal("1"),
+            price=price if price is not None else Decimal("0"),
+            discount_percent=data.get("discount_percent") or Decimal("0"), vat_rate=data.get("vat_rate")))
+    return lines
+
+
+def _invoice_form_page(request, form, formset, invoice=None):
+    return render(request, "web/invoices/form.html", {"form": form, "formset": formset, "object": invoice})
+
+
+@login_required
+def invoice_create_view(request):
+    user = request.user
+    own = reference.default_own_company(user)
+    today = timezone.localdate()
+    initial = {"own_company": own, "currency": own.currency if own else "RUB", "date": today,
+               "due_date": today + dt.timedelta(days=5), "vat_included": True}
+    counterparty_id = request.GET.get("counterparty")
+    if counterparty_id:
+        initial["counterparty"] = counterparty_id
+    form = InvoiceForm(request.POST or None, initial=initial, user=user)
+    formset = invoice_line_formset(extra=1)(request.POST or None, queryset=InvoiceLine.objects.none(),
+                                            prefix="lines", form_kwargs={"user": user})
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        try:
+            invoice = invoice_create(user=user, data=form.service_data(),
+                                     lines=_line_inputs(formset, form.cleaned_data["counterparty"]))
+        except SERVICE_ERRORS as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Draft invoice created."))
+            return redirect("web:invoice_detail", pk=invoice.pk)
+    return _invoice_form_page(request, form, formset)
+
+
+@login_required
+def invoice_edit_view(request, pk):
+    user = request.user
+    invoice = get_or_404(invoice_get, user=user, pk=pk)
+    form = InvoiceForm(request.POST or None, instance=invoice, user=user)
+    is_draft = invoice.status == InvoiceStatus.DRAFT
+    formset = None
+    if is_draft:
+        formset = invoice_line_formset(extra=0)(request.POST or None, queryset=invoice.lines.all(), prefix="lines",
+                                                form_kwargs={"user": user})
+    if request.method == "POST" and form.is_valid() and (formset is None or formset.is_valid()):
+        lines = _line_inputs(formset, invoice.counterparty) if formset is not None else None
+        try:
+            invoice_update(user=user, invoice=invoice, data=form.service_data(), lines=lines)
+        except SERVICE_ERRORS as exc:
+            invoice.refresh_from_db()
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("web:invoice_detail", pk=invoice.pk)
+    return _invoice_form_page(request, form, formset, invoice)
+
+
+@login_required
+def invoice_detail_view(request, pk):
+    invoice = get_or_404(invoice_get, user=request.user, pk=pk)
+    return _invoice_card(request, invoice)
+
+
+def _invoice_card(request, invoice, payment_form=None):
+    allocations = invoice.allocations.select_related("payment").order_by("payment__date")
+    return render(request, "web/invoices/detail.html", {
+        "object": invoice, "lines": invoice.lines.all(), "allocations": allocations,
+        "payment_form": payment_form or PaymentForm(initial={"amount": invoice.outstanding or None,
+                                                             "date": timezone.localdate()}),
+        "can_pay": invoice.status in (InvoiceStatus.ISSUED, InvoiceStatus.PARTLY_PAID),
+    })
+
+
+@login_required
+@require_POST
+def invoice_issue_view(request, pk):
+    invoice = get_or_404(invoice_get, user=request.user, pk=pk)
+    try:
+        invoice = invoice_issue(user=request.user, invoice=invoice)
+    except SERVICE_ERRORS as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("Invoice issued with number %(number)s.") % {"number": invoice.number})
+    return redirect("web:invoice_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def invoice_payment_view(request, pk):
+    invoice = get_or_404(invoice_get, user=request.user, pk=pk)
+    form = PaymentForm(request.POST)
+    if form.is_valid():
+        amount = form.cleaned_data["amount"]
+        share = min(amount, invoice.outstanding)
+        try:
+            with transaction.atomic():
+                payment_record(user=request.user, data={
+                    "counterparty": invoice.counterparty, "currency": invoice.currency, **form.cleaned_data},
+                    allocations=[(invoice, share)] if share > 0 else [])
+        except SERVICE_ERRORS as exc:
+            apply_errors(form, exc)
+        else:
+            if amount > share:
+                messages.warning(request, _("Payment recorded; the part above the amount due stays as an overpayment."))
+            else:
+                messages.success(request, _("Payment recorded."))
+            return redirect("web:invoice_detail", pk=pk)
+    return _invoice_card(request, invoice, payment_form=form)
+
+
