@@ -14,5 +14,6 @@ urlpatterns = [
     path("api/v1/", include("raccordo.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("exchange/", include("raccordo.exchange.urls")),
     path("", include("raccordo.web.urls")),
 ]

@@ -89,7 +89,8 @@ def exchange_import(*, paths: Sequence[str | os.PathLike], node: ExchangeNode | 
     documents = DocumentImporter(node=node, recorder=recorder)
     all_ok = True
     done_before = 0
-    with change_context(origin=Origin.EXCHANGE, node=node.code):
+    # Every journal entry of the run carries its id, so the run page can link the records it wrote.
+    with change_context(origin=Origin.EXCHANGE, node=node.code, request_id=f"run-{run.pk}"):
         try:
             for path in files:
                 importer.file = documents.file = path.name

@@ -14,6 +14,11 @@ NAVIGATION = [
     ("web:task_list", _("Tasks"), "bi-check2-square"),
 ]
 
+# Sections only administrators reach (the exchange with accounting).
+ADMIN_NAVIGATION = [
+    ("exchange:run_list", _("Exchange"), "bi-arrow-left-right"),
+]
+
 
 def navigation(request):
     user = getattr(request, "user", None)
@@ -25,8 +30,12 @@ def navigation(request):
     current = f"{match.namespace}:{match.url_name}" if match and match.namespace else ""
     section = current.partition(":")[2].split("_")[0]
     items = []
-    for url_name, label, icon in NAVIGATION:
-        active = url_name.partition(":")[2].split("_")[0] == section
+    from raccordo.access.policy import is_admin
+
+    sections = NAVIGATION + (ADMIN_NAVIGATION if is_admin(user) else [])
+    for url_name, label, icon in sections:
+        active = url_name.partition(":")[2].split("_")[0] == section and url_name.partition(":")[0] == (
+            match.namespace if match else "")
         items.append({"url_name": url_name, "label": label, "icon": icon, "active": active})
     return {
         "nav_items": items,
