@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from decimal import Decimal
 
 import factory
@@ -10,42 +9,9 @@ from django.utils import timezone
 
 from raccordo.access.models import User
 from raccordo.catalog.models import Price, PriceType, Product, StockLevel, Unit, Warehouse
+from raccordo.core.demo.generators import inn10, inn12, partita_iva  # noqa: F401 (re-exported for tests)
 from raccordo.parties.models import ContactPerson, Counterparty, OwnCompany
 from raccordo.sales.models import Deal, Funnel, Stage, StageKind
-
-
-def inn10(seed: int | None = None) -> str:
-    """A valid 10-digit Russian INN (organisation)."""
-    rnd = random.Random(seed)
-    digits = [rnd.randint(0, 9) for _ in range(9)]
-    weights = [2, 4, 10, 3, 5, 9, 4, 6, 8]
-    check = sum(d * w for d, w in zip(digits, weights, strict=True)) % 11 % 10
-    return "".join(map(str, digits + [check]))
-
-
-def inn12(seed: int | None = None) -> str:
-    """A valid 12-digit Russian INN (person, sole trader)."""
-    rnd = random.Random(seed)
-    digits = [rnd.randint(0, 9) for _ in range(10)]
-    w1 = [7, 2, 4, 10, 3, 5, 9, 4, 6, 8]
-    digits.append(sum(d * w for d, w in zip(digits, w1, strict=True)) % 11 % 10)
-    w2 = [3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8]
-    digits.append(sum(d * w for d, w in zip(digits, w2, strict=True)) % 11 % 10)
-    return "".join(map(str, digits))
-
-
-def partita_iva(seed: int | None = None) -> str:
-    """A valid 11-digit Italian partita IVA (Luhn check digit)."""
-    rnd = random.Random(seed)
-    # Seven digits of the company, then a real provincial office code (001-100).
-    digits = [rnd.randint(0, 9) for _ in range(7)] + [int(c) for c in f"{rnd.randint(1, 100):03d}"]
-    total = 0
-    for i, d in enumerate(digits):
-        if i % 2 == 1:
-            d *= 2
-            d = d - 9 if d > 9 else d
-        total += d
-    return "".join(map(str, digits)) + str((10 - total % 10) % 10)
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -1,0 +1,56 @@
+"""The demo company (`raccordo demo`) and bulk data for benchmarks (`raccordo demo --scale N`).
+
+    seed_demo(seed=..)            ~40 counterparties and two months of work, through the services (journaled)
+    seed_bulk(n=.., seed=..)      n counterparties with related rows, bulk-inserted (not journaled)
+
+Both first make sure the reference data exists (staff, own companies, catalog, price types, warehouses,
+funnels, tags) and create only what is missing.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from raccordo.core.context import change_context
+from raccordo.core.models import Origin
+
+from .bulk import ScaleResult, seed_scale
+from .company import DemoCompany
+from .generators import inn10, inn12, partita_iva
+from .reference import DEMO_PASSWORD, Reference, ensure_reference
+
+
+@dataclass
+class DemoResult:
+    reference: Reference
+    invoices: dict[str, int] = field(default_factory=dict)
+
+
+def seed_demo(*, seed: int = 2026, password: str = DEMO_PASSWORD,
+              log: Callable[[str], None] | None = None) -> DemoResult:
+    """Create the demo company through the services, in one transaction (all or nothing)."""
+    log = log or (lambda msg: None)
+    rnd = random.Random(seed)
+    with change_context(origin=Origin.CLI), transaction.atomic():
+        log("  staff, own companies, catalog, funnels...")
+        ref = ensure_reference(rnd=rnd, password=password)
+        invoices = DemoCompany(ref=ref, rnd=rnd, log=log).run()
+    return DemoResult(reference=ref, invoices=invoices)
+
+
+def seed_bulk(*, n: int, seed: int = 2026, password: str = DEMO_PASSWORD, batch: int = 5000,
+              log: Callable[[str], None] | None = None) -> tuple[Reference, ScaleResult]:
+    """Reference data if missing, then `n` bulk counterparties with their related rows."""
+    rnd = random.Random(seed)
+    with change_context(origin=Origin.CLI):
+        with transaction.atomic():
+            ref = ensure_reference(rnd=rnd, password=password)
+        result = seed_scale(n=n, ref=ref, rnd=rnd, batch=batch, log=log)
+    return ref, result
+
+
+__all__ = ["DEMO_PASSWORD", "DemoResult", "inn10", "inn12", "partita_iva", "seed_bulk", "seed_demo"]

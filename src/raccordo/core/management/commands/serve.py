@@ -1,0 +1,107 @@
+"""`raccordo serve [--host H] [--port P]`: the web server and the Huey consumer, started and stopped together.
+
+Both run as child processes of this one. Ctrl-C or SIGTERM stops both; if either exits on its own,
+the other is stopped and `serve` exits non-zero, so a supervisor (systemd, Docker, make) sees the
+failure instead of a half-running installation. On Linux the children also receive SIGTERM if this
+process is killed outright, so none is left orphaned.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+STOP_TIMEOUT = 10.0
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """Linux: deliver SIGTERM to this child when the parent dies (PR_SET_PDEATHSIG)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG = 1
+    except OSError:
+        pass
+
+
+class Command(BaseCommand):
+    help = "Run the web server and the background worker (Huey) together; Ctrl-C stops both."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument("--server", choices=["runserver", "gunicorn"], default=os.environ.get(
+            "RACCORDO_SERVER", "runserver"),
+            help="runserver (default; single process, for one office) or gunicorn (several workers).")
+        parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "3")),
+                            help="gunicorn worker processes.")
+        parser.add_argument("--no-worker", action="store_true", help="Run the web server only (no Huey consumer).")
+
+    def handle(self, *args, host: str, port: int, server: str, workers: int, no_worker: bool, **options):
+        python = [sys.executable, "-m", "raccordo.cli"]
+        # WhiteNoise warns at start-up when STATIC_ROOT is missing; files come from the finders until
+        # `collectstatic` fills it.
+        Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+        if server == "gunicorn":
+            web_cmd = [sys.executable, "-m", "gunicorn", "raccordo.wsgi:application", "--bind", f"{host}:{port}",
+                       "--workers", str(workers), "--access-logfile", "-"]
+        else:
+            # --noreload: Ctrl-C stops one process, not a reloader and its child; --insecure: serve static
+            # files with DEBUG off (WhiteNoise serves them too, from the finders, so either way they work).
+            web_cmd = [*python, "runserver", f"{host}:{port}", "--noreload", "--insecure"]
+        children: dict[str, subprocess.Popen] = {}
+        stop_signal: list[int] = []
+
+        def on_signal(signum, _frame):
+            stop_signal.append(signum)
+
+        previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            children["web"] = self._start(web_cmd)
+            if not no_worker:
+                children["worker"] = self._start([*python, "run_huey"])
+            self.stdout.write(f"Raccordo on http://{host}:{port}/ (web pid {children['web'].pid}"
+                              + (f", worker pid {children['worker'].pid}" if "worker" in children else "")
+                              + "). Ctrl-C stops.")
+            self.stdout.flush()
+            failed = None
+            while not stop_signal and failed is None:
+                for name, proc in children.items():
+                    if proc.poll() is not None:
+                        failed = (name, proc.returncode)
+                        break
+                else:
+                    time.sleep(0.2)
+        finally:
+            self._stop_all(children)
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+        if failed is not None and not stop_signal:
+            name, code = failed
+            raise CommandError(f"The {name} process exited (code {code}); stopped the rest.", returncode=1)
+        self.stdout.write("Stopped.")
+
+    def _start(self, cmd: list[str]) -> subprocess.Popen:
+        # Own process group: a terminal's Ctrl-C reaches only this process, which then stops the
+        # children in order (so they are never left half-stopped by a racing signal).
+        return subprocess.Popen(cmd, process_group=0, preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+
+    def _stop_all(self, children: dict[str, subprocess.Popen]) -> None:
+        for proc in children.values():
+            if proc.poll() is None:
+                # SIGINT: runserver exits at once; the Huey consumer finishes the running tasks first.
+                proc.send_signal(signal.SIGINT)
+        deadline = time.monotonic() + STOP_TIMEOUT
+        for proc in children.values():
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

@@ -1,0 +1,112 @@
+"""Funnels, deals, contracts, invoices and payments in the admin.
+
+Invoice and deal lines are shown read-only: their totals, numbering and payment status are kept in
+step by the sales services, which the admin does not replace.
+"""
+
+from django.contrib import admin
+
+from raccordo.core.admin import JournaledModelAdmin, ReadOnlyInline
+
+from .models import (
+    Contract,
+    Deal,
+    DealLine,
+    Funnel,
+    Invoice,
+    InvoiceLine,
+    Payment,
+    PaymentAllocation,
+    Stage,
+)
+
+
+class StageInline(admin.TabularInline):
+    model = Stage
+    extra = 0
+    fields = ("order", "name", "kind", "probability")
+
+
+@admin.register(Funnel)
+class FunnelAdmin(JournaledModelAdmin):
+    list_display = ("name", "order", "is_default")
+    search_fields = ("name",)
+    inlines = [StageInline]
+
+
+@admin.register(Stage)
+class StageAdmin(JournaledModelAdmin):
+    list_display = ("name", "funnel", "order", "kind", "probability")
+    list_filter = ("funnel", "kind")
+    search_fields = ("name",)
+
+
+class DealLineInline(ReadOnlyInline):
+    model = DealLine
+    fields = ("position", "description", "quantity", "unit", "price", "discount_percent", "vat_rate", "amount")
+    readonly_fields = fields
+
+
+@admin.register(Deal)
+class DealAdmin(JournaledModelAdmin):
+    list_display = ("title", "counterparty", "funnel", "stage", "amount", "currency", "manager", "expected_close",
+                    "created_at")
+    list_filter = ("funnel", "stage", "currency", "manager")
+    search_fields = ("title", "counterparty__name", "counterparty__inn")
+    list_select_related = ("counterparty", "funnel", "stage", "manager")
+    raw_id_fields = ("counterparty", "contact", "manager")
+    readonly_fields = ("amount",)
+    inlines = [DealLineInline]
+
+
+@admin.register(Contract)
+class ContractAdmin(JournaledModelAdmin):
+    list_display = ("number", "date", "counterparty", "own_company", "currency", "valid_until")
+    search_fields = ("number", "title", "counterparty__name")
+    list_select_related = ("counterparty", "own_company")
+    raw_id_fields = ("counterparty",)
+
+
+class InvoiceLineInline(ReadOnlyInline):
+    model = InvoiceLine
+    fields = ("position", "description", "quantity", "unit", "price", "discount_percent", "vat_rate", "amount",
+              "vat_amount")
+    readonly_fields = fields
+
+
+class AllocationInline(ReadOnlyInline):
+    model = PaymentAllocation
+    fk_name = "invoice"
+    fields = ("payment", "amount")
+    readonly_fields = fields
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(JournaledModelAdmin):
+    list_display = ("number", "date", "counterparty", "own_company", "status", "total", "paid_amount", "currency",
+                    "due_date", "responsible")
+    list_filter = ("status", "own_company", "currency")
+    search_fields = ("number", "counterparty__name", "counterparty__inn")
+    list_select_related = ("counterparty", "own_company", "responsible")
+    raw_id_fields = ("counterparty", "deal", "contract", "responsible")
+    date_hierarchy = "date"
+    readonly_fields = ("number", "status", "subtotal", "vat_amount", "total", "paid_amount")
+    inlines = [InvoiceLineInline, AllocationInline]
+
+
+class PaymentAllocationInline(ReadOnlyInline):
+    model = PaymentAllocation
+    fk_name = "payment"
+    fields = ("invoice", "amount")
+    readonly_fields = fields
+
+
+@admin.register(Payment)
+class PaymentAdmin(JournaledModelAdmin):
+    list_display = ("date", "number", "counterparty", "amount", "currency", "comment")
+    list_filter = ("currency",)
+    search_fields = ("number", "comment", "counterparty__name")
+    list_select_related = ("counterparty",)
+    raw_id_fields = ("counterparty",)
+    date_hierarchy = "date"
+    inlines = [PaymentAllocationInline]
