@@ -74,6 +74,7 @@ ROOT_URLCONF = "raccordo.urls"
 WSGI_APPLICATION = "raccordo.wsgi.application"
 AUTH_USER_MODEL = "access.User"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+FORMS_URLFIELD_ASSUME_HTTPS = True   # Django 6 behaviour now: a bare "example.com" becomes https://
 
 TEMPLATES = [
     {

@@ -18,19 +18,20 @@ class ChangeContext:
     request_id: str = ""
 
 
-_current: contextvars.ContextVar[ChangeContext] = contextvars.ContextVar("raccordo_change_context",
-                                                                         default=ChangeContext())
+_DEFAULT = ChangeContext()
+_current: contextvars.ContextVar[ChangeContext | None] = contextvars.ContextVar("raccordo_change_context",
+                                                                                default=None)
 
 
 def current() -> ChangeContext:
-    return _current.get()
+    return _current.get() or _DEFAULT
 
 
 @contextmanager
 def change_context(*, origin: str | None = None, node: str | None = None,
                    request_id: str | None = None) -> Iterator[ChangeContext]:
     """Run a block with a given origin (ui/api/exchange/cli) and exchange node."""
-    base = _current.get()
+    base = current()
     ctx = replace(base, **{k: v for k, v in {"origin": origin, "node": node, "request_id": request_id}.items()
                            if v is not None})
     if not ctx.request_id:
