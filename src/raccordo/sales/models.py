@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from raccordo.core.models import BaseModel
 from raccordo.core.money import validate_currency
@@ -115,7 +116,7 @@ class LineMixin(models.Model):
                                    validators=[MinValueValidator(ZERO)])
     amount = models.DecimalField(_("amount"), max_digits=18, decimal_places=2, default=ZERO)
     vat_amount = models.DecimalField(_("VAT"), max_digits=18, decimal_places=2, default=ZERO)
-    position = models.PositiveIntegerField(_("position"), default=0)
+    position = models.PositiveIntegerField(pgettext_lazy("order of a line", "position"), default=0)
 
     class Meta:
         abstract = True
@@ -162,7 +163,7 @@ class InvoiceStatus(models.TextChoices):
     ISSUED = "issued", _("Issued")
     PARTLY_PAID = "partly_paid", _("Partly paid")
     PAID = "paid", _("Paid")
-    CANCELLED = "cancelled", _("Cancelled")
+    CANCELLED = "cancelled", pgettext_lazy("invoice status", "Cancelled")
 
 
 class Invoice(BaseModel):
@@ -242,6 +243,9 @@ class InvoiceNumberSeries(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["own_company", "year"], name="series_unique_per_year")]
+
+    def __str__(self) -> str:
+        return f"{self.own_company_id} {self.year}: {self.last_number}"
 
 
 class Payment(BaseModel):
