@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models, transaction
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import mixins, viewsets
@@ -25,7 +26,8 @@ class ApiViewSet(viewsets.GenericViewSet):
     ordering_fields: list[str] = ["created_at"]
 
     def get_base_queryset(self) -> models.QuerySet:
-        raise NotImplementedError
+        raise ImproperlyConfigured(f"{type(self).__name__} must say where its records come from "
+                                   "(get_base_queryset).")
 
     def get_queryset(self):
         return visible(self.get_base_queryset(), self.request.user)
@@ -47,7 +49,7 @@ class ServiceCreateMixin(mixins.CreateModelMixin):
         serializer.instance = self.reload(obj)
 
     def service_create(self, data: dict[str, Any]) -> models.Model:
-        raise NotImplementedError
+        raise ImproperlyConfigured(f"{type(self).__name__} must name the service that writes (service_create).")
 
 
 class ServiceUpdateMixin(mixins.UpdateModelMixin):
@@ -62,7 +64,7 @@ class ServiceUpdateMixin(mixins.UpdateModelMixin):
         serializer.instance = self.reload(obj)
 
     def service_update(self, instance: models.Model, data: dict[str, Any]) -> models.Model:
-        raise NotImplementedError
+        raise ImproperlyConfigured(f"{type(self).__name__} must name the service that writes (service_update).")
 
 
 class ServiceDestroyMixin(mixins.DestroyModelMixin):
@@ -76,7 +78,7 @@ class ServiceDestroyMixin(mixins.DestroyModelMixin):
         self.service_delete(instance)
 
     def service_delete(self, instance: models.Model) -> None:
-        raise NotImplementedError
+        raise ImproperlyConfigured(f"{type(self).__name__} must name the service that writes (service_delete).")
 
 
 class ReadOnlyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
