@@ -97,6 +97,9 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    if os.environ.get("RACCORDO_TEST_DB_NAME"):
+        # Lets two test runs share one server without dropping each other's test database.
+        DATABASES["default"]["TEST"] = {"NAME": os.environ["RACCORDO_TEST_DB_NAME"]}
 else:
     DATABASES = {
         "default": {
