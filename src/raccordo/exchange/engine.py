@@ -13,13 +13,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
+from raccordo.core.context import current
 from raccordo.core.errors import ApplicationError
-from raccordo.core.journal import diff, journal_bulk, snapshot
-from raccordo.core.models import Operation
+from raccordo.core.ids import new_id
+from raccordo.core.journal import _plain, diff, journal_bulk, journaled_fields, snapshot
+from raccordo.core.models import ChangeJournal, Operation
 
 from .models import Binding, ExchangeNode, RecordPolicy, Run, RunItem, RunStatus
 
@@ -99,6 +102,127 @@ def validation_message(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
 
+# --- raw rows for the hot tables ---------------------------------------------------------------------------------
+#
+# A large import creates hundreds of thousands of rows (products, prices, stock levels, bindings, journal
+# entries). Building a Django model instance for each and going through bulk_create's compiler costs far
+# more than the database work, so the hot paths write plain rows with cursor.executemany instead. Values
+# still go through each field's own validation (`validate_row`) and get_db_prep_save, so what lands is
+# what the ORM would have written, on SQLite and PostgreSQL alike.
+
+
+class RowWriter:
+    """INSERT / UPDATE of plain rows (attname -> Python value) of one model with executemany."""
+
+    def __init__(self, model: type[models.Model], attnames: Iterable[str] | None = None):
+        self.model = model
+        meta = model._meta
+        self.fields = [f for f in meta.concrete_fields if attnames is None or f.attname in attnames]
+        quote = connection.ops.quote_name
+        self.table = quote(meta.db_table)
+        self.insert_sql = (f"INSERT INTO {self.table} ({', '.join(quote(f.column) for f in self.fields)}) "
+                           f"VALUES ({', '.join(['%s'] * len(self.fields))})")
+        self._quote = quote
+
+    def insert(self, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        fields = self.fields
+        params = [[f.get_db_prep_save(row[f.attname], connection) for f in fields] for row in rows]
+        with connection.cursor() as cursor:
+            for start in range(0, len(params), 5000):
+                cursor.executemany(self.insert_sql, params[start:start + 5000])
+
+    def update(self, attnames: list[str], rows: list[tuple]) -> None:
+        """rows: (pk, value for each of attnames)."""
+        if not rows:
+            return
+        meta = self.model._meta
+        fields = [meta.get_field(name) if name in {f.name for f in meta.fields} else
+                  next(f for f in meta.concrete_fields if f.attname == name) for name in attnames]
+        sql = (f"UPDATE {self.table} SET {', '.join(f'{self._quote(f.column)} = %s' for f in fields)} "
+               f"WHERE {self._quote(meta.pk.column)} = %s")
+        pk = meta.pk
+        params = [[f.get_db_prep_save(v, connection) for f, v in zip(fields, row[1:], strict=True)]
+                  + [pk.get_db_prep_save(row[0], connection)] for row in rows]
+        with connection.cursor() as cursor:
+            for start in range(0, len(params), 5000):
+                cursor.executemany(sql, params[start:start + 5000])
+
+
+def model_has_own_clean(model: type[models.Model]) -> bool:
+    return model.clean is not models.Model.clean
+
+
+def validate_row(model: type[models.Model], row: dict[str, Any], skip: set[str]) -> None:
+    """Model.clean_fields() on a plain row (attname -> value, cleaned in place), without an instance.
+
+    Foreign keys (`skip`) are resolved from bindings by the importer, so they are not queried here.
+    """
+    errors: dict[str, list] = {}
+    for f in model._meta.concrete_fields:
+        if f.name in skip or f.attname in skip:
+            continue
+        raw = row[f.attname]
+        if f.blank and raw in f.empty_values:
+            continue
+        try:
+            row[f.attname] = f.clean(raw, None)
+        except ValidationError as exc:
+            errors[f.name] = exc.error_list
+    if errors:
+        raise ValidationError(errors)
+
+
+def row_snapshot(model: type[models.Model], row: dict[str, Any]) -> dict[str, Any]:
+    """core.journal.snapshot() of a plain row."""
+    return {f.name: _plain(row[f.attname]) for f in journaled_fields(model)}
+
+
+class RowView:
+    """A plain row that lends itself the model's own __str__ (the journal's object_repr, no instance)."""
+
+    def __init__(self, model: type[models.Model], **values: Any):
+        self.__dict__.update(values)
+        self._model = model
+
+    def __str__(self) -> str:
+        return self._model.__str__(self)
+
+
+def row_repr(model: type[models.Model], **values: Any) -> str:
+    return str(RowView(model, **values))[:255]
+
+
+class JournalRows:
+    """Journal entries as plain rows: the same content as core.journal.journal_bulk, stamped alike."""
+
+    def __init__(self):
+        self.writer = RowWriter(ChangeJournal)
+        self.rows: list[dict[str, Any]] = []
+        self._types: dict[type, int] = {}
+
+    def add(self, model: type[models.Model], pk: Any, repr_: str, operation: str, changes: dict) -> None:
+        ct = self._types.get(model)
+        if ct is None:
+            ct = self._types[model] = ContentType.objects.get_for_model(model).pk
+        self.rows.append({"content_type_id": ct, "object_id": pk, "object_repr": repr_[:255],
+                          "operation": operation, "changes": changes})
+
+    def write(self) -> None:
+        if not self.rows:
+            return
+        ctx = current()
+        now = timezone.now()
+        for row in self.rows:
+            row.update(seq=None, at=now, user_id=None, origin=ctx.origin, node=ctx.node, request_id=ctx.request_id)
+        # seq is the database's own sequence: leave it out of the INSERT
+        writer = RowWriter(ChangeJournal, [f.attname for f in ChangeJournal._meta.concrete_fields
+                                           if f.attname != "seq"])
+        writer.insert(self.rows)
+        self.rows = []
+
+
 @dataclass
 class Incoming:
     """One record of a peer, ready for our model: its id there, our field values, a hash, its source."""
@@ -127,7 +251,7 @@ class BindingUpsert:
 
     def __init__(self, *, node: ExchangeNode, model: type[models.Model], object_type: str, recorder: RunRecorder,
                  match: Callable[[list[Incoming]], dict[str, models.Model]] | None = None,
-                 count: bool = True):
+                 count: bool = True, rows: bool = False):
         self.node = node
         self.model = model
         self.object_type = object_type
@@ -135,6 +259,9 @@ class BindingUpsert:
         self.match = match
         self.count = count
         self.fk_names = [f.name for f in model._meta.concrete_fields if f.is_relation]
+        # rows=True: new records are written as plain rows (see RowWriter) and the result holds their ids
+        # only; unchanged records are not loaded either. For the big tables of an import.
+        self.rows = rows and not model_has_own_clean(model)
 
     def _validate(self, obj: models.Model) -> None:
         obj.clean_fields(exclude=self.fk_names)
@@ -155,7 +282,22 @@ class BindingUpsert:
             item.hash = item.hash or content_hash(item.fields)
             latest[item.external_id] = item
         bound = self.bindings(latest)
-        existing = self.model._default_manager.in_bulk([b.object_id for b in bound.values()])
+        if self.rows:
+            # Only records whose hash changed are loaded; of the others it is enough that they still exist.
+            changed_ids = [b.object_id for ext, b in bound.items() if b.content_hash != latest[ext].hash]
+            existing = self.model._default_manager.in_bulk(changed_ids)
+            alive = set(self.model._default_manager.filter(
+                pk__in=[b.object_id for ext, b in bound.items() if b.content_hash == latest[ext].hash])
+                .values_list("pk", flat=True))
+            for ext, b in bound.items():
+                if b.object_id in alive:
+                    item = latest[ext]
+                    result.ids[ext] = b.object_id
+                    if self.count:
+                        self.recorder.count("unchanged")
+            latest = {ext: item for ext, item in latest.items() if ext not in result.ids}
+        else:
+            existing = self.model._default_manager.in_bulk([b.object_id for b in bound.values()])
 
         to_update: list[tuple[Incoming, models.Model, Binding | None]] = []
         to_create: list[Incoming] = []
@@ -225,6 +367,8 @@ class BindingUpsert:
         for obj in updated:
             obj.updated_at = now   # bulk_update skips auto_now
         created: list[models.Model] = []
+        if self.rows:
+            to_create = self._create_rows(to_create, result, new_bindings, journal)
         for item in to_create:
             if not item.create:
                 if self.count:
@@ -251,11 +395,69 @@ class BindingUpsert:
             # Foreign keys appear in snapshots by field name; bulk_update wants the same names.
             self.model._default_manager.bulk_update(updated, sorted(changed_fields | {"updated_at"}), batch_size=500)
         if new_bindings:
-            Binding.objects.bulk_create(new_bindings, batch_size=500)
+            write_bindings(new_bindings)
         if touched_bindings:
             Binding.objects.bulk_update(touched_bindings, ["content_hash", "updated_at"], batch_size=500)
         journal_bulk(entries=journal)
+        if self._journal_rows is not None:
+            self._journal_rows.write()
         return result
+
+    _journal_rows: JournalRows | None = None
+
+    def _create_rows(self, items: list[Incoming], result: UpsertResult, new_bindings: list,
+                     journal: list) -> list[Incoming]:
+        """Validate and insert new records as plain rows; return nothing left to create the slow way."""
+        model = self.model
+        meta = model._meta
+        if self._journal_rows is None:
+            self._journal_rows = JournalRows()
+            self._writer = RowWriter(model)
+            self._defaults = {f.attname: f.get_default() for f in meta.concrete_fields
+                              if not f.primary_key and f.name not in ("created_at", "updated_at")}
+            self._fk = {f.name: f.attname for f in meta.concrete_fields if f.is_relation}
+            self._str_fields = [f.name for f in meta.concrete_fields if not f.is_relation]
+        now = timezone.now()
+        rows = []
+        skip = set(self.fk_names)
+        for item in items:
+            if not item.create:
+                if self.count:
+                    self.recorder.count("skipped")
+                continue
+            row = dict(self._defaults)
+            for key, value in item.fields.items():
+                attname = self._fk.get(key)
+                if attname is not None:
+                    row[attname] = value.pk if value is not None else None
+                else:
+                    row[key] = value
+            pk = new_id()
+            row.update(id=pk, created_at=now, updated_at=now)
+            try:
+                validate_row(model, row, skip)
+            except ValidationError as exc:
+                self.recorder.fail(object_type=self.object_type, source=item.source, code="exchange.record.invalid",
+                                   message=validation_message(exc))
+                continue
+            rows.append(row)
+            self._journal_rows.add(model, pk, row_repr(model, **{n: row[n] for n in self._str_fields}),
+                                   Operation.CREATE, diff({}, row_snapshot(model, row)))
+            new_bindings.append(Binding(node=self.node, object_type=self.object_type, external_id=item.external_id,
+                                        object_id=pk, content_hash=item.hash))
+            result.ids[item.external_id] = pk
+            if self.count:
+                self.recorder.count("created")
+        self._writer.insert(rows)
+        return []
+
+
+def write_bindings(bindings: list[Binding]) -> None:
+    """Insert new bindings as plain rows (see RowWriter); the id is the database's."""
+    now = timezone.now()
+    RowWriter(Binding, [f.attname for f in Binding._meta.concrete_fields if f.attname != "id"]).insert([{"node_id": b.node_id, "object_type": b.object_type, "external_id": b.external_id,
+                             "object_id": b.object_id, "content_hash": b.content_hash, "updated_at": now}
+                            for b in bindings])
 
 
 def batched_transaction(recorder: RunRecorder, work: Callable[[], Any]) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from raccordo.core.models import BaseModel
 
@@ -139,8 +140,8 @@ class Run(BaseModel):
     files = models.JSONField(_("files"), default=list, blank=True)
     started_at = models.DateTimeField(_("started"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
-    created = models.PositiveIntegerField(_("created"), default=0)
-    updated = models.PositiveIntegerField(_("updated"), default=0)
+    created = models.PositiveIntegerField(pgettext_lazy("number of records", "created"), default=0)
+    updated = models.PositiveIntegerField(pgettext_lazy("number of records", "updated"), default=0)
     unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
     skipped = models.PositiveIntegerField(_("skipped"), default=0)
     failed = models.PositiveIntegerField(_("failed"), default=0)

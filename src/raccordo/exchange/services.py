@@ -16,8 +16,7 @@ from raccordo.core.services import record_create
 
 from .engine import RunRecorder, RunStopped, finish_run, start_run
 from .formats.commerceml import reader as cml_reader
-from .formats.commerceml.records import CommerceMLError
-from .formats.commerceml.records import DocumentRec
+from .formats.commerceml.records import CommerceMLError, DocumentRec
 from .importers.catalog import CatalogImporter
 from .importers.documents import DocumentImporter
 from .models import ExchangeNode, NodeKind, RecordPolicy, Run, RunItem
@@ -62,17 +61,26 @@ class _CountingReader(io.RawIOBase):
         self.on_read(len(data))
         return data
 
+    def seekable(self) -> bool:
+        return self.raw.seekable()
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return self.raw.seek(offset, whence)
+
 
 def _check_file(path: Path) -> None:
-    """Read the whole file once before writing anything, so a file broken at its end writes nothing."""
+    """Check the whole file before writing anything, so a file broken at its end writes nothing.
+
+    A cheap well-formedness and hostility pre-scan (see `reader.check`), not a second full read.
+    """
     with path.open("rb") as raw:
-        for _rec in cml_reader.read(_CountingReader(raw, lambda n: None, path.name)):
-            pass
+        cml_reader.check(_CountingReader(raw, lambda n: None, path.name))
 
 
 def exchange_import(*, paths: Sequence[str | os.PathLike], node: ExchangeNode | None = None, user=None,
                     on_record_error: str = RecordPolicy.SKIP, batch_size: int = 1000,
-                    progress: Callable[[Run], None] | None = None) -> Run:
+                    progress: Callable[[Run], None] | None = None, run: Run | None = None,
+                    deactivate: bool = True) -> Run:
     """Import a set of CommerceML files (one exchange) into Raccordo; return the finished run.
 
     Files are imported in the order given (1C sends import, then offers, prices, rests). A file
@@ -81,9 +89,12 @@ def exchange_import(*, paths: Sequence[str | os.PathLike], node: ExchangeNode | 
     """
     node = node or local_node()
     files = [Path(p) for p in paths]
-    run = start_run(node=node, files=[f.name for f in files], user=user, on_record_error=on_record_error)
+    if run is None:
+        run = start_run(node=node, files=[f.name for f in files], user=user, on_record_error=on_record_error)
+    else:   # a run opened beforehand (the 1C endpoint shows it while a worker imports)
+        run.files = [f.name for f in files]
     run.progress_total = sum(f.stat().st_size for f in files if f.exists())
-    run.save(update_fields=["progress_total"])
+    run.save(update_fields=["files", "progress_total"])
     recorder = RunRecorder(run)
     importer = CatalogImporter(node=node, recorder=recorder, batch_size=batch_size)
     documents = DocumentImporter(node=node, recorder=recorder)
@@ -122,7 +133,8 @@ def exchange_import(*, paths: Sequence[str | os.PathLike], node: ExchangeNode | 
                         run.save()
                 done_before += path.stat().st_size if path.exists() else 0
                 run.progress_done = done_before
-            importer.finish(all_files_ok=all_ok)
+            # deactivate=False: one file of a longer exchange; its caller deactivates once all files succeeded.
+            importer.finish(all_files_ok=all_ok and deactivate)
         except RunStopped as exc:
             run.refresh_from_db()
             RunItem.objects.create(run=run, outcome="failed", code=exc.code, message=exc.message,

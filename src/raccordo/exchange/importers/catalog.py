@@ -10,15 +10,38 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from raccordo.catalog.models import Price, PriceType, Product, ProductGroup, Property, StockLevel, Unit, Warehouse
+from raccordo.catalog.models import (
+    Price,
+    PriceType,
+    Product,
+    ProductGroup,
+    Property,
+    StockLevel,
+    Unit,
+    Warehouse,
+)
+from raccordo.core.ids import new_id
 from raccordo.core.journal import diff, journal_bulk, snapshot
 from raccordo.core.models import Operation
 from raccordo.core.money import normalize_currency
-from raccordo.exchange.engine import BindingUpsert, Incoming, RunRecorder, Source, content_hash
+from raccordo.exchange.engine import (
+    BindingUpsert,
+    Incoming,
+    JournalRows,
+    RowView,
+    RowWriter,
+    RunRecorder,
+    Source,
+    content_hash,
+    row_snapshot,
+    validation_message,
+    write_bindings,
+)
 from raccordo.exchange.formats.commerceml import records as cml
 from raccordo.exchange.models import Binding, ExchangeNode
 
@@ -32,6 +55,12 @@ OFFER_STOCK = "catalog.offer.stock"
 TOTAL_WAREHOUSE_ID = "__total__"
 
 _RATE = re.compile(r"(\d+(?:[.,]\d+)?)")
+_CENT, _MILLI = Decimal("0.01"), Decimal("0.001")
+_PRICE_VALUE = Price._meta.get_field("value")
+_STOCK_QUANTITY = StockLevel._meta.get_field("quantity")
+_STOCK_RESERVED = StockLevel._meta.get_field("reserved")
+# Below these a value always fits its field (max_digits - decimal_places integer digits): no validator call.
+_LIMITS = {f: Decimal(10) ** (f.max_digits - f.decimal_places) for f in (_PRICE_VALUE, _STOCK_QUANTITY)}
 
 
 def vat_rate_from(tax_rates: dict[str, str]) -> Decimal | None:
@@ -74,7 +103,7 @@ class CatalogImporter:
         self.seen_products: set[str] = set()
         self.deleted_products: set[str] = set()   # deleted in the catalog: their offers must not revive them
         self.upsert_products = BindingUpsert(node=node, model=Product, object_type=PRODUCT, recorder=recorder,
-                                             match=self._match_products)
+                                             match=self._match_products, rows=True)
 
     # --- entry points --------------------------------------------------------------------------------------------
 
@@ -350,20 +379,24 @@ class CatalogImporter:
 
     # --- offers: prices and stock -----------------------------------------------------------------------------------
 
-    def _offer_products(self, batch: list[cml.OfferRec]) -> dict[str, Product]:
-        """Our product for each offer; a variant or a product is created from the offer when it is new."""
-        ids = {o.id for o in batch} | {o.product_id for o in batch if o.product_id}
-        bound = _bound(self.node, PRODUCT, ids)
-        products = Product.objects.in_bulk(list(bound.values()))
-        found: dict[str, Product] = {}
+    def _offer_products(self, batch: list[cml.OfferRec], bound: dict[str, Any]) -> dict[str, Any]:
+        """Our product for each offer (a RowView: pk, name, article, enough for the journal); a variant or a
+        product is created from the offer when it is new."""
+        products: dict[Any, Any] = {pk: RowView(Product, pk=pk, name=name, article=article)
+                                    for pk, name, article in Product.objects.filter(pk__in=list(bound.values()))
+                                    .values_list("pk", "name", "article")}
+        found: dict[str, Any] = {}
         to_create: list[Incoming] = []
+        missing = [o for o in batch if bound.get(o.id) not in products]
+        bases = Product.objects.in_bulk([bound[o.product_id] for o in missing
+                                         if o.characteristic_id and bound.get(o.product_id) in products])
         for offer in batch:
             self.seen_products.add(offer.id)
             pk = bound.get(offer.id)
             if pk in products:
                 found[offer.id] = products[pk]
                 continue
-            base = products.get(bound.get(offer.product_id)) if offer.characteristic_id else None
+            base = bases.get(bound.get(offer.product_id)) if offer.characteristic_id else None
             if offer.id in self.deleted_products or offer.product_id in self.deleted_products:
                 self.recorder.count("skipped")
                 continue
@@ -394,27 +427,46 @@ class CatalogImporter:
                 self._created_offers.add(ext)
         return found
 
+    def _offer_value(self, offer: cml.OfferRec, field, value: Decimal) -> bool:
+        """The model field's own validation (max digits) for a price or quantity; cheap when it passes."""
+        if abs(value) < _LIMITS[field]:
+            return True
+        try:
+            field.run_validators(value)
+            return True
+        except ValidationError as exc:
+            self.recorder.fail(object_type="catalog.offer", source=self._source(offer, offer.id),
+                               code="exchange.record.invalid",
+                               message=f"{field.name}: {validation_message(exc)}")
+            return False
+
     def _flush_offers(self) -> None:
         if not self.offers:
             return
         batch, self.offers = self.offers, []
         with transaction.atomic():
             self._created_offers: set[str] = set()
-            products = self._offer_products(batch)
-            price_bindings = {b.external_id: b for b in Binding.objects.filter(
-                node=self.node, object_type=OFFER_PRICES, external_id__in=[o.id for o in batch])}
-            stock_bindings = {b.external_id: b for b in Binding.objects.filter(
-                node=self.node, object_type=OFFER_STOCK, external_id__in=[o.id for o in batch])}
-            product_pks = [p.pk for p in products.values()]
-            prices = {(p.product_id, p.price_type_id): p for p in Price.objects.filter(product_id__in=product_pks)}
-            stock = {(s.product_id, s.warehouse_id): s for s in StockLevel.objects.filter(product_id__in=product_pks)}
-            new_prices, changed_prices, new_stock, changed_stock = [], [], [], []
-            new_bindings, touched_bindings, journal = [], [], []
+            # One bindings query for the batch: its products, and what was last exchanged of its prices and stock.
+            wanted = {o.id for o in batch} | {o.product_id for o in batch if o.product_id}
+            bound: dict[str, Any] = {}
+            price_bindings: dict[str, list] = {}
+            stock_bindings: dict[str, list] = {}
+            for pk, kind, ext, object_id, digest in Binding.objects.filter(
+                    node=self.node, object_type__in=(PRODUCT, OFFER_PRICES, OFFER_STOCK),
+                    external_id__in=list(wanted)).values_list("pk", "object_type", "external_id", "object_id",
+                                                              "content_hash"):
+                if kind == PRODUCT:
+                    bound[ext] = object_id
+                else:
+                    (price_bindings if kind == OFFER_PRICES else stock_bindings)[ext] = [pk, digest]
+            products = self._offer_products(batch, bound)
+
+            # What each offer wants; only offers whose prices or stock differ from last time go further.
+            plans = []
             for offer in batch:
                 product = products.get(offer.id)
                 if product is None:
                     continue
-                changed = offer.id in self._created_offers
                 failed = False
                 desired_prices: dict[Any, Decimal] = {}
                 for price in offer.prices:
@@ -433,7 +485,11 @@ class CatalogImporter:
                                            % {"id": offer.id, "v": price.value})
                         failed = True
                         break
-                    desired_prices[price_type] = price.value.quantize(Decimal("0.01"))
+                    value = price.value.quantize(_CENT)
+                    if not self._offer_value(offer, _PRICE_VALUE, value):
+                        failed = True
+                        break
+                    desired_prices[price_type] = value
                 desired_stock: dict[Any, Decimal] = {}
                 if not failed:
                     rows = list(offer.stock)
@@ -448,66 +504,98 @@ class CatalogImporter:
                                                % {"id": offer.id, "w": row.warehouse_id})
                             failed = True
                             break
-                        desired_stock[warehouse] = (row.quantity or Decimal("0")).quantize(Decimal("0.001"))
+                        quantity = (row.quantity or Decimal("0")).quantize(_MILLI)
+                        if not self._offer_value(offer, _STOCK_QUANTITY, quantity):
+                            failed = True
+                            break
+                        desired_stock[warehouse] = quantity
                 if failed:
                     continue
+                todo = []
                 for kind, desired, bindings in ((OFFER_PRICES, desired_prices, price_bindings),
                                                 (OFFER_STOCK, desired_stock, stock_bindings)):
                     if not desired:
                         continue
                     digest = content_hash({str(k.pk): str(v) for k, v in desired.items()})
                     binding = bindings.get(offer.id)
-                    if binding is not None and binding.content_hash == digest:
+                    if binding is not None and binding[1] == digest:
                         continue
+                    todo.append((kind, desired, bindings, binding, digest))
+                plans.append((offer, product, todo))
+
+            # Existing rows only of the products that have something new.
+            touched_pks = [product.pk for _offer, product, todo in plans if todo]
+            prices = {(p, t): [pk, v] for pk, p, t, v in Price.objects.filter(product_id__in=touched_pks)
+                      .values_list("pk", "product_id", "price_type_id", "value")} if touched_pks else {}
+            stock = {(p, w): [pk, q] for pk, p, w, q in StockLevel.objects.filter(product_id__in=touched_pks)
+                     .values_list("pk", "product_id", "warehouse_id", "quantity")} if touched_pks else {}
+            now = timezone.now()
+            new_prices, changed_prices, new_stock, changed_stock = [], [], [], []
+            new_bindings, touched_bindings = [], []
+            journal = JournalRows()
+            for offer, product, todo in plans:
+                changed = offer.id in self._created_offers
+                for kind, desired, bindings, binding, digest in todo:
                     for target, value in desired.items():
                         if kind == OFFER_PRICES:
-                            row = prices.get((product.pk, target.pk))
-                            if row is None:
-                                row = Price(product=product, price_type=target, value=value)
-                                prices[(product.pk, target.pk)] = row
+                            existing = prices.get((product.pk, target.pk))
+                            view = RowView(Price, product=product, value=value)
+                            if existing is None:
+                                row = {"id": new_id(), "created_at": now, "updated_at": now,
+                                       "product_id": product.pk, "price_type_id": target.pk, "value": value}
+                                prices[(product.pk, target.pk)] = [row["id"], value]
                                 new_prices.append(row)
-                                journal.append((row, Operation.CREATE, diff({}, snapshot(row))))
+                                journal.add(Price, row["id"], str(view), Operation.CREATE,
+                                            diff({}, row_snapshot(Price, row)))
                                 changed = True
-                            elif row.value != value:
-                                journal.append((row, Operation.UPDATE, {"value": [str(row.value), str(value)]}))
-                                row.value = value
-                                changed_prices.append(row)
+                            elif existing[1] != value:
+                                journal.add(Price, existing[0], str(view), Operation.UPDATE,
+                                            {"value": [str(existing[1]), str(value)]})
+                                existing[1] = value
+                                changed_prices.append((existing[0], value, now))
                                 changed = True
                         else:
-                            row = stock.get((product.pk, target.pk))
-                            if row is None:
-                                row = StockLevel(product=product, warehouse=target, quantity=value)
-                                stock[(product.pk, target.pk)] = row
+                            existing = stock.get((product.pk, target.pk))
+                            view = RowView(StockLevel, product=product, warehouse=target, quantity=value)
+                            if existing is None:
+                                row = {"id": new_id(), "created_at": now, "updated_at": now,
+                                       "product_id": product.pk, "warehouse_id": target.pk, "quantity": value,
+                                       "reserved": _STOCK_RESERVED.get_default()}
+                                stock[(product.pk, target.pk)] = [row["id"], value]
                                 new_stock.append(row)
-                                journal.append((row, Operation.CREATE, diff({}, snapshot(row))))
+                                journal.add(StockLevel, row["id"], str(view), Operation.CREATE,
+                                            diff({}, row_snapshot(StockLevel, row)))
                                 changed = True
-                            elif row.quantity != value:
-                                journal.append((row, Operation.UPDATE, {"quantity": [str(row.quantity), str(value)]}))
-                                row.quantity = value
-                                changed_stock.append(row)
+                            elif existing[1] != value:
+                                journal.add(StockLevel, existing[0], str(view), Operation.UPDATE,
+                                            {"quantity": [str(existing[1]), str(value)]})
+                                existing[1] = value
+                                changed_stock.append((existing[0], value, now))
                                 changed = True
                     if binding is None:
-                        binding = Binding(node=self.node, object_type=kind, external_id=offer.id, object_id=product.pk,
-                                          content_hash=digest)
-                        bindings[offer.id] = binding
-                        new_bindings.append(binding)
+                        bindings[offer.id] = [None, digest]
+                        new_bindings.append(Binding(node=self.node, object_type=kind, external_id=offer.id,
+                                                    object_id=product.pk, content_hash=digest))
+                    elif binding[0] is None:   # the same offer twice in one batch: its binding is new
+                        binding[1] = digest
+                        for b in new_bindings:
+                            if b.object_type == kind and b.external_id == offer.id:
+                                b.content_hash = digest
                     else:
-                        binding.content_hash = digest
-                        touched_bindings.append(binding)
+                        binding[1] = digest
+                        touched_bindings.append((binding[0], digest))
                 if offer.id in self._created_offers:
                     self.recorder.count("created")
                 else:
                     self.recorder.count("updated" if changed else "unchanged")
-            now = timezone.now()
-            for row in (*changed_prices, *changed_stock):
-                row.updated_at = now   # bulk_update skips auto_now
-            Price.objects.bulk_create(new_prices, batch_size=500)
-            Price.objects.bulk_update(changed_prices, ["value", "updated_at"], batch_size=500)
-            StockLevel.objects.bulk_create(new_stock, batch_size=500)
-            StockLevel.objects.bulk_update(changed_stock, ["quantity", "updated_at"], batch_size=500)
-            Binding.objects.bulk_create(new_bindings, batch_size=500)
-            Binding.objects.bulk_update(touched_bindings, ["content_hash"], batch_size=500)
-            journal_bulk(entries=journal)
+            price_rows, stock_rows = RowWriter(Price), RowWriter(StockLevel)
+            price_rows.insert(new_prices)
+            price_rows.update(["value", "updated_at"], changed_prices)
+            stock_rows.insert(new_stock)
+            stock_rows.update(["quantity", "updated_at"], changed_stock)
+            write_bindings(new_bindings)
+            RowWriter(Binding).update(["content_hash"], touched_bindings)
+            journal.write()
             self.recorder.save()
 
 

@@ -57,7 +57,7 @@ from .records import (
     split_variant_id,
 )
 
-__all__ = ["read", "MAX_TEXT", "MAX_RECORD_NODES"]
+__all__ = ["read", "check", "MAX_TEXT", "MAX_RECORD_NODES"]
 
 ROOT = "КоммерческаяИнформация"
 MAX_TEXT = 1_000_000  # characters in one text node or attribute value
@@ -108,6 +108,27 @@ def _ln(tag: Any) -> str | None:
     return local
 
 
+def _index(el: etree._Element) -> dict[str | None, etree._Element]:
+    """Local name -> first child of that name: one pass over the children instead of a scan per lookup."""
+    out: dict[str | None, etree._Element] = {}
+    for ch in el:
+        tag = ch.tag
+        name = _LN_CACHE.get(tag) if isinstance(tag, str) else None
+        if name is None:
+            name = _ln(tag)
+        if name not in out:
+            out[name] = ch
+    return out
+
+
+def _it(kids: dict, name: str) -> str | None:
+    """Text of the child ``name`` from an :func:`_index` map (stripped; None when absent)."""
+    el = kids.get(name)
+    if el is None:
+        return None
+    return (el.text or "").strip()
+
+
 def _kids(el: etree._Element, name: str) -> Iterator[etree._Element]:
     for ch in el:
         if _ln(ch.tag) == name:
@@ -140,6 +161,9 @@ def _kt(el: etree._Element | None, *names: str) -> str | None:
 
 
 def _attr(el: etree._Element, name: str) -> str | None:
+    value = el.get(name)  # the usual case: an attribute without a namespace
+    if value is not None:
+        return value
     for key, value in el.attrib.items():
         if _ln(key) == name:
             return value
@@ -159,27 +183,34 @@ def _num(text: str | None, what: str) -> Decimal | None:
         raise _Bad("exchange.cml.bad_number", f"{what} is not a number: {(text or '')[:80]!r}") from None
 
 
-def _deleted(el: etree._Element) -> bool:
-    if _bool(_kt(el, "ПометкаУдаления")):
+def _deleted(el: etree._Element, kids: dict | None = None) -> bool:
+    if kids is None:
+        kids = _index(el)
+    if _bool(_it(kids, "ПометкаУдаления")):
         return True
-    status = _attr(el, "Статус") or _kt(el, "Статус")
+    status = _attr(el, "Статус") or _it(kids, "Статус")
     return bool(status) and status.strip().lower() in ("удален", "удалён")
 
 
-def _pairs(el: etree._Element | None, list_name: str, item: str, key: str, value: str) -> dict[str, str]:
+def _pairs(el: etree._Element | None, list_name: str, item: str, key: str, value: str,
+           kids: dict | None = None) -> dict[str, str]:
     out: dict[str, str] = {}
-    box = _kid(el, list_name) if el is not None else None
+    if kids is not None:
+        box = kids.get(list_name)
+    else:
+        box = _kid(el, list_name) if el is not None else None
     if box is None:
         return out
     for it in _kids(box, item):
-        k = _kt(it, key)
+        pair = _index(it)
+        k = _it(pair, key)
         if k:
-            out[k] = _kt(it, value) or ""
+            out[k] = _it(pair, value) or ""
     return out
 
 
-def _characteristics(el: etree._Element) -> tuple[tuple[str, str], ...]:
-    box = _kid(el, "ХарактеристикиТовара")
+def _characteristics(el: etree._Element, kids: dict | None = None) -> tuple[tuple[str, str], ...]:
+    box = kids.get("ХарактеристикиТовара") if kids is not None else _kid(el, "ХарактеристикиТовара")
     if box is None:
         return ()
     return tuple(
@@ -297,6 +328,22 @@ def _scan_prolog(buf: bytes, final: bool) -> str:
             return "ok"
 
 
+def _syntax_error(exc: etree.XMLSyntaxError, file: str | None, path: str | None) -> CommerceMLError:
+    """libxml2's complaint -> our CommerceMLError with a stable code."""
+    msg = str(exc.msg if getattr(exc, "msg", None) else exc)
+    line = exc.lineno if exc.lineno else (exc.position[0] if exc.position else None)
+    low = msg.lower()
+    if "depth" in low:
+        return CommerceMLError(f"elements nested too deeply: {msg}", "exchange.xml.too_deep", file, line, path)
+    if "too long" in low or "huge" in low or "buffer size" in low:
+        return CommerceMLError(f"text or attribute too long: {msg}", "exchange.xml.text_too_long", file, line, path)
+    if "resource limit" in low:
+        return CommerceMLError(f"parser resource limit: {msg}", "exchange.xml.limit", file, line, path)
+    if "DOCTYPE" in msg or "entity" in msg.lower() and "amplification" in msg.lower():
+        return CommerceMLError(msg, "exchange.xml.doctype", file, line, path)
+    return CommerceMLError(f"not well-formed XML: {msg}", "exchange.xml.malformed", file, line, path)
+
+
 # --------------------------------------------------------------------------- the reader
 
 
@@ -375,6 +422,107 @@ def read(
             own.close()
 
 
+MAX_DEPTH = 256  # libxml2's nesting limit without huge_tree, which read() runs into
+
+
+class _DepthTarget:
+    """A parser target that builds nothing and only counts nesting: libxml2 checks well-formedness, and
+    a SAX target is not held to libxml2's depth limit the way read()'s tree is, so it is counted here."""
+
+    def __init__(self, file: str | None):
+        self.file = file
+        self.depth = 0
+
+    def start(self, tag, attrib) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise CommerceMLError(f"elements nested too deeply (over {MAX_DEPTH})", "exchange.xml.too_deep",
+                                  self.file)
+
+    def end(self, tag) -> None:
+        self.depth -= 1
+
+    def close(self) -> None:
+        return None
+
+
+# Encodings in which the byte 0x3C is always "<" and a character takes at least one byte.
+_ASCII_COMPATIBLE = ("utf-8", "utf8", "windows-125", "cp125", "koi8", "iso-8859", "latin", "us-ascii", "ascii")
+
+
+def check(source: str | os.PathLike[str] | bytes | IO[bytes], *, max_text: int = MAX_TEXT) -> None:
+    """Raise the :class:`CommerceMLError` a full :func:`read` of ``source`` would raise for a broken or
+    hostile file (DOCTYPE, not well-formed, text or attribute over ``max_text``), at a fraction of its cost.
+
+    Used before writing anything of a file, so a file broken at its end writes nothing. The same
+    prolog check and hardened parser options as :func:`read`; libxml2 parses into a target that only
+    counts nesting depth (no tree, no element objects). The text cap is checked on the raw bytes: in an
+    ASCII-compatible encoding a text node or attribute value cannot hold a literal "<" (CDATA aside)
+    and no character is shorter than a byte, so no run of more than ``max_text`` bytes without "<"
+    means no over-long text. Anything this cheap test cannot rule out (such a run, a CDATA section,
+    another encoding) is settled by a full :func:`read`.
+    """
+    own = None
+    if isinstance(source, (bytes, bytearray)):
+        raw: IO[bytes] = io.BytesIO(bytes(source))
+        file = None
+    elif isinstance(source, (str, os.PathLike)):
+        file = os.fspath(source)
+        own = raw = open(file, "rb")  # noqa: SIM115 - closed in the finally below
+    else:
+        raw = source
+        name = getattr(source, "name", None)
+        file = name if isinstance(name, str) else None
+    try:
+        prefix = _check_prolog(raw, file)
+        if not _scan_bytes(prefix, raw, file, max_text):
+            raw.seek(0)
+            for _rec in read(raw, max_text=max_text):
+                pass
+    finally:
+        if own is not None:
+            own.close()
+
+
+def _scan_bytes(prefix: bytes, raw: IO[bytes], file: str | None, max_text: int) -> bool:
+    """Parse with no tree and look for long runs without "<"; False when only a full read can tell."""
+    head = prefix[:200].lower()
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head:
+        return False
+    declared = head.partition(b"encoding=")[2][1:].split(b'"')[0].split(b"'")[0].decode("latin-1")
+    if head.startswith(b"<?xml") and b"encoding=" in head and not declared.startswith(_ASCII_COMPATIBLE):
+        return False
+    parser = etree.XMLParser(target=_DepthTarget(file), huge_tree=False, resolve_entities=False, no_network=True,
+                             load_dtd=False, dtd_validation=False, remove_comments=True, remove_pis=True,
+                             recover=False)
+    run = 0  # bytes since the last "<"
+    chunk = prefix
+    try:
+        while chunk:
+            if b"CDATA[" in chunk:
+                return False
+            first = chunk.find(b"<")
+            if first < 0:
+                run += len(chunk)
+            else:
+                parts = chunk.split(b"<")
+                longest = max(map(len, parts[1:-1]), default=0)
+                if run + first > max_text or longest > max_text:
+                    return False
+                run = len(parts[-1])
+            if run > max_text:
+                return False
+            parser.feed(chunk)
+            chunk = raw.read(1 << 20)
+            if chunk and b"CDATA[" in prefix[-8:] + chunk[:8]:
+                return False
+            prefix = chunk
+        parser.close()
+    except etree.XMLSyntaxError as exc:
+        raise _syntax_error(exc, file, None) from None
+    return True
+
+
 class _Reader:
     def __init__(self, stream: IO[bytes], file: str | None, max_text: int, max_record_nodes: int):
         self.stream = stream
@@ -394,6 +542,10 @@ class _Reader:
         self.record_nodes = 0
         self.record_overflow = False
         self.record_id: str | None = None
+        self.record_el: etree._Element | None = None
+        self.record_path = ""
+        self.inner = 0  # depth inside the record being read (its descendants are not on the stacks)
+        self.prefix: str | None = None  # path of the current record's parent, kept while siblings follow
         self.doc_container_no = 0
 
     # -- paths and errors
@@ -437,63 +589,83 @@ class _Reader:
             remove_pis=True,
             recover=False,
         )
-        names, indexes, counts = self.names, self.indexes, self.counts
         max_text = self.max_text
+        max_nodes = self.max_record_nodes
         try:
             for event, el in parser_events:
-                # fast path: elements inside a record are only tracked, the record is built at its end
-                if self.record is not None and len(names) >= self.record_depth:
+                # Fast path: elements inside a record are only counted; the record is built (and its
+                # texts and attributes checked against the cap) at its end. No per-element stack work:
+                # this loop sees every element of the file, so each line here costs per element.
+                if self.record is not None:
                     if event == "start":
-                        names.append(_ln(el.tag) or "")
-                        indexes.append(0)  # not counted inside records: shown without an index
-                        counts.append(None)
-                        for value in el.values():
-                            if len(value) > max_text:
-                                self.check_len(value, "attribute", el.sourceline)
-                        prev = el.getprevious()
-                        if prev is not None and prev.tail is not None and len(prev.tail) > max_text:
-                            self.check_len(prev.tail, "text", el.sourceline)
+                        self.inner += 1
                         self.record_nodes += 1
-                        if self.record_nodes > self.max_record_nodes:
-                            self.record_overflow = True
+                        if self.record_nodes > max_nodes and not self.record_overflow:
+                            self.overflow(el)
                         continue
-                    if len(names) > self.record_depth:
-                        text = el.text
-                        if text is not None and len(text) > max_text:
-                            self.check_len(text, "text", el.sourceline)
-                        if len(el):
-                            tail = el[-1].tail
-                            if tail is not None and len(tail) > max_text:
-                                self.check_len(tail, "text", el.sourceline)
-                        if len(names) == self.record_depth + 1 and names[-1] == "Ид":
-                            self.record_id = _t(el) or None
+                    if self.inner:
+                        self.inner -= 1
                         if self.record_overflow:
+                            # oversized record: check what is about to be dropped, keep only its Ид
+                            self.check_dropped(el, max_text)
+                            if self.inner == 0 and _ln(el.tag) == "Ид":
+                                self.record_id = _t(el) or None
                             self.drop(el)
-                        names.pop()
-                        indexes.pop()
-                        counts.pop()
                         continue
                 if event == "start":
                     yield from self.on_start(el)
                 else:
                     yield from self.on_end(el)
         except etree.XMLSyntaxError as exc:
-            msg = str(exc.msg if getattr(exc, "msg", None) else exc)
-            line = exc.lineno if exc.lineno else (exc.position[0] if exc.position else None)
-            low = msg.lower()
-            if "depth" in low:
-                raise self.fatal(
-                    f"elements nested too deeply: {msg}", "exchange.xml.too_deep", line
-                ) from None
-            if "too long" in low or "huge" in low or "buffer size" in low:
-                raise self.fatal(
-                    f"text or attribute too long: {msg}", "exchange.xml.text_too_long", line
-                ) from None
-            if "resource limit" in low:
-                raise self.fatal(f"parser resource limit: {msg}", "exchange.xml.limit", line) from None
-            if "DOCTYPE" in msg or "entity" in msg.lower() and "amplification" in msg.lower():
-                raise self.fatal(msg, "exchange.xml.doctype", line) from None
-            raise self.fatal(f"not well-formed XML: {msg}", "exchange.xml.malformed", line) from None
+            raise _syntax_error(exc, self.file, self.path() if self.names else None) from None
+
+    def overflow(self, el: etree._Element) -> None:
+        """The record grew past max_record_nodes: from now on its elements are dropped as they end."""
+        self.record_overflow = True
+        rec_el = self.record_el
+        if rec_el is not None:
+            for ch in rec_el:
+                if _ln(ch.tag) == "Ид":
+                    self.record_id = _t(ch) or None
+                    break
+
+    def check_dropped(self, el: etree._Element, max_text: int) -> None:
+        for value in el.values():
+            if len(value) > max_text:
+                self.check_len(value, "attribute", el.sourceline)
+        text = el.text
+        if text is not None and len(text) > max_text:
+            self.check_len(text, "text", el.sourceline)
+        tail = el.tail
+        if tail is not None and len(tail) > max_text:
+            self.check_len(tail, "text", el.sourceline)
+
+    def check_record(self, el: etree._Element) -> None:
+        """Every text, tail and attribute inside a finished record against the cap (libxml2's own 10 MB
+        limit bounds what a single node can hold before this runs)."""
+        max_text = self.max_text
+        for e in el.iter():
+            text = e.text
+            if text is not None and len(text) > max_text:
+                self.fatal_inside(el, e, "text", len(text))
+            if e is not el:
+                tail = e.tail
+                if tail is not None and len(tail) > max_text:
+                    self.fatal_inside(el, e.getparent(), "text", len(tail))
+            if e.attrib:
+                for value in e.values():
+                    if len(value) > max_text:
+                        self.fatal_inside(el, e, "attribute", len(value))
+
+    def fatal_inside(self, rec_el: etree._Element, e: etree._Element, what: str, size: int) -> None:
+        names = []
+        node = e
+        while node is not None and node is not rec_el:
+            names.append(_ln(node.tag) or "")
+            node = node.getparent()
+        path = self.record_path + "".join("/" + n for n in reversed(names))
+        raise CommerceMLError(f"{what} longer than {self.max_text} characters ({size})",
+                              "exchange.xml.text_too_long", self.file, e.sourceline, path)
 
     def on_start(self, el: etree._Element) -> Iterator[Record]:
         name = _ln(el.tag) or ""
@@ -519,9 +691,10 @@ class _Reader:
         grand = self.names[-3] if depth >= 2 else None
 
         if depth == 1:
+            self.prefix = None
             yield from self.start_container(el, name, line)
             if name == "Документ":
-                self.begin_record("document")
+                self.begin_record("document", el)
             return
 
         if name == "Группа" and parent == "Группы" and "Классификатор" in self.names:
@@ -530,8 +703,10 @@ class _Reader:
                 top = self.groups[-1]
                 parent_id = top.id
             self.groups.append(_GroupFrame(len(self.names), line, self.path(), parent_id))
+            self.prefix = None
             return
         if name == "Группы" and parent == "Группа" and self.groups and self.groups[-1].depth == depth:
+            self.prefix = None
             yield from self.emit_group(self.groups[-1])
             return
 
@@ -551,14 +726,24 @@ class _Reader:
         elif name == "Документ" and parent == "Контейнер" and depth == 2:
             kind = "document"
         if kind is not None:
-            self.begin_record(kind)
+            self.begin_record(kind, el)
+        else:
+            self.prefix = None
 
-    def begin_record(self, kind: str) -> None:
+    def begin_record(self, kind: str, el: etree._Element) -> None:
         self.record = kind
         self.record_depth = len(self.names)
         self.record_nodes = 0
         self.record_overflow = False
-        self.record_id: str | None = None
+        self.record_id = None
+        self.record_el = el
+        self.inner = 0
+        # The record's path: its parent's part is computed once for a run of sibling records.
+        if self.prefix is None:
+            names, idx = self.names, self.indexes
+            self.prefix = "/" + "/".join(f"{names[k]}[{idx[k]}]" if k > 0 and idx[k] > 1 else names[k]
+                                         for k in range(len(names) - 1))
+        self.record_path = f"{self.prefix}/{self.names[-1]}[{self.indexes[-1]}]"
 
     def start_root(self, el: etree._Element, name: str, line: int | None) -> None:
         if name != ROOT:
@@ -641,16 +826,18 @@ class _Reader:
 
         if self.record is not None and depth == self.record_depth:
             kind, self.record = self.record, None
+            self.record_el = None
             if self.record_overflow:
                 rec: Record = ErrorRec(
                     "exchange.cml.record_too_large",
                     f"<{name}> has more than {self.max_record_nodes} elements",
                     line,
-                    self.path(),
+                    self.record_path,
                     self.record_id,
                     name,
                 )
             else:
+                self.check_record(el)
                 rec = self.build(kind, el, line)
             c = self.container
             if (
@@ -673,6 +860,7 @@ class _Reader:
             return
 
         # outside any record: groups, container headers, containers
+        self.prefix = None
         parent = self.names[-2] if depth >= 2 else None
         if self.groups:
             g = self.groups[-1]
@@ -714,7 +902,7 @@ class _Reader:
     # -- record builders
 
     def build(self, kind: str, el: etree._Element, line: int | None) -> Record:
-        path = self.path()
+        path = self.record_path
         try:
             return getattr(self, f"build_{kind}")(el, line, path)
         except _Bad as bad:
@@ -787,44 +975,61 @@ class _Reader:
         )
 
     def build_product(self, el: etree._Element, line: int | None, path: str) -> ProductRec:
-        ident = self.need_id(el)
+        kids = _index(el)
+        ident = _it(kids, "Ид")
+        if not ident:
+            raise _Bad("exchange.cml.missing_id", f"<{_ln(el.tag)}> without Ид")
         product_id, characteristic_id = split_variant_id(ident)
-        unit_code, unit_name, unit_full = _unit(_kid(el, "БазоваяЕдиница"))
-        groups = _kid(el, "Группы")
+        unit_code, unit_name, unit_full = _unit(kids.get("БазоваяЕдиница"))
+        groups = kids.get("Группы")
         props: dict[str, str | tuple[str, ...]] = {}
-        box = _kid(el, "ЗначенияСвойств")
+        box = kids.get("ЗначенияСвойств")
         if box is not None:
             for pv in _kids(box, "ЗначенияСвойства"):
-                pid = _kt(pv, "Ид")
+                pid = None
+                vals: list[str] = []
+                for ch in pv:  # Ид and every Значение, in one pass
+                    name = _ln(ch.tag)
+                    if name == "Значение":
+                        vals.append((ch.text or "").strip())
+                    elif name == "Ид" and pid is None:
+                        pid = (ch.text or "").strip()
                 if not pid:
                     continue
-                vals = [(_t(v) or "") for v in _kids(pv, "Значение")]
                 new: list[str] = vals if vals else [""]
                 old = props.get(pid)
                 if old is not None:
                     new = (list(old) if isinstance(old, tuple) else [old]) + new
                 props[pid] = new[0] if len(new) == 1 else tuple(new)
-        barcodes = [b for b in (_t(x) for x in _kids(el, "Штрихкод")) if b]
+        barcodes: list[str] = []
+        images: list[str] = []
+        for ch in el:  # repeated children
+            name = _ln(ch.tag)
+            if name == "Штрихкод" or name == "Картинка":
+                text = (ch.text or "").strip()
+                if text:
+                    (barcodes if name == "Штрихкод" else images).append(text)
+        maker = kids.get("Изготовитель")
         return ProductRec(
             id=ident,
-            article=_kt(el, "Артикул") or None,
+            article=_it(kids, "Артикул") or None,
             barcode=barcodes[0] if barcodes else None,
-            name=_kt(el, "Наименование"),
-            full_name=_kt(el, "ПолноеНаименование"),
+            name=_it(kids, "Наименование"),
+            full_name=_it(kids, "ПолноеНаименование"),
             unit_code=unit_code,
             unit_name=unit_name,
             unit_full_name=unit_full,
             group_ids=tuple(g for g in (_t(x) for x in _kids(groups, "Ид")) if g)
             if groups is not None
             else (),
-            description=_kt(el, "Описание"),
+            description=_it(kids, "Описание"),
             properties=props,
-            requisites=_pairs(el, "ЗначенияРеквизитов", "ЗначениеРеквизита", "Наименование", "Значение"),
-            tax_rates=_pairs(el, "СтавкиНалогов", "СтавкаНалога", "Наименование", "Ставка"),
-            images=tuple(i for i in (_t(x) for x in _kids(el, "Картинка")) if i),
-            characteristics=_characteristics(el),
-            manufacturer=_kt(el, "Изготовитель", "Наименование"),
-            deleted=_deleted(el),
+            requisites=_pairs(el, "ЗначенияРеквизитов", "ЗначениеРеквизита", "Наименование", "Значение", kids),
+            tax_rates=_pairs(el, "СтавкиНалогов", "СтавкаНалога", "Наименование", "Ставка", kids),
+            images=tuple(images),
+            characteristics=_characteristics(el, kids),
+            manufacturer=_kt(maker, "Наименование") if maker is not None else None,
+            deleted=_deleted(el, kids),
             product_id=product_id,
             characteristic_id=characteristic_id,
             line=line,
@@ -832,25 +1037,29 @@ class _Reader:
         )
 
     def build_offer(self, el: etree._Element, line: int | None, path: str) -> OfferRec:
-        ident = self.need_id(el)
+        kids = _index(el)
+        ident = _it(kids, "Ид")
+        if not ident:
+            raise _Bad("exchange.cml.missing_id", f"<{_ln(el.tag)}> without Ид")
         product_id, characteristic_id = split_variant_id(ident)
         prices: list[Price] = []
-        box = _kid(el, "Цены")
+        box = kids.get("Цены")
         if box is not None:
             for p in _kids(box, "Цена"):
-                value = _num(_kt(p, "ЦенаЗаЕдиницу"), "ЦенаЗаЕдиницу")
+                pk = _index(p)
+                value = _num(_it(pk, "ЦенаЗаЕдиницу"), "ЦенаЗаЕдиницу")
                 if value is None:
                     raise _Bad("exchange.cml.bad_number", "Цена without ЦенаЗаЕдиницу")
                 prices.append(
                     Price(
-                        price_type_id=_kt(p, "ИдТипаЦены") or None,
+                        price_type_id=_it(pk, "ИдТипаЦены") or None,
                         value=value,
-                        currency=_kt(p, "Валюта") or None,
-                        unit=_kt(p, "Единица") or None,
-                        ratio=_num(_kt(p, "Коэффициент"), "Коэффициент"),
+                        currency=_it(pk, "Валюта") or None,
+                        unit=_it(pk, "Единица") or None,
+                        ratio=_num(_it(pk, "Коэффициент"), "Коэффициент"),
                     )
                 )
-        quantity = _num(_kt(el, "Количество"), "Количество")
+        quantity = _num(_it(kids, "Количество"), "Количество")
         stock: list[StockRow] = []
         for s in _kids(el, "Склад"):
             wid = _attr(s, "ИдСклада")
@@ -859,7 +1068,7 @@ class _Reader:
                 stock.append(StockRow(wid.strip(), qty))
             elif _kt(s, "Ид"):  # element form: <Склад><Ид/><Количество/></Склад>
                 stock.append(StockRow(_kt(s, "Ид"), _num(_kt(s, "Количество"), "Количество")))
-        rests = _kid(el, "Остатки")
+        rests = kids.get("Остатки")
         if rests is not None:
             for rest in _kids(rests, "Остаток"):
                 wh = _kid(rest, "Склад")
@@ -871,21 +1080,21 @@ class _Reader:
                 total = _num(_kt(rest, "Количество"), "Количество")
                 if total is not None:
                     quantity = total if quantity is None else quantity
-        unit_code, unit_name, _full = _unit(_kid(el, "БазоваяЕдиница"))
+        unit_code, unit_name, _full = _unit(kids.get("БазоваяЕдиница"))
         return OfferRec(
             id=ident,
             product_id=product_id,
             characteristic_id=characteristic_id,
-            name=_kt(el, "Наименование"),
-            article=_kt(el, "Артикул") or None,
-            barcode=_kt(el, "Штрихкод") or None,
+            name=_it(kids, "Наименование"),
+            article=_it(kids, "Артикул") or None,
+            barcode=_it(kids, "Штрихкод") or None,
             unit_code=unit_code,
             unit_name=unit_name,
             prices=tuple(prices),
             quantity=quantity,
             stock=tuple(stock),
-            characteristics=_characteristics(el),
-            deleted=_deleted(el),
+            characteristics=_characteristics(el, kids),
+            deleted=_deleted(el, kids),
             line=line,
             path=path,
         )
