@@ -182,3 +182,6 @@ class RunItem(models.Model):
         verbose_name = _("run item")
         verbose_name_plural = _("run items")
         ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.outcome} {self.file}:{self.line or ''} {self.code}"
