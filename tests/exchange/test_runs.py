@@ -205,3 +205,37 @@ def test_cli_import_prints_counters_as_json(exchange_file, capsys):
     assert "succeeded" in runs.getvalue()
     assert Run.objects.count() == 1
     assert Price.objects.filter(value=Decimal("100.50")).exists()
+
+
+class _EndlessText:
+    """A 2 GB CommerceML file that is never on disk: a header, then one text node of 2**31 bytes."""
+
+    name = "two-gigabytes.xml"
+
+    def __init__(self):
+        self.head = ('<?xml version="1.0" encoding="UTF-8"?><КоммерческаяИнформация><Каталог><Товары><Товар>'
+                     "<Ид>1</Ид><Описание>").encode()
+        self.remaining = 2**31
+        self.consumed = 0
+
+    def read(self, size: int = -1) -> bytes:
+        if self.head:
+            chunk, self.head = self.head, b""
+        else:
+            size = 1 << 16 if size is None or size < 0 else size
+            n = min(size, self.remaining)
+            self.remaining -= n
+            chunk = b"A" * n
+        self.consumed += len(chunk)
+        return chunk
+
+
+def test_a_two_gigabyte_text_node_is_refused_after_reading_a_few_megabytes():
+    from raccordo.exchange.formats.commerceml import CommerceMLError, read
+
+    source = _EndlessText()
+    with pytest.raises(CommerceMLError) as exc:
+        for _record in read(source):
+            pass
+    assert exc.value.code == "exchange.xml.text_too_long"
+    assert source.consumed < 64 * 1024 * 1024
