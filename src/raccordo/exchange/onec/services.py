@@ -1,0 +1,746 @@
+"""The 1C site-exchange protocol (Bitrix's 1c_exchange.php): sessions, uploads, archives, imports, orders.
+
+The view parses a request and calls one function here per mode; each returns an `Answer` or raises
+`ProtocolError`, which the view turns into `failure` with the reason. The catalog import itself is
+the exchange engine's (`exchange_import`), run by a Huey worker so that a request returns within its
+time budget (`progress`) while the worker goes on between 1C's requests.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import io
+import logging
+import re
+import secrets
+import shutil
+import stat
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from raccordo.core.context import change_context
+from raccordo.core.models import Origin
+from raccordo.exchange.engine import RunRecorder, finish_run, start_run
+from raccordo.exchange.exporters.orders import orders_acknowledge, orders_export
+from raccordo.exchange.formats.commerceml import reader as cml_reader
+from raccordo.exchange.formats.commerceml import records as cml
+from raccordo.exchange.importers.catalog import CatalogImporter
+from raccordo.exchange.models import ExchangeNode, Run, RunStatus
+from raccordo.exchange.services import exchange_import
+
+from .models import FileKind, FileStatus, OneCFile, OneCRequest, OneCSession, OneCSettings, SessionStatus
+
+log = logging.getLogger(__name__)
+
+COOKIE_NAME = "raccordo_1c"
+# Repeated wrong passwords from one address for one login: refuse everything for a while.
+AUTH_FAILURES = getattr(settings, "ONEC_AUTH_FAILURES", 10)
+AUTH_WINDOW = getattr(settings, "ONEC_AUTH_WINDOW", 600)
+# A run a worker has not started after this long means no worker is running.
+WORKER_STALL = getattr(settings, "ONEC_WORKER_STALL", 600)
+
+EXECUTABLE = {
+    ".exe", ".bat", ".cmd", ".com", ".ps1", ".psm1", ".sh", ".bash", ".js", ".mjs", ".vbs", ".vbe", ".wsf",
+    ".php", ".php3", ".php4", ".php5", ".php7", ".phtml", ".phar", ".py", ".pyc", ".pl", ".cgi", ".rb", ".jsp",
+    ".asp", ".aspx", ".msi", ".dll", ".so", ".scr", ".jar", ".hta", ".htaccess", ".lnk", ".reg", ".cpl",
+}
+XML_MAGIC = (b"<?xml", b"\xef\xbb\xbf<?xml")
+ZIP_MAGIC = b"PK\x03\x04"
+_DRIVE = re.compile(r"^[A-Za-z]:")
+_CHUNK = 1024 * 1024
+
+
+class ProtocolError(Exception):
+    """A request 1C must be told `failure` about, with the reason on the next line."""
+
+    def __init__(self, reason: str, *, auth_failed: bool = False):
+        super().__init__(reason)
+        self.reason = reason
+        self.auth_failed = auth_failed
+
+
+@dataclass
+class Answer:
+    """What the endpoint answers: lines of text (the first is success/progress/failure), or an XML body."""
+
+    lines: list[str]
+    body: bytes | None = None
+    content_type: str = "text/plain; charset=utf-8"
+    cookie: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def first(self) -> str:
+        return self.lines[0] if self.lines else ""
+
+    def content(self) -> bytes:
+        if self.body is not None:
+            return self.body
+        return "\n".join(line.replace("\n", " ") for line in self.lines).encode("utf-8")
+
+
+def success(*lines: str) -> Answer:
+    return Answer(["success", *lines])
+
+
+def progress(*lines: str) -> Answer:
+    return Answer(["progress", *lines])
+
+
+def onec_settings(node: ExchangeNode) -> OneCSettings:
+    """The node's 1C exchange settings, created with the defaults the first time they are needed."""
+    found = OneCSettings.objects.filter(node=node).first()
+    if found is None:
+        found, _created = OneCSettings.objects.get_or_create(node=node)
+    return found
+
+
+# --- authentication and sessions ------------------------------------------------------------------------------------
+
+
+def basic_credentials(header: str) -> tuple[str, str] | None:
+    """(login, password) of an `Authorization: Basic ...` header; 1C encodes them as UTF-8 (old ones: cp1251)."""
+    scheme, _sep, value = (header or "").partition(" ")
+    if scheme.lower() != "basic" or not value.strip():
+        return None
+    try:
+        raw = base64.b64decode(value.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1251", errors="replace")
+    login, sep, password = text.partition(":")
+    return (login, password) if sep else None
+
+
+def auth_throttled(*, remote_addr: str | None, login: str) -> bool:
+    """Too many wrong passwords for this login from this address lately: refuse even a right one."""
+    since = timezone.now() - dt.timedelta(seconds=AUTH_WINDOW)
+    return OneCRequest.objects.filter(remote_addr=remote_addr, login=login[:150], auth_failed=True,
+                                      at__gte=since).count() >= AUTH_FAILURES
+
+
+def node_authenticate(*, login: str, password: str, remote_addr: str | None) -> ExchangeNode:
+    """The node whose exchange credentials these are (one node = one 1C base), or ProtocolError."""
+    if auth_throttled(remote_addr=remote_addr, login=login):
+        raise ProtocolError(_("Too many wrong passwords from this address: try again in a few minutes."))
+    node = ExchangeNode.objects.filter(login=login, is_active=True).first() if login else None
+    if node is None or not node.check_password(password):
+        raise ProtocolError(_("Wrong login or password."), auth_failed=True)
+    return node
+
+
+def session_checkauth(*, node: ExchangeNode, type_: str, remote_addr: str | None) -> tuple[OneCSession, Answer]:
+    """checkauth: a new session token, answered as a cookie and as sessid."""
+    now = timezone.now()
+    session = OneCSession.objects.create(node=node, token=secrets.token_urlsafe(32), type=type_,
+                                         remote_addr=remote_addr, last_seen_at=now)
+    answer = success(COOKIE_NAME, session.token, f"sessid={session.token}", f"timestamp={int(now.timestamp())}")
+    answer.cookie = session.token
+    return session, answer
+
+
+def _expired(session: OneCSession, cfg: OneCSettings) -> bool:
+    return session.last_seen_at < timezone.now() - dt.timedelta(seconds=cfg.session_timeout)
+
+
+def session_resolve(*, token: str | None, node: ExchangeNode | None, type_: str, mode: str) -> OneCSession:
+    """The session a request belongs to: by its token (cookie or sessid), else the node's open one (Basic)."""
+    if token:
+        session = OneCSession.objects.select_related("node").filter(token=token).first()
+        if session is None:
+            raise ProtocolError(_("Unknown session: authorise again (checkauth)."))
+        if not session.node.is_active:
+            raise ProtocolError(_("This exchange node is switched off in Raccordo."))
+    elif node is not None:
+        session = (OneCSession.objects.select_related("node").filter(
+            node=node, type=type_, status__in=[SessionStatus.AUTHORISED, SessionStatus.OPEN])
+            .order_by("-last_seen_at").first())
+        if session is None:
+            if mode != "init":
+                raise ProtocolError(_("No exchange session is open: send checkauth and init first."))
+            session = OneCSession.objects.create(node=node, token=secrets.token_urlsafe(32), type=type_,
+                                                 last_seen_at=timezone.now())
+    else:
+        raise ProtocolError(_("Not authorised: send checkauth with the exchange login and password first."))
+    cfg = onec_settings(session.node)
+    if session.status == SessionStatus.CLOSED:
+        raise ProtocolError(_("This exchange session was replaced by a newer one: authorise again."))
+    if session.status == SessionStatus.EXPIRED or _expired(session, cfg):
+        if session.status != SessionStatus.EXPIRED:
+            OneCSession.objects.filter(pk=session.pk).update(status=SessionStatus.EXPIRED)
+        raise ProtocolError(_("The exchange session has expired: authorise again (checkauth)."))
+    session.last_seen_at = timezone.now()
+    OneCSession.objects.filter(pk=session.pk).update(last_seen_at=session.last_seen_at)
+    return session
+
+
+def _busy(session: OneCSession, cfg: OneCSettings) -> bool:
+    """A session that imports right now, or was active moments ago, holds the node."""
+    if session.files.filter(run__status=RunStatus.RUNNING).exists():
+        return True
+    if session.finish_run_id and Run.objects.filter(pk=session.finish_run_id, status=RunStatus.RUNNING).exists():
+        return True
+    recent = timezone.now() - dt.timedelta(seconds=cfg.lock_seconds)
+    if session.status != SessionStatus.OPEN or session.last_seen_at < recent:
+        return False
+    # 1C ends an exchange at the first failure: such a session holds nothing any more.
+    return session.requests.order_by("-at", "-id").values_list("answer", flat=True).first() != "failure"
+
+
+def session_init(*, session: OneCSession, type_: str, version: str) -> Answer:
+    """init: start a fresh exchange (its own upload directory); answer zip and file_limit."""
+    node = session.node
+    cfg = onec_settings(node)
+    with transaction.atomic():
+        ExchangeNode.objects.select_for_update().filter(pk=node.pk).first()   # one init of a node at a time
+        others = list(OneCSession.objects.filter(node=node, type=type_, status=SessionStatus.OPEN)
+                      .exclude(pk=session.pk))
+        for other in others:
+            # Orders are small and idempotent both ways: only a catalog exchange holds the node.
+            if type_ == "catalog" and _busy(other, cfg):
+                raise ProtocolError(_("Another exchange session of this node is in progress (since %(since)s); "
+                                      "try again when it has finished.")
+                                    % {"since": timezone.localtime(other.created_at).strftime("%Y-%m-%d %H:%M:%S")})
+        OneCSession.objects.filter(pk__in=[o.pk for o in others]).update(
+            status=SessionStatus.CLOSED, message=_("Replaced by a newer session."))
+        if session.initialised_at is not None:
+            # 1C starts over within the same session: forget what it had uploaded.
+            session.files.all().delete()
+            shutil.rmtree(session.directory, ignore_errors=True)
+            session.finish_run = None
+        session.type = type_
+        session.version = (version or "")[:16]
+        session.status = SessionStatus.OPEN
+        session.initialised_at = timezone.now()
+        session.save(update_fields=["type", "version", "status", "initialised_at", "finish_run"])
+    session.directory.mkdir(parents=True, exist_ok=True)
+    lines = [f"zip={'yes' if cfg.zip_allowed else 'no'}", f"file_limit={cfg.file_limit}"]
+    if version:
+        lines += [f"sessid={session.token}", f"version={session.version}"]
+    return Answer(lines)
+
+
+# --- file names and uploads -----------------------------------------------------------------------------------------
+
+
+def safe_name(raw: str) -> str:
+    """A file name from 1C as a safe path relative to the session directory, or ProtocolError.
+
+    1C sends `import.xml`, `import_files/ab/x.jpg`, or a local Windows path (`C:\\Temp\\v8_8789_c.xml`,
+    of which the base name is kept). Parent steps, absolute paths, drive letters inside the path,
+    hidden names and executable extensions are refused.
+    """
+    name = (raw or "").strip().replace("\\", "/")
+    if not name:
+        raise ProtocolError(_("No file name was given."))
+    if any(ord(ch) < 32 for ch in name) or len(name) > 400:
+        raise ProtocolError(_("The file name is not acceptable."))
+    if _DRIVE.match(name):
+        name = name.rsplit("/", 1)[-1]
+        if _DRIVE.match(name):
+            raise ProtocolError(_("The file name is not acceptable: a drive letter."))
+    if name.startswith("/"):
+        raise ProtocolError(_("The file name is not acceptable: an absolute path."))
+    parts = name.split("/")
+    if any(p == ".." for p in parts):
+        raise ProtocolError(_("The file name is not acceptable: it leads out of the exchange directory."))
+    parts = [p for p in parts if p not in ("", ".")]
+    if not parts or len(parts) > 10:
+        raise ProtocolError(_("The file name is not acceptable."))
+    for part in parts:
+        if part.startswith(".") or ":" in part or len(part) > 200:
+            raise ProtocolError(_("The file name is not acceptable."))
+    suffixes = {s.lower() for s in PurePosixPath(parts[-1]).suffixes} | {PurePosixPath(parts[-1]).suffix.lower()}
+    if suffixes & EXECUTABLE:
+        raise ProtocolError(_("Files of this type are not accepted: %(name)s") % {"name": parts[-1]})
+    return "/".join(parts)
+
+
+def file_kind(name: str) -> str:
+    suffix = PurePosixPath(name).suffix.lower()
+    return {".xml": FileKind.XML, ".zip": FileKind.ZIP}.get(suffix, FileKind.OTHER)
+
+
+def _inside(directory: Path, path: Path) -> bool:
+    try:
+        path.resolve().relative_to(directory.resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def _require_open(session: OneCSession) -> None:
+    if session.status not in (SessionStatus.OPEN, SessionStatus.COMPLETE) or session.initialised_at is None:
+        raise ProtocolError(_("The exchange session was not initialised: send init first."))
+
+
+def file_upload(*, session: OneCSession, filename: str, stream, length: int | None = None) -> Answer:
+    """file: append a chunk to a file of the session (a chunk that starts a new XML or zip replaces it)."""
+    _require_open(session)
+    cfg = onec_settings(session.node)
+    name = safe_name(filename)
+    directory = session.directory
+    path = directory / name
+    if not _inside(directory, path):
+        raise ProtocolError(_("The file name is not acceptable: it leads out of the exchange directory."))
+    if length is not None and length > cfg.max_upload:
+        raise ProtocolError(_("The file is larger than this node accepts."))
+    first = b""
+    while len(first) < 8:
+        piece = stream.read(8 - len(first))
+        if not piece:
+            break
+        first += piece
+    with transaction.atomic():
+        record, created = OneCFile.objects.select_for_update().get_or_create(
+            session=session, name=name, defaults={"kind": file_kind(name)})
+        # 1C sends a whole file again after a failure: a chunk that starts a new XML or zip replaces it.
+        replace = not created and path.exists() and (first.startswith(ZIP_MAGIC)
+                                                      or any(first.startswith(m) for m in XML_MAGIC))
+        others = (OneCFile.objects.filter(session=session, archive__isnull=True).exclude(pk=record.pk)
+                  .aggregate(s=Sum("size"))["s"] or 0)
+        existed = path.exists()
+        existing = 0 if replace or not existed else path.stat().st_size
+        allowed = cfg.max_upload - others - existing
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not _inside(directory, path.parent):
+            raise ProtocolError(_("The file name is not acceptable: it leads out of the exchange directory."))
+        written = 0
+        with path.open("wb" if replace else "ab") as out:
+            piece = first
+            while piece:
+                written += len(piece)
+                if written > allowed:
+                    out.truncate(existing)
+                    if not existed:
+                        path.unlink(missing_ok=True)
+                    raise ProtocolError(_("The upload is larger than this node accepts (%(limit)s bytes).")
+                                        % {"limit": cfg.max_upload})
+                out.write(piece)
+                piece = stream.read(_CHUNK)
+        record.size = existing + written
+        record.chunks = 1 if replace else record.chunks + 1
+        if replace:
+            record.resent += 1
+        if record.status != FileStatus.UPLOADED or record.run_id:
+            # Sent again after it was unpacked or imported: it is a new file to process.
+            record.status, record.run, record.message = FileStatus.UPLOADED, None, ""
+            record.members.all().delete()
+        record.save()
+    return success()
+
+
+# --- archives -------------------------------------------------------------------------------------------------------
+
+
+def _member_name(info: zipfile.ZipInfo) -> str:
+    name = info.filename
+    if not info.flag_bits & 0x800:
+        # No UTF-8 flag: 1C (Windows) wrote the name in the OEM code page, which zipfile read as cp437.
+        try:
+            name = name.encode("cp437").decode("cp866")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            pass
+    return name
+
+
+def archive_unpack(*, archive: OneCFile) -> int:
+    """Unpack an uploaded zip into the session directory within the node's limits; return the files unpacked.
+
+    Every name and size is checked before anything is written; sizes are counted again while
+    writing, since an archive's headers can lie.
+    """
+    session = archive.session
+    cfg = onec_settings(session.node)
+    directory = session.directory
+    try:
+        zf = zipfile.ZipFile(archive.path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ProtocolError(_("The archive cannot be read: %(error)s") % {"error": exc}) from exc
+    with zf:
+        infos = [i for i in zf.infolist() if not i.is_dir()]
+        if len(infos) > cfg.zip_max_entries:
+            raise ProtocolError(_("The archive holds %(n)s files, more than the %(limit)s this node accepts.")
+                                % {"n": len(infos), "limit": cfg.zip_max_entries})
+        total = sum(i.file_size for i in infos)
+        if total > cfg.zip_max_total:
+            raise ProtocolError(_("The archive unpacks to more than this node accepts (%(limit)s bytes).")
+                                % {"limit": cfg.zip_max_total})
+        packed = max(archive.size, 1)
+        if total > _CHUNK and total / packed > cfg.zip_max_ratio:
+            raise ProtocolError(_("The archive is compressed %(ratio)s:1, more than %(limit)s:1: refused as a zip "
+                                  "bomb.") % {"ratio": int(total / packed), "limit": cfg.zip_max_ratio})
+        members: list[tuple[zipfile.ZipInfo, str]] = []
+        for info in infos:
+            if info.flag_bits & 0x1:
+                raise ProtocolError(_("The archive is encrypted."))
+            if stat.S_ISLNK(info.external_attr >> 16):
+                raise ProtocolError(_("The archive holds a symbolic link."))
+            try:
+                name = safe_name(_member_name(info))
+            except ProtocolError as exc:
+                raise ProtocolError(_("The archive holds a file that is not acceptable (%(name)s): %(reason)s")
+                                    % {"name": info.filename[:200], "reason": exc.reason}) from exc
+            if not _inside(directory, directory / name) or name == archive.name:
+                raise ProtocolError(_("The archive holds a file that is not acceptable (%(name)s).")
+                                    % {"name": info.filename[:200]})
+            members.append((info, name))
+        written_total = 0
+        done: list[OneCFile] = []
+        try:
+            for info, name in members:
+                target = directory / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                size = 0
+                with zf.open(info) as src, target.open("wb") as out:
+                    while piece := src.read(_CHUNK):
+                        size += len(piece)
+                        written_total += len(piece)
+                        if size > info.file_size or written_total > cfg.zip_max_total:
+                            raise ProtocolError(_("The archive unpacks to more than it declares: refused."))
+                        out.write(piece)
+                member, _created = OneCFile.objects.update_or_create(
+                    session=session, name=name,
+                    defaults={"kind": file_kind(name), "size": size, "archive": archive,
+                              "status": FileStatus.UPLOADED, "run": None, "message": ""})
+                done.append(member)
+        except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError, ProtocolError) as exc:
+            # Nothing of a refused archive stays behind.
+            for _info, name in members:
+                (directory / name).unlink(missing_ok=True)
+            OneCFile.objects.filter(pk__in=[m.pk for m in done]).delete()
+            if isinstance(exc, ProtocolError):
+                raise
+            raise ProtocolError(_("The archive cannot be unpacked: %(error)s") % {"error": exc}) from exc
+    return len(done)
+
+
+# --- imports --------------------------------------------------------------------------------------------------------
+
+
+def _run_summary(run: Run) -> str:
+    return (_("created %(created)s, updated %(updated)s, unchanged %(unchanged)s, failed %(failed)s, "
+              "deactivated %(deactivated)s") % run.counters())
+
+
+def _file_failed(run: Run) -> bool:
+    """Whether a file could not be read at all (the engine then writes nothing of it)."""
+    return run.status in (RunStatus.FAILED, RunStatus.STOPPED) or run.items.filter(object_type="file").exists()
+
+
+def _failure_reason(run: Run) -> str:
+    item = run.items.filter(object_type="file").first() or run.items.filter(outcome="failed").first()
+    if item is not None:
+        where = f" ({item.file}{':' + str(item.line) if item.line else ''})" if item.file else ""
+        return f"{item.message}{where}"
+    return run.message or _("The import failed.")
+
+
+def _wait(run: Run, budget: float) -> Run:
+    deadline = time.monotonic() + max(budget, 0)
+    while True:
+        run.refresh_from_db(fields=["status", "progress_done", "progress_total", "message", "created", "updated",
+                                    "unchanged", "skipped", "failed", "deactivated", "started_at"])
+        if run.status != RunStatus.RUNNING or time.monotonic() >= deadline:
+            return run
+        time.sleep(min(0.2, max(deadline - time.monotonic(), 0.01)))
+
+
+def _progress_answer(run: Run) -> Answer:
+    if run.progress_done == 0 and run.started_at < timezone.now() - dt.timedelta(seconds=WORKER_STALL):
+        raise ProtocolError(_("The import has not started: is the background worker running (raccordo serve)?"))
+    total = max(run.progress_total, run.progress_done)
+    percent = int(run.progress_done * 100 / total) if total else 0
+    return progress(_("%(done)s of %(total)s bytes read (%(percent)s%%)")
+                    % {"done": run.progress_done, "total": total, "percent": percent})
+
+
+def enqueue(task_name: str, pk) -> None:
+    """Hand work to the background worker once the transaction that prepared it is committed."""
+    from . import tasks
+
+    task = getattr(tasks, task_name)
+    transaction.on_commit(lambda: task(str(pk)))
+
+
+def _find_file(session: OneCSession, filename: str) -> OneCFile:
+    name = safe_name(filename)
+    record = session.files.filter(name=name).first()
+    if record is None:
+        # Unpacked from an archive whose layout differs from the name asked for: match the base name.
+        base = PurePosixPath(name).name
+        matches = [f for f in session.files.filter(kind=FileKind.XML) if PurePosixPath(f.name).name == base]
+        record = matches[0] if len(matches) == 1 else None
+    if record is None:
+        raise ProtocolError(_("The file %(name)s was not uploaded in this session.") % {"name": name})
+    return record
+
+
+def import_step(*, session: OneCSession, filename: str) -> Answer:
+    """import: unpack archives first (one per request), then import the named file within the time budget."""
+    _require_open(session)
+    cfg = onec_settings(session.node)
+    refused = session.files.filter(kind=FileKind.ZIP, status=FileStatus.FAILED).first()
+    if refused is not None:
+        raise ProtocolError(refused.message or _("The archive was refused."))
+    archive = session.files.filter(kind=FileKind.ZIP, status=FileStatus.UPLOADED).order_by("created_at").first()
+    if archive is not None:
+        try:
+            count = archive_unpack(archive=archive)
+        except ProtocolError as exc:
+            OneCFile.objects.filter(pk=archive.pk).update(status=FileStatus.FAILED, message=exc.reason[:2000])
+            raise
+        OneCFile.objects.filter(pk=archive.pk).update(status=FileStatus.UNPACKED,
+                                                      message=_("%(n)s files unpacked.") % {"n": count})
+        return progress(_("Archive %(name)s unpacked: %(n)s files.") % {"name": archive.name, "n": count})
+
+    record = _find_file(session, filename)
+    if record.kind != FileKind.XML:
+        raise ProtocolError(_("Only CommerceML (.xml) files are imported: %(name)s") % {"name": record.name})
+    with transaction.atomic():
+        record = OneCFile.objects.select_for_update(of=("self",)).select_related("run").get(pk=record.pk)
+        if record.run is None:
+            record.run = start_run(node=session.node, files=[PurePosixPath(record.name).name])
+            record.status = FileStatus.IMPORTING
+            record.save(update_fields=["run", "status", "updated_at"])
+            enqueue("import_file", record.pk)
+    run = _wait(record.run, cfg.time_budget)
+    if run.status == RunStatus.RUNNING:
+        return _progress_answer(run)
+    if _file_failed(run):
+        raise ProtocolError(_failure_reason(run))
+    if not session.version or _version(session.version) < 3:
+        # Older clients never say when the exchange ends: it ends when every file they sent is imported.
+        finishing = session_finish_start(session=session, explicit=False)
+        if finishing is not None:
+            finished = _wait(finishing, cfg.time_budget)
+            if finished.status == RunStatus.RUNNING:
+                return _progress_answer(finished)
+    return success(_run_summary(run))
+
+
+def _version(text: str) -> float:
+    try:
+        return float(re.match(r"\d+(\.\d+)?", text).group(0))  # type: ignore[union-attr]
+    except (AttributeError, ValueError):
+        return 0.0
+
+
+def file_import(file_id) -> Run | None:
+    """The worker's part of `import`: run the engine on one file of a session (no deactivation yet)."""
+    record = OneCFile.objects.select_related("session__node", "run").filter(pk=file_id).first()
+    if record is None or record.run is None or record.run.status != RunStatus.RUNNING:
+        return None   # already done (a task delivered twice) or forgotten
+    run = exchange_import(paths=[record.path], node=record.session.node, run=record.run, deactivate=False)
+    failed = _file_failed(run)
+    OneCFile.objects.filter(pk=record.pk).update(
+        status=FileStatus.FAILED if failed else FileStatus.IMPORTED,
+        message=_failure_reason(run)[:2000] if failed else _run_summary(run))
+    return run
+
+
+def _file_state(record: OneCFile) -> str:
+    """pending / importing / imported / failed, from the file's run (its status field may lag behind)."""
+    run = record.run
+    if run is None:
+        return "pending"
+    if run.status == RunStatus.RUNNING:
+        return "importing"
+    return "failed" if _file_failed(run) else "imported"
+
+
+def session_finish_start(*, session: OneCSession, explicit: bool) -> Run | None:
+    """Start the end of a catalog exchange (deactivating what a full catalog no longer lists), once.
+
+    Only when every CommerceML file of the session was imported without a file-level failure; the
+    deactivation run is None when there is nothing to do yet (or any more).
+    """
+    with transaction.atomic():
+        session = OneCSession.objects.select_for_update(of=("self",)).select_related("node").get(pk=session.pk)
+        if session.finish_run_id:
+            return Run.objects.get(pk=session.finish_run_id)
+        xml = list(session.files.filter(kind=FileKind.XML).select_related("run"))
+        if not xml:
+            return None
+        states = [_file_state(f) for f in xml]
+        if any(state != "imported" for state in states):
+            if explicit and "failed" in states:
+                raise ProtocolError(_("Not every file of the exchange was imported: nothing is deactivated."))
+            if explicit:
+                raise ProtocolError(_("Not every file of the exchange has been imported yet."))
+            return None
+        run = start_run(node=session.node, kind="deactivate", files=[PurePosixPath(f.name).name for f in xml])
+        session.finish_run = run
+        session.save(update_fields=["finish_run", "updated_at"])
+        enqueue("finish_session", session.pk)
+    return run
+
+
+def session_finish(session_id) -> Run | None:
+    """The worker's part of the end of an exchange: a full catalog deactivates the products it did not list.
+
+    The files were imported one by one without deactivation; here their product and offer ids are read
+    again (reading only, no writes) and the engine's importer deactivates the node's other products.
+    """
+    session = OneCSession.objects.select_related("node", "finish_run").filter(pk=session_id).first()
+    if session is None or session.finish_run is None or session.finish_run.status != RunStatus.RUNNING:
+        return None
+    run = session.finish_run
+    node = session.node
+    files = list(session.files.filter(kind=FileKind.XML).select_related("run").order_by("created_at"))
+    if any(_file_state(f) != "imported" for f in files):
+        return finish_run(run, error=_("Not every file of the exchange was imported: nothing is deactivated."))
+    recorder = RunRecorder(run)
+    importer = CatalogImporter(node=node, recorder=recorder)
+    full = False
+    seen: set[str] = set()
+    try:
+        with change_context(origin=Origin.EXCHANGE, node=node.code, request_id=f"run-{run.pk}"):
+            for record in files:
+                with record.path.open("rb") as raw:
+                    for rec in cml_reader.read(raw):
+                        if isinstance(rec, cml.PackageInfo) and rec.kind == "catalog" and not rec.only_changes:
+                            full = True
+                        elif isinstance(rec, cml.ProductRec | cml.OfferRec):
+                            seen.add(rec.id)
+            if full:
+                importer.full_snapshot = True
+                importer.seen_products = seen
+                importer.finish(all_files_ok=True)
+    except Exception as exc:  # the run closes with its reason; the exchange's data stays as imported
+        run.refresh_from_db()
+        log.exception("1C session %s: deactivation failed", session.pk)
+        return finish_run(run, error=f"{type(exc).__name__}: {exc}")
+    run.message = "" if full else _("Only changes were sent: nothing to deactivate.")
+    finished = finish_run(run)
+    OneCSession.objects.filter(pk=session.pk).update(status=SessionStatus.COMPLETE)
+    return finished
+
+
+def session_complete(*, session: OneCSession) -> Answer:
+    """deactivate / complete (newer clients): the exchange is over; deactivate once every file succeeded."""
+    cfg = onec_settings(session.node)
+    _require_open(session)
+    run = session_finish_start(session=session, explicit=True)
+    if run is None:
+        OneCSession.objects.filter(pk=session.pk).update(status=SessionStatus.COMPLETE)
+        return success()
+    run = _wait(run, cfg.time_budget)
+    if run.status == RunStatus.RUNNING:
+        return _progress_answer(run)
+    if run.status == RunStatus.FAILED:
+        raise ProtocolError(run.message or _("The deactivation failed."))
+    return success(_("deactivated %(n)s") % {"n": run.deactivated})
+
+
+# --- orders (type=sale) ---------------------------------------------------------------------------------------------
+
+
+def sale_query(*, session: OneCSession) -> Answer:
+    """query: the orders new or changed since the last acknowledged export, as CommerceML in the node's encoding."""
+    node = session.node
+    out = io.BytesIO()
+    with change_context(origin=Origin.EXCHANGE, node=node.code):
+        count = orders_export(node=node, out=out, acknowledge=False)
+    node.refresh_from_db()
+    charset = (node.encoding or "windows-1251").lower()
+    answer = Answer(["success", _("%(n)s orders") % {"n": count}], body=out.getvalue(),
+                    content_type=f"application/xml; charset={charset}")
+    answer.extra["count"] = count
+    return answer
+
+
+def sale_success(*, session: OneCSession) -> Answer:
+    """success: 1C loaded what the last query returned; it will not be sent again."""
+    orders_acknowledge(node=session.node)
+    OneCSession.objects.filter(pk=session.pk, status=SessionStatus.OPEN).update(status=SessionStatus.COMPLETE)
+    return success()
+
+
+def sale_file(*, session: OneCSession, filename: str, stream, length: int | None) -> Answer:
+    """file (type=sale): 1C's order documents; stored in the session, then applied at once (they are small)."""
+    if session.status == SessionStatus.AUTHORISED:
+        session.directory.mkdir(parents=True, exist_ok=True)
+        OneCSession.objects.filter(pk=session.pk).update(status=SessionStatus.OPEN, initialised_at=timezone.now())
+        session.status, session.initialised_at = SessionStatus.OPEN, timezone.now()
+    file_upload(session=session, filename=filename, stream=stream, length=length)
+    record = _find_file(session, filename)
+    if record.kind == FileKind.XML and _complete_xml(record.path):
+        return sale_import(session=session, filename=filename)
+    return success()
+
+
+def _complete_xml(path: Path) -> bool:
+    """Whether an uploaded XML ends with its root's closing tag (1C may send a document in chunks)."""
+    with path.open("rb") as f:
+        f.seek(max(path.stat().st_size - 4096, 0))
+        tail = f.read()
+    for encoding in ("utf-8", "cp1251"):
+        try:
+            text = tail.decode(encoding, errors="ignore")
+        except LookupError:
+            continue
+        if re.search(r"</(\w+:)?КоммерческаяИнформация>\s*$", text):
+            return True
+    return False
+
+
+def sale_import(*, session: OneCSession, filename: str) -> Answer:
+    """Apply 1C's order documents (statuses, 1C numbers, payments, shipments) through the engine, synchronously."""
+    record = _find_file(session, filename)
+    if record.kind != FileKind.XML:
+        raise ProtocolError(_("Only CommerceML (.xml) files are imported: %(name)s") % {"name": record.name})
+    if record.run_id and record.status in (FileStatus.IMPORTED, FileStatus.FAILED):
+        run = record.run
+    else:
+        run = exchange_import(paths=[record.path], node=session.node, deactivate=False)
+        failed = _file_failed(run)
+        OneCFile.objects.filter(pk=record.pk).update(
+            run=run, status=FileStatus.FAILED if failed else FileStatus.IMPORTED,
+            message=_failure_reason(run)[:2000] if failed else _run_summary(run))
+    if _file_failed(run):
+        raise ProtocolError(_failure_reason(run))
+    return success(_run_summary(run))
+
+
+# --- housekeeping ---------------------------------------------------------------------------------------------------
+
+
+def sessions_cleanup(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Remove the upload directories of sessions older than their node's retention, and old request logs."""
+    now = now or timezone.now()
+    removed = logs = 0
+    for cfg in OneCSettings.objects.select_related("node"):
+        old = now - dt.timedelta(days=cfg.keep_days)
+        for session in OneCSession.objects.filter(node=cfg.node, files_removed=False, last_seen_at__lt=old):
+            if _busy(session, cfg) and session.last_seen_at >= now - dt.timedelta(days=1):
+                continue
+            shutil.rmtree(session.directory, ignore_errors=True)
+            OneCSession.objects.filter(pk=session.pk).update(files_removed=True)
+            if session.status in (SessionStatus.OPEN, SessionStatus.AUTHORISED):
+                OneCSession.objects.filter(pk=session.pk).update(status=SessionStatus.EXPIRED)
+            removed += 1
+        logs += OneCRequest.objects.filter(node=cfg.node, at__lt=now - dt.timedelta(days=cfg.log_keep_days)).delete()[0]
+    # Nodes never configured use the defaults; failed logins of unknown logins are kept a day.
+    default = OneCSettings()
+    for session in OneCSession.objects.filter(files_removed=False,
+                                              last_seen_at__lt=now - dt.timedelta(days=default.keep_days)).exclude(
+            node__onec_settings__isnull=False):
+        shutil.rmtree(session.directory, ignore_errors=True)
+        OneCSession.objects.filter(pk=session.pk).update(files_removed=True)
+        removed += 1
+    logs += OneCRequest.objects.filter(Q(node__isnull=True), at__lt=now - dt.timedelta(days=1)).delete()[0]
+    return {"sessions": removed, "requests": logs}

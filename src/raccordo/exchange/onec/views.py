@@ -1,0 +1,175 @@
+"""The 1C site-exchange endpoint (`/exchange/1c/`, alias `/bitrix/admin/1c_exchange.php`) and the node pages.
+
+The endpoint answers 1C in its own protocol: always HTTP 200, text lines whose first is `success`,
+`progress` or `failure` (the reason on the next line). Node pages are for administrators only.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+
+from raccordo.access.policy import is_admin, visible
+from raccordo.exchange import selectors as exchange_selectors
+from raccordo.exchange.models import ExchangeNode
+
+from . import services
+from .models import OneCRequest, OneCSession
+from .services import COOKIE_NAME, Answer, ProtocolError
+
+log = logging.getLogger(__name__)
+
+MODES = {
+    "catalog": {"checkauth", "init", "file", "import", "deactivate", "complete"},
+    "sale": {"checkauth", "init", "query", "success", "file", "import", "complete"},
+}
+
+
+class _Counting:
+    """The request body as 1C sends it, counted for the log."""
+
+    def __init__(self, request):
+        self.request = request
+        self.count = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.request.read(size)
+        self.count += len(data)
+        return data
+
+
+def _params(request) -> dict[str, str]:
+    params = {k: v for k, v in request.GET.items()}
+    # Parameters come in the query string; a form body is read only when there is no file to receive.
+    if "mode" not in params and request.method == "POST" and request.content_type in (
+            "application/x-www-form-urlencoded", "multipart/form-data"):
+        params.update({k: v for k, v in request.POST.items()})
+    return params
+
+
+def _dispatch(request, params: dict[str, str], entry: OneCRequest, body: _Counting) -> Answer:
+    type_ = params.get("type", "").strip().lower()
+    mode = params.get("mode", "").strip().lower()
+    filename = params.get("filename", "")
+    if type_ not in MODES:
+        raise ProtocolError(_("Unknown exchange type: %(type)s") % {"type": type_ or "-"})
+    if mode not in MODES[type_]:
+        raise ProtocolError(_("Unknown mode %(mode)s for the exchange type %(type)s.") % {"mode": mode or "-",
+                                                                                         "type": type_})
+    remote = entry.remote_addr
+    creds = services.basic_credentials(request.META.get("HTTP_AUTHORIZATION", ""))
+    entry.login = creds[0][:150] if creds else ""
+    if mode == "checkauth":
+        if creds is None:
+            raise ProtocolError(_("Send the exchange login and password (HTTP Basic authentication)."))
+        node = services.node_authenticate(login=creds[0], password=creds[1], remote_addr=remote)
+        entry.node = node
+        session, answer = services.session_checkauth(node=node, type_=type_, remote_addr=remote)
+        entry.session = session
+        return answer
+
+    token = request.COOKIES.get(COOKIE_NAME) or params.get("sessid") or ""
+    node = None
+    if not token and creds is not None:
+        node = services.node_authenticate(login=creds[0], password=creds[1], remote_addr=remote)
+        entry.node = node
+    session = services.session_resolve(token=token, node=node, type_=type_, mode=mode)
+    entry.node, entry.session = session.node, session
+    length = int(request.META.get("CONTENT_LENGTH") or 0) or None
+
+    if mode == "init":
+        return services.session_init(session=session, type_=type_, version=params.get("version", ""))
+    if type_ == "catalog":
+        if mode == "file":
+            return services.file_upload(session=session, filename=filename, stream=body, length=length)
+        if mode == "import":
+            return services.import_step(session=session, filename=filename)
+        return services.session_complete(session=session)   # deactivate, complete
+    if mode == "query":
+        return services.sale_query(session=session)
+    if mode == "success":
+        return services.sale_success(session=session)
+    if mode == "file":
+        return services.sale_file(session=session, filename=filename, stream=body, length=length)
+    if mode == "import":
+        return services.sale_import(session=session, filename=filename)
+    return services.success()   # sale complete
+
+
+@csrf_exempt
+def endpoint(request):
+    """One request of 1C's exchange with a website; logged with the first line of the answer."""
+    started = time.monotonic()
+    params = _params(request)
+    entry = OneCRequest(remote_addr=request.META.get("REMOTE_ADDR") or None, type=params.get("type", "")[:16],
+                        mode=params.get("mode", "")[:16], filename=params.get("filename", "")[:500])
+    body = _Counting(request)
+    try:
+        answer = _dispatch(request, params, entry, body)
+    except ProtocolError as exc:
+        answer = Answer(["failure", exc.reason])
+        entry.auth_failed = exc.auth_failed
+    except Exception:   # 1C shows the reason; the traceback goes to the log
+        log.exception("1C exchange request failed: %s", params)
+        answer = Answer(["failure", _("Raccordo could not process the request; its log has the details.")])
+    entry.answer = answer.first[:16]
+    entry.reason = (answer.lines[1] if len(answer.lines) > 1 else "")[:500]
+    entry.bytes = body.count or (len(answer.body) if answer.body is not None else 0)
+    entry.duration_ms = int((time.monotonic() - started) * 1000)
+    try:
+        entry.save()
+    except Exception:   # the log must never cost 1C its answer
+        log.exception("1C exchange request could not be logged")
+    response = HttpResponse(answer.content(), content_type=answer.content_type, status=200)
+    if answer.cookie:
+        response.set_cookie(COOKIE_NAME, answer.cookie, httponly=True)
+    return response
+
+
+# --- node pages -----------------------------------------------------------------------------------------------------
+
+
+def _admin_only(request) -> None:
+    if not is_admin(request.user):
+        raise Http404
+
+
+@login_required
+def node_list(request):
+    _admin_only(request)
+    nodes = list(exchange_selectors.node_list(user=request.user).order_by("code"))
+    last = {}
+    for node in nodes:
+        last[node.pk] = OneCRequest.objects.filter(node=node).first()
+    rows = [{"node": n, "last": last[n.pk], "settings": services.onec_settings(n)} for n in nodes]
+    endpoint_url = request.build_absolute_uri(reverse("onec:endpoint"))
+    return render(request, "onec/node_list.html", {"rows": rows, "endpoint_url": endpoint_url})
+
+
+@login_required
+def node_detail(request, pk):
+    _admin_only(request)
+    node = get_object_or_404(visible(ExchangeNode.objects.all(), request.user), pk=pk)
+    sessions = list(visible(OneCSession.objects.filter(node=node), request.user).prefetch_related("files")[:30])
+    requests = list(visible(OneCRequest.objects.filter(node=node), request.user).select_related("session")[:300])
+    context = {"node": node, "settings": services.onec_settings(node), "sessions": sessions, "requests": requests,
+               "endpoint_url": request.build_absolute_uri(reverse("onec:endpoint"))}
+    return render(request, "onec/node_detail.html", context)
+
+
+@login_required
+def session_detail(request, pk):
+    _admin_only(request)
+    session = get_object_or_404(visible(OneCSession.objects.select_related("node", "finish_run"), request.user),
+                                pk=pk)
+    files = list(session.files.select_related("run", "archive").order_by("created_at"))
+    requests = list(session.requests.order_by("at", "id")[:1000])
+    return render(request, "onec/session_detail.html", {"session": session, "files": files, "requests": requests,
+                                                        "node": session.node})

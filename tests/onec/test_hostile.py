@@ -1,0 +1,163 @@
+"""Hostile and broken requests: each is answered `failure` with a reason, nothing lands outside the session
+directory, and the server goes on serving."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+
+import pytest
+from django.utils import timezone
+
+from raccordo.catalog.models import Product
+from raccordo.exchange.onec.models import OneCFile, OneCRequest, OneCSession, OneCSettings
+from raccordo.exchange.onec.services import ProtocolError, safe_name
+from tests.onec.cml import import_xml, offers_xml, zipped
+from tests.onec.conftest import OneC
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def files_under(root):
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+
+def still_serving(onec: OneC) -> None:
+    fresh = OneC(onec.base.removesuffix("/exchange/1c/"))
+    assert fresh.checkauth().first == "success"
+
+
+@pytest.fixture
+def opened(onec):
+    onec.checkauth()
+    onec.init()
+    return onec
+
+
+@pytest.mark.parametrize("name", ["../../x", "../x.xml", "a/../../x.xml", "/etc/x.xml", "//server/share/x.xml",
+                                  "import_files/../../../x.jpg", "import_files/C:/x.jpg", "evil.php", "run.exe",
+                                  "x.php.jpg", "import_files/a/s.sh", ".htaccess", "script.JS", ""])
+def test_file_names_that_are_refused(opened, var_dir, tmp_path, name):
+    reply = opened.call("catalog", "file", b"<?xml version='1.0'?><a/>", filename=name)
+    assert reply.status == 200 and reply.first == "failure" and reply.lines[1]
+    assert files_under(tmp_path) == []
+    assert OneCFile.objects.count() == 0
+    still_serving(opened)
+
+
+def test_windows_paths_keep_their_base_name_and_sub_paths_stay():
+    assert safe_name("C:\\v8_8789_c.xml") == "v8_8789_c.xml"
+    assert safe_name("import_files\\ab\\x.jpg") == "import_files/ab/x.jpg"
+    assert safe_name("import_files/ab/./x.jpg") == "import_files/ab/x.jpg"
+    with pytest.raises(ProtocolError):
+        safe_name("import_files/C:/x.jpg")
+
+
+def test_zip_bomb(opened, var_dir):
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("import.xml", b"<?xml version='1.0'?>" + b" " * (60 * 1024 * 1024))
+    opened.send("v8_1.zip", bomb.getvalue())
+    reply = opened.call("catalog", "import", filename="import.xml")
+    assert reply.first == "failure" and "bomb" in reply.lines[1]
+    session = OneCSession.objects.get()
+    assert files_under(session.directory) == ["v8_1.zip"]
+    # Asked again, the refusal stands.
+    assert opened.call("catalog", "import", filename="import.xml").first == "failure"
+    still_serving(opened)
+
+
+def test_archive_over_the_entry_or_size_limit(opened, node, var_dir):
+    OneCSettings.objects.filter(node=node).update(zip_max_entries=3)
+    opened.send("v8_1.zip", zipped({f"import_files/{i}.jpg": b"x" for i in range(5)}))
+    reply = opened.call("catalog", "import", filename="import.xml")
+    assert reply.first == "failure" and "5" in reply.lines[1]
+
+
+def test_zip_slip(opened, var_dir, tmp_path):
+    archive = zipped({"import.xml": import_xml(range(2)), "../../../evil.txt": b"owned",
+                      "import_files/../../../../evil.jpg": b"owned"})
+    opened.send("v8_1.zip", archive)
+    reply = opened.call("catalog", "import", filename="import.xml")
+    assert reply.first == "failure" and "evil" in reply.lines[1]
+    session = OneCSession.objects.get()
+    assert files_under(tmp_path) == [str((session.directory / "v8_1.zip").relative_to(tmp_path))]
+    assert Product.objects.count() == 0
+    still_serving(opened)
+
+
+def test_wrong_cookie_and_no_credentials(onec):
+    onec.cookie = ("raccordo_1c", "not-a-session")
+    reply = onec.call("catalog", "init")
+    assert reply.first == "failure" and "authorise" in reply.lines[1]
+    onec.cookie = None
+    assert onec.call("catalog", "init").first == "failure"
+    assert onec.call("catalog", "file", b"x", filename="a.xml").first == "failure"
+    still_serving(onec)
+
+
+def test_sessid_and_basic_authenticate_too(onec):
+    onec.checkauth()
+    sessid, onec.cookie = onec.sessid, None
+    assert "zip" in onec.call("catalog", "init", sessid=sessid).first
+    assert onec.call("catalog", "file", import_xml(range(1)), filename="import.xml", sessid=sessid).first == "success"
+    assert onec.call("catalog", "import", filename="import.xml", basic=True).first == "success"
+
+
+def test_expired_session(opened, node):
+    OneCSession.objects.update(last_seen_at=timezone.now() - dt.timedelta(hours=2))
+    reply = opened.call("catalog", "file", import_xml(range(1)), filename="import.xml")
+    assert reply.first == "failure" and "expired" in reply.lines[1]
+    assert OneCSession.objects.get().status == "expired"
+    assert OneCFile.objects.count() == 0
+    still_serving(opened)
+
+
+def test_a_second_concurrent_session_is_refused(opened, node):
+    opened.send("import.xml", import_xml(range(3)))
+    intruder = OneC(opened.base.removesuffix("/exchange/1c/"))
+    assert intruder.checkauth().first == "success"
+    reply = intruder.call("catalog", "init")
+    assert reply.first == "failure" and "in progress" in reply.lines[1]
+    # The first session goes on undisturbed.
+    opened.send("offers.xml", offers_xml(range(3)))
+    assert opened.import_("import.xml")[-1].first == "success"
+    assert opened.import_("offers.xml")[-1].first == "success"
+    assert Product.objects.count() == 3
+
+
+def test_wrong_passwords_are_throttled(onec):
+    onec.password = "wrong"
+    for _ in range(10):
+        reply = onec.checkauth()
+        assert reply.first == "failure" and "password" in reply.lines[1]
+    onec.password = "s3cret-pass"
+    reply = onec.checkauth()
+    assert reply.first == "failure" and "Too many" in reply.lines[1]
+    assert OneCRequest.objects.filter(auth_failed=True).count() == 10
+    # Another login from the same address, or the right one later, is not affected.
+    OneCRequest.objects.update(at=timezone.now() - dt.timedelta(minutes=11))
+    assert onec.checkauth().first == "success"
+
+
+def test_unknown_type_or_mode_and_upload_limit(opened, node):
+    for params in ({"type": "catalog", "mode": "explode"}, {"type": "nonsense", "mode": "init"}, {}):
+        reply = opened.call(params.get("type", ""), params.get("mode", ""))
+        assert reply.status == 200 and reply.first == "failure" and reply.lines[1]
+    OneCSettings.objects.filter(node=node).update(max_upload=1000)
+    reply = opened.call("catalog", "file", b"<?xml version='1.0'?>" + b" " * 2000, filename="import.xml")
+    assert reply.first == "failure" and "larger" in reply.lines[1]
+    opened.send("import.xml", b"<?xml version='1.0'?>" + b" " * 900)
+    reply = opened.call("catalog", "file", b" " * 200, filename="import.xml")      # the total is over
+    assert reply.first == "failure" and "larger" in reply.lines[1]
+    assert OneCFile.objects.get().size == 921
+    assert (OneCSession.objects.get().directory / "import.xml").stat().st_size == 921
+    still_serving(opened)
+
+
+def test_import_of_a_file_never_sent_and_of_a_broken_one(opened):
+    assert opened.call("catalog", "import", filename="import.xml").first == "failure"
+    opened.send("import.xml", b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>')
+    reply = opened.import_("import.xml")[-1]
+    assert reply.first == "failure" and reply.lines[1]
