@@ -2,78 +2,113 @@
 
     visible(queryset, user, action="view") -> queryset narrowed to what `user` may `action`
     can(user, action, obj) -> bool
-    require(user, action, obj) -> raises PermissionDenied / NotFound
+    require(user, action, obj) -> raises PermissionDenied
+    allows(user, action, model_or_subject) -> may the user do `action` on some records of this type at all
+    assignable_users(user) -> the colleagues `user` may give records to
 
-Deny by default: a model that is not registered in RULES is invisible to everyone but
-administrators. Every selector, list, search, export, report and API endpoint goes through
-`visible`; services call `require` before writing.
+Deny by default: a model that is not registered in RULES (or whose rule names no subject) is invisible
+to everyone but administrators. A user reaches a row when
+
+1. their role (access.roles) grants the action on the rule's subject ("counterparties", "invoices", ...);
+2. for rows hanging off a counterparty: they may view counterparties, and the counterparty is
+   theirs (responsible), in their scope (department and below / all), or shared with them;
+   a VIP counterparty additionally needs: theirs, their department's (they are the manager's head),
+   or a role granted "view VIP". Everyone else simply does not see it: not in lists, not in counts;
+3. for rows with no counterparty: one of the owner fields is them (or in their scope).
+
+Every selector, list, search, export, report and API endpoint goes through `visible`; services call
+`require` before writing.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import reduce
-from operator import or_
+from operator import and_, or_
 
 from django.db import models
 from django.db.models import Q
 
-ACTIONS = ("view", "add", "change", "delete")
+from .models import Scope
+from .roles import ACTIONS, SUBJECTS, PermissionSet, permission_set
+
+__all__ = ["ACTIONS", "RULES", "Rule", "allows", "assignable_users", "can", "department_subtree", "is_admin",
+           "require", "require_assignable", "rule_for", "visible"]
 
 
 @dataclass(frozen=True)
 class Rule:
     """How a model's rows relate to the people allowed to see them.
 
+    subject: the object type a role's permissions name ("counterparties", "invoices", ...); a rule
+        without one is for administrators only.
     counterparty: lookup path from the model to its Counterparty ("" for Counterparty itself,
         None when the model hangs off no counterparty).
     owners: user foreign keys that grant access to a record that hangs off no counterparty (a task
         with no client assigned to me, my own reminder). When a record has a counterparty, the
         counterparty alone decides, so nobody reaches a client's data by naming themselves owner.
-    shared: catalog-like reference data every signed-in user may view; only administrators write it.
+    shared: not row-scoped (catalog, funnels, the exchange): whoever holds the subject's permission
+        reaches every row.
     """
 
     counterparty: str | None = None
     owners: tuple[str, ...] = field(default_factory=tuple)
     shared: bool = False
+    subject: str = ""
 
 
 RULES: dict[str, Rule] = {
-    "parties.counterparty": Rule(counterparty=""),
-    "parties.contactperson": Rule(counterparty="counterparty"),
-    "parties.address": Rule(counterparty="counterparty"),
-    "parties.phone": Rule(counterparty="counterparty"),
-    "parties.email": Rule(counterparty="counterparty"),
-    "parties.bankaccount": Rule(counterparty="counterparty"),
-    "parties.tag": Rule(shared=True),
-    "parties.owncompany": Rule(shared=True),
-    "catalog.unit": Rule(shared=True),
-    "catalog.productgroup": Rule(shared=True),
-    "catalog.product": Rule(shared=True),
-    "catalog.pricetype": Rule(shared=True),
-    "catalog.property": Rule(shared=True),
-    "catalog.price": Rule(shared=True),
-    "catalog.warehouse": Rule(shared=True),
-    "catalog.stocklevel": Rule(shared=True),
-    "sales.funnel": Rule(shared=True),
-    "sales.stage": Rule(shared=True),
-    "sales.deal": Rule(counterparty="counterparty"),
-    "sales.dealline": Rule(counterparty="deal__counterparty"),
-    "sales.contract": Rule(counterparty="counterparty"),
-    "sales.invoice": Rule(counterparty="counterparty"),
-    "sales.invoiceline": Rule(counterparty="invoice__counterparty"),
-    "sales.payment": Rule(counterparty="counterparty"),
-    "sales.paymentallocation": Rule(counterparty="payment__counterparty"),
-    "activities.interaction": Rule(counterparty="counterparty", owners=("author",)),
-    "activities.task": Rule(counterparty="counterparty", owners=("assignee", "author")),
-    "activities.reminder": Rule(counterparty="counterparty", owners=("user",)),
-    "activities.complaint": Rule(counterparty="counterparty", owners=("responsible",)),
-    # The exchange is the administrators' (and, from issue 5 on, accountants') business.
-    "exchange.exchangenode": Rule(),
-    "exchange.binding": Rule(),
-    "exchange.mapping": Rule(),
-    "exchange.run": Rule(),
-    "exchange.runitem": Rule(),
+    "parties.counterparty": Rule(counterparty="", subject="counterparties"),
+    "parties.contactperson": Rule(counterparty="counterparty", subject="counterparties"),
+    "parties.address": Rule(counterparty="counterparty", subject="counterparties"),
+    "parties.phone": Rule(counterparty="counterparty", subject="counterparties"),
+    "parties.email": Rule(counterparty="counterparty", subject="counterparties"),
+    "parties.bankaccount": Rule(counterparty="counterparty", subject="counterparties"),
+    "parties.tag": Rule(shared=True, subject="reference"),
+    "parties.owncompany": Rule(shared=True, subject="reference"),
+    "catalog.unit": Rule(shared=True, subject="catalog"),
+    "catalog.productgroup": Rule(shared=True, subject="catalog"),
+    "catalog.product": Rule(shared=True, subject="catalog"),
+    "catalog.pricetype": Rule(shared=True, subject="catalog"),
+    "catalog.property": Rule(shared=True, subject="catalog"),
+    "catalog.price": Rule(shared=True, subject="catalog"),
+    "catalog.warehouse": Rule(shared=True, subject="catalog"),
+    "catalog.stocklevel": Rule(shared=True, subject="catalog"),
+    "sales.funnel": Rule(shared=True, subject="reference"),
+    "sales.stage": Rule(shared=True, subject="reference"),
+    "sales.deal": Rule(counterparty="counterparty", subject="deals"),
+    "sales.dealline": Rule(counterparty="deal__counterparty", subject="deals"),
+    "sales.contract": Rule(counterparty="counterparty", subject="deals"),
+    "sales.invoice": Rule(counterparty="counterparty", subject="invoices"),
+    "sales.invoiceline": Rule(counterparty="invoice__counterparty", subject="invoices"),
+    "sales.payment": Rule(counterparty="counterparty", subject="payments"),
+    "sales.paymentallocation": Rule(counterparty="payment__counterparty", subject="payments"),
+    "activities.interaction": Rule(counterparty="counterparty", owners=("author",), subject="activities"),
+    "activities.task": Rule(counterparty="counterparty", owners=("assignee", "author"), subject="activities"),
+    "activities.reminder": Rule(counterparty="counterparty", owners=("user",), subject="activities"),
+    "activities.complaint": Rule(counterparty="counterparty", owners=("responsible",), subject="activities"),
+    # The exchange with accounting: administrators and accountants.
+    "exchange.exchangenode": Rule(shared=True, subject="exchange"),
+    "exchange.binding": Rule(shared=True, subject="exchange"),
+    "exchange.mapping": Rule(shared=True, subject="exchange"),
+    "exchange.run": Rule(shared=True, subject="exchange"),
+    "exchange.runitem": Rule(shared=True, subject="exchange"),
+    # The 1C endpoint's sessions, uploads and request log: administrators only.
+    "onec.onecsettings": Rule(),
+    "onec.onecsession": Rule(),
+    "onec.onecfile": Rule(),
+    "onec.onecrequest": Rule(),
+    # The change journal as a whole (the global audit view); a record's own history is shown with the record.
+    "core.changejournal": Rule(shared=True, subject="audit"),
+}
+
+# User fields that hand a record to someone: a user may fill them only with people in their reach.
+ASSIGNMENT_FIELDS: dict[str, tuple[str, ...]] = {
+    "parties.counterparty": ("responsible",),
+    "sales.deal": ("manager",),
+    "sales.invoice": ("responsible",),
+    "activities.complaint": ("responsible",),
+    "activities.reminder": ("user",),
 }
 
 
@@ -81,47 +116,150 @@ def rule_for(model: type[models.Model]) -> Rule | None:
     return RULES.get(model._meta.label_lower)
 
 
+def _active(user) -> bool:
+    return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_active)
+
+
 def is_admin(user) -> bool:
-    return bool(user is not None and user.is_authenticated and user.is_active and user.is_administrator)
+    return bool(_active(user) and user.is_administrator)
 
 
-def _counterparty_q(user, prefix: str) -> Q:
+def _check_action(action: str) -> None:
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}")
+
+
+# --- Departments --------------------------------------------------------------------------------------------
+
+def department_subtree(department_id) -> set:
+    """The department and every department below it (ids); empty for no department."""
+    if department_id is None:
+        return set()
+    from .models import Department
+
+    children: dict = {}
+    for pk, parent in Department.objects.values_list("pk", "parent_id"):
+        children.setdefault(parent, []).append(pk)
+    found, stack = set(), [department_id]
+    while stack:
+        node = stack.pop()
+        if node in found:
+            continue
+        found.add(node)
+        stack.extend(children.get(node, ()))
+    return found
+
+
+def _subtree(user) -> set:
+    key = user.department_id
+    cached = getattr(user, "_raccordo_subtree", None)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    result = department_subtree(key)
+    user._raccordo_subtree = (key, result)
+    return result
+
+
+# --- Querysets ----------------------------------------------------------------------------------------------
+
+TRUE = None  # an always-true condition, kept apart because Q() | x is x in Django
+
+
+def _or(*parts):
+    if any(p is TRUE for p in parts):
+        return TRUE
+    return reduce(or_, parts)
+
+
+def _and(*parts):
+    parts = [p for p in parts if p is not TRUE]
+    return reduce(and_, parts) if parts else TRUE
+
+
+def _counterparty_q(user, perms: PermissionSet, prefix: str) -> Q:
     """Counterparties `user` may reach, as a filter on the path `prefix` leading to a counterparty."""
     lookup = f"{prefix}__" if prefix else ""
-    return Q(**{f"{lookup}responsible": user})
+    if not perms.allows("counterparties", "view"):
+        return Q(pk__in=[])
+    from .models import CounterpartyShare
+
+    own = Q(**{f"{lookup}responsible": user})
+    heads = own
+    if perms.scope == Scope.DEPARTMENT:
+        heads = own | Q(**{f"{lookup}responsible__department__in": list(_subtree(user))})
+    shared = Q(**{f"{lookup}pk__in": CounterpartyShare.objects.filter(user=user).values("counterparty_id")})
+    reach = _or(TRUE if perms.scope == Scope.ALL else heads, shared)
+    vip_ok = TRUE if perms.view_vip else Q(**{f"{lookup}is_vip": False}) | heads
+    not_null = Q(**{f"{prefix}__isnull": False}) if prefix else TRUE
+    return _and(not_null, reach, vip_ok) or Q(pk__isnull=False)
 
 
-def _scope_q(rule: Rule, user) -> Q | None:
+def _owners_q(rule: Rule, user, perms: PermissionSet):
+    if not rule.owners:
+        return None
+    if perms.scope == Scope.ALL:
+        owned = TRUE
+    else:
+        owned = reduce(or_, (Q(**{owner: user}) for owner in rule.owners))
+        if perms.scope == Scope.DEPARTMENT:
+            depts = list(_subtree(user))
+            owned |= reduce(or_, (Q(**{f"{owner}__department__in": depts}) for owner in rule.owners))
+    if rule.counterparty:
+        owned = _and(owned, Q(**{f"{rule.counterparty}__isnull": True}))
+    return Q(pk__isnull=False) if owned is TRUE else owned
+
+
+def _scope_q(rule: Rule, user, perms: PermissionSet) -> Q | None:
     parts: list[Q] = []
     if rule.counterparty is not None:
-        parts.append(_counterparty_q(user, rule.counterparty))
-    if rule.owners:
-        owned = reduce(or_, (Q(**{owner: user}) for owner in rule.owners))
-        if rule.counterparty:
-            owned &= Q(**{f"{rule.counterparty}__isnull": True})
+        parts.append(_counterparty_q(user, perms, rule.counterparty))
+    owned = _owners_q(rule, user, perms)
+    if owned is not None:
         parts.append(owned)
     return reduce(or_, parts) if parts else None
 
 
 def visible(queryset: models.QuerySet, user, action: str = "view") -> models.QuerySet:
     """Narrow `queryset` to the rows `user` may `action`; anonymous and unknown users get nothing."""
-    if action not in ACTIONS:
-        raise ValueError(f"unknown action {action!r}")
-    if user is None or not user.is_authenticated or not user.is_active:
+    _check_action(action)
+    if not _active(user):
         return queryset.none()
     if is_admin(user):
         return queryset
     rule = rule_for(queryset.model)
-    if rule is None:
+    if rule is None or not rule.subject:
+        return queryset.none()
+    perms = permission_set(user)
+    if not perms.allows(rule.subject, action):
         return queryset.none()
     if rule.shared:
-        return queryset if action == "view" else queryset.none()
-    scope = _scope_q(rule, user)
+        return queryset
+    scope = _scope_q(rule, user, perms)
     if scope is None:
         return queryset.none()
-    # distinct() only where an owner path crosses a to-many relation; all paths here are to-one.
+    # Every path here is to-one (shares are matched with a subquery), so no row is ever repeated.
     return queryset.filter(scope)
 
+
+def allows(user, action: str, model_or_subject) -> bool:
+    """May `user` `action` some records of this type? For showing a menu entry or a button; reading or
+    writing a record still goes through `visible`/`can` with the record itself."""
+    _check_action(action)
+    if not _active(user):
+        return False
+    if is_admin(user):
+        return True
+    if isinstance(model_or_subject, str) and model_or_subject in SUBJECTS:
+        subject = model_or_subject
+    else:
+        rule = rule_for(model_or_subject)
+        if rule is None or not rule.subject:
+            return False
+        subject = rule.subject
+    return permission_set(user).allows(subject, action)
+
+
+# --- One object ---------------------------------------------------------------------------------------------
 
 def _follow(obj, path: str):
     for part in path.split("__"):
@@ -131,29 +269,56 @@ def _follow(obj, path: str):
     return obj
 
 
+def _user_in_scope(user, perms: PermissionSet, other) -> bool:
+    if other is None:
+        return False
+    if other.pk == user.pk or perms.scope == Scope.ALL:
+        return True
+    return perms.scope == Scope.DEPARTMENT and other.department_id is not None \
+        and other.department_id in _subtree(user)
+
+
+def _counterparty_reachable(user, perms: PermissionSet, counterparty) -> bool:
+    if not perms.allows("counterparties", "view"):
+        return False
+    own = counterparty.responsible_id is not None and counterparty.responsible_id == user.pk
+    heads = own or (perms.scope == Scope.DEPARTMENT and counterparty.responsible_id is not None
+                    and counterparty.responsible.department_id in _subtree(user))
+    if counterparty.is_vip and not (perms.view_vip or heads):
+        return False
+    if perms.scope == Scope.ALL or heads:
+        return True
+    if counterparty.pk and not counterparty._state.adding:
+        from .models import CounterpartyShare
+
+        return CounterpartyShare.objects.filter(counterparty_id=counterparty.pk, user=user).exists()
+    return False
+
+
 def can(user, action: str, obj: models.Model) -> bool:
     """May `user` do `action` to this object? Works for unsaved objects too (used before a create)."""
-    if action not in ACTIONS:
-        raise ValueError(f"unknown action {action!r}")
-    if user is None or not user.is_authenticated or not user.is_active:
+    _check_action(action)
+    if not _active(user):
         return False
     if is_admin(user):
         return True
     rule = rule_for(type(obj))
-    if rule is None:
+    if rule is None or not rule.subject:
+        return False
+    perms = permission_set(user)
+    if not perms.allows(rule.subject, action):
         return False
     if rule.shared:
-        return action == "view"
-    counterparty = None
+        return True
     if rule.counterparty is not None:
         counterparty = obj if rule.counterparty == "" else _follow(obj, rule.counterparty)
         if counterparty is not None:
-            return counterparty.responsible_id == user.pk
-    for owner in rule.owners:
-        owner_obj = _follow(obj, owner)
-        if owner_obj is not None and owner_obj.pk == user.pk:
-            return True
-    return False
+            return _counterparty_reachable(user, perms, counterparty)
+        if rule.counterparty == "":
+            return False
+    if rule.owners and perms.scope == Scope.ALL:
+        return True
+    return any(_user_in_scope(user, perms, _follow(obj, owner)) for owner in rule.owners)
 
 
 def require(user, action: str, obj: models.Model) -> None:
@@ -167,3 +332,38 @@ def require(user, action: str, obj: models.Model) -> None:
             f"You may not {action} this {obj._meta.verbose_name}.", code="access.denied",
             extra={"action": action, "object_type": obj._meta.label_lower},
         )
+
+
+# --- Giving records to people -------------------------------------------------------------------------------
+
+def assignable_users(user):
+    """The active colleagues `user` may make responsible for a record: everyone for administrators, their
+    department and the departments below for heads, only themselves for everyone else (a role that reads
+    all records, like a marketer's or an accountant's, does not hand clients around)."""
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects.filter(is_active=True)
+    if not _active(user):
+        return users.none()
+    if is_admin(user):
+        return users
+    if permission_set(user).scope == Scope.DEPARTMENT:
+        return users.filter(Q(pk=user.pk) | Q(department__in=list(_subtree(user))))
+    return users.filter(pk=user.pk)
+
+
+def require_assignable(user, obj: models.Model, before: dict | None = None) -> None:
+    """Refuse to hand `obj` to someone outside `user`'s reach (only fields that changed are checked)."""
+    from raccordo.core.errors import PermissionDenied
+
+    if user is None or is_admin(user):
+        return
+    for name in ASSIGNMENT_FIELDS.get(obj._meta.label_lower, ()):
+        attname = obj._meta.get_field(name).attname
+        value = getattr(obj, attname)
+        if value is None or (before is not None and str(before.get(name)) == str(value)):
+            continue
+        if not assignable_users(user).filter(pk=value).exists():
+            raise PermissionDenied(
+                f"You may not give this {obj._meta.verbose_name} to that person.", code="access.assign_denied",
+                extra={"field": name, "object_type": obj._meta.label_lower})

@@ -30,6 +30,7 @@ def record_create(model: type[M], *, user, data: dict[str, Any], exclude_validat
     _assign(obj, data)
     obj.full_clean(exclude=exclude_validation)
     policy.require(user, "add", obj)
+    policy.require_assignable(user, obj)
     obj.save(force_insert=True)
     journal_record(obj=obj, operation=Operation.CREATE, changes=diff({}, snapshot(obj)), user=user)
     return obj
@@ -44,6 +45,7 @@ def record_update(obj: M, *, user, data: dict[str, Any], exclude_validation: lis
     obj.full_clean(exclude=exclude_validation)
     # Re-check after assignment: moving a record out of the user's reach is not allowed either.
     policy.require(user, "change", obj)
+    policy.require_assignable(user, obj, before)
     changes = diff(before, snapshot(obj))
     if not changes:
         return obj

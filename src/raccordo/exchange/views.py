@@ -1,4 +1,4 @@
-"""Exchange pages: runs with their counters and errors (administrators; others get a 404)."""
+"""Exchange pages: runs with their counters and errors (administrators and accountants; others get a 404)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 
-from raccordo.access.policy import is_admin
+from raccordo.access.policy import allows
 from raccordo.core.models import ChangeJournal
 from raccordo.web.views.base import ListPage, get_or_404
 
@@ -23,7 +23,7 @@ RECORD_PAGES = {
 
 def _admin_only(request) -> None:
     # The exchange is invisible, not forbidden, to people outside it (as everywhere else).
-    if not is_admin(request.user):
+    if not allows(request.user, "view", "exchange"):
         raise Http404
 
 

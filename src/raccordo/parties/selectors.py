@@ -38,6 +38,11 @@ def counterparty_list(*, user, search: str = "", filters: dict | None = None) ->
     return qs
 
 
+def counterparty_export(*, user, search: str = "", filters: dict | None = None) -> QuerySet[Counterparty]:
+    """Counterparties `user` may export (a role may see a list without being allowed to take it away)."""
+    return visible(counterparty_list(user=user, search=search, filters=filters), user, "export")
+
+
 def counterparty_get(*, user, pk) -> Counterparty:
     """One counterparty, or NotFound when it does not exist or is not visible to `user`."""
     obj = counterparty_list(user=user).filter(pk=pk).first()

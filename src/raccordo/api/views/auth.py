@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework.authtoken.models import Token
-from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
+from raccordo.api.authentication import ThrottledAuthTokenSerializer as AuthTokenSerializer
 from raccordo.api.serializers.auth import TokenSerializer
 
 

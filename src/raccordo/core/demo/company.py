@@ -69,6 +69,15 @@ class DemoCompany:
     def manager_for(self, index: int) -> User:
         return self.ref.managers[index % len(self.ref.managers)]
 
+    # --- departments ----------------------------------------------------------------------------------------------
+    def create_departments(self) -> None:
+        """Two sales departments: the head sees hers and the departments below; VIP clients stay with theirs."""
+        from raccordo.access.models import Department
+
+        for name, usernames in (("Sales Russia", ["elena", "anna", "dmitry"]), ("Sales Italy", ["giulia", "marco"])):
+            department, _created = Department.objects.get_or_create(name=name)
+            User.objects.filter(username__in=usernames, department__isnull=True).update(department=department)
+
     # --- counterparties -------------------------------------------------------------------------------------------
     def create_counterparties(self) -> None:
         rnd, ref = self.rnd, self.ref
@@ -399,7 +408,8 @@ class DemoCompany:
             model.objects.filter(pk=pk).update(created_at=when)
 
     def run(self) -> dict[str, int]:
-        steps = [("counterparties", self.create_counterparties), ("contacts", self.create_contacts),
+        steps = [("departments", self.create_departments), ("counterparties", self.create_counterparties),
+                 ("contacts", self.create_contacts),
                  ("deals", self.create_deals), ("invoices and payments", self.create_invoices),
                  ("interactions, tasks, reminders, complaints", self.create_activities)]
         invoice_counts: dict[str, int] = {}

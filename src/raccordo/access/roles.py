@@ -1,0 +1,84 @@
+"""The built-in roles as permission sets, in one table, and the permissions a user holds.
+
+A permission is an action on an object type (a *subject*: "counterparties", "invoices", ...). A role
+also has a *scope* (own records, own department and below, everything) and may be granted "view VIP".
+Custom roles (`CustomRole`) have exactly this shape; a user with a custom role gets it instead of the
+built-in role's set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+from .models import Role, Scope
+
+ACTIONS = ("view", "add", "change", "delete", "export", "run")
+ALL_ACTIONS = frozenset(ACTIONS)
+
+# Object types a permission names. `access.policy.RULES` maps every model to one of them.
+SUBJECTS = {
+    "counterparties": _("Counterparties and contact persons"),
+    "deals": _("Deals and contracts"),
+    "invoices": _("Invoices"),
+    "payments": _("Payments"),
+    "activities": _("Calls, tasks, reminders, complaints"),
+    "catalog": _("Catalog, prices and stock"),
+    "reference": _("Funnels, tags, own companies"),
+    "exchange": _("Exchange with accounting"),
+    "audit": _("Change journal of all records"),
+}
+
+READ = ["view"]
+WORK = ["view", "add", "change", "delete", "export"]
+
+
+@dataclass(frozen=True)
+class PermissionSet:
+    """What one role may do: actions per subject, the scope of rows, and whether VIP clients are in reach."""
+
+    permissions: dict[str, frozenset[str]]
+    scope: str
+    view_vip: bool = False
+
+    def allows(self, subject: str, action: str) -> bool:
+        return action in self.permissions.get(subject, ())
+
+
+def _set(scope: str, view_vip: bool = False, **permissions: list[str]) -> PermissionSet:
+    return PermissionSet({k: frozenset(v) for k, v in permissions.items()}, scope, view_vip)
+
+
+BUILTIN_ROLES: dict[str, PermissionSet] = {
+    Role.ADMIN: PermissionSet({s: ALL_ACTIONS for s in SUBJECTS}, Scope.ALL, view_vip=True),
+    Role.HEAD: _set(Scope.DEPARTMENT, counterparties=WORK, deals=WORK, invoices=WORK, payments=["view", "add", "export"],
+                    activities=WORK, catalog=READ, reference=READ),
+    Role.MANAGER: _set(Scope.OWN, counterparties=WORK, deals=WORK, invoices=WORK, payments=["view", "add"],
+                       activities=WORK, catalog=READ, reference=READ),
+    Role.MARKETER: _set(Scope.ALL, counterparties=["view", "add", "change", "export"], activities=["view", "add"],
+                        catalog=READ, reference=READ),
+    Role.ACCOUNTANT: _set(Scope.ALL, counterparties=READ, deals=READ, invoices=WORK, payments=WORK,
+                          exchange=["view", "run"], catalog=READ, reference=READ),
+}
+NOTHING = PermissionSet({}, Scope.OWN)
+
+
+def permission_set(user) -> PermissionSet:
+    """The permissions `user` holds (nothing for anonymous or inactive users)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return NOTHING
+    if user.is_superuser:
+        return BUILTIN_ROLES[Role.ADMIN]
+    key = (user.role, user.custom_role_id)
+    cached = getattr(user, "_raccordo_permission_set", None)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    if user.custom_role_id:
+        role = user.custom_role
+        result = PermissionSet({k: frozenset(v) & ALL_ACTIONS for k, v in (role.permissions or {}).items()
+                                if k in SUBJECTS}, role.scope, role.view_vip)
+    else:
+        result = BUILTIN_ROLES.get(user.role, NOTHING)
+    user._raccordo_permission_set = (key, result)
+    return result

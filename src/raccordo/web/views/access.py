@@ -1,0 +1,112 @@
+"""The user's API tokens, the administrators' audit view of the change journal, handing a leaver's clients over."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from raccordo.access import services
+from raccordo.access.models import TokenScope
+from raccordo.access.policy import allows, assignable_users, is_admin
+from raccordo.core.errors import ApplicationError
+from raccordo.core.models import Origin
+from raccordo.core.selectors import journal_content_types, journal_list
+
+from .base import ListPage, error_text
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100, help_text=_("What the token is for."))
+    scope = forms.ChoiceField(label=_("Scope"), choices=TokenScope.choices, initial=TokenScope.READ)
+    expires_in_days = forms.TypedChoiceField(
+        label=_("Expires in"), coerce=int, initial=90,
+        choices=[(30, _("30 days")), (90, _("90 days")), (365, _("1 year"))])
+
+
+@login_required
+def token_list_view(request):
+    """The user's personal API tokens; a new token's value is shown once, right after it is made."""
+    form = TokenForm(request.POST or None)
+    plain = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            token, plain = services.api_token_create(user=request.user, **form.cleaned_data)
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Token “%(name)s” created. Copy it now: it is not shown again.")
+                             % {"name": token.name})
+            form = TokenForm()
+    return render(request, "web/access/tokens.html", {
+        "form": form, "plain_token": plain, "tokens": services.api_token_list(user=request.user)})
+
+
+@login_required
+@require_POST
+def token_revoke_view(request, pk):
+    token = services.api_token_list(user=request.user).filter(pk=pk).first()
+    if token is None:
+        raise Http404
+    services.api_token_revoke(user=request.user, token=token)
+    messages.success(request, _("Token “%(name)s” revoked.") % {"name": token.name})
+    return redirect("web:token_list")
+
+
+@login_required
+def audit_view(request):
+    """Every change to every record, with filters (administrators only; others get a 404)."""
+    if not allows(request.user, "view", "audit"):
+        raise Http404
+    page = ListPage(request, sorts={"seq": "seq"}, default_sort="-seq")
+    keys = ("user", "content_type", "origin", "date_from", "date_to")
+    filters = {k: request.GET.get(k, "").strip() for k in keys}
+    filters["q"] = page.q
+    qs = journal_list(user=request.user, filters=filters)
+    return page.render(qs, template="web/access/audit.html", partial="web/access/_audit_table.html", context={
+        "users": get_user_model().objects.order_by("last_name", "first_name", "username"),
+        "content_types": journal_content_types(), "origins": Origin.choices, "filters": filters})
+
+
+class ReassignForm(forms.Form):
+    from_user = forms.ModelChoiceField(label=_("Clients of"), queryset=None,
+                                       help_text=_("Usually the person who is leaving."))
+    to_user = forms.ModelChoiceField(label=_("Hand over to"), queryset=None)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        reach = assignable_users(user)
+        self.fields["from_user"].queryset = get_user_model().objects.filter(pk__in=reach.values("pk")) \
+            if not is_admin(user) else get_user_model().objects.all()
+        self.fields["to_user"].queryset = reach
+
+    def clean(self):
+        data = super().clean()
+        if data.get("from_user") and data.get("from_user") == data.get("to_user"):
+            raise forms.ValidationError(_("Choose two different people."))
+        return data
+
+
+@login_required
+def reassign_view(request):
+    """Hand all of one manager's clients, open deals and open tasks to another (administrators, heads)."""
+    if not (is_admin(request.user) or assignable_users(request.user).exclude(pk=request.user.pk).exists()):
+        raise Http404
+    form = ReassignForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            counts = services.clients_reassign(user=request.user, from_user=form.cleaned_data["from_user"],
+                                               to_user=form.cleaned_data["to_user"])
+        except ApplicationError as exc:
+            form.add_error(None, error_text(exc))
+        else:
+            messages.success(request, _("Handed over: %(counterparties)s counterparties, %(deals)s open deals, "
+                                        "%(tasks)s open tasks.") % counts)
+            return redirect("web:reassign")
+    return render(request, "web/access/reassign.html", {"form": form})
+

@@ -1,0 +1,161 @@
+"""Every URL name of the project with the access expectation its route is tested against.
+
+test_routes.py walks the URL configuration (web pages, API router, admin, exchange) and fails on any
+name missing here: a new route cannot ship without saying who may see what through it.
+
+    list      a page listing records of `model`: exactly the visible ones appear, counted right
+    detail    a record's page: 200 for those who see the record, 404 for everyone else; `edit` pages
+              may also answer 403 to people who see but may not change it
+    action    a POST on a record: 404 for everyone who does not see it, and nothing changes
+    page      a page without a record in its address (dashboard, forms): shows no hidden record
+    search    the global search: only visible records, in every group
+    export    a file of records: exactly the exportable ones
+    reach     a page only some people reach (audit log, exchange, hand-over): `allowed` says who, the rest get 404
+    shared    shared reference data (catalog): everyone with the permission sees it
+    api_list / api_detail / api_action   the same for the REST API
+    exempt    no records to people (sign-in, language switch, schema, machine-to-machine protocol), or
+              covered by its own tests: `note` says which
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Route:
+    kind: str
+    model: str | None = None
+    query: dict = field(default_factory=dict)
+    edit: bool = False
+    allowed: tuple[str, ...] = ()
+    note: str = ""
+
+
+EXEMPT_NAMESPACES = {
+    "admin": Route("exempt", note="Django admin: staff only, the administrators' back office"),
+}
+
+ROUTES: dict[str, Route] = {
+    # --- public and machine endpoints
+    "login": Route("exempt", note="sign-in page; throttling in test_security.py"),
+    "logout": Route("exempt", note="POST, ends the session"),
+    "set_language": Route("exempt", note="language switch"),
+    "api-schema": Route("exempt", note="OpenAPI schema, no records"),
+    "api-docs": Route("exempt", note="Swagger UI, no records"),
+    "api:api-root": Route("exempt", note="links to the endpoints"),
+    "api:auth-token": Route("exempt", note="password for token; test_security.py"),
+    "onec_bitrix": Route("exempt", note="1C site-exchange protocol, node credentials (exchange/onec tests)"),
+    "onec:endpoint": Route("exempt", note="1C site-exchange protocol, node credentials (exchange/onec tests)"),
+    "onec:node_list": Route("reach", allowed=("root",)),
+    "onec:node_detail": Route("exempt", note="needs a node; administrators only like node_list"),
+    "onec:session_detail": Route("exempt", note="needs an exchange session; administrators only like node_list"),
+    # --- web: start page, search
+    "web:dashboard": Route("page"),
+    "web:search": Route("search"),
+    # --- counterparties and contacts
+    "web:counterparty_list": Route("list", "counterparty"),
+    "web:counterparty_create": Route("page"),
+    "web:counterparty_export": Route("export", "counterparty"),
+    "web:counterparty_detail": Route("detail", "counterparty"),
+    "web:counterparty_edit": Route("detail", "counterparty", edit=True),
+    "web:counterparty_contact_add": Route("action", "counterparty"),
+    "web:counterparty_log": Route("action", "counterparty"),
+    "web:counterparty_share": Route("action", "counterparty"),
+    "web:counterparty_unshare": Route("action", "counterparty"),
+    "web:contact_list": Route("list", "contact"),
+    "web:contact_create": Route("page"),
+    "web:contact_detail": Route("detail", "contact"),
+    "web:contact_edit": Route("detail", "contact", edit=True),
+    # --- deals and invoices
+    "web:deal_list": Route("list", "deal", query={"state": "all"}),
+    "web:deal_create": Route("page"),
+    "web:deal_detail": Route("detail", "deal"),
+    "web:deal_edit": Route("detail", "deal", edit=True),
+    "web:deal_move": Route("action", "deal"),
+    "web:deal_invoice": Route("action", "deal"),
+    "web:invoice_list": Route("list", "invoice"),
+    "web:invoice_create": Route("page"),
+    "web:invoice_detail": Route("detail", "invoice"),
+    "web:invoice_edit": Route("detail", "invoice", edit=True),
+    "web:invoice_issue": Route("action", "invoice"),
+    "web:invoice_payment": Route("action", "invoice"),
+    "web:board": Route("page"),
+    "web:board_move": Route("action", "deal"),
+    "web:deal_lines": Route("action", "deal"),
+    "web:line_products": Route("page"),
+    "web:line_product_info": Route("exempt", note="shared catalog as JSON for a product id (tests/web)"),
+    "web:line_totals": Route("exempt", note="arithmetic on posted numbers, no records"),
+    "web:invoice_pdf": Route("detail", "invoice"),
+    "web:invoice_send": Route("action", "invoice"),
+    "web:receivables": Route("page"),
+    # --- reminders, complaints, calendar
+    "web:reminder_create": Route("page"),
+    "web:reminder_done": Route("action", "reminder"),
+    "web:complaint_list": Route("list", "complaint", query={"state": "all"}),
+    "web:complaint_create": Route("page"),
+    "web:complaint_detail": Route("detail", "complaint"),
+    "web:complaint_status": Route("action", "complaint"),
+    "web:calendar": Route("page"),
+    # --- catalog (shared reference data)
+    "web:product_list": Route("page"),
+    "web:product_create": Route("page"),
+    "web:product_detail": Route("shared", "product"),
+    "web:product_edit": Route("shared", "product", edit=True),
+    # --- tasks
+    "web:task_list": Route("list", "task", query={"mine": "0", "status": "all"}),
+    "web:task_create": Route("page"),
+    "web:task_detail": Route("detail", "task"),
+    "web:task_edit": Route("detail", "task", edit=True),
+    "web:task_status": Route("action", "task"),
+    # --- access
+    "web:token_list": Route("page"),
+    "web:token_revoke": Route("exempt", note="one's own tokens only; test_security.py"),
+    "web:audit": Route("reach", allowed=("root",)),
+    "web:reassign": Route("reach", allowed=("root", "elena", "olga", "giulia")),
+    # --- exchange
+    "exchange:run_list": Route("reach", allowed=("root", "boris")),
+    "exchange:run_detail": Route("exempt", note="needs a run; same check as run_list (tests/exchange/test_pages.py)"),
+    # --- REST API
+    "api:counterparty-list": Route("api_list", "counterparty"),
+    "api:counterparty-detail": Route("api_detail", "counterparty"),
+    "api:contact-list": Route("api_list", "contact"),
+    "api:contact-detail": Route("api_detail", "contact"),
+    "api:deal-list": Route("api_list", "deal"),
+    "api:deal-detail": Route("api_detail", "deal"),
+    "api:invoice-list": Route("api_list", "invoice"),
+    "api:invoice-detail": Route("api_detail", "invoice"),
+    "api:invoice-issue": Route("api_action", "invoice"),
+    "api:invoice-cancel": Route("api_action", "invoice"),
+    "api:payment-list": Route("api_list", "payment"),
+    "api:payment-detail": Route("api_detail", "payment"),
+    "api:task-list": Route("api_list", "task"),
+    "api:task-detail": Route("api_detail", "task"),
+    "api:interaction-list": Route("api_list", "interaction"),
+    "api:interaction-detail": Route("api_detail", "interaction"),
+    "api:complaint-list": Route("api_list", "complaint"),
+    "api:complaint-detail": Route("api_detail", "complaint"),
+    "api:reminder-list": Route("api_list", "reminder"),
+    "api:reminder-detail": Route("api_detail", "reminder"),
+    "api:reminder-done": Route("api_action", "reminder"),
+    "api:product-list": Route("api_list"),
+    "api:product-detail": Route("exempt", note="shared catalog: tests/api/test_access.py"),
+    "api:price-type-list": Route("api_list"),
+    "api:price-type-detail": Route("exempt", note="shared catalog: tests/api/test_access.py"),
+    "api:price-list": Route("api_list"),
+    "api:price-detail": Route("exempt", note="shared catalog: tests/api/test_access.py"),
+    "api:warehouse-list": Route("api_list"),
+    "api:warehouse-detail": Route("exempt", note="shared catalog: tests/api/test_access.py"),
+    "api:stock-level-list": Route("api_list"),
+    "api:stock-level-detail": Route("exempt", note="shared catalog: tests/api/test_access.py"),
+    "api:funnel-list": Route("api_list"),
+    "api:funnel-detail": Route("exempt", note="shared reference data: tests/api/test_access.py"),
+    "api:stage-list": Route("api_list"),
+    "api:stage-detail": Route("exempt", note="shared reference data: tests/api/test_access.py"),
+}
+
+
+def route_for(name: str) -> Route | None:
+    if name in ROUTES:
+        return ROUTES[name]
+    return EXEMPT_NAMESPACES.get(name.partition(":")[0]) if ":" in name else None
