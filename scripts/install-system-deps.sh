@@ -3,12 +3,18 @@
 #   chromium  - the browser the Playwright tests drive (browsers cannot be downloaded by Playwright here)
 #   gettext   - msgfmt, to compile translations in `make messages`
 #   fonts     - so screenshots and PDFs render Cyrillic and Latin text
+#   pango     - WeasyPrint renders the PDF invoices with the system's pango and harfbuzz
+#   poppler   - pdftoppm, to render a PDF page to PNG in the browser tests' screenshots
 set -euo pipefail
 
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v msgfmt >/dev/null 2>&1 || need+=(gettext)
 dpkg -s fonts-dejavu-core >/dev/null 2>&1 || need+=(fonts-dejavu-core)
+for pkg in libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
 
 [ ${#need[@]} -eq 0 ] && exit 0
 

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "raccordo.sales",
     "raccordo.activities",
     "raccordo.exchange",
+    "raccordo.exchange.onec",
     "raccordo.web",
 ]
 
@@ -154,16 +155,36 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = VAR_DIR / "media"
 
+# --- Cookies and security headers. Secure cookies (and HSTS) when served over HTTPS outside DEBUG.
+HTTPS = env_bool("HTTPS", False)
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG and env_bool("HTTPS", False))
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG and HTTPS)
+SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_COOKIE_HTTPONLY = True   # templates put the token in the page (hx-headers); no script reads the cookie
+CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+if HTTPS and not DEBUG:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
+
+# --- Cache: login throttling counters live here (shared by every process when Redis is configured).
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "raccordo"}}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "raccordo.api.authentication.PersonalTokenAuthentication",
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated",
+                                   "raccordo.api.authentication.TokenScopePermission"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
@@ -197,3 +218,25 @@ LOGGING = {
 
 # Currencies Raccordo prices and invoices in by default (any ISO 4217 code is accepted).
 DEFAULT_CURRENCY = os.environ.get("DEFAULT_CURRENCY", "RUB")
+
+# --- Outgoing e-mail (invoices, reminders): SMTP, configured from the environment.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "raccordo@localhost")
+
+# --- Sales rules.
+# Issuing an invoice whose lines exceed the available stock (quantity - reserved, all warehouses):
+# "warn" issues it and says so, "block" refuses, "off" does not look.
+STOCK_CHECK = os.environ.get("RACCORDO_STOCK_CHECK", "warn").strip().lower()
+if STOCK_CHECK not in ("warn", "block", "off"):
+    STOCK_CHECK = "warn"
+# Reminders for the responsible manager of an unpaid invoice, in days relative to its due date
+# (negative: before, positive: after); empty turns the rule off.
+INVOICE_REMINDER_DAYS = [int(d) for d in os.environ.get("RACCORDO_INVOICE_REMINDER_DAYS", "-1,3").split(",")
+                         if d.strip().lstrip("-").isdigit()]

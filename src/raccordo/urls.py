@@ -5,8 +5,12 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from raccordo.access.forms import ThrottledAuthenticationForm
+from raccordo.exchange.onec import views as onec_views
+
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(template_name="web/login.html", redirect_authenticated_user=True),
+    path("login/", auth_views.LoginView.as_view(template_name="web/login.html", redirect_authenticated_user=True,
+                                                authentication_form=ThrottledAuthenticationForm),
          name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
@@ -14,6 +18,9 @@ urlpatterns = [
     path("api/v1/", include("raccordo.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # 1C's exchange with a website; the alias is the address 1C offers by default (Bitrix).
+    path("bitrix/admin/1c_exchange.php", onec_views.endpoint, name="onec_bitrix"),
+    path("exchange/", include("raccordo.exchange.onec.urls")),
     path("exchange/", include("raccordo.exchange.urls")),
     path("", include("raccordo.web.urls")),
 ]

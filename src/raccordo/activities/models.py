@@ -122,6 +122,10 @@ class Reminder(BaseModel):
     importance = models.CharField(_("importance"), max_length=6, choices=Importance.choices, default=Importance.NORMAL)
     periodicity = models.CharField(_("repeat"), max_length=8, choices=Periodicity.choices, default=Periodicity.ONCE)
     is_done = models.BooleanField(_("done"), default=False, db_index=True)
+    # When the due reminder was last e-mailed to its person (a periodic one is e-mailed once per occurrence).
+    emailed_at = models.DateTimeField(_("e-mailed"), null=True, blank=True)
+    # A reminder made by an automatic rule ("invoice:-1" = a day before the invoice's due date): keeps the rule idempotent.
+    rule = models.CharField(_("rule"), max_length=50, blank=True, db_index=True)
 
     class Meta:
         verbose_name = _("reminder")

@@ -8,7 +8,7 @@ from django.utils import timezone
 from raccordo.access.policy import visible
 from raccordo.core.errors import NotFound
 
-from .models import Complaint, Interaction, Reminder, Task, TaskStatus
+from .models import Complaint, ComplaintStatus, Interaction, InteractionKind, Reminder, Task, TaskStatus
 
 
 def interaction_list(*, user, counterparty=None) -> QuerySet[Interaction]:
@@ -40,9 +40,63 @@ def task_get(*, user, pk) -> Task:
 def reminders_due(*, user, until=None) -> QuerySet[Reminder]:
     """The user's own reminders that are due and not done."""
     until = until or timezone.now()
+    if not getattr(user, "is_authenticated", False):
+        return Reminder.objects.none()
     return visible(Reminder.objects.filter(user=user, is_done=False, start_at__lte=until), user).order_by("start_at")
 
 
 def complaint_list(*, user) -> QuerySet[Complaint]:
     """Complaints `user` may see."""
     return visible(Complaint.objects.select_related("counterparty", "responsible"), user)
+
+
+def reminders_for(*, user, target) -> QuerySet[Reminder]:
+    """Reminders attached to a record that `user` may see, open ones first."""
+    from django.contrib.contenttypes.models import ContentType
+
+    return visible(Reminder.objects.filter(target_type=ContentType.objects.get_for_model(type(target)),
+                                           target_id=target.pk).select_related("user"), user).order_by(
+        "is_done", "start_at")
+
+
+def reminder_get(*, user, pk) -> Reminder:
+    """One reminder visible to `user`, or NotFound."""
+    obj = visible(Reminder.objects.all(), user).filter(pk=pk).first()
+    if obj is None:
+        raise NotFound("Reminder not found.")
+    return obj
+
+
+def complaint_get(*, user, pk) -> Complaint:
+    """One complaint visible to `user`, or NotFound."""
+    obj = complaint_list(user=user).filter(pk=pk).first()
+    if obj is None:
+        raise NotFound("Complaint not found.")
+    return obj
+
+
+def complaints_overdue(*, user) -> QuerySet[Complaint]:
+    """Open complaints past their deadline that `user` may see (the head's dashboard)."""
+    return complaint_list(user=user).filter(
+        status__in=[ComplaintStatus.NEW, ComplaintStatus.IN_PROGRESS],
+        deadline__lt=timezone.localdate()).order_by("deadline")
+
+
+def calendar_entries(*, user, start, end, mine: bool = True) -> list[dict]:
+    """Tasks (by due time), meetings (interactions of kind meeting) and reminders between two datetimes."""
+    tasks = task_list(user=user, mine=mine).filter(due_at__gte=start, due_at__lt=end)
+    meetings = interaction_list(user=user).filter(kind=InteractionKind.MEETING, occurred_at__gte=start,
+                                                  occurred_at__lt=end)
+    if mine:
+        meetings = meetings.filter(author=user)
+    reminders = visible(Reminder.objects.filter(start_at__gte=start, start_at__lt=end)
+                        .select_related("counterparty"), user)
+    if mine:
+        reminders = reminders.filter(user=user)
+    entries = [{"kind": "task", "at": t.due_at, "title": t.title, "obj": t, "done": t.status == TaskStatus.DONE}
+               for t in tasks]
+    entries += [{"kind": "meeting", "at": m.occurred_at, "title": m.subject, "obj": m, "done": False}
+                for m in meetings]
+    entries += [{"kind": "reminder", "at": r.start_at, "title": r.subject, "obj": r, "done": r.is_done}
+                for r in reminders]
+    return sorted(entries, key=lambda e: e["at"])

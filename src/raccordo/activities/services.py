@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from raccordo.core.services import record_create, record_update
 
-from .models import Complaint, Interaction, Reminder, Task, TaskStatus
+from .models import Complaint, ComplaintStatus, Interaction, Periodicity, Reminder, Task, TaskStatus
 
 
 def interaction_log(*, user, data: dict[str, Any]) -> Interaction:
@@ -50,13 +53,37 @@ def reminder_create(*, user, data: dict[str, Any], target=None) -> Reminder:
         data["target_type"] = ContentType.objects.get_for_model(type(target))
         data["target_id"] = target.pk
         if "counterparty" not in data:
-            data["counterparty"] = getattr(target, "counterparty", None)
+            is_counterparty = target._meta.label_lower == "parties.counterparty"
+            data["counterparty"] = target if is_counterparty else getattr(target, "counterparty", None)
     return record_create(Reminder, user=user, data=data)
 
 
-def reminder_done(*, user, reminder: Reminder) -> Reminder:
-    """Mark a reminder as done."""
+def reminder_done(*, user, reminder: Reminder, final: bool = False) -> Reminder:
+    """Mark a reminder as done; a repeating one moves on to its next occurrence instead, unless `final`."""
+    if reminder.periodicity != Periodicity.ONCE and not final:
+        return record_update(reminder, user=user, data={
+            "start_at": next_occurrence(reminder.start_at, reminder.periodicity), "emailed_at": None})
     return record_update(reminder, user=user, data={"is_done": True})
+
+
+def next_occurrence(start, periodicity: str, now=None):
+    """The first repetition of `start` after `now` (daily, weekly or monthly; the day clamps to the month's end)."""
+    import calendar
+
+    now = now or timezone.now()
+    current = start
+    while current <= now:
+        if periodicity == Periodicity.DAILY:
+            current += dt.timedelta(days=1)
+        elif periodicity == Periodicity.WEEKLY:
+            current += dt.timedelta(weeks=1)
+        elif periodicity == Periodicity.MONTHLY:
+            year, month = (current.year + 1, 1) if current.month == 12 else (current.year, current.month + 1)
+            day = min(start.day, calendar.monthrange(year, month)[1])
+            current = current.replace(year=year, month=month, day=day)
+        else:
+            break
+    return current
 
 
 def complaint_register(*, user, data: dict[str, Any]) -> Complaint:
@@ -68,8 +95,25 @@ def complaint_register(*, user, data: dict[str, Any]) -> Complaint:
     return record_create(Complaint, user=user, data=data)
 
 
+COMPLAINT_FLOW = {
+    ComplaintStatus.NEW: {ComplaintStatus.IN_PROGRESS, ComplaintStatus.RESOLVED, ComplaintStatus.REJECTED},
+    ComplaintStatus.IN_PROGRESS: {ComplaintStatus.RESOLVED, ComplaintStatus.REJECTED},
+    # A closed complaint can be reopened when the client comes back.
+    ComplaintStatus.RESOLVED: {ComplaintStatus.IN_PROGRESS},
+    ComplaintStatus.REJECTED: {ComplaintStatus.IN_PROGRESS},
+}
+
+
 def complaint_update(*, user, complaint: Complaint, data: dict[str, Any]) -> Complaint:
-    """Move a complaint through its statuses, record the resolution."""
+    """Move a complaint through its statuses (new -> in progress -> resolved/rejected), record the resolution."""
+    new_status = data.get("status")
+    if new_status and new_status != complaint.status:
+        if new_status not in COMPLAINT_FLOW.get(complaint.status, set()):
+            raise ValidationError({"status": [_("A complaint cannot go from “%(a)s” to “%(b)s”.") % {
+                "a": complaint.get_status_display(), "b": ComplaintStatus(new_status).label}]})
+        closing = new_status in (ComplaintStatus.RESOLVED, ComplaintStatus.REJECTED)
+        if closing and not (data.get("resolution") or complaint.resolution).strip():
+            raise ValidationError({"resolution": [_("Say how the complaint was resolved or why it was rejected.")]})
     return record_update(complaint, user=user, data=data)
 
 
@@ -82,3 +126,101 @@ def interaction_update(*, user, interaction: Interaction, data: dict[str, Any]) 
 def reminder_update(*, user, reminder: Reminder, data: dict[str, Any]) -> Reminder:
     """Reschedule or reword a reminder."""
     return record_update(reminder, user=user, data=data)
+
+
+def reminders_complete_for(*, user, target) -> int:  # noqa: ARG001 - kept for the uniform service signature
+    """Mark done every open reminder attached to `target` (an invoice that got paid); returns how many."""
+    reminders = Reminder.objects.filter(target_type=ContentType.objects.get_for_model(type(target)),
+                                        target_id=target.pk, is_done=False)
+    count = 0
+    for reminder in reminders:
+        # The system closes it: whoever recorded the payment may not reach another manager's reminder.
+        reminder_done(user=None, reminder=reminder, final=True)
+        count += 1
+    return count
+
+
+def reminder_emailed(*, reminder: Reminder, when=None) -> Reminder:
+    """Note that a due reminder was e-mailed to its person, so the digest sends it once."""
+    return record_update(reminder, user=None, data={"emailed_at": when or timezone.now()})
+
+
+def invoice_reminders_schedule(*, user, invoice, days: list[int] | None = None) -> list[Reminder]:
+    """The automatic rule: remind the invoice's responsible manager N days before/after its due date.
+
+    Idempotent: a reminder the rule already made (same invoice, same offset) is never made twice, so the
+    rule can run when an invoice is issued and again every day.
+    """
+    from django.conf import settings
+
+    days = settings.INVOICE_REMINDER_DAYS if days is None else days
+    person = invoice.responsible or getattr(invoice.counterparty, "responsible", None)
+    if not days or invoice.due_date is None or person is None:
+        return []
+    target_type = ContentType.objects.get_for_model(type(invoice))
+    existing = set(Reminder.objects.filter(target_type=target_type, target_id=invoice.pk)
+                   .exclude(rule="").values_list("rule", flat=True))
+    made = []
+    for offset in days:
+        rule = f"invoice:{offset:+d}"
+        if rule in existing:
+            continue
+        start = dt.datetime.combine(invoice.due_date + dt.timedelta(days=offset), dt.time(9, 0))
+        number = invoice.number or "—"
+        if offset < 0:
+            subject = _("Invoice %(number)s is due in %(n)s day(s)") % {"number": number, "n": -offset}
+        elif offset == 0:
+            subject = _("Invoice %(number)s is due today") % {"number": number}
+        else:
+            subject = _("Invoice %(number)s is %(n)s day(s) overdue") % {"number": number, "n": offset}
+        made.append(reminder_create(user=None, target=invoice, data={
+            "user": person, "subject": subject, "rule": rule,
+            "start_at": timezone.make_aware(start) if timezone.is_naive(start) else start,
+            "importance": "high" if offset > 0 else "normal"}))
+    return made
+
+
+def reminders_email_due(*, now=None) -> int:
+    """E-mail each person their due reminders, one message per person, each reminder once; returns messages sent.
+
+    A reminder is sent when it is due, not done, and was not e-mailed since it became due (a repeating reminder
+    is e-mailed again at its next occurrence). What a person reads goes through the access policy (reminders_due).
+    """
+    from django.contrib.auth import get_user_model
+    from django.core.mail import EmailMessage
+    from django.db.models import F, Q
+    from django.utils import translation
+
+    from .selectors import reminders_due
+
+    now = now or timezone.now()
+    sent = 0
+    pending = Q(emailed_at__isnull=True) | Q(emailed_at__lt=F("start_at"))
+    people = (Reminder.objects.filter(pending, is_done=False, start_at__lte=now)
+              .values_list("user_id", flat=True).distinct())
+    for person in get_user_model().objects.filter(pk__in=list(people), is_active=True).exclude(email=""):
+        due = list(reminders_due(user=person, until=now).filter(pending).select_related("counterparty"))
+        if not due:
+            continue
+        with translation.override(person.language or None):
+            subject = _("Raccordo: %(n)s reminder(s) due") % {"n": len(due)}
+            lines = [f"- {timezone.localtime(r.start_at):%d.%m.%Y %H:%M} [{r.get_importance_display()}] {r.subject}"
+                     + (f" ({r.counterparty})" if r.counterparty_id else "") for r in due]
+            body = "\n".join([_("Due reminders:"), "", *lines])
+        EmailMessage(subject=subject, body=body, to=[person.email]).send(fail_silently=False)
+        for reminder in due:
+            reminder_emailed(reminder=reminder, when=now)
+        sent += 1
+    return sent
+
+
+def invoice_reminders_apply() -> int:
+    """Apply the automatic invoice reminder rule to every unpaid issued invoice (daily; idempotent)."""
+    from raccordo.sales.models import Invoice, InvoiceStatus
+
+    made = 0
+    for invoice in (Invoice.objects.filter(status__in=[InvoiceStatus.ISSUED, InvoiceStatus.PARTLY_PAID],
+                                           due_date__isnull=False)
+                    .select_related("responsible", "counterparty__responsible")):
+        made += len(invoice_reminders_schedule(user=None, invoice=invoice))
+    return made

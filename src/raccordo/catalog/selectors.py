@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.db.models import F, Prefetch, Q, QuerySet, Sum
 
 from raccordo.access.policy import visible
 from raccordo.core.errors import NotFound
@@ -48,3 +48,30 @@ def product_price(*, product: Product, price_type: PriceType | None) -> Decimal 
 def product_stock_total(*, product: Product) -> Decimal:
     """The quantity held across all warehouses."""
     return StockLevel.objects.filter(product=product).aggregate(total=Sum("quantity"))["total"] or Decimal("0")
+
+
+def product_search(*, user, term: str, limit: int = 10) -> QuerySet[Product]:
+    """Active products for an autocomplete: by name (any part), article (from its start) or exact barcode."""
+    term = (term or "").strip()
+    if not term:
+        return product_list(user=user).none()
+    return product_list(user=user, search=term, active_only=True).order_by("name")[:limit]
+
+
+def product_available(*, product_ids) -> dict:
+    """What can be sold now per product: quantity minus reserved, summed over all warehouses (DB aggregate)."""
+    rows = (StockLevel.objects.filter(product_id__in=list(product_ids)).values("product_id")
+            .annotate(available=Sum(F("quantity") - F("reserved"))))
+    return {row["product_id"]: row["available"] or Decimal("0") for row in rows}
+
+
+def product_stock_by_warehouse(*, user, product: Product) -> list[dict]:
+    """The product's stock per warehouse: quantity, reserved and available, for the line editor."""
+    levels = visible(StockLevel.objects.filter(product=product).select_related("warehouse"), user)
+    return [{"warehouse": level.warehouse.name, "quantity": level.quantity, "reserved": level.reserved,
+             "available": level.quantity - level.reserved} for level in levels.order_by("warehouse__name")]
+
+
+def price_types(*, user) -> QuerySet[PriceType]:
+    """Price types a line editor offers, the default first."""
+    return visible(PriceType.objects.all(), user).order_by("-is_default", "name")

@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
-from django.db.models import F, Q, QuerySet, Sum
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    F,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from raccordo.access.policy import visible
 from raccordo.core.errors import NotFound
 
-from .models import Deal, Invoice, InvoiceStatus, Payment, StageKind
+from .models import Deal, Invoice, InvoiceStatus, Payment, PaymentAllocation, StageKind
 
 OPEN_INVOICE_STATUSES = [InvoiceStatus.ISSUED, InvoiceStatus.PARTLY_PAID]
 
@@ -72,3 +87,100 @@ def overdue_total(*, user, counterparty=None) -> dict[str, Decimal]:
 def payment_list(*, user) -> QuerySet[Payment]:
     """Payments `user` may see."""
     return visible(Payment.objects.select_related("counterparty"), user)
+
+
+def deal_board(*, user, funnel, manager=None, date_from=None, date_to=None, tag=None,
+               show_closed: bool = True) -> QuerySet[Deal]:
+    """The deals of one funnel for its board, narrowed by manager, creation period and counterparty tag."""
+    qs = deal_list(user=user).filter(funnel=funnel)
+    if manager is not None:
+        qs = qs.filter(manager=manager)
+    if date_from:
+        qs = qs.filter(created_at__date__gte=date_from)
+    if date_to:
+        qs = qs.filter(created_at__date__lte=date_to)
+    if tag is not None:
+        qs = qs.filter(counterparty__tags=tag)
+    if not show_closed:
+        qs = qs.filter(stage__kind=StageKind.OPEN)
+    return qs.order_by("-created_at")
+
+
+def deal_stage_totals(deals: QuerySet[Deal]) -> dict:
+    """{stage_id: {"count": n, "amounts": {currency: sum}}} computed in the database on the narrowed deals."""
+    totals: dict = {}
+    for row in deals.order_by().values("stage_id", "currency").annotate(n=Count("pk"), amount=Sum("amount")):
+        entry = totals.setdefault(row["stage_id"], {"count": 0, "amounts": {}})
+        entry["count"] += row["n"]
+        entry["amounts"][row["currency"]] = row["amount"] or Decimal("0")
+    return totals
+
+
+AGEING_BUCKETS = ("not_due", "d0_30", "d31_60", "d61_90", "d90_plus")
+
+
+def receivables_ageing(*, user, counterparty=None, responsible=None) -> tuple[list[dict], dict]:
+    """What each counterparty owes per currency, split by days past due (not due, 0-30, 31-60, 61-90, 90+).
+
+    Computed with database aggregates on the invoices the user may see. Returns (rows, totals per currency).
+    """
+    today = timezone.localdate()
+    qs = invoice_list(user=user).filter(status__in=OPEN_INVOICE_STATUSES)
+    if counterparty is not None:
+        qs = qs.filter(counterparty=counterparty)
+    if responsible is not None:
+        qs = qs.filter(responsible=responsible)
+    owed = F("total") - F("paid_amount")
+    money = DecimalField(max_digits=18, decimal_places=2)
+
+    def bucket(condition: Q) -> Coalesce:
+        return Coalesce(Sum(Case(When(condition, then=owed), output_field=money)), Value(Decimal("0")),
+                        output_field=money)
+
+    day = dt.timedelta
+    annotations = {
+        "not_due": bucket(Q(due_date__isnull=True) | Q(due_date__gte=today)),
+        "d0_30": bucket(Q(due_date__lt=today, due_date__gte=today - day(days=30))),
+        "d31_60": bucket(Q(due_date__lt=today - day(days=30), due_date__gte=today - day(days=60))),
+        "d61_90": bucket(Q(due_date__lt=today - day(days=60), due_date__gte=today - day(days=90))),
+        "d90_plus": bucket(Q(due_date__lt=today - day(days=90))),
+        "overdue": bucket(Q(due_date__lt=today)),
+        "owed": Coalesce(Sum(owed, output_field=money), Value(Decimal("0")), output_field=money),
+        "invoices": Count("pk"),
+        "oldest_due": Min("due_date"),
+    }
+    rows = list(qs.order_by().values("counterparty_id", "counterparty__name", "currency")
+                .annotate(**annotations).order_by("-owed", "counterparty__name"))
+    totals: dict = {}
+    for row in qs.order_by().values("currency").annotate(**annotations).order_by("currency"):
+        totals[row["currency"]] = row
+    return rows, totals
+
+
+def overpayment_total(*, user, counterparty=None) -> dict[str, Decimal]:
+    """Money received but not allocated to any invoice (overpayments), per currency; never lost."""
+    allocated = (PaymentAllocation.objects.filter(payment=OuterRef("pk")).order_by().values("payment")
+                 .annotate(s=Sum("amount")).values("s"))
+    money = DecimalField(max_digits=18, decimal_places=2)
+    qs = payment_list(user=user)
+    if counterparty is not None:
+        qs = qs.filter(counterparty=counterparty)
+    rows = (qs.annotate(allocated=Coalesce(Subquery(allocated, output_field=money), Value(Decimal("0")),
+                                           output_field=money))
+            .order_by().values("currency").annotate(over=Sum(F("amount") - F("allocated"), output_field=money))
+            .order_by("currency"))
+    return {row["currency"]: row["over"] for row in rows if row["over"]}
+
+
+def invoice_stock_shortages(*, invoice: Invoice) -> list[dict]:
+    """Lines asking for more of a product than is available (quantity - reserved, all warehouses)."""
+    from raccordo.catalog.selectors import product_available
+
+    wanted: dict = {}
+    names: dict = {}
+    for line in invoice.lines.select_related("product").filter(product__isnull=False, product__is_service=False):
+        wanted[line.product_id] = wanted.get(line.product_id, Decimal("0")) + line.quantity
+        names[line.product_id] = line.product.name
+    available = product_available(product_ids=wanted)
+    return [{"product_id": pid, "product": names[pid], "wanted": qty, "available": available.get(pid, Decimal("0"))}
+            for pid, qty in wanted.items() if qty > available.get(pid, Decimal("0"))]

@@ -239,11 +239,38 @@ def invoice_issue(*, user, invoice: Invoice) -> Invoice:
     if invoice.status != InvoiceStatus.DRAFT:
         raise ApplicationError(_("Only a draft invoice can be issued."), code="sales.invoice.not_draft")
     policy.require(user, "change", invoice)
+    if user is not None:
+        # A person issuing is checked; an order accounting sends back (user=None) was already accepted there.
+        _stock_check(invoice)
     data: dict[str, Any] = {"status": InvoiceStatus.ISSUED}
     if not invoice.number:
         data["number"] = _next_number(invoice)
     invoice = record_update(invoice, user=user, data=data)
-    return _refresh_paid_status(invoice, user=user)
+    invoice = _refresh_paid_status(invoice, user=user)
+    if invoice.status != InvoiceStatus.PAID:
+        from raccordo.activities.services import invoice_reminders_schedule
+
+        invoice_reminders_schedule(user=user, invoice=invoice)
+    return invoice
+
+
+def _stock_check(invoice: Invoice) -> None:
+    """settings.STOCK_CHECK = "block" refuses an invoice whose lines exceed available stock ("warn": the UI says so)."""
+    from django.conf import settings
+
+    from .selectors import invoice_stock_shortages
+
+    if getattr(settings, "STOCK_CHECK", "warn") != "block":
+        return
+    shortages = invoice_stock_shortages(invoice=invoice)
+    if shortages:
+        raise ApplicationError(
+            _("Not enough stock: %(lines)s.") % {"lines": "; ".join(
+                _("%(product)s: %(wanted)s wanted, %(available)s available") % {
+                    "product": s["product"], "wanted": s["wanted"].normalize(),
+                    "available": s["available"].normalize()} for s in shortages)},
+            code="sales.stock.insufficient",
+            extra={"lines": [{k: str(v) for k, v in s.items()} for s in shortages]})
 
 
 ACCOUNTING_FIELDS = ("accounting_number", "accounting_date", "accounting_status", "is_posted", "shipped_on",
@@ -290,7 +317,14 @@ def _refresh_paid_status(invoice: Invoice, *, user) -> Invoice:
         status = InvoiceStatus.PARTLY_PAID
     else:
         status = InvoiceStatus.PAID
-    return record_update(invoice, user=user, data={"paid_amount": paid, "status": status})
+    became_paid = status == InvoiceStatus.PAID and invoice.status != InvoiceStatus.PAID
+    invoice = record_update(invoice, user=user, data={"paid_amount": paid, "status": status})
+    if became_paid:
+        # A reminder about an invoice (chase the payment) has done its job once the invoice is paid.
+        from raccordo.activities.services import reminders_complete_for
+
+        reminders_complete_for(user=user, target=invoice)
+    return invoice
 
 
 # --- Payments ----------------------------------------------------------------------------------------------------
@@ -345,3 +379,45 @@ def payment_unallocated(payment: Payment) -> Decimal:
 def contract_create(*, user, data: dict[str, Any]) -> Contract:
     """Register a contract with a counterparty."""
     return record_create(Contract, user=user, data=data)
+
+
+def invoice_send(*, user, invoice: Invoice, to: list[str], subject: str = "", body: str = "",
+                 cc: list[str] | None = None):
+    """E-mail an issued invoice as a PDF over SMTP and log it on the counterparty's timeline (kind e-mail).
+
+    The message goes out first and is logged only once the SMTP server took it: a failed send logs nothing.
+    (Not deferred to on_commit, because the person clicking "Send" must learn right away that it failed.)
+    """
+    from django.core.mail import EmailMessage
+    from django.utils import translation
+
+    from raccordo.activities.services import interaction_log
+
+    from .printing import invoice_filename, invoice_language, invoice_pdf
+
+    policy.require(user, "view", invoice)
+    if invoice.status in (InvoiceStatus.DRAFT, InvoiceStatus.CANCELLED):
+        raise ApplicationError(_("Issue the invoice before sending it."), code="sales.invoice.not_sendable")
+    recipients = [a.strip() for a in to if a and a.strip()]
+    if not recipients:
+        raise ValidationError({"to": [_("Give at least one e-mail address.")]})
+    from django.core.validators import validate_email
+
+    for address in recipients + list(cc or []):
+        validate_email(address)
+    with translation.override(invoice_language(invoice)):
+        subject = subject or _("Invoice %(number)s of %(date)s") % {
+            "number": invoice.number, "date": invoice.date.strftime("%d.%m.%Y")}
+    message = EmailMessage(subject=subject, body=body, to=recipients, cc=cc or [],
+                           reply_to=[user.email] if getattr(user, "email", "") else None)
+    message.attach(invoice_filename(invoice), invoice_pdf(invoice), "application/pdf")
+    try:
+        message.send(fail_silently=False)
+    except OSError as exc:  # SMTP errors are OSError subclasses, as are refused connections
+        raise ApplicationError(_("The e-mail could not be sent: %(error)s") % {"error": exc},
+                               code="sales.invoice.mail_failed") from exc
+    return interaction_log(user=user, data={
+        "kind": "email", "direction": "out", "counterparty": invoice.counterparty, "deal": invoice.deal,
+        "subject": subject, "outcome": ", ".join(recipients),
+        "body": _("Invoice %(number)s sent as PDF to %(to)s.") % {"number": invoice.number,
+                                                                  "to": ", ".join(recipients)}})

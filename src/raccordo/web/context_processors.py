@@ -8,15 +8,29 @@ NAVIGATION = [
     ("web:dashboard", _("Dashboard"), "bi-grid-1x2"),
     ("web:counterparty_list", _("Counterparties"), "bi-buildings"),
     ("web:contact_list", _("Contacts"), "bi-person-lines-fill"),
-    ("web:deal_list", _("Deals"), "bi-kanban"),
+    ("web:deal_list", _("Deals"), "bi-list-ul"),
+    ("web:board", _("Funnel board"), "bi-kanban"),
     ("web:invoice_list", _("Invoices"), "bi-receipt"),
+    ("web:receivables", _("Receivables"), "bi-cash-coin"),
     ("web:product_list", _("Products"), "bi-box-seam"),
     ("web:task_list", _("Tasks"), "bi-check2-square"),
+    ("web:calendar", _("Calendar"), "bi-calendar3"),
+    ("web:complaint_list", _("Complaints"), "bi-exclamation-octagon"),
 ]
 
-# Sections only administrators reach (the exchange with accounting).
+# The object type (access.roles.SUBJECTS) a section lists: a role without it does not see the section.
+SECTION_SUBJECTS = {
+    "web:counterparty_list": "counterparties", "web:contact_list": "counterparties", "web:deal_list": "deals",
+    "web:invoice_list": "invoices", "web:product_list": "catalog", "web:task_list": "activities",
+    "web:board": "deals", "web:receivables": "invoices", "web:calendar": "activities", "web:complaint_list": "activities",
+    "exchange:run_list": "exchange", "web:audit": "audit",
+}
+
+# Sections only administrators reach (the exchange with accounting; accountants reach it too).
 ADMIN_NAVIGATION = [
     ("exchange:run_list", _("Exchange"), "bi-arrow-left-right"),
+    ("onec:node_list", _("1C nodes"), "bi-hdd-network"),
+    ("web:audit", _("Audit log"), "bi-journal-text"),
 ]
 
 
@@ -30,9 +44,12 @@ def navigation(request):
     current = f"{match.namespace}:{match.url_name}" if match and match.namespace else ""
     section = current.partition(":")[2].split("_")[0]
     items = []
-    from raccordo.access.policy import is_admin
+    from raccordo.access.policy import allows, assignable_users, is_admin
 
-    sections = NAVIGATION + (ADMIN_NAVIGATION if is_admin(user) else [])
+    admin = is_admin(user)
+    sections = [item for item in NAVIGATION + ADMIN_NAVIGATION
+                if (item in NAVIGATION or admin or item[0] in SECTION_SUBJECTS)
+                and (item[0] not in SECTION_SUBJECTS or allows(user, "view", SECTION_SUBJECTS[item[0]]))]
     for url_name, label, icon in sections:
         active = url_name.partition(":")[2].split("_")[0] == section and url_name.partition(":")[0] == (
             match.namespace if match else "")
@@ -40,4 +57,5 @@ def navigation(request):
     return {
         "nav_items": items,
         "my_open_task_count": task_list(user=user, mine=True, open_only=True).count(),
+        "can_reassign": admin or assignable_users(user).exclude(pk=user.pk).exists(),
     }

@@ -89,10 +89,11 @@ class CounterpartyForm(PhoneFormMixin, ServiceModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        if user.is_administrator:
-            self.fields["responsible"].queryset = reference.assignable_users(user)
+        assignable = reference.assignable_users(user)
+        if assignable.exclude(pk=user.pk).exists():
+            # Administrators and heads hand a counterparty to someone in their reach; a manager's own are theirs.
+            self.fields["responsible"].queryset = assignable
         else:
-            # Only administrators hand a counterparty to someone else; a manager's own are theirs.
             del self.fields["responsible"]
         if self.is_edit:
             self.fields["tag_names"].initial = ", ".join(t.name for t in self.instance.tags.all())
@@ -208,6 +209,8 @@ class InvoiceLineForm(ServiceModelForm):
     class Meta:
         model = InvoiceLine
         fields = ["product", "description", "quantity", "price", "discount_percent", "vat_rate"]
+        # Chosen with the line editor's product search (web/lines/_editor.html), which fills this id.
+        widgets = {"product": forms.HiddenInput}
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

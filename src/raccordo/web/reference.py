@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
+from raccordo.access import policy
 from raccordo.access.policy import visible
 from raccordo.parties.models import OwnCompany, Tag
 from raccordo.sales.models import Funnel, Stage
@@ -34,8 +35,12 @@ def tags(user) -> QuerySet[Tag]:
 
 
 def assignable_users(user):
-    """People a record can be given to: everyone active for an administrator, only oneself otherwise."""
-    users = get_user_model().objects.filter(is_active=True)
-    if getattr(user, "is_administrator", False):
-        return users
-    return users.filter(pk=user.pk)
+    """People a record can be given to (the policy decides: everyone, the user's departments, or only them)."""
+    return policy.assignable_users(user)
+
+
+def colleagues(user):
+    """Active colleagues a counterparty can be shared with (names of colleagues are not client data)."""
+    if user is None or not user.is_authenticated:
+        return get_user_model().objects.none()
+    return get_user_model().objects.filter(is_active=True).exclude(pk=user.pk).order_by("last_name", "first_name")

@@ -1,6 +1,20 @@
 from django.urls import path
 
-from .views import activities, catalog, dashboard, parties, sales
+from .views import (
+    access,
+    activities,
+    board,
+    calendar,
+    catalog,
+    complaints,
+    dashboard,
+    invoice_documents,
+    lines,
+    parties,
+    receivables,
+    reminders,
+    sales,
+)
 
 app_name = "web"
 urlpatterns = [
@@ -9,11 +23,14 @@ urlpatterns = [
     # Counterparties and contacts
     path("counterparties/", parties.counterparty_list_view, name="counterparty_list"),
     path("counterparties/new/", parties.counterparty_create_view, name="counterparty_create"),
+    path("counterparties/export/", parties.counterparty_export_view, name="counterparty_export"),
     path("counterparties/<uuid:pk>/", parties.counterparty_detail_view, name="counterparty_detail"),
     path("counterparties/<uuid:pk>/edit/", parties.counterparty_edit_view, name="counterparty_edit"),
     path("counterparties/<uuid:pk>/contacts/add/", parties.counterparty_contact_add_view,
          name="counterparty_contact_add"),
     path("counterparties/<uuid:pk>/log/", parties.counterparty_log_view, name="counterparty_log"),
+    path("counterparties/<uuid:pk>/share/", parties.counterparty_share_view, name="counterparty_share"),
+    path("counterparties/<uuid:pk>/unshare/", parties.counterparty_unshare_view, name="counterparty_unshare"),
     path("contacts/", parties.contact_list_view, name="contact_list"),
     path("contacts/new/", parties.contact_create_view, name="contact_create"),
     path("contacts/<uuid:pk>/", parties.contact_detail_view, name="contact_detail"),
@@ -25,6 +42,23 @@ urlpatterns = [
     path("deals/<uuid:pk>/edit/", sales.deal_edit_view, name="deal_edit"),
     path("deals/<uuid:pk>/move/", sales.deal_move_view, name="deal_move"),
     path("deals/<uuid:pk>/invoice/", sales.deal_invoice_view, name="deal_invoice"),
+    path("deals/board/", board.board_view, name="board"),
+    path("deals/<uuid:pk>/board-move/", board.board_move_view, name="board_move"),
+    path("deals/<uuid:pk>/lines/", lines.deal_lines_view, name="deal_lines"),
+    path("lines/products/", lines.product_autocomplete_view, name="line_products"),
+    path("lines/product-info/", lines.product_info_view, name="line_product_info"),
+    path("lines/totals/", lines.line_totals_view, name="line_totals"),
+    path("invoices/<uuid:pk>/pdf/", invoice_documents.invoice_pdf_view, name="invoice_pdf"),
+    path("invoices/<uuid:pk>/send/", invoice_documents.invoice_send_view, name="invoice_send"),
+    path("receivables/", receivables.receivables_view, name="receivables"),
+    # Reminders, complaints, calendar
+    path("reminders/new/", reminders.reminder_create_view, name="reminder_create"),
+    path("reminders/<uuid:pk>/done/", reminders.reminder_done_view, name="reminder_done"),
+    path("complaints/", complaints.complaint_list_view, name="complaint_list"),
+    path("complaints/new/", complaints.complaint_create_view, name="complaint_create"),
+    path("complaints/<uuid:pk>/", complaints.complaint_detail_view, name="complaint_detail"),
+    path("complaints/<uuid:pk>/status/", complaints.complaint_status_view, name="complaint_status"),
+    path("calendar/", calendar.calendar_view, name="calendar"),
     path("invoices/", sales.invoice_list_view, name="invoice_list"),
     path("invoices/new/", sales.invoice_create_view, name="invoice_create"),
     path("invoices/<uuid:pk>/", sales.invoice_detail_view, name="invoice_detail"),
@@ -42,4 +76,9 @@ urlpatterns = [
     path("tasks/<uuid:pk>/", activities.task_detail_view, name="task_detail"),
     path("tasks/<uuid:pk>/edit/", activities.task_edit_view, name="task_edit"),
     path("tasks/<uuid:pk>/status/", activities.task_status_view, name="task_status"),
+    # Access: own API tokens, the audit log, handing clients over
+    path("settings/tokens/", access.token_list_view, name="token_list"),
+    path("settings/tokens/<uuid:pk>/revoke/", access.token_revoke_view, name="token_revoke"),
+    path("audit/", access.audit_view, name="audit"),
+    path("team/reassign/", access.reassign_view, name="reassign"),
 ]

@@ -16,6 +16,7 @@ from raccordo.activities.models import Priority, TaskStatus
 from raccordo.activities.selectors import task_get, task_list
 from raccordo.activities.services import task_create, task_update
 from raccordo.core.errors import ApplicationError
+from raccordo.core.selectors import record_history
 
 from ..forms import TaskForm
 from .base import ListPage, apply_errors, error_text, get_or_404
@@ -66,7 +67,8 @@ def task_create_view(request):
 @login_required
 def task_detail_view(request, pk):
     task = get_or_404(task_get, user=request.user, pk=pk)
-    return render(request, "web/tasks/detail.html", {"object": task, "statuses": TaskStatus.choices})
+    return render(request, "web/tasks/detail.html", {"object": task, "statuses": TaskStatus.choices,
+                                                     "history": record_history(user=request.user, obj=task)})
 
 
 @login_required

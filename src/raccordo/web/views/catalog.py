@@ -13,6 +13,7 @@ from raccordo.catalog.models import Product
 from raccordo.catalog.selectors import product_get, product_list, product_stock_total
 from raccordo.catalog.services import product_create, product_update
 from raccordo.core.errors import ApplicationError
+from raccordo.core.selectors import record_history
 
 from ..forms import ProductForm
 from .base import ListPage, apply_errors, get_or_404
@@ -54,7 +55,8 @@ def product_detail_view(request, pk):
     product = get_or_404(product_get, user=request.user, pk=pk)
     return render(request, "web/products/detail.html", {
         "object": product, "prices": product.prices.all(), "stock": product.stock.all(),
-        "stock_total": product_stock_total(product=product), "can_change": can(request.user, "change", product)})
+        "stock_total": product_stock_total(product=product), "can_change": can(request.user, "change", product),
+        "history": record_history(user=request.user, obj=product)})
 
 
 @login_required

@@ -11,11 +11,20 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from raccordo.access import services as access_services
+from raccordo.access.policy import allows, can
 from raccordo.activities.selectors import interaction_list, task_list
 from raccordo.activities.services import interaction_log
 from raccordo.core.errors import ApplicationError
+from raccordo.core.selectors import record_history
 from raccordo.parties.models import CounterpartyKind
-from raccordo.parties.selectors import contact_get, contact_list, counterparty_get, counterparty_list
+from raccordo.parties.selectors import (
+    contact_get,
+    contact_list,
+    counterparty_export,
+    counterparty_get,
+    counterparty_list,
+)
 from raccordo.parties.services import (
     contact_create,
     contact_update,
@@ -27,20 +36,17 @@ from raccordo.parties.services import (
 )
 from raccordo.sales.selectors import deal_list, invoice_list, overdue_total, receivable_total
 
-from .. import reference
+from .. import exports, reference
 from ..forms import ContactForm, CounterpartyForm, InteractionForm
-from .base import ListPage, apply_errors, get_or_404
+from .base import ListPage, apply_errors, error_text, get_or_404
 
 SERVICE_ERRORS = (ValidationError, ApplicationError)
 # phone_add / email_add report on their own model's field names.
 POINT_FIELDS = {"number": "phone", "address": "email"}
 
 
-@login_required
-def counterparty_list_view(request):
-    page = ListPage(request, default_sort="name", sorts={
-        "name": "name", "kind": "kind", "inn": "inn", "responsible": ("responsible__last_name", "responsible__username"),
-        "created": "created_at", "vip": "is_vip"})
+def _counterparty_filters(request) -> tuple[dict, object]:
+    """The list's filters from the query string, and the people a responsible can be chosen among."""
     filters = {}
     kind = request.GET.get("kind", "")
     if kind in CounterpartyKind.values:
@@ -50,12 +56,32 @@ def counterparty_list_view(request):
     if request.GET.get("mine") == "1":
         filters["responsible"] = request.user
     responsible = request.GET.get("responsible", "")
-    users = reference.assignable_users(request.user) if request.user.is_administrator else None
+    users = reference.assignable_users(request.user)
+    users = users if users.exclude(pk=request.user.pk).exists() else None
     if users is not None and responsible:
-        filters["responsible__username"] = responsible
+        filters["responsible__in"] = users.filter(username=responsible)
+    return filters, users
+
+
+@login_required
+def counterparty_list_view(request):
+    page = ListPage(request, default_sort="name", sorts={
+        "name": "name", "kind": "kind", "inn": "inn", "responsible": ("responsible__last_name", "responsible__username"),
+        "created": "created_at", "vip": "is_vip"})
+    filters, users = _counterparty_filters(request)
     qs = counterparty_list(user=request.user, search=page.q, filters=filters).prefetch_related("phones", "emails", "tags")
     return page.render(qs, template="web/counterparties/list.html", partial="web/counterparties/_table.html",
-                       context={"kinds": CounterpartyKind.choices, "users": users})
+                       context={"kinds": CounterpartyKind.choices, "users": users,
+                                "can_export": allows(request.user, "export", "counterparties")})
+
+
+@login_required
+def counterparty_export_view(request):
+    """The list as filtered on screen, as CSV (default) or XLSX (`?format=xlsx`): only exportable rows."""
+    page = ListPage(request, default_sort="name", sorts={"name": "name"})
+    filters, _users = _counterparty_filters(request)
+    qs = counterparty_export(user=request.user, search=page.q, filters=filters).order_by("name", "pk")
+    return exports.counterparties_response(qs, fmt=request.GET.get("format", "csv"))
 
 
 def _save_counterparty(form, user, instance=None):
@@ -125,7 +151,14 @@ def _counterparty_card(request, counterparty, *, tab="overview", contact_form=No
         "tasks": task_list(user=user, open_only=True).filter(counterparty=counterparty).order_by("due_at"),
         "contact_form": contact_form or ContactForm(user=user, fixed_counterparty=counterparty),
         "log_form": log_form or InteractionForm(),
+        "history": record_history(user=user, obj=counterparty),
+        "shares": access_services.counterparty_shares(user=user, counterparty=counterparty),
+        "can_share": can(user, "change", counterparty) and not counterparty.is_vip,
     }
+    if context["can_share"]:
+        shared = [s.user_id for s in context["shares"]]
+        context["share_candidates"] = (reference.colleagues(user).exclude(pk__in=shared)
+                                       .exclude(pk=counterparty.responsible_id))
     return render(request, "web/counterparties/detail.html", context)
 
 
@@ -171,6 +204,53 @@ def counterparty_log_view(request, pk):
     return _counterparty_card(request, counterparty, tab="timeline", log_form=form)
 
 
+def _share_target(request):
+    user_id = request.POST.get("user", "")
+    return reference.colleagues(request.user).filter(pk=user_id).first() if _is_uuid(user_id) else None
+
+
+def _is_uuid(value: str) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+@login_required
+@require_POST
+def counterparty_share_view(request, pk):
+    counterparty = get_or_404(counterparty_get, user=request.user, pk=pk)
+    colleague = _share_target(request)
+    if colleague is None:
+        messages.error(request, _("Choose a colleague."))
+    else:
+        try:
+            access_services.counterparty_share(user=request.user, counterparty=counterparty, with_user=colleague)
+        except SERVICE_ERRORS as exc:
+            messages.error(request, error_text(exc))
+        else:
+            messages.success(request, _("Shared with %(name)s.") % {"name": colleague})
+    return redirect(reverse("web:counterparty_detail", args=[counterparty.pk]) + "#sharing")
+
+
+@login_required
+@require_POST
+def counterparty_unshare_view(request, pk):
+    counterparty = get_or_404(counterparty_get, user=request.user, pk=pk)
+    colleague = _share_target(request)
+    if colleague is not None:
+        try:
+            access_services.counterparty_unshare(user=request.user, counterparty=counterparty, with_user=colleague)
+        except SERVICE_ERRORS as exc:
+            messages.error(request, error_text(exc))
+        else:
+            messages.success(request, _("No longer shared with %(name)s.") % {"name": colleague})
+    return redirect(reverse("web:counterparty_detail", args=[counterparty.pk]) + "#sharing")
+
+
 # --- Contact persons ------------------------------------------------------------------------------------------
 
 def _create_contact(form, user, counterparty):
@@ -212,7 +292,8 @@ def contact_detail_view(request, pk):
     return render(request, "web/contacts/detail.html", {
         "object": contact, "phones": contact.phones.all(), "emails": contact.emails.all(),
         "interactions": interaction_list(user=request.user).filter(contact=contact)[:30],
-        "deals": deal_list(user=request.user).filter(contact=contact)})
+        "deals": deal_list(user=request.user).filter(contact=contact),
+        "history": record_history(user=request.user, obj=contact)})
 
 
 @login_required

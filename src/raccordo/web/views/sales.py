@@ -14,9 +14,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from raccordo.access.policy import visible
 from raccordo.activities.selectors import interaction_list, task_list
 from raccordo.catalog.selectors import product_price
 from raccordo.core.errors import ApplicationError
+from raccordo.core.selectors import record_history
 from raccordo.sales.models import InvoiceLine, InvoiceStatus, StageKind
 from raccordo.sales.selectors import deal_get, deal_list, invoice_get, invoice_list
 from raccordo.sales.services import (
@@ -117,6 +119,7 @@ def deal_detail_view(request, pk):
         "interactions": interaction_list(user=request.user).filter(deal=deal)[:30],
         "tasks": task_list(user=request.user, open_only=True).filter(deal=deal).order_by("due_at"),
         "own_company": reference.default_own_company(request.user),
+        "history": record_history(user=request.user, obj=deal),
     })
 
 
@@ -194,7 +197,15 @@ def _line_inputs(formset, counterparty) -> list[LineInput]:
 
 
 def _invoice_form_page(request, form, formset, invoice=None):
-    return render(request, "web/invoices/form.html", {"form": form, "formset": formset, "object": invoice})
+    from raccordo.catalog.selectors import price_types
+
+    from .lines import chosen_price_type
+
+    counterparty_id = str(invoice.counterparty_id) if invoice else request.GET.get("counterparty", "")
+    return render(request, "web/invoices/form.html", {
+        "form": form, "formset": formset, "object": invoice, "price_types": price_types(user=request.user),
+        "chosen_price_type": chosen_price_type(request.user, price_type_id=request.POST.get("line_price_type", ""),
+                                               counterparty_id=counterparty_id)})
 
 
 @login_required
@@ -252,9 +263,10 @@ def invoice_detail_view(request, pk):
 
 
 def _invoice_card(request, invoice, payment_form=None):
-    allocations = invoice.allocations.select_related("payment").order_by("payment__date")
+    allocations = visible(invoice.allocations.select_related("payment"), request.user).order_by("payment__date")
     return render(request, "web/invoices/detail.html", {
         "object": invoice, "lines": invoice.lines.all(), "allocations": allocations,
+        "history": record_history(user=request.user, obj=invoice),
         "payment_form": payment_form or PaymentForm(initial={"amount": invoice.outstanding or None,
                                                              "date": timezone.localdate()}),
         "can_pay": invoice.status in (InvoiceStatus.ISSUED, InvoiceStatus.PARTLY_PAID),
@@ -271,7 +283,22 @@ def invoice_issue_view(request, pk):
         messages.error(request, error_text(exc))
     else:
         messages.success(request, _("Invoice issued with number %(number)s.") % {"number": invoice.number})
+        _warn_stock(request, invoice)
     return redirect("web:invoice_detail", pk=pk)
+
+
+def _warn_stock(request, invoice) -> None:
+    """settings.STOCK_CHECK = "warn": the invoice is issued, and the manager is told which lines lack stock."""
+    from django.conf import settings
+
+    from raccordo.sales.selectors import invoice_stock_shortages
+
+    if settings.STOCK_CHECK != "warn":
+        return
+    for s in invoice_stock_shortages(invoice=invoice):
+        messages.warning(request, _("Not enough stock of %(product)s: %(wanted)s wanted, %(available)s available.")
+                         % {"product": s["product"], "wanted": s["wanted"].normalize(),
+                            "available": s["available"].normalize()})
 
 
 @login_required

@@ -1,0 +1,29 @@
+"""Background work of activities: the reminder e-mails and the automatic invoice reminders (Huey)."""
+
+from __future__ import annotations
+
+import logging
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, lock_task
+
+from . import services
+
+log = logging.getLogger(__name__)
+
+
+@db_periodic_task(crontab(minute="*/5"))
+@lock_task("reminders-email")
+def reminders_email_task() -> int:
+    """Every 5 minutes: e-mail each person the reminders that became due (each one once)."""
+    sent = services.reminders_email_due()
+    if sent:
+        log.info("reminder e-mails sent: %s", sent)
+    return sent
+
+
+@db_periodic_task(crontab(minute="10", hour="6"))
+@lock_task("invoice-reminders")
+def invoice_reminders_task() -> int:
+    """Every morning: remind the responsible managers of unpaid invoices before and after their due dates."""
+    return services.invoice_reminders_apply()

@@ -1,0 +1,41 @@
+"""The printed invoice: download as PDF, send by e-mail (logged on the counterparty's timeline)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from raccordo.core.errors import ApplicationError
+from raccordo.sales.printing import invoice_filename, invoice_pdf
+from raccordo.sales.selectors import invoice_get
+from raccordo.sales.services import invoice_send
+
+from .base import error_text, get_or_404
+
+
+@login_required
+def invoice_pdf_view(request, pk):
+    invoice = get_or_404(invoice_get, user=request.user, pk=pk)
+    response = HttpResponse(invoice_pdf(invoice), content_type="application/pdf")
+    disposition = "inline" if request.GET.get("inline") == "1" else "attachment"
+    response["Content-Disposition"] = f'{disposition}; filename="{invoice_filename(invoice)}"'
+    return response
+
+
+@login_required
+@require_POST
+def invoice_send_view(request, pk):
+    invoice = get_or_404(invoice_get, user=request.user, pk=pk)
+    to = [a for a in request.POST.get("to", "").replace(";", ",").split(",") if a.strip()]
+    try:
+        invoice_send(user=request.user, invoice=invoice, to=to, body=request.POST.get("body", ""))
+    except (ValidationError, ApplicationError) as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("Invoice sent to %(to)s.") % {"to": ", ".join(a.strip() for a in to)})
+    return redirect("web:invoice_detail", pk=pk)

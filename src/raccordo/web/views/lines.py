@@ -1,0 +1,199 @@
+"""The line-item editor of deals and invoices: product autocomplete, price and stock of a product, live totals.
+
+The browser only asks; prices, VAT and totals are computed here with `sales.pricing` (the same arithmetic the
+services use when the document is saved, which stays the truth).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_POST
+
+from raccordo.catalog.models import PriceType
+from raccordo.catalog.selectors import (
+    price_types,
+    product_available,
+    product_list,
+    product_price,
+    product_search,
+    product_stock_by_warehouse,
+)
+from raccordo.core.errors import ApplicationError
+from raccordo.parties.selectors import counterparty_list
+from raccordo.sales.models import DealLine
+from raccordo.sales.pricing import document_totals, line_totals
+from raccordo.sales.selectors import deal_get
+from raccordo.sales.services import combined_discount, deal_set_lines
+
+from ..forms import InvoiceLineForm
+from .base import get_or_404
+
+ZERO = Decimal("0")
+
+
+def _uuid_or_none(value: str):
+    import uuid
+
+    try:
+        return uuid.UUID(str(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def _decimal(value, default=None):
+    text = (value or "").strip().replace(" ", "").replace("\xa0", "").replace(",", ".")
+    if not text:
+        return default
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        return None
+
+
+def chosen_price_type(user, *, price_type_id: str = "", counterparty_id: str = "") -> PriceType | None:
+    """The price type asked for, else the counterparty's, else the default one (None: product_price decides)."""
+    types = price_types(user=user)
+    pk = _uuid_or_none(price_type_id)
+    if pk:
+        chosen = types.filter(pk=pk).first()
+        if chosen:
+            return chosen
+    cp_pk = _uuid_or_none(counterparty_id)
+    if cp_pk:
+        counterparty = counterparty_list(user=user).filter(pk=cp_pk).select_related("price_type").first()
+        if counterparty is not None and counterparty.price_type_id:
+            return counterparty.price_type
+    return types.filter(is_default=True).first()
+
+
+@login_required
+@require_GET
+def product_autocomplete_view(request):
+    """Products matching `q` by name, article or barcode, as a short list to choose from."""
+    q = request.GET.get("q", "").strip()
+    products = list(product_search(user=request.user, term=q)) if len(q) >= 2 or q.isdigit() else []
+    return render(request, "web/lines/_products.html", {"products": products, "q": q})
+
+
+@login_required
+@require_GET
+def product_info_view(request):
+    """What a line needs once a product is chosen: name, unit, VAT rate, price in the price type, stock."""
+    pk = _uuid_or_none(request.GET.get("product", ""))
+    product = product_list(user=request.user).filter(pk=pk).first() if pk else None
+    if product is None:
+        return JsonResponse({"error": str(_("Product not found."))}, status=404)
+    price_type = chosen_price_type(request.user, price_type_id=request.GET.get("price_type", ""),
+                                   counterparty_id=request.GET.get("counterparty", ""))
+    price = product_price(product=product, price_type=price_type)
+    stock = product_stock_by_warehouse(user=request.user, product=product)
+    return JsonResponse({
+        "id": str(product.pk), "name": product.name, "article": product.article,
+        "unit": str(product.unit) if product.unit_id else "",
+        "vat_rate": str(product.vat_rate) if product.vat_rate is not None else "",
+        "price": str(price) if price is not None else "",
+        "price_type": price_type.name if price_type else "", "currency": price_type.currency if price_type else "",
+        "stock": [{"warehouse": s["warehouse"], "available": str(s["available"])} for s in stock],
+        "available": str(sum((s["available"] for s in stock), ZERO)),
+    })
+
+
+@login_required
+@require_POST
+def line_totals_view(request):
+    """Totals of the lines as typed so far (not saved), plus each line's amount and stock, for live display."""
+    data = request.POST
+    prefix = data.get("line_prefix", "lines")
+    try:
+        count = min(int(data.get(f"{prefix}-TOTAL_FORMS", "0")), 500)
+    except ValueError:
+        count = 0
+    vat_included = data.get("vat_included") in ("on", "true", "True", "1") or data.get("vat_mode") == "included"
+    document_discount = _decimal(data.get("discount_percent"), ZERO) or ZERO
+    currency = (data.get("currency") or data.get("line_currency") or "RUB").upper()[:3]
+    rows, computed = [], []
+    product_ids = {}
+    for i in range(count):
+        p = f"{prefix}-{i}"
+        if data.get(f"{p}-DELETE"):
+            rows.append({"prefix": p, "deleted": True})
+            continue
+        quantity = _decimal(data.get(f"{p}-quantity"), Decimal("1"))
+        price = _decimal(data.get(f"{p}-price"), ZERO)
+        discount = _decimal(data.get(f"{p}-discount_percent"), ZERO)
+        rate = _decimal(data.get(f"{p}-vat_rate"), None)
+        product_id = _uuid_or_none(data.get(f"{p}-product", ""))
+        row = {"prefix": p, "product_id": product_id, "quantity": quantity}
+        valid = (quantity is not None and quantity > 0 and price is not None and price >= 0 and discount is not None
+                 and ZERO <= discount <= 100 and (rate is None or rate >= 0)
+                 and (data.get(f"{p}-vat_rate", "").strip() == "" or rate is not None))
+        if valid:
+            totals = line_totals(quantity=quantity, price=price,
+                                 discount_percent=combined_discount(discount, document_discount),
+                                 vat_rate=rate, vat_included=vat_included)
+            row.update(amount=totals.amount, vat=totals.vat)
+            if price or data.get(f"{p}-description") or product_id:
+                computed.append(totals)
+        else:
+            row["invalid"] = True
+        if product_id:
+            product_ids[p] = product_id
+        rows.append(row)
+    visible_products = {p.pk: p for p in product_list(user=request.user).filter(pk__in=set(product_ids.values()))}
+    available = product_available(product_ids=visible_products)
+    stock = {pk: product_stock_by_warehouse(user=request.user, product=prod) for pk, prod in visible_products.items()}
+    for row in rows:
+        pid = row.get("product_id")
+        if pid in visible_products and not visible_products[pid].is_service:
+            row["stock"] = stock[pid]
+            row["available"] = available.get(pid, ZERO)
+            row["short"] = row.get("quantity") is not None and row["quantity"] > row["available"]
+    doc = document_totals(computed)
+    return render(request, "web/lines/_totals.html", {"rows": rows, "doc": doc, "currency": currency,
+                                                       "vat_included": vat_included})
+
+
+class DealLineForm(InvoiceLineForm):
+    class Meta(InvoiceLineForm.Meta):
+        model = DealLine
+
+
+def deal_line_formset(*, extra: int):
+    from django import forms
+
+    from ..forms import BaseLineFormSet
+
+    return forms.modelformset_factory(DealLine, form=DealLineForm, formset=BaseLineFormSet, extra=extra,
+                                      can_delete=True)
+
+
+@login_required
+def deal_lines_view(request, pk):
+    """Edit a deal's products: the same line editor as invoices; saving reprices them (deal_set_lines)."""
+    from .sales import _line_inputs
+
+    deal = get_or_404(deal_get, user=request.user, pk=pk)
+    existing = deal.lines.select_related("product", "unit")
+    formset = deal_line_formset(extra=0 if existing.exists() else 1)(
+        request.POST or None, queryset=existing, prefix="lines", form_kwargs={"user": request.user})
+    errors = []
+    if request.method == "POST" and formset.is_valid():
+        try:
+            deal_set_lines(user=request.user, deal=deal, lines=_line_inputs(formset, deal.counterparty))
+        except (ValidationError, ApplicationError) as exc:
+            errors = exc.messages if isinstance(exc, ValidationError) else [exc.message]
+        else:
+            messages.success(request, _("Deal lines saved."))
+            return redirect("web:deal_detail", pk=deal.pk)
+    return render(request, "web/deals/lines.html", {
+        "object": deal, "formset": formset, "service_errors": errors,
+        "price_types": price_types(user=request.user), "counterparty_id": deal.counterparty_id,
+        "chosen_price_type": chosen_price_type(request.user, counterparty_id=str(deal.counterparty_id))})
+
