@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
+
+from raccordo.access.models import ApiToken
+from raccordo.access.services import api_token_create, hash_token
 
 pytestmark = pytest.mark.django_db
 
@@ -14,15 +16,19 @@ TOKEN_URL = "/api/v1/auth/token/"
 def test_token_for_username_and_password_authenticates(manager, anon):
     response = anon.post(TOKEN_URL, {"username": manager.username, "password": "pass-12345"}, format="json")
     assert response.status_code == 200
-    token = response.json()["token"]
-    assert Token.objects.get(user=manager).key == token
-    # The same token again, not a new one per call.
-    again = anon.post(TOKEN_URL, {"username": manager.username, "password": "pass-12345"}, format="json")
-    assert again.json()["token"] == token
-
+    body = response.json()
+    token = body["token"]
+    # A personal token like those of the token page: stored hashed, with scope and expiry, revocable.
+    stored = ApiToken.objects.get(user=manager)
+    assert stored.key_hash == hash_token(token) and body["scope"] == "write" and stored.expires_at
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     assert client.get("/api/v1/counterparties/").status_code == 200
+    read_only = anon.post(TOKEN_URL, {"username": manager.username, "password": "pass-12345", "scope": "read"},
+                          format="json").json()
+    assert read_only["scope"] == "read"
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {read_only['token']}")
+    assert client.post("/api/v1/counterparties/", {"name": "x"}, format="json").status_code == 403
 
 
 def test_wrong_password_gets_no_token(manager, anon):
@@ -30,7 +36,7 @@ def test_wrong_password_gets_no_token(manager, anon):
     assert response.status_code == 400
     body = response.json()
     assert set(body) == {"code", "message", "extra"}
-    assert not Token.objects.filter(user=manager).exists()
+    assert not ApiToken.objects.filter(user=manager).exists()
 
 
 def test_inactive_user_gets_no_token(manager, anon):
@@ -41,11 +47,11 @@ def test_inactive_user_gets_no_token(manager, anon):
 
 
 def test_token_of_deactivated_user_stops_working(manager, anon):
-    token = Token.objects.create(user=manager)
+    _token, plain = api_token_create(user=manager, name="t", scope="write")
     manager.is_active = False
     manager.save()
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {plain}")
     assert client.get("/api/v1/counterparties/").status_code == 401
 
 

@@ -16,7 +16,7 @@ from raccordo.access.services import TOKEN_PREFIX, api_token_authenticate
 class PersonalTokenAuthentication(BaseAuthentication):
     """`Authorization: Bearer rcd_...` (or `Token rcd_...`): a personal token, hashed in the database.
 
-    Other `Token` values are left to DRF's TokenAuthentication (the tokens of /api/v1/auth/token/).
+    A value that is not a personal token is refused: there is no other kind of token.
     """
 
     keywords = (b"bearer", b"token")
@@ -30,9 +30,7 @@ class PersonalTokenAuthentication(BaseAuthentication):
         except UnicodeError:
             return None
         if not plain.startswith(TOKEN_PREFIX):
-            if parts[0].lower() == b"bearer":
-                raise exceptions.AuthenticationFailed(_("Invalid token."))
-            return None
+            raise exceptions.AuthenticationFailed(_("Invalid token."))
         token = api_token_authenticate(plain)
         if token is None:
             raise exceptions.AuthenticationFailed(_("Invalid, expired or revoked token."))
