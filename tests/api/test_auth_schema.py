@@ -76,3 +76,11 @@ def test_error_format_of_not_found_and_method_not_allowed(api):
     response = api.delete("/api/v1/warehouses/00000000-0000-0000-0000-000000000000/")
     assert response.status_code == 405
     assert response.json()["code"] == "api.method_not_allowed"
+
+
+def test_openapi_schema_validates_without_warnings(tmp_path):
+    from django.core.management import call_command
+
+    target = tmp_path / "schema.yml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
+    assert "personalToken" in target.read_text()
