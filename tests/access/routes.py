@@ -61,6 +61,7 @@ ROUTES: dict[str, Route] = {
     "web:counterparty_edit": Route("detail", "counterparty", edit=True),
     "web:counterparty_contact_add": Route("action", "counterparty"),
     "web:counterparty_log": Route("action", "counterparty"),
+    "web:counterparty_payment": Route("detail", "counterparty"),
     "web:counterparty_share": Route("action", "counterparty"),
     "web:counterparty_unshare": Route("action", "counterparty"),
     "web:contact_list": Route("list", "contact"),

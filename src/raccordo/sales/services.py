@@ -356,6 +356,9 @@ def payment_record(*, user, data: dict[str, Any], allocations: list[tuple[Invoic
             raise ValidationError({"allocations": [_("Invoice %(n)s belongs to another counterparty.")
                                                    % {"n": invoice.number}]})
         fresh = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        if fresh.currency != payment.currency:
+            raise ValidationError({"allocations": [_("Invoice %(n)s is in %(c)s, the payment in %(p)s.")
+                                                   % {"n": fresh.number, "c": fresh.currency, "p": payment.currency}]})
         if fresh.status not in (InvoiceStatus.ISSUED, InvoiceStatus.PARTLY_PAID):
             raise ValidationError({"allocations": [_("Invoice %(n)s is not awaiting payment.") % {"n": fresh.number}]})
         if amount > fresh.outstanding:
