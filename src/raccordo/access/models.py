@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from raccordo.core.ids import new_id
+from raccordo.core.trees import refuse_cycle
 
 
 class Role(models.TextChoices):
@@ -47,12 +48,7 @@ class Department(models.Model):
         return self.name
 
     def clean(self) -> None:
-        node, seen = self.parent, {self.pk}
-        while node is not None:
-            if node.pk in seen:
-                raise ValidationError({"parent": _("A department cannot be placed below itself.")})
-            seen.add(node.pk)
-            node = node.parent
+        refuse_cycle(self, _("A department cannot be placed below itself."))
 
 
 class CustomRole(models.Model):

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from raccordo.core.models import BaseModel
 from raccordo.core.money import validate_currency
+from raccordo.core.trees import refuse_cycle
 
 
 class Unit(BaseModel):
@@ -49,12 +49,7 @@ class ProductGroup(BaseModel):
         return self.name
 
     def clean(self) -> None:
-        node, seen = self.parent, {self.pk}
-        while node is not None:
-            if node.pk in seen:
-                raise ValidationError({"parent": _("A group cannot be inside itself.")})
-            seen.add(node.pk)
-            node = node.parent
+        refuse_cycle(self, _("A group cannot be inside itself."))
 
 
 class Product(BaseModel):
