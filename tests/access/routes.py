@@ -117,6 +117,7 @@ ROUTES: dict[str, Route] = {
     # --- exchange
     "exchange:run_list": Route("reach", allowed=("root", "boris")),
     "exchange:run_detail": Route("exempt", note="needs a run; same check as run_list (tests/exchange/test_pages.py)"),
+    "exchange:tabular_upload": Route("page"),
     # --- REST API
     "api:counterparty-list": Route("api_list", "counterparty"),
     "api:counterparty-detail": Route("api_detail", "counterparty"),

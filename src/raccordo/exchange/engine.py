@@ -50,29 +50,62 @@ class Source:
 
 
 class RunRecorder:
-    """Counts outcomes and keeps every record error of one run; saved with each batch."""
+    """Counts outcomes and keeps every record error of one run; saved with each batch.
 
-    def __init__(self, run: Run):
+    In a dry run (`dry_run=True`) the work happens inside a transaction that is rolled back, so the
+    items are kept in memory and written by `persist()` after the rollback; each record that would
+    be created or updated is kept too, with its changes.
+    """
+
+    def __init__(self, run: Run, *, dry_run: bool = False):
         self.run = run
+        self.dry_run = dry_run
         self._items: list[RunItem] = []
+        self._kept: list[RunItem] = []
 
     def count(self, outcome: str, n: int = 1) -> None:
         setattr(self.run, outcome, getattr(self.run, outcome) + n)
 
+    def add(self, item: RunItem) -> None:
+        item.run = self.run
+        self._items.append(item)
+
     def fail(self, *, object_type: str, source: Source, code: str, message: str) -> None:
         """Record a failed record and apply the run's policy for failing records."""
         self.count("failed")
-        self._items.append(RunItem(run=self.run, outcome="failed", object_type=object_type,
-                                   external_id=source.external_id[:255], code=code[:64], message=message,
-                                   file=source.file[:255], line=source.line, path=(source.path or "")[:500]))
+        self.add(RunItem(outcome="failed", object_type=object_type,
+                         external_id=source.external_id[:255], code=code[:64], message=message,
+                         file=source.file[:255], line=source.line, path=(source.path or "")[:500]))
         if self.run.on_record_error in (RecordPolicy.STOP_RUN, RecordPolicy.END_STEP):
             raise RunStopped(message, extra={"file": source.file, "line": source.line, "path": source.path})
 
+    def planned(self, *, outcome: str, object_type: str, external_id: str = "", object_id=None,
+                changes: dict | None = None, source: Source | None = None, message: str = "") -> None:
+        """A record a dry run would create or update (nothing outside a dry run: the journal has those)."""
+        if not self.dry_run:
+            return
+        source = source or Source()
+        self.add(RunItem(outcome=outcome, object_type=object_type, external_id=(external_id or "")[:255],
+                         object_id=object_id, changes=_plain(changes) if changes else None, message=message,
+                         file=source.file[:255], line=source.line, path=(source.path or "")[:500]))
+
     def save(self) -> None:
-        if self._items:
+        if self.dry_run:
+            self._kept.extend(self._items)
+            self._items = []
+        elif self._items:
             RunItem.objects.bulk_create(self._items, batch_size=500)
             self._items = []
         self.run.save()
+
+    def persist(self) -> None:
+        """After a dry run's rollback: write the run and what it found, which the rollback took away."""
+        items, self._items, self._kept = self._kept + self._items, [], []
+        self.run._state.adding = False
+        self.run.save()
+        for item in items:
+            item.pk = None
+        RunItem.objects.bulk_create(items, batch_size=500)
 
 
 def start_run(*, node: ExchangeNode | None, kind: str = "import", files: Iterable[str] = (), user=None,
@@ -351,6 +384,8 @@ class BindingUpsert:
                 changed_fields.update(changes)
                 updated.append(obj)
                 journal.append((obj, Operation.UPDATE, changes))
+                self.recorder.planned(outcome="updated", object_type=self.object_type, external_id=item.external_id,
+                                      object_id=obj.pk, changes=changes, source=item.source)
                 if self.count:
                     self.recorder.count("updated")
             elif self.count:
@@ -383,6 +418,8 @@ class BindingUpsert:
                 continue
             created.append(obj)
             journal.append((obj, Operation.CREATE, diff({}, snapshot(obj))))
+            self.recorder.planned(outcome="created", object_type=self.object_type, external_id=item.external_id,
+                                  object_id=obj.pk, changes=journal[-1][2], source=item.source)
             new_bindings.append(Binding(node=self.node, object_type=self.object_type, external_id=item.external_id,
                                         object_id=obj.pk, content_hash=item.hash))
             result.objects[item.external_id], result.ids[item.external_id] = obj, obj.pk
@@ -441,8 +478,11 @@ class BindingUpsert:
                                    message=validation_message(exc))
                 continue
             rows.append(row)
+            created_changes = diff({}, row_snapshot(model, row))
             self._journal_rows.add(model, pk, row_repr(model, **{n: row[n] for n in self._str_fields}),
-                                   Operation.CREATE, diff({}, row_snapshot(model, row)))
+                                   Operation.CREATE, created_changes)
+            self.recorder.planned(outcome="created", object_type=self.object_type, external_id=item.external_id,
+                                  object_id=pk, changes=created_changes, source=item.source)
             new_bindings.append(Binding(node=self.node, object_type=self.object_type, external_id=item.external_id,
                                         object_id=pk, content_hash=item.hash))
             result.ids[item.external_id] = pk

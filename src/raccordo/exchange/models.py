@@ -164,7 +164,8 @@ class Run(BaseModel):
 
 
 class RunItem(models.Model):
-    """One record's outcome in a run worth keeping: every error, with where in which file it came from."""
+    """One record's outcome in a run worth keeping: every error and duplicate, with where in which file it came
+    from; in a dry run also each record that would be created or updated, with its changes."""
 
     id = models.BigAutoField(primary_key=True)
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="items")
@@ -177,6 +178,8 @@ class RunItem(models.Model):
     file = models.CharField(max_length=255, blank=True)
     line = models.PositiveIntegerField(null=True, blank=True)
     path = models.CharField(max_length=500, blank=True)
+    changes = models.JSONField(null=True, blank=True,
+                               help_text="Field -> [before, after] of a record a dry run would create or update.")
 
     class Meta:
         verbose_name = _("run item")

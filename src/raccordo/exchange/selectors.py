@@ -31,6 +31,19 @@ def run_get(*, user, pk) -> Run:
     return run
 
 
+def run_get_own(*, user, pk) -> Run:
+    """A run `user` started themselves (a file they imported), or NotFound."""
+    run = Run.objects.select_related("node").filter(pk=pk, user=user).first() if getattr(user, "pk", None) else None
+    if run is None:
+        raise NotFound("Run not found.")
+    return run
+
+
+def run_outcomes(*, run: Run) -> QuerySet[RunItem]:
+    """The records of a run other than failures worth listing: duplicates, and what a dry run would write."""
+    return run.items.exclude(outcome="failed").order_by("id")
+
+
 def run_errors(*, run: Run) -> QuerySet[RunItem]:
     """The failed records of a run, in the order they happened."""
     return run.items.filter(outcome="failed").order_by("id")

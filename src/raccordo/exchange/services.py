@@ -22,6 +22,7 @@ from .importers.documents import DocumentImporter
 from .models import ExchangeNode, NodeKind, RecordPolicy, Run, RunItem
 
 LOCAL_NODE = "local"
+DRY_RUN = "dry-run"
 
 
 def node_create(*, user, code: str, name: str = "", kind: str = NodeKind.ONEC_HTTP, login: str = "",
@@ -80,22 +81,41 @@ def _check_file(path: Path) -> None:
 def exchange_import(*, paths: Sequence[str | os.PathLike], node: ExchangeNode | None = None, user=None,
                     on_record_error: str = RecordPolicy.SKIP, batch_size: int = 1000,
                     progress: Callable[[Run], None] | None = None, run: Run | None = None,
-                    deactivate: bool = True) -> Run:
+                    deactivate: bool = True, dry_run: bool = False) -> Run:
     """Import a set of CommerceML files (one exchange) into Raccordo; return the finished run.
 
     Files are imported in the order given (1C sends import, then offers, prices, rests). A file
     that cannot be read at all (malformed, hostile) is rejected before anything of it is written;
     a full catalog deactivates absent products only when every file of the set succeeded.
+
+    dry_run=True does all of it — reading, validation, matching, writing batch by batch — inside a
+    transaction that is rolled back at the end: the database ends as it was, and the run (kind
+    "dry-run") lists what would be created and updated, with the changes, and what would be rejected.
     """
     node = node or local_node()
     files = [Path(p) for p in paths]
     if run is None:
-        run = start_run(node=node, files=[f.name for f in files], user=user, on_record_error=on_record_error)
+        run = start_run(node=node, kind=DRY_RUN if dry_run else "import", files=[f.name for f in files], user=user,
+                        on_record_error=on_record_error)
     else:   # a run opened beforehand (the 1C endpoint shows it while a worker imports)
         run.files = [f.name for f in files]
     run.progress_total = sum(f.stat().st_size for f in files if f.exists())
     run.save(update_fields=["files", "progress_total"])
-    recorder = RunRecorder(run)
+    recorder = RunRecorder(run, dry_run=dry_run)
+    if not dry_run:
+        return _import_files(files, node, run, recorder, progress, deactivate, batch_size)
+    try:
+        with transaction.atomic():
+            _import_files(files, node, run, recorder, progress, deactivate, batch_size)
+            transaction.set_rollback(True)
+    finally:
+        # Whatever happened inside, the rollback took the run's items and counters: write them again.
+        recorder.persist()
+    return run
+
+
+def _import_files(files: list[Path], node: ExchangeNode, run: Run, recorder: RunRecorder,
+                  progress: Callable[[Run], None] | None, deactivate: bool, batch_size: int) -> Run:
     importer = CatalogImporter(node=node, recorder=recorder, batch_size=batch_size)
     documents = DocumentImporter(node=node, recorder=recorder)
     all_ok = True
@@ -127,20 +147,21 @@ def exchange_import(*, paths: Sequence[str | os.PathLike], node: ExchangeNode | 
                     all_ok = False
                     with transaction.atomic():
                         run.failed += 1
-                        RunItem.objects.create(run=run, outcome="failed", object_type="file", code=exc.code[:64],
-                                               message=exc.message, file=exc.file or path.name, line=exc.line,
-                                               path=(exc.path or "")[:500])
-                        run.save()
+                        recorder.add(RunItem(outcome="failed", object_type="file", code=exc.code[:64],
+                                             message=exc.message, file=exc.file or path.name, line=exc.line,
+                                             path=(exc.path or "")[:500]))
+                        recorder.save()
                 done_before += path.stat().st_size if path.exists() else 0
                 run.progress_done = done_before
             # deactivate=False: one file of a longer exchange; its caller deactivates once all files succeeded.
             importer.finish(all_files_ok=all_ok and deactivate)
         except RunStopped as exc:
             run.refresh_from_db()
-            RunItem.objects.create(run=run, outcome="failed", code=exc.code, message=exc.message,
-                                   file=str(exc.extra.get("file") or ""), line=exc.extra.get("line"),
-                                   path=str(exc.extra.get("path") or "")[:500])
+            recorder.add(RunItem(outcome="failed", code=exc.code, message=exc.message,
+                                 file=str(exc.extra.get("file") or ""), line=exc.extra.get("line"),
+                                 path=str(exc.extra.get("path") or "")[:500]))
             run.failed += 1
+            recorder.save()
             return finish_run(run, stopped=True, error=exc.message)
         except Exception as exc:  # an unexpected failure still closes the run with its reason
             run.refresh_from_db()

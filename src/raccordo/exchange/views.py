@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
 
 from raccordo.access.policy import allows
 from raccordo.core.models import ChangeJournal
 from raccordo.web.views.base import ListPage, get_or_404
 
-from . import selectors
+from . import selectors, tabular
 
 # Where a journaled record of the exchange opens in the web interface.
 RECORD_PAGES = {
@@ -49,14 +52,104 @@ def run_list(request):
 
 @login_required
 def run_detail(request, pk):
-    _admin_only(request)
-    run = get_or_404(selectors.run_get, user=request.user, pk=pk)
+    if allows(request.user, "view", "exchange"):
+        run = get_or_404(selectors.run_get, user=request.user, pk=pk)
+    else:
+        # Whoever imported a file sees the report of their own import, and nothing else of the exchange.
+        run = get_or_404(selectors.run_get_own, user=request.user, pk=pk)
     errors = list(selectors.run_errors(run=run)[:500])
+    outcomes = list(selectors.run_outcomes(run=run)[:500])
     changes = (ChangeJournal.objects.filter(request_id=f"run-{run.pk}").select_related("content_type")
                .order_by("seq")[:200])
     touched = [{"entry": e, "url": record_url(f"{e.content_type.app_label}.{e.content_type.model}", e.object_id)}
                for e in changes]
     context = {"run": run, "errors": errors, "error_total": selectors.run_errors(run=run).count(),
+               "outcomes": outcomes, "outcome_total": selectors.run_outcomes(run=run).count(),
                "touched": touched, "running": run.status == "running"}
     template = "exchange/_run_progress.html" if request.headers.get("HX-Request") == "true" else "exchange/run_detail.html"
     return render(request, template, context)
+
+
+# --- tabular import: upload, column mapping with a preview, then the run -------------------------------------
+
+
+class UploadForm(forms.Form):
+    kind = forms.ChoiceField(label=_("What the file holds"), choices=list(tabular.KIND_LABELS.items()))
+    file = forms.FileField(label=_("CSV or XLSX file"),
+                           help_text=_("The first row holds the column names; at most 50 MB."))
+
+
+class MappingForm(forms.Form):
+    on_duplicate = forms.ChoiceField(label=_("A row that duplicates a record"), choices=[
+        (tabular.OnDuplicate.SKIP, _("Skip it")), (tabular.OnDuplicate.MERGE, _("Merge it into that record")),
+        (tabular.OnDuplicate.CREATE, _("Create it anyway"))])
+    dry_run = forms.BooleanField(label=_("Dry run: write nothing, show what would happen"), required=False)
+
+    def __init__(self, *args, kind: str, headers: list[str], mapping: dict[str, str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind, self.headers = kind, headers
+        choices = [("", _("— do not import —"))] + [(name, name.replace("_", " ")) for name in tabular.FIELDS[kind]]
+        for i, header in enumerate(headers):
+            self.fields[f"col_{i}"] = forms.ChoiceField(label=header, choices=choices, required=False,
+                                                        initial=mapping.get(header, ""))
+
+    def column_fields(self):
+        return [self[f"col_{i}"] for i in range(len(self.headers))]
+
+    def mapping(self) -> dict[str, str]:
+        return {h: self.cleaned_data[f"col_{i}"] for i, h in enumerate(self.headers) if self.cleaned_data[f"col_{i}"]}
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors:
+            for problem in tabular.check_mapping(self.mapping(), self.kind, self.headers):
+                self.add_error(None, problem)
+        return data
+
+
+@login_required
+def tabular_upload(request):
+    kind = request.POST.get("kind") or request.GET.get("kind") or tabular.COUNTERPARTIES
+    if kind not in tabular.KINDS:
+        raise Http404
+    if not tabular.may_import(request.user, kind):
+        raise PermissionDenied
+    token = request.POST.get("token", "")
+    if request.method == "POST" and token:
+        return _tabular_mapping(request, kind, token)
+    form = UploadForm(request.POST or None, request.FILES or None, initial={"kind": kind})
+    if request.method == "POST" and form.is_valid():
+        try:
+            token, _path = tabular.upload_store(user=request.user, uploaded=form.cleaned_data["file"])
+        except tabular.TabularError as exc:
+            form.add_error("file", exc.message)
+        else:
+            request.session[f"tabular-{token}"] = form.cleaned_data["file"].name[:200]
+            return _tabular_mapping(request, form.cleaned_data["kind"], token, fresh=True)
+    return render(request, "exchange/tabular_upload.html", {"form": form})
+
+
+def _tabular_mapping(request, kind: str, token: str, fresh: bool = False):
+    if not tabular.may_import(request.user, kind):
+        raise PermissionDenied
+    upload = UploadForm(initial={"kind": kind})
+    try:
+        path = tabular.upload_get(user=request.user, token=token)
+        shown = tabular.preview(path, kind)
+    except tabular.TabularError as exc:
+        upload.add_error(None, exc.message)
+        return render(request, "exchange/tabular_upload.html", {"form": upload})
+    form = MappingForm(None if fresh else request.POST, kind=kind, headers=shown["headers"], mapping=shown["mapping"])
+    if not fresh and form.is_valid():
+        run = tabular.tabular_import(path=path, kind=kind, user=request.user, mapping=form.mapping(),
+                                     on_duplicate=form.cleaned_data["on_duplicate"],
+                                     dry_run=form.cleaned_data["dry_run"],
+                                     file_name=request.session.get(f"tabular-{token}", path.name))
+        if not form.cleaned_data["dry_run"]:
+            path.unlink(missing_ok=True)
+        return redirect("exchange:run_detail", pk=run.pk)
+    rows = [[row.values.get(h) for h in shown["headers"]] for row in shown["rows"]]
+    return render(request, "exchange/tabular_mapping.html", {
+        "form": form, "kind": kind, "kind_label": tabular.KIND_LABELS[kind], "token": token,
+        "headers": shown["headers"], "rows": rows, "lines": [row.line for row in shown["rows"]],
+        "file_name": request.session.get(f"tabular-{token}", "")})

@@ -90,6 +90,9 @@ class DocumentImporter:
             with transaction.atomic():
                 outcome = self._apply(doc, digest)
                 self.recorder.count(outcome)
+                if outcome in ("created", "updated"):
+                    self.recorder.planned(outcome=outcome, object_type=INVOICE, external_id=doc.id, source=source,
+                                          message=_("Document %(n)s") % {"n": doc.number or doc.id})
                 self.recorder.save()
         except (ValidationError, ApplicationError, ValueError) as exc:
             message = validation_message(exc) if isinstance(exc, ValidationError) else str(exc)

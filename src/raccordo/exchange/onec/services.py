@@ -357,6 +357,28 @@ def _member_name(info: zipfile.ZipInfo) -> str:
     return name
 
 
+def zip_check(zf: zipfile.ZipFile, *, packed_size: int, max_entries: int, max_total: int,
+              max_ratio: int) -> list[zipfile.ZipInfo]:
+    """The files of an archive, after its headers passed the limits (entries, unpacked size, ratio).
+
+    Shared by every place that opens an uploaded zip (1C archives, XLSX workbooks); the sizes are
+    the headers' word, so whoever unpacks still counts what is really written.
+    """
+    infos = [i for i in zf.infolist() if not i.is_dir()]
+    if len(infos) > max_entries:
+        raise ProtocolError(_("The archive holds %(n)s files, more than the %(limit)s this node accepts.")
+                            % {"n": len(infos), "limit": max_entries})
+    total = sum(i.file_size for i in infos)
+    if total > max_total:
+        raise ProtocolError(_("The archive unpacks to more than this node accepts (%(limit)s bytes).")
+                            % {"limit": max_total})
+    packed = max(packed_size, 1)
+    if total > _CHUNK and total / packed > max_ratio:
+        raise ProtocolError(_("The archive is compressed %(ratio)s:1, more than %(limit)s:1: refused as a zip "
+                              "bomb.") % {"ratio": int(total / packed), "limit": max_ratio})
+    return infos
+
+
 def archive_unpack(*, archive: OneCFile) -> int:
     """Unpack an uploaded zip into the session directory within the node's limits; return the files unpacked.
 
@@ -371,18 +393,8 @@ def archive_unpack(*, archive: OneCFile) -> int:
     except (zipfile.BadZipFile, OSError) as exc:
         raise ProtocolError(_("The archive cannot be read: %(error)s") % {"error": exc}) from exc
     with zf:
-        infos = [i for i in zf.infolist() if not i.is_dir()]
-        if len(infos) > cfg.zip_max_entries:
-            raise ProtocolError(_("The archive holds %(n)s files, more than the %(limit)s this node accepts.")
-                                % {"n": len(infos), "limit": cfg.zip_max_entries})
-        total = sum(i.file_size for i in infos)
-        if total > cfg.zip_max_total:
-            raise ProtocolError(_("The archive unpacks to more than this node accepts (%(limit)s bytes).")
-                                % {"limit": cfg.zip_max_total})
-        packed = max(archive.size, 1)
-        if total > _CHUNK and total / packed > cfg.zip_max_ratio:
-            raise ProtocolError(_("The archive is compressed %(ratio)s:1, more than %(limit)s:1: refused as a zip "
-                                  "bomb.") % {"ratio": int(total / packed), "limit": cfg.zip_max_ratio})
+        infos = zip_check(zf, packed_size=archive.size, max_entries=cfg.zip_max_entries,
+                          max_total=cfg.zip_max_total, max_ratio=cfg.zip_max_ratio)
         members: list[tuple[zipfile.ZipInfo, str]] = []
         for info in infos:
             if info.flag_bits & 0x1:

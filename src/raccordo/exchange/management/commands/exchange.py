@@ -59,6 +59,8 @@ class Command(BaseCommand):
         imp.add_argument("files", nargs="+")
         imp.add_argument("--node", help="node code (default: 'local', files imported by hand)")
         imp.add_argument("--json", action="store_true", help="print the run's counters as JSON")
+        imp.add_argument("--dry-run", action="store_true",
+                         help="do everything, then roll it back: report what would be created, updated, rejected")
         imp.add_argument("--on-error", choices=[p.value for p in RecordPolicy], default=RecordPolicy.SKIP,
                          help="what a failing record does: skip it, end the step or stop the run")
 
@@ -105,11 +107,11 @@ class Command(BaseCommand):
         progress = Progress(sys.stderr)
         started = time.monotonic()
         run = services.exchange_import(paths=opts["files"], node=node, on_record_error=opts["on_error"],
-                                       progress=progress)
+                                       progress=progress, dry_run=opts["dry_run"])
         progress.close()
         elapsed = time.monotonic() - started
         if opts["json"]:
-            self.stdout.write(json.dumps({"run": str(run.pk), "status": run.status, **run.counters(),
+            self.stdout.write(json.dumps({"run": str(run.pk), "kind": run.kind, "status": run.status, **run.counters(),
                                           "seconds": round(elapsed, 3)}, ensure_ascii=False))
         else:
             self.stdout.write(f"run {run.pk}: {run.get_status_display()} in {elapsed:.1f} s — "
