@@ -49,6 +49,11 @@ ROUTES: dict[str, Route] = {
     "onec:endpoint": Route("exempt", note="1C site-exchange protocol, node credentials (exchange/onec tests)"),
     "onec:node_list": Route("reach", allowed=("root",)),
     "onec:node_detail": Route("exempt", note="needs a node; administrators only like node_list"),
+    "onec:node_mapping": Route("exempt", note="POST on a node; administrators only (tests/exchange/test_setup_pages.py)"),
+    "onec:node_settings_export": Route("exempt", note="a node's settings file; administrators only "
+                                                      "(tests/exchange/test_setup_pages.py)"),
+    "onec:node_settings_import": Route("exempt", note="POST of a settings file; administrators only "
+                                                      "(tests/exchange/test_setup_pages.py)"),
     "onec:session_detail": Route("exempt", note="needs an exchange session; administrators only like node_list"),
     # --- web: start page, search
     "web:dashboard": Route("page"),

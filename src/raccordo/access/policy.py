@@ -93,6 +93,8 @@ RULES: dict[str, Rule] = {
     "exchange.mapping": Rule(shared=True, subject="exchange"),
     "exchange.run": Rule(shared=True, subject="exchange"),
     "exchange.runitem": Rule(shared=True, subject="exchange"),
+    "exchange.exchangetask": Rule(shared=True, subject="exchange"),
+    "exchange.nodelock": Rule(shared=True, subject="exchange"),
     # The 1C endpoint's sessions, uploads and request log: administrators only.
     "onec.onecsettings": Rule(),
     "onec.onecsession": Rule(),

@@ -150,6 +150,8 @@ class Run(BaseModel):
     progress_total = models.PositiveBigIntegerField(default=0)
     message = models.TextField(_("outcome"), blank=True)
     user = models.ForeignKey("access.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    task = models.ForeignKey("ExchangeTask", on_delete=models.SET_NULL, null=True, blank=True, related_name="runs",
+                             verbose_name=_("task"))
 
     class Meta:
         verbose_name = _("exchange run")
@@ -188,3 +190,59 @@ class RunItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.outcome} {self.file}:{self.line or ''} {self.code}"
+
+
+class StepKind(models.TextChoices):
+    IMPORT_FOLDER = "import-folder", _("Import the node's folder")
+    EXPORT_ORDERS = "export-orders", _("Export orders")
+
+
+class StepPolicy(models.TextChoices):
+    GO_ON = "go_on", _("Go on with the next step")
+    STOP = "stop", _("Stop the task")
+
+
+class ExchangeTask(BaseModel):
+    """An ordered list of exchange steps of one node, run by hand or on a cron schedule.
+
+    steps: [{"kind": "import-folder" | "export-orders", "policy_record": skip | end_step | stop_run,
+    "policy_step": go_on | stop}, ...]
+    """
+
+    node = models.ForeignKey(ExchangeNode, on_delete=models.CASCADE, related_name="tasks",
+                             verbose_name=_("exchange node"))
+    name = models.SlugField(_("name"), max_length=64)
+    steps = models.JSONField(_("steps"), default=list, blank=True)
+    cron = models.CharField(_("schedule (cron)"), max_length=100, blank=True,
+                            help_text=_("minute hour day month weekday, e.g. “0 2 * * *” nightly at 02:00; "
+                                        "empty: run by hand only."))
+    is_active = models.BooleanField(_("active"), default=True)
+    allowed_users = models.ManyToManyField("access.User", blank=True, related_name="+",
+                                           verbose_name=_("users who may run it"))
+    allowed_roles = models.JSONField(_("roles who may run it"), default=list, blank=True)
+    last_scheduled_at = models.DateTimeField(_("last scheduled start"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("exchange task")
+        verbose_name_plural = _("exchange tasks")
+        ordering = ["node", "name"]
+        constraints = [models.UniqueConstraint(fields=["node", "name"], name="exchange_task_unique_name")]
+
+    def __str__(self) -> str:
+        return f"{self.node.code}/{self.name}"
+
+
+class NodeLock(models.Model):
+    """The one active run of a node: a row exists while a task of the node runs (unique per node)."""
+
+    id = models.BigAutoField(primary_key=True)
+    node = models.OneToOneField(ExchangeNode, on_delete=models.CASCADE, related_name="lock")
+    task = models.ForeignKey(ExchangeTask, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    acquired_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("node lock")
+        verbose_name_plural = _("node locks")
+
+    def __str__(self) -> str:
+        return f"{self.node_id} since {self.acquired_at}"

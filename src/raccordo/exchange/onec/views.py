@@ -6,19 +6,24 @@ The endpoint answers 1C in its own protocol: always HTTP 200, text lines whose f
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
 
 from raccordo.access.policy import is_admin, visible
+from raccordo.exchange import mappings, settings_file
 from raccordo.exchange import selectors as exchange_selectors
-from raccordo.exchange.models import ExchangeNode
+from raccordo.exchange.mappings import MappingData
+from raccordo.exchange.models import ConflictPolicy, ExchangeNode
 
 from . import services
 from .models import OneCRequest, OneCSession
@@ -153,15 +158,92 @@ def node_list(request):
     return render(request, "onec/node_list.html", {"rows": rows, "endpoint_url": endpoint_url})
 
 
+def _mapping_forms(node, posted: tuple[str, MappingData, dict] | None = None) -> list[dict]:
+    """One form per object type: the saved mapping (or 1C's defaults), or what was posted with its errors."""
+    forms = []
+    for object_type, spec in mappings.OBJECT_TYPES.items():
+        if posted and posted[0] == object_type:
+            data, errors = posted[1], posted[2]
+        else:
+            data, errors = mappings.mapping_for(node, object_type), {}
+        forms.append({"object_type": object_type, "label": spec["label"], "data": data, "errors": errors,
+                      "key_choices": mappings.key_choices(object_type),
+                      "owned_choices": mappings.owned_choices(object_type),
+                      "policies": ConflictPolicy.choices})
+    return forms
+
+
+def _node_page(request, node, *, posted=None, settings_errors=None, status=200):
+    sessions = list(visible(OneCSession.objects.filter(node=node), request.user).prefetch_related("files")[:30])
+    requests = list(visible(OneCRequest.objects.filter(node=node), request.user).select_related("session")[:300])
+    context = {"node": node, "settings": services.onec_settings(node), "sessions": sessions, "requests": requests,
+               "endpoint_url": request.build_absolute_uri(reverse("onec:endpoint")),
+               "mapping_forms": _mapping_forms(node, posted), "settings_errors": settings_errors or [],
+               "tasks": list(node.tasks.all())}
+    return render(request, "onec/node_detail.html", context, status=status)
+
+
 @login_required
 def node_detail(request, pk):
     _admin_only(request)
     node = get_object_or_404(visible(ExchangeNode.objects.all(), request.user), pk=pk)
-    sessions = list(visible(OneCSession.objects.filter(node=node), request.user).prefetch_related("files")[:30])
-    requests = list(visible(OneCRequest.objects.filter(node=node), request.user).select_related("session")[:300])
-    context = {"node": node, "settings": services.onec_settings(node), "sessions": sessions, "requests": requests,
-               "endpoint_url": request.build_absolute_uri(reverse("onec:endpoint"))}
-    return render(request, "onec/node_detail.html", context)
+    return _node_page(request, node)
+
+
+@login_required
+@require_POST
+def node_mapping(request, pk, object_type):
+    """Save one object type's mapping of the node; its problems are shown on the form, nothing is saved."""
+    _admin_only(request)
+    node = get_object_or_404(visible(ExchangeNode.objects.all(), request.user), pk=pk)
+    if object_type not in mappings.OBJECT_TYPES:
+        raise Http404
+    data = mappings.MappingData(object_type=object_type, match_keys=request.POST.getlist("match_keys"),
+                                allow_create=request.POST.get("allow_create") == "on",
+                                owned_fields=request.POST.getlist("owned_fields"),
+                                conflict_policy=request.POST.get("conflict_policy", ""))
+    try:
+        mappings.mapping_save(user=request.user, node=node, data=data)
+    except mappings.MappingInvalid as exc:
+        return _node_page(request, node, posted=(object_type, data, exc.errors), status=422)
+    messages.success(request, _("The mapping is saved."))
+    return redirect("onec:node_detail", pk=node.pk)
+
+
+@login_required
+def node_settings_export(request, pk):
+    """The node's settings as a JSON file (never its password)."""
+    _admin_only(request)
+    node = get_object_or_404(visible(ExchangeNode.objects.all(), request.user), pk=pk)
+    body = json.dumps(settings_file.settings_export(node), ensure_ascii=False, indent=2)
+    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="raccordo-exchange-{node.code}.json"'
+    return response
+
+
+@login_required
+@require_POST
+def node_settings_import(request, pk):
+    """Load a settings file into this node's Raccordo: it creates or updates the node the file names."""
+    _admin_only(request)
+    node = get_object_or_404(visible(ExchangeNode.objects.all(), request.user), pk=pk)
+    upload = request.FILES.get("file")
+    try:
+        if upload is None:
+            raise ValueError(_("Choose a settings file."))
+        if upload.size > 5 * 1024 * 1024:
+            raise ValueError(_("A settings file is at most 5 MB."))
+        data = json.loads(upload.read().decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        return _node_page(request, node, settings_errors=[_("The file cannot be read as JSON: %(error)s") % {
+            "error": exc}], status=422)
+    try:
+        imported = settings_file.settings_import(user=request.user, data=data,
+                                                 password=request.POST.get("password") or None)
+    except settings_file.SettingsInvalid as exc:
+        return _node_page(request, node, settings_errors=settings_file.settings_problem_lines(exc), status=422)
+    messages.success(request, _("The settings of %(node)s are imported.") % {"node": imported.code})
+    return redirect("onec:node_detail", pk=imported.pk)
 
 
 @login_required

@@ -70,6 +70,20 @@ class Command(BaseCommand):
         exp.add_argument("--no-ack", action="store_true",
                          help="do not mark them as delivered (send them again next time)")
 
+        st = sub.add_parser("settings", help="a node's settings as a file (JSON)")
+        st_sub = st.add_subparsers(dest="settings_action", required=True)
+        st_exp = st_sub.add_parser("export", help="write a node's settings (never its password)")
+        st_exp.add_argument("node")
+        st_exp.add_argument("-o", "--output", required=True, help="file to write ('-' for standard output)")
+        st_imp = st_sub.add_parser("import", help="create or update a node from a settings file")
+        st_imp.add_argument("file")
+        st_imp.add_argument("--password", default=None, help="the node's exchange password (not in the file)")
+
+        task = sub.add_parser("run", help="run an exchange task (NODE/TASK, or TASK when its name is unique)")
+        task.add_argument("task")
+        task.add_argument("--dry-run", action="store_true", help="run every step, then roll back what it wrote")
+        task.add_argument("--json", action="store_true", help="print each step's run as JSON")
+
         runs = sub.add_parser("runs", help="recent runs and their outcome")
         runs.add_argument("--limit", type=int, default=20)
 
@@ -84,6 +98,10 @@ class Command(BaseCommand):
                 return self._runs(opts)
             if action == "export-orders":
                 return self._export(opts)
+            if action == "settings":
+                return self._settings(opts)
+            if action == "run":
+                return self._task(opts)
         return None
 
     def _node(self, opts):
@@ -138,3 +156,59 @@ class Command(BaseCommand):
             files = ", ".join(run.files)[:60]
             self.stdout.write(f"{run.started_at:%Y-%m-%d %H:%M:%S} {run.status:<9} {run.node or '-'!s:<12} "
                               + " ".join(f"{k[:3]}={v}" for k, v in run.counters().items()) + f"  {files}")
+
+    def _settings(self, opts):
+        from raccordo.exchange import settings_file
+
+        if opts["settings_action"] == "export":
+            node = ExchangeNode.objects.filter(code=opts["node"]).first()
+            if node is None:
+                raise CommandError(f"No node {opts['node']!r}.")
+            text = json.dumps(settings_file.settings_export(node), ensure_ascii=False, indent=2) + "\n"
+            if opts["output"] == "-":
+                self.stdout.write(text, ending="")
+            else:
+                with open(opts["output"], "w", encoding="utf-8") as out:
+                    out.write(text)
+                self.stdout.write(f"settings of node {node.code} written to {opts['output']}")
+            return
+        try:
+            with open(opts["file"], encoding="utf-8") as src:
+                data = json.load(src)
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise CommandError(f"{opts['file']}: cannot be read as JSON: {exc}") from exc
+        try:
+            node = settings_file.settings_import(user=None, data=data, password=opts["password"])
+        except settings_file.SettingsInvalid as exc:
+            raise CommandError("nothing imported:\n  " + "\n  ".join(settings_file.settings_problem_lines(exc))) \
+                from exc
+        self.stdout.write(f"node {node.code} imported ({node.mappings.count()} mapping(s), "
+                          f"{node.tasks.count()} task(s))")
+
+    def _task(self, opts):
+        from raccordo.exchange.models import ExchangeTask
+        from raccordo.exchange.scheduling import NodeBusy, task_run
+
+        node_code, _sep, name = opts["task"].rpartition("/")
+        found = ExchangeTask.objects.select_related("node").filter(name=name)
+        if node_code:
+            found = found.filter(node__code=node_code)
+        tasks = list(found[:2])
+        if not tasks:
+            raise CommandError(f"No task {opts['task']!r}.")
+        if len(tasks) > 1:
+            raise CommandError(f"Several nodes have a task {name!r}: name it as NODE/{name}.")
+        try:
+            runs = task_run(task=tasks[0], dry_run=opts["dry_run"])
+        except NodeBusy as exc:
+            raise CommandError(exc.message) from exc
+        for run in runs:
+            if opts["json"]:
+                self.stdout.write(json.dumps({"run": str(run.pk), "kind": run.kind, "status": run.status,
+                                              **run.counters(), "message": run.message}, ensure_ascii=False))
+            else:
+                self.stdout.write(f"{run.kind:<8} {run.get_status_display():<22} "
+                                  + ", ".join(f"{k} {v}" for k, v in run.counters().items())
+                                  + (f" — {run.message}" if run.message else ""))
+        if any(run.status == "failed" for run in runs):
+            raise CommandError("a step of the task failed")

@@ -1,0 +1,191 @@
+"""A node's settings as a file: export them from one Raccordo and import them into another.
+
+The file is JSON with "format": "raccordo-exchange-settings/1": the node (kind and options), its mappings,
+its 1C endpoint settings and its tasks. The exchange password is never written; an import sets it only
+when one is given. An import checks everything first and writes nothing when anything is wrong.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from raccordo.core.errors import ApplicationError
+from raccordo.core.services import record_create, record_update
+
+from .mappings import OBJECT_TYPES, MappingData, mapping_check, mapping_save
+from .models import ExchangeNode, ExchangeTask, Mapping
+from .onec.models import OneCSettings
+from .scheduling import task_check, task_save
+
+FORMAT = "raccordo-exchange-settings/1"
+NODE_FIELDS = ("name", "kind", "login", "path", "cml_version", "encoding", "unknown_orders", "object_types",
+               "is_active")
+MAPPING_FIELDS = ("match_keys", "allow_create", "owned_fields", "conflict_policy")
+TASK_FIELDS = ("steps", "cron", "is_active", "allowed_roles")
+ONEC_FIELDS = tuple(f.name for f in OneCSettings._meta.concrete_fields
+                    if f.name not in ("id", "created_at", "updated_at", "node"))
+
+
+class SettingsInvalid(ApplicationError):
+    """A settings file that cannot be imported; `errors` maps JSON paths to messages."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__("; ".join(f"{path}: {' '.join(msgs)}" for path, msgs in errors.items()),
+                         code="exchange.settings.invalid", extra={"errors": errors})
+        self.errors = errors
+
+
+def settings_export(node: ExchangeNode) -> dict[str, Any]:
+    """The node's settings as a JSON-ready dict (no password, no counters, no cursors)."""
+    onec = OneCSettings.objects.filter(node=node).first()
+    return {
+        "format": FORMAT,
+        "node": {"code": node.code, **{f: getattr(node, f) for f in NODE_FIELDS}},
+        "mappings": [{"object_type": m.object_type, **{f: getattr(m, f) for f in MAPPING_FIELDS}}
+                     for m in Mapping.objects.filter(node=node).order_by("object_type")],
+        "onec": {f: getattr(onec, f) for f in ONEC_FIELDS} if onec else None,
+        "tasks": [{"name": t.name, **{f: getattr(t, f) for f in TASK_FIELDS}}
+                  for t in ExchangeTask.objects.filter(node=node).order_by("name")],
+    }
+
+
+def _model_errors(exc: ValidationError, path: str) -> dict[str, list[str]]:
+    if hasattr(exc, "error_dict"):
+        return {f"{path}.{name}": [str(m) for m in msgs] for name, msgs in exc.message_dict.items()}
+    return {path: [str(m) for m in exc.messages]}
+
+
+def _expect(value, kind, path: str, errors: dict, what: str) -> bool:
+    if not isinstance(value, kind):
+        errors.setdefault(path, []).append(_("%(what)s is expected.") % {"what": what})
+        return False
+    return True
+
+
+def settings_check(data: Any) -> dict[str, list[str]]:
+    """Everything wrong with a settings file, by JSON path ("node.kind", "mappings[1].match_keys", ...)."""
+    errors: dict[str, list[str]] = {}
+    if not _expect(data, dict, "$", errors, _("An object")):
+        return errors
+    if data.get("format") != FORMAT:
+        errors["format"] = [_("Unknown format %(found)r; this Raccordo reads %(known)r.") % {
+            "found": data.get("format"), "known": FORMAT}]
+        return errors
+    unknown = set(data) - {"format", "node", "mappings", "onec", "tasks"}
+    if unknown:
+        errors["$"] = [_("Unknown keys: %(keys)s.") % {"keys": ", ".join(sorted(unknown))}]
+    node = data.get("node")
+    if _expect(node, dict, "node", errors, _("An object")):
+        unknown = set(node) - {"code", *NODE_FIELDS}
+        if unknown:
+            errors["node"] = [_("Unknown keys: %(keys)s.") % {"keys": ", ".join(sorted(unknown))}]
+        probe = ExchangeNode(code=node.get("code") or "", **{k: v for k, v in node.items() if k in NODE_FIELDS})
+        try:
+            probe.clean_fields()
+        except ValidationError as exc:
+            errors.update(_model_errors(exc, "node"))
+        if not isinstance(node.get("object_types", []), list):
+            errors["node.object_types"] = [_("A list is expected.")]
+    mappings = data.get("mappings", [])
+    if _expect(mappings, list, "mappings", errors, _("A list")):
+        seen = set()
+        for i, row in enumerate(mappings):
+            path = f"mappings[{i}]"
+            if not _expect(row, dict, path, errors, _("An object")):
+                continue
+            unknown = set(row) - {"object_type", *MAPPING_FIELDS}
+            if unknown:
+                errors[path] = [_("Unknown keys: %(keys)s.") % {"keys": ", ".join(sorted(unknown))}]
+            if row.get("object_type") in seen:
+                errors[f"{path}.object_type"] = [_("This object type is mapped twice.")]
+            seen.add(row.get("object_type"))
+            ok = all(_expect(row.get(k, []), list, f"{path}.{k}", errors, _("A list"))
+                     for k in ("match_keys", "owned_fields"))
+            ok = _expect(row.get("allow_create", True), bool, f"{path}.allow_create", errors, _("true or false")) \
+                and ok
+            if ok:
+                for name, msgs in mapping_check(_mapping_data(row)).items():
+                    errors[f"{path}.{name}"] = msgs
+    onec = data.get("onec")
+    if onec is not None and _expect(onec, dict, "onec", errors, _("An object or null")):
+        unknown = set(onec) - set(ONEC_FIELDS)
+        if unknown:
+            errors["onec"] = [_("Unknown keys: %(keys)s.") % {"keys": ", ".join(sorted(unknown))}]
+        try:
+            OneCSettings(**{k: v for k, v in onec.items() if k in ONEC_FIELDS}).clean_fields(exclude=["node"])
+        except (ValidationError, TypeError, ValueError) as exc:
+            errors.update(_model_errors(exc, "onec") if isinstance(exc, ValidationError) else {"onec": [str(exc)]})
+    tasks = data.get("tasks", [])
+    if _expect(tasks, list, "tasks", errors, _("A list")):
+        names = set()
+        for i, row in enumerate(tasks):
+            path = f"tasks[{i}]"
+            if not _expect(row, dict, path, errors, _("An object")):
+                continue
+            unknown = set(row) - {"name", *TASK_FIELDS}
+            if unknown:
+                errors[path] = [_("Unknown keys: %(keys)s.") % {"keys": ", ".join(sorted(unknown))}]
+            if row.get("name") in names:
+                errors[f"{path}.name"] = [_("Two tasks have this name.")]
+            names.add(row.get("name"))
+            errors.update(task_check(row, path))
+    return errors
+
+
+def _mapping_data(row: dict) -> MappingData:
+    return MappingData(object_type=row.get("object_type", ""), match_keys=list(row.get("match_keys", [])),
+                       allow_create=row.get("allow_create", True), owned_fields=list(row.get("owned_fields", [])),
+                       conflict_policy=row.get("conflict_policy", "accounting"))
+
+
+@transaction.atomic
+def settings_import(*, user, data: Any, password: str | None = None) -> ExchangeNode:
+    """Create or update the node named in `data` (by code) with its mappings, 1C settings and tasks.
+
+    Nothing is written when anything is wrong (SettingsInvalid lists each problem by its JSON path).
+    Mappings and tasks the file does not name are left as they are.
+    """
+    from .services import node_create
+
+    errors = settings_check(data)
+    if errors:
+        raise SettingsInvalid(errors)
+    values = {k: v for k, v in data["node"].items() if k in NODE_FIELDS}
+    node = ExchangeNode.objects.filter(code=data["node"]["code"]).first()
+    if node is None:
+        node = node_create(user=user, code=data["node"]["code"], name=values.get("name", ""),
+                           kind=values.get("kind", "onec-http"), login=values.get("login", ""),
+                           password=password or "", path=values.get("path", ""))
+        node = record_update(node, user=user, data=values)
+    else:
+        if password:
+            values["password_hash"] = _hashed(password)
+        node = record_update(node, user=user, data=values)
+    for row in data.get("mappings", []):
+        mapping_save(user=user, node=node, data=_mapping_data(row))
+    if data.get("onec") is not None:
+        found = OneCSettings.objects.filter(node=node).first()
+        if found is None:
+            record_create(OneCSettings, user=user, data={"node": node, **data["onec"]})
+        else:
+            record_update(found, user=user, data=data["onec"])
+    for row in data.get("tasks", []):
+        task_save(user=user, node=node, data=row)
+    return node
+
+
+def _hashed(password: str) -> str:
+    probe = ExchangeNode()
+    probe.set_password(password)
+    return probe.password_hash
+
+
+def settings_problem_lines(exc: SettingsInvalid) -> list[str]:
+    return [f"{path}: {' '.join(msgs)}" for path, msgs in exc.errors.items()]
+
+
+__all__ = ["FORMAT", "OBJECT_TYPES", "SettingsInvalid", "settings_check", "settings_export", "settings_import"]
