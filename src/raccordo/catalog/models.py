@@ -120,11 +120,15 @@ class PriceType(BaseModel):
 class Price(BaseModel):
     """The price of one product in one price type."""
 
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="prices", verbose_name=_("product"))
+    # No index of their own: the unique (product, price type) constraint leads with the product, and lists
+    # page by the time-ordered key (UUIDv7) instead of created_at. Every index costs on each imported row.
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="prices", verbose_name=_("product"),
+                                db_index=False)
     price_type = models.ForeignKey(PriceType, on_delete=models.CASCADE, related_name="prices",
                                    verbose_name=_("price type"))
     value = models.DecimalField(_("price"), max_digits=18, decimal_places=2,
                                 validators=[MinValueValidator(Decimal("0"))])
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("price")
@@ -154,12 +158,15 @@ class Warehouse(BaseModel):
 class StockLevel(BaseModel):
     """How much of a product a warehouse holds, as accounting last reported it."""
 
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="stock", verbose_name=_("product"))
+    # As for Price: the unique (product, warehouse) constraint serves lookups by product; lists page by the key.
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="stock", verbose_name=_("product"),
+                                db_index=False)
     warehouse = models.ForeignKey(Warehouse, on_delete=models.CASCADE, related_name="stock",
                                   verbose_name=_("warehouse"))
     quantity = models.DecimalField(_("quantity"), max_digits=18, decimal_places=3, default=Decimal("0"))
     reserved = models.DecimalField(_("reserved"), max_digits=18, decimal_places=3, default=Decimal("0"),
                                    validators=[MinValueValidator(Decimal("0"))])
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("stock level")

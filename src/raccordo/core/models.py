@@ -43,7 +43,10 @@ class ChangeJournal(models.Model):
 
     seq = models.BigAutoField(primary_key=True)
     at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, verbose_name=_("object type"))
+    # No index of its own: the (content_type, object_id, seq) index below leads with it, and every change
+    # of every record writes a row here.
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, verbose_name=_("object type"),
+                                     db_index=False)
     object_id = models.UUIDField(_("object id"), db_index=True)
     object_repr = models.CharField(_("object"), max_length=255)
     operation = models.CharField(_("operation"), max_length=10, choices=Operation.choices)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import connection, models, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
 from django.utils import timezone
 
 from raccordo.core.context import current
@@ -144,6 +145,40 @@ def validation_message(exc: ValidationError) -> str:
 # what the ORM would have written, on SQLite and PostgreSQL alike.
 
 
+def _converter(field: models.Field, conn) -> Callable[[Any], Any]:
+    """`field.get_db_prep_save(value, conn)`, with shortcuts for what an import writes on every row.
+
+    UUIDs (keys and foreign keys to them) skip the field machinery; a datetime column repeats one value
+    (a batch's `now`), so its last conversion is reused. Anything else goes through the field itself.
+    """
+    prep = field.get_db_prep_save
+    target = field.target_field if field.is_relation else field
+    if isinstance(target, models.UUIDField):
+        native = conn.features.has_native_uuid_field
+
+        def convert_uuid(value, UUID=uuid.UUID):   # noqa: N803
+            if type(value) is UUID:
+                return value if native else value.hex
+            return prep(value, conn)
+        return convert_uuid
+    if isinstance(field, models.DateTimeField):
+        last: list = [object(), None]
+
+        def convert_datetime(value):
+            if value is last[0]:
+                return last[1]
+            last[0], last[1] = value, prep(value, conn)
+            return last[1]
+        return convert_datetime
+    if type(field) in (models.CharField, models.TextField, models.BooleanField):
+        plain = str if type(field) is not models.BooleanField else bool
+
+        def convert_plain(value):
+            return value if type(value) is plain else prep(value, conn)
+        return convert_plain
+    return lambda value: prep(value, conn)
+
+
 class RowWriter:
     """INSERT / UPDATE of plain rows (attname -> Python value) of one model with executemany."""
 
@@ -160,11 +195,12 @@ class RowWriter:
     def insert(self, rows: list[dict[str, Any]]) -> None:
         if not rows:
             return
-        fields = self.fields
-        params = [[f.get_db_prep_save(row[f.attname], connection) for f in fields] for row in rows]
-        with connection.cursor() as cursor:
-            for start in range(0, len(params), 5000):
-                cursor.executemany(self.insert_sql, params[start:start + 5000])
+        conn = connections[DEFAULT_DB_ALIAS]
+        columns = [(f.attname, _converter(f, conn)) for f in self.fields]
+        with conn.cursor() as cursor:
+            for start in range(0, len(rows), 5000):
+                cursor.executemany(self.insert_sql, [[convert(row[name]) for name, convert in columns]
+                                                     for row in rows[start:start + 5000]])
 
     def update(self, attnames: list[str], rows: list[tuple]) -> None:
         """rows: (pk, value for each of attnames)."""
@@ -175,10 +211,12 @@ class RowWriter:
                   next(f for f in meta.concrete_fields if f.attname == name) for name in attnames]
         sql = (f"UPDATE {self.table} SET {', '.join(f'{self._quote(f.column)} = %s' for f in fields)} "
                f"WHERE {self._quote(meta.pk.column)} = %s")
-        pk = meta.pk
-        params = [[f.get_db_prep_save(v, connection) for f, v in zip(fields, row[1:], strict=True)]
-                  + [pk.get_db_prep_save(row[0], connection)] for row in rows]
-        with connection.cursor() as cursor:
+        conn = connections[DEFAULT_DB_ALIAS]
+        converters = [_converter(f, conn) for f in fields]
+        convert_pk = _converter(meta.pk, conn)
+        params = [[convert(v) for convert, v in zip(converters, row[1:], strict=True)] + [convert_pk(row[0])]
+                  for row in rows]
+        with conn.cursor() as cursor:
             for start in range(0, len(params), 5000):
                 cursor.executemany(sql, params[start:start + 5000])
 
@@ -207,9 +245,19 @@ def validate_row(model: type[models.Model], row: dict[str, Any], skip: set[str])
         raise ValidationError(errors)
 
 
+_JOURNALED: dict[type, list[tuple[str, str]]] = {}
+
+
 def row_snapshot(model: type[models.Model], row: dict[str, Any]) -> dict[str, Any]:
     """core.journal.snapshot() of a plain row."""
-    return {f.name: _plain(row[f.attname]) for f in journaled_fields(model)}
+    names = _JOURNALED.get(model)
+    if names is None:
+        names = _JOURNALED[model] = [(f.name, f.attname) for f in journaled_fields(model)]
+    out = {}
+    for name, attname in names:
+        value = row[attname]
+        out[name] = value if value is None or type(value) is str or type(value) is bool else _plain(value)
+    return out
 
 
 class RowView:
@@ -274,6 +322,15 @@ class UpsertResult:
     ids: dict[str, Any] = field(default_factory=dict)                  # external id -> our id
 
 
+class BoundRow:
+    """What an upsert needs of an existing binding (see BindingUpsert.bindings with rows=True)."""
+
+    __slots__ = ("pk", "object_id", "content_hash")
+
+    def __init__(self, pk: int, object_id: Any, content_hash: str):
+        self.pk, self.object_id, self.content_hash = pk, object_id, content_hash
+
+
 class BindingUpsert:
     """Creates or updates records of one model from a peer's records, batch by batch, through bindings.
 
@@ -300,9 +357,13 @@ class BindingUpsert:
         obj.clean_fields(exclude=self.fk_names)
         obj.clean()
 
-    def bindings(self, external_ids: Iterable[str]) -> dict[str, Binding]:
-        return {b.external_id: b for b in Binding.objects.filter(
-            node=self.node, object_type=self.object_type, external_id__in=list(external_ids))}
+    def bindings(self, external_ids: Iterable[str]) -> dict[str, Binding | BoundRow]:
+        bindings = Binding.objects.filter(node=self.node, object_type=self.object_type,
+                                          external_id__in=list(external_ids))
+        if self.rows:   # no model instance per binding: most of them only show the record is unchanged
+            return {ext: BoundRow(pk, object_id, digest) for pk, ext, object_id, digest in
+                    bindings.values_list("pk", "external_id", "object_id", "content_hash")}
+        return {b.external_id: b for b in bindings}
 
     def apply(self, batch: list[Incoming]) -> UpsertResult:
         """Write one batch (the caller holds the transaction). Failed records are recorded, not raised."""
@@ -366,7 +427,7 @@ class BindingUpsert:
         journal: list[tuple[models.Model, str, dict]] = []
         changed_fields: set[str] = set()
         updated: list[models.Model] = []
-        new_bindings: list[Binding] = []
+        new_bindings: list[NewBinding] = []
         touched_bindings: list[Binding] = []
         for item, obj, binding in to_update:
             before = snapshot(obj)
@@ -391,7 +452,7 @@ class BindingUpsert:
             elif self.count:
                 self.recorder.count("unchanged")
             if binding is None:
-                new_bindings.append(Binding(node=self.node, object_type=self.object_type,
+                new_bindings.append(NewBinding(node=self.node, object_type=self.object_type,
                                             external_id=item.external_id, object_id=obj.pk, content_hash=item.hash))
             else:
                 binding.content_hash = item.hash
@@ -420,7 +481,7 @@ class BindingUpsert:
             journal.append((obj, Operation.CREATE, diff({}, snapshot(obj))))
             self.recorder.planned(outcome="created", object_type=self.object_type, external_id=item.external_id,
                                   object_id=obj.pk, changes=journal[-1][2], source=item.source)
-            new_bindings.append(Binding(node=self.node, object_type=self.object_type, external_id=item.external_id,
+            new_bindings.append(NewBinding(node=self.node, object_type=self.object_type, external_id=item.external_id,
                                         object_id=obj.pk, content_hash=item.hash))
             result.objects[item.external_id], result.ids[item.external_id] = obj, obj.pk
             if self.count:
@@ -434,7 +495,10 @@ class BindingUpsert:
         if new_bindings:
             write_bindings(new_bindings)
         if touched_bindings:
-            Binding.objects.bulk_update(touched_bindings, ["content_hash", "updated_at"], batch_size=500)
+            if self.rows:
+                RowWriter(Binding).update(["content_hash"], [(b.pk, b.content_hash) for b in touched_bindings])
+            else:
+                Binding.objects.bulk_update(touched_bindings, ["content_hash", "updated_at"], batch_size=500)
         journal_bulk(entries=journal)
         if self._journal_rows is not None:
             self._journal_rows.write()
@@ -483,7 +547,7 @@ class BindingUpsert:
                                    Operation.CREATE, created_changes)
             self.recorder.planned(outcome="created", object_type=self.object_type, external_id=item.external_id,
                                   object_id=pk, changes=created_changes, source=item.source)
-            new_bindings.append(Binding(node=self.node, object_type=self.object_type, external_id=item.external_id,
+            new_bindings.append(NewBinding(node=self.node, object_type=self.object_type, external_id=item.external_id,
                                         object_id=pk, content_hash=item.hash))
             result.ids[item.external_id] = pk
             if self.count:
@@ -492,12 +556,25 @@ class BindingUpsert:
         return []
 
 
-def write_bindings(bindings: list[Binding]) -> None:
+class NewBinding:
+    """A binding to insert (see write_bindings): the fields of a Binding, without a model instance."""
+
+    __slots__ = ("node_id", "object_type", "external_id", "object_id", "content_hash")
+
+    def __init__(self, *, node: ExchangeNode, object_type: str, external_id: str, object_id: Any, content_hash: str):
+        self.node_id = node.pk
+        self.object_type = object_type
+        self.external_id = external_id
+        self.object_id = object_id
+        self.content_hash = content_hash
+
+
+def write_bindings(bindings: list[Binding | NewBinding]) -> None:
     """Insert new bindings as plain rows (see RowWriter); the id is the database's."""
     now = timezone.now()
-    RowWriter(Binding, [f.attname for f in Binding._meta.concrete_fields if f.attname != "id"]).insert([{"node_id": b.node_id, "object_type": b.object_type, "external_id": b.external_id,
-                             "object_id": b.object_id, "content_hash": b.content_hash, "updated_at": now}
-                            for b in bindings])
+    RowWriter(Binding, [f.attname for f in Binding._meta.concrete_fields if f.attname != "id"]).insert(
+        [{"node_id": b.node_id, "object_type": b.object_type, "external_id": b.external_id,
+          "object_id": b.object_id, "content_hash": b.content_hash, "updated_at": now} for b in bindings])
 
 
 def batched_transaction(recorder: RunRecorder, work: Callable[[], Any]) -> Any:

@@ -67,6 +67,8 @@ class PriceViewSet(ReadOnlyViewSet):
     serializer_class = PriceSerializer
     filterset_class = PriceFilter
     ordering_fields = ["value", "created_at", "updated_at"]
+    # Pages by the time-ordered key (UUIDv7, the same order as created_at): created_at has no index here.
+    ordering = ["-id"]
 
     def get_base_queryset(self):
         return Price.objects.select_related("price_type")
@@ -90,6 +92,8 @@ class StockLevelViewSet(ReadOnlyViewSet):
     serializer_class = StockLevelSerializer
     filterset_class = StockLevelFilter
     ordering_fields = ["quantity", "created_at", "updated_at"]
+    # Pages by the time-ordered key, as prices do.
+    ordering = ["-id"]
 
     def get_base_queryset(self):
         return StockLevel.objects.all()

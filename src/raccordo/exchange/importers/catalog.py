@@ -7,11 +7,13 @@ through `BindingUpsert` (one transaction per batch, journaled with origin = exch
 from __future__ import annotations
 
 import re
+import uuid
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -33,6 +35,7 @@ from raccordo.exchange.engine import (
     BindingUpsert,
     Incoming,
     JournalRows,
+    NewBinding,
     RowView,
     RowWriter,
     RunRecorder,
@@ -82,6 +85,57 @@ def _bound(node: ExchangeNode, object_type: str, external_ids) -> dict[str, Any]
                 .values_list("external_id", "object_id"))
 
 
+class SeenIds:
+    """The external ids an exchange listed, in a temporary table of the connection rather than in memory.
+
+    Buffered in memory up to `buffer` ids, then written with one executemany; `exclude_seen()` leaves out
+    of a Binding queryset the bindings whose external id is in the table. Dropped by `drop()` (a
+    temporary table also disappears with its connection, and with a transaction rolled back).
+    """
+
+    def __init__(self, buffer: int = 5000):
+        self.buffer = buffer
+        self.pending: list[str] = []
+        self.table: str | None = None
+
+    def add(self, external_id: str) -> None:
+        self.pending.append(external_id)
+        if len(self.pending) >= self.buffer:
+            self.flush()
+
+    def update(self, external_ids) -> None:
+        for external_id in external_ids:
+            self.add(external_id)
+
+    def flush(self) -> None:
+        conn = connections[DEFAULT_DB_ALIAS]
+        with conn.cursor() as cursor:
+            if self.table is None:
+                self.table = conn.ops.quote_name(f"raccordo_seen_{uuid.uuid4().hex[:16]}")
+                cursor.execute(f"CREATE TEMPORARY TABLE {self.table} (external_id VARCHAR(255) PRIMARY KEY)")
+            if self.pending:
+                cursor.executemany(f"INSERT INTO {self.table} (external_id) VALUES (%s) ON CONFLICT DO NOTHING",
+                                   [(ext,) for ext in set(self.pending)])
+        self.pending = []
+
+    def exclude_seen(self, bindings):
+        if self.table is None:
+            self.flush()
+        binding_table = connections[DEFAULT_DB_ALIAS].ops.quote_name(Binding._meta.db_table)
+        return bindings.extra(where=[f"NOT EXISTS (SELECT 1 FROM {self.table} seen "  # noqa: S610 - names only
+                                     f"WHERE seen.external_id = {binding_table}.external_id)"])
+
+    def drop(self) -> None:
+        self.pending = []
+        if self.table is not None:
+            table, self.table = self.table, None
+            try:
+                with transaction.atomic(), connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+                    cursor.execute(f"DROP TABLE IF EXISTS {table}")
+            except (DatabaseError, TransactionManagementError):
+                pass   # a broken transaction is its caller's error to report; the table goes with it
+
+
 class CatalogImporter:
     """Feeds CommerceML records into the catalog for one exchange node."""
 
@@ -100,7 +154,7 @@ class CatalogImporter:
         self.price_types: dict[str, PriceType] = {}
         self.warehouses: dict[str, Warehouse] = {}
         self.full_snapshot = False
-        self.seen_products: set[str] = set()
+        self.seen = SeenIds()      # ids of the products and offers listed: deactivation of the others
         self.deleted_products: set[str] = set()   # deleted in the catalog: their offers must not revive them
         self.upsert_products = BindingUpsert(node=node, model=Product, object_type=PRODUCT, recorder=recorder,
                                              match=self._match_products, rows=True)
@@ -155,26 +209,51 @@ class CatalogImporter:
         self._flush_products()
         self._flush_offers()
 
+    @property
+    def seen_products(self) -> SeenIds:
+        return self.seen
+
+    @seen_products.setter
+    def seen_products(self, ids) -> None:
+        """External ids read elsewhere (the 1C endpoint's final pass), added to what this importer saw."""
+        self.seen.update(ids)
+
     def finish(self, *, all_files_ok: bool) -> int:
-        """After the whole exchange: a full catalog snapshot deactivates the products it did not list."""
+        """After the whole exchange: a full catalog snapshot deactivates the products it did not list.
+
+        The listed ids are in a temporary table (`SeenIds`), so the absent products are found by the
+        database in chunks of 500, and memory stays flat however large the catalog.
+        """
         self.flush()
-        if not (self.full_snapshot and all_files_ok):
-            return 0
-        bound = dict(Binding.objects.filter(node=self.node, object_type=PRODUCT).values_list("external_id",
-                                                                                            "object_id"))
-        absent = [pk for ext, pk in bound.items() if ext not in self.seen_products]
-        deactivated = 0
-        for start in range(0, len(absent), 500):
-            with transaction.atomic():
-                chunk = list(Product.objects.filter(pk__in=absent[start:start + 500], is_active=True))
-                for product in chunk:
-                    product.is_active = False
-                Product.objects.bulk_update(chunk, ["is_active"])
-                journal_bulk(entries=[(p, Operation.UPDATE, {"is_active": [True, False]}) for p in chunk])
-                deactivated += len(chunk)
-                self.recorder.count("deactivated", len(chunk))
-                self.recorder.save()
-        return deactivated
+        try:
+            if not (self.full_snapshot and all_files_ok):
+                return 0
+            self.seen.flush()
+            deactivated = 0
+            after = None
+            while True:
+                with transaction.atomic():
+                    absent = Binding.objects.filter(
+                        node=self.node, object_type=PRODUCT,
+                        object_id__in=Product.objects.filter(is_active=True).values("pk"))
+                    if after is not None:
+                        absent = absent.filter(object_id__gt=after)
+                    ids = list(self.seen.exclude_seen(absent).order_by("object_id")
+                               .values_list("object_id", flat=True)[:500])
+                    if not ids:
+                        break
+                    after = ids[-1]
+                    chunk = list(Product.objects.filter(pk__in=ids, is_active=True))
+                    for product in chunk:
+                        product.is_active = False
+                    Product.objects.bulk_update(chunk, ["is_active"])
+                    journal_bulk(entries=[(p, Operation.UPDATE, {"is_active": [True, False]}) for p in chunk])
+                    deactivated += len(chunk)
+                    self.recorder.count("deactivated", len(chunk))
+                    self.recorder.save()
+            return deactivated
+        finally:
+            self.seen.drop()
 
     # --- reference data: few records, written as they come -----------------------------------------------------------
 
@@ -363,7 +442,7 @@ class CatalogImporter:
         bases = _bound(self.node, PRODUCT, {p.product_id for p in batch if p.characteristic_id and p.product_id})
         items = []
         for rec in batch:
-            self.seen_products.add(rec.id)
+            self.seen.add(rec.id)
             if rec.deleted:
                 self.deleted_products.add(rec.id)
             fields, fingerprint = self._product_fields(rec, properties)
@@ -391,7 +470,7 @@ class CatalogImporter:
         bases = Product.objects.in_bulk([bound[o.product_id] for o in missing
                                          if o.characteristic_id and bound.get(o.product_id) in products])
         for offer in batch:
-            self.seen_products.add(offer.id)
+            self.seen.add(offer.id)
             pk = bound.get(offer.id)
             if pk in products:
                 found[offer.id] = products[pk]
@@ -574,7 +653,7 @@ class CatalogImporter:
                                 changed = True
                     if binding is None:
                         bindings[offer.id] = [None, digest]
-                        new_bindings.append(Binding(node=self.node, object_type=kind, external_id=offer.id,
+                        new_bindings.append(NewBinding(node=self.node, object_type=kind, external_id=offer.id,
                                                     object_id=product.pk, content_hash=digest))
                     elif binding[0] is None:   # the same offer twice in one batch: its binding is new
                         binding[1] = digest

@@ -497,6 +497,9 @@ def _scan_bytes(prefix: bytes, raw: IO[bytes], file: str | None, max_text: int) 
                              recover=False)
     run = 0  # bytes since the last "<"
     chunk = prefix
+    # Chunks no longer than max_text + 2 cannot hold a longer run between two of their "<": then only the
+    # runs at their edges are measured, without splitting the chunk.
+    step = min(1 << 20, max(max_text + 2, 1 << 16))
     try:
         while chunk:
             if b"CDATA[" in chunk:
@@ -505,15 +508,17 @@ def _scan_bytes(prefix: bytes, raw: IO[bytes], file: str | None, max_text: int) 
             if first < 0:
                 run += len(chunk)
             else:
-                parts = chunk.split(b"<")
-                longest = max(map(len, parts[1:-1]), default=0)
-                if run + first > max_text or longest > max_text:
+                if run + first > max_text:
                     return False
-                run = len(parts[-1])
+                if len(chunk) > max_text + 2:
+                    parts = chunk.split(b"<")
+                    if max(map(len, parts[1:-1]), default=0) > max_text:
+                        return False
+                run = len(chunk) - chunk.rfind(b"<") - 1
             if run > max_text:
                 return False
             parser.feed(chunk)
-            chunk = raw.read(1 << 20)
+            chunk = raw.read(step)
             if chunk and b"CDATA[" in prefix[-8:] + chunk[:8]:
                 return False
             prefix = chunk
