@@ -31,6 +31,7 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import IO, Any
 
@@ -390,6 +391,20 @@ class _GroupFrame:
         self.emitted = False
 
 
+@contextmanager
+def _opened(source: str | os.PathLike[str] | bytes | IO[bytes]) -> Iterator[tuple[IO[bytes], str | None]]:
+    """The source as a binary stream and the file name errors should name; a path is opened and closed here."""
+    if isinstance(source, (bytes, bytearray)):
+        yield io.BytesIO(bytes(source)), None
+    elif isinstance(source, (str, os.PathLike)):
+        file = os.fspath(source)
+        with open(file, "rb") as raw:
+            yield raw, file
+    else:
+        name = getattr(source, "name", None)
+        yield source, name if isinstance(name, str) else None
+
+
 def read(
     source: str | os.PathLike[str] | bytes | IO[bytes],
     *,
@@ -403,23 +418,9 @@ def read(
     long, not a КоммерческаяИнформация); bad single records come out as
     :class:`ErrorRec`.
     """
-    own = None
-    if isinstance(source, (bytes, bytearray)):
-        raw: IO[bytes] = io.BytesIO(bytes(source))
-        file = None
-    elif isinstance(source, (str, os.PathLike)):
-        file = os.fspath(source)
-        own = raw = open(file, "rb")  # noqa: SIM115 - closed in the finally below
-    else:
-        raw = source
-        name = getattr(source, "name", None)
-        file = name if isinstance(name, str) else None
-    try:
+    with _opened(source) as (raw, file):
         prefix = _check_prolog(raw, file)
         yield from _Reader(_Prefixed(prefix, raw), file, max_text, max_record_nodes).run()
-    finally:
-        if own is not None:
-            own.close()
 
 
 MAX_DEPTH = 256  # libxml2's nesting limit without huge_tree, which read() runs into
@@ -462,26 +463,12 @@ def check(source: str | os.PathLike[str] | bytes | IO[bytes], *, max_text: int =
     means no over-long text. Anything this cheap test cannot rule out (such a run, a CDATA section,
     another encoding) is settled by a full :func:`read`.
     """
-    own = None
-    if isinstance(source, (bytes, bytearray)):
-        raw: IO[bytes] = io.BytesIO(bytes(source))
-        file = None
-    elif isinstance(source, (str, os.PathLike)):
-        file = os.fspath(source)
-        own = raw = open(file, "rb")  # noqa: SIM115 - closed in the finally below
-    else:
-        raw = source
-        name = getattr(source, "name", None)
-        file = name if isinstance(name, str) else None
-    try:
+    with _opened(source) as (raw, file):
         prefix = _check_prolog(raw, file)
         if not _scan_bytes(prefix, raw, file, max_text):
             raw.seek(0)
             for _rec in read(raw, max_text=max_text):
                 pass
-    finally:
-        if own is not None:
-            own.close()
 
 
 def _scan_bytes(prefix: bytes, raw: IO[bytes], file: str | None, max_text: int) -> bool:
