@@ -59,6 +59,12 @@ def _model_errors(exc: ValidationError, path: str) -> dict[str, list[str]]:
     return {path: [str(m) for m in exc.messages]}
 
 
+def _refuse_unknown_keys(row: dict, allowed: set, path: str, errors: dict) -> None:
+    unknown = set(row) - allowed
+    if unknown:
+        errors[path] = [_("Unknown keys: %(keys)s.") % {"keys": ", ".join(sorted(unknown))}]
+
+
 def _expect(value, kind, path: str, errors: dict, what: str) -> bool:
     if not isinstance(value, kind):
         errors.setdefault(path, []).append(_("%(what)s is expected.") % {"what": what})
@@ -97,9 +103,7 @@ def settings_check(data: Any) -> dict[str, list[str]]:
             path = f"mappings[{i}]"
             if not _expect(row, dict, path, errors, _("An object")):
                 continue
-            unknown = set(row) - {"object_type", *MAPPING_FIELDS}
-            if unknown:
-                errors[path] = [_("Unknown keys: %(keys)s.") % {"keys": ", ".join(sorted(unknown))}]
+            _refuse_unknown_keys(row, {"object_type", *MAPPING_FIELDS}, path, errors)
             if row.get("object_type") in seen:
                 errors[f"{path}.object_type"] = [_("This object type is mapped twice.")]
             seen.add(row.get("object_type"))
@@ -112,9 +116,7 @@ def settings_check(data: Any) -> dict[str, list[str]]:
                     errors[f"{path}.{name}"] = msgs
     onec = data.get("onec")
     if onec is not None and _expect(onec, dict, "onec", errors, _("An object or null")):
-        unknown = set(onec) - set(ONEC_FIELDS)
-        if unknown:
-            errors["onec"] = [_("Unknown keys: %(keys)s.") % {"keys": ", ".join(sorted(unknown))}]
+        _refuse_unknown_keys(onec, set(ONEC_FIELDS), "onec", errors)
         try:
             OneCSettings(**{k: v for k, v in onec.items() if k in ONEC_FIELDS}).clean_fields(exclude=["node"])
         except (ValidationError, TypeError, ValueError) as exc:
@@ -126,9 +128,7 @@ def settings_check(data: Any) -> dict[str, list[str]]:
             path = f"tasks[{i}]"
             if not _expect(row, dict, path, errors, _("An object")):
                 continue
-            unknown = set(row) - {"name", *TASK_FIELDS}
-            if unknown:
-                errors[path] = [_("Unknown keys: %(keys)s.") % {"keys": ", ".join(sorted(unknown))}]
+            _refuse_unknown_keys(row, {"name", *TASK_FIELDS}, path, errors)
             if row.get("name") in names:
                 errors[f"{path}.name"] = [_("Two tasks have this name.")]
             names.add(row.get("name"))
