@@ -67,7 +67,8 @@ class Binding(models.Model):
     """
 
     id = models.BigAutoField(primary_key=True)
-    node = models.ForeignKey(ExchangeNode, on_delete=models.CASCADE, related_name="bindings")
+    # No index of its own: both unique constraints lead with the node, so they serve lookups by node too.
+    node = models.ForeignKey(ExchangeNode, on_delete=models.CASCADE, related_name="bindings", db_index=False)
     object_type = models.CharField(max_length=64)
     external_id = models.CharField(max_length=255)
     object_id = models.UUIDField()
@@ -104,6 +105,12 @@ class Mapping(BaseModel):
     owned_fields = models.JSONField(_("fields accounting owns"), default=list, blank=True)
     conflict_policy = models.CharField(_("on conflict"), max_length=12, choices=ConflictPolicy.choices,
                                        default=ConflictPolicy.ACCOUNTING_WINS)
+    field_map = models.JSONField(_("field map"), default=dict, blank=True,
+                                 help_text=_("Field of the incoming record -> our field; empty: the format's defaults."))
+    filters = models.JSONField(_("filters"), default=dict, blank=True,
+                               help_text=_("Which records this mapping takes, e.g. only some product groups."))
+    responsible = models.ForeignKey("access.User", on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+", verbose_name=_("responsible for new records"))
 
     class Meta:
         verbose_name = _("mapping")
@@ -152,6 +159,10 @@ class Run(BaseModel):
     user = models.ForeignKey("access.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     task = models.ForeignKey("ExchangeTask", on_delete=models.SET_NULL, null=True, blank=True, related_name="runs",
                              verbose_name=_("task"))
+    params = models.JSONField(_("parameters"), default=dict, blank=True,
+                              help_text=_("What the run was started with (kept files, options), so it can be retried."))
+    retry_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="retries",
+                                 verbose_name=_("retry of"))
 
     class Meta:
         verbose_name = _("exchange run")
@@ -181,7 +192,12 @@ class RunItem(models.Model):
     line = models.PositiveIntegerField(null=True, blank=True)
     path = models.CharField(max_length=500, blank=True)
     changes = models.JSONField(null=True, blank=True,
-                               help_text="Field -> [before, after] of a record a dry run would create or update.")
+                               help_text="Field -> [before, after] of a record a dry run would create or update; "
+                                         "for a conflict, field -> [CRM value, accounting value].")
+    resolution = models.CharField(max_length=12, blank=True,
+                                  help_text="How a conflict was settled: accounting, crm (empty while it waits).")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey("access.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
 
     class Meta:
         verbose_name = _("run item")
