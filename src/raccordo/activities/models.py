@@ -88,7 +88,9 @@ class Task(BaseModel):
         verbose_name = _("task")
         verbose_name_plural = _("tasks")
         ordering = ["due_at"]
-        indexes = [models.Index(fields=["assignee", "status", "due_at"])]
+        indexes = [models.Index(fields=["assignee", "status", "due_at"]),
+                   # The task list's default: my tasks by due date.
+                   models.Index(fields=["assignee", "due_at", "id"], name="activities_task_assignee_due")]
 
     def __str__(self) -> str:
         return self.title

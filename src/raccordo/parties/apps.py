@@ -6,3 +6,8 @@ class PartiesConfig(AppConfig):
     name = "raccordo.parties"
     label = "parties"
     verbose_name = _("Counterparties")
+
+    def ready(self) -> None:
+        from . import search
+
+        search.connect_signals()

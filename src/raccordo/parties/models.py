@@ -82,13 +82,16 @@ class Counterparty(BaseModel, TaxIdentity):
     """A company, sole trader or person we sell to or buy from; one responsible manager; maybe VIP."""
 
     kind = models.CharField(_("kind"), max_length=16, choices=CounterpartyKind.choices, default=CounterpartyKind.LEGAL)
-    name = models.CharField(_("name"), max_length=255, db_index=True,
+    # Indexed together with the key (Meta.indexes), which also serves lookups by name alone.
+    name = models.CharField(_("name"), max_length=255,
                             help_text=_("Short working name, e.g. “Romashka”."))
     full_name = models.CharField(_("full name"), max_length=500, blank=True,
                                  help_text=_("Legal name as in documents, e.g. “LLC Romashka”."))
     country = models.CharField(_("country"), max_length=2, default="RU", help_text=_("ISO 3166 code"))
+    # No index of its own: (responsible, name, id) below leads with it.
     responsible = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                    related_name="counterparties", verbose_name=_("responsible manager"))
+                                    related_name="counterparties", verbose_name=_("responsible manager"),
+                                    db_index=False)
     is_vip = models.BooleanField(_("VIP"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="counterparties", verbose_name=_("tags"))
@@ -102,8 +105,17 @@ class Counterparty(BaseModel, TaxIdentity):
         verbose_name = _("counterparty")
         verbose_name_plural = _("counterparties")
         ordering = ["name"]
+        # The list pages a key of (sort column, id) from an index, never sorting or skipping rows: by name
+        # (the default), a manager's own by name (the access policy's own filter, and "mine"), VIPs and
+        # kinds by name (the list's filters), newest first (the API's default).
         indexes = [
-            models.Index(fields=["responsible", "name"]),
+            models.Index(fields=["name", "id"], name="parties_cp_name_id"),
+            models.Index(fields=["responsible", "name", "id"], name="parties_cp_resp_name_id"),
+            # Partial: VIPs are a few in a hundred, and the planner sees that from this index's size.
+            models.Index(fields=["name", "id"], condition=Q(is_vip=True), name="parties_cp_vip_name_id"),
+            models.Index(fields=["kind", "name", "id"], name="parties_cp_kind_name_id"),
+            models.Index(fields=["responsible", "kind", "name", "id"], name="parties_cp_resp_kind_name_id"),
+            models.Index(fields=["created_at", "id"], name="parties_cp_created_id"),
             models.Index(fields=["inn", "kpp"]),
         ]
 
@@ -142,6 +154,7 @@ class ContactPerson(BaseModel):
         verbose_name = _("contact person")
         verbose_name_plural = _("contact persons")
         ordering = ["last_name", "first_name"]
+        indexes = [models.Index(fields=["last_name", "first_name", "id"], name="parties_contact_name_id")]
 
     def __str__(self) -> str:
         return " ".join(p for p in (self.last_name, self.first_name, self.middle_name) if p)
@@ -318,3 +331,25 @@ class BankAccount(BaseModel):
             errors.setdefault("account_number", []).append(_("Give an account number or an IBAN."))
         if errors:
             raise ValidationError(errors)
+
+
+class SearchDocument(models.Model):
+    """The searchable text of one counterparty (contact = null) or one of its contact persons.
+
+    Written only by raccordo.parties.search (kept in step with the records it is built from); read
+    through the search index of the database: FTS5 tables on SQLite, trigram and full-text GIN
+    indexes on PostgreSQL. An integer key, because FTS5 addresses rows by rowid.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    counterparty = models.ForeignKey(Counterparty, on_delete=models.CASCADE, related_name="+")
+    contact = models.ForeignKey(ContactPerson, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    text = models.TextField()
+
+    class Meta:
+        verbose_name = _("search document")
+        verbose_name_plural = _("search documents")
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return self.text[:80]

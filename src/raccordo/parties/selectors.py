@@ -2,36 +2,21 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from raccordo.access.policy import visible
 from raccordo.core.errors import NotFound
-from raccordo.core.phones import phone_search_key
 
 from .models import ContactPerson, Counterparty
-
-
-def counterparty_search_q(term: str) -> Q:
-    """Match a counterparty by name, INN, VAT number, phone (any format) or e-mail."""
-    term = term.strip()
-    q = Q(name__icontains=term) | Q(full_name__icontains=term)
-    digits = "".join(ch for ch in term if ch.isdigit())
-    if digits and len(digits) >= 3:
-        q |= Q(inn__startswith=digits) | Q(vat_number__icontains=digits)
-    phone = phone_search_key(term)
-    if phone:
-        q |= Q(phones__number=phone)
-    if "@" in term:
-        q |= Q(emails__address__iexact=term.lower())
-    return q
+from .search import contacts_matching, counterparties_matching
 
 
 def counterparty_list(*, user, search: str = "", filters: dict | None = None) -> QuerySet[Counterparty]:
     """Counterparties `user` may see, optionally searched and filtered."""
     qs = visible(Counterparty.objects.select_related("responsible"), user)
     if search:
-        # Phone/e-mail lookups join to-many tables: filter the ids to keep one row per counterparty.
-        qs = qs.filter(pk__in=Counterparty.objects.filter(counterparty_search_q(search)).values("pk"))
+        # Name, INN, phone in any format, e-mail: see parties.search.
+        qs = counterparties_matching(qs, search)
     for key, value in (filters or {}).items():
         if value not in (None, ""):
             qs = qs.filter(**{key: value})
@@ -57,15 +42,7 @@ def contact_list(*, user, search: str = "", counterparty: Counterparty | None = 
     if counterparty is not None:
         qs = qs.filter(counterparty=counterparty)
     if search:
-        term = search.strip()
-        q = (Q(last_name__icontains=term) | Q(first_name__icontains=term) | Q(position__icontains=term)
-             | Q(counterparty__name__icontains=term))
-        phone = phone_search_key(term)
-        if phone:
-            q |= Q(phones__number=phone)
-        if "@" in term:
-            q |= Q(emails__address__iexact=term.lower())
-        qs = qs.filter(pk__in=ContactPerson.objects.filter(q).values("pk"))
+        qs = contacts_matching(qs, search)
     return qs
 
 

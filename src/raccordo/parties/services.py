@@ -8,6 +8,7 @@ from django.db import transaction
 
 from raccordo.core.services import record_create, record_delete, record_update
 
+from . import search
 from .models import Address, BankAccount, ContactPerson, Counterparty, Email, OwnCompany, Phone, Tag
 
 
@@ -18,13 +19,15 @@ def counterparty_create(*, user, data: dict[str, Any], tags: list[Tag] | None = 
     data = dict(data)
     if user is not None and not data.get("responsible") and not data.get("responsible_id"):
         data["responsible"] = user
-    counterparty = record_create(Counterparty, user=user, data=data)
-    if tags:
-        counterparty.tags.set(tags)
-    for number in phones or []:
-        phone_add(user=user, counterparty=counterparty, number=number)
-    for address in emails or []:
-        email_add(user=user, counterparty=counterparty, address=address)
+    # The search documents are written once, with the phones and e-mails, not once per row.
+    with search.deferred():
+        counterparty = record_create(Counterparty, user=user, data=data)
+        if tags:
+            counterparty.tags.set(tags)
+        for number in phones or []:
+            phone_add(user=user, counterparty=counterparty, number=number)
+        for address in emails or []:
+            email_add(user=user, counterparty=counterparty, address=address)
     return counterparty
 
 
@@ -46,7 +49,7 @@ def counterparty_delete(*, user, counterparty: Counterparty) -> None:
 def contact_create(*, user, counterparty: Counterparty, data: dict[str, Any],
                    phones: list[str] | None = None, emails: list[str] | None = None) -> ContactPerson:
     """Add a contact person to a counterparty, with their phones and e-mails."""
-    with transaction.atomic():
+    with transaction.atomic(), search.deferred():
         contact = record_create(ContactPerson, user=user, data={**data, "counterparty": counterparty})
         for number in phones or []:
             phone_add(user=user, counterparty=counterparty, contact=contact, number=number)

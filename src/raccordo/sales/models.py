@@ -85,7 +85,11 @@ class Deal(BaseModel):
         verbose_name = _("deal")
         verbose_name_plural = _("deals")
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["stage", "-created_at"]), models.Index(fields=["manager", "-created_at"])]
+        indexes = [models.Index(fields=["stage", "-created_at"]), models.Index(fields=["manager", "-created_at"]),
+                   # The deal list's default order, newest first, paged by (created_at, id).
+                   models.Index(fields=["created_at", "id"], name="sales_deal_created_id"),
+                   # The KPI report: deals won and lost in a year (reports.selectors).
+                   models.Index(fields=["closed_at"], name="sales_deal_closed_kpi")]
 
     def __str__(self) -> str:
         return self.title
@@ -209,7 +213,11 @@ class Invoice(BaseModel):
             models.UniqueConstraint(fields=["own_company", "number"], condition=~models.Q(number=""),
                                     name="invoice_number_unique_per_company"),
         ]
-        indexes = [models.Index(fields=["counterparty", "-date"]), models.Index(fields=["status", "due_date"])]
+        indexes = [models.Index(fields=["counterparty", "-date"]), models.Index(fields=["status", "due_date"]),
+                   # The invoice list's default order (newest date first) and its status filter, paged by
+                   # (date, number, id).
+                   models.Index(fields=["date", "number", "id"], name="sales_invoice_date_id"),
+                   models.Index(fields=["status", "date", "number", "id"], name="sales_invoice_status_date_id")]
 
     def __str__(self) -> str:
         return _("Invoice %(number)s of %(date)s") % {"number": self.number or "—", "date": self.date}
@@ -264,6 +272,8 @@ class Payment(BaseModel):
         verbose_name = _("payment")
         verbose_name_plural = _("payments")
         ordering = ["-date"]
+        # The KPI report: payments received in a year (reports.selectors).
+        indexes = [models.Index(fields=["date"], name="sales_payment_date_kpi")]
 
     def __str__(self) -> str:
         return f"{self.number or '—'} {self.date} {self.amount} {self.currency}"

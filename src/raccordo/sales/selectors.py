@@ -9,6 +9,7 @@ from django.db.models import (
     Case,
     Count,
     DecimalField,
+    Exists,
     F,
     Min,
     OuterRef,
@@ -25,7 +26,7 @@ from django.utils import timezone
 from raccordo.access.policy import visible
 from raccordo.core.errors import NotFound
 
-from .models import Deal, Invoice, InvoiceStatus, Payment, PaymentAllocation, StageKind
+from .models import Deal, Invoice, InvoiceStatus, Payment, PaymentAllocation, Stage, StageKind
 
 OPEN_INVOICE_STATUSES = [InvoiceStatus.ISSUED, InvoiceStatus.PARTLY_PAID]
 
@@ -34,7 +35,9 @@ def deal_list(*, user, search: str = "", open_only: bool = False) -> QuerySet[De
     """Deals `user` may see."""
     qs = visible(Deal.objects.select_related("counterparty", "stage", "funnel", "manager"), user)
     if open_only:
-        qs = qs.filter(stage__kind=StageKind.OPEN)
+        # A per-row test rather than a join: the list then walks its (created_at, id) index and stops after
+        # a page, where SQLite would otherwise collect every open deal by stage and sort them all.
+        qs = qs.filter(Exists(Stage.objects.filter(pk=OuterRef("stage_id"), kind=StageKind.OPEN)))
     if search:
         qs = qs.filter(Q(title__icontains=search) | Q(counterparty__name__icontains=search))
     return qs

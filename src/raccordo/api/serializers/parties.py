@@ -6,9 +6,9 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from rest_framework import serializers
 
-from raccordo.api.fields import ContactPointsField, UserField
+from raccordo.api.fields import ContactPointsField, PrefetchedManyRelatedField, UserField, VisibleRelatedField
 from raccordo.core.phones import normalize_phone
-from raccordo.parties.models import Address, ContactPerson, Counterparty, Email, Phone
+from raccordo.parties.models import Address, ContactPerson, Counterparty, Email, Phone, Tag
 
 from .base import BaseModelSerializer
 
@@ -76,6 +76,8 @@ class CounterpartySerializer(ContactPointsMixin, BaseModelSerializer):
     responsible = UserField(required=False, allow_null=True,
                             help_text="Responsible manager; only administrators set it, others get themselves.")
     addresses = AddressSerializer(many=True, read_only=True)
+    tags = PrefetchedManyRelatedField(child_relation=VisibleRelatedField(queryset=Tag.objects.all()),
+                                      required=False, allow_empty=True)
 
     class Meta:
         model = Counterparty

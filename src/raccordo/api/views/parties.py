@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.db.models import Prefetch
+
 from raccordo.api.filters import ContactPersonFilter, CounterpartyFilter
 from raccordo.api.serializers.parties import ContactPersonSerializer, CounterpartySerializer
-from raccordo.parties import selectors, services
+from raccordo.parties import search, selectors, services
 
 from .base import CrudViewSet
 
@@ -19,14 +21,16 @@ class CounterpartyViewSet(CrudViewSet):
     serializer_class = CounterpartySerializer
     filterset_class = CounterpartyFilter
     ordering_fields = ["name", "inn", "created_at", "updated_at"]
-    search_description = "Name, INN, VAT number, phone (any format) or e-mail."
+    search_description = ("Name, INN, VAT number, phone (any format) or e-mail. Every word must occur: words of three "
+                          "characters or more anywhere, shorter ones at the start of a word.")
 
     def get_base_queryset(self):
         return selectors.counterparty_list(user=self.request.user).prefetch_related(
-            "phones", "emails", "addresses", "tags")
+            "phones", "emails", "addresses", Prefetch("tags", to_attr="prefetched_tags"))
 
     def search_queryset(self, queryset, term):
-        return queryset.filter(pk__in=selectors.counterparty_list(user=self.request.user, search=term).values("pk"))
+        # `queryset` already went through the access policy (get_queryset); the search only narrows it.
+        return search.counterparties_matching(queryset, term)
 
     def service_create(self, data):
         tags, phones, emails = data.pop("tags", None), data.pop("phones", None), data.pop("emails", None)
@@ -47,13 +51,14 @@ class ContactPersonViewSet(CrudViewSet):
     serializer_class = ContactPersonSerializer
     filterset_class = ContactPersonFilter
     ordering_fields = ["last_name", "first_name", "created_at", "updated_at"]
-    search_description = "Name, position, counterparty name, phone (any format) or e-mail."
+    search_description = ("Name, position, counterparty name, phone (any format) or e-mail. Every word must occur: "
+                          "words of three characters or more anywhere, shorter ones at the start of a word.")
 
     def get_base_queryset(self):
         return selectors.contact_list(user=self.request.user).prefetch_related("phones", "emails")
 
     def search_queryset(self, queryset, term):
-        return queryset.filter(pk__in=selectors.contact_list(user=self.request.user, search=term).values("pk"))
+        return search.contacts_matching(queryset, term)
 
     def service_create(self, data):
         counterparty = data.pop("counterparty")

@@ -18,6 +18,7 @@ from django.db import transaction
 from raccordo.core.context import change_context
 from raccordo.core.models import Origin
 
+from ..planner import refresh_statistics
 from .bulk import ScaleResult, seed_scale
 from .company import DemoCompany
 from .generators import inn10, inn12, partita_iva
@@ -50,6 +51,9 @@ def seed_bulk(*, n: int, seed: int = 2026, password: str = DEMO_PASSWORD, batch:
         with transaction.atomic():
             ref = ensure_reference(rnd=rnd, password=password)
         result = seed_scale(n=n, ref=ref, rnd=rnd, batch=batch, log=log)
+    # The planner picks the list indexes by the tables' sizes: tell it about the new rows.
+    log("  planner statistics...")
+    refresh_statistics()
     return ref, result
 
 

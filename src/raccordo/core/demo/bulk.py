@@ -22,6 +22,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from raccordo.activities.models import Interaction, Task
+from raccordo.parties import search
 from raccordo.parties.models import ContactPerson, Counterparty, Email, Phone
 from raccordo.sales.models import Deal, DealLine, Invoice, InvoiceLine, Payment, PaymentAllocation, StageKind
 from raccordo.sales.pricing import line_totals
@@ -45,6 +46,12 @@ from .reference import Reference
 BATCH = 5000
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
+# The business is spread over the last two years (clients arrive, deals close, invoices are paid month by
+# month), so a KPI report over the current or the previous year has a year of figures to add up.
+SPAN_DAYS = 730
+# Statuses of an invoice by its age: recent ones are still being paid, old ones mostly settled.
+RECENT_INVOICE_STATUS = [("draft", 10), ("issued", 30), ("partly_paid", 15), ("paid", 40), ("cancelled", 5)]
+OLD_INVOICE_STATUS = [("draft", 1), ("issued", 5), ("partly_paid", 4), ("paid", 82), ("cancelled", 8)]
 
 
 class TableWriter:
@@ -167,7 +174,7 @@ def seed_scale(*, n: int, ref: Reference, rnd: random.Random, batch: int = BATCH
     # Per product: (id, name, unit id, vat rate, RUB price, EUR price)
     catalog = [(p.pk, p.name, p.unit_id, p.vat_rate, ref.prices.get((p.pk, wholesale.pk), Decimal("100")),
                 ref.prices.get((p.pk, eur.pk), Decimal("10"))) for p in goods]
-    invoice_status = [("draft", 10), ("issued", 30), ("partly_paid", 15), ("paid", 40), ("cancelled", 5)]
+    invoice_status = RECENT_INVOICE_STATUS
     kinds = [("call", data.CALL_SUBJECTS), ("email", data.EMAIL_SUBJECTS), ("meeting", data.MEETING_SUBJECTS),
              ("note", data.NOTE_SUBJECTS)]
     year = today.year
@@ -184,7 +191,10 @@ def seed_scale(*, n: int, ref: Reference, rnd: random.Random, batch: int = BATCH
                 g = start + i
                 _one(g, rnd=rnd, w=w, ref=ref, managers=managers, now=now, today=today, year=year,
                      stage_weights=stage_weights, catalog=catalog, invoice_status=invoice_status, kinds=kinds)
+            batch_ids = [row[0] for row in w["counterparty"].pending]
             flush_all()
+            # The batch's search documents, in the same transaction (bulk rows send no signals).
+            search.index_refresh(counterparty_ids=batch_ids)
         done = chunk_end
         elapsed = time.perf_counter() - started
         log(f"  {done:>10,} / {n:,} counterparties   {elapsed:7.1f} s   {done / elapsed:8,.0f}/s")
@@ -198,6 +208,14 @@ def _one(g: int, *, rnd: random.Random, w: dict[str, TableWriter], ref: Referenc
          stage_weights, catalog, invoice_status, kinds) -> None:
     """The rows of one counterparty number `g` (global, so a second run continues the sequence)."""
     manager = managers[g % len(managers)]
+    # The client's number among its manager's clients: deals and tasks follow it, so every manager gets some
+    # (with g itself, an even number of managers would leave half of them without any deal).
+    k = g // len(managers)
+    born = now - dt.timedelta(days=rnd.randint(0, SPAN_DAYS), minutes=rnd.randint(0, 600))
+
+    def since_born() -> dt.datetime:
+        """A moment between the client's arrival and now."""
+        return born + (now - born) * rnd.random()
     # A bijection of g onto 7 digits: tax ids look random but never repeat (up to 10 million).
     serial = (g * 7_654_321 + 1_234_567) % 10_000_000
     italian = rnd.random() < 0.2
@@ -205,10 +223,11 @@ def _one(g: int, *, rnd: random.Random, w: dict[str, TableWriter], ref: Referenc
     if italian:
         root, suffix = rnd.choice(data.IT_ROOTS), rnd.choice(data.IT_SUFFIXES)
         name = f"{root}{suffix.lower() if rnd.random() < 0.5 else ' ' + suffix}"
-        piva = partita_iva_from_body(f"{serial:07d}", 1 + g % 100)
+        # A partita IVA's first seven digits may not all be zero (the one g whose serial is 0).
+        piva = partita_iva_from_body(f"{serial or 1:07d}", 1 + g % 100)
         slug = latin_slug(name)
         w["counterparty"].add((
-            cp_id, now, now, "legal", name, f"{name} {rnd.choice(data.IT_FORMS)}", "IT", manager.pk, "", "", "",
+            cp_id, born, born, "legal", name, f"{name} {rnd.choice(data.IT_FORMS)}", "IT", manager.pk, "", "", "",
             piva, piva, False, True, "installers", ref.price_types["eur"].pk, f"https://www.{slug}.example", ""))
         first = rnd.choice(data.IT_FEMALE + data.IT_MALE)
         last, middle = rnd.choice(data.IT_SURNAMES), ""
@@ -223,7 +242,7 @@ def _one(g: int, *, rnd: random.Random, w: dict[str, TableWriter], ref: Referenc
         if rnd.random() < 0.85:
             inn = inn10_from_body(f"{region}{serial:07d}")
             w["counterparty"].add((
-                cp_id, now, now, "legal", name, f"ООО «{name}»", "RU", manager.pk, inn, kpp_for(inn),
+                cp_id, born, born, "legal", name, f"ООО «{name}»", "RU", manager.pk, inn, kpp_for(inn),
                 ogrn_from(year=2005 + g % 18, region=region, serial=serial), "", "", g % 97 == 0, True,
                 "wholesale", None, f"https://{slug}.example", ""))
         else:
@@ -232,7 +251,7 @@ def _one(g: int, *, rnd: random.Random, w: dict[str, TableWriter], ref: Referenc
             name = f"ИП {last_m} {first_m[0]}.{middle_m[0]}."
             inn = inn12_from_body(f"{region}0{serial:07d}")
             w["counterparty"].add((
-                cp_id, now, now, "sole_trader", name, f"ИП {last_m} {first_m} {middle_m}", "RU", manager.pk, inn, "",
+                cp_id, born, born, "sole_trader", name, f"ИП {last_m} {first_m} {middle_m}", "RU", manager.pk, inn, "",
                 ogrnip_from(year=2010 + g % 14, region=region, serial=serial), "", "", False, True, "installers",
                 None, "", ""))
         female = rnd.random() < 0.45
@@ -243,42 +262,47 @@ def _one(g: int, *, rnd: random.Random, w: dict[str, TableWriter], ref: Referenc
         currency, own, price_col = "RUB", ref.own_ru, 4
 
     contact_id = new_id()
-    w["contact"].add((contact_id, now, now, cp_id, last, first, middle, position, "buyer", True, ""))
-    w["phone"].add((new_id(), now, now, cp_id, contact_id, True, phone, "", "mobile"))
-    w["email"].add((new_id(), now, now, cp_id, contact_id, True,
+    w["contact"].add((contact_id, born, born, cp_id, last, first, middle, position, "buyer", True, ""))
+    w["phone"].add((new_id(), born, born, cp_id, contact_id, True, phone, "", "mobile"))
+    w["email"].add((new_id(), born, born, cp_id, contact_id, True,
                     f"{latin_slug(first)}.{latin_slug(last)}@{slug or 'mail'}{g}.example"))
 
     deal_id = None
-    if g % 2 == 0:
+    if k % 2 == 0:
         stage = _weighted(rnd, stage_weights)
         product = rnd.choice(catalog)
         quantity = Decimal(rnd.choice([1, 2, 5, 10, 20, 50]))
         price = product[price_col]
         totals = line_totals(quantity=quantity, price=price, vat_rate=product[3], vat_included=True)
-        created = now - dt.timedelta(days=rnd.randint(0, 59), minutes=rnd.randint(0, 600))
+        created = since_born()
+        if stage.kind == StageKind.OPEN and (now - created).days > 120 and rnd.random() < 0.85:
+            # A deal opened months ago has mostly been decided by now.
+            stage = _weighted(rnd, [(s, w_) for s, w_ in stage_weights if s.kind != StageKind.OPEN])
         closed = stage.kind != StageKind.OPEN
+        closed_at = min(now, created + dt.timedelta(days=rnd.randint(1, 30), minutes=rnd.randint(0, 600)))
         deal_id = new_id()
         w["deal"].add((
             deal_id, created, now, f"{product[1]} — {name}"[:255], cp_id, contact_id, manager.pk, ref.funnel.pk,
             stage.pk, totals.amount, currency,
             None if closed else today + dt.timedelta(days=rnd.randint(-5, 60)), None,
-            created + dt.timedelta(days=rnd.randint(1, 20)) if closed else None,
+            closed_at if closed else None,
             rnd.choice(data.LOST_REASONS) if stage.kind == StageKind.LOST else "", ""))
         w["deal_line"].add((new_id(), now, now, deal_id, product[0], product[1], quantity, product[2], price, ZERO,
                             product[3], totals.amount, totals.vat, 1))
 
-        status = _weighted(rnd, invoice_status)
+        issued_at = closed_at if stage.kind == StageKind.WON else created + dt.timedelta(days=rnd.randint(0, 10))
+        date = min(today, timezone.localdate(min(issued_at, now)))
+        status = _weighted(rnd, invoice_status if (today - date).days <= 60 else OLD_INVOICE_STATUS)
         vat_included = currency == "RUB"
         inv_totals = line_totals(quantity=quantity, price=price, vat_rate=product[3], vat_included=vat_included)
         subtotal, vat, total = inv_totals.net, inv_totals.vat, inv_totals.net + inv_totals.vat
-        date = today - dt.timedelta(days=rnd.randint(0, 59))
         paid = ZERO
         if status == "paid":
             paid = total
         elif status == "partly_paid":
             paid = (total * Decimal(rnd.choice(["0.3", "0.5", "0.7"]))).quantize(CENT)
         invoice_id = new_id()
-        number = "" if status == "draft" else f"{own.invoice_prefix}{year}-B{g:07d}"
+        number = "" if status == "draft" else f"{own.invoice_prefix}{date.year}-B{g:07d}"
         w["invoice"].add((
             invoice_id, now, now, own.pk, cp_id, deal_id if stage.kind == StageKind.WON else None, number, date,
             date + dt.timedelta(days=rnd.choice([5, 10, 14, 30])), currency, vat_included, ZERO, status, subtotal,
@@ -287,21 +311,24 @@ def _one(g: int, *, rnd: random.Random, w: dict[str, TableWriter], ref: Referenc
                                ZERO, product[3], inv_totals.amount, inv_totals.vat, 1))
         if paid > ZERO:
             payment_id = new_id()
-            pay_date = min(today, date + dt.timedelta(days=rnd.randint(1, 10)))
+            pay_date = min(today, date + dt.timedelta(days=rnd.randint(1, 20)))
             w["payment"].add((payment_id, now, now, cp_id, pay_date, paid, currency, f"{g % 9000 + 100}", ""))
             w["allocation"].add((new_id(), now, now, payment_id, invoice_id, paid))
 
     kind, subjects = kinds[_weighted(rnd, [(0, 5), (1, 3), (2, 1), (3, 1)])]
-    occurred = now - dt.timedelta(days=rnd.randint(0, 59), minutes=rnd.randint(0, 600))
+    occurred = since_born()
     w["interaction"].add((
         new_id(), occurred, occurred, kind, "out", cp_id, contact_id, deal_id, rnd.choice(subjects), "", occurred,
         rnd.randint(30, 900) if kind == "call" else None, rnd.choice(data.OUTCOMES), manager.pk))
 
-    if g % 10 == 0:
-        due = now + dt.timedelta(days=rnd.randint(-7, 14), hours=rnd.randint(0, 8))
-        status = "done" if rnd.random() < 0.3 else "open"
-        w["task"].add((new_id(), now, now, rnd.choice(data.TASK_TITLES), "", manager.pk, manager.pk, cp_id, deal_id,
-                       due, "normal", status, due if status == "done" else None))
+    if k % 10 == 0:
+        due = born + (now + dt.timedelta(days=14) - born) * rnd.random()
+        # Tasks long past their date are nearly all done; the last fortnight's are still being worked on.
+        done = due < now and rnd.random() < (0.97 if (now - due).days > 14 else 0.6)
+        completed = min(now, due + dt.timedelta(hours=rnd.randint(-48, 24))) if done else None
+        created = min(now, max(born, due - dt.timedelta(days=3)))
+        w["task"].add((new_id(), created, created, rnd.choice(data.TASK_TITLES), "", manager.pk, manager.pk, cp_id,
+                       deal_id, due, "normal", "done" if done else "open", completed))
 
 
 def total_rows(result: ScaleResult) -> int:
