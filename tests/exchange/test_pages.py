@@ -24,8 +24,9 @@ def test_admin_sees_runs_errors_and_records(client, admin_user, run):
     page = client.get(reverse("exchange:run_detail", args=[run.pk])).content.decode()
     item = run.items.get()
     assert item.path in page and str(item.line) in page and "exchange.cml.bad_number" in page
-    assert "Product 0" in page                   # a record written by the run, linked to its page
-    assert reverse("web:product_detail", args=[Product.objects.get(name="Product 0").pk]) in page
+    created = client.get(reverse("exchange:run_detail", args=[run.pk]), {"outcome": "created"}).content.decode()
+    assert "Product 0" in created                # a record written by the run, linked to its page
+    assert reverse("web:product_detail", args=[Product.objects.get(name="Product 0").pk]) in created
 
 
 def test_managers_do_not_see_the_exchange(client, manager, run):

@@ -163,7 +163,8 @@ def test_command_line_import_json(tmp_path):
     assert Run.objects.filter(kind="dry-run").count() == 1
 
 
-def test_upload_page_maps_previews_and_imports(tmp_path, admin_user, manager, client):
+def test_upload_page_maps_previews_and_imports(tmp_path, admin_user, manager, client, huey_immediate,
+                                              django_capture_on_commit_callbacks):
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.urls import reverse
 
@@ -180,8 +181,9 @@ def test_upload_page_maps_previews_and_imports(tmp_path, admin_user, manager, cl
     response = client.post(url, {"kind": "counterparties", "token": token, "col_0": "", "col_1": "inn",
                                  "on_duplicate": "skip"})
     assert response.status_code == 200 and "name" in str(response.context["form"].non_field_errors())
-    response = client.post(url, {"kind": "counterparties", "token": token, "col_0": "name", "col_1": "inn",
-                                 "on_duplicate": "skip"})
+    with django_capture_on_commit_callbacks(execute=True):   # the worker gets the run once it is committed
+        response = client.post(url, {"kind": "counterparties", "token": token, "col_0": "name", "col_1": "inn",
+                                     "on_duplicate": "skip"})
     assert response.status_code == 302
     run = Run.objects.get()
     assert run.user == manager and run.created == 2

@@ -24,6 +24,7 @@ from raccordo.core.errors import ApplicationError
 from raccordo.core.ids import new_id
 from raccordo.core.journal import _plain, diff, journal_bulk, journaled_fields, snapshot
 from raccordo.core.models import ChangeJournal, Operation
+from raccordo.parties.search import index_written as search_index_written
 
 from .models import Binding, ExchangeNode, RecordPolicy, Run, RunItem, RunStatus
 
@@ -103,10 +104,12 @@ class RunRecorder:
         """After a dry run's rollback: write the run and what it found, which the rollback took away."""
         items, self._items, self._kept = self._kept + self._items, [], []
         self.run._state.adding = False
-        self.run.save()
         for item in items:
             item.pk = None
-        RunItem.objects.bulk_create(items, batch_size=500)
+        # One transaction: a page polling the run never sees it finished without the records it found.
+        with transaction.atomic():
+            self.run.save()
+            RunItem.objects.bulk_create(items, batch_size=500)
 
 
 def start_run(*, node: ExchangeNode | None, kind: str = "import", files: Iterable[str] = (), user=None,
@@ -314,6 +317,7 @@ class Incoming:
     hash: str = ""
     create: bool = True          # False: update an existing record only
     extra: dict[str, Any] = field(default_factory=dict)
+    skip_reason: str = ""        # with create=False: why, kept as a "skipped" RunItem (update-only mappings)
 
 
 @dataclass
@@ -341,8 +345,10 @@ class BindingUpsert:
 
     def __init__(self, *, node: ExchangeNode, model: type[models.Model], object_type: str, recorder: RunRecorder,
                  match: Callable[[list[Incoming]], dict[str, models.Model]] | None = None,
-                 count: bool = True, rows: bool = False):
+                 count: bool = True, rows: bool = False, rules=None):
         self.node = node
+        # rules (exchange.conflicts.MergeRules): the mapping's ownership and conflict policy for updates.
+        self.rules = rules
         self.model = model
         self.object_type = object_type
         self.recorder = recorder
@@ -352,6 +358,12 @@ class BindingUpsert:
         # rows=True: new records are written as plain rows (see RowWriter) and the result holds their ids
         # only; unchanged records are not loaded either. For the big tables of an import.
         self.rows = rows and not model_has_own_clean(model)
+
+    def _attname(self, name: str) -> str:
+        attnames = self.__dict__.get("_attnames")
+        if attnames is None:
+            attnames = self._attnames = {f.name: f.attname for f in self.model._meta.concrete_fields}
+        return attnames.get(name, name)
 
     def _validate(self, obj: models.Model) -> None:
         obj.clean_fields(exclude=self.fk_names)
@@ -429,9 +441,19 @@ class BindingUpsert:
         updated: list[models.Model] = []
         new_bindings: list[NewBinding] = []
         touched_bindings: list[Binding] = []
+        rules = self.rules
+        # Conflicts need the journal of bound records whose content changed: one query for the batch.
+        histories = rules.histories(self.model, [obj.pk for _i, obj, binding in to_update if binding is not None]) \
+            if rules is not None and to_update else {}
         for item, obj, binding in to_update:
             before = snapshot(obj)
-            for key, value in item.fields.items():
+            fields = item.fields
+            if rules is not None and rules.crm_owned:
+                # On update the CRM's own fields stay as they are (a create sets everything).
+                fields = {k: v for k, v in fields.items() if k not in rules.crm_owned}
+            # By attname: what to put back when the CRM's value is kept ("group" -> "group_id").
+            previous = {(att := self._attname(key)): obj.__dict__.get(att) for key in fields} if histories else None
+            for key, value in fields.items():
                 setattr(obj, key, value)
             try:
                 self._validate(obj)
@@ -440,7 +462,18 @@ class BindingUpsert:
                 self.recorder.fail(object_type=self.object_type, source=item.source, code="exchange.record.invalid",
                                    message=validation_message(exc))
                 continue
-            changes = diff(before, snapshot(obj))
+            after = snapshot(obj)
+            changes = diff(before, after)
+            if changes and previous is not None and binding is not None and obj.pk in histories:
+                decided = rules.decide(history=histories[obj.pk], before=before, after=after, changes=changes)
+                keep = rules.record(self.recorder, conflicts=decided, external_id=item.external_id,
+                                    object_id=obj.pk, source=item.source) if decided else ()
+                for key in keep:
+                    att = self._attname(key)
+                    if att in previous:
+                        setattr(obj, att, previous[att])
+                if keep:
+                    changes = diff(before, snapshot(obj))
             if changes:
                 changed_fields.update(changes)
                 updated.append(obj)
@@ -467,8 +500,7 @@ class BindingUpsert:
             to_create = self._create_rows(to_create, result, new_bindings, journal)
         for item in to_create:
             if not item.create:
-                if self.count:
-                    self.recorder.count("skipped")
+                self._skip(item)
                 continue
             obj = self.model(**item.fields)
             try:
@@ -499,12 +531,27 @@ class BindingUpsert:
                 RowWriter(Binding).update(["content_hash"], [(b.pk, b.content_hash) for b in touched_bindings])
             else:
                 Binding.objects.bulk_update(touched_bindings, ["content_hash", "updated_at"], batch_size=500)
+        written = [obj.pk for obj, _operation, _changes in journal]
+        if self._journal_rows is not None:
+            written += [row["object_id"] for row in self._journal_rows.rows]
         journal_bulk(entries=journal)
         if self._journal_rows is not None:
             self._journal_rows.write()
+        # Bulk writes send no signals: the search index (counterparties, contacts, phones, e-mails) is told here.
+        search_index_written(self.model, written)
         return result
 
     _journal_rows: JournalRows | None = None
+
+    def _skip(self, item: Incoming) -> None:
+        if self.count:
+            self.recorder.count("skipped")
+        if item.skip_reason:
+            source = item.source
+            self.recorder.add(RunItem(outcome="skipped", object_type=self.object_type,
+                                      external_id=item.external_id[:255], code="exchange.record.not_created",
+                                      message=item.skip_reason, file=source.file[:255], line=source.line,
+                                      path=(source.path or "")[:500]))
 
     def _create_rows(self, items: list[Incoming], result: UpsertResult, new_bindings: list,
                      journal: list) -> list[Incoming]:
@@ -523,8 +570,7 @@ class BindingUpsert:
         skip = set(self.fk_names)
         for item in items:
             if not item.create:
-                if self.count:
-                    self.recorder.count("skipped")
+                self._skip(item)
                 continue
             row = dict(self._defaults)
             for key, value in item.fields.items():

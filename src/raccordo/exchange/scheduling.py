@@ -14,9 +14,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from huey import crontab
 
+from raccordo.access.models import Role
 from raccordo.access.policy import allows, is_admin
 from raccordo.core.errors import ApplicationError, PermissionDenied
-from raccordo.core.services import record_create, record_update
+from raccordo.core.journal import journal_record
+from raccordo.core.models import Operation
+from raccordo.core.services import record_create, record_delete, record_update
 
 from .engine import finish_run, start_run
 from .models import ExchangeNode, ExchangeTask, NodeLock, RecordPolicy, Run, RunStatus, StepKind, StepPolicy
@@ -42,13 +45,52 @@ def cron_parse(expr: str) -> Callable[[datetime], bool]:
     if len(parts) != 5:
         raise ValueError(_("A schedule has five fields: minute hour day month weekday."))
     minute, hour, day, month, weekday = parts
-    return crontab(month=month, day=day, day_of_week=weekday, hour=hour, minute=minute)
+    try:
+        # strict: huey otherwise drops a piece it cannot read ("0,x" would quietly mean "0").
+        return crontab(month=month, day=day, day_of_week=weekday, hour=hour, minute=minute, strict=True)
+    except ValueError as exc:
+        raise ValueError(_("The schedule %(expr)s cannot be read: %(reason)s (minute 0-59, hour 0-23, day 1-31, "
+                           "month 1-12, weekday 0-6 with 0 for Sunday; * , - and */n).")
+                         % {"expr": expr, "reason": exc}) from exc
+
+
+def cron_next(expr: str, *, after: datetime, count: int = 3, years: int = 5) -> list[datetime]:
+    """The next `count` minutes after `after` at which the schedule `expr` starts a task (the server's time
+    zone, as the dispatcher reads it); fewer when it never comes within `years` (e.g. "0 0 31 2 *").
+
+    Each field is read by `cron_parse` alone (the other four "*"), so the preview and the dispatcher agree.
+    """
+    cron_parse(expr)   # raises ValueError with the reason
+    minute, hour, day, month, weekday = expr.split()
+    base = datetime(2001, 1, 1)   # a Monday
+    minutes = [m for m in range(60) if cron_parse(f"{minute} * * * *")(base.replace(minute=m))]
+    hours = [h for h in range(24) if cron_parse(f"* {hour} * * *")(base.replace(hour=h))]
+    days = {d for d in range(1, 32) if cron_parse(f"* * {day} * *")(base.replace(day=d))}
+    months = {m for m in range(1, 13) if cron_parse(f"* * * {month} *")(base.replace(month=m))}
+    weekdays = {w for w in range(7) if cron_parse(f"* * * * {weekday}")(base + timedelta(days=w))}
+    tz = timezone.get_default_timezone()
+    start = timezone.localtime(after, tz).replace(second=0, microsecond=0, tzinfo=None) + timedelta(minutes=1)
+    found: list[datetime] = []
+    date = start.date()
+    for _day in range(366 * years):
+        if date.month in months and date.day in days and date.weekday() in weekdays:
+            for h in hours:
+                for m in minutes:
+                    moment = datetime(date.year, date.month, date.day, h, m)
+                    if moment >= start:
+                        found.append(timezone.make_aware(moment, tz))
+                        if len(found) == count:
+                            return found
+        date += timedelta(days=1)
+    return found
 
 
 def steps_check(steps, path: str = "steps") -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if not isinstance(steps, list):
         return {path: [_("A list of steps is expected.")]}
+    if not steps:
+        return {path: [_("A task needs at least one step.")]}
     for i, step in enumerate(steps):
         where = f"{path}[{i}]"
         if not isinstance(step, dict):
@@ -67,6 +109,14 @@ def steps_check(steps, path: str = "steps") -> dict[str, list[str]]:
     return errors
 
 
+def step_labels(steps: list[dict]) -> list[dict[str, str]]:
+    """A task's steps in words (the labels of their kind and policies), for pages."""
+    kinds, records, policies = dict(StepKind.choices), dict(RecordPolicy.choices), dict(StepPolicy.choices)
+    return [{"kind": str(kinds.get(s.get("kind"), s.get("kind"))),
+             "policy_record": str(records.get(s.get("policy_record") or RecordPolicy.SKIP, "")),
+             "policy_step": str(policies.get(s.get("policy_step") or StepPolicy.GO_ON, ""))} for s in steps]
+
+
 def task_check(data: dict, path: str = "") -> dict[str, list[str]]:
     """Everything wrong with a task's values; keys are JSON paths (prefixed with `path`)."""
     pre = f"{path}." if path else ""
@@ -79,6 +129,9 @@ def task_check(data: dict, path: str = "") -> dict[str, list[str]]:
     roles = data.get("allowed_roles", [])
     if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
         errors[f"{pre}allowed_roles"] = [_("A list of role names is expected.")]
+    elif set(roles) - set(Role.values):
+        errors[f"{pre}allowed_roles"] = [_("Unknown roles: %(roles)s; one of %(known)s.") % {
+            "roles": ", ".join(sorted(set(roles) - set(Role.values))), "known": ", ".join(Role.values)}]
     from django.core.validators import validate_slug
     try:
         validate_slug(data.get("name") or "")
@@ -101,6 +154,103 @@ def task_save(*, user, node: ExchangeNode, data: dict) -> ExchangeTask:
     if found is None:
         return record_create(ExchangeTask, user=user, data={"node": node, "name": data["name"], **values})
     return record_update(found, user=user, data=values)
+
+
+def _refuse(errors: dict[str, list[str]]) -> None:
+    if errors:
+        raise TaskInvalid("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()), code="exchange.task.invalid",
+                          extra={"errors": errors})
+
+
+def task_problems(*, node: ExchangeNode, data: dict, task: ExchangeTask | None = None) -> dict[str, list[str]]:
+    """Everything wrong with a task as the task form sends it: `task_check`'s problems, a name another task
+    of the node has, and people named who could not run it anyway (their role lacks the exchange's "run")."""
+    errors = task_check(data)
+    others = ExchangeTask.objects.filter(node=node, name=data.get("name") or "")
+    if task is not None:
+        others = others.exclude(pk=task.pk)
+    if "name" not in errors and others.exists():
+        errors["name"] = [_("The node has a task of this name already.")]
+    unable = [str(u) for u in data.get("allowed_users", []) if not (u.is_active and allows(u, "run", ExchangeTask))]
+    if unable:
+        errors["allowed_users"] = [_("%(users)s may not run exchange tasks: their role lacks the right.")
+                                   % {"users": ", ".join(unable)}]
+    return errors
+
+
+def _task_values(data: dict) -> dict:
+    return {"name": data["name"],
+            "steps": [{"kind": s["kind"], "policy_record": s.get("policy_record") or RecordPolicy.SKIP,
+                       "policy_step": s.get("policy_step") or StepPolicy.GO_ON} for s in data["steps"]],
+            "cron": (data.get("cron") or "").strip(), "is_active": bool(data.get("is_active", True)),
+            "allowed_roles": list(data.get("allowed_roles", []))}
+
+
+def _allowed_users_set(task: ExchangeTask, users, *, user) -> None:
+    # The people on a task are a many-to-many, which record_update does not see: journal them here.
+    before = sorted(str(pk) for pk in task.allowed_users.values_list("pk", flat=True))
+    after = sorted(str(u.pk) for u in users)
+    if before != after:
+        task.allowed_users.set(users)
+        journal_record(obj=task, operation=Operation.UPDATE, changes={"allowed_users": [before, after]}, user=user)
+
+
+@transaction.atomic
+def task_create(*, user, node: ExchangeNode, data: dict) -> ExchangeTask:
+    """Add a task to the node from the task form (name, steps, cron, is_active, allowed_users, allowed_roles);
+    TaskInvalid lists every problem by field and nothing is written."""
+    _refuse(task_problems(node=node, data=data))
+    task = record_create(ExchangeTask, user=user, data={"node": node, **_task_values(data)})
+    _allowed_users_set(task, data.get("allowed_users", []), user=user)
+    return task
+
+
+@transaction.atomic
+def task_update(*, user, task: ExchangeTask, data: dict) -> ExchangeTask:
+    """Change a task from the task form (it may be renamed); TaskInvalid lists every problem, nothing is written."""
+    _refuse(task_problems(node=task.node, data=data, task=task))
+    task = record_update(task, user=user, data=_task_values(data))
+    _allowed_users_set(task, data.get("allowed_users", []), user=user)
+    return task
+
+
+@transaction.atomic
+def task_delete(*, user, task: ExchangeTask) -> None:
+    """Remove a task; its past runs stay (they lose the link). A task that runs right now is not removed."""
+    if NodeLock.objects.filter(task=task).exists():
+        raise NodeBusy(_("The task %(task)s runs right now: delete it when it has finished.") % {"task": task.name},
+                       code="exchange.task.running")
+    record_delete(task, user=user)
+
+
+def node_busy(node: ExchangeNode) -> NodeLock | None:
+    """The lock of the task the node runs now (none, or one left by a crashed worker, means it is free)."""
+    return (NodeLock.objects.select_related("task").filter(node=node, acquired_at__gte=timezone.now() - STALE_LOCK)
+            .first())
+
+
+def task_start(*, user, task: ExchangeTask, dry_run: bool = False) -> None:
+    """Hand a task to the background worker as `user` (the job the scheduler starts, run as that user).
+
+    Refused before anything is queued when the user may not run it, when it is switched off (only
+    administrators run a switched-off task by hand) or when the node runs a task already.
+    """
+    if not may_run(user, task):
+        raise PermissionDenied(_("You may not run the task %(task)s.") % {"task": task.name}, code="access.denied")
+    if not (task.is_active and task.node.is_active) and not is_admin(user):
+        raise PermissionDenied(_("The task %(task)s is switched off.") % {"task": task.name},
+                               code="exchange.task.inactive")
+    lock = node_busy(task.node)
+    if lock is not None:
+        running = lock.task.name if lock.task else "-"
+        raise NodeBusy(_("The node %(node)s runs the task %(task)s since %(since)s: one run at a time; start this "
+                         "one when it has finished.") % {
+            "node": task.node.code, "task": running,
+            "since": timezone.localtime(lock.acquired_at).strftime("%H:%M:%S")}, code="exchange.node.busy")
+    from .tasks import run_task_job
+
+    user_id = str(user.pk) if getattr(user, "pk", None) else None
+    transaction.on_commit(lambda: run_task_job(str(task.pk), user_id, dry_run))
 
 
 def may_run(user, task: ExchangeTask) -> bool:
@@ -151,7 +301,8 @@ def _import_folder(task: ExchangeTask, step: dict, *, user, dry_run: bool) -> Ru
         return finish_run(run, error=_("The node's folder %(path)s cannot be read.") % {"path": node.path or "-"})
     if not files:
         return finish_run(run)   # nothing to import is not a failure
-    return exchange_import(paths=files, node=node, user=user, run=run, dry_run=dry_run,
+    # keep: the folder's files are replaced by the next exchange; the run keeps its own for a retry.
+    return exchange_import(paths=files, node=node, user=user, run=run, dry_run=dry_run, keep=not dry_run,
                            on_record_error=step.get("policy_record", RecordPolicy.SKIP))
 
 
@@ -249,13 +400,22 @@ def dispatch_due(now: datetime | None = None, run: Callable[[str], None] | None 
     return tasks
 
 
-def task_job(task_id: str) -> list[Run]:
-    """The worker's side of a scheduled start: a busy node refuses it (logged), the next minute may start it."""
+def task_job(task_id: str, user_id: str | None = None, dry_run: bool = False) -> list[Run]:
+    """The worker's side of a start (scheduled, or by hand as `user_id`): a busy node refuses it (logged), the
+    next minute may start it; the person's right to run it is checked again in the worker."""
     task = ExchangeTask.objects.select_related("node").filter(pk=task_id).first()
     if task is None:
         return []
+    user = None
+    if user_id is not None:
+        from raccordo.access.models import User
+
+        user = User.objects.filter(pk=user_id, is_active=True).first()
+        if user is None:
+            log.warning("task %s not run: user %s is gone or switched off", task, user_id)
+            return []
     try:
-        return task_run(task=task)
-    except NodeBusy as exc:
-        log.warning("scheduled task %s refused: %s", task, exc.message)
+        return task_run(task=task, user=user, dry_run=dry_run)
+    except (NodeBusy, PermissionDenied) as exc:
+        log.warning("task %s refused: %s", task, exc.message)
         return []

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
-from raccordo.access.policy import visible
+from raccordo.access.policy import allows, is_admin, visible
 from raccordo.core.errors import NotFound
 
-from .models import ExchangeNode, Run, RunItem
+from .models import ExchangeNode, ExchangeTask, NodeLock, Run, RunItem
 
 
-def _scope(qs: QuerySet, user) -> QuerySet:
+def _scope(qs: QuerySet, user, action: str = "view") -> QuerySet:
     # user=None is the system itself (command line run by the operator of the machine).
-    return qs if user is None else visible(qs, user)
+    return qs if user is None else visible(qs, user, action)
 
 
-def run_list(*, user, node: ExchangeNode | None = None) -> QuerySet[Run]:
-    """Runs `user` may see, newest first."""
-    qs = _scope(Run.objects.select_related("node"), user)
+def run_list(*, user, node: ExchangeNode | None = None, action: str = "view") -> QuerySet[Run]:
+    """Runs `user` may see (or `action`, e.g. export), newest first."""
+    qs = _scope(Run.objects.select_related("node"), user, action)
     if node is not None:
         qs = qs.filter(node=node)
     return qs.order_by("-started_at")
@@ -52,3 +53,23 @@ def run_errors(*, run: Run) -> QuerySet[RunItem]:
 def node_list(*, user) -> QuerySet[ExchangeNode]:
     """Exchange nodes `user` may see."""
     return _scope(ExchangeNode.objects.all(), user)
+
+
+def task_list_runnable(*, user) -> list[ExchangeTask]:
+    """The exchange tasks `user` may start by hand: every task for an administrator; for anyone else the
+    active ones whose rights name them (or their role), or that name nobody (see `scheduling.may_run`)."""
+    from .scheduling import may_run
+
+    if not allows(user, "run", ExchangeTask):
+        return []
+    qs = _scope(ExchangeTask.objects.select_related("node").prefetch_related("allowed_users"), user)
+    if not is_admin(user):
+        qs = qs.filter(is_active=True, node__is_active=True)
+    return [task for task in qs.order_by("node__code", "name") if may_run(user, task)]
+
+
+def busy_nodes() -> list:
+    """Ids of the nodes that run a task right now (a lock left by a crashed worker does not count)."""
+    from .scheduling import STALE_LOCK
+
+    return list(NodeLock.objects.filter(acquired_at__gte=timezone.now() - STALE_LOCK).values_list("node_id", flat=True))

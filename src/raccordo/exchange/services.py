@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Callable, Sequence
+import secrets
+import tempfile
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from raccordo.core.context import change_context
+from raccordo.core.errors import ApplicationError
 from raccordo.core.models import Origin
-from raccordo.core.services import record_create
+from raccordo.core.services import record_create, record_update
 
 from .engine import RunRecorder, RunStopped, finish_run, start_run
 from .formats.commerceml import reader as cml_reader
+from .formats.commerceml import records as cml
 from .formats.commerceml.records import CommerceMLError, DocumentRec
 from .importers.catalog import CatalogImporter
 from .importers.documents import DocumentImporter
@@ -36,6 +42,158 @@ def node_create(*, user, code: str, name: str = "", kind: str = NodeKind.ONEC_HT
                                                         for f in ExchangeNode._meta.concrete_fields
                                                         if not f.primary_key and f.name not in ("created_at",
                                                                                                 "updated_at")})
+
+
+class NodeInvalid(ApplicationError):
+    """A node the set-up wizard may not save; `extra["errors"]` maps each field to its problems."""
+
+
+# Node codes and logins are Latin slugs; a Russian name gives a readable one ("УТ 11" -> "ut-11").
+_TRANSLIT = str.maketrans({
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh", "з": "z", "и": "i",
+    "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t",
+    "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "", "ы": "y", "ь": "",
+    "э": "e", "ю": "yu", "я": "ya"})
+# No 0/O, 1/l/I: the password is read off a screen and typed into 1C.
+_PASSWORD_ALPHABET = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+PASSWORD_LENGTH = 20   # about 116 bits
+
+
+def node_code_suggest(name: str) -> str:
+    """A free node code made from a name: transliterated, lower-case, hyphenated, numbered when taken."""
+    base = slugify((name or "").lower().translate(_TRANSLIT))[:56].strip("-_") or "node"
+    code, n = base, 2
+    while ExchangeNode.objects.filter(code=code).exists():
+        code, n = f"{base}-{n}", n + 1
+    return code
+
+
+def node_password_generate() -> str:
+    """A strong exchange password from a cryptographic source (`secrets`)."""
+    return "".join(secrets.choice(_PASSWORD_ALPHABET) for _i in range(PASSWORD_LENGTH))
+
+
+def _login_for(code: str) -> str:
+    base = f"1c-{code}"[:140]
+    login, n = base, 2
+    while ExchangeNode.objects.filter(login=login).exists():
+        login, n = f"{base}-{n}", n + 1
+    return login
+
+
+def _server_user() -> str:
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except (ImportError, KeyError, AttributeError):   # Windows, or a uid without a name (containers)
+        return str(getattr(os, "geteuid", lambda: "?")())
+
+
+def folder_problems(path: str) -> list[str]:
+    """What keeps this server process from using `path` as an exchange folder: it must be a full path to an
+    existing directory the process can list, read and write (1C's files are read from it, orders written to
+    its "out" folder). Tried for real (a file is created and removed), not guessed from permission bits."""
+    text = (path or "").strip()
+    if not text:
+        return [_("Enter the folder's full path on the server.")]
+    folder = Path(text)
+    who = {"path": text, "user": _server_user()}
+    if not folder.is_absolute():
+        return [_("Enter a full path (such as /srv/exchange/1c): a relative one depends on where the server "
+                  "was started.")]
+    try:
+        if not folder.exists():
+            return [_("There is no folder %(path)s on the server.") % who]
+        if not folder.is_dir():
+            return [_("%(path)s is a file, not a folder.") % who]
+    except OSError as exc:
+        return [_("%(path)s cannot be reached: %(error)s") % {**who, "error": exc.strerror or exc}]
+    try:
+        with os.scandir(folder) as entries:
+            next(entries, None)
+    except OSError:
+        return [_("The server process (user %(user)s) may not read the folder %(path)s.") % who]
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".raccordo-check-"):
+            pass
+    except OSError:
+        return [_("The server process (user %(user)s) may not write into the folder %(path)s.") % who]
+    return []
+
+
+def _field_errors(exc: ValidationError) -> dict[str, list[str]]:
+    if hasattr(exc, "error_dict"):
+        return {("__all__" if k == NON_FIELD_ERRORS else k): [str(m) for m in v] for k, v in exc.message_dict.items()}
+    return {"__all__": [str(m) for m in exc.messages]}
+
+
+@transaction.atomic
+def node_setup(*, user, kind: str, name: str, code: str = "", path: str = "") -> tuple[ExchangeNode, str]:
+    """The node wizard's save: a node of `kind` with a checked code (suggested from the name when empty); a 1C
+    node gets a generated login and password (returned once, stored hashed), a folder node a folder the server
+    can read and write. NodeInvalid lists every problem by field; nothing is written then."""
+    errors: dict[str, list[str]] = {}
+    name, code, path = (name or "").strip(), (code or "").strip().lower(), (path or "").strip()
+    if kind not in NodeKind.values:
+        errors["kind"] = [_("Choose what Raccordo exchanges with.")]
+    if not name:
+        errors["name"] = [_("Give the node a name, such as the 1C base it stands for.")]
+    code = code or (node_code_suggest(name) if name else "")
+    if code and ExchangeNode.objects.filter(code=code).exists():
+        errors["code"] = [_("The code %(code)s is taken by another node; try %(free)s.") % {
+            "code": code, "free": node_code_suggest(code)}]
+    if kind == NodeKind.FOLDER:
+        problems = folder_problems(path)
+        if problems:
+            errors["path"] = problems
+    password = node_password_generate() if kind == NodeKind.ONEC_HTTP else ""
+    probe = ExchangeNode(code=code, name=name, kind=kind if kind in NodeKind.values else NodeKind.ONEC_HTTP,
+                         login=_login_for(code) if password else "", path=path if kind == NodeKind.FOLDER else "")
+    try:
+        probe.clean_fields(exclude=["password_hash"])
+    except ValidationError as exc:
+        for field, msgs in _field_errors(exc).items():
+            errors.setdefault(field, []).extend(m for m in msgs if m not in errors.get(field, []))
+    if errors:
+        raise NodeInvalid("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()), code="exchange.node.invalid",
+                          extra={"errors": errors})
+    node = node_create(user=user, code=code, name=name, kind=kind, login=probe.login, password=password,
+                       path=probe.path)
+    return node, password
+
+
+@transaction.atomic
+def node_password_reset(*, user, node: ExchangeNode) -> str:
+    """A new generated exchange password for a 1C node (returned once, stored hashed; a login is made when the
+    node has none). 1C's sessions opened with the old one end: it must authorise again."""
+    from .onec.models import OneCSession, SessionStatus
+
+    if node.kind != NodeKind.ONEC_HTTP:
+        raise NodeInvalid(_("Only a 1C site-exchange node has an exchange password."), code="exchange.node.kind")
+    password = node_password_generate()
+    probe = ExchangeNode()
+    probe.set_password(password)
+    data = {"password_hash": probe.password_hash}
+    if not node.login:
+        data["login"] = _login_for(node.code)
+    node = record_update(node, user=user, data=data)
+    OneCSession.objects.filter(node=node, status__in=[SessionStatus.AUTHORISED, SessionStatus.OPEN]) \
+        .update(status=SessionStatus.EXPIRED)
+    return password
+
+
+@transaction.atomic
+def node_folder_set(*, user, node: ExchangeNode, path: str) -> ExchangeNode:
+    """Check a folder node's folder (and point the node at `path` when it differs); NodeInvalid says what the
+    server process cannot do there, and the node keeps its folder."""
+    if node.kind != NodeKind.FOLDER:
+        raise NodeInvalid(_("Only a folder node has a folder to check."), code="exchange.node.kind")
+    path = (path or "").strip()
+    problems = folder_problems(path)
+    if problems:
+        raise NodeInvalid(" ".join(problems), code="exchange.node.folder", extra={"errors": {"path": problems}})
+    return record_update(node, user=user, data={"path": path}) if path != node.path else node
 
 
 def local_node() -> ExchangeNode:
@@ -81,7 +239,8 @@ def _check_file(path: Path) -> None:
 def exchange_import(*, paths: Sequence[str | os.PathLike], node: ExchangeNode | None = None, user=None,
                     on_record_error: str = RecordPolicy.SKIP, batch_size: int = 1000,
                     progress: Callable[[Run], None] | None = None, run: Run | None = None,
-                    deactivate: bool = True, dry_run: bool = False) -> Run:
+                    deactivate: bool = True, dry_run: bool = False, only: Collection[str] | None = None,
+                    keep: bool = False) -> Run:
     """Import a set of CommerceML files (one exchange) into Raccordo; return the finished run.
 
     Files are imported in the order given (1C sends import, then offers, prices, rests). A file
@@ -91,6 +250,11 @@ def exchange_import(*, paths: Sequence[str | os.PathLike], node: ExchangeNode | 
     dry_run=True does all of it — reading, validation, matching, writing batch by batch — inside a
     transaction that is rolled back at the end: the database ends as it was, and the run (kind
     "dry-run") lists what would be created and updated, with the changes, and what would be rejected.
+
+    only: the peer's ids of the records to take (a retry of the failed ones, see `runs.run_retry`);
+    definitions (price types, warehouses, units) are read as always, nothing is deactivated.
+    keep=True keeps a copy of the files with the run (see `runs.keep_sources`) so it can be retried;
+    the paths read are in `run.params["paths"]` either way.
     """
     node = node or local_node()
     files = [Path(p) for p in paths]
@@ -99,14 +263,21 @@ def exchange_import(*, paths: Sequence[str | os.PathLike], node: ExchangeNode | 
                         on_record_error=on_record_error)
     else:   # a run opened beforehand (the 1C endpoint shows it while a worker imports)
         run.files = [f.name for f in files]
+    if keep:
+        from .runs import keep_sources
+
+        files = keep_sources(run, files)
+    run.params = {**(run.params or {}), "paths": [str(f.resolve()) for f in files]}
+    if only is not None:
+        run.params["only"] = sorted(only)
     run.progress_total = sum(f.stat().st_size for f in files if f.exists())
-    run.save(update_fields=["files", "progress_total"])
+    run.save(update_fields=["files", "progress_total", "params"])
     recorder = RunRecorder(run, dry_run=dry_run)
     if not dry_run:
-        return _import_files(files, node, run, recorder, progress, deactivate, batch_size)
+        return _import_files(files, node, run, recorder, progress, deactivate, batch_size, only)
     try:
         with transaction.atomic():
-            _import_files(files, node, run, recorder, progress, deactivate, batch_size)
+            _import_files(files, node, run, recorder, progress, deactivate, batch_size, only)
             transaction.set_rollback(True)
     finally:
         # Whatever happened inside, the rollback took the run's items and counters: write them again.
@@ -114,8 +285,21 @@ def exchange_import(*, paths: Sequence[str | os.PathLike], node: ExchangeNode | 
     return run
 
 
+def _taken(rec, only: Collection[str]) -> bool:
+    """Whether a record passes an `only` filter: records of the peer's ids in it (an offer also by its
+    product's id); definitions without which they cannot be read always pass."""
+    if isinstance(rec, cml.ProductRec | cml.Group | cml.Property | DocumentRec):
+        return rec.id in only
+    if isinstance(rec, cml.OfferRec):
+        return rec.id in only or (rec.product_id or "") in only
+    if isinstance(rec, cml.ErrorRec):
+        return (rec.element_id or "") in only
+    return True
+
+
 def _import_files(files: list[Path], node: ExchangeNode, run: Run, recorder: RunRecorder,
-                  progress: Callable[[Run], None] | None, deactivate: bool, batch_size: int) -> Run:
+                  progress: Callable[[Run], None] | None, deactivate: bool, batch_size: int,
+                  only: Collection[str] | None = None) -> Run:
     importer = CatalogImporter(node=node, recorder=recorder, batch_size=batch_size)
     documents = DocumentImporter(node=node, recorder=recorder)
     all_ok = True
@@ -137,6 +321,8 @@ def _import_files(files: list[Path], node: ExchangeNode, run: Run, recorder: Run
 
                     with path.open("rb") as raw:
                         for rec in cml_reader.read(_CountingReader(raw, advance, path.name)):
+                            if only is not None and not _taken(rec, only):
+                                continue
                             if isinstance(rec, DocumentRec):
                                 importer.flush()   # a document may name products of the same file
                                 documents.feed(rec)
@@ -154,7 +340,8 @@ def _import_files(files: list[Path], node: ExchangeNode, run: Run, recorder: Run
                 done_before += path.stat().st_size if path.exists() else 0
                 run.progress_done = done_before
             # deactivate=False: one file of a longer exchange; its caller deactivates once all files succeeded.
-            importer.finish(all_files_ok=all_ok and deactivate)
+            # A retry of some records (`only`) has not seen the whole catalog: it deactivates nothing.
+            importer.finish(all_files_ok=all_ok and deactivate and only is None)
         except RunStopped as exc:
             run.refresh_from_db()
             recorder.add(RunItem(outcome="failed", code=exc.code, message=exc.message,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -24,7 +25,8 @@ from .scheduling import task_check, task_save
 FORMAT = "raccordo-exchange-settings/1"
 NODE_FIELDS = ("name", "kind", "login", "path", "cml_version", "encoding", "unknown_orders", "object_types",
                "is_active")
-MAPPING_FIELDS = ("match_keys", "allow_create", "owned_fields", "conflict_policy")
+MAPPING_FIELDS = ("match_keys", "allow_create", "owned_fields", "conflict_policy", "field_map", "filters",
+                  "responsible")
 TASK_FIELDS = ("steps", "cron", "is_active", "allowed_roles")
 ONEC_FIELDS = tuple(f.name for f in OneCSettings._meta.concrete_fields
                     if f.name not in ("id", "created_at", "updated_at", "node"))
@@ -45,12 +47,60 @@ def settings_export(node: ExchangeNode) -> dict[str, Any]:
     return {
         "format": FORMAT,
         "node": {"code": node.code, **{f: getattr(node, f) for f in NODE_FIELDS}},
-        "mappings": [{"object_type": m.object_type, **{f: getattr(m, f) for f in MAPPING_FIELDS}}
-                     for m in Mapping.objects.filter(node=node).order_by("object_type")],
+        "mappings": [_mapping_export(m) for m in Mapping.objects.filter(node=node).select_related("responsible")
+                     .order_by("object_type")],
         "onec": {f: getattr(onec, f) for f in ONEC_FIELDS} if onec else None,
         "tasks": [{"name": t.name, **{f: getattr(t, f) for f in TASK_FIELDS}}
                   for t in ExchangeTask.objects.filter(node=node).order_by("name")],
     }
+
+
+def _mapping_export(m: Mapping) -> dict[str, Any]:
+    """A mapping as it travels: people by username, product groups by accounting's ids (as the mapping keeps
+    them), so both mean the same in another database."""
+    filters = {k: list(v) for k, v in (m.filters or {}).items()}
+    if filters.get("managers"):
+        names = dict(get_user_model().objects.filter(pk__in=filters["managers"]).values_list("pk", "username"))
+        filters["managers"] = [names.get(_uuid(v), v) for v in filters["managers"]]
+    return {"object_type": m.object_type, "match_keys": m.match_keys, "allow_create": m.allow_create,
+            "owned_fields": m.owned_fields, "conflict_policy": m.conflict_policy, "field_map": m.field_map or {},
+            "filters": filters, "responsible": m.responsible.username if m.responsible_id else None}
+
+
+def _uuid(value):
+    import uuid
+
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return value
+
+
+def _people(row: dict, path: str, errors: dict) -> dict[str, Any]:
+    """Usernames of a mapping row (responsible, managers of a filter) -> ids; unknown ones are errors."""
+    users = get_user_model().objects.filter(is_active=True)
+    out: dict[str, Any] = {"responsible": None, "managers": None}
+    name = row.get("responsible")
+    if name not in (None, ""):
+        if not isinstance(name, str):
+            errors.setdefault(f"{path}.responsible", []).append(_("A username is expected."))
+        else:
+            found = users.filter(username=name).values_list("pk", flat=True).first()
+            if found is None:
+                errors.setdefault(f"{path}.responsible", []).append(
+                    _("No active user has the username %(name)s.") % {"name": name})
+            out["responsible"] = str(found) if found else None
+    filters = row.get("filters") or {}
+    managers = filters.get("managers") if isinstance(filters, dict) else None
+    if isinstance(managers, list):
+        found_ids = dict(users.filter(username__in=[m for m in managers if isinstance(m, str)])
+                         .values_list("username", "pk"))
+        for m in managers:
+            if m not in found_ids:
+                errors.setdefault(f"{path}.filters.managers", []).append(
+                    _("No active user has the username %(name)s.") % {"name": m})
+        out["managers"] = [str(found_ids[m]) for m in managers if m in found_ids]
+    return out
 
 
 def _model_errors(exc: ValidationError, path: str) -> dict[str, list[str]]:
@@ -111,9 +161,17 @@ def settings_check(data: Any) -> dict[str, list[str]]:
                      for k in ("match_keys", "owned_fields"))
             ok = _expect(row.get("allow_create", True), bool, f"{path}.allow_create", errors, _("true or false")) \
                 and ok
+            ok = all(_expect(row.get(k) or {}, dict, f"{path}.{k}", errors, _("An object"))
+                     for k in ("field_map", "filters")) and ok
+            if ok and not all(isinstance(k, str) and isinstance(v, str) for k, v in (row.get("field_map") or {}).items()):
+                errors.setdefault(f"{path}.field_map", []).append(_("Incoming field -> our field, both as text."))
+                ok = False
             if ok:
-                for name, msgs in mapping_check(_mapping_data(row)).items():
-                    errors[f"{path}.{name}"] = msgs
+                people = _people(row, path, errors)
+                if not any(k.startswith(f"{path}.filters") or k == f"{path}.responsible" for k in errors):
+                    # Product groups need not exist yet in this database: they come with the first catalog.
+                    for name, msgs in mapping_check(_mapping_data(row, people), filters_in_data=False).items():
+                        errors[f"{path}.{name}"] = msgs
     onec = data.get("onec")
     if onec is not None and _expect(onec, dict, "onec", errors, _("An object or null")):
         _refuse_unknown_keys(onec, set(ONEC_FIELDS), "onec", errors)
@@ -136,10 +194,16 @@ def settings_check(data: Any) -> dict[str, list[str]]:
     return errors
 
 
-def _mapping_data(row: dict) -> MappingData:
+def _mapping_data(row: dict, people: dict[str, Any]) -> MappingData:
+    filters = {k: list(v) if isinstance(v, list) else v for k, v in (row.get("filters") or {}).items()}
+    if people.get("managers") is not None:
+        filters["managers"] = people["managers"]
     return MappingData(object_type=row.get("object_type", ""), match_keys=list(row.get("match_keys", [])),
-                       allow_create=row.get("allow_create", True), owned_fields=list(row.get("owned_fields", [])),
-                       conflict_policy=row.get("conflict_policy", "accounting"))
+                       allow_create=row.get("allow_create", True),
+                       owned_fields=list(row["owned_fields"]) if "owned_fields" in row else None,
+                       conflict_policy=row.get("conflict_policy", "accounting"),
+                       field_map=dict(row.get("field_map") or {}), filters=filters,
+                       responsible=people.get("responsible"))
 
 
 @transaction.atomic
@@ -165,8 +229,9 @@ def settings_import(*, user, data: Any, password: str | None = None) -> Exchange
         if password:
             values["password_hash"] = _hashed(password)
         node = record_update(node, user=user, data=values)
-    for row in data.get("mappings", []):
-        mapping_save(user=user, node=node, data=_mapping_data(row))
+    for i, row in enumerate(data.get("mappings", [])):
+        people = _people(row, f"mappings[{i}]", {})
+        mapping_save(user=user, node=node, data=_mapping_data(row, people), filters_in_data=False)
     if data.get("onec") is not None:
         found = OneCSettings.objects.filter(node=node).first()
         if found is None:

@@ -14,7 +14,7 @@ import codecs
 import csv
 import re
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ from raccordo.catalog.services import product_create, product_update
 from raccordo.core.context import change_context
 from raccordo.core.errors import ApplicationError
 from raccordo.core.phones import normalize_phone
+from raccordo.parties import search as search_index
 from raccordo.parties.models import Counterparty, Email, Phone
 from raccordo.parties.services import (
     contact_create,
@@ -43,6 +44,7 @@ from raccordo.parties.services import (
 )
 
 from .engine import RunRecorder, finish_run, start_run, validation_message
+from .mappings import responsible_for_new
 from .models import ExchangeNode, Run, RunItem
 
 MAX_FILE_SIZE = getattr(settings, "TABULAR_MAX_FILE_SIZE", 50 * 1024 * 1024)
@@ -250,6 +252,34 @@ def open_sheet(path: str | Path) -> Sheet:
     return _read_csv(path)
 
 
+def count_rows(path: str | Path) -> int:
+    """How many rows below the header a file has, cheaply, for a progress bar: a CSV's lines (a quoted cell
+    spanning lines counts each), an XLSX sheet's stated dimension (0 when the workbook does not state it)."""
+    path = Path(path)
+    with path.open("rb") as raw:
+        magic = raw.read(4)
+    if magic == b"PK\x03\x04":
+        from openpyxl import load_workbook
+
+        try:
+            book = load_workbook(path, read_only=True, data_only=True)
+        except Exception:  # an unreadable workbook: the import itself says why  # noqa: BLE001
+            return 0
+        try:
+            rows = (book.worksheets[0].max_row or 0) if book.worksheets else 0
+        finally:
+            book.close()
+        return max(rows - 1, 0)
+    lines, last = 0, b""
+    with path.open("rb") as raw:
+        while chunk := raw.read(1024 * 1024):
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    if last and last != b"\n":
+        lines += 1   # the last line has no line break
+    return max(lines - 1, 0)
+
+
 def _norm(text: str) -> str:
     return re.sub(r"[\s_]+", " ", str(text).strip().lower().replace("ё", "е"))
 
@@ -428,6 +458,7 @@ class TabularImport:
     recorder: RunRecorder
     file: str
     seen: dict[tuple[str, str], tuple[int, Any]] = field(default_factory=dict)   # key -> (line, record or None)
+    responsible: Any = None   # new counterparties of a node's import: its mapping's responsible (see mappings)
 
     def item(self, outcome: str, p: Parsed | Row, *, code: str = "", message: str = "", column: str = "",
              obj: Any = None, changes: dict | None = None) -> None:
@@ -443,7 +474,8 @@ class TabularImport:
         self.recorder.count("failed")
         self.item("failed", row, code=exc.code, message=exc.message, column=exc.column)
 
-    def batch(self, rows: list[Row]) -> None:
+    def batch(self, rows: list[Row], done: int | None = None) -> None:
+        """Write a batch of rows in one transaction, with the run's counters and progress (`done`)."""
         parsed: list[Parsed] = []
         for row in rows:
             try:
@@ -451,9 +483,12 @@ class TabularImport:
             except RowError as exc:
                 self.fail(row, exc)
         existing = _existing(self.kind, parsed)
-        with transaction.atomic():
+        # The search documents of the batch's counterparties are written once, at the end of the batch.
+        with transaction.atomic(), search_index.deferred():
             for p in parsed:
                 self.one(p, existing)
+            if done is not None:
+                self.recorder.run.progress_done = done
             self.recorder.save()
 
     def one(self, p: Parsed, existing: dict) -> None:
@@ -513,6 +548,9 @@ class TabularImport:
         elif outcome in ("created", "updated"):
             self.recorder.planned(outcome=outcome, object_type=f"tabular.{self.kind}", object_id=obj.pk,
                                   changes=changes, message=str(obj))
+        if not self.recorder.dry_run:
+            # Every row written has its outcome on the run page, linked to its record (the journal has the changes).
+            self.item(outcome, p, obj=obj, message=str(obj)[:500])
 
     def _column(self, exc: ValidationError, p: Parsed) -> str:
         names = list(getattr(exc, "error_dict", {}) or {})
@@ -545,6 +583,8 @@ class TabularImport:
 
         data = self._fields(p)
         if self.kind == COUNTERPARTIES:
+            if self.responsible is not None and not data.get("responsible"):
+                data["responsible"] = self.responsible
             obj = counterparty_create(user=self.user, data=data, phones=p.phones, emails=p.emails)
         elif self.kind == CONTACTS:
             obj = contact_create(user=self.user, counterparty=self._counterparty(p), data=data, phones=p.phones,
@@ -588,13 +628,19 @@ class TabularImport:
 def tabular_import(*, path: str | Path, kind: str, user=None, mapping: dict[str, str] | None = None,
                    on_duplicate: str = OnDuplicate.SKIP, dry_run: bool = False, node: ExchangeNode | None = None,
                    file_name: str = "", batch_size: int = BATCH_SIZE,
-                   progress: Callable[[Run], None] | None = None) -> Run:
+                   progress: Callable[[Run], None] | None = None, run: Run | None = None,
+                   lines: Collection[int] | None = None, keep: bool = False) -> Run:
     """Import counterparties, contact persons or products from a CSV / XLSX file; return the finished run.
 
     Duplicates (INN+KPP, e-mail, phone, article — of existing records or of earlier rows) are found
     before a row is written and are skipped, merged into the record they duplicate, or created
     anyway (`on_duplicate`); each is listed in the run with its line and column. dry_run=True does
     everything inside a transaction rolled back at the end and reports what would happen.
+
+    run: a run opened beforehand (a background import the page already shows); lines: only the rows
+    on these lines (a retry of the failed ones); keep=True keeps a copy of the file with the run so it
+    can be retried. What the run was started with is in `run.params`. Progress is counted in rows and
+    saved with each batch, in the batch's own transaction.
     """
     if kind not in KINDS:
         raise TabularError(_("Unknown kind of import: %(kind)s") % {"kind": kind})
@@ -602,7 +648,19 @@ def tabular_import(*, path: str | Path, kind: str, user=None, mapping: dict[str,
         raise TabularError(_("Unknown choice for duplicates: %(value)s") % {"value": on_duplicate})
     path = Path(path)
     file_name = file_name or path.name
-    run = start_run(node=node, kind="dry-run" if dry_run else "tabular", files=[file_name], user=user)
+    if run is None:
+        run = start_run(node=node, kind="dry-run" if dry_run else "tabular", files=[file_name], user=user)
+    if keep:
+        from .runs import keep_sources
+
+        path = keep_sources(run, [path])[0]
+    wanted = set(lines) if lines is not None else None
+    run.params = {**(run.params or {}), "action": "tabular", "path": str(path.resolve()), "kind": kind,
+                  "mapping": dict(mapping or {}), "on_duplicate": on_duplicate, "dry_run": dry_run,
+                  "file_name": file_name}
+    if wanted is not None:
+        run.params["lines"] = sorted(wanted)
+    run.save(update_fields=["params"])
     recorder = RunRecorder(run, dry_run=dry_run)
     try:
         sheet = open_sheet(path)
@@ -613,6 +671,8 @@ def tabular_import(*, path: str | Path, kind: str, user=None, mapping: dict[str,
         recorder.save()
         return finish_run(run, error=exc.message)
     mapping = dict(mapping) if mapping else guess_mapping(sheet.headers, kind)
+    if not run.params["mapping"]:
+        run.params["mapping"] = mapping
     problems = check_mapping(mapping, kind, sheet.headers)
     if problems:
         sheet.close()
@@ -621,25 +681,35 @@ def tabular_import(*, path: str | Path, kind: str, user=None, mapping: dict[str,
         run.failed += 1
         recorder.save()
         return finish_run(run, error=" ".join(problems))
-    run.progress_total = path.stat().st_size
+    # In rows: of the whole file, or of the lines a retry takes.
+    run.progress_total = len(wanted) if wanted is not None else (run.progress_total or count_rows(path))
+    run.progress_done = 0
+    run.save(update_fields=["params", "progress_total", "progress_done"])
     job = TabularImport(kind=kind, mapping=mapping, on_duplicate=on_duplicate, user=user, recorder=recorder,
-                        file=file_name)
+                        file=file_name, responsible=responsible_for_new(node))
 
     def work() -> Run:
         # The origin stays the caller's (ui, cli): a file brought by a person is their change, not a peer's.
         with change_context(node=node.code if node else None, request_id=f"run-{run.pk}"):
             batch: list[Row] = []
+            taken = 0
             try:
                 for row in sheet.rows:
+                    if wanted is not None:
+                        if row.line not in wanted:
+                            continue
+                        taken += 1
                     batch.append(row)
                     if len(batch) >= batch_size:
-                        job.batch(batch)
+                        job.batch(batch, taken if wanted is not None else row.line - 1)
                         batch = []
                         if progress is not None:
                             progress(run)
                 if batch:
                     job.batch(batch)
             except TabularError as exc:
+                if batch:   # the rows read before the unreadable part are imported all the same
+                    job.batch(batch)
                 recorder.add(RunItem(outcome="failed", object_type="file", code=exc.code, message=exc.message,
                                      file=file_name[:255]))
                 run.failed += 1

@@ -2,26 +2,39 @@
 
 from __future__ import annotations
 
+import json
+
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+from django.views.decorators.http import require_POST
 
 from raccordo.access.policy import allows
+from raccordo.core.errors import ApplicationError
 from raccordo.core.models import ChangeJournal
-from raccordo.web.views.base import ListPage, get_or_404
+from raccordo.web import exports
+from raccordo.web.views.base import ListPage, get_or_404, is_htmx
 
-from . import selectors, tabular
+from . import runs, selectors, tabular
+from .models import RunStatus
 
 # Where a journaled record of the exchange opens in the web interface.
 RECORD_PAGES = {
     "catalog.product": "web:product_detail",
     "sales.invoice": "web:invoice_detail",
     "parties.counterparty": "web:counterparty_detail",
+    "parties.contactperson": "web:contact_detail",
 }
+# The records rows of a tabular import became.
+TABULAR_RECORDS = {"tabular.counterparties": "parties.counterparty", "tabular.contacts": "parties.contactperson",
+                   "tabular.products": "catalog.product"}
 
 
 def _admin_only(request) -> None:
@@ -40,34 +53,196 @@ def record_url(label: str, object_id) -> str | None:
         return None
 
 
+def _run_filters(request) -> tuple[dict, list]:
+    """The run list's filters from the query string (node code, status), and the nodes to choose among."""
+    nodes = list(selectors.node_list(user=request.user).order_by("code"))
+    filters = {}
+    code = request.GET.get("node", "")
+    node = next((n for n in nodes if n.code == code), None)
+    if node is not None:
+        filters["node"] = node
+    status = request.GET.get("status", "")
+    if status in RunStatus.values:
+        filters["status"] = status
+    return filters, nodes
+
+
+def _filtered_runs(request, listing: ListPage, *, action: str = "view"):
+    filters, nodes = _run_filters(request)
+    qs = selectors.run_list(user=request.user, node=filters.get("node"), action=action)
+    if "status" in filters:
+        qs = qs.filter(status=filters["status"])
+    if listing.q:
+        qs = qs.filter(files__icontains=listing.q)
+    return qs, filters, nodes
+
+
+RUN_SORTS = {"started": "started_at", "status": "status", "node": "node__code"}
+
+
 @login_required
 def run_list(request):
     _admin_only(request)
-    listing = ListPage(request, sorts={"started": "started_at", "status": "status"}, default_sort="-started")
-    qs = selectors.run_list(user=request.user)
-    if listing.q:
-        qs = qs.filter(files__icontains=listing.q)
-    return listing.render(qs, template="exchange/run_list.html", partial="exchange/_run_table.html")
+    listing = ListPage(request, sorts=RUN_SORTS, default_sort="-started")
+    qs, filters, nodes = _filtered_runs(request, listing)
+    return listing.render(qs, template="exchange/run_list.html", partial="exchange/_run_table.html", context={
+        "nodes": nodes, "node": filters.get("node"), "statuses": RunStatus.choices,
+        "can_export": allows(request.user, "export", "exchange")})
+
+
+@login_required
+def run_list_export(request):
+    """The run list as filtered on screen, as CSV or XLSX: the runs the user may export."""
+    _admin_only(request)
+    listing = ListPage(request, sorts=RUN_SORTS, default_sort="-started")
+    qs, _filters, _nodes = _filtered_runs(request, listing, action="export")
+    columns = [
+        (_("Started"), lambda r: r.started_at), (_("Finished"), lambda r: r.finished_at),
+        (_("Node"), lambda r: r.node.code if r.node else ""), (_("Kind"), lambda r: r.kind),
+        (_("Status"), lambda r: r.get_status_display()), (_("Files"), lambda r: ", ".join(r.files)),
+        (pgettext_lazy("number of records", "Created"), lambda r: r.created),
+        (pgettext_lazy("number of records", "Updated"), lambda r: r.updated),
+        (_("Unchanged"), lambda r: r.unchanged), (_("Skipped"), lambda r: r.skipped),
+        (pgettext_lazy("number of records", "Failed"), lambda r: r.failed), (_("Deactivated"), lambda r: r.deactivated),
+        (_("Outcome"), lambda r: r.message), (_("Retry of"), lambda r: r.retry_of_id or ""),
+        (_("Run"), lambda r: r.pk)]
+    return exports.table_response(listing.order(qs).iterator(chunk_size=1000), columns, basename="exchange-runs",
+                                  fmt=exports.export_format(request))
+
+
+def _run_for(request, pk):
+    """The run `pk` as the person may see it: any run for those who see the exchange, else their own import."""
+    if allows(request.user, "view", "exchange"):
+        return get_or_404(selectors.run_get, user=request.user, pk=pk)
+    # Whoever imported a file sees the report of their own import, and nothing else of the exchange.
+    return get_or_404(selectors.run_get_own, user=request.user, pk=pk)
+
+
+def item_url(object_type: str, object_id) -> str | None:
+    """The page of the record a run item names (a tabular row's record, or a record of a peer)."""
+    if not object_id:
+        return None
+    return record_url(TABULAR_RECORDS.get(object_type, object_type), object_id)
+
+
+RECORDS_PER_PAGE = 50
+
+
+def _records_page(request, run):
+    """The outcome chosen (tab), the tabs with their counts, and one page of the run's records of that outcome."""
+    counts = {"error": run.failed, "created": run.created, "updated": run.updated, "unchanged": run.unchanged,
+              "skipped": run.skipped, "conflict": run.items.filter(outcome="conflict").count()}
+    outcome = request.GET.get("outcome", "")
+    if outcome not in runs.OUTCOMES:
+        outcome = next((o for o in ("error", "conflict", "created", "updated", "skipped") if counts[o]), "error")
+    from_journal = outcome in ("created", "updated") and not runs.items_list_writes(run)
+    if from_journal:
+        qs = (ChangeJournal.objects.filter(request_id=f"run-{run.pk}",
+                                           operation="create" if outcome == "created" else "update")
+              .select_related("content_type").order_by("seq"))
+        make = runs.journal_row
+    else:
+        qs = run.items.filter(outcome__in=runs.ITEM_OUTCOMES[outcome]).order_by("id")
+        make = runs.item_row
+    page = Paginator(qs, RECORDS_PER_PAGE).get_page(request.GET.get("page"))
+    rows = []
+    for obj in page.object_list:
+        row = make(obj)
+        # What a dry run created was rolled back: nothing to open (an existing record it names is there).
+        url = item_url(row.object_type, row.object_id) if run.kind != "dry-run" or row.outcome != "created" else None
+        rows.append({"row": row, "url": url})
+    listed = outcome != "unchanged" or runs.items_list_writes(run)
+    tabs = [(key, label, counts[key]) for key, label in OUTCOME_LABELS.items()]
+    return {"outcome": outcome, "tabs": tabs, "page": page, "rows": rows, "listed": listed,
+            "outcome_label": OUTCOME_LABELS[outcome]}
+
+
+OUTCOME_LABELS = {"error": _("Errors"), "conflict": _("Conflicts"), "created": pgettext_lazy("records", "Created"),
+                  "updated": pgettext_lazy("records", "Updated"), "unchanged": _("Unchanged"),
+                  "skipped": _("Skipped and duplicates")}
+
+
+def _progress_context(run) -> dict:
+    queued = runs.is_queued(run)
+    return {"run": run, "running": run.status == RunStatus.RUNNING, "queued": queued,
+            "stalled": runs.queued_too_long(run), "stall_minutes": max(runs.queue_stall() // 60, 1),
+            "in_rows": (run.params or {}).get("action") == "tabular"}
 
 
 @login_required
 def run_detail(request, pk):
-    if allows(request.user, "view", "exchange"):
-        run = get_or_404(selectors.run_get, user=request.user, pk=pk)
-    else:
-        # Whoever imported a file sees the report of their own import, and nothing else of the exchange.
-        run = get_or_404(selectors.run_get_own, user=request.user, pk=pk)
-    errors = list(selectors.run_errors(run=run)[:500])
-    outcomes = list(selectors.run_outcomes(run=run)[:500])
-    changes = (ChangeJournal.objects.filter(request_id=f"run-{run.pk}").select_related("content_type")
-               .order_by("seq")[:200])
-    touched = [{"entry": e, "url": record_url(f"{e.content_type.app_label}.{e.content_type.model}", e.object_id)}
-               for e in changes]
-    context = {"run": run, "errors": errors, "error_total": selectors.run_errors(run=run).count(),
-               "outcomes": outcomes, "outcome_total": selectors.run_outcomes(run=run).count(),
-               "touched": touched, "running": run.status == "running"}
-    template = "exchange/_run_progress.html" if request.headers.get("HX-Request") == "true" else "exchange/run_detail.html"
-    return render(request, template, context)
+    run = _run_for(request, pk)
+    records = _records_page(request, run)
+    if is_htmx(request):
+        return render(request, "exchange/_run_records.html", {"run": run, **records})
+    plan = runs.retry_plan(run) if run.status != RunStatus.RUNNING and run.failed else None
+    context = {**_progress_context(run), **records, "plan": plan,
+               "can_retry": plan is not None and runs.may_retry(request.user, run),
+               "retries": list(run.retries.order_by("-started_at")[:20]),
+               "sees_exchange": allows(request.user, "view", "exchange")}
+    return render(request, "exchange/run_detail.html", context)
+
+
+@login_required
+def run_progress(request, pk):
+    """The run's counters and progress bar, polled every second by its page while it runs."""
+    run = _run_for(request, pk)
+    response = render(request, "exchange/_run_progress.html", _progress_context(run))
+    if run.status != RunStatus.RUNNING and is_htmx(request):
+        # Polled by a page that showed it running: reload it, so its lists show what the run did.
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@login_required
+def run_report(request, pk):
+    """The run's report as CSV or XLSX: its counters, then every record (errors, duplicates, conflicts,
+    outcomes of rows, and the records it wrote)."""
+    run = _run_for(request, pk)
+    summary = [
+        (_("Run"), str(run.pk)), (_("Kind"), run.kind), (_("Status"), run.get_status_display()),
+        (_("Node"), run.node.code if run.node else ""), (_("Files"), ", ".join(run.files)),
+        (_("Started"), run.started_at), (_("Finished"), run.finished_at), (_("Started by"), str(run.user or "")),
+        (_("Retry of"), str(run.retry_of_id or "")),
+        *[(label, getattr(run, name)) for name, label in RUN_COUNTERS],
+        (_("Progress"), f"{run.progress_done} / {run.progress_total}"), (_("Outcome"), run.message),
+    ]
+
+    def link(row) -> str:
+        if run.kind == "dry-run" and row.outcome == "created":
+            return ""
+        url = item_url(row.object_type, row.object_id)
+        return request.build_absolute_uri(url) if url else ""
+
+    columns = [
+        (_("Outcome"), lambda r: r.outcome), (_("Object type"), lambda r: r.object_type),
+        (_("Id in accounting"), lambda r: r.external_id), (_("Record"), lambda r: r.record),
+        (_("Link"), link), (_("File"), lambda r: r.file), (_("Line"), lambda r: r.line),
+        (_("Column or element"), lambda r: r.path), (_("Code"), lambda r: r.code), (_("Message"), lambda r: r.message),
+        (_("Changes"), lambda r: json.dumps(r.changes, ensure_ascii=False, default=str) if r.changes else ""),
+    ]
+    return exports.table_response(runs.report_rows(run), columns, basename=f"run-{str(run.pk)[:8]}",
+                                  fmt=exports.export_format(request), summary=summary)
+
+
+RUN_COUNTERS = [("created", pgettext_lazy("number of records", "Created")),
+                ("updated", pgettext_lazy("number of records", "Updated")), ("unchanged", _("Unchanged")),
+                ("skipped", _("Skipped")), ("failed", pgettext_lazy("number of records", "Failed")),
+                ("deactivated", _("Deactivated"))]
+
+
+@login_required
+@require_POST
+def run_retry(request, pk):
+    """Start a run that processes again the records that failed in this one (in the background worker)."""
+    run = _run_for(request, pk)
+    try:
+        retry = runs.run_retry(user=request.user, run=run)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("exchange:run_detail", pk=run.pk)
+    messages.success(request, _("Retrying the failed records in the background."))
+    return redirect("exchange:run_detail", pk=retry.pk)
 
 
 # --- tabular import: upload, column mapping with a preview, then the run -------------------------------------
@@ -141,12 +316,10 @@ def _tabular_mapping(request, kind: str, token: str, fresh: bool = False):
         return render(request, "exchange/tabular_upload.html", {"form": upload})
     form = MappingForm(None if fresh else request.POST, kind=kind, headers=shown["headers"], mapping=shown["mapping"])
     if not fresh and form.is_valid():
-        run = tabular.tabular_import(path=path, kind=kind, user=request.user, mapping=form.mapping(),
-                                     on_duplicate=form.cleaned_data["on_duplicate"],
-                                     dry_run=form.cleaned_data["dry_run"],
-                                     file_name=request.session.get(f"tabular-{token}", path.name))
-        if not form.cleaned_data["dry_run"]:
-            path.unlink(missing_ok=True)
+        # The import runs in the background worker; the run page shows its progress at once.
+        run = runs.tabular_start(user=request.user, path=path, kind=kind, mapping=form.mapping(),
+                                 on_duplicate=form.cleaned_data["on_duplicate"], dry_run=form.cleaned_data["dry_run"],
+                                 file_name=request.session.get(f"tabular-{token}", path.name))
         return redirect("exchange:run_detail", pk=run.pk)
     rows = [[row.values.get(h) for h in shown["headers"]] for row in shown["rows"]]
     return render(request, "exchange/tabular_mapping.html", {

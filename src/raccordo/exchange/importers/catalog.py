@@ -31,6 +31,7 @@ from raccordo.core.ids import new_id
 from raccordo.core.journal import diff, journal_bulk, snapshot
 from raccordo.core.models import Operation
 from raccordo.core.money import normalize_currency
+from raccordo.exchange.conflicts import MergeRules, parse_exchange_time
 from raccordo.exchange.engine import (
     BindingUpsert,
     Incoming,
@@ -46,7 +47,8 @@ from raccordo.exchange.engine import (
     write_bindings,
 )
 from raccordo.exchange.formats.commerceml import records as cml
-from raccordo.exchange.models import Binding, ExchangeNode
+from raccordo.exchange.mappings import REQUISITE, group_subtree, mapping_plan
+from raccordo.exchange.models import Binding, ExchangeNode, RunItem
 
 PRODUCT = "catalog.product"
 GROUP = "catalog.productgroup"
@@ -156,14 +158,22 @@ class CatalogImporter:
         self.full_snapshot = False
         self.seen = SeenIds()      # ids of the products and offers listed: deactivation of the others
         self.deleted_products: set[str] = set()   # deleted in the catalog: their offers must not revive them
+        # The node's mapping of products: field map, keys, create or update only, owners, filter, conflicts.
+        self.plan = mapping_plan(node, PRODUCT)
+        self.rules = MergeRules(node=node, object_type=PRODUCT, crm_owned=self.plan.crm_owned,
+                                policy=self.plan.conflict_policy, run=recorder.run)
+        self.group_filter: set[str] | None = None     # accounting's ids of the groups taken (filter and below)
+        self.skipped_products: set[str] = set()       # not taken (filter, update-only): their offers neither
         self.upsert_products = BindingUpsert(node=node, model=Product, object_type=PRODUCT, recorder=recorder,
-                                             match=self._match_products, rows=True)
+                                             match=self._match_products, rows=True, rules=self.rules)
 
     # --- entry points --------------------------------------------------------------------------------------------
 
     def feed(self, rec) -> None:
         if isinstance(rec, cml.PackageInfo):
             self.flush()
+            # "Newer wins" weighs the CRM's change against the time the file was made, when it says.
+            self.rules.exchange_time = parse_exchange_time(rec.generated_at)
             if rec.kind == "catalog" and not rec.only_changes:
                 self.full_snapshot = True
             for price_type in rec.price_types:
@@ -378,30 +388,82 @@ class CatalogImporter:
             result = upsert.apply(items)
             self.recorder.save()
         self.group_ids.update(result.ids)
+        self.group_filter = None   # new groups may fall under the filter's groups
 
     # --- products -------------------------------------------------------------------------------------------------
 
     def _match_products(self, items: list[Incoming]) -> dict[str, Product]:
-        """No binding yet: take the one unbound product with the same article, if exactly one has it."""
-        by_article: dict[str, list[str]] = {}
-        for item in items:
-            article = item.fields.get("article")
-            if article:
-                by_article.setdefault(article, []).append(item.external_id)
-        if not by_article:
+        """No binding yet: the one product with the same matching keys (the mapping's; article by default),
+        if exactly one has them and one incoming record asks for them. Records with an empty key match nothing."""
+        keys = self.plan.match_keys
+        if not keys:
             return {}
-        candidates: dict[str, list[Product]] = {}
-        for product in Product.objects.filter(article__in=list(by_article)):
-            candidates.setdefault(product.article, []).append(product)
+        by_key: dict[tuple, list[str]] = {}
+        for item in items:
+            values = tuple(item.fields.get(k) for k in keys)
+            if all(v not in (None, "") for v in values):
+                by_key.setdefault(values, []).append(item.external_id)
+        if not by_key:
+            return {}
+        candidates: dict[tuple, list[Product]] = {}
+        for product in Product.objects.filter(**{f"{keys[0]}__in": list({v[0] for v in by_key})}):
+            candidates.setdefault(tuple(getattr(product, k) for k in keys), []).append(product)
         matched = {}
-        for article, ext_ids in by_article.items():
-            found = candidates.get(article, [])
+        for values, ext_ids in by_key.items():
+            found = candidates.get(values, [])
             if len(found) == 1 and len(ext_ids) == 1:
                 matched[ext_ids[0]] = found[0]
         return matched
 
+    def _groups_taken(self) -> set[str]:
+        """Accounting's ids of the groups the mapping's filter takes: the chosen ones and all below them."""
+        if self.group_filter is None:
+            _pks, self.group_filter = group_subtree(self.plan.filter_values, self.node)
+        return self.group_filter
+
     def _product_fields(self, rec: cml.ProductRec, properties) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Our fields of a product as the mapping's field map says, and the fingerprint its hash is made of."""
+        plan = self.plan
         group_ext = rec.group_ids[0] if rec.group_ids else None
+        unit = self._unit(rec.unit_code, rec.unit_name, rec.unit_full_name) \
+            if plan.identity or plan.wants("unit") else None
+        incoming = {
+            "name": (rec.name or rec.full_name or "").strip(),
+            "full_name": (rec.full_name or rec.requisites.get("Полное наименование") or "").strip(),
+            "article": (rec.article or "").strip(),
+            "barcode": (rec.barcode or "").strip(),
+            "group_ids": None,   # resolved per batch from the group bindings
+            "unit": unit,
+            "tax_rates": vat_rate_from(rec.tax_rates),
+            "description": rec.description or "",
+            "deleted": not rec.deleted,   # as our "active" flag
+            "service": (rec.requisites.get("ВидНоменклатуры", "") + rec.requisites.get("ТипНоменклатуры", ""))
+            .lower().find("услуг") >= 0,
+            "properties": self._properties(rec, properties) if plan.identity or plan.wants("properties") else {},
+        }
+        if plan.identity:
+            fields = {"name": incoming["name"], "full_name": incoming["full_name"], "article": incoming["article"],
+                      "barcode": incoming["barcode"], "group": None, "unit": unit, "vat_rate": incoming["tax_rates"],
+                      "description": incoming["description"], "is_active": incoming["deleted"],
+                      "is_service": incoming["service"], "properties": incoming["properties"]}
+        else:
+            incoming["manufacturer"] = (rec.manufacturer or "").strip()
+            for name, _target in plan.pairs:
+                if name.startswith(REQUISITE):
+                    incoming[name] = (rec.requisites.get(name[len(REQUISITE):]) or "").strip()
+            fields = plan.remap(incoming)
+        # What the peer said, as it said it: the hash changes only when the peer's record changes.
+        fingerprint = {**fields, "variant_of": rec.product_id if rec.characteristic_id else None}
+        if "group" in fields:
+            fingerprint["group"] = group_ext
+        if "unit" in fields:
+            fingerprint["unit"] = unit.pk if unit else None
+        if "vat_rate" in fields:
+            fingerprint["vat_rate"] = str(fields["vat_rate"])
+        return fields, fingerprint
+
+    @staticmethod
+    def _properties(rec: cml.ProductRec, properties) -> dict[str, str]:
         props: dict[str, str] = {}
         for prop_id, value in rec.properties.items():
             name, values = properties.get(prop_id, (prop_id, {}))
@@ -409,26 +471,7 @@ class CatalogImporter:
             resolved = [values.get(v, v) for v in texts if v not in (None, "")]
             if resolved:
                 props[name] = ", ".join(resolved)
-        unit = self._unit(rec.unit_code, rec.unit_name, rec.unit_full_name)
-        fields = {
-            "name": (rec.name or rec.full_name or "").strip(),
-            "full_name": (rec.full_name or rec.requisites.get("Полное наименование") or "").strip(),
-            "article": (rec.article or "").strip(),
-            "barcode": (rec.barcode or "").strip(),
-            "group": None,
-            "unit": unit,
-            "vat_rate": vat_rate_from(rec.tax_rates),
-            "description": rec.description or "",
-            "is_active": not rec.deleted,
-            "is_service": (rec.requisites.get("ВидНоменклатуры", "") + rec.requisites.get("ТипНоменклатуры", ""))
-            .lower().find("услуг") >= 0,
-            "properties": props,
-        }
-        # What the peer said, as it said it: the hash changes only when the peer's record changes.
-        fingerprint = {**fields, "group": group_ext, "unit": unit.pk if unit else None,
-                       "vat_rate": str(fields["vat_rate"]), "variant_of": rec.product_id if rec.characteristic_id
-                       else None}
-        return fields, fingerprint
+        return props
 
     def _flush_products(self) -> None:
         if not self.products:
@@ -440,21 +483,39 @@ class CatalogImporter:
         groups = ProductGroup.objects.in_bulk([pk for pk in (self.group_ids.get(p.group_ids[0]) for p in batch
                                                              if p.group_ids) if pk])
         bases = _bound(self.node, PRODUCT, {p.product_id for p in batch if p.characteristic_id and p.product_id})
+        taken = self._groups_taken() if self.plan.filter_values else None
+        create = self.plan.allow_create
         items = []
         for rec in batch:
-            self.seen.add(rec.id)
+            self.seen.add(rec.id)   # outside the filter too: a product accounting still has is not deactivated
+            if taken is not None and not any(g in taken for g in rec.group_ids):
+                # Outside the mapping's groups: not ours to take; counted, not an error.
+                self.skipped_products.add(rec.id)
+                self.recorder.count("skipped")
+                continue
             if rec.deleted:
                 self.deleted_products.add(rec.id)
             fields, fingerprint = self._product_fields(rec, properties)
-            if rec.group_ids:
+            if rec.group_ids and "group" in fields:
                 fields["group"] = groups.get(self.group_ids.get(rec.group_ids[0]))
             if rec.characteristic_id and rec.product_id in bases:
                 fields["variant_of_id"] = bases[rec.product_id]
-            items.append(Incoming(rec.id, fields, self._source(rec, rec.id), hash=content_hash(fingerprint),
-                                  create=not rec.deleted))
+            item = Incoming(rec.id, fields, self._source(rec, rec.id), hash=content_hash(fingerprint),
+                            create=create and not rec.deleted)
+            if not create and not rec.deleted:
+                self.skipped_products.add(rec.id)   # taken back below if it is bound or matched
+                item.skip_reason = self._update_only_reason(fields)
+            items.append(item)
         with transaction.atomic():
-            self.upsert_products.apply(items)
+            result = self.upsert_products.apply(items)
             self.recorder.save()
+        if not create:
+            self.skipped_products.difference_update(result.ids)
+
+    def _update_only_reason(self, fields: dict[str, Any]) -> str:
+        keys = ", ".join(f"{k} “{fields.get(k) or ''}”" for k in self.plan.match_keys)
+        return _("No product is bound to it or has the same %(keys)s, and the mapping only updates records.") % {
+            "keys": keys}
 
     # --- offers: prices and stock -----------------------------------------------------------------------------------
 
@@ -477,6 +538,21 @@ class CatalogImporter:
                 continue
             base = bases.get(bound.get(offer.product_id)) if offer.characteristic_id else None
             if offer.id in self.deleted_products or offer.product_id in self.deleted_products:
+                self.recorder.count("skipped")
+                continue
+            if offer.id in self.skipped_products or offer.product_id in self.skipped_products:
+                self.recorder.count("skipped")   # its product was not taken: the reason is on the product
+                continue
+            if not self.plan.allow_create:
+                self.recorder.count("skipped")
+                self.recorder.add(RunItem(outcome="skipped", object_type=PRODUCT, external_id=offer.id[:255],
+                                          code="exchange.record.not_created",
+                                          message=_("The offer names a product this node has not bound, and the "
+                                                    "mapping only updates records."),
+                                          file=self.file[:255], line=offer.line, path=(offer.path or "")[:500]))
+                continue
+            if self.plan.filter_values and base is None:
+                # An offer says nothing of its product's group: under a group filter it creates nothing.
                 self.recorder.count("skipped")
                 continue
             if base is not None:
@@ -612,6 +688,8 @@ class CatalogImporter:
             new_prices, changed_prices, new_stock, changed_stock = [], [], [], []
             new_bindings, touched_bindings = [], []
             journal = JournalRows()
+            # Owned by the CRM: accounting's prices or stock fill what is missing, and change nothing existing.
+            prices_crm, stock_crm = "prices" in self.plan.crm_owned, "stock" in self.plan.crm_owned
             for offer, product, todo in plans:
                 changed = offer.id in self._created_offers
                 for kind, desired, bindings, binding, digest in todo:
@@ -627,7 +705,7 @@ class CatalogImporter:
                                 journal.add(Price, row["id"], str(view), Operation.CREATE,
                                             diff({}, row_snapshot(Price, row)))
                                 changed = True
-                            elif existing[1] != value:
+                            elif existing[1] != value and not prices_crm:
                                 journal.add(Price, existing[0], str(view), Operation.UPDATE,
                                             {"value": [str(existing[1]), str(value)]})
                                 existing[1] = value
@@ -645,7 +723,7 @@ class CatalogImporter:
                                 journal.add(StockLevel, row["id"], str(view), Operation.CREATE,
                                             diff({}, row_snapshot(StockLevel, row)))
                                 changed = True
-                            elif existing[1] != value:
+                            elif existing[1] != value and not stock_crm:
                                 journal.add(StockLevel, existing[0], str(view), Operation.UPDATE,
                                             {"quantity": [str(existing[1]), str(value)]})
                                 existing[1] = value

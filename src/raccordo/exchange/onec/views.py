@@ -23,9 +23,9 @@ from raccordo.access.policy import is_admin, visible
 from raccordo.exchange import mappings, settings_file
 from raccordo.exchange import selectors as exchange_selectors
 from raccordo.exchange.mappings import MappingData
-from raccordo.exchange.models import ConflictPolicy, ExchangeNode
+from raccordo.exchange.models import ExchangeNode
 
-from . import services
+from . import mapping_form, services, setup_views
 from .models import OneCRequest, OneCSession
 from .services import COOKIE_NAME, Answer, ProtocolError
 
@@ -160,17 +160,7 @@ def node_list(request):
 
 def _mapping_forms(node, posted: tuple[str, MappingData, dict] | None = None) -> list[dict]:
     """One form per object type: the saved mapping (or 1C's defaults), or what was posted with its errors."""
-    forms = []
-    for object_type, spec in mappings.OBJECT_TYPES.items():
-        if posted and posted[0] == object_type:
-            data, errors = posted[1], posted[2]
-        else:
-            data, errors = mappings.mapping_for(node, object_type), {}
-        forms.append({"object_type": object_type, "label": spec["label"], "data": data, "errors": errors,
-                      "key_choices": mappings.key_choices(object_type),
-                      "owned_choices": mappings.owned_choices(object_type),
-                      "policies": ConflictPolicy.choices})
-    return forms
+    return mapping_form.mapping_forms(node, posted)
 
 
 def _node_page(request, node, *, posted=None, settings_errors=None, status=200):
@@ -179,7 +169,7 @@ def _node_page(request, node, *, posted=None, settings_errors=None, status=200):
     context = {"node": node, "settings": services.onec_settings(node), "sessions": sessions, "requests": requests,
                "endpoint_url": request.build_absolute_uri(reverse("onec:endpoint")),
                "mapping_forms": _mapping_forms(node, posted), "settings_errors": settings_errors or [],
-               "tasks": list(node.tasks.all())}
+               "tasks": list(node.tasks.all()), **setup_views.node_page_context(request, node)}
     return render(request, "onec/node_detail.html", context, status=status)
 
 
@@ -198,10 +188,7 @@ def node_mapping(request, pk, object_type):
     node = get_object_or_404(visible(ExchangeNode.objects.all(), request.user), pk=pk)
     if object_type not in mappings.OBJECT_TYPES:
         raise Http404
-    data = mappings.MappingData(object_type=object_type, match_keys=request.POST.getlist("match_keys"),
-                                allow_create=request.POST.get("allow_create") == "on",
-                                owned_fields=request.POST.getlist("owned_fields"),
-                                conflict_policy=request.POST.get("conflict_policy", ""))
+    data = mapping_form.mapping_from_post(object_type, request.POST)
     try:
         mappings.mapping_save(user=request.user, node=node, data=data)
     except mappings.MappingInvalid as exc:

@@ -6,6 +6,7 @@ import json
 import sys
 import time
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from raccordo.core.context import change_context
@@ -63,6 +64,12 @@ class Command(BaseCommand):
                          help="do everything, then roll it back: report what would be created, updated, rejected")
         imp.add_argument("--on-error", choices=[p.value for p in RecordPolicy], default=RecordPolicy.SKIP,
                          help="what a failing record does: skip it, end the step or stop the run")
+        imp.add_argument("--no-keep", action="store_true",
+                         help="do not keep a copy of the files with the run (it cannot be retried then)")
+
+        retry = sub.add_parser("retry", help="import again only the records that failed in a run, from its kept files")
+        retry.add_argument("run", help="the run's id")
+        retry.add_argument("--json", action="store_true", help="print the new run's counters as JSON")
 
         exp = sub.add_parser("export-orders", help="write orders not yet acknowledged by the node")
         exp.add_argument("--node", required=True)
@@ -102,6 +109,8 @@ class Command(BaseCommand):
                 return self._settings(opts)
             if action == "run":
                 return self._task(opts)
+            if action == "retry":
+                return self._retry(opts)
         return None
 
     def _node(self, opts):
@@ -125,7 +134,8 @@ class Command(BaseCommand):
         progress = Progress(sys.stderr)
         started = time.monotonic()
         run = services.exchange_import(paths=opts["files"], node=node, on_record_error=opts["on_error"],
-                                       progress=progress, dry_run=opts["dry_run"])
+                                       progress=progress, dry_run=opts["dry_run"],
+                                       keep=not (opts["no_keep"] or opts["dry_run"]))
         progress.close()
         elapsed = time.monotonic() - started
         if opts["json"]:
@@ -139,6 +149,38 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {where} {item.path} [{item.code}] {item.message}")
         if run.status == "failed":
             raise CommandError(run.message or "the import failed")
+
+    def _retry(self, opts):
+        from raccordo.exchange import runs
+        from raccordo.exchange.models import Run
+
+        try:
+            run = Run.objects.select_related("node").filter(pk=opts["run"]).first()
+        except (ValueError, ValidationError):
+            run = None
+        if run is None:
+            raise CommandError(f"No run {opts['run']!r}: see `raccordo exchange runs`.")
+        progress = Progress(sys.stderr)
+        started = time.monotonic()
+        try:
+            retry = runs.run_retry(user=None, run=run, background=False, progress=progress)
+        except runs.RetryImpossible as exc:
+            raise CommandError(f"run {run.pk} cannot be retried: {exc.message}") from exc
+        finally:
+            progress.close()
+        elapsed = time.monotonic() - started
+        if opts["json"]:
+            self.stdout.write(json.dumps({"run": str(retry.pk), "retry_of": str(run.pk), "kind": retry.kind,
+                                          "status": retry.status, **retry.counters(), "seconds": round(elapsed, 3)},
+                                         ensure_ascii=False))
+        else:
+            self.stdout.write(f"run {retry.pk} (retry of {run.pk}): {retry.get_status_display()} in {elapsed:.1f} s — "
+                              + ", ".join(f"{k} {v}" for k, v in retry.counters().items()))
+            for item in selectors.run_errors(run=retry)[:20]:
+                where = ":".join(str(x) for x in (item.file, item.line) if x)
+                self.stdout.write(f"  {where} {item.path} [{item.code}] {item.message}")
+        if retry.status == "failed":
+            raise CommandError(retry.message or "the retry failed")
 
     def _export(self, opts):
         from raccordo.exchange.exporters.orders import orders_export

@@ -28,6 +28,8 @@ class Command(BaseCommand):
                                  "it into that record, or create it anyway")
         parser.add_argument("--dry-run", action="store_true", help="write nothing; report what would happen")
         parser.add_argument("--json", action="store_true", help="print the run's counters as JSON")
+        parser.add_argument("--no-keep", action="store_true",
+                            help="do not keep a copy of the file with the run (it cannot be retried then)")
 
     def handle(self, *args, **opts):
         mapping = {}
@@ -43,7 +45,7 @@ class Command(BaseCommand):
         with change_context(origin=Origin.CLI):
             run = tabular.tabular_import(path=opts["file"], kind=opts["kind"], mapping=mapping or None,
                                          on_duplicate=opts["on_duplicate"], dry_run=opts["dry_run"],
-                                         progress=progress)
+                                         progress=progress, keep=not (opts["no_keep"] or opts["dry_run"]))
         progress.close()
         elapsed = time.monotonic() - started
         if opts["json"]:
@@ -53,7 +55,7 @@ class Command(BaseCommand):
             prefix = "dry run (nothing written)" if opts["dry_run"] else f"run {run.pk}"
             self.stdout.write(f"{prefix}: {run.get_status_display()} in {elapsed:.1f} s — "
                               + ", ".join(f"{k} {v}" for k, v in run.counters().items() if k != "deactivated"))
-            for item in run.items.exclude(outcome__in=("created", "updated")).order_by("id")[:20]:
+            for item in run.items.exclude(outcome__in=("created", "updated", "unchanged")).order_by("id")[:20]:
                 where = ":".join(str(x) for x in (item.file, item.line) if x)
                 column = f" [{item.path}]" if item.path else ""
                 self.stdout.write(f"  {item.outcome:<9} {where}{column} {item.message}")

@@ -1,0 +1,218 @@
+"""Setting up a node (administrators only): the wizard, what to type into 1C, waiting for 1C's first checkauth,
+a new exchange password, and the check of a folder node's folder. Thin: the services decide, these render."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from raccordo.access.policy import is_admin, visible
+from raccordo.exchange import scheduling, services
+from raccordo.exchange.models import ExchangeNode, NodeKind
+
+from . import selectors
+
+BITRIX_ALIAS = "/bitrix/admin/1c_exchange.php"
+
+# What each kind of peer is, for the wizard's first step.
+KIND_CARDS = [
+    {"kind": NodeKind.ONEC_HTTP, "icon": "bi-hdd-network", "title": gettext_lazy("1C via site exchange"),
+     "text": gettext_lazy("1C:Trade Management, Accounting, UNF… send the catalog and take orders over HTTP "
+                          "(“Exchange with a website”). Raccordo gives you the address, login and password.")},
+    {"kind": NodeKind.FOLDER, "icon": "bi-folder2-open", "title": gettext_lazy("A folder of files"),
+     "text": gettext_lazy("CommerceML files 1C (or another system) leaves in a folder on this server; orders are "
+                          "written back to it.")},
+    {"kind": NodeKind.TABULAR, "icon": "bi-file-earmark-spreadsheet", "title": gettext_lazy("CSV / XLSX files"),
+     "text": gettext_lazy("Counterparties, contact persons and products from spreadsheets, with a column "
+                          "mapping and duplicate detection.")},
+]
+
+
+def _admin_only(request) -> None:
+    if not is_admin(request.user):
+        raise Http404
+
+
+def _node(request, pk) -> ExchangeNode:
+    _admin_only(request)
+    return get_object_or_404(visible(ExchangeNode.objects.all(), request.user), pk=pk)
+
+
+class NodeForm(forms.Form):
+    """The wizard's second step; the service checks everything, the form only carries it."""
+
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=150, required=False,
+                           help_text=gettext_lazy("Such as the 1C base it stands for: “Trade 11, Moscow”."))
+    code = forms.CharField(label=gettext_lazy("Code"), max_length=64, required=False,
+                           help_text=gettext_lazy("Latin letters, digits and hyphens; suggested from the name, "
+                                                  "used in file names and on the command line."))
+    path = forms.CharField(label=gettext_lazy("Folder on the server"), max_length=500, required=False,
+                           help_text=gettext_lazy("The full path; the server process must be able to read and "
+                                                  "write it."))
+
+
+def _password_key(node) -> str:
+    return f"onec-password-{node.pk}"
+
+
+def _since_key(node) -> str:
+    return f"onec-since-{node.pk}"
+
+
+def _hand_over_password(request, node, password: str) -> None:
+    # Kept in the session until the connection page shows it once; the database holds only its hash.
+    request.session[_password_key(node)] = password
+    request.session[_since_key(node)] = timezone.now().timestamp()
+
+
+@login_required
+def node_create(request):
+    """The node wizard: choose the peer, then name it (and its folder); a 1C node goes on to its connection page."""
+    _admin_only(request)
+    kind = request.POST.get("kind") or request.GET.get("kind") or ""
+    if kind not in NodeKind.values:
+        return render(request, "onec/node_wizard.html", {"step": 1, "cards": KIND_CARDS})
+    card = next(c for c in KIND_CARDS if c["kind"] == kind)
+    form = NodeForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            node, password = services.node_setup(user=request.user, kind=kind, **form.cleaned_data)
+        except services.NodeInvalid as exc:
+            if not form.cleaned_data["code"].strip() and form.cleaned_data["name"].strip() and "code" not in \
+                    exc.extra["errors"]:
+                # Left empty: show the code it would get, so the person sees it before saving again.
+                form.data = form.data.copy()
+                form.data["code"] = services.node_code_suggest(form.cleaned_data["name"])
+            for field, msgs in exc.extra["errors"].items():
+                for msg in msgs:
+                    form.add_error(field if field in form.fields else None, msg)
+            status = 422
+        else:
+            if kind == NodeKind.ONEC_HTTP:
+                _hand_over_password(request, node, password)
+                return redirect("onec:node_connect", pk=node.pk)
+            if kind == NodeKind.FOLDER:
+                messages.success(request, _("The node %(node)s is ready: the server can read and write its folder.")
+                                 % {"node": node.code})
+            else:
+                messages.success(request, _("The node %(node)s is ready: import a file into it.") % {"node": node.code})
+            return redirect("onec:node_detail", pk=node.pk)
+    elif request.method == "POST":
+        status = 422
+    return render(request, "onec/node_wizard.html", {"step": 2, "kind": kind, "card": card, "form": form,
+                                                     "suggest_url": reverse("onec:node_code_suggest")},
+                  status=status)
+
+
+@login_required
+def node_code_suggest(request):
+    """A free code for the name being typed (the wizard fills the code field with it)."""
+    _admin_only(request)
+    name = request.GET.get("name", "")[:150]
+    return JsonResponse({"code": services.node_code_suggest(name) if name.strip() else ""})
+
+
+def _since(request, node) -> dt.datetime | None:
+    raw = request.GET.get("since") or request.session.get(_since_key(node))
+    try:
+        return dt.datetime.fromtimestamp(float(raw), tz=dt.UTC) if raw else None
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+
+
+def _status_context(request, node, since) -> dict:
+    poll = reverse("onec:node_checkauth", args=[node.pk])
+    if since is not None:
+        poll += f"?since={since.timestamp():.6f}"
+    return {"node": node, "status": selectors.checkauth_status(user=request.user, node=node, since=since),
+            "poll_url": poll}
+
+
+@never_cache   # the page carries the password once: no copy of it in a cache
+@login_required
+def node_connect(request, pk):
+    """What to type into 1C: the exchange address, login and password (shown once), and 1C's first checkauth."""
+    node = _node(request, pk)
+    if node.kind != NodeKind.ONEC_HTTP:
+        return redirect("onec:node_detail", pk=node.pk)
+    password = request.session.pop(_password_key(node), None)
+    context = {"node": node, "password": password,
+               "endpoint_url": request.build_absolute_uri(reverse("onec:endpoint")),
+               "alias_url": request.build_absolute_uri(BITRIX_ALIAS),
+               **_status_context(request, node, _since(request, node))}
+    return render(request, "onec/node_connect.html", context)
+
+
+@login_required
+def node_checkauth(request, pk):
+    """The status panel the connection page polls: waiting, refused (with the reason) or connected."""
+    node = _node(request, pk)
+    return render(request, "onec/_checkauth_status.html", _status_context(request, node, _since(request, node)))
+
+
+@login_required
+@require_POST
+def node_password(request, pk):
+    """Generate a new exchange password and show it once on the connection page."""
+    node = _node(request, pk)
+    try:
+        password = services.node_password_reset(user=request.user, node=node)
+    except services.NodeInvalid as exc:
+        messages.error(request, exc.message)
+        return redirect("onec:node_detail", pk=node.pk)
+    node.refresh_from_db()
+    _hand_over_password(request, node, password)
+    messages.success(request, _("A new exchange password is generated: type it into 1C; the old one no longer "
+                                "works."))
+    return redirect("onec:node_connect", pk=node.pk)
+
+
+@login_required
+@require_POST
+def node_folder_check(request, pk):
+    """Check a folder node's folder again (and move the node to another folder when a new path is given)."""
+    node = _node(request, pk)
+    path = request.POST.get("path", node.path)
+    try:
+        node = services.node_folder_set(user=request.user, node=node, path=path)
+    except services.NodeInvalid as exc:
+        for msg in exc.extra.get("errors", {}).get("path", [exc.message]):
+            messages.error(request, msg)
+    else:
+        messages.success(request, _("The server can read and write the folder %(path)s.") % {"path": node.path})
+    return redirect(reverse("onec:node_detail", args=[node.pk]) + "#connection")
+
+
+def node_page_context(request, node) -> dict:
+    """What the node page's connection and task sections show beyond the node itself."""
+    context = {"folder_problems": services.folder_problems(node.path) if node.kind == NodeKind.FOLDER else [],
+               "checkauth": (selectors.checkauth_status(user=request.user, node=node)
+                             if node.kind == NodeKind.ONEC_HTTP else None),
+               "tabular_url": (reverse("exchange:tabular_upload") + f"?node={node.code}"
+                               if node.kind == NodeKind.TABULAR else "")}
+    lock = scheduling.node_busy(node)
+    now = timezone.now()
+    rows = []
+    for task in node.tasks.all().prefetch_related("allowed_users"):
+        try:
+            upcoming = scheduling.cron_next(task.cron, after=now, count=1) if task.cron else []
+        except ValueError:
+            upcoming = []
+        rows.append({"task": task, "next": upcoming[0] if upcoming else None,
+                     "steps": scheduling.step_labels(task.steps),
+                     "last": task.runs.order_by("-started_at").first(),
+                     "running": lock is not None and lock.task_id == task.pk})
+    context.update({"task_rows": rows, "node_lock": lock})
+    return context

@@ -1,0 +1,24 @@
+"""The run page's conflicts section (exchange/_run_conflicts.html) reads its rows through this tag."""
+
+from __future__ import annotations
+
+from django import template
+
+from raccordo.exchange.conflicts import conflict_list, conflict_rows
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def run_conflicts(context, run):
+    """The conflicts of `run` the page's user may see, ready to show (see conflicts.conflict_rows)."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if run is None or user is None:
+        return []
+    from raccordo.exchange.views import record_url
+
+    rows = conflict_rows(conflict_list(user=user, run=run))
+    for row in rows:
+        row.url = record_url(row.item.object_type, row.item.object_id) if row.record else None
+    return rows
