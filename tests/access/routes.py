@@ -55,6 +55,12 @@ ROUTES: dict[str, Route] = {
     "onec:node_settings_import": Route("exempt", note="POST of a settings file; administrators only "
                                                       "(tests/exchange/test_setup_pages.py)"),
     "onec:session_detail": Route("exempt", note="needs an exchange session; administrators only like node_list"),
+    "onec:node_create": Route("reach", allowed=("root",)),
+    "onec:node_code_suggest": Route("reach", allowed=("root",)),
+    "onec:node_connect": Route("exempt", note="needs a node; administrators only (tests/onec/test_wizard.py)"),
+    "onec:node_checkauth": Route("exempt", note="needs a node; administrators only (tests/onec/test_wizard.py)"),
+    "onec:node_password": Route("exempt", note="POST on a node; administrators only (tests/onec/test_wizard.py)"),
+    "onec:node_folder_check": Route("exempt", note="POST on a node; administrators only (tests/onec/test_wizard.py)"),
     # --- web: start page, search
     "web:dashboard": Route("page"),
     "web:search": Route("search"),
@@ -70,17 +76,20 @@ ROUTES: dict[str, Route] = {
     "web:counterparty_share": Route("action", "counterparty"),
     "web:counterparty_unshare": Route("action", "counterparty"),
     "web:contact_list": Route("list", "contact"),
+    "web:contact_export": Route("export", "contact"),
     "web:contact_create": Route("page"),
     "web:contact_detail": Route("detail", "contact"),
     "web:contact_edit": Route("detail", "contact", edit=True),
     # --- deals and invoices
     "web:deal_list": Route("list", "deal", query={"state": "all"}),
+    "web:deal_export": Route("export", "deal", query={"state": "all"}),
     "web:deal_create": Route("page"),
     "web:deal_detail": Route("detail", "deal"),
     "web:deal_edit": Route("detail", "deal", edit=True),
     "web:deal_move": Route("action", "deal"),
     "web:deal_invoice": Route("action", "deal"),
     "web:invoice_list": Route("list", "invoice"),
+    "web:invoice_export": Route("export", "invoice"),
     "web:invoice_create": Route("page"),
     "web:invoice_detail": Route("detail", "invoice"),
     "web:invoice_edit": Route("detail", "invoice", edit=True),
@@ -95,21 +104,26 @@ ROUTES: dict[str, Route] = {
     "web:invoice_pdf": Route("detail", "invoice"),
     "web:invoice_send": Route("action", "invoice"),
     "web:receivables": Route("page"),
+    "web:receivables_export": Route("export", "invoice", note="open invoices with their ageing"),
     # --- reminders, complaints, calendar
     "web:reminder_create": Route("page"),
     "web:reminder_done": Route("action", "reminder"),
     "web:complaint_list": Route("list", "complaint", query={"state": "all"}),
+    "web:complaint_export": Route("export", "complaint", query={"state": "all"}),
     "web:complaint_create": Route("page"),
     "web:complaint_detail": Route("detail", "complaint"),
     "web:complaint_status": Route("action", "complaint"),
     "web:calendar": Route("page"),
     # --- catalog (shared reference data)
     "web:product_list": Route("page"),
+    "web:product_export": Route("export", note="shared catalog: whoever may export the catalog gets every product "
+                                              "(tests/web/test_exports.py)"),
     "web:product_create": Route("page"),
     "web:product_detail": Route("shared", "product"),
     "web:product_edit": Route("shared", "product", edit=True),
     # --- tasks
     "web:task_list": Route("list", "task", query={"mine": "0", "status": "all"}),
+    "web:task_export": Route("export", "task", query={"mine": "0", "status": "all"}),
     "web:task_create": Route("page"),
     "web:task_detail": Route("detail", "task"),
     "web:task_edit": Route("detail", "task", edit=True),
@@ -119,10 +133,35 @@ ROUTES: dict[str, Route] = {
     "web:token_revoke": Route("exempt", note="one's own tokens only; test_security.py"),
     "web:audit": Route("reach", allowed=("root",)),
     "web:reassign": Route("reach", allowed=("root", "elena", "olga", "giulia")),
+    # --- reports: whoever may view deals (the accountant too); each part shows only what the policy allows
+    "reports:kpi": Route("reach", allowed=("root", "elena", "olga", "anna", "dmitry", "ivan", "giulia", "marco",
+                                           "boris")),
+    "reports:kpi_export": Route("reach", allowed=("root", "elena", "olga", "anna", "dmitry", "ivan", "giulia",
+                                                  "marco", "boris")),
+    "reports:refresh": Route("exempt", note="POST, recomputes the caller's own cached figures (tests/reports)"),
     # --- exchange
     "exchange:run_list": Route("reach", allowed=("root", "boris")),
+    "exchange:conflict_resolve": Route("exempt", note="POST on a run's conflict; whoever may view the exchange "
+                                                      "(tests/exchange/test_conflicts.py)"),
     "exchange:run_detail": Route("exempt", note="needs a run; same check as run_list (tests/exchange/test_pages.py)"),
+    "exchange:run_list_export": Route("reach", allowed=("root", "boris"),
+                                      note="rows through the policy's export right (tests/exchange/test_run_pages.py)"),
+    "exchange:run_progress": Route("exempt", note="needs a run; same check as run_detail "
+                                                  "(tests/exchange/test_run_pages.py)"),
+    "exchange:run_report": Route("exempt", note="needs a run; same check as run_detail "
+                                                "(tests/exchange/test_run_pages.py)"),
+    "exchange:run_retry": Route("exempt", note="POST on a run; same check as run_detail, then runs.may_retry "
+                                               "(tests/exchange/test_retry.py)"),
     "exchange:tabular_upload": Route("page"),
+    "exchange:task_list": Route("reach", allowed=("root", "boris")),
+    "exchange:task_cron_preview": Route("reach", allowed=("root",)),
+    "exchange:task_create": Route("exempt", note="needs a node; administrators only "
+                                                 "(tests/exchange/test_task_pages.py)"),
+    "exchange:task_edit": Route("exempt", note="needs a task; administrators only (tests/exchange/test_task_pages.py)"),
+    "exchange:task_delete": Route("exempt", note="POST on a task; administrators only "
+                                                 "(tests/exchange/test_task_pages.py)"),
+    "exchange:task_run": Route("exempt", note="POST on a task; its rights and the node lock "
+                                              "(tests/exchange/test_task_pages.py)"),
     # --- REST API
     "api:counterparty-list": Route("api_list", "counterparty"),
     "api:counterparty-detail": Route("api_detail", "counterparty"),

@@ -168,7 +168,8 @@ def test_export_contains_exactly_the_exportable_counterparties(world):
             else:
                 from openpyxl import load_workbook
 
-                sheet = load_workbook(io.BytesIO(response.content)).active
+                body = b"".join(response.streaming_content) if response.streaming else response.content
+                sheet = load_workbook(io.BytesIO(body)).active
                 names = {row[0] for row in sheet.iter_rows(min_row=2, values_only=True)}
             person = world.people[username]
             expected = {r.marker for r in world.of_kind("counterparty") if exports(person, "counterparty", r.client)}

@@ -12,6 +12,7 @@ NAVIGATION = [
     ("web:board", _("Funnel board"), "bi-kanban"),
     ("web:invoice_list", _("Invoices"), "bi-receipt"),
     ("web:receivables", _("Receivables"), "bi-cash-coin"),
+    ("reports:kpi", _("KPI report"), "bi-bar-chart-line"),
     ("web:product_list", _("Products"), "bi-box-seam"),
     ("web:task_list", _("Tasks"), "bi-check2-square"),
     ("web:calendar", _("Calendar"), "bi-calendar3"),
@@ -23,15 +24,31 @@ SECTION_SUBJECTS = {
     "web:counterparty_list": "counterparties", "web:contact_list": "counterparties", "web:deal_list": "deals",
     "web:invoice_list": "invoices", "web:product_list": "catalog", "web:task_list": "activities",
     "web:board": "deals", "web:receivables": "invoices", "web:calendar": "activities", "web:complaint_list": "activities",
-    "exchange:run_list": "exchange", "web:audit": "audit",
+    "exchange:run_list": "exchange", "exchange:task_list": "exchange", "web:audit": "audit", "reports:kpi": "deals",
 }
 
 # Sections only administrators reach (the exchange with accounting; accountants reach it too).
 ADMIN_NAVIGATION = [
     ("exchange:run_list", _("Exchange"), "bi-arrow-left-right"),
+    ("exchange:task_list", _("Exchange tasks"), "bi-calendar2-week"),
     ("onec:node_list", _("1C nodes"), "bi-hdd-network"),
     ("web:audit", _("Audit log"), "bi-journal-text"),
 ]
+
+
+BADGE_LIMIT = 99
+
+
+def _badge(qs) -> str:
+    """A sidebar counter: "7", "99+" past the limit (counted no further: it is on every page), "" for none."""
+    from django.utils.translation import gettext
+
+    from raccordo.core.keyset import capped_count
+
+    n, exact = capped_count(qs, BADGE_LIMIT)
+    if not n:
+        return ""
+    return str(n) if exact else gettext("%(count)s+") % {"count": n}
 
 
 def navigation(request):
@@ -56,6 +73,6 @@ def navigation(request):
         items.append({"url_name": url_name, "label": label, "icon": icon, "active": active})
     return {
         "nav_items": items,
-        "my_open_task_count": task_list(user=user, mine=True, open_only=True).count(),
+        "my_open_task_count": _badge(task_list(user=user, mine=True, open_only=True)),
         "can_reassign": admin or assignable_users(user).exclude(pk=user.pk).exists(),
     }

@@ -45,10 +45,11 @@ def money_map(amounts) -> str:
 
 @register.simple_tag(takes_context=True)
 def query(context, **changes) -> str:
-    """The current query string with some parameters replaced (None removes one); page resets on change."""
+    """The current query string with some parameters replaced (None removes one); the position in a paged
+    list (page, after, before) resets on any change but its own."""
     params = context["request"].GET.copy()
-    if "page" not in changes:
-        params.pop("page", None)
+    for key in ("page", "after", "before"):
+        params.pop(key, None)
     for key, value in changes.items():
         if value is None or value == "":
             params.pop(key, None)
@@ -56,6 +57,25 @@ def query(context, **changes) -> str:
             params[key] = value
     encoded = params.urlencode()
     return "?" + encoded if encoded else "?"
+
+
+@register.simple_tag(takes_context=True)
+def pager(context, page):
+    """`page` as the pagination include reads it: a list's ListWindow as is; a Django Page (lists that page
+    a small, bounded set, like a run's records) adapted with numbered links."""
+    from raccordo.web.views.base import ListWindow
+
+    if isinstance(page, ListWindow) or page is None:
+        return page
+    number = page.number
+    urls = {"first": query(context), "page": query(context, page="__page__")}
+    if page.has_next():
+        urls["next"] = query(context, page=number + 1)
+    if page.has_previous():
+        urls["previous"] = query(context, page=number - 1) if number > 2 else query(context)
+    return ListWindow(rows=list(page.object_list), start=page.start_index() - 1 if page.object_list else 0,
+                      total=page.paginator.count, exact=True, has_next=page.has_next(),
+                      has_previous=page.has_previous(), page_size=page.paginator.per_page, urls=urls)
 
 
 @register.inclusion_tag("web/includes/sort_th.html", takes_context=True)
@@ -96,7 +116,17 @@ STATUS_COLOURS = {
     "draft": "secondary", "issued": "primary", "partly_paid": "warning", "paid": "success", "cancelled": "dark",
     "open": "primary", "in_progress": "info", "done": "success", "won": "success", "lost": "danger",
     "high": "danger", "normal": "secondary", "low": "light",
+    # exchange runs
+    "running": "info", "succeeded": "success", "partial": "warning", "failed": "danger", "stopped": "dark",
 }
+
+
+@register.simple_tag
+def xlsx_limit() -> int:
+    """Rows an XLSX export holds at most (CSV has them all): for the note on export buttons."""
+    from raccordo.web.exports import xlsx_max_rows
+
+    return xlsx_max_rows()
 
 
 @register.simple_tag

@@ -12,12 +12,14 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from raccordo.access.policy import allows, visible
 from raccordo.activities.models import Priority, TaskStatus
 from raccordo.activities.selectors import task_get, task_list
 from raccordo.activities.services import task_create, task_update
 from raccordo.core.errors import ApplicationError
 from raccordo.core.selectors import record_history
 
+from .. import exports
 from ..forms import TaskForm
 from .base import ListPage, apply_errors, error_text, get_or_404
 
@@ -25,11 +27,12 @@ SERVICE_ERRORS = (ValidationError, ApplicationError)
 OPEN = [TaskStatus.OPEN, TaskStatus.IN_PROGRESS]
 
 
-@login_required
-def task_list_view(request):
-    page = ListPage(request, default_sort="due", sorts={
-        "due": "due_at", "title": "title", "priority": "priority", "status": "status",
-        "counterparty": "counterparty__name", "assignee": "assignee__last_name"})
+TASK_SORTS = {"due": "due_at", "title": "title", "priority": "priority", "status": "status",
+              "counterparty": "counterparty__name", "assignee": "assignee__last_name"}
+
+
+def _tasks(request, page: ListPage):
+    """The task list's rows as filtered on screen (status, mine, overdue, priority, search)."""
     status = request.GET.get("status", "active")
     mine = request.GET.get("mine", "1") == "1"
     qs = task_list(user=request.user, mine=mine)
@@ -44,9 +47,27 @@ def task_list_view(request):
         qs = qs.filter(priority=priority)
     if page.q:
         qs = qs.filter(Q(title__icontains=page.q) | Q(counterparty__name__icontains=page.q))
+    return qs, status, mine
+
+
+@login_required
+def task_list_view(request):
+    page = ListPage(request, default_sort="due", sorts=TASK_SORTS)
+    qs, status, mine = _tasks(request, page)
     return page.render(qs, template="web/tasks/list.html", partial="web/tasks/_table.html", context={
         "statuses": [("active", _("Open and in progress"))] + list(TaskStatus.choices) + [("all", _("All"))],
-        "status": status, "mine": mine, "priorities": Priority.choices, "now": timezone.now()})
+        "status": status, "mine": mine, "priorities": Priority.choices, "now": timezone.now(),
+        "can_export": allows(request.user, "export", "activities")})
+
+
+@login_required
+def task_export_view(request):
+    """The task list as filtered and sorted on screen, as CSV or XLSX: only the rows the user may export."""
+    page = ListPage(request, default_sort="due", sorts=TASK_SORTS)
+    qs, _status, _mine = _tasks(request, page)
+    qs = page.order(visible(qs, request.user, "export")).select_related("author")
+    return exports.table_response(qs.iterator(chunk_size=1000), exports.task_columns(), basename="tasks",
+                                  fmt=exports.export_format(request))
 
 
 @login_required

@@ -8,30 +8,51 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 
-from raccordo.access.policy import can
+from raccordo.access.policy import allows, can, visible
 from raccordo.catalog.models import Product
 from raccordo.catalog.selectors import product_get, product_list, product_stock_total
 from raccordo.catalog.services import product_create, product_update
 from raccordo.core.errors import ApplicationError
 from raccordo.core.selectors import record_history
 
+from .. import exports
 from ..forms import ProductForm
 from .base import ListPage, apply_errors, get_or_404
 
 SERVICE_ERRORS = (ValidationError, ApplicationError)
 
 
-@login_required
-def product_list_view(request):
-    page = ListPage(request, default_sort="name", sorts={
-        "name": "name", "article": "article", "group": "group__name", "vat": "vat_rate", "created": "created_at"})
+PRODUCT_SORTS = {"name": "name", "article": "article", "group": "group__name", "vat": "vat_rate",
+                 "created": "created_at"}
+
+
+def _products(request, page: ListPage):
+    """The product list's rows as filtered on screen (active, goods or services, search), and the active filter."""
     active = request.GET.get("active", "1")
     qs = product_list(user=request.user, search=page.q, active_only=active == "1")
     kind = request.GET.get("kind", "")
     if kind in ("goods", "services"):
         qs = qs.filter(is_service=kind == "services")
+    return qs, active
+
+
+@login_required
+def product_list_view(request):
+    page = ListPage(request, default_sort="name", sorts=PRODUCT_SORTS)
+    qs, active = _products(request, page)
     return page.render(qs, template="web/products/list.html", partial="web/products/_table.html",
-                       context={"active": active, "can_add": can(request.user, "add", Product())})
+                       context={"active": active, "can_add": can(request.user, "add", Product()),
+                                "can_export": allows(request.user, "export", "catalog")})
+
+
+@login_required
+def product_export_view(request):
+    """The product list as filtered and sorted on screen, as CSV or XLSX, for those who may export the catalog."""
+    page = ListPage(request, default_sort="name", sorts=PRODUCT_SORTS)
+    qs, _active = _products(request, page)
+    qs = page.order(visible(qs, request.user, "export"))
+    return exports.table_response(qs.iterator(chunk_size=2000), exports.product_columns(), basename="products",
+                                  fmt=exports.export_format(request))
 
 
 @login_required

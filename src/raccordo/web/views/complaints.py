@@ -12,23 +12,26 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from raccordo.access.policy import allows, visible
 from raccordo.activities.models import ComplaintStatus
 from raccordo.activities.selectors import complaint_get, complaint_list
 from raccordo.activities.services import COMPLAINT_FLOW, complaint_register, complaint_update
 from raccordo.core.errors import ApplicationError
 from raccordo.core.selectors import record_history
 
+from .. import exports
 from ..forms_day import ComplaintForm, ComplaintStatusForm
 from .base import ListPage, apply_errors, get_or_404
 
 SERVICE_ERRORS = (ValidationError, ApplicationError)
 
 
-@login_required
-def complaint_list_view(request):
-    page = ListPage(request, default_sort="deadline", sorts={
-        "subject": "subject", "counterparty": "counterparty__name", "received": "received_at", "deadline": "deadline",
-        "status": "status"})
+COMPLAINT_SORTS = {"subject": "subject", "counterparty": "counterparty__name", "received": "received_at",
+                   "deadline": "deadline", "status": "status"}
+
+
+def _complaints(request, page: ListPage):
+    """The complaint list's rows as filtered on screen (open, overdue or all; search), and the state chosen."""
     state = request.GET.get("state", "open")
     qs = complaint_list(user=request.user)
     if state == "open":
@@ -37,8 +40,26 @@ def complaint_list_view(request):
         qs = qs.filter(status__in=[ComplaintStatus.NEW, ComplaintStatus.IN_PROGRESS], deadline__lt=timezone.localdate())
     if page.q:
         qs = qs.filter(subject__icontains=page.q) | qs.filter(counterparty__name__icontains=page.q)
+    return qs, state
+
+
+@login_required
+def complaint_list_view(request):
+    page = ListPage(request, default_sort="deadline", sorts=COMPLAINT_SORTS)
+    qs, state = _complaints(request, page)
     return page.render(qs, template="web/complaints/list.html", partial="web/complaints/_table.html", context={
-        "state": state, "states": [("open", _("Open")), ("overdue", _("Overdue")), ("all", _("All"))]})
+        "state": state, "states": [("open", _("Open")), ("overdue", _("Overdue")), ("all", _("All"))],
+        "can_export": allows(request.user, "export", "activities")})
+
+
+@login_required
+def complaint_export_view(request):
+    """The complaint list as filtered and sorted on screen, as CSV or XLSX: only the rows the user may export."""
+    page = ListPage(request, default_sort="deadline", sorts=COMPLAINT_SORTS)
+    qs, _state = _complaints(request, page)
+    qs = page.order(visible(qs, request.user, "export"))
+    return exports.table_response(qs.iterator(chunk_size=1000), exports.complaint_columns(), basename="complaints",
+                                  fmt=exports.export_format(request))
 
 
 @login_required

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from raccordo.access import services as access_services
-from raccordo.access.policy import allows, can
+from raccordo.access.policy import allows, can, visible
 from raccordo.activities.selectors import interaction_list, task_list
 from raccordo.activities.services import interaction_log
 from raccordo.core.errors import ApplicationError
@@ -262,11 +262,24 @@ def _create_contact(form, user, counterparty):
 
 @login_required
 def contact_list_view(request):
-    page = ListPage(request, default_sort="name", sorts={
-        "name": ("last_name", "first_name"), "position": "position", "counterparty": "counterparty__name",
-        "created": "created_at"})
+    page = ListPage(request, default_sort="name", sorts=CONTACT_SORTS)
     qs = contact_list(user=request.user, search=page.q).prefetch_related("phones", "emails")
-    return page.render(qs, template="web/contacts/list.html", partial="web/contacts/_table.html")
+    return page.render(qs, template="web/contacts/list.html", partial="web/contacts/_table.html",
+                       context={"can_export": allows(request.user, "export", "counterparties")})
+
+
+CONTACT_SORTS = {"name": ("last_name", "first_name"), "position": "position", "counterparty": "counterparty__name",
+                 "created": "created_at"}
+
+
+@login_required
+def contact_export_view(request):
+    """The contact list as searched and sorted on screen, as CSV or XLSX: only the rows the user may export."""
+    page = ListPage(request, default_sort="name", sorts=CONTACT_SORTS)
+    qs = visible(contact_list(user=request.user, search=page.q), request.user, "export")
+    qs = page.order(qs).prefetch_related("phones", "emails")
+    return exports.table_response(qs.iterator(chunk_size=1000), exports.contact_columns(), basename="contacts",
+                                  fmt=exports.export_format(request))
 
 
 @login_required

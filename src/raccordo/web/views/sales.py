@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from raccordo.access.policy import visible
+from raccordo.access.policy import allows, visible
 from raccordo.activities.selectors import interaction_list, task_list
 from raccordo.catalog.selectors import product_price
 from raccordo.core.errors import ApplicationError
@@ -33,7 +33,7 @@ from raccordo.sales.services import (
     payment_record,
 )
 
-from .. import reference
+from .. import exports, reference
 from ..forms import DealForm, DealMoveForm, InvoiceForm, PaymentForm, invoice_line_formset
 from .base import ListPage, apply_errors, error_text, get_or_404
 
@@ -42,11 +42,12 @@ SERVICE_ERRORS = (ValidationError, ApplicationError)
 
 # --- Deals ----------------------------------------------------------------------------------------------------
 
-@login_required
-def deal_list_view(request):
-    page = ListPage(request, default_sort="-created", sorts={
-        "title": "title", "counterparty": "counterparty__name", "stage": ("funnel__order", "stage__order"),
-        "amount": "amount", "expected_close": "expected_close", "created": "created_at"})
+DEAL_SORTS = {"title": "title", "counterparty": "counterparty__name", "stage": ("funnel__order", "stage__order"),
+              "amount": "amount", "expected_close": "expected_close", "created": "created_at"}
+
+
+def _deals(request, page: ListPage):
+    """The deal list's rows as filtered on screen (state, stage, funnel, mine, search); the stages to choose."""
     state = request.GET.get("state", "open")
     qs = deal_list(user=request.user, search=page.q, open_only=state == "open")
     if state in (StageKind.WON, StageKind.LOST):
@@ -60,9 +61,27 @@ def deal_list_view(request):
         qs = qs.filter(funnel__in=reference.funnels(request.user).filter(pk=funnel)) if _is_uuid(funnel) else qs.none()
     if request.GET.get("mine") == "1":
         qs = qs.filter(manager=request.user)
+    return qs, state, stages
+
+
+@login_required
+def deal_list_view(request):
+    page = ListPage(request, default_sort="-created", sorts=DEAL_SORTS)
+    qs, state, stages = _deals(request, page)
     return page.render(qs, template="web/deals/list.html", partial="web/deals/_table.html", context={
         "stages": stages, "funnels": reference.funnels(request.user), "state": state,
-        "states": [("open", _("Open")), ("won", _("Won")), ("lost", _("Lost")), ("all", _("All"))]})
+        "states": [("open", _("Open")), ("won", _("Won")), ("lost", _("Lost")), ("all", _("All"))],
+        "can_export": allows(request.user, "export", "deals")})
+
+
+@login_required
+def deal_export_view(request):
+    """The deal list as filtered and sorted on screen, as CSV or XLSX: only the rows the user may export."""
+    page = ListPage(request, default_sort="-created", sorts=DEAL_SORTS)
+    qs, _state, _stages = _deals(request, page)
+    qs = page.order(visible(qs, request.user, "export"))
+    return exports.table_response(qs.iterator(chunk_size=1000), exports.deal_columns(), basename="deals",
+                                  fmt=exports.export_format(request))
 
 
 def _is_uuid(value: str) -> bool:
@@ -162,11 +181,12 @@ def deal_invoice_view(request, pk):
 
 # --- Invoices -------------------------------------------------------------------------------------------------
 
-@login_required
-def invoice_list_view(request):
-    page = ListPage(request, default_sort="-date", sorts={
-        "number": "number", "date": ("date", "number"), "due_date": "due_date", "counterparty": "counterparty__name",
-        "total": "total", "status": "status"})
+INVOICE_SORTS = {"number": "number", "date": ("date", "number"), "due_date": "due_date",
+                 "counterparty": "counterparty__name", "total": "total", "status": "status"}
+
+
+def _invoices(request, page: ListPage):
+    """The invoice list's rows as filtered on screen (status, overdue, mine, search), and the status chosen."""
     status = request.GET.get("status", "")
     if status not in InvoiceStatus.values:
         status = ""
@@ -175,8 +195,26 @@ def invoice_list_view(request):
         qs = qs.filter(status__in=[InvoiceStatus.ISSUED, InvoiceStatus.PARTLY_PAID], due_date__lt=timezone.localdate())
     if request.GET.get("mine") == "1":
         qs = qs.filter(responsible=request.user)
+    return qs, status
+
+
+@login_required
+def invoice_list_view(request):
+    page = ListPage(request, default_sort="-date", sorts=INVOICE_SORTS)
+    qs, status = _invoices(request, page)
     return page.render(qs, template="web/invoices/list.html", partial="web/invoices/_table.html",
-                       context={"statuses": InvoiceStatus.choices, "status": status})
+                       context={"statuses": InvoiceStatus.choices, "status": status,
+                                "can_export": allows(request.user, "export", "invoices")})
+
+
+@login_required
+def invoice_export_view(request):
+    """The invoice list as filtered and sorted on screen, as CSV or XLSX: only the rows the user may export."""
+    page = ListPage(request, default_sort="-date", sorts=INVOICE_SORTS)
+    qs, _status = _invoices(request, page)
+    qs = page.order(visible(qs, request.user, "export")).select_related("responsible")
+    return exports.table_response(qs.iterator(chunk_size=1000), exports.invoice_columns(), basename="invoices",
+                                  fmt=exports.export_format(request))
 
 
 def _line_inputs(formset, counterparty) -> list[LineInput]:
