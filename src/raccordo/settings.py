@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "raccordo.activities",
     "raccordo.exchange",
     "raccordo.exchange.onec",
+    "raccordo.reports",
     "raccordo.web",
 ]
 
@@ -238,3 +239,9 @@ if STOCK_CHECK not in ("warn", "block", "off"):
 # (negative: before, positive: after); empty turns the rule off.
 INVOICE_REMINDER_DAYS = [int(d) for d in os.environ.get("RACCORDO_INVOICE_REMINDER_DAYS", "-1,3").split(",")
                          if d.strip().lstrip("-").isdigit()]
+
+# --- Reports: figures cached in the database per access scope (raccordo.reports), refreshed by the worker.
+# Seconds the current year's figures (KPI report, dashboard receivables) stay fresh; 0 turns the cache off.
+REPORT_CACHE_SECONDS = int(os.environ.get("RACCORDO_REPORT_CACHE_SECONDS", "300"))
+# ...and a past year's KPI report.
+REPORT_CACHE_PAST_SECONDS = int(os.environ.get("RACCORDO_REPORT_CACHE_PAST_SECONDS", "86400"))

@@ -22,5 +22,6 @@ urlpatterns = [
     path("bitrix/admin/1c_exchange.php", onec_views.endpoint, name="onec_bitrix"),
     path("exchange/", include("raccordo.exchange.onec.urls")),
     path("exchange/", include("raccordo.exchange.urls")),
+    path("reports/", include("raccordo.reports.urls")),
     path("", include("raccordo.web.urls")),
 ]
