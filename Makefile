@@ -26,6 +26,27 @@ test: $(STAMP) e2e-deps
 e2e-deps:
 	@bash scripts/install-system-deps.sh
 
+# Benchmarks (bench/RESULTS.md). The `bench` extra (gunicorn, locust, psutil) is installed on first use.
+BENCH_STAMP := $(VENV)/.installed-bench
+BENCH_SCALES ?= 100k,1M
+BENCH_DB ?= sqlite,postgres
+IMPORT_SIZES ?= 10000,100000
+
+$(BENCH_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	@touch $(BENCH_STAMP)
+
+# Everything: the CommerceML import bench (#3; IMPORT_SIZES= skips it), then the scale scenarios and the
+# load tests (#8) at BENCH_SCALES on BENCH_DB. Long: generating 1M counterparties takes minutes per database.
+bench: $(BENCH_STAMP)
+	$(if $(strip $(IMPORT_SIZES)),$(BIN)/python bench/import_bench.py --sizes $(IMPORT_SIZES) --db $(BENCH_DB) --keep var/bench/cml)
+	$(BIN)/python bench/scale_bench.py --scales $(BENCH_SCALES) --db $(BENCH_DB)
+
+# About a minute: 2k counterparties on SQLite, a few repetitions, a 15 s load test with 10 users. Fails when
+# the harness or the application does (errors, a page that fails), never on a missed time target.
+bench-smoke: $(BENCH_STAMP)
+	$(BIN)/python bench/scale_bench.py --smoke
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tests
 
