@@ -38,4 +38,23 @@ def reference_data(db):
     return factories.reference_data()
 
 
+@pytest.fixture
+def var_dir(settings, tmp_path):
+    """Kept run files, uploads and 1C sessions of a test land in its own directory, not in the checkout's var/."""
+    settings.VAR_DIR = tmp_path / "var"
+    settings.VAR_DIR.mkdir()
+    return settings.VAR_DIR
+
+
+@pytest.fixture
+def huey_immediate():
+    """Huey runs a task when it is enqueued, inside the test (the worker's code, without a worker)."""
+    from huey.contrib.djhuey import HUEY
+
+    before = HUEY.immediate
+    HUEY.immediate = True
+    yield HUEY
+    HUEY.immediate = before
+
+
 from tests.smtp_server import smtp_server  # noqa: E402,F401  (a real SMTP server fixture, aiosmtpd)

@@ -22,16 +22,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def huey_immediate():
-    from huey.contrib.djhuey import HUEY
-
-    before = HUEY.immediate
-    HUEY.immediate = True
-    yield HUEY
-    HUEY.immediate = before
-
-
-@pytest.fixture
 def node(tmp_path):
     (tmp_path / "import0_1.xml").write_bytes(catalog_xml(4))
     return node_create(user=None, code="drop", name="Drop folder", kind="folder", path=str(tmp_path))

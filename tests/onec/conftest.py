@@ -111,23 +111,6 @@ class OneC:
 
 
 @pytest.fixture
-def var_dir(settings, tmp_path):
-    settings.VAR_DIR = tmp_path / "var"
-    settings.VAR_DIR.mkdir()
-    return settings.VAR_DIR
-
-
-@pytest.fixture
-def huey_immediate():
-    from huey.contrib.djhuey import HUEY
-
-    before = HUEY.immediate
-    HUEY.immediate = True
-    yield HUEY
-    HUEY.immediate = before
-
-
-@pytest.fixture
 def node(transactional_db):
     return node_create(user=None, code="ut11", name="УТ 11", kind="onec-http", login=LOGIN, password=PASSWORD)
 

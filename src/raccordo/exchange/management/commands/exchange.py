@@ -137,18 +137,23 @@ class Command(BaseCommand):
                                        progress=progress, dry_run=opts["dry_run"],
                                        keep=not (opts["no_keep"] or opts["dry_run"]))
         progress.close()
-        elapsed = time.monotonic() - started
+        self._report(run, time.monotonic() - started, opts, failed="the import failed")
+
+    def _report(self, run, elapsed: float, opts, *, failed: str, retry_of=None) -> None:
+        """A finished run's outcome: its counters as JSON (--json) or a line and its first errors; exit 1 when it failed."""
         if opts["json"]:
-            self.stdout.write(json.dumps({"run": str(run.pk), "kind": run.kind, "status": run.status, **run.counters(),
-                                          "seconds": round(elapsed, 3)}, ensure_ascii=False))
+            extra = {"retry_of": str(retry_of.pk)} if retry_of is not None else {}
+            self.stdout.write(json.dumps({"run": str(run.pk), **extra, "kind": run.kind, "status": run.status,
+                                          **run.counters(), "seconds": round(elapsed, 3)}, ensure_ascii=False))
         else:
-            self.stdout.write(f"run {run.pk}: {run.get_status_display()} in {elapsed:.1f} s — "
+            of = f" (retry of {retry_of.pk})" if retry_of is not None else ""
+            self.stdout.write(f"run {run.pk}{of}: {run.get_status_display()} in {elapsed:.1f} s — "
                               + ", ".join(f"{k} {v}" for k, v in run.counters().items()))
             for item in selectors.run_errors(run=run)[:20]:
                 where = ":".join(str(x) for x in (item.file, item.line) if x)
                 self.stdout.write(f"  {where} {item.path} [{item.code}] {item.message}")
         if run.status == "failed":
-            raise CommandError(run.message or "the import failed")
+            raise CommandError(run.message or failed)
 
     def _retry(self, opts):
         from raccordo.exchange import runs
@@ -168,19 +173,7 @@ class Command(BaseCommand):
             raise CommandError(f"run {run.pk} cannot be retried: {exc.message}") from exc
         finally:
             progress.close()
-        elapsed = time.monotonic() - started
-        if opts["json"]:
-            self.stdout.write(json.dumps({"run": str(retry.pk), "retry_of": str(run.pk), "kind": retry.kind,
-                                          "status": retry.status, **retry.counters(), "seconds": round(elapsed, 3)},
-                                         ensure_ascii=False))
-        else:
-            self.stdout.write(f"run {retry.pk} (retry of {run.pk}): {retry.get_status_display()} in {elapsed:.1f} s — "
-                              + ", ".join(f"{k} {v}" for k, v in retry.counters().items()))
-            for item in selectors.run_errors(run=retry)[:20]:
-                where = ":".join(str(x) for x in (item.file, item.line) if x)
-                self.stdout.write(f"  {where} {item.path} [{item.code}] {item.message}")
-        if retry.status == "failed":
-            raise CommandError(retry.message or "the retry failed")
+        self._report(retry, time.monotonic() - started, opts, failed="the retry failed", retry_of=run)
 
     def _export(self, opts):
         from raccordo.exchange.exporters.orders import orders_export
