@@ -271,3 +271,25 @@ def test_run_items_name_no_record_a_person_may_not_see(client, manager, other_ma
     client.force_login(manager)
     page = client.get(reverse("exchange:run_detail", args=[run.pk]), {"outcome": "skipped"}).content.decode()
     assert str(theirs.pk) not in page and "Theirs" not in page
+
+
+def test_an_import_from_a_csv_node_page_is_a_run_of_that_node(client, admin_user, manager, huey_immediate,
+                                                              django_capture_on_commit_callbacks):
+    node = node_create(user=None, code="sheets", name="Spreadsheets", kind="tabular")
+    client.force_login(admin_user)
+    url = reverse("exchange:tabular_upload") + "?node=sheets"
+    page = client.get(url).content.decode()
+    assert 'name="node" value="sheets"' in page
+    response = client.post(url, {"kind": "counterparties", "node": "sheets",
+                                 "file": SimpleUploadedFile("c.csv", counterparties_csv(3))})
+    assert 'name="node" value="sheets"' in response.content.decode()
+    form = response.context["form"]
+    post = {"kind": "counterparties", "node": "sheets", "token": response.context["token"], "on_duplicate": "skip",
+            **{f"col_{i}": form[f"col_{i}"].initial or "" for i in range(len(form.headers))}}
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, post)
+    run = Run.objects.get()
+    assert run.node == node and run.created == 3
+    # a node the person may not see does not exist for them
+    client.force_login(manager)
+    assert client.get(reverse("exchange:tabular_upload") + "?node=sheets").status_code == 404

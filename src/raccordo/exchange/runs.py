@@ -29,7 +29,7 @@ from raccordo.core.errors import ApplicationError, PermissionDenied
 from raccordo.core.models import ChangeJournal
 
 from .engine import finish_run, start_run
-from .models import Run, RunItem, RunStatus
+from .models import ExchangeNode, Run, RunItem, RunStatus
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +176,7 @@ def _queue_params() -> dict:
 
 
 def tabular_start(*, user, path: str | os.PathLike, kind: str, mapping: dict[str, str], on_duplicate: str,
-                  dry_run: bool = False, file_name: str = "") -> Run:
+                  dry_run: bool = False, file_name: str = "", node: ExchangeNode | None = None) -> Run:
     """Open a tabular import for the background worker and return its run (status running, queued).
 
     The uploaded file moves into the run's directory (kept for a retry), its rows are counted so the
@@ -192,7 +192,7 @@ def tabular_start(*, user, path: str | os.PathLike, kind: str, mapping: dict[str
         raise PermissionDenied(_("You may not import these records."), code="access.denied")
     source = Path(path)
     file_name = file_name or source.name
-    run = start_run(node=None, kind="dry-run" if dry_run else "tabular", files=[file_name], user=user)
+    run = start_run(node=node, kind="dry-run" if dry_run else "tabular", files=[file_name], user=user)
     # After a dry run the upload stays where it was, so the mapping page can run the import for real.
     kept = keep_sources(run, [source], move=not dry_run, always=True)[0]
     run.params = {"action": "tabular", "path": str(kept.resolve()), "kind": kind, "mapping": dict(mapping),

@@ -282,6 +282,17 @@ class MappingForm(forms.Form):
         return data
 
 
+def _tabular_node(request):
+    """The CSV/XLSX node an import is made for (`?node=CODE` from the node page), so its runs are the node's."""
+    code = request.POST.get("node") or request.GET.get("node") or ""
+    if not code:
+        return None
+    node = selectors.node_list(user=request.user).filter(code=code).first()
+    if node is None:   # a node the user may not see is a node that does not exist
+        raise Http404
+    return node
+
+
 @login_required
 def tabular_upload(request):
     kind = request.POST.get("kind") or request.GET.get("kind") or tabular.COUNTERPARTIES
@@ -301,7 +312,7 @@ def tabular_upload(request):
         else:
             request.session[f"tabular-{token}"] = form.cleaned_data["file"].name[:200]
             return _tabular_mapping(request, form.cleaned_data["kind"], token, fresh=True)
-    return render(request, "exchange/tabular_upload.html", {"form": form})
+    return render(request, "exchange/tabular_upload.html", {"form": form, "node": _tabular_node(request)})
 
 
 def _tabular_mapping(request, kind: str, token: str, fresh: bool = False):
@@ -313,16 +324,17 @@ def _tabular_mapping(request, kind: str, token: str, fresh: bool = False):
         shown = tabular.preview(path, kind)
     except tabular.TabularError as exc:
         upload.add_error(None, exc.message)
-        return render(request, "exchange/tabular_upload.html", {"form": upload})
+        return render(request, "exchange/tabular_upload.html", {"form": upload, "node": _tabular_node(request)})
     form = MappingForm(None if fresh else request.POST, kind=kind, headers=shown["headers"], mapping=shown["mapping"])
     if not fresh and form.is_valid():
         # The import runs in the background worker; the run page shows its progress at once.
         run = runs.tabular_start(user=request.user, path=path, kind=kind, mapping=form.mapping(),
                                  on_duplicate=form.cleaned_data["on_duplicate"], dry_run=form.cleaned_data["dry_run"],
-                                 file_name=request.session.get(f"tabular-{token}", path.name))
+                                 file_name=request.session.get(f"tabular-{token}", path.name),
+                                 node=_tabular_node(request))
         return redirect("exchange:run_detail", pk=run.pk)
     rows = [[row.values.get(h) for h in shown["headers"]] for row in shown["rows"]]
     return render(request, "exchange/tabular_mapping.html", {
         "form": form, "kind": kind, "kind_label": tabular.KIND_LABELS[kind], "token": token,
         "headers": shown["headers"], "rows": rows, "lines": [row.line for row in shown["rows"]],
-        "file_name": request.session.get(f"tabular-{token}", "")})
+        "file_name": request.session.get(f"tabular-{token}", ""), "node": _tabular_node(request)})
