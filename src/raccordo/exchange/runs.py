@@ -30,6 +30,7 @@ from raccordo.core.models import ChangeJournal
 
 from .engine import finish_run, start_run
 from .models import ExchangeNode, Run, RunItem, RunStatus
+from .services import path_inside
 
 log = logging.getLogger(__name__)
 
@@ -62,14 +63,6 @@ def run_dir(run: Run) -> Path:
     return runs_root() / str(run.pk)
 
 
-def _under(path: Path, directory: Path) -> bool:
-    try:
-        path.resolve().relative_to(directory.resolve())
-    except ValueError:
-        return False
-    return True
-
-
 def keep_sources(run: Run, paths: Iterable[str | os.PathLike], *, move: bool = False,
                  always: bool = False) -> list[Path]:
     """Keep the files `run` reads so it can be retried; return the paths to read (the kept ones).
@@ -83,7 +76,7 @@ def keep_sources(run: Run, paths: Iterable[str | os.PathLike], *, move: bool = F
     target_dir = run_dir(run)
     for index, raw in enumerate(paths):
         path = Path(raw)
-        if not path.is_file() or (_under(path, Path(settings.VAR_DIR)) and not (move or always)):
+        if not path.is_file() or (path_inside(Path(settings.VAR_DIR), path) and not (move or always)):
             kept.append(path)
             continue
         # One sub-directory per file keeps its own name (errors name the file) even when two share a name.

@@ -236,6 +236,12 @@ def _check_file(path: Path) -> None:
         cml_reader.check(_CountingReader(raw, lambda n: None, path.name))
 
 
+def path_inside(directory: Path, path: Path) -> bool:
+    """Whether `path`, once links and `..` are resolved, lies inside `directory` (a name from outside must not
+    reach past the exchange's own folders)."""
+    return path.resolve().is_relative_to(directory.resolve())
+
+
 def exchange_import(*, paths: Sequence[str | os.PathLike], node: ExchangeNode | None = None, user=None,
                     on_record_error: str = RecordPolicy.SKIP, batch_size: int = 1000,
                     progress: Callable[[Run], None] | None = None, run: Run | None = None,

@@ -36,7 +36,7 @@ from raccordo.exchange.formats.commerceml import reader as cml_reader
 from raccordo.exchange.formats.commerceml import records as cml
 from raccordo.exchange.importers.catalog import CatalogImporter
 from raccordo.exchange.models import ExchangeNode, Run, RunStatus
-from raccordo.exchange.services import exchange_import
+from raccordo.exchange.services import exchange_import, path_inside
 
 from .models import FileKind, FileStatus, OneCFile, OneCRequest, OneCSession, OneCSettings, SessionStatus
 
@@ -274,14 +274,6 @@ def file_kind(name: str) -> str:
     return {".xml": FileKind.XML, ".zip": FileKind.ZIP}.get(suffix, FileKind.OTHER)
 
 
-def _inside(directory: Path, path: Path) -> bool:
-    try:
-        path.resolve().relative_to(directory.resolve())
-    except ValueError:
-        return False
-    return True
-
-
 def _require_open(session: OneCSession) -> None:
     if session.status not in (SessionStatus.OPEN, SessionStatus.COMPLETE) or session.initialised_at is None:
         raise ProtocolError(_("The exchange session was not initialised: send init first."))
@@ -294,7 +286,7 @@ def file_upload(*, session: OneCSession, filename: str, stream, length: int | No
     name = safe_name(filename)
     directory = session.directory
     path = directory / name
-    if not _inside(directory, path):
+    if not path_inside(directory, path):
         raise ProtocolError(_("The file name is not acceptable: it leads out of the exchange directory."))
     if length is not None and length > cfg.max_upload:
         raise ProtocolError(_("The file is larger than this node accepts."))
@@ -316,7 +308,7 @@ def file_upload(*, session: OneCSession, filename: str, stream, length: int | No
         existing = 0 if replace or not existed else path.stat().st_size
         allowed = cfg.max_upload - others - existing
         path.parent.mkdir(parents=True, exist_ok=True)
-        if not _inside(directory, path.parent):
+        if not path_inside(directory, path.parent):
             raise ProtocolError(_("The file name is not acceptable: it leads out of the exchange directory."))
         written = 0
         with path.open("wb" if replace else "ab") as out:
@@ -406,7 +398,7 @@ def archive_unpack(*, archive: OneCFile) -> int:
             except ProtocolError as exc:
                 raise ProtocolError(_("The archive holds a file that is not acceptable (%(name)s): %(reason)s")
                                     % {"name": info.filename[:200], "reason": exc.reason}) from exc
-            if not _inside(directory, directory / name) or name == archive.name:
+            if not path_inside(directory, directory / name) or name == archive.name:
                 raise ProtocolError(_("The archive holds a file that is not acceptable (%(name)s).")
                                     % {"name": info.filename[:200]})
             members.append((info, name))
