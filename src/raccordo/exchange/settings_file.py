@@ -115,6 +115,24 @@ def _refuse_unknown_keys(row: dict, allowed: set, path: str, errors: dict) -> No
         errors[path] = [_("Unknown keys: %(keys)s.") % {"keys": ", ".join(sorted(unknown))}]
 
 
+def _rows(data: dict, name: str, key: str, fields, duplicate: str, errors: dict):
+    """(path, row) of each object in the list `data[name]` worth checking further: refuses a non-list, a row that is
+    not an object, keys besides `key` and `fields`, and a `key` value given twice (with the message `duplicate`)."""
+    rows = data.get(name, [])
+    if not _expect(rows, list, name, errors, _("A list")):
+        return
+    seen = set()
+    for i, row in enumerate(rows):
+        path = f"{name}[{i}]"
+        if not _expect(row, dict, path, errors, _("An object")):
+            continue
+        _refuse_unknown_keys(row, {key, *fields}, path, errors)
+        if row.get(key) in seen:
+            errors[f"{path}.{key}"] = [duplicate]
+        seen.add(row.get(key))
+        yield path, row
+
+
 def _expect(value, kind, path: str, errors: dict, what: str) -> bool:
     if not isinstance(value, kind):
         errors.setdefault(path, []).append(_("%(what)s is expected.") % {"what": what})
@@ -146,32 +164,23 @@ def settings_check(data: Any) -> dict[str, list[str]]:
             errors.update(_model_errors(exc, "node"))
         if not isinstance(node.get("object_types", []), list):
             errors["node.object_types"] = [_("A list is expected.")]
-    mappings = data.get("mappings", [])
-    if _expect(mappings, list, "mappings", errors, _("A list")):
-        seen = set()
-        for i, row in enumerate(mappings):
-            path = f"mappings[{i}]"
-            if not _expect(row, dict, path, errors, _("An object")):
-                continue
-            _refuse_unknown_keys(row, {"object_type", *MAPPING_FIELDS}, path, errors)
-            if row.get("object_type") in seen:
-                errors[f"{path}.object_type"] = [_("This object type is mapped twice.")]
-            seen.add(row.get("object_type"))
-            ok = all(_expect(row.get(k, []), list, f"{path}.{k}", errors, _("A list"))
-                     for k in ("match_keys", "owned_fields"))
-            ok = _expect(row.get("allow_create", True), bool, f"{path}.allow_create", errors, _("true or false")) \
-                and ok
-            ok = all(_expect(row.get(k) or {}, dict, f"{path}.{k}", errors, _("An object"))
-                     for k in ("field_map", "filters")) and ok
-            if ok and not all(isinstance(k, str) and isinstance(v, str) for k, v in (row.get("field_map") or {}).items()):
-                errors.setdefault(f"{path}.field_map", []).append(_("Incoming field -> our field, both as text."))
-                ok = False
-            if ok:
-                people = _people(row, path, errors)
-                if not any(k.startswith(f"{path}.filters") or k == f"{path}.responsible" for k in errors):
-                    # Product groups need not exist yet in this database: they come with the first catalog.
-                    for name, msgs in mapping_check(_mapping_data(row, people), filters_in_data=False).items():
-                        errors[f"{path}.{name}"] = msgs
+    for path, row in _rows(data, "mappings", "object_type", MAPPING_FIELDS, _("This object type is mapped twice."),
+                           errors):
+        ok = all(_expect(row.get(k, []), list, f"{path}.{k}", errors, _("A list"))
+                 for k in ("match_keys", "owned_fields"))
+        ok = _expect(row.get("allow_create", True), bool, f"{path}.allow_create", errors, _("true or false")) \
+            and ok
+        ok = all(_expect(row.get(k) or {}, dict, f"{path}.{k}", errors, _("An object"))
+                 for k in ("field_map", "filters")) and ok
+        if ok and not all(isinstance(k, str) and isinstance(v, str) for k, v in (row.get("field_map") or {}).items()):
+            errors.setdefault(f"{path}.field_map", []).append(_("Incoming field -> our field, both as text."))
+            ok = False
+        if ok:
+            people = _people(row, path, errors)
+            if not any(k.startswith(f"{path}.filters") or k == f"{path}.responsible" for k in errors):
+                # Product groups need not exist yet in this database: they come with the first catalog.
+                for name, msgs in mapping_check(_mapping_data(row, people), filters_in_data=False).items():
+                    errors[f"{path}.{name}"] = msgs
     onec = data.get("onec")
     if onec is not None and _expect(onec, dict, "onec", errors, _("An object or null")):
         _refuse_unknown_keys(onec, set(ONEC_FIELDS), "onec", errors)
@@ -179,18 +188,8 @@ def settings_check(data: Any) -> dict[str, list[str]]:
             OneCSettings(**{k: v for k, v in onec.items() if k in ONEC_FIELDS}).clean_fields(exclude=["node"])
         except (ValidationError, TypeError, ValueError) as exc:
             errors.update(_model_errors(exc, "onec") if isinstance(exc, ValidationError) else {"onec": [str(exc)]})
-    tasks = data.get("tasks", [])
-    if _expect(tasks, list, "tasks", errors, _("A list")):
-        names = set()
-        for i, row in enumerate(tasks):
-            path = f"tasks[{i}]"
-            if not _expect(row, dict, path, errors, _("An object")):
-                continue
-            _refuse_unknown_keys(row, {"name", *TASK_FIELDS}, path, errors)
-            if row.get("name") in names:
-                errors[f"{path}.name"] = [_("Two tasks have this name.")]
-            names.add(row.get("name"))
-            errors.update(task_check(row, path))
+    for path, row in _rows(data, "tasks", "name", TASK_FIELDS, _("Two tasks have this name."), errors):
+        errors.update(task_check(row, path))
     return errors
 
 
