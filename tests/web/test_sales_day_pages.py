@@ -42,6 +42,45 @@ def test_board_filters(manager_client, world, other_manager):
     assert "Romashka supply" not in manager_client.get(url + f"?from={future}").content.decode()
 
 
+def test_board_column_shows_the_newest_cards_and_the_rest_on_show_more(manager_client, world, monkeypatch):
+    """A column draws CARDS_PER_STAGE cards, newest first; "Show more" pages through the rest of that stage, under
+    the board's filters and the access policy, and stops when the stage has no more."""
+    import re
+
+    from raccordo.web.views import board
+    from tests import factories
+
+    monkeypatch.setattr(board, "CARDS_PER_STAGE", 2)
+    mine, theirs = world["mine"]["counterparty"], world["theirs"]["counterparty"]
+    for i in range(4):
+        factories.deal_for(mine, world["ref"], title=f"Extra deal {i}", amount=Decimal("10"))
+    factories.deal_for(theirs, world["ref"], title="Foreign deal", amount=Decimal("10"))
+    url = reverse("web:board")
+    html = manager_client.get(url).content.decode()
+    new_stage = world["ref"]["stages"]["New"]
+    column = html.split(f'id="cards-{new_stage.pk}"')[1].split('id="more-')[0]
+    assert re.findall(r'class="rc-card-title">([^<]+)<', column) == ["Extra deal 3", "Extra deal 2"]
+    assert 'data-testid="stage-count">5<' in html     # 4 extra + Romashka; the other manager's deal is not counted
+    shown = ["Extra deal 3", "Extra deal 2"]
+    after = re.search(r'"after": "([^"]+)"', html.split(f'id="more-{new_stage.pk}"')[1]).group(1)
+    while after:
+        page = manager_client.get(url, {"stage": str(new_stage.pk), "after": after}, HTTP_HX_REQUEST="true")
+        fragment = page.content.decode()
+        shown += re.findall(r'class="rc-card-title">([^<]+)<', fragment)
+        assert 'hx-swap-oob="outerHTML"' in fragment
+        found = re.search(r'"after": "([^"]+)"', fragment)
+        after = found.group(1) if found else ""
+    assert shown == ["Extra deal 3", "Extra deal 2", "Extra deal 1", "Extra deal 0", "Romashka supply"]
+    # The same filters as the board: with another manager chosen, the stage has nothing more to show.
+    first = re.search(r'"after": "([^"]+)"', html.split(f'id="more-{new_stage.pk}"')[1]).group(1)
+    page = manager_client.get(url, {"stage": str(new_stage.pk), "after": first, "manager": "me"},
+                              HTTP_HX_REQUEST="true").content.decode()
+    assert "Extra deal 1" in page and "Foreign deal" not in page
+    # A cursor that does not decode shows nothing rather than failing.
+    bad = manager_client.get(url, {"stage": str(new_stage.pk), "after": "%%%"}, HTTP_HX_REQUEST="true")
+    assert bad.status_code == 200 and "rc-card-title" not in bad.content.decode()
+
+
 def test_board_move_goes_through_deal_move_and_lost_needs_a_reason(manager_client, world):
     ref, deal = world["ref"], world["mine"]["deal"]
     url = reverse("web:board_move", args=[deal.pk])

@@ -53,12 +53,6 @@
         }
       });
     });
-    document.querySelectorAll("#board .rc-card-move").forEach(function (select) {
-      select.addEventListener("change", function () {
-        var option = select.options[select.selectedIndex];
-        request(select.closest(".rc-card"), option.value, option.dataset.kind);
-      });
-    });
     document.querySelectorAll("#toasts .toast:not(.rc-shown)").forEach(function (el) {
       el.classList.add("rc-shown");
       bootstrap.Toast.getOrCreateInstance(el, { delay: 5000 }).show();
@@ -67,6 +61,13 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     init();
+    // One listener for every card's stage menu, including cards added later by "Show more".
+    document.addEventListener("change", function (e) {
+      var select = e.target;
+      if (!select.classList || !select.classList.contains("rc-card-move")) return;
+      var option = select.options[select.selectedIndex];
+      request(select.closest(".rc-card"), option.value, option.dataset.kind);
+    });
     var form = document.getElementById("board-filters");
     if (form) form.addEventListener("change", function () { form.submit(); });
     var lostForm = document.getElementById("lost-form");
