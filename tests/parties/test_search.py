@@ -125,6 +125,21 @@ def test_search_never_crosses_the_access_policy(manager, other_manager, romashka
     assert [c["last_name"] for c in contacts] == ["Алёшина"]
 
 
+def test_few_and_many_matches_give_the_same_results(manager, other_manager, monkeypatch):
+    """Up to LITERAL_IDS matches go to the list as literal ids, more as a subquery: the same rows either way,
+    still narrowed by the access policy."""
+    for i in range(6):
+        counterparty_create(user=manager, data={"name": f"Стройпром {i}", "inn": inn10(300 + i)})
+        ContactPersonFactory(counterparty=Counterparty.objects.get(name=f"Стройпром {i}"), last_name=f"Стройков{i}")
+    counterparty_create(user=other_manager, data={"name": "Стройпром чужой", "inn": inn10(399)})
+    expected = {f"Стройпром {i}" for i in range(6)}
+    contacts = {f"Стройков{i}" for i in range(6)}
+    assert found(manager, "стройпром") == expected and found_contacts(manager, "стройков") == contacts
+    monkeypatch.setattr(search, "LITERAL_IDS", 3)       # 7 matches: now the subquery path
+    assert found(manager, "стройпром") == expected and found_contacts(manager, "стройков") == contacts
+    assert found(other_manager, "стройпром") == {"Стройпром чужой"}
+
+
 def test_list_and_global_search_pages_use_it(client, manager, other_manager, romashka):
     counterparty_create(user=other_manager, data={"name": "Ромашка-Юг"})
     client.force_login(manager)

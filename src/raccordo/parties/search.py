@@ -48,6 +48,12 @@ from .models import ContactPerson, Counterparty, Email, Phone, SearchDocument
 MIN_SUBSTRING = 3
 # At most this many words of a term are used; the rest would only narrow an already narrow result.
 MAX_WORDS = 8
+# A search that matches at most this many records hands their ids to the list as a literal list: the
+# database then knows the result is small and sorts just those rows. Given a subquery instead, PostgreSQL
+# guesses how many rows a LIKE on the trigram index returns, and when it guesses many it walks the list's
+# sort index checking row after row ("Строй-Пром" at 100k counterparties: 105 matches, 21,157 rows
+# checked, 381 ms). Above the limit the matches are dense, and walking the sort index is the right plan.
+LITERAL_IDS = 2000
 
 TABLE = SearchDocument._meta.db_table
 FTS_TRIGRAM = "parties_search_trigram"
@@ -454,12 +460,19 @@ def matching_documents(term: str) -> models.QuerySet[SearchDocument] | None:
     return docs
 
 
+def _matching_ids(docs: models.QuerySet[SearchDocument], column: str):
+    """The matching ids as a list when there are at most LITERAL_IDS of them, else as a subquery."""
+    ids = docs.order_by().values_list(column, flat=True)
+    found = list(ids[:LITERAL_IDS + 1])
+    return found if len(found) <= LITERAL_IDS else ids
+
+
 def counterparties_matching(queryset: models.QuerySet[Counterparty], term: str) -> models.QuerySet[Counterparty]:
     """The counterparties of `queryset` (already narrowed by the access policy) that match `term`."""
     docs = matching_documents(term)
     if docs is None:
         return queryset
-    return queryset.filter(pk__in=docs.filter(contact__isnull=True).values("counterparty_id"))
+    return queryset.filter(pk__in=_matching_ids(docs.filter(contact__isnull=True), "counterparty_id"))
 
 
 def contacts_matching(queryset: models.QuerySet[ContactPerson], term: str) -> models.QuerySet[ContactPerson]:
@@ -467,4 +480,4 @@ def contacts_matching(queryset: models.QuerySet[ContactPerson], term: str) -> mo
     docs = matching_documents(term)
     if docs is None:
         return queryset
-    return queryset.filter(pk__in=docs.filter(contact__isnull=False).values("contact_id"))
+    return queryset.filter(pk__in=_matching_ids(docs.filter(contact__isnull=False), "contact_id"))
