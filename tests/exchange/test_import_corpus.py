@@ -10,7 +10,8 @@ from lxml import etree
 
 from raccordo.catalog.models import Price, Product, ProductGroup, StockLevel
 from raccordo.core.models import ChangeJournal
-from raccordo.exchange.importers.catalog import GROUP, PRODUCT
+from raccordo.exchange.engine import content_hash
+from raccordo.exchange.importers.catalog import GROUP, OFFER_PRICES, OFFER_STOCK, PRODUCT
 from raccordo.exchange.models import Binding
 from raccordo.exchange.services import exchange_import, node_create
 from raccordo.sales.models import Invoice
@@ -147,6 +148,22 @@ def test_importing_the_same_exchange_twice_writes_nothing(name):
     assert ChangeJournal.objects.count() == journal_after_first
     assert state == (list(Product.objects.order_by("pk").values()), list(Price.objects.order_by("pk").values()),
                      list(StockLevel.objects.order_by("pk").values()))
+
+
+def test_offer_digests_keep_the_format_earlier_versions_wrote():
+    """An offer's price and stock bindings keep content_hash({price type or warehouse pk: value}) as
+    earlier versions wrote it, so the bindings of an existing installation still read as unchanged."""
+    files = [CORPUS / f for f in SETS["dobromyslov-ut11"]]
+    node = node_create(user=None, code="digests", kind="folder")
+    exchange_import(paths=files, node=node)
+    checked = 0
+    for kind, model, target, value in ((OFFER_PRICES, Price, "price_type_id", "value"),
+                                       (OFFER_STOCK, StockLevel, "warehouse_id", "quantity")):
+        for binding in Binding.objects.filter(node=node, object_type=kind):
+            rows = model.objects.filter(product_id=binding.object_id).values_list(target, value)
+            assert binding.content_hash == content_hash({str(t): str(v) for t, v in rows})
+            checked += 1
+    assert checked
 
 
 @pytest.mark.parametrize("name,expected", list(DOCUMENT_FILES.items()))

@@ -262,3 +262,53 @@ def test_error_carries_file_name(tmp_path: Path):
     err = error_of(path)
     assert err.file == str(path)
     assert str(path) in str(err)
+
+
+# --------------------------------------------------------------------------- the pre-check
+
+
+@pytest.mark.parametrize("data", [
+    cml("<a>" * 3000 + "</a>" * 3000),                                  # deeper than libxml2's 256
+    cml("<Каталог>\n<Ид>1</Наименование></Каталог>"),                    # mismatched tags
+    cml("<Каталог>\n<Товары>\n<Товар><Ид>2</Ид>")[:-len(ROOT_CLOSE)],    # truncated
+    b"",
+    b'<?xml version="1.0"?>\n<rss version="2.0"><channel/></rss>',      # not CommerceML
+    b"<rss>" + b"<item>x</item>" * 200_000 + b"</rs>",                  # not CommerceML, broken past 1 MB
+], ids=["deep", "mismatched", "truncated", "empty", "rss", "big-rss"])
+def test_check_refuses_what_read_refuses(data: bytes):
+    """reader.check() (the pre-scan before an import writes anything) raises what a full read raises."""
+    from raccordo.exchange.formats.commerceml.reader import check
+
+    with pytest.raises(CommerceMLError) as info:
+        check(data)
+    assert info.value.code == error_of(data).code
+
+
+_CHECK_RSS_PROBE = textwrap.dedent(
+    """
+    import json, resource, sys
+    from raccordo.exchange.formats.commerceml.reader import check
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    check(sys.argv[1])
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"rss_growth_kb": after - before}))
+    """
+)
+
+
+def test_check_passes_a_long_file_with_flat_memory(tmp_path: Path):
+    """The pre-check drops what libxml2 has parsed as it goes: 30 MB of small records (a tree of several
+    hundred MB if kept) cost it a few MB."""
+    path = tmp_path / "long.xml"
+    item = "<Товар><Ид>p</Ид><Наименование>Насос</Наименование></Товар>\n".encode()
+    with path.open("wb") as fh:
+        fh.write((HEAD + ROOT_OPEN + "<Каталог><Товары>").encode())
+        block = item * 10_000
+        while fh.tell() < 30_000_000:
+            fh.write(block)
+        fh.write(("</Товары></Каталог>" + ROOT_CLOSE).encode())
+    src = Path(__file__).resolve().parents[3] / "src"
+    out = subprocess.run([sys.executable, "-c", _CHECK_RSS_PROBE, str(path)], capture_output=True, text=True,
+                         timeout=300, env={"PYTHONPATH": str(src), "PATH": "/usr/bin:/bin"}, check=True)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["rss_growth_kb"] < 30 * 1024, result

@@ -6,6 +6,7 @@ through `BindingUpsert` (one transaction per batch, journaled with origin = exch
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from decimal import Decimal, InvalidOperation
@@ -63,9 +64,28 @@ _RATE = re.compile(r"(\d+(?:[.,]\d+)?)")
 _CENT, _MILLI = Decimal("0.01"), Decimal("0.001")
 _PRICE_VALUE = Price._meta.get_field("value")
 _STOCK_QUANTITY = StockLevel._meta.get_field("quantity")
-_STOCK_RESERVED = StockLevel._meta.get_field("reserved")
 # Below these a value always fits its field (max_digits - decimal_places integer digits): no validator call.
 _LIMITS = {f: Decimal(10) ** (f.max_digits - f.decimal_places) for f in (_PRICE_VALUE, _STOCK_QUANTITY)}
+
+
+class OfferPart:
+    """The prices or the stock of offers: a row per (product, target) holding one value, and per offer a
+    binding whose content hash is the digest of what was last exchanged. Both go through one code path."""
+
+    def __init__(self, kind: str, model, target: str, value: str, owned: str):
+        self.kind = kind            # the binding's object type
+        self.model = model
+        self.target = target        # the row's other key: "price_type" / "warehouse"
+        self.target_id = f"{target}_id"
+        self.value = value          # the one value exchanged: "value" / "quantity"
+        self.owned = owned          # its name among the mapping's CRM-owned fields
+        keys = {"id", "created_at", "updated_at", "product_id", self.target_id, value}
+        self.defaults = {f.attname: f.get_default() for f in model._meta.concrete_fields if f.attname not in keys}
+
+
+PRICES = OfferPart(OFFER_PRICES, Price, "price_type", "value", "prices")
+STOCK = OfferPart(OFFER_STOCK, StockLevel, "warehouse", "quantity", "stock")
+OFFER_PARTS = (PRICES, STOCK)
 
 
 def vat_rate_from(tax_rates: dict[str, str]) -> Decimal | None:
@@ -111,7 +131,8 @@ class SeenIds:
 
     def flush(self) -> None:
         conn = connections[DEFAULT_DB_ALIAS]
-        with conn.cursor() as cursor:
+        # One transaction for the rows (without one, SQLite commits each INSERT of the executemany on its own).
+        with transaction.atomic(savepoint=False), conn.cursor() as cursor:
             if self.table is None:
                 self.table = conn.ops.quote_name(f"raccordo_seen_{uuid.uuid4().hex[:16]}")
                 cursor.execute(f"CREATE TEMPORARY TABLE {self.table} (external_id VARCHAR(255) PRIMARY KEY)")
@@ -158,6 +179,8 @@ class CatalogImporter:
         self.full_snapshot = False
         self.seen = SeenIds()      # ids of the products and offers listed: deactivation of the others
         self.deleted_products: set[str] = set()   # deleted in the catalog: their offers must not revive them
+        self._targets: dict[Any, Any] = {}        # pk -> price type or warehouse an offer named (for the journal)
+        self._target_keys: dict[Any, str] = {}    # pk -> its text in the offers' digests
         # The node's mapping of products: field map, keys, create or update only, owners, filter, conflicts.
         self.plan = mapping_plan(node, PRODUCT)
         self.rules = MergeRules(node=node, object_type=PRODUCT, crm_owned=self.plan.crm_owned,
@@ -181,9 +204,7 @@ class CatalogImporter:
             for warehouse in rec.warehouses:
                 self._warehouse(warehouse)
         elif isinstance(rec, cml.Group):
-            if rec.parent_id and any(g.id == rec.parent_id for g in self.groups):
-                self._flush_groups()
-            self.groups.append(rec)
+            self.groups.append(rec)   # parents before children: _flush_groups writes a batch level by level
             if len(self.groups) >= self.batch_size:
                 self._flush_groups()
         elif isinstance(rec, cml.Property):
@@ -369,9 +390,19 @@ class CatalogImporter:
     # --- groups ---------------------------------------------------------------------------------------------------
 
     def _flush_groups(self) -> None:
-        if not self.groups:
-            return
-        batch, self.groups = self.groups, []
+        """Write the buffered groups a level at a time: a group waits while its parent is still to be written,
+        so a whole tree takes a transaction per level rather than one per parent."""
+        rest, self.groups = self.groups, []
+        while rest:
+            waiting = {g.id for g in rest}
+            level = [g for g in rest if not g.parent_id or g.parent_id == g.id or g.parent_id not in waiting]
+            if not level:   # parents in a cycle: the first one alone, as if it came last
+                level = rest[:1]
+            taken = {id(g) for g in level}
+            rest = [g for g in rest if id(g) not in taken]
+            self._write_groups(level)
+
+    def _write_groups(self, batch: list[cml.Group]) -> None:
         missing_parents = {g.parent_id for g in batch if g.parent_id and g.parent_id not in self.group_ids}
         self.group_ids.update(_bound(self.node, GROUP, missing_parents))
         parents = ProductGroup.objects.in_bulk([pk for pk in (self.group_ids.get(g.parent_id) for g in batch
@@ -595,6 +626,63 @@ class CatalogImporter:
                                message=f"{field.name}: {validation_message(exc)}")
             return False
 
+    def _offer_wants(self, offer: cml.OfferRec) -> dict[OfferPart, dict[Any, Decimal]] | None:
+        """What an offer wants of each part (target pk -> value), validated; None when it failed (recorded)."""
+        targets = self._targets
+        prices: dict[Any, Decimal] = {}
+        for price in offer.prices:
+            price_type = self._resolve_price_type(price.price_type_id)
+            if price_type is None:
+                self.recorder.fail(object_type="catalog.offer", source=self._source(offer, offer.id),
+                                   code="exchange.cml.unknown_price_type",
+                                   message=_("Offer %(id)s has a price of unknown price type %(pt)s.")
+                                   % {"id": offer.id, "pt": price.price_type_id})
+                return None
+            if price.value < 0:
+                self.recorder.fail(object_type="catalog.offer", source=self._source(offer, offer.id),
+                                   code="exchange.cml.negative_price",
+                                   message=_("Offer %(id)s has a negative price %(v)s.")
+                                   % {"id": offer.id, "v": price.value})
+                return None
+            value = price.value.quantize(_CENT)
+            if not self._offer_value(offer, _PRICE_VALUE, value):
+                return None
+            targets[price_type.pk] = price_type
+            prices[price_type.pk] = value
+        stock: dict[Any, Decimal] = {}
+        rows = offer.stock
+        if not rows and offer.quantity is not None:
+            rows = (cml.StockRow(TOTAL_WAREHOUSE_ID, offer.quantity),)
+        for row in rows:
+            warehouse = self._resolve_warehouse(row.warehouse_id)
+            if warehouse is None:
+                self.recorder.fail(object_type="catalog.offer", source=self._source(offer, offer.id),
+                                   code="exchange.cml.unknown_warehouse",
+                                   message=_("Offer %(id)s has stock in unknown warehouse %(w)s.")
+                                   % {"id": offer.id, "w": row.warehouse_id})
+                return None
+            quantity = (row.quantity or Decimal("0")).quantize(_MILLI)
+            if not self._offer_value(offer, _STOCK_QUANTITY, quantity):
+                return None
+            targets[warehouse.pk] = warehouse
+            stock[warehouse.pk] = quantity
+        return {PRICES: prices, STOCK: stock}
+
+    def _offer_digest(self, wanted: dict[Any, Decimal]) -> str:
+        """`content_hash({str(target pk): str(value)})`, the digest kept in an offer part's binding, without
+        the JSON encoder: keys (UUIDs) and values (finite decimals) hold nothing JSON escapes, so the text
+        is the one `json.dumps(sort_keys=True, ensure_ascii=False)` writes, and so is the digest."""
+        keys = self._target_keys
+        pairs = []
+        for pk, value in wanted.items():
+            key = keys.get(pk)
+            if key is None:
+                key = keys[pk] = str(pk)
+            pairs.append((key, str(value)))
+        pairs.sort()
+        text = "{" + ", ".join(f'"{key}": "{value}"' for key, value in pairs) + "}"
+        return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
     def _flush_offers(self) -> None:
         if not self.offers:
             return
@@ -604,139 +692,83 @@ class CatalogImporter:
             # One bindings query for the batch: its products, and what was last exchanged of its prices and stock.
             wanted = {o.id for o in batch} | {o.product_id for o in batch if o.product_id}
             bound: dict[str, Any] = {}
-            price_bindings: dict[str, list] = {}
-            stock_bindings: dict[str, list] = {}
+            bindings: dict[str, dict[str, list]] = {part.kind: {} for part in OFFER_PARTS}
             for pk, kind, ext, object_id, digest in Binding.objects.filter(
-                    node=self.node, object_type__in=(PRODUCT, OFFER_PRICES, OFFER_STOCK),
+                    node=self.node, object_type__in=(PRODUCT, *bindings),
                     external_id__in=list(wanted)).values_list("pk", "object_type", "external_id", "object_id",
                                                               "content_hash"):
                 if kind == PRODUCT:
                     bound[ext] = object_id
                 else:
-                    (price_bindings if kind == OFFER_PRICES else stock_bindings)[ext] = [pk, digest]
+                    bindings[kind][ext] = [pk, digest]
             products = self._offer_products(batch, bound)
 
-            # What each offer wants; only offers whose prices or stock differ from last time go further.
+            # What each offer wants; only the parts that differ from last time go further.
             plans = []
             for offer in batch:
                 product = products.get(offer.id)
                 if product is None:
                     continue
-                failed = False
-                desired_prices: dict[Any, Decimal] = {}
-                for price in offer.prices:
-                    price_type = self._resolve_price_type(price.price_type_id)
-                    if price_type is None:
-                        self.recorder.fail(object_type="catalog.offer", source=self._source(offer, offer.id),
-                                           code="exchange.cml.unknown_price_type",
-                                           message=_("Offer %(id)s has a price of unknown price type %(pt)s.")
-                                           % {"id": offer.id, "pt": price.price_type_id})
-                        failed = True
-                        break
-                    if price.value < 0:
-                        self.recorder.fail(object_type="catalog.offer", source=self._source(offer, offer.id),
-                                           code="exchange.cml.negative_price",
-                                           message=_("Offer %(id)s has a negative price %(v)s.")
-                                           % {"id": offer.id, "v": price.value})
-                        failed = True
-                        break
-                    value = price.value.quantize(_CENT)
-                    if not self._offer_value(offer, _PRICE_VALUE, value):
-                        failed = True
-                        break
-                    desired_prices[price_type] = value
-                desired_stock: dict[Any, Decimal] = {}
-                if not failed:
-                    rows = list(offer.stock)
-                    if not rows and offer.quantity is not None:
-                        rows = [cml.StockRow(TOTAL_WAREHOUSE_ID, offer.quantity)]
-                    for row in rows:
-                        warehouse = self._resolve_warehouse(row.warehouse_id)
-                        if warehouse is None:
-                            self.recorder.fail(object_type="catalog.offer", source=self._source(offer, offer.id),
-                                               code="exchange.cml.unknown_warehouse",
-                                               message=_("Offer %(id)s has stock in unknown warehouse %(w)s.")
-                                               % {"id": offer.id, "w": row.warehouse_id})
-                            failed = True
-                            break
-                        quantity = (row.quantity or Decimal("0")).quantize(_MILLI)
-                        if not self._offer_value(offer, _STOCK_QUANTITY, quantity):
-                            failed = True
-                            break
-                        desired_stock[warehouse] = quantity
-                if failed:
+                wants = self._offer_wants(offer)
+                if wants is None:
                     continue
                 todo = []
-                for kind, desired, bindings in ((OFFER_PRICES, desired_prices, price_bindings),
-                                                (OFFER_STOCK, desired_stock, stock_bindings)):
+                for part, desired in wants.items():
                     if not desired:
                         continue
-                    digest = content_hash({str(k.pk): str(v) for k, v in desired.items()})
-                    binding = bindings.get(offer.id)
+                    digest = self._offer_digest(desired)
+                    binding = bindings[part.kind].get(offer.id)
                     if binding is not None and binding[1] == digest:
                         continue
-                    todo.append((kind, desired, bindings, binding, digest))
+                    todo.append((part, desired, binding, digest))
                 plans.append((offer, product, todo))
 
-            # Existing rows only of the products that have something new.
+            # Existing rows only of the products that have something new: (product, target) -> [pk, value].
             touched_pks = [product.pk for _offer, product, todo in plans if todo]
-            prices = {(p, t): [pk, v] for pk, p, t, v in Price.objects.filter(product_id__in=touched_pks)
-                      .values_list("pk", "product_id", "price_type_id", "value")} if touched_pks else {}
-            stock = {(p, w): [pk, q] for pk, p, w, q in StockLevel.objects.filter(product_id__in=touched_pks)
-                     .values_list("pk", "product_id", "warehouse_id", "quantity")} if touched_pks else {}
+            existing_rows: dict[OfferPart, dict[tuple, list]] = {part: {} for part in OFFER_PARTS}
+            if touched_pks:
+                for part in OFFER_PARTS:
+                    existing_rows[part] = {
+                        (p, t): [pk, v] for pk, p, t, v in part.model.objects.filter(product_id__in=touched_pks)
+                        .values_list("pk", "product_id", part.target_id, part.value)}
             now = timezone.now()
-            new_prices, changed_prices, new_stock, changed_stock = [], [], [], []
+            new_rows: dict[OfferPart, list] = {part: [] for part in OFFER_PARTS}
+            changed_rows: dict[OfferPart, list] = {part: [] for part in OFFER_PARTS}
             new_bindings, touched_bindings = [], []
             journal = JournalRows()
             # Owned by the CRM: accounting's prices or stock fill what is missing, and change nothing existing.
-            prices_crm, stock_crm = "prices" in self.plan.crm_owned, "stock" in self.plan.crm_owned
+            owned = {part: part.owned in self.plan.crm_owned for part in OFFER_PARTS}
+            targets = self._targets
             for offer, product, todo in plans:
                 changed = offer.id in self._created_offers
-                for kind, desired, bindings, binding, digest in todo:
-                    for target, value in desired.items():
-                        if kind == OFFER_PRICES:
-                            existing = prices.get((product.pk, target.pk))
-                            view = RowView(Price, product=product, value=value)
-                            if existing is None:
-                                row = {"id": new_id(), "created_at": now, "updated_at": now,
-                                       "product_id": product.pk, "price_type_id": target.pk, "value": value}
-                                prices[(product.pk, target.pk)] = [row["id"], value]
-                                new_prices.append(row)
-                                journal.add(Price, row["id"], str(view), Operation.CREATE,
-                                            diff({}, row_snapshot(Price, row)))
-                                changed = True
-                            elif existing[1] != value and not prices_crm:
-                                journal.add(Price, existing[0], str(view), Operation.UPDATE,
-                                            {"value": [str(existing[1]), str(value)]})
-                                existing[1] = value
-                                changed_prices.append((existing[0], value, now))
-                                changed = True
-                        else:
-                            existing = stock.get((product.pk, target.pk))
-                            view = RowView(StockLevel, product=product, warehouse=target, quantity=value)
-                            if existing is None:
-                                row = {"id": new_id(), "created_at": now, "updated_at": now,
-                                       "product_id": product.pk, "warehouse_id": target.pk, "quantity": value,
-                                       "reserved": _STOCK_RESERVED.get_default()}
-                                stock[(product.pk, target.pk)] = [row["id"], value]
-                                new_stock.append(row)
-                                journal.add(StockLevel, row["id"], str(view), Operation.CREATE,
-                                            diff({}, row_snapshot(StockLevel, row)))
-                                changed = True
-                            elif existing[1] != value and not stock_crm:
-                                journal.add(StockLevel, existing[0], str(view), Operation.UPDATE,
-                                            {"quantity": [str(existing[1]), str(value)]})
-                                existing[1] = value
-                                changed_stock.append((existing[0], value, now))
-                                changed = True
+                for part, desired, binding, digest in todo:
+                    rows = existing_rows[part]
+                    for target_pk, value in desired.items():
+                        existing = rows.get((product.pk, target_pk))
+                        view = RowView(part.model, product=product,
+                                       **{part.target: targets[target_pk], part.value: value})
+                        if existing is None:
+                            row = {"id": new_id(), "created_at": now, "updated_at": now, "product_id": product.pk,
+                                   part.target_id: target_pk, part.value: value, **part.defaults}
+                            rows[(product.pk, target_pk)] = [row["id"], value]
+                            new_rows[part].append(row)
+                            journal.add(part.model, row["id"], str(view), Operation.CREATE,
+                                        diff({}, row_snapshot(part.model, row)))
+                            changed = True
+                        elif existing[1] != value and not owned[part]:
+                            journal.add(part.model, existing[0], str(view), Operation.UPDATE,
+                                        {part.value: [str(existing[1]), str(value)]})
+                            existing[1] = value
+                            changed_rows[part].append((existing[0], value, now))
+                            changed = True
                     if binding is None:
-                        bindings[offer.id] = [None, digest]
-                        new_bindings.append(NewBinding(node=self.node, object_type=kind, external_id=offer.id,
-                                                    object_id=product.pk, content_hash=digest))
+                        bindings[part.kind][offer.id] = [None, digest]
+                        new_bindings.append(NewBinding(node=self.node, object_type=part.kind, external_id=offer.id,
+                                                       object_id=product.pk, content_hash=digest))
                     elif binding[0] is None:   # the same offer twice in one batch: its binding is new
                         binding[1] = digest
                         for b in new_bindings:
-                            if b.object_type == kind and b.external_id == offer.id:
+                            if b.object_type == part.kind and b.external_id == offer.id:
                                 b.content_hash = digest
                     else:
                         binding[1] = digest
@@ -745,11 +777,10 @@ class CatalogImporter:
                     self.recorder.count("created")
                 else:
                     self.recorder.count("updated" if changed else "unchanged")
-            price_rows, stock_rows = RowWriter(Price), RowWriter(StockLevel)
-            price_rows.insert(new_prices)
-            price_rows.update(["value", "updated_at"], changed_prices)
-            stock_rows.insert(new_stock)
-            stock_rows.update(["quantity", "updated_at"], changed_stock)
+            for part in OFFER_PARTS:
+                writer = RowWriter(part.model)
+                writer.insert(new_rows[part])
+                writer.update([part.value, "updated_at"], changed_rows[part])
             write_bindings(new_bindings)
             RowWriter(Binding).update(["content_hash"], touched_bindings)
             journal.write()

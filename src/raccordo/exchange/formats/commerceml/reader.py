@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -112,13 +113,25 @@ def _ln(tag: Any) -> str | None:
 def _index(el: etree._Element) -> dict[str | None, etree._Element]:
     """Local name -> first child of that name: one pass over the children instead of a scan per lookup."""
     out: dict[str | None, etree._Element] = {}
+    cache = _LN_CACHE
     for ch in el:
         tag = ch.tag
-        name = _LN_CACHE.get(tag) if isinstance(tag, str) else None
-        if name is None:
-            name = _ln(tag)
+        name = cache.get(tag) or _ln(tag)
         if name not in out:
             out[name] = ch
+    return out
+
+
+def _texts(el: etree._Element) -> dict[str | None, str]:
+    """Local name -> stripped text of the first child of that name (what :func:`_it` gives from an
+    :func:`_index` map), in one pass and without keeping the children."""
+    out: dict[str | None, str] = {}
+    cache = _LN_CACHE
+    for ch in el:
+        tag = ch.tag
+        name = cache.get(tag) or _ln(tag)
+        if name not in out:
+            out[name] = (ch.text or "").strip()
     return out
 
 
@@ -165,9 +178,9 @@ def _attr(el: etree._Element, name: str) -> str | None:
     value = el.get(name)  # the usual case: an attribute without a namespace
     if value is not None:
         return value
-    for key, value in el.attrib.items():
-        if _ln(key) == name:
-            return value
+    for key in el.keys():
+        if key[:1] == "{" and _ln(key) == name:
+            return el.get(key)
     return None
 
 
@@ -203,10 +216,10 @@ def _pairs(el: etree._Element | None, list_name: str, item: str, key: str, value
     if box is None:
         return out
     for it in _kids(box, item):
-        pair = _index(it)
-        k = _it(pair, key)
+        pair = _texts(it)
+        k = pair.get(key)
         if k:
-            out[k] = _it(pair, value) or ""
+            out[k] = pair.get(value) or ""
     return out
 
 
@@ -273,7 +286,7 @@ def _check_prolog(raw: IO[bytes], file: str | None) -> bytes:
             raise TypeError("CommerceML reader needs a binary file object, a path or bytes")
         if chunk:
             buf += chunk
-        verdict = _scan_prolog(buf, final=not chunk)
+        verdict, _root = _scan_prolog(buf, final=not chunk)
         if verdict == "doctype":
             raise CommerceMLError(
                 "DOCTYPE declarations are not accepted (entities and external DTDs are refused)",
@@ -294,12 +307,16 @@ def _line_at(buf: bytes, needle: bytes) -> int | None:
     return buf.count(b"\n", 0, pos) + 1 if pos >= 0 else None
 
 
-def _scan_prolog(buf: bytes, final: bool) -> str:
-    """'ok' (root element reached or not XML at all: lxml will complain), 'doctype', or 'more'."""
+def _scan_prolog(buf: bytes, final: bool) -> tuple[str, int | None]:
+    """'ok' (root element reached or not XML at all: lxml will complain), 'doctype', or 'more'; with 'ok',
+    the byte offset of the root's "<" when it was found in an ASCII-compatible encoding (else None)."""
+    offset: int | None = 0
     if buf.startswith((b"\xff\xfe", b"\xfe\xff")):
         text = buf.decode("utf-16", errors="ignore")
+        offset = None   # characters are not bytes here
     elif buf.startswith(b"\xef\xbb\xbf"):
         text = buf[3:].decode("latin-1")
+        offset = 3
     else:
         text = buf.decode("latin-1")  # every ASCII-compatible encoding (UTF-8, windows-1251) works here
     text = text.lstrip("\ufeff")
@@ -308,25 +325,61 @@ def _scan_prolog(buf: bytes, final: bool) -> str:
         while i < n and text[i] in " \t\r\n":
             i += 1
         if i >= n:
-            return "ok" if final else "more"
+            return ("ok" if final else "more"), None
         if text[i] != "<":
-            return "ok"
+            return "ok", None
         if text.startswith("<?", i):
             end = text.find("?>", i + 2)
             if end < 0:
-                return "ok" if final else "more"
+                return ("ok" if final else "more"), None
             i = end + 2
         elif text.startswith("<!--", i):
             end = text.find("-->", i + 4)
             if end < 0:
-                return "ok" if final else "more"
+                return ("ok" if final else "more"), None
             i = end + 3
         elif text.startswith("<!", i):
-            return "doctype"
+            return "doctype", None
         elif n - i < 2:
-            return "ok" if final else "more"
+            return ("ok" if final else "more"), None
         else:
-            return "ok"
+            return "ok", (i + offset if offset is not None else None)
+
+
+# The root's start tag, attribute by attribute (a quoted value may hold ">").
+_START_TAG = re.compile(rb"""<[^\s/>]+((?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*/?>""")
+_ATTRIBUTE = re.compile(rb"""\s+([^\s=/>]+)\s*=\s*("[^"]*"|'[^']*')""")
+MAX_ROOT_TAG = 65536  # bytes of the root's start tag searched for its default namespace
+
+
+def _strip_default_namespace(buf: bytes, raw: IO[bytes]) -> tuple[bytes, str | None]:
+    """Blank out the root's default namespace declaration (``xmlns="urn:1C.ru:commerceml_2"``) in the bytes
+    the parser will see; returns them and the namespace URI (None when there was none or it stayed).
+
+    The reader ignores namespaces; without a default one lxml hands out plain local names instead of
+    building a "{urn...}name" string for every element it is asked about, which is a good part of what
+    turning elements into records costs. The declaration becomes spaces, so lines and columns stay;
+    prefixed declarations and any namespace declared further down are left alone (read by local name).
+    """
+    _verdict, start = _scan_prolog(buf, final=True)
+    if start is None:
+        return buf, None
+    while True:
+        match = _START_TAG.match(buf, start)
+        if match is not None:
+            break
+        if len(buf) - start > MAX_ROOT_TAG:
+            return buf, None
+        chunk = raw.read(65536)
+        if not chunk:
+            return buf, None
+        buf += chunk
+    for attr in _ATTRIBUTE.finditer(buf, match.start(1), match.end(1)):
+        if attr.group(1) == b"xmlns":
+            uri = attr.group(2)[1:-1]
+            blank = bytes(b if b in b"\r\n" else 32 for b in buf[attr.start():attr.end()])
+            return buf[:attr.start()] + blank + buf[attr.end():], uri.decode("utf-8", errors="replace") or None
+    return buf, None
 
 
 def _syntax_error(exc: etree.XMLSyntaxError, file: str | None, path: str | None) -> CommerceMLError:
@@ -419,32 +472,23 @@ def read(
     :class:`ErrorRec`.
     """
     with _opened(source) as (raw, file):
-        prefix = _check_prolog(raw, file)
-        yield from _Reader(_Prefixed(prefix, raw), file, max_text, max_record_nodes).run()
+        prefix, namespace = _strip_default_namespace(_check_prolog(raw, file), raw)
+        reader = _Reader(_Prefixed(prefix, raw), file, max_text, max_record_nodes)
+        reader.namespace = namespace
+        yield from reader.run()
 
 
-MAX_DEPTH = 256  # libxml2's nesting limit without huge_tree, which read() runs into
+_FEED = 1 << 16   # bytes fed to check()'s parser between two prunings of its tree
 
 
-class _DepthTarget:
-    """A parser target that builds nothing and only counts nesting: libxml2 checks well-formedness, and
-    a SAX target is not held to libxml2's depth limit the way read()'s tree is, so it is counted here."""
-
-    def __init__(self, file: str | None):
-        self.file = file
-        self.depth = 0
-
-    def start(self, tag, attrib) -> None:
-        self.depth += 1
-        if self.depth > MAX_DEPTH:
-            raise CommerceMLError(f"elements nested too deeply (over {MAX_DEPTH})", "exchange.xml.too_deep",
-                                  self.file)
-
-    def end(self, tag) -> None:
-        self.depth -= 1
-
-    def close(self) -> None:
-        return None
+def _prune(root: etree._Element) -> None:
+    """Drop every finished element of a tree still being parsed: only the open path (the last child at
+    each level, where libxml2 goes on appending) is kept, so memory stays flat however long the file."""
+    el = root
+    while len(el):
+        if len(el) > 1:
+            del el[:-1]
+        el = el[-1]
 
 
 # Encodings in which the byte 0x3C is always "<" and a character takes at least one byte.
@@ -472,16 +516,21 @@ def check(source: str | os.PathLike[str] | bytes | IO[bytes], *, max_text: int =
 
 
 def _scan_bytes(prefix: bytes, raw: IO[bytes], file: str | None, max_text: int) -> bool:
-    """Parse with no tree and look for long runs without "<"; False when only a full read can tell."""
+    """Parse (keeping no finished element) and look for long runs without "<"; False when only a full read
+    can tell."""
     head = prefix[:200].lower()
     if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head:
         return False
     declared = head.partition(b"encoding=")[2][1:].split(b'"')[0].split(b"'")[0].decode("latin-1")
     if head.startswith(b"<?xml") and b"encoding=" in head and not declared.startswith(_ASCII_COMPATIBLE):
         return False
-    parser = etree.XMLParser(target=_DepthTarget(file), huge_tree=False, resolve_entities=False, no_network=True,
-                             load_dtd=False, dtd_validation=False, remove_comments=True, remove_pis=True,
-                             recover=False)
+    # The only event asked for is the root's start (matched in C; no other element gets a Python object):
+    # from the root down, the finished elements are pruned after every chunk.
+    parser = etree.XMLPullParser(events=("start",), tag="{*}" + ROOT, huge_tree=False, resolve_entities=False,
+                                 no_network=True, load_dtd=False, dtd_validation=False, remove_comments=True,
+                                 remove_pis=True, recover=False)
+    root = None
+    fed, root_by = 0, len(prefix) + (1 << 16) + max_text + 2
     run = 0  # bytes since the last "<"
     chunk = prefix
     # Chunks no longer than max_text + 2 cannot hold a longer run between two of their "<": then only the
@@ -504,7 +553,23 @@ def _scan_bytes(prefix: bytes, raw: IO[bytes], file: str | None, max_text: int) 
                 run = len(chunk) - chunk.rfind(b"<") - 1
             if run > max_text:
                 return False
-            parser.feed(chunk)
+            for start in range(0, len(chunk), _FEED):   # pruned every _FEED bytes: a small tree at any time
+                piece = chunk[start:start + _FEED]
+                parser.feed(piece)
+                fed += len(piece)
+                if root is None:
+                    for _event, el in parser.read_events():
+                        root = el
+                        break
+                    if root is None and fed > root_by:
+                        # The root's start tag is complete by now (it cannot run past max_text without a "<"),
+                        # and it is not a CommerceML one: read() refuses it at once.
+                        return False
+                else:
+                    for _event in parser.read_events():   # a nested element of the root's name: nothing to do
+                        pass
+                if root is not None:
+                    _prune(root)
             chunk = raw.read(step)
             if chunk and b"CDATA[" in prefix[-8:] + chunk[:8]:
                 return False
@@ -512,7 +577,7 @@ def _scan_bytes(prefix: bytes, raw: IO[bytes], file: str | None, max_text: int) 
         parser.close()
     except etree.XMLSyntaxError as exc:
         raise _syntax_error(exc, file, None) from None
-    return True
+    return root is not None   # another root: read() refuses it at once
 
 
 class _Reader:
@@ -636,6 +701,10 @@ class _Reader:
         """Every text, tail and attribute inside a finished record against the cap (libxml2's own 10 MB
         limit bounds what a single node can hold before this runs)."""
         max_text = self.max_text
+        # Serialized (escaped, UTF-8), the record is at least as long as any text, tail or attribute value
+        # in it is in characters: when that is within the cap, so is each of them, and no walk is needed.
+        if len(etree.tostring(el, encoding="utf-8", with_tail=False)) <= max_text:
+            return
         for e in el.iter():
             text = e.text
             if text is not None and len(text) > max_text:
@@ -750,7 +819,8 @@ class _Reader:
         self.version = _attr(el, "ВерсияСхемы")
         self.generated_at = _attr(el, "ДатаФормирования")
         tag = el.tag
-        self.namespace = tag[1:].partition("}")[0] if isinstance(tag, str) and tag.startswith("{") else None
+        if isinstance(tag, str) and tag.startswith("{"):   # else the declaration read() took away, if any
+            self.namespace = tag[1:].partition("}")[0]
 
     def start_container(self, el: etree._Element, name: str, line: int | None) -> Iterator[Record]:
         kind = _CONTAINERS.get(name)
@@ -967,7 +1037,20 @@ class _Reader:
         )
 
     def build_product(self, el: etree._Element, line: int | None, path: str) -> ProductRec:
-        kids = _index(el)
+        # One pass over the children: the first of each name, and every barcode and picture.
+        kids: dict[str | None, etree._Element] = {}
+        barcodes: list[str] = []
+        images: list[str] = []
+        cache = _LN_CACHE
+        for ch in el:
+            tag = ch.tag
+            name = cache.get(tag) or _ln(tag)
+            if name not in kids:
+                kids[name] = ch
+            if name == "Штрихкод" or name == "Картинка":
+                text = (ch.text or "").strip()
+                if text:
+                    (barcodes if name == "Штрихкод" else images).append(text)
         ident = _it(kids, "Ид")
         if not ident:
             raise _Bad("exchange.cml.missing_id", f"<{_ln(el.tag)}> without Ид")
@@ -993,14 +1076,6 @@ class _Reader:
                 if old is not None:
                     new = (list(old) if isinstance(old, tuple) else [old]) + new
                 props[pid] = new[0] if len(new) == 1 else tuple(new)
-        barcodes: list[str] = []
-        images: list[str] = []
-        for ch in el:  # repeated children
-            name = _ln(ch.tag)
-            if name == "Штрихкод" or name == "Картинка":
-                text = (ch.text or "").strip()
-                if text:
-                    (barcodes if name == "Штрихкод" else images).append(text)
         maker = kids.get("Изготовитель")
         return ProductRec(
             id=ident,
@@ -1029,7 +1104,17 @@ class _Reader:
         )
 
     def build_offer(self, el: etree._Element, line: int | None, path: str) -> OfferRec:
-        kids = _index(el)
+        # One pass over the children: the first of each name, and every Склад (stock per warehouse).
+        kids: dict[str | None, etree._Element] = {}
+        stores: list[etree._Element] = []
+        cache = _LN_CACHE
+        for ch in el:
+            tag = ch.tag
+            name = cache.get(tag) or _ln(tag)
+            if name not in kids:
+                kids[name] = ch
+            if name == "Склад":
+                stores.append(ch)
         ident = _it(kids, "Ид")
         if not ident:
             raise _Bad("exchange.cml.missing_id", f"<{_ln(el.tag)}> without Ид")
@@ -1038,22 +1123,22 @@ class _Reader:
         box = kids.get("Цены")
         if box is not None:
             for p in _kids(box, "Цена"):
-                pk = _index(p)
-                value = _num(_it(pk, "ЦенаЗаЕдиницу"), "ЦенаЗаЕдиницу")
+                pt = _texts(p)
+                value = _num(pt.get("ЦенаЗаЕдиницу"), "ЦенаЗаЕдиницу")
                 if value is None:
                     raise _Bad("exchange.cml.bad_number", "Цена without ЦенаЗаЕдиницу")
                 prices.append(
                     Price(
-                        price_type_id=_it(pk, "ИдТипаЦены") or None,
+                        price_type_id=pt.get("ИдТипаЦены") or None,
                         value=value,
-                        currency=_it(pk, "Валюта") or None,
-                        unit=_it(pk, "Единица") or None,
-                        ratio=_num(_it(pk, "Коэффициент"), "Коэффициент"),
+                        currency=pt.get("Валюта") or None,
+                        unit=pt.get("Единица") or None,
+                        ratio=_num(pt.get("Коэффициент"), "Коэффициент"),
                     )
                 )
         quantity = _num(_it(kids, "Количество"), "Количество")
         stock: list[StockRow] = []
-        for s in _kids(el, "Склад"):
+        for s in stores:
             wid = _attr(s, "ИдСклада")
             if wid and wid.strip():
                 qty = _num(_attr(s, "КоличествоНаСкладе"), "КоличествоНаСкладе")

@@ -80,6 +80,14 @@ def parse_decimal(text: str | None) -> Decimal | None:
     """
     if text is None:
         return None
+    try:   # the usual "1234.50": Decimal takes it as it is (and trims the same whitespace as below)
+        value = Decimal(text)
+    except InvalidOperation:
+        pass
+    else:
+        if not value.is_finite():
+            raise ValueError(f"not a finite number: {text[:80]!r}")
+        return value
     cleaned = text.strip().replace("\u00a0", "").replace("\u202f", "").replace(" ", "").replace(",", ".")
     if not cleaned:
         return None
