@@ -105,7 +105,7 @@ class _CardUrls:
 def _stage_cards(deals, stage, *, urls: _CardUrls, after=None) -> tuple[list[Deal], str]:
     """The next CARDS_PER_STAGE deals of one stage, newest first, and the cursor of the page after them ("" if
     none): one query that walks the stage's (stage, -created_at) index."""
-    qs = deals.filter(stage=stage).select_related("counterparty", "manager").order_by(
+    qs = deals.filter(stage=stage).order_by(   # deal_list already joins counterparty and manager
         *(k.order_by for k in CARD_KEYS))
     if after is not None:
         qs = qs.filter(after_q(CARD_KEYS, after))

@@ -110,16 +110,26 @@ def _ln(tag: Any) -> str | None:
     return local
 
 
-def _index(el: etree._Element) -> dict[str | None, etree._Element]:
-    """Local name -> first child of that name: one pass over the children instead of a scan per lookup."""
-    out: dict[str | None, etree._Element] = {}
+def _children(el: etree._Element, repeated: tuple[str, ...] = ()
+              ) -> tuple[dict[str | None, etree._Element], dict[str, list[etree._Element]]]:
+    """One pass over the children: local name -> first child of that name, and for each name in `repeated`
+    every child of that name, in order."""
+    first: dict[str | None, etree._Element] = {}
+    every: dict[str, list[etree._Element]] = {name: [] for name in repeated}
     cache = _LN_CACHE
     for ch in el:
         tag = ch.tag
         name = cache.get(tag) or _ln(tag)
-        if name not in out:
-            out[name] = ch
-    return out
+        if name not in first:
+            first[name] = ch
+        if name in every:
+            every[name].append(ch)
+    return first, every
+
+
+def _index(el: etree._Element) -> dict[str | None, etree._Element]:
+    """Local name -> first child of that name: one pass over the children instead of a scan per lookup."""
+    return _children(el)[0]
 
 
 def _texts(el: etree._Element) -> dict[str | None, str]:
@@ -1038,19 +1048,9 @@ class _Reader:
 
     def build_product(self, el: etree._Element, line: int | None, path: str) -> ProductRec:
         # One pass over the children: the first of each name, and every barcode and picture.
-        kids: dict[str | None, etree._Element] = {}
-        barcodes: list[str] = []
-        images: list[str] = []
-        cache = _LN_CACHE
-        for ch in el:
-            tag = ch.tag
-            name = cache.get(tag) or _ln(tag)
-            if name not in kids:
-                kids[name] = ch
-            if name == "Штрихкод" or name == "Картинка":
-                text = (ch.text or "").strip()
-                if text:
-                    (barcodes if name == "Штрихкод" else images).append(text)
+        kids, every = _children(el, ("Штрихкод", "Картинка"))
+        barcodes = [text for ch in every["Штрихкод"] if (text := (ch.text or "").strip())]
+        images = [text for ch in every["Картинка"] if (text := (ch.text or "").strip())]
         ident = _it(kids, "Ид")
         if not ident:
             raise _Bad("exchange.cml.missing_id", f"<{_ln(el.tag)}> without Ид")
@@ -1105,16 +1105,8 @@ class _Reader:
 
     def build_offer(self, el: etree._Element, line: int | None, path: str) -> OfferRec:
         # One pass over the children: the first of each name, and every Склад (stock per warehouse).
-        kids: dict[str | None, etree._Element] = {}
-        stores: list[etree._Element] = []
-        cache = _LN_CACHE
-        for ch in el:
-            tag = ch.tag
-            name = cache.get(tag) or _ln(tag)
-            if name not in kids:
-                kids[name] = ch
-            if name == "Склад":
-                stores.append(ch)
+        kids, every = _children(el, ("Склад",))
+        stores = every["Склад"]
         ident = _it(kids, "Ид")
         if not ident:
             raise _Bad("exchange.cml.missing_id", f"<{_ln(el.tag)}> without Ид")
