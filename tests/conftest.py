@@ -7,6 +7,14 @@ import pytest
 from tests import factories
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hasher():
+    """Real hashers cost ~0.3 s a password by design; tests create thousands of users."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Login throttling counts failures in the cache: every test starts with none."""

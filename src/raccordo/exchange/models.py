@@ -64,6 +64,9 @@ class Binding(models.Model):
     """(node, object type, external id) <-> one of our records, with a hash of what was last exchanged.
 
     An unchanged hash means the record is skipped without touching it; bindings are unique both ways.
+    `scope` is the peer's container the record was last listed in (a CommerceML catalog's Ид), so a
+    full snapshot of one catalog never touches another's; `peer_deleted` is the peer's deletion mark
+    (ПометкаУдаления), remembered across files and exchanges so that nothing brings such a record back.
     """
 
     id = models.BigAutoField(primary_key=True)
@@ -73,6 +76,8 @@ class Binding(models.Model):
     external_id = models.CharField(max_length=255)
     object_id = models.UUIDField()
     content_hash = models.CharField(max_length=40, blank=True)
+    scope = models.CharField(max_length=255, blank=True, default="")
+    peer_deleted = models.BooleanField(default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

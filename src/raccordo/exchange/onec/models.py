@@ -24,8 +24,9 @@ class OneCSettings(BaseModel):
     file_limit = models.PositiveBigIntegerField(_("chunk size (bytes)"), default=16 * MiB,
                                                 help_text=_("1C cuts files into chunks of at most this size."))
     max_upload = models.PositiveBigIntegerField(_("upload limit per session (bytes)"), default=2048 * MiB)
-    zip_max_entries = models.PositiveIntegerField(_("files in an archive, at most"), default=100_000)
-    zip_max_total = models.PositiveBigIntegerField(_("unpacked size of an archive, at most (bytes)"),
+    # Budgets of one 1C exchange (all its archives together): a second archive cannot double them.
+    zip_max_entries = models.PositiveIntegerField(_("files unpacked in one exchange, at most"), default=100_000)
+    zip_max_total = models.PositiveBigIntegerField(_("unpacked size of one exchange's archives, at most (bytes)"),
                                                    default=8192 * MiB)
     zip_max_ratio = models.PositiveIntegerField(_("compression ratio, at most"), default=200,
                                                 help_text=_("Real 1C archives reach about 80:1; more is a zip bomb."))
@@ -36,6 +37,14 @@ class OneCSettings(BaseModel):
     lock_seconds = models.PositiveIntegerField(
         _("a session blocks another one for seconds"), default=120,
         help_text=_("While a session was active this recently (or still imports), a second one is refused."))
+    snapshot_idle = models.PositiveIntegerField(
+        _("an exchange without “complete” ends after idle seconds"), default=600,
+        help_text=_("Older 1C clients never say that an exchange is over: it ends when 1C starts the next one, "
+                    "or after this long without a request. Only then does a full catalog deactivate what it "
+                    "did not list."))
+    max_open_sessions = models.PositiveIntegerField(
+        _("open exchanges per node, at most"), default=4,
+        help_text=_("Beyond this, the oldest idle exchange of the node is closed when 1C starts a new one."))
     keep_days = models.PositiveIntegerField(_("keep uploaded files for days"), default=7)
     log_keep_days = models.PositiveIntegerField(_("keep the request log for days"), default=90)
 
