@@ -19,9 +19,11 @@ run: $(STAMP)
 	$(BIN)/raccordo bootstrap
 	$(BIN)/raccordo serve --host $(HOST) --port $(PORT)
 
-# The whole suite on the database DATABASE_URL names (SQLite under var/ when unset).
+# The whole suite on the database DATABASE_URL names (SQLite under var/ when unset), in TEST_WORKERS
+# processes (pytest-xdist; each has its own test database). TEST_WORKERS=0 runs it in this process.
+TEST_WORKERS ?= 2
 test: $(STAMP) e2e-deps
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 e2e-deps:
 	@bash scripts/install-system-deps.sh

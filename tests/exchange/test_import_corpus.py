@@ -107,14 +107,17 @@ def expected_counts(files: list[str]) -> dict[str, int]:
                 stock |= {(oid, w) for w in warehouses}
             elif _x(e, "Количество") or _x(e, "Остатки/Остаток/Количество"):
                 stock.add((oid, "total"))
-    return {"groups": len(groups), "products": len(catalog) + created_from_offers, "prices": len(prices),
-            "stock": len(stock)}
+    # Goods marked deleted are kept, inactive, so that no later offer can make them active (docs/commerceml.md).
+    return {"groups": len(groups), "products": len(catalog) + len(deleted - catalog) + created_from_offers,
+            "active": len(catalog) + created_from_offers, "prices": len(prices), "stock": len(stock)}
 
 
 def _db_counts(node) -> dict[str, int]:
     return {
         "groups": Binding.objects.filter(node=node, object_type=GROUP).count(),
         "products": Binding.objects.filter(node=node, object_type=PRODUCT).count(),
+        "active": Product.objects.filter(is_active=True, pk__in=Binding.objects.filter(
+            node=node, object_type=PRODUCT).values("object_id")).count(),
         "prices": Price.objects.count(),
         "stock": StockLevel.objects.count(),
     }

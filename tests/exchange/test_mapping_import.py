@@ -46,8 +46,10 @@ def test_update_only_updates_what_it_finds_and_skips_the_rest_saying_why(tmp_pat
     assert (run.updated, run.created, run.skipped, run.failed) == (2, 4, 2, 0)
     ours.refresh_from_db()
     assert ours.name == "New name" and Product.objects.count() == 1
-    item = run.items.get(outcome="skipped")
+    item = run.items.get(outcome="skipped", object_type="catalog.product")
     assert item.external_id == "p2" and "only updates" in item.message and "A-2" in item.message
+    offer = run.items.get(outcome="skipped", object_type="catalog.offer")
+    assert offer.external_id == "p2" and "not taken" in offer.message and offer.line
     assert not Binding.objects.filter(node=node, external_id="p2").exists()
 
 
@@ -61,7 +63,12 @@ def test_a_group_filter_takes_its_groups_and_those_below_and_skips_the_rest(tmp_
         {"id": "p3", "article": "A-3", "name": "Apple", "group": "g21", "price": "1"}]))
     assert run.failed == 0 and run.skipped == 2   # the hammer and its offer: counted, not errors
     assert sorted(Product.objects.values_list("name", flat=True)) == ["Apple", "Bread", "Seed"]
-    assert not run.items.filter(outcome__in=("skipped", "failed")).exists()
+    assert not run.items.filter(outcome="failed").exists()
+    # Each listed one by one, where and why.
+    skipped = {(i.object_type, i.external_id): i for i in run.items.filter(outcome="skipped")}
+    assert set(skipped) == {("catalog.product", "p1"), ("catalog.offer", "p1")}
+    assert "groups" in skipped["catalog.product", "p1"].message and skipped["catalog.product", "p1"].line
+    assert "not taken" in skipped["catalog.offer", "p1"].message
 
 
 def test_the_field_map_puts_incoming_fields_where_it_says(tmp_path, node):

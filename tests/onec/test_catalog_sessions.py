@@ -135,7 +135,7 @@ def test_progress_loops_on_a_large_catalog(live_server, node, var_dir, worker):
           f"offers.xml {len(offers) - 1}")
 
 
-def test_full_catalog_deactivates_only_after_every_file(onec, node):
+def test_full_catalog_deactivates_only_when_the_exchange_ends_whole(onec, node):
     onec.checkauth()
     onec.init()
     onec.send("import.xml", import_xml(range(10)))
@@ -150,23 +150,31 @@ def test_full_catalog_deactivates_only_after_every_file(onec, node):
     second.send("import.xml", import_xml(range(8)))
     second.send("offers.xml", offers_xml(range(8))[:-40])
     assert second.import_("import.xml")[-1].first == "success"
-    assert Product.objects.filter(is_active=False).count() == 0      # offers not imported yet
+    assert Product.objects.filter(is_active=False).count() == 0      # the exchange is not over
     failed = second.import_("offers.xml")[-1]
     assert failed.first == "failure" and failed.lines[1]
-    assert Product.objects.filter(is_active=False).count() == 0      # a file failed: nothing deactivated
 
-    # Sent whole again: now every file succeeded, and the products it dropped are deactivated.
+    # Sent whole again in a third exchange: its start ends the second, which had a failed file: nothing goes.
     third = OneC(onec.base.removesuffix("/exchange/1c/"))
     third.checkauth()
     third.init()
+    ended = OneCSession.objects.order_by("created_at")[1]
+    assert ended.status == "complete" and ended.finish_run is None and "Not every file" in ended.message
+    assert Product.objects.filter(is_active=False).count() == 0
     third.send("import.xml", import_xml(range(8)))
     third.send("offers.xml", offers_xml(range(8)))
     assert third.import_("import.xml")[-1].first == "success"
-    assert Product.objects.filter(is_active=False).count() == 0
     assert third.import_("offers.xml")[-1].first == "success"
+    # An older client never says the exchange is over: it ends when it has been idle long enough.
+    assert Product.objects.filter(is_active=False).count() == 0
+    from raccordo.exchange.onec.services import sessions_finish_idle
+    assert sessions_finish_idle() == 0
+    OneCSettings.objects.filter(node=node).update(snapshot_idle=0)
+    assert sessions_finish_idle() == 1
     assert sorted(Product.objects.filter(is_active=False).values_list("article", flat=True)) == ["A00008", "A00009"]
     finish = OneCSession.objects.order_by("-created_at").first().finish_run
     assert finish.kind == "deactivate" and finish.deactivated == 2
+    assert sessions_finish_idle() == 0
 
 
 def test_newer_clients_deactivate_at_complete(onec, node):

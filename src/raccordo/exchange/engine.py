@@ -119,15 +119,15 @@ def start_run(*, node: ExchangeNode | None, kind: str = "import", files: Iterabl
                               on_record_error=on_record_error)
 
 
-def finish_run(run: Run, *, error: str = "", stopped: bool = False) -> Run:
-    """Close a run: succeeded, partial (some records failed), failed or stopped."""
+def finish_run(run: Run, *, error: str = "", stopped: bool = False, note: str = "") -> Run:
+    """Close a run: succeeded, partial (some records failed), failed or stopped; `note` says more of a success."""
     if stopped:
         run.status = RunStatus.STOPPED
     elif error:
         run.status = RunStatus.FAILED
     else:
         run.status = RunStatus.PARTIAL if run.failed else RunStatus.SUCCEEDED
-    run.message = error
+    run.message = error or note
     run.finished_at = timezone.now()
     run.save()
     return run
@@ -318,6 +318,11 @@ class Incoming:
     create: bool = True          # False: update an existing record only
     extra: dict[str, Any] = field(default_factory=dict)
     skip_reason: str = ""        # with create=False: why, kept as a "skipped" RunItem (update-only mappings)
+    # Fields that must hold even when the peer's record is unchanged (hash equal): a good listed again is
+    # active again, a good marked deleted is never active, whatever happened to it in between.
+    ensure: dict[str, Any] = field(default_factory=dict)
+    scope: str | None = None     # the peer's container it was listed in (kept on the binding; None: leave it)
+    deleted: bool | None = None  # the peer's deletion mark (kept on the binding; None: leave it)
 
 
 @dataclass
@@ -329,10 +334,24 @@ class UpsertResult:
 class BoundRow:
     """What an upsert needs of an existing binding (see BindingUpsert.bindings with rows=True)."""
 
-    __slots__ = ("pk", "object_id", "content_hash")
+    __slots__ = ("pk", "object_id", "content_hash", "scope", "peer_deleted")
 
-    def __init__(self, pk: int, object_id: Any, content_hash: str):
+    def __init__(self, pk: int, object_id: Any, content_hash: str, scope: str = "", peer_deleted: bool = False):
         self.pk, self.object_id, self.content_hash = pk, object_id, content_hash
+        self.scope, self.peer_deleted = scope, peer_deleted
+
+
+def binding_state_differs(binding, item: Incoming) -> bool:
+    """Whether the binding's scope or deletion mark is not what the peer now says (hash aside)."""
+    return ((item.scope is not None and binding.scope != item.scope)
+            or (item.deleted is not None and binding.peer_deleted != item.deleted))
+
+
+def binding_state_take(binding, item: Incoming) -> None:
+    if item.scope is not None:
+        binding.scope = item.scope
+    if item.deleted is not None:
+        binding.peer_deleted = item.deleted
 
 
 class BindingUpsert:
@@ -373,8 +392,9 @@ class BindingUpsert:
         bindings = Binding.objects.filter(node=self.node, object_type=self.object_type,
                                           external_id__in=list(external_ids))
         if self.rows:   # no model instance per binding: most of them only show the record is unchanged
-            return {ext: BoundRow(pk, object_id, digest) for pk, ext, object_id, digest in
-                    bindings.values_list("pk", "external_id", "object_id", "content_hash")}
+            return {ext: BoundRow(pk, object_id, digest, scope, deleted) for pk, ext, object_id, digest, scope, deleted
+                    in bindings.values_list("pk", "external_id", "object_id", "content_hash", "scope",
+                                            "peer_deleted")}
         return {b.external_id: b for b in bindings}
 
     def apply(self, batch: list[Incoming]) -> UpsertResult:
@@ -388,17 +408,32 @@ class BindingUpsert:
             item.hash = item.hash or content_hash(item.fields)
             latest[item.external_id] = item
         bound = self.bindings(latest)
+        # Unchanged records whose `ensure` fields no longer hold: only those fields are written.
+        ensured: list[tuple[Incoming, models.Model, Binding | BoundRow]] = []
+        # Unchanged records whose binding state (scope, deletion mark) moved: only the binding is written.
+        restated: list[Binding | BoundRow] = []
         if self.rows:
-            # Only records whose hash changed are loaded; of the others it is enough that they still exist.
+            # Only records whose hash changed are loaded; of the others it is enough that they still exist
+            # (and hold what `ensure` asks of them: those are loaded too).
             changed_ids = [b.object_id for ext, b in bound.items() if b.content_hash != latest[ext].hash]
-            existing = self.model._default_manager.in_bulk(changed_ids)
-            alive = set(self.model._default_manager.filter(
-                pk__in=[b.object_id for ext, b in bound.items() if b.content_hash == latest[ext].hash])
-                .values_list("pk", flat=True))
+            same = {b.object_id: ext for ext, b in bound.items() if b.content_hash == latest[ext].hash}
+            ensure_fields = sorted({k for ext in same.values() for k in latest[ext].ensure})
+            alive: set = set()
+            drifted: list = []
+            for row in self.model._default_manager.filter(pk__in=list(same)).values_list("pk", *ensure_fields):
+                ensure = latest[same[row[0]]].ensure
+                if any(row[1 + i] != ensure[k] for i, k in enumerate(ensure_fields) if k in ensure):
+                    drifted.append(row[0])
+                else:
+                    alive.add(row[0])
+            existing = self.model._default_manager.in_bulk(changed_ids + drifted)
             for ext, b in bound.items():
                 if b.object_id in alive:
                     item = latest[ext]
                     result.ids[ext] = b.object_id
+                    if binding_state_differs(b, item):
+                        binding_state_take(b, item)
+                        restated.append(b)
                     if self.count:
                         self.recorder.count("unchanged")
             latest = {ext: item for ext, item in latest.items() if ext not in result.ids}
@@ -411,7 +446,13 @@ class BindingUpsert:
             binding = bound.get(ext_id)
             obj = existing.get(binding.object_id) if binding else None
             if obj is not None and binding.content_hash == item.hash:
+                if any(getattr(obj, k) != v for k, v in item.ensure.items()):
+                    ensured.append((item, obj, binding))
+                    continue
                 result.objects[ext_id], result.ids[ext_id] = obj, obj.pk
+                if binding_state_differs(binding, item):
+                    binding_state_take(binding, item)
+                    restated.append(binding)
                 if self.count:
                     self.recorder.count("unchanged")
                 continue
@@ -419,6 +460,11 @@ class BindingUpsert:
                 to_update.append((item, obj, binding))
             else:
                 to_create.append(item)
+        for item, obj, binding in ensured:
+            # The peer's record is as it was; only what must hold is written, so nothing else the CRM
+            # changed meanwhile is overwritten.
+            to_update.append((Incoming(item.external_id, dict(item.ensure), item.source, hash=item.hash,
+                                       scope=item.scope, deleted=item.deleted), obj, binding))
 
         if to_create and self.match is not None:
             matched = self.match(to_create)
@@ -486,9 +532,11 @@ class BindingUpsert:
                 self.recorder.count("unchanged")
             if binding is None:
                 new_bindings.append(NewBinding(node=self.node, object_type=self.object_type,
-                                            external_id=item.external_id, object_id=obj.pk, content_hash=item.hash))
+                                               external_id=item.external_id, object_id=obj.pk,
+                                               content_hash=item.hash, scope=item.scope, deleted=item.deleted))
             else:
                 binding.content_hash = item.hash
+                binding_state_take(binding, item)
                 touched_bindings.append(binding)
             result.objects[item.external_id], result.ids[item.external_id] = obj, obj.pk
 
@@ -514,7 +562,8 @@ class BindingUpsert:
             self.recorder.planned(outcome="created", object_type=self.object_type, external_id=item.external_id,
                                   object_id=obj.pk, changes=journal[-1][2], source=item.source)
             new_bindings.append(NewBinding(node=self.node, object_type=self.object_type, external_id=item.external_id,
-                                        object_id=obj.pk, content_hash=item.hash))
+                                           object_id=obj.pk, content_hash=item.hash, scope=item.scope,
+                                           deleted=item.deleted))
             result.objects[item.external_id], result.ids[item.external_id] = obj, obj.pk
             if self.count:
                 self.recorder.count("created")
@@ -526,11 +575,14 @@ class BindingUpsert:
             self.model._default_manager.bulk_update(updated, sorted(changed_fields | {"updated_at"}), batch_size=500)
         if new_bindings:
             write_bindings(new_bindings)
+        touched_bindings += restated
         if touched_bindings:
             if self.rows:
-                RowWriter(Binding).update(["content_hash"], [(b.pk, b.content_hash) for b in touched_bindings])
+                RowWriter(Binding).update(["content_hash", "scope", "peer_deleted"],
+                                          [(b.pk, b.content_hash, b.scope, b.peer_deleted) for b in touched_bindings])
             else:
-                Binding.objects.bulk_update(touched_bindings, ["content_hash", "updated_at"], batch_size=500)
+                Binding.objects.bulk_update(touched_bindings, ["content_hash", "scope", "peer_deleted", "updated_at"],
+                                            batch_size=500)
         written = [obj.pk for obj, _operation, _changes in journal]
         if self._journal_rows is not None:
             written += [row["object_id"] for row in self._journal_rows.rows]
@@ -594,7 +646,8 @@ class BindingUpsert:
             self.recorder.planned(outcome="created", object_type=self.object_type, external_id=item.external_id,
                                   object_id=pk, changes=created_changes, source=item.source)
             new_bindings.append(NewBinding(node=self.node, object_type=self.object_type, external_id=item.external_id,
-                                        object_id=pk, content_hash=item.hash))
+                                           object_id=pk, content_hash=item.hash, scope=item.scope,
+                                           deleted=item.deleted))
             result.ids[item.external_id] = pk
             if self.count:
                 self.recorder.count("created")
@@ -605,14 +658,17 @@ class BindingUpsert:
 class NewBinding:
     """A binding to insert (see write_bindings): the fields of a Binding, without a model instance."""
 
-    __slots__ = ("node_id", "object_type", "external_id", "object_id", "content_hash")
+    __slots__ = ("node_id", "object_type", "external_id", "object_id", "content_hash", "scope", "peer_deleted")
 
-    def __init__(self, *, node: ExchangeNode, object_type: str, external_id: str, object_id: Any, content_hash: str):
+    def __init__(self, *, node: ExchangeNode, object_type: str, external_id: str, object_id: Any, content_hash: str,
+                 scope: str | None = None, deleted: bool | None = None):
         self.node_id = node.pk
         self.object_type = object_type
         self.external_id = external_id
         self.object_id = object_id
         self.content_hash = content_hash
+        self.scope = scope or ""
+        self.peer_deleted = bool(deleted)
 
 
 def write_bindings(bindings: list[Binding | NewBinding]) -> None:
@@ -620,7 +676,8 @@ def write_bindings(bindings: list[Binding | NewBinding]) -> None:
     now = timezone.now()
     RowWriter(Binding, [f.attname for f in Binding._meta.concrete_fields if f.attname != "id"]).insert(
         [{"node_id": b.node_id, "object_type": b.object_type, "external_id": b.external_id,
-          "object_id": b.object_id, "content_hash": b.content_hash, "updated_at": now} for b in bindings])
+          "object_id": b.object_id, "content_hash": b.content_hash, "scope": b.scope, "peer_deleted": b.peer_deleted,
+          "updated_at": now} for b in bindings])
 
 
 def batched_transaction(recorder: RunRecorder, work: Callable[[], Any]) -> Any:

@@ -59,6 +59,8 @@ WAREHOUSE = "catalog.warehouse"
 OFFER_PRICES = "catalog.offer.prices"
 OFFER_STOCK = "catalog.offer.stock"
 TOTAL_WAREHOUSE_ID = "__total__"
+# The scope of the products born of a catalog's offers (variants, named offers without a good): its Ид + this.
+OFFERS_SCOPE = "/offers"
 
 _RATE = re.compile(r"(\d+(?:[.,]\d+)?)")
 _CENT, _MILLI = Decimal("0.01"), Decimal("0.001")
@@ -148,6 +150,21 @@ class SeenIds:
         return bindings.extra(where=[f"NOT EXISTS (SELECT 1 FROM {self.table} seen "  # noqa: S610 - names only
                                      f"WHERE seen.external_id = {binding_table}.external_id)"])
 
+    def contains(self, external_ids) -> set[str]:
+        """Those of these ids that were listed."""
+        wanted = list(set(external_ids))
+        if not wanted:
+            return set()
+        self.flush()
+        found: set[str] = set()
+        with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+            for start in range(0, len(wanted), 500):
+                part = wanted[start:start + 500]
+                cursor.execute(f"SELECT external_id FROM {self.table} WHERE external_id IN "  # noqa: S608 - names only
+                               f"({', '.join(['%s'] * len(part))})", part)
+                found.update(row[0] for row in cursor.fetchall())
+        return found
+
     def drop(self) -> None:
         self.pending = []
         if self.table is not None:
@@ -176,8 +193,15 @@ class CatalogImporter:
         self.properties: dict[str, tuple[str, dict[str, str]]] | None = None
         self.price_types: dict[str, PriceType] = {}
         self.warehouses: dict[str, Warehouse] = {}
-        self.full_snapshot = False
-        self.seen = SeenIds()      # ids of the products and offers listed: deactivation of the others
+        # The scopes this exchange listed, and those it sent whole: a catalog's goods (scope: Каталог/Ид)
+        # and the products born of its offers (variants, named offers without a good; scope: the catalog's
+        # Ид + OFFERS_SCOPE). Only a scope sent whole deactivates, and only its own products (see
+        # docs/commerceml.md, "Life cycle of a good").
+        self.scope = ""                           # the catalog of the container being read
+        self.listed_catalogs: set[str] = set()
+        self.full_catalogs: set[str] = set()
+        self.seen = SeenIds()         # ids of the goods listed
+        self.seen_offers = SeenIds()  # ids of the offers listed
         self.deleted_products: set[str] = set()   # deleted in the catalog: their offers must not revive them
         self._targets: dict[Any, Any] = {}        # pk -> price type or warehouse an offer named (for the journal)
         self._target_keys: dict[Any, str] = {}    # pk -> its text in the offers' digests
@@ -197,8 +221,7 @@ class CatalogImporter:
             self.flush()
             # "Newer wins" weighs the CRM's change against the time the file was made, when it says.
             self.rules.exchange_time = parse_exchange_time(rec.generated_at)
-            if rec.kind == "catalog" and not rec.only_changes:
-                self.full_snapshot = True
+            self.note_package(rec)
             for price_type in rec.price_types:
                 self._price_type(price_type)
             for warehouse in rec.warehouses:
@@ -234,57 +257,99 @@ class CatalogImporter:
                                code=rec.code, message=rec.message)
             self.recorder.save()
 
+    def note_package(self, rec: cml.PackageInfo) -> None:
+        """Which catalog the records that follow belong to, and whether this exchange sends it whole."""
+        if rec.kind == "catalog":
+            self.scope = rec.id or ""
+            self.listed_catalogs.add(self.scope)
+            if not rec.only_changes:
+                self.full_catalogs.add(self.scope)
+        elif rec.kind == "offers":
+            self.scope = rec.catalog_id or ""
+            self.listed_catalogs.add(self.scope + OFFERS_SCOPE)
+            if not rec.only_changes:
+                self.full_catalogs.add(self.scope + OFFERS_SCOPE)
+
+    @property
+    def full_snapshot(self) -> bool:
+        return bool(self.full_catalogs)
+
     def flush(self) -> None:
         self._flush_properties()
         self._flush_groups()
         self._flush_products()
         self._flush_offers()
 
-    @property
-    def seen_products(self) -> SeenIds:
-        return self.seen
+    def finish(self, *, all_files_ok: bool, every_catalog: bool = False) -> int:
+        """After the whole exchange: each catalog sent whole deactivates its own products it did not list.
 
-    @seen_products.setter
-    def seen_products(self, ids) -> None:
-        """External ids read elsewhere (the 1C endpoint's final pass), added to what this importer saw."""
-        self.seen.update(ids)
-
-    def finish(self, *, all_files_ok: bool) -> int:
-        """After the whole exchange: a full catalog snapshot deactivates the products it did not list.
-
-        The listed ids are in a temporary table (`SeenIds`), so the absent products are found by the
-        database in chunks of 500, and memory stays flat however large the catalog.
+        every_catalog=True (1C's `mode=deactivate`, a package export's end) takes every catalog the
+        exchange listed as whole, whatever its files said of themselves. A variant counts as listed
+        when its good is. Products whose catalog is not known yet (imported before catalogs were
+        kept) belong to the node's only catalog, if it has one. The listed ids are in a temporary
+        table (`SeenIds`), so the absent products are found by the database in chunks of 500, and
+        memory stays flat however large the catalog.
         """
         self.flush()
         try:
-            if not (self.full_snapshot and all_files_ok):
+            scopes = set(self.listed_catalogs if every_catalog else self.full_catalogs)
+            if not (scopes and all_files_ok):
                 return 0
-            self.seen.flush()
+            goods = {c for c in scopes if not c.endswith(OFFERS_SCOPE)}
+            offers = scopes - goods
             deactivated = 0
-            after = None
-            while True:
-                with transaction.atomic():
-                    absent = Binding.objects.filter(
-                        node=self.node, object_type=PRODUCT,
-                        object_id__in=Product.objects.filter(is_active=True).values("pk"))
-                    if after is not None:
-                        absent = absent.filter(object_id__gt=after)
-                    ids = list(self.seen.exclude_seen(absent).order_by("object_id")
-                               .values_list("object_id", flat=True)[:500])
-                    if not ids:
-                        break
-                    after = ids[-1]
-                    chunk = list(Product.objects.filter(pk__in=ids, is_active=True))
-                    for product in chunk:
-                        product.is_active = False
-                    Product.objects.bulk_update(chunk, ["is_active"])
-                    journal_bulk(entries=[(p, Operation.UPDATE, {"is_active": [True, False]}) for p in chunk])
-                    deactivated += len(chunk)
-                    self.recorder.count("deactivated", len(chunk))
-                    self.recorder.save()
+            if goods:
+                known = set(Binding.objects.filter(node=self.node, object_type=PRODUCT).exclude(scope="")
+                            .exclude(scope__endswith=OFFERS_SCOPE).values_list("scope", flat=True).distinct()[:2])
+                if known <= goods and len(known) <= 1:
+                    goods.add("")   # imported before catalogs were kept: the node's only catalog
+                deactivated += self._deactivate_absent(goods, self.seen, variants=True)
+            if offers:
+                deactivated += self._deactivate_absent(offers, self.seen_offers, variants=False)
             return deactivated
         finally:
             self.seen.drop()
+            self.seen_offers.drop()
+
+    def _deactivate_absent(self, scopes: set[str], seen: SeenIds, *, variants: bool) -> int:
+        """Deactivate the active products of these scopes whose ids `seen` does not hold."""
+        seen.flush()
+        deactivated = 0
+        after = None
+        while True:
+            with transaction.atomic():
+                absent = Binding.objects.filter(
+                    node=self.node, object_type=PRODUCT, scope__in=sorted(scopes),
+                    object_id__in=Product.objects.filter(is_active=True).values("pk"))
+                if after is not None:
+                    absent = absent.filter(object_id__gt=after)
+                ids = list(seen.exclude_seen(absent).order_by("object_id").values_list("object_id", flat=True)[:500])
+                if not ids:
+                    break
+                after = ids[-1]
+                chunk = list(Product.objects.filter(pk__in=ids, is_active=True))
+                if variants:
+                    chunk = self._without_listed_variants(chunk)
+                now = timezone.now()
+                for product in chunk:
+                    product.is_active, product.updated_at = False, now
+                Product.objects.bulk_update(chunk, ["is_active", "updated_at"])
+                journal_bulk(entries=[(p, Operation.UPDATE, {"is_active": [True, False]}) for p in chunk])
+                deactivated += len(chunk)
+                self.recorder.count("deactivated", len(chunk))
+                self.recorder.save()
+        return deactivated
+
+    def _without_listed_variants(self, products: list[Product]) -> list[Product]:
+        """Leave out the variants whose good this exchange listed: a catalog file lists goods, not their
+        characteristics, which only the offers name; a good still there keeps its variants."""
+        bases = {p.variant_of_id for p in products if p.variant_of_id}
+        if not bases:
+            return products
+        ext = dict(Binding.objects.filter(node=self.node, object_type=PRODUCT, object_id__in=list(bases))
+                   .values_list("object_id", "external_id"))
+        listed = self.seen.contains(ext.values())
+        return [p for p in products if not (p.variant_of_id and ext.get(p.variant_of_id) in listed)]
 
     # --- reference data: few records, written as they come -----------------------------------------------------------
 
@@ -516,13 +581,15 @@ class CatalogImporter:
         bases = _bound(self.node, PRODUCT, {p.product_id for p in batch if p.characteristic_id and p.product_id})
         taken = self._groups_taken() if self.plan.filter_values else None
         create = self.plan.allow_create
+        revive = "is_active" not in self.plan.crm_owned
         items = []
         for rec in batch:
             self.seen.add(rec.id)   # outside the filter too: a product accounting still has is not deactivated
             if taken is not None and not any(g in taken for g in rec.group_ids):
-                # Outside the mapping's groups: not ours to take; counted, not an error.
+                # Outside the mapping's groups: not ours to take; listed in the report, not an error.
                 self.skipped_products.add(rec.id)
-                self.recorder.count("skipped")
+                self._skipped(rec, PRODUCT, "exchange.record.filtered",
+                              _("Not in the groups this node's mapping takes."))
                 continue
             if rec.deleted:
                 self.deleted_products.add(rec.id)
@@ -531,17 +598,43 @@ class CatalogImporter:
                 fields["group"] = groups.get(self.group_ids.get(rec.group_ids[0]))
             if rec.characteristic_id and rec.product_id in bases:
                 fields["variant_of_id"] = bases[rec.product_id]
+            # Listed again, the good is active again even when unchanged; marked deleted, it never is. A new
+            # good marked deleted is kept, inactive: its mark must outlive this file, so that no offer of
+            # a later file or exchange makes an active product of it.
+            if rec.deleted:
+                fields["is_active"] = False   # whatever the field map says: deletion in accounting wins
+            ensure = {"is_active": not rec.deleted} if revive else {}
             item = Incoming(rec.id, fields, self._source(rec, rec.id), hash=content_hash(fingerprint),
-                            create=create and not rec.deleted)
-            if not create and not rec.deleted:
+                            create=create, ensure=ensure, scope=self.scope, deleted=rec.deleted)
+            if not create:
                 self.skipped_products.add(rec.id)   # taken back below if it is bound or matched
                 item.skip_reason = self._update_only_reason(fields)
             items.append(item)
         with transaction.atomic():
             result = self.upsert_products.apply(items)
+            deleted = [result.ids[rec.id] for rec in batch if rec.deleted and rec.id in result.ids]
+            if deleted:
+                self._deactivate_variants(deleted)
             self.recorder.save()
         if not create:
             self.skipped_products.difference_update(result.ids)
+
+    def _deactivate_variants(self, product_ids: list) -> None:
+        """The variants of goods marked deleted follow them (the caller holds the transaction)."""
+        variants = list(Product.objects.filter(variant_of_id__in=product_ids, is_active=True))
+        now = timezone.now()
+        for variant in variants:
+            variant.is_active, variant.updated_at = False, now
+        if variants:
+            Product.objects.bulk_update(variants, ["is_active", "updated_at"])
+            journal_bulk(entries=[(v, Operation.UPDATE, {"is_active": [True, False]}) for v in variants])
+
+    def _skipped(self, rec, object_type: str, code: str, message: str) -> None:
+        """A record not taken, counted and listed one by one in the run report with where and why."""
+        self.recorder.count("skipped")
+        self.recorder.add(RunItem(outcome="skipped", object_type=object_type, external_id=rec.id[:255], code=code,
+                                  message=message, file=self.file[:255], line=getattr(rec, "line", None),
+                                  path=(getattr(rec, "path", None) or "")[:500]))
 
     def _update_only_reason(self, fields: dict[str, Any]) -> str:
         keys = ", ".join(f"{k} “{fields.get(k) or ''}”" for k in self.plan.match_keys)
@@ -550,41 +643,80 @@ class CatalogImporter:
 
     # --- offers: prices and stock -----------------------------------------------------------------------------------
 
-    def _offer_products(self, batch: list[cml.OfferRec], bound: dict[str, Any]) -> dict[str, Any]:
+    def _offer_products(self, batch: list[cml.OfferRec], bound: dict[str, Any], deleted: set[str],
+                        scopes: dict[str, str]) -> dict[str, Any]:
         """Our product for each offer (a RowView: pk, name, article, enough for the journal); a variant or a
-        product is created from the offer when it is new."""
-        products: dict[Any, Any] = {pk: RowView(Product, pk=pk, name=name, article=article)
-                                    for pk, name, article in Product.objects.filter(pk__in=list(bound.values()))
-                                    .values_list("pk", "name", "article")}
+        product is created from the offer when it is new.
+
+        An offer for a good marked deleted (in this exchange or an earlier one: `deleted`, the bindings'
+        marks) or for a good this node did not take is skipped, listed with its reason. An offer listed
+        for an inactive product makes it active again (it is in 1C's catalog again), unless its good is
+        marked deleted; an offer marked deleted deactivates the product it stands for.
+        """
+        products: dict[Any, Any] = {}
+        inactive: set = set()
+        for pk, name, article, active in Product.objects.filter(pk__in=list(bound.values())).values_list(
+                "pk", "name", "article", "is_active"):
+            products[pk] = RowView(Product, pk=pk, name=name, article=article)
+            if not active:
+                inactive.add(pk)
         found: dict[str, Any] = {}
         to_create: list[Incoming] = []
+        switch: dict[Any, bool] = {}   # product pk -> is_active it must now have
+        marked: list[str] = []         # offers marked deleted: their bindings keep the mark
+        rescoped: list[str] = []
+        unmarked: list[str] = []       # offers of characteristics whose mark was taken off
         missing = [o for o in batch if bound.get(o.id) not in products]
         bases = Product.objects.in_bulk([bound[o.product_id] for o in missing
                                          if o.characteristic_id and bound.get(o.product_id) in products])
+        revive = "is_active" not in self.plan.crm_owned
         for offer in batch:
-            self.seen.add(offer.id)
+            self.seen_offers.add(offer.id)
             pk = bound.get(offer.id)
+            good = offer.product_id or offer.id
+            if good in self.deleted_products or good in deleted:
+                if pk in products and pk not in inactive:
+                    switch[pk] = False
+                self._skipped(offer, "catalog.offer", "exchange.cml.deleted_good",
+                              _("Its good is marked deleted in accounting: the offer is not taken and the product "
+                                "stays inactive."))
+                continue
+            if offer.deleted:
+                if pk in products:
+                    marked.append(offer.id)
+                    if pk not in inactive:
+                        switch[pk] = False
+                self._skipped(offer, "catalog.offer", "exchange.cml.deleted_offer",
+                              _("The offer is marked deleted in accounting: its product is inactive."))
+                continue
             if pk in products:
                 found[offer.id] = products[pk]
+                if offer.id in deleted:   # a characteristic no longer marked deleted in accounting
+                    unmarked.append(offer.id)
+                scope = scopes.get(offer.id, "")
+                if scope == "" and offer.characteristic_id:
+                    rescoped.append(offer.id)   # a variant bound before scopes were kept: the offers' own
+                    scope = OFFERS_SCOPE
+                # Listed again, a product born of an offer is active again; a good's own activity is its
+                # catalog's to say (the goods file), not its offers'.
+                if pk in inactive and revive and scope.endswith(OFFERS_SCOPE):
+                    switch[pk] = True
                 continue
             base = bases.get(bound.get(offer.product_id)) if offer.characteristic_id else None
-            if offer.id in self.deleted_products or offer.product_id in self.deleted_products:
-                self.recorder.count("skipped")
-                continue
             if offer.id in self.skipped_products or offer.product_id in self.skipped_products:
-                self.recorder.count("skipped")   # its product was not taken: the reason is on the product
+                self._skipped(offer, "catalog.offer", "exchange.record.product_not_taken",
+                              _("Its product was not taken by this node (see the product's entry)."))
                 continue
             if not self.plan.allow_create:
-                self.recorder.count("skipped")
-                self.recorder.add(RunItem(outcome="skipped", object_type=PRODUCT, external_id=offer.id[:255],
-                                          code="exchange.record.not_created",
-                                          message=_("The offer names a product this node has not bound, and the "
-                                                    "mapping only updates records."),
-                                          file=self.file[:255], line=offer.line, path=(offer.path or "")[:500]))
+                self._skipped(offer, PRODUCT, "exchange.record.not_created",
+                              _("The offer names a product this node has not bound, and the mapping only updates "
+                                "records."))
                 continue
             if self.plan.filter_values and base is None:
                 # An offer says nothing of its product's group: under a group filter it creates nothing.
-                self.recorder.count("skipped")
+                self._skipped(offer, "catalog.offer", "exchange.record.filtered",
+                              _("The offer names a product this node has not taken, and the mapping takes only "
+                                "some groups."))
                 continue
             if base is not None:
                 suffix = ", ".join(v for _n, v in offer.characteristics) or offer.characteristic_id
@@ -603,7 +735,8 @@ class CatalogImporter:
                                    % {"id": offer.id})
                 continue
             to_create.append(Incoming(offer.id, fields, self._source(offer, offer.id),
-                                      hash=content_hash({"offer": offer.id, "name": fields["name"]})))
+                                      hash=content_hash({"offer": offer.id, "name": fields["name"]}),
+                                      scope=self.scope + OFFERS_SCOPE))
         if to_create:
             upsert = BindingUpsert(node=self.node, model=Product, object_type=PRODUCT, recorder=self.recorder,
                                    count=False)
@@ -611,7 +744,26 @@ class CatalogImporter:
             for ext, obj in created.objects.items():
                 found[ext] = obj
                 self._created_offers.add(ext)
+        if switch:
+            self._switch_products(switch)
+            self._revived.update(pk for pk, active in switch.items() if active)
+        for ids, mark in ((marked, True), (unmarked, False)):
+            if ids:
+                Binding.objects.filter(node=self.node, object_type=PRODUCT, external_id__in=ids).update(
+                    peer_deleted=mark)
+        if rescoped:
+            Binding.objects.filter(node=self.node, object_type=PRODUCT, external_id__in=rescoped).update(
+                scope=self.scope + OFFERS_SCOPE)
         return found
+
+    def _switch_products(self, switch: dict[Any, bool]) -> None:
+        """Set products active or inactive as the offers say, journaled (the caller holds the transaction)."""
+        now = timezone.now()
+        chunk = list(Product.objects.filter(pk__in=list(switch)))
+        for product in chunk:
+            product.is_active, product.updated_at = switch[product.pk], now
+        Product.objects.bulk_update(chunk, ["is_active", "updated_at"])
+        journal_bulk(entries=[(p, Operation.UPDATE, {"is_active": [not p.is_active, p.is_active]}) for p in chunk])
 
     def _offer_value(self, offer: cml.OfferRec, field, value: Decimal) -> bool:
         """The model field's own validation (max digits) for a price or quantity; cheap when it passes."""
@@ -689,19 +841,25 @@ class CatalogImporter:
         batch, self.offers = self.offers, []
         with transaction.atomic():
             self._created_offers: set[str] = set()
+            self._revived: set = set()
             # One bindings query for the batch: its products, and what was last exchanged of its prices and stock.
             wanted = {o.id for o in batch} | {o.product_id for o in batch if o.product_id}
             bound: dict[str, Any] = {}
+            deleted: set[str] = set()
+            scopes: dict[str, str] = {}
             bindings: dict[str, dict[str, list]] = {part.kind: {} for part in OFFER_PARTS}
-            for pk, kind, ext, object_id, digest in Binding.objects.filter(
+            for pk, kind, ext, object_id, digest, peer_deleted, scope in Binding.objects.filter(
                     node=self.node, object_type__in=(PRODUCT, *bindings),
                     external_id__in=list(wanted)).values_list("pk", "object_type", "external_id", "object_id",
-                                                              "content_hash"):
+                                                              "content_hash", "peer_deleted", "scope"):
                 if kind == PRODUCT:
                     bound[ext] = object_id
+                    scopes[ext] = scope
+                    if peer_deleted:
+                        deleted.add(ext)
                 else:
                     bindings[kind][ext] = [pk, digest]
-            products = self._offer_products(batch, bound)
+            products = self._offer_products(batch, bound, deleted, scopes)
 
             # What each offer wants; only the parts that differ from last time go further.
             plans = []
@@ -740,7 +898,7 @@ class CatalogImporter:
             owned = {part: part.owned in self.plan.crm_owned for part in OFFER_PARTS}
             targets = self._targets
             for offer, product, todo in plans:
-                changed = offer.id in self._created_offers
+                changed = offer.id in self._created_offers or product.pk in self._revived
                 for part, desired, binding, digest in todo:
                     rows = existing_rows[part]
                     for target_pk, value in desired.items():

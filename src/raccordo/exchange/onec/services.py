@@ -204,6 +204,8 @@ def session_init(*, session: OneCSession, type_: str, version: str) -> Answer:
     """init: start a fresh exchange (its own upload directory); answer zip and file_limit."""
     node = session.node
     cfg = onec_settings(node)
+    if type_ == "catalog":
+        _finish_previous_exchanges(session)
     with transaction.atomic():
         ExchangeNode.objects.select_for_update().filter(pk=node.pk).first()   # one init of a node at a time
         others = list(OneCSession.objects.filter(node=node, type=type_, status=SessionStatus.OPEN)
@@ -526,13 +528,8 @@ def import_step(*, session: OneCSession, filename: str) -> Answer:
         return _progress_answer(run)
     if _file_failed(run):
         raise ProtocolError(_failure_reason(run))
-    if not session.version or _version(session.version) < 3:
-        # Older clients never say when the exchange ends: it ends when every file they sent is imported.
-        finishing = session_finish_start(session=session, explicit=False)
-        if finishing is not None:
-            finished = _wait(finishing, cfg.time_budget)
-            if finished.status == RunStatus.RUNNING:
-                return _progress_answer(finished)
+    # Not the end of the exchange, whatever the client's version: 1C may upload and import file by file,
+    # and the next file can still belong to the same snapshot (see `session_finish_start`).
     return success(_run_summary(run))
 
 
@@ -543,11 +540,22 @@ def _version(text: str) -> float:
         return 0.0
 
 
+def _finishing_elsewhere(session: OneCSession) -> bool:
+    """Whether the end of an earlier exchange of the node is still being computed."""
+    return OneCSession.objects.filter(node_id=session.node_id, finish_run__status=RunStatus.RUNNING).exclude(
+        pk=session.pk).exists()
+
+
 def file_import(file_id) -> Run | None:
     """The worker's part of `import`: run the engine on one file of a session (no deactivation yet)."""
     record = OneCFile.objects.select_related("session__node", "run").filter(pk=file_id).first()
     if record is None or record.run is None or record.run.status != RunStatus.RUNNING:
         return None   # already done (a task delivered twice) or forgotten
+    # The previous exchange's end reads what it listed and deactivates the rest: this exchange's goods
+    # must not be written under it (two worker threads take tasks in any order).
+    deadline = time.monotonic() + WORKER_STALL
+    while _finishing_elsewhere(record.session) and time.monotonic() < deadline:
+        time.sleep(0.2)
     run = exchange_import(paths=[record.path], node=record.session.node, run=record.run, deactivate=False)
     failed = _file_failed(run)
     OneCFile.objects.filter(pk=record.pk).update(
@@ -566,79 +574,118 @@ def _file_state(record: OneCFile) -> str:
     return "failed" if _file_failed(run) else "imported"
 
 
-def session_finish_start(*, session: OneCSession, explicit: bool) -> Run | None:
-    """Start the end of a catalog exchange (deactivating what a full catalog no longer lists), once.
+def session_finish_start(*, session: OneCSession, explicit: bool, every_catalog: bool = False,
+                         since: dt.datetime | None = None) -> Run | None:
+    """End a catalog exchange, once: start the run that deactivates what a full catalog did not list.
 
-    Only when every CommerceML file of the session was imported without a file-level failure; the
-    deactivation run is None when there is nothing to do yet (or any more).
+    An exchange ends at 1C's `complete` or `deactivate` (explicit), when 1C starts the next exchange of
+    the node, or after the node's `snapshot_idle` seconds without a request (see `sessions_finish_idle`).
+    Deactivation needs every CommerceML file of the exchange imported without a file-level failure;
+    otherwise the exchange ends deactivating nothing (explicit: 1C is told why). every_catalog=True is
+    `mode=deactivate`: every catalog the exchange listed counts as sent whole, and the files of the
+    node's exchanges begun since `since` (its `timestamp`) count as listed too. The run is None when
+    there is nothing to deactivate.
     """
     with transaction.atomic():
         session = OneCSession.objects.select_for_update(of=("self",)).select_related("node").get(pk=session.pk)
         if session.finish_run_id:
             return Run.objects.get(pk=session.finish_run_id)
         xml = list(session.files.filter(kind=FileKind.XML).select_related("run"))
-        if not xml:
-            return None
         states = [_file_state(f) for f in xml]
-        if any(state != "imported" for state in states):
-            if explicit and "failed" in states:
-                raise ProtocolError(_("Not every file of the exchange was imported: nothing is deactivated."))
-            if explicit:
+        if not xml or any(state != "imported" for state in states):
+            if explicit and xml and "importing" in states:
                 raise ProtocolError(_("Not every file of the exchange has been imported yet."))
+            if explicit and xml and any(state != "imported" for state in states):
+                raise ProtocolError(_("Not every file of the exchange was imported: nothing is deactivated."))
+            message = "" if all(state == "imported" for state in states) else _(
+                "Not every file of the exchange was imported: nothing was deactivated.")
+            OneCSession.objects.filter(pk=session.pk).update(status=SessionStatus.COMPLETE, message=message)
             return None
         run = start_run(node=session.node, kind="deactivate", files=[PurePosixPath(f.name).name for f in xml])
+        run.params = {"every_catalog": every_catalog, "since": since.isoformat() if since else None,
+                      "session": str(session.pk)}
+        run.save(update_fields=["params"])
         session.finish_run = run
         session.save(update_fields=["finish_run", "updated_at"])
         enqueue("finish_session", session.pk)
     return run
 
 
+def _snapshot_files(session: OneCSession, since: dt.datetime | None) -> list[OneCFile]:
+    """The CommerceML files one snapshot is made of: the session's, and with `deactivate&timestamp` those
+    of the node's exchanges begun since then (1C's package export may span them)."""
+    files = list(session.files.filter(kind=FileKind.XML).select_related("run").order_by("created_at"))
+    if since is not None:
+        earlier = (OneCFile.objects.filter(session__node_id=session.node_id, session__type="catalog",
+                                           session__initialised_at__gte=since, session__files_removed=False,
+                                           kind=FileKind.XML)
+                   .exclude(session=session).select_related("run").order_by("created_at"))
+        files = [f for f in earlier if _file_state(f) == "imported" and f.path.exists()] + files
+    return files
+
+
 def session_finish(session_id) -> Run | None:
     """The worker's part of the end of an exchange: a full catalog deactivates the products it did not list.
 
-    The files were imported one by one without deactivation; here their product and offer ids are read
-    again (reading only, no writes) and the engine's importer deactivates the node's other products.
+    The files were imported one by one without deactivation; here their catalogs and their goods' and
+    offers' ids are read again (reading only, no writes) and the engine's importer deactivates, in each
+    catalog sent whole, the node's products of that catalog that none of them listed.
     """
     session = OneCSession.objects.select_related("node", "finish_run").filter(pk=session_id).first()
     if session is None or session.finish_run is None or session.finish_run.status != RunStatus.RUNNING:
         return None
     run = session.finish_run
     node = session.node
-    files = list(session.files.filter(kind=FileKind.XML).select_related("run").order_by("created_at"))
-    if any(_file_state(f) != "imported" for f in files):
+    params = run.params or {}
+    since = dt.datetime.fromisoformat(params["since"]) if params.get("since") else None
+    files = _snapshot_files(session, since)
+    if any(_file_state(f) != "imported" for f in files if f.session_id == session.pk):
         return finish_run(run, error=_("Not every file of the exchange was imported: nothing is deactivated."))
     recorder = RunRecorder(run)
     importer = CatalogImporter(node=node, recorder=recorder)
-    full = False
-    seen: set[str] = set()
     try:
         with change_context(origin=Origin.EXCHANGE, node=node.code, request_id=f"run-{run.pk}"):
             for record in files:
                 with record.path.open("rb") as raw:
                     for rec in cml_reader.read(raw):
-                        if isinstance(rec, cml.PackageInfo) and rec.kind == "catalog" and not rec.only_changes:
-                            full = True
-                        elif isinstance(rec, cml.ProductRec | cml.OfferRec):
-                            seen.add(rec.id)
-            if full:
-                importer.full_snapshot = True
-                importer.seen_products = seen
-                importer.finish(all_files_ok=True)
+                        if isinstance(rec, cml.PackageInfo):
+                            importer.note_package(rec)
+                        elif isinstance(rec, cml.ProductRec):
+                            importer.seen.add(rec.id)
+                        elif isinstance(rec, cml.OfferRec):
+                            importer.seen_offers.add(rec.id)
+            every = bool(params.get("every_catalog"))
+            full = every or importer.full_snapshot
+            importer.finish(all_files_ok=True, every_catalog=every)
     except Exception as exc:  # the run closes with its reason; the exchange's data stays as imported
         run.refresh_from_db()
         log.exception("1C session %s: deactivation failed", session.pk)
         return finish_run(run, error=f"{type(exc).__name__}: {exc}")
-    run.message = "" if full else _("Only changes were sent: nothing to deactivate.")
-    finished = finish_run(run)
+    finished = finish_run(run, note="" if full else _("Only changes were sent: nothing to deactivate."))
     OneCSession.objects.filter(pk=session.pk).update(status=SessionStatus.COMPLETE)
     return finished
 
 
-def session_complete(*, session: OneCSession) -> Answer:
-    """deactivate / complete (newer clients): the exchange is over; deactivate once every file succeeded."""
+def _parse_timestamp(value: str | None) -> dt.datetime | None:
+    """`deactivate`'s timestamp: the Unix time checkauth answered (Bitrix: what was not touched since)."""
+    try:
+        return dt.datetime.fromtimestamp(int(value), tz=dt.UTC) if value else None
+    except (TypeError, ValueError, OverflowError, OSError):
+        raise ProtocolError(_("The timestamp is not a Unix time: %(value)s") % {"value": value[:40]}) from None
+
+
+def session_complete(*, session: OneCSession, deactivate: bool = False, timestamp: str | None = None) -> Answer:
+    """deactivate / complete: the exchange is over; deactivate once every file succeeded.
+
+    `complete` deactivates in the catalogs whose files say they are whole; `deactivate` (the end of a
+    package export, whose files all say "changes only") in every catalog the exchange listed.
+    """
     cfg = onec_settings(session.node)
     _require_open(session)
-    run = session_finish_start(session=session, explicit=True)
+    since = _parse_timestamp(timestamp) if deactivate else None
+    if since is not None and session.initialised_at is not None and since > session.initialised_at:
+        since = None   # a timestamp after this exchange began adds nothing to it
+    run = session_finish_start(session=session, explicit=True, every_catalog=deactivate, since=since)
     if run is None:
         OneCSession.objects.filter(pk=session.pk).update(status=SessionStatus.COMPLETE)
         return success()
@@ -648,6 +695,43 @@ def session_complete(*, session: OneCSession) -> Answer:
     if run.status == RunStatus.FAILED:
         raise ProtocolError(run.message or _("The deactivation failed."))
     return success(_("deactivated %(n)s") % {"n": run.deactivated})
+
+
+def _finish_previous_exchanges(session: OneCSession) -> None:
+    """A new catalog exchange of a node ends the node's earlier ones that 1C never closed (older clients
+    send no `complete`): their snapshots are taken as they stand, before anything new is imported."""
+    cfg = onec_settings(session.node)
+    earlier = (OneCSession.objects.filter(node_id=session.node_id, type="catalog", status=SessionStatus.OPEN,
+                                          finish_run__isnull=True, initialised_at__isnull=False)
+               .exclude(pk=session.pk).order_by("initialised_at"))
+    for other in earlier:
+        files = list(other.files.filter(kind=FileKind.XML).select_related("run"))
+        states = {_file_state(f) for f in files}
+        if "importing" in states or ("pending" in states and _busy(other, cfg)):
+            continue   # still going on: it is not over, and the new exchange is refused (session_init)
+        run = session_finish_start(session=other, explicit=False)
+        if run is not None:
+            _wait(run, cfg.time_budget)
+
+
+def sessions_finish_idle(*, now: dt.datetime | None = None) -> int:
+    """End the catalog exchanges that 1C left open and idle for their node's `snapshot_idle` seconds.
+
+    Run by the worker every minute; returns how many exchanges it ended.
+    """
+    now = now or timezone.now()
+    ended = 0
+    for session in (OneCSession.objects.filter(type="catalog", status=SessionStatus.OPEN, finish_run__isnull=True,
+                                               initialised_at__isnull=False)
+                    .select_related("node").order_by("initialised_at")):
+        cfg = onec_settings(session.node)
+        if session.last_seen_at > now - dt.timedelta(seconds=cfg.snapshot_idle):
+            continue
+        if session.files.filter(run__status=RunStatus.RUNNING).exists():
+            continue
+        session_finish_start(session=session, explicit=False)
+        ended += 1
+    return ended
 
 
 # --- orders (type=sale) ---------------------------------------------------------------------------------------------

@@ -20,6 +20,12 @@ def finish_session(session_id: str) -> None:
     services.session_finish(session_id)
 
 
+@db_periodic_task(crontab(minute="*"))
+def finish_idle_sessions() -> None:
+    """End the catalog exchanges 1C left open (older clients never say `complete`)."""
+    services.sessions_finish_idle()
+
+
 @db_periodic_task(crontab(minute="17", hour="*/6"))
 def cleanup_sessions() -> None:
     """Remove old session directories and request logs (see each node's retention)."""

@@ -96,7 +96,8 @@ def _dispatch(request, params: dict[str, str], entry: OneCRequest, body: _Counti
             return services.file_upload(session=session, filename=filename, stream=body, length=length)
         if mode == "import":
             return services.import_step(session=session, filename=filename)
-        return services.session_complete(session=session)   # deactivate, complete
+        return services.session_complete(session=session, deactivate=mode == "deactivate",
+                                         timestamp=params.get("timestamp"))
     if mode == "query":
         return services.sale_query(session=session)
     if mode == "success":
