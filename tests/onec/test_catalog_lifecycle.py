@@ -12,7 +12,16 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from raccordo.catalog.models import Price, PriceType, Product, ProductGroup, Property, StockLevel, Unit, Warehouse
+from raccordo.catalog.models import (
+    Price,
+    PriceType,
+    Product,
+    ProductGroup,
+    Property,
+    StockLevel,
+    Unit,
+    Warehouse,
+)
 from raccordo.core.models import ChangeJournal
 from raccordo.exchange.models import Binding, Run
 from raccordo.exchange.onec.models import OneCSession, OneCSettings
