@@ -20,6 +20,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     # 1C's exchange with a website; the alias is the address 1C offers by default (Bitrix).
     path("bitrix/admin/1c_exchange.php", onec_views.endpoint, name="onec_bitrix"),
+    # 1C is often configured without the slash and does not follow a redirect (a POST would lose its body).
+    path("exchange/1c", onec_views.endpoint, name="onec_noslash"),
     path("exchange/", include("raccordo.exchange.onec.urls")),
     path("exchange/", include("raccordo.exchange.urls")),
     path("reports/", include("raccordo.reports.urls")),

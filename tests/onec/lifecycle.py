@@ -15,6 +15,7 @@ class Good:
     id: str
     deleted: str = ""          # "", "mark" (ПометкаУдаления, 2.05+) or "status" (Статус="Удален", 2.04)
     name: str = ""
+    images: tuple[str, ...] = ()   # Картинка: import_files/… beside the XML
 
 
 @dataclass
@@ -38,8 +39,9 @@ def import_xml(catalog: Catalog, *, full: bool = True, goods: list[Good] | None 
     for good in goods if goods is not None else catalog.goods:
         status = ' Статус="Удален"' if good.deleted == "status" else ""
         mark = "<ПометкаУдаления>true</ПометкаУдаления>" if good.deleted == "mark" else ""
+        pictures = "".join(f"<Картинка>{image}</Картинка>" for image in good.images)
         items.append(f"<Товар{status}><Ид>{good.id}</Ид><Артикул>{catalog.id}-{good.id}</Артикул>"
-                     f"<Наименование>{good.name or 'Good ' + good.id}</Наименование>{mark}"
+                     f"<Наименование>{good.name or 'Good ' + good.id}</Наименование>{mark}{pictures}"
                      f"<БазоваяЕдиница Код=\"796\">шт</БазоваяЕдиница><Группы><Ид>{catalog.id}-g</Ид></Группы>"
                      "</Товар>")
     return (HEADER +

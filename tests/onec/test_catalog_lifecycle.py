@@ -278,3 +278,49 @@ def test_real_ut11_files_file_by_file_twice_then_zipped(ctx, node):
     OneCSettings.objects.filter(node=node).update(zip_allowed=True)
     _http(ctx, files, zip_=True, chunk=4096)
     assert state(node) == first
+
+
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 200
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
+
+
+def test_pictures_of_an_exchange_are_attached_to_their_products(ctx, node):
+    """Pictures in 1C's archive reach their products (the page that shows them: tests/exchange/test_pictures.py)."""
+    from raccordo.catalog.models import ProductImage
+
+    goods = [lifecycle.Good("p0", images=("import_files/a/p0.jpg", "import_files/a/p0b.png")),
+             lifecycle.Good("p1", images=("import_files/a/p1.jpg",)),
+             lifecycle.Good("p2", images=("import_files/a/evil.jpg",))]
+    a = lifecycle.Catalog("cat-a", goods)
+    files = {"import.xml": lifecycle.import_xml(a), "import_files/a/p0.jpg": JPEG, "import_files/a/p0b.png": PNG,
+             "import_files/a/p1.jpg": JPEG + b"1", "import_files/a/evil.jpg": b"<?php echo 1; ?>"}
+    onec = OneC(ctx["url"])
+    onec.checkauth()
+    onec.init()
+    onec.send("v8_1.zip", zipped(files), chunk=256)
+    assert onec.import_("import.xml")[-1].first == "success"
+    p0 = Product.objects.get(article="cat-a-p0")
+    assert list(p0.images.values_list("content_type", "source_name")) == [
+        ("image/jpeg", "import_files/a/p0.jpg"), ("image/png", "import_files/a/p0b.png")]
+    assert ProductImage.objects.count() == 3
+    run = Run.objects.filter(kind="import").latest("started_at")
+    refused = run.items.get(outcome="skipped", object_type="catalog.productimage")
+    assert "evil.jpg" in refused.message and "JPEG" in refused.message
+
+    # The same exchange again writes nothing; a picture dropped in 1C goes.
+    journal = ChangeJournal.objects.count()
+    sessions_finish_idle()
+    again = OneC(ctx["url"])
+    again.checkauth()
+    again.init()
+    again.send("v8_2.zip", zipped(files))
+    assert again.import_("import.xml")[-1].first == "success"
+    assert ChangeJournal.objects.count() == journal and ProductImage.objects.count() == 3
+    goods[0].images = ("import_files/a/p0.jpg",)
+    sessions_finish_idle()
+    third = OneC(ctx["url"])
+    third.checkauth()
+    third.init()
+    third.send("v8_3.zip", zipped({**files, "import.xml": lifecycle.import_xml(a)}))
+    assert third.import_("import.xml")[-1].first == "success"
+    assert list(p0.images.values_list("source_name", flat=True)) == ["import_files/a/p0.jpg"]

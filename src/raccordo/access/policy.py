@@ -71,6 +71,7 @@ RULES: dict[str, Rule] = {
     "catalog.unit": Rule(shared=True, subject="catalog"),
     "catalog.productgroup": Rule(shared=True, subject="catalog"),
     "catalog.product": Rule(shared=True, subject="catalog"),
+    "catalog.productimage": Rule(shared=True, subject="catalog"),
     "catalog.pricetype": Rule(shared=True, subject="catalog"),
     "catalog.property": Rule(shared=True, subject="catalog"),
     "catalog.price": Rule(shared=True, subject="catalog"),

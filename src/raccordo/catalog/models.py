@@ -179,3 +179,29 @@ class StockLevel(BaseModel):
     @property
     def available(self) -> Decimal:
         return self.quantity - self.reserved
+
+
+class ProductImage(BaseModel):
+    """A picture of a product as accounting sends it (1C: `Картинка`), stored once per content.
+
+    Files live in Django's default storage (VAR_DIR/media), named by their SHA-1, and are served only
+    to signed-in users through a view: the media directory is never public.
+    """
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images", verbose_name=_("product"))
+    file = models.FileField(_("file"), max_length=200)
+    sha1 = models.CharField(_("SHA-1 of the content"), max_length=40, db_index=True)
+    content_type = models.CharField(_("content type"), max_length=32)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    position = models.PositiveIntegerField(_("position"), default=0)
+    source_name = models.CharField(_("name in the exchange"), max_length=500, blank=True,
+                                   help_text=_("The picture's path as accounting named it (import_files/…)."))
+
+    class Meta:
+        verbose_name = _("product picture")
+        verbose_name_plural = _("product pictures")
+        ordering = ["product", "position"]
+        constraints = [models.UniqueConstraint(fields=["product", "sha1"], name="product_image_unique_content")]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} #{self.position}"

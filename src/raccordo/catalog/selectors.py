@@ -9,7 +9,7 @@ from django.db.models import F, Prefetch, Q, QuerySet, Sum
 from raccordo.access.policy import visible
 from raccordo.core.errors import NotFound
 
-from .models import Price, PriceType, Product, StockLevel
+from .models import Price, PriceType, Product, ProductImage, StockLevel
 
 
 def product_list(*, user, search: str = "", active_only: bool = False) -> QuerySet[Product]:
@@ -75,3 +75,8 @@ def product_stock_by_warehouse(*, user, product: Product) -> list[dict]:
 def price_types(*, user) -> QuerySet[PriceType]:
     """Price types a line editor offers, the default first."""
     return visible(PriceType.objects.all(), user).order_by("-is_default", "name")
+
+
+def product_images(*, user, product: Product) -> QuerySet[ProductImage]:
+    """The pictures of a product the user may see, in their order."""
+    return visible(ProductImage.objects.filter(product=product), user).order_by("position")

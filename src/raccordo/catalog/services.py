@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from raccordo.core.services import record_create, record_update
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
 
-from .models import Price, PriceType, Product, ProductGroup, StockLevel, Unit, Warehouse
+from raccordo.core.services import record_create, record_delete, record_update
+
+from .models import Price, PriceType, Product, ProductGroup, ProductImage, StockLevel, Unit, Warehouse
 
 
 def product_create(*, user, data: dict[str, Any]) -> Product:
@@ -60,3 +65,75 @@ def stock_set(*, user, product: Product, warehouse: Warehouse, quantity: Decimal
 def price_type_update(*, user, price_type: PriceType, data: dict[str, Any]) -> PriceType:
     """Change a price type's name, currency or VAT mode."""
     return record_update(price_type, user=user, data=data)
+
+
+@dataclass(frozen=True)
+class ImageInput:
+    """One picture of a product, already read and checked: its bytes, SHA-1, type and file extension."""
+
+    content: bytes
+    sha1: str
+    content_type: str
+    extension: str
+    source_name: str = ""
+
+
+def _image_file_name(image: ImageInput) -> str:
+    # Named by content: the same picture of many products (or of many exchanges) is stored once.
+    return f"products/{image.sha1[:2]}/{image.sha1}{image.extension}"
+
+
+@transaction.atomic
+def product_images_set(*, user, product: Product, images: list[ImageInput],
+                       remove_others: bool = True) -> dict[str, int]:
+    """Make a product's pictures `images`, in that order; what is already so writes nothing.
+
+    Pictures not in `images` are removed, or with `remove_others=False` kept after them. A picture
+    whose content is stored already is not written again; a file is removed only when no picture of
+    any product refers to it any more. Returns counts: added, moved, removed, unchanged.
+    """
+    wanted: list[ImageInput] = []
+    for image in images:
+        if image.sha1 not in {w.sha1 for w in wanted}:
+            wanted.append(image)
+    existing = {img.sha1: img for img in ProductImage.objects.filter(product=product)}
+    counts = {"added": 0, "moved": 0, "removed": 0, "unchanged": 0}
+    for position, image in enumerate(wanted):
+        current = existing.pop(image.sha1, None)
+        if current is not None:
+            if current.position != position:
+                record_update(current, user=user, data={"position": position})
+                counts["moved"] += 1
+            else:
+                counts["unchanged"] += 1
+            continue
+        name = _image_file_name(image)
+        if not default_storage.exists(name):
+            stored = default_storage.save(name, ContentFile(image.content))
+            if stored != name:   # another writer stored the same content meanwhile: keep one copy
+                default_storage.delete(stored)
+        record_create(ProductImage, user=user, data={
+            "product": product, "file": name, "sha1": image.sha1, "content_type": image.content_type,
+            "size": len(image.content), "position": position, "source_name": image.source_name[:500]})
+        counts["added"] += 1
+    if not remove_others:
+        for position, kept in enumerate(sorted(existing.values(), key=lambda i: i.position), start=len(wanted)):
+            if kept.position != position:
+                record_update(kept, user=user, data={"position": position})
+                counts["moved"] += 1
+            else:
+                counts["unchanged"] += 1
+        return counts
+    for gone in existing.values():
+        name = gone.file.name
+        record_delete(gone, user=user)
+        counts["removed"] += 1
+        if not ProductImage.objects.filter(file=name).exists():
+            transaction.on_commit(lambda name=name: _delete_unreferenced(name))
+    return counts
+
+
+def _delete_unreferenced(name: str) -> None:
+    # Checked again after the commit: a concurrent exchange may have attached the same content.
+    if not ProductImage.objects.filter(file=name).exists():
+        default_storage.delete(name)

@@ -269,10 +269,13 @@ def exchange_import(*, paths: Sequence[str | os.PathLike], node: ExchangeNode | 
                         on_record_error=on_record_error)
     else:   # a run opened beforehand (the 1C endpoint shows it while a worker imports)
         run.files = [f.name for f in files]
+    # Pictures (`Картинка`) are read beside the files as they were given, not beside a kept copy.
+    originals = list(files)
     if keep:
         from .runs import keep_sources
 
         files = keep_sources(run, files)
+    roots = {kept: original.parent for kept, original in zip(files, originals, strict=True)}
     run.params = {**(run.params or {}), "paths": [str(f.resolve()) for f in files]}
     if only is not None:
         run.params["only"] = sorted(only)
@@ -280,10 +283,10 @@ def exchange_import(*, paths: Sequence[str | os.PathLike], node: ExchangeNode | 
     run.save(update_fields=["files", "progress_total", "params"])
     recorder = RunRecorder(run, dry_run=dry_run)
     if not dry_run:
-        return _import_files(files, node, run, recorder, progress, deactivate, batch_size, only)
+        return _import_files(files, node, run, recorder, progress, deactivate, batch_size, only, roots)
     try:
         with transaction.atomic():
-            _import_files(files, node, run, recorder, progress, deactivate, batch_size, only)
+            _import_files(files, node, run, recorder, progress, deactivate, batch_size, only, roots)
             transaction.set_rollback(True)
     finally:
         # Whatever happened inside, the rollback took the run's items and counters: write them again.
@@ -305,7 +308,7 @@ def _taken(rec, only: Collection[str]) -> bool:
 
 def _import_files(files: list[Path], node: ExchangeNode, run: Run, recorder: RunRecorder,
                   progress: Callable[[Run], None] | None, deactivate: bool, batch_size: int,
-                  only: Collection[str] | None = None) -> Run:
+                  only: Collection[str] | None = None, roots: dict[Path, Path] | None = None) -> Run:
     importer = CatalogImporter(node=node, recorder=recorder, batch_size=batch_size)
     documents = DocumentImporter(node=node, recorder=recorder)
     all_ok = True
@@ -315,6 +318,7 @@ def _import_files(files: list[Path], node: ExchangeNode, run: Run, recorder: Run
         try:
             for path in files:
                 importer.file = documents.file = path.name
+                importer.root = (roots or {}).get(path, path.parent)
                 try:
                     if not path.is_file():
                         raise CommerceMLError(_("No such file."), "exchange.file.missing", file=path.name)

@@ -78,6 +78,7 @@ urlpatterns = [
     path("products/new/", catalog.product_create_view, name="product_create"),
     path("products/<uuid:pk>/", catalog.product_detail_view, name="product_detail"),
     path("products/<uuid:pk>/edit/", catalog.product_edit_view, name="product_edit"),
+    path("products/<uuid:pk>/pictures/<uuid:image_pk>/", catalog.product_image_view, name="product_image"),
     # Tasks
     path("tasks/", activities.task_list_view, name="task_list"),
     path("tasks/export/", activities.task_export_view, name="task_export"),

@@ -84,22 +84,25 @@ def order_out(invoice: Invoice, *, counterparty_ids: dict, product_ids: dict) ->
                     requisites=requisites)
 
 
-def orders_write(node: ExchangeNode, invoices: list[Invoice], out: IO[bytes]) -> int:
-    """Write the given invoices as the node's CommerceML version and encoding."""
+def orders_write(node: ExchangeNode, invoices: list[Invoice], out: IO[bytes], *, version: str | None = None) -> int:
+    """Write the given invoices in the node's encoding and CommerceML version (or the version given)."""
     counterparty_ids = _external_ids(node, "parties.counterparty", {i.counterparty_id for i in invoices})
     product_ids = _external_ids(node, "catalog.product", {ln.product_id for i in invoices for ln in i.lines.all()
                                                           if ln.product_id})
     records: Iterator[OrderOut] = (order_out(i, counterparty_ids=counterparty_ids, product_ids=product_ids)
                                    for i in invoices)
-    return write_orders(records, out, version=node.cml_version, encoding=node.encoding)
+    return write_orders(records, out, version=version or node.cml_version, encoding=node.encoding)
 
 
 @transaction.atomic
-def orders_export(*, node: ExchangeNode, out: IO[bytes], acknowledge: bool = False) -> int:
-    """Write what the node has not acknowledged yet; remember the position sent (acknowledged at once if asked)."""
+def orders_export(*, node: ExchangeNode, out: IO[bytes], acknowledge: bool = False, version: str | None = None) -> int:
+    """Write what the node has not acknowledged yet; remember the position sent (acknowledged at once if asked).
+
+    `version`: the CommerceML version the peer asked for in this exchange, else the node's.
+    """
     node = ExchangeNode.objects.select_for_update().get(pk=node.pk)
     invoices, upto = pending_invoices(node)
-    count = orders_write(node, invoices, out)
+    count = orders_write(node, invoices, out, version=version)
     node.pending_cursor = upto
     node.last_sent_no += 1
     if acknowledge:

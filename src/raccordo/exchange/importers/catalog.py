@@ -10,6 +10,7 @@ import hashlib
 import re
 import uuid
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -23,6 +24,7 @@ from raccordo.catalog.models import (
     PriceType,
     Product,
     ProductGroup,
+    ProductImage,
     Property,
     StockLevel,
     Unit,
@@ -48,6 +50,7 @@ from raccordo.exchange.engine import (
     write_bindings,
 )
 from raccordo.exchange.formats.commerceml import records as cml
+from raccordo.exchange.importers.pictures import picture_paths, product_images_attach
 from raccordo.exchange.mappings import REQUISITE, group_subtree, mapping_plan
 from raccordo.exchange.models import Binding, ExchangeNode, RunItem
 
@@ -184,6 +187,7 @@ class CatalogImporter:
         self.recorder = recorder
         self.batch_size = batch_size
         self.file = ""
+        self.root: Path | None = None   # the directory of the file being read: where its pictures are
         self.groups: list[cml.Group] = []
         self.props: list[cml.Property] = []
         self.products: list[cml.ProductRec] = []
@@ -618,6 +622,21 @@ class CatalogImporter:
             self.recorder.save()
         if not create:
             self.skipped_products.difference_update(result.ids)
+        self._attach_pictures(batch, result.ids)
+
+    def _attach_pictures(self, batch: list[cml.ProductRec], ids: dict[str, Any]) -> None:
+        """Pictures (`Картинка`) of the batch's products, from the files beside the XML; a product whose record
+        lists none loses those it had. Only products with pictures on either side are looked at, so a
+        catalog without pictures costs one query a batch. Not in a dry run: files would outlive its rollback."""
+        if self.root is None or self.recorder.dry_run or not ids:
+            return
+        wanted = {ids[rec.id]: picture_paths(self.root, rec.images) for rec in batch if rec.images and rec.id in ids}
+        had = set(ProductImage.objects.filter(product_id__in=[ids[rec.id] for rec in batch if rec.id in ids
+                                                              and not rec.images]).values_list("product_id", flat=True))
+        wanted.update({pk: [] for pk in had})
+        if wanted:
+            product_images_attach(node=self.node, product_ids_to_paths=wanted, recorder=self.recorder, root=self.root)
+            self.recorder.save()
 
     def _deactivate_variants(self, product_ids: list) -> None:
         """The variants of goods marked deleted follow them (the caller holds the transaction)."""

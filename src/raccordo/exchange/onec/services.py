@@ -21,22 +21,25 @@ import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from xml.sax.saxutils import escape as xml_escape
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from raccordo.core.context import change_context
 from raccordo.core.models import Origin
 from raccordo.exchange.engine import RunRecorder, finish_run, start_run
-from raccordo.exchange.exporters.orders import orders_acknowledge, orders_export
+from raccordo.exchange.exporters.orders import STATUS_TEXT, orders_acknowledge, orders_export
 from raccordo.exchange.formats.commerceml import reader as cml_reader
 from raccordo.exchange.formats.commerceml import records as cml
+from raccordo.exchange.formats.commerceml.writer import SUPPORTED_VERSIONS as ORDER_VERSIONS
 from raccordo.exchange.importers.catalog import CatalogImporter
 from raccordo.exchange.models import ExchangeNode, Run, RunStatus
 from raccordo.exchange.services import exchange_import, path_inside
+from raccordo.sales.models import InvoiceStatus
 
 from .models import FileKind, FileStatus, OneCFile, OneCRequest, OneCSession, OneCSettings, SessionStatus
 
@@ -145,8 +148,10 @@ def node_authenticate(*, login: str, password: str, remote_addr: str | None) -> 
 def session_checkauth(*, node: ExchangeNode, type_: str, remote_addr: str | None) -> tuple[OneCSession, Answer]:
     """checkauth: a new session token, answered as a cookie and as sessid."""
     now = timezone.now()
-    session = OneCSession.objects.create(node=node, token=secrets.token_urlsafe(32), type=type_,
-                                         remote_addr=remote_addr, last_seen_at=now)
+    with transaction.atomic():
+        _make_room(node=node)
+        session = OneCSession.objects.create(node=node, token=secrets.token_urlsafe(32), type=type_,
+                                             remote_addr=remote_addr, last_seen_at=now)
     answer = success(COOKIE_NAME, session.token, f"sessid={session.token}", f"timestamp={int(now.timestamp())}")
     answer.cookie = session.token
     return session, answer
@@ -171,8 +176,10 @@ def session_resolve(*, token: str | None, node: ExchangeNode | None, type_: str,
         if session is None:
             if mode != "init":
                 raise ProtocolError(_("No exchange session is open: send checkauth and init first."))
-            session = OneCSession.objects.create(node=node, token=secrets.token_urlsafe(32), type=type_,
-                                                 last_seen_at=timezone.now())
+            with transaction.atomic():
+                _make_room(node=node)
+                session = OneCSession.objects.create(node=node, token=secrets.token_urlsafe(32), type=type_,
+                                                     last_seen_at=timezone.now())
     else:
         raise ProtocolError(_("Not authorised: send checkauth with the exchange login and password first."))
     cfg = onec_settings(session.node)
@@ -185,6 +192,74 @@ def session_resolve(*, token: str | None, node: ExchangeNode | None, type_: str,
     session.last_seen_at = timezone.now()
     OneCSession.objects.filter(pk=session.pk).update(last_seen_at=session.last_seen_at)
     return session
+
+
+def _importing(session: OneCSession) -> bool:
+    """Whether a run of this session (a file's import or the end of the exchange) is running right now."""
+    if session.files.filter(run__status=RunStatus.RUNNING).exists():
+        return True
+    return bool(session.finish_run_id
+                and Run.objects.filter(pk=session.finish_run_id, status=RunStatus.RUNNING).exists())
+
+
+def _session_close(session: OneCSession, *, message: str, drop_files: bool) -> None:
+    """Close a session that will never be continued; drop its upload directory if nothing of it was imported.
+
+    A catalog exchange whose files were all imported is over, not lost: its end (deactivation) is started.
+    """
+    if session.type == "catalog" and session.status == SessionStatus.OPEN and not session.finish_run_id:
+        states = {_file_state(f) for f in session.files.filter(kind=FileKind.XML).select_related("run")}
+        if states and states <= {"imported", "failed"}:
+            session_finish_start(session=session, explicit=False)
+            return
+    OneCSession.objects.filter(pk=session.pk).update(status=SessionStatus.CLOSED, message=message)
+    if drop_files and not session.files.filter(run__isnull=False).exists():
+        # Only uploads that were never imported: nothing a later look at the exchange (or its end) needs.
+        shutil.rmtree(session.directory, ignore_errors=True)
+        OneCSession.objects.filter(pk=session.pk).update(files_removed=True)
+
+
+def _make_room(*, node: ExchangeNode) -> None:
+    """Keep a node's open exchanges within its cap before a new one starts (security finding M6).
+
+    The least recently active ones that import nothing right now are closed; if every open one is
+    importing, the new exchange is refused. Runs inside the caller's transaction, with the node locked.
+    """
+    cfg = onec_settings(node)
+    ExchangeNode.objects.select_for_update().filter(pk=node.pk).first()
+    open_ = list(OneCSession.objects.filter(node=node, status__in=[SessionStatus.AUTHORISED, SessionStatus.OPEN])
+                 .order_by("last_seen_at", "created_at"))
+    excess = len(open_) - max(cfg.max_open_sessions, 1) + 1
+    if excess <= 0:
+        return
+    idle = [s for s in open_ if not _importing(s)]
+    if len(idle) < excess:
+        raise ProtocolError(_("This node already has %(n)s open exchanges that are importing right now (at most "
+                              "%(limit)s): try again when one of them has finished.")
+                            % {"n": len(open_), "limit": cfg.max_open_sessions})
+    for old in idle[:excess]:
+        _session_close(old, message=_("Closed: the node reached its limit of open exchanges when a new one "
+                                      "started."), drop_files=True)
+
+
+def _close_previous_sessions(*, session: OneCSession, type_: str) -> None:
+    """init starts over (as Bitrix does): close the node's other open exchanges of this type.
+
+    Refused only while another catalog exchange is importing right now; an idle or interrupted one
+    is closed with a message. Orders are small and idempotent both ways: they never hold the node.
+    Runs inside session_init's transaction, with the node locked.
+    """
+    others = list(OneCSession.objects.filter(node=session.node, type=type_, status=SessionStatus.OPEN)
+                  .exclude(pk=session.pk))
+    if type_ == "catalog":
+        for other in others:
+            if _importing(other):
+                raise ProtocolError(_("Another exchange of this node (started %(since)s) is importing right now; "
+                                      "try again when it has finished.")
+                                    % {"since": timezone.localtime(other.created_at).strftime("%Y-%m-%d %H:%M:%S")})
+    for other in others:
+        _session_close(other, message=_("Replaced by a newer session: 1C started the exchange over."),
+                       drop_files=True)
 
 
 def _busy(session: OneCSession, cfg: OneCSettings) -> bool:
@@ -208,16 +283,7 @@ def session_init(*, session: OneCSession, type_: str, version: str) -> Answer:
         _finish_previous_exchanges(session)
     with transaction.atomic():
         ExchangeNode.objects.select_for_update().filter(pk=node.pk).first()   # one init of a node at a time
-        others = list(OneCSession.objects.filter(node=node, type=type_, status=SessionStatus.OPEN)
-                      .exclude(pk=session.pk))
-        for other in others:
-            # Orders are small and idempotent both ways: only a catalog exchange holds the node.
-            if type_ == "catalog" and _busy(other, cfg):
-                raise ProtocolError(_("Another exchange session of this node is in progress (since %(since)s); "
-                                      "try again when it has finished.")
-                                    % {"since": timezone.localtime(other.created_at).strftime("%Y-%m-%d %H:%M:%S")})
-        OneCSession.objects.filter(pk__in=[o.pk for o in others]).update(
-            status=SessionStatus.CLOSED, message=_("Replaced by a newer session."))
+        _close_previous_sessions(session=session, type_=type_)
         if session.initialised_at is not None:
             # 1C starts over within the same session: forget what it had uploaded.
             session.files.all().delete()
@@ -231,8 +297,20 @@ def session_init(*, session: OneCSession, type_: str, version: str) -> Answer:
     session.directory.mkdir(parents=True, exist_ok=True)
     lines = [f"zip={'yes' if cfg.zip_allowed else 'no'}", f"file_limit={cfg.file_limit}"]
     if version:
-        lines += [f"sessid={session.token}", f"version={session.version}"]
+        # Bitrix answers the version it will write orders in (sale.export.1c: `version=2.09`), not an echo.
+        lines += [f"sessid={session.token}", f"version={session_orders_version(session=session)}"]
     return Answer(lines)
+
+
+def session_orders_version(*, session: OneCSession) -> str:
+    """The CommerceML version orders are written in for this session.
+
+    The version 1C announced at init (kept on the session) when the orders writer can write it,
+    else the node's own version.
+    """
+    if session.version in ORDER_VERSIONS:
+        return session.version
+    return session.node.cml_version
 
 
 # --- file names and uploads -----------------------------------------------------------------------------------------
@@ -241,8 +319,8 @@ def session_init(*, session: OneCSession, type_: str, version: str) -> Answer:
 def safe_name(raw: str) -> str:
     """A file name from 1C as a safe path relative to the session directory, or ProtocolError.
 
-    1C sends `import.xml`, `import_files/ab/x.jpg`, or a local Windows path (`C:\\Temp\\v8_8789_c.xml`,
-    of which the base name is kept). Parent steps, absolute paths, drive letters inside the path,
+    1C sends `import.xml`, `import_files/ab/x.jpg`, or a local absolute path (`C:\\Temp\\v8_8789_c.xml`,
+    `/tmp/v8_8790_c.xml`), of which the base name is kept. Parent steps, drive letters inside the path,
     hidden names and executable extensions are refused.
     """
     name = (raw or "").strip().replace("\\", "/")
@@ -250,15 +328,16 @@ def safe_name(raw: str) -> str:
         raise ProtocolError(_("No file name was given."))
     if any(ord(ch) < 32 for ch in name) or len(name) > 400:
         raise ProtocolError(_("The file name is not acceptable."))
-    if _DRIVE.match(name):
+    if any(p == ".." for p in name.split("/")):
+        # Checked before an absolute path is cut to its base name, so `/x/../../y` never passes as `y`.
+        raise ProtocolError(_("The file name is not acceptable: it leads out of the exchange directory."))
+    if _DRIVE.match(name) or name.startswith("/"):
+        # 1C on Windows sends its local temp path, on Linux `/tmp/v8_8790_c.xml` (Bitrix strips `/tmp/`
+        # "for 1c server on linux"): the file itself is all that matters.
         name = name.rsplit("/", 1)[-1]
         if _DRIVE.match(name):
             raise ProtocolError(_("The file name is not acceptable: a drive letter."))
-    if name.startswith("/"):
-        raise ProtocolError(_("The file name is not acceptable: an absolute path."))
     parts = name.split("/")
-    if any(p == ".." for p in parts):
-        raise ProtocolError(_("The file name is not acceptable: it leads out of the exchange directory."))
     parts = [p for p in parts if p not in ("", ".")]
     if not parts or len(parts) > 10:
         raise ProtocolError(_("The file name is not acceptable."))
@@ -301,9 +380,10 @@ def file_upload(*, session: OneCSession, filename: str, stream, length: int | No
     with transaction.atomic():
         record, created = OneCFile.objects.select_for_update().get_or_create(
             session=session, name=name, defaults={"kind": file_kind(name)})
-        # 1C sends a whole file again after a failure: a chunk that starts a new XML or zip replaces it.
-        replace = not created and path.exists() and (first.startswith(ZIP_MAGIC)
-                                                      or any(first.startswith(m) for m in XML_MAGIC))
+        # 1C sends a whole file again after a failure: a chunk that starts a new XML or zip replaces it,
+        # but only when what is stored is already a whole file. A chunk of a zip can begin with a member's
+        # local header (`PK\x03\x04`) by chance; Bitrix appends unconditionally.
+        replace = not created and path.exists() and _starts_new_file(first) and _complete_file(path)
         others = (OneCFile.objects.filter(session=session, archive__isnull=True).exclude(pk=record.pk)
                   .aggregate(s=Sum("size"))["s"] or 0)
         existed = path.exists()
@@ -335,6 +415,56 @@ def file_upload(*, session: OneCSession, filename: str, stream, length: int | No
             record.members.all().delete()
         record.save()
     return success()
+
+
+def _starts_new_file(first: bytes) -> bool:
+    return first.startswith(ZIP_MAGIC) or any(first.startswith(m) for m in XML_MAGIC)
+
+
+_EOCD = b"PK\x05\x06"
+
+
+def _complete_zip(path: Path) -> bool:
+    """Whether a stored zip ends with its end-of-central-directory record (and its comment, if any)."""
+    size = path.stat().st_size
+    with path.open("rb") as f:
+        f.seek(max(size - (22 + 65535), 0))
+        tail = f.read()
+    at = tail.rfind(_EOCD)
+    while at >= 0:
+        if len(tail) - at >= 22 and at + 22 + int.from_bytes(tail[at + 20:at + 22], "little") == len(tail):
+            return True
+        at = tail.rfind(_EOCD, 0, at)
+    return False
+
+
+def _complete_file(path: Path) -> bool:
+    """Whether what is stored under this name is already a whole zip or a whole CommerceML document."""
+    with path.open("rb") as f:
+        head = f.read(8)
+    if head.startswith(ZIP_MAGIC):
+        return _complete_zip(path)
+    if any(head.startswith(m) for m in XML_MAGIC):
+        return _xml_root_closed(path)
+    return False
+
+
+_ROOT_TAG = re.compile(rb"<([^\s>/?!]+)[\s>/]")
+
+
+def _xml_root_closed(path: Path) -> bool:
+    """Whether a stored XML ends with its root element's closing tag (bytes, so any ASCII-based encoding)."""
+    size = path.stat().st_size
+    with path.open("rb") as f:
+        head = f.read(4096)
+        f.seek(max(size - 4096, 0))
+        tail = f.read()
+    # The root is the first start tag after the declaration, comments and doctype.
+    body = re.sub(rb"<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>", b"", head, flags=re.S)
+    found = _ROOT_TAG.search(body)
+    if found is None:
+        return False
+    return re.search(rb"</" + re.escape(found.group(1)) + rb"\s*>\s*$", tail) is not None
 
 
 # --- archives -------------------------------------------------------------------------------------------------------
@@ -386,9 +516,19 @@ def archive_unpack(*, archive: OneCFile) -> int:
         zf = zipfile.ZipFile(archive.path)
     except (zipfile.BadZipFile, OSError) as exc:
         raise ProtocolError(_("The archive cannot be read: %(error)s") % {"error": exc}) from exc
+    # The budgets hold for the whole exchange: a second archive gets only what the first one left.
+    used = OneCFile.objects.filter(session=session, archive__isnull=False).exclude(archive=archive).aggregate(
+        n=Count("id"), total=Sum("size"))
+    entries_left = max(cfg.zip_max_entries - used["n"], 0)
+    total_left = max(cfg.zip_max_total - (used["total"] or 0), 0)
     with zf:
         infos = zip_check(zf, packed_size=archive.size, max_entries=cfg.zip_max_entries,
                           max_total=cfg.zip_max_total, max_ratio=cfg.zip_max_ratio)
+        if len(infos) > entries_left or sum(i.file_size for i in infos) > total_left:
+            raise ProtocolError(_("The archives of this exchange together hold more than this node accepts "
+                                  "(%(entries)s files, %(total)s bytes unpacked); %(used)s files were unpacked "
+                                  "before this one.")
+                                % {"entries": cfg.zip_max_entries, "total": cfg.zip_max_total, "used": used["n"]})
         members: list[tuple[zipfile.ZipInfo, str]] = []
         for info in infos:
             if info.flag_bits & 0x1:
@@ -403,6 +543,10 @@ def archive_unpack(*, archive: OneCFile) -> int:
             if not path_inside(directory, directory / name) or name == archive.name:
                 raise ProtocolError(_("The archive holds a file that is not acceptable (%(name)s).")
                                     % {"name": info.filename[:200]})
+            if file_kind(name) == FileKind.ZIP:
+                # Each level of nesting would multiply what a small upload becomes on disk; 1C never nests.
+                raise ProtocolError(_("The archive holds another archive (%(name)s): archives inside archives "
+                                      "are not unpacked.") % {"name": info.filename[:200]})
             members.append((info, name))
         written_total = 0
         done: list[OneCFile] = []
@@ -415,7 +559,7 @@ def archive_unpack(*, archive: OneCFile) -> int:
                     while piece := src.read(_CHUNK):
                         size += len(piece)
                         written_total += len(piece)
-                        if size > info.file_size or written_total > cfg.zip_max_total:
+                        if size > info.file_size or written_total > total_left:
                             raise ProtocolError(_("The archive unpacks to more than it declares: refused."))
                         out.write(piece)
                 member, _created = OneCFile.objects.update_or_create(
@@ -707,8 +851,10 @@ def _finish_previous_exchanges(session: OneCSession) -> None:
     for other in earlier:
         files = list(other.files.filter(kind=FileKind.XML).select_related("run"))
         states = {_file_state(f) for f in files}
-        if "importing" in states or ("pending" in states and _busy(other, cfg)):
-            continue   # still going on: it is not over, and the new exchange is refused (session_init)
+        if not states or states & {"importing", "pending"}:
+            # Still importing (the new exchange is refused), or interrupted before its files were imported
+            # (it is closed as replaced, deactivating nothing): see _close_previous_sessions.
+            continue
         run = session_finish_start(session=other, explicit=False)
         if run is not None:
             _wait(run, cfg.time_budget)
@@ -742,7 +888,7 @@ def sale_query(*, session: OneCSession) -> Answer:
     node = session.node
     out = io.BytesIO()
     with change_context(origin=Origin.EXCHANGE, node=node.code):
-        count = orders_export(node=node, out=out, acknowledge=False)
+        count = orders_export(node=node, out=out, acknowledge=False, version=session_orders_version(session=session))
     node.refresh_from_db()
     charset = (node.encoding or "windows-1251").lower()
     answer = Answer(["success", _("%(n)s orders") % {"n": count}], body=out.getvalue(),
@@ -756,6 +902,29 @@ def sale_success(*, session: OneCSession) -> Answer:
     orders_acknowledge(node=session.node)
     OneCSession.objects.filter(pk=session.pk, status=SessionStatus.OPEN).update(status=SessionStatus.COMPLETE)
     return success()
+
+
+# Element names of Bitrix's sale.export.1c dictionary, as its Russian messages spell them; "Cтатусы" begins
+# with a Latin C there, and the 1C-Bitrix module reads what Bitrix writes.
+_INFO_ROOT, _INFO_STATUSES, _INFO_PAYMENTS, _INFO_DELIVERIES = "Справочник", "Cтатусы", "ПлатежныеСистемы", \
+    "СлужбыДоставки"
+
+
+def sale_info(*, session: OneCSession) -> Answer:
+    """info (type=sale): the dictionary the 1C-Bitrix module maps its own order statuses, payment and delivery to.
+
+    Statuses are the invoice statuses that orders are sent with (named as in the orders' "Статус заказа");
+    Raccordo keeps no payment systems or delivery services, so those lists are empty.
+    """
+    node = session.node
+    charset = (node.encoding or "windows-1251").lower()
+    items = "".join(
+        f"<Элемент><Ид>{xml_escape(status.value)}</Ид><Название>{xml_escape(str(STATUS_TEXT[status]))}</Название>"
+        "</Элемент>" for status in InvoiceStatus if status in STATUS_TEXT)
+    text = (f'<?xml version="1.0" encoding="{charset}"?>\n<{_INFO_ROOT}><{_INFO_STATUSES}>{items}</{_INFO_STATUSES}>'
+            f"<{_INFO_PAYMENTS}></{_INFO_PAYMENTS}><{_INFO_DELIVERIES}></{_INFO_DELIVERIES}></{_INFO_ROOT}>")
+    return Answer(["success"], body=text.encode(charset, errors="xmlcharrefreplace"),
+                  content_type=f"application/xml; charset={charset}")
 
 
 def sale_file(*, session: OneCSession, filename: str, stream, length: int | None) -> Answer:

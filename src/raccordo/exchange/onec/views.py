@@ -33,21 +33,41 @@ log = logging.getLogger(__name__)
 
 MODES = {
     "catalog": {"checkauth", "init", "file", "import", "deactivate", "complete"},
-    "sale": {"checkauth", "init", "query", "success", "file", "import", "complete"},
+    "sale": {"checkauth", "init", "query", "success", "file", "import", "complete", "info"},
 }
 
 
 class _Counting:
     """The request body as 1C sends it, counted for the log."""
 
-    def __init__(self, request):
-        self.request = request
+    def __init__(self, source):
+        self.source = source
         self.count = 0
 
     def read(self, size: int = -1) -> bytes:
-        data = self.request.read(size)
+        data = self.source.read(size)
         self.count += len(data)
         return data
+
+
+def _body(request) -> tuple[_Counting, int | None, bool]:
+    """The request body, its declared length, and whether it can be read at all.
+
+    Django reads exactly Content-Length bytes (none when the header is missing). A body sent with
+    chunked transfer encoding is readable only when the server decoded it and says where it ends
+    (WSGI's `wsgi.input_terminated`, e.g. gunicorn); otherwise the data is not there to be stored.
+    """
+    raw = request.META.get("CONTENT_LENGTH")
+    if raw not in (None, ""):
+        try:
+            length = int(raw)
+        except ValueError:
+            return _Counting(request), None, False
+        return _Counting(request), length, length >= 0
+    chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+    if chunked and request.META.get("wsgi.input_terminated"):
+        return _Counting(request.META["wsgi.input"]), None, True
+    return _Counting(request), None, False
 
 
 def _params(request) -> dict[str, str]:
@@ -59,8 +79,10 @@ def _params(request) -> dict[str, str]:
     return params
 
 
-def _dispatch(request, params: dict[str, str], entry: OneCRequest, body: _Counting) -> Answer:
-    type_ = params.get("type", "").strip().lower()
+def _dispatch(request, params: dict[str, str], entry: OneCRequest, body: _Counting, length: int | None,
+              readable: bool) -> Answer:
+    # Bitrix's component URL implies the catalog when no type is given.
+    type_ = params.get("type", "").strip().lower() or "catalog"
     mode = params.get("mode", "").strip().lower()
     filename = params.get("filename", "")
     if type_ not in MODES:
@@ -87,7 +109,11 @@ def _dispatch(request, params: dict[str, str], entry: OneCRequest, body: _Counti
         entry.node = node
     session = services.session_resolve(token=token, node=node, type_=type_, mode=mode)
     entry.node, entry.session = session.node, session
-    length = int(request.META.get("CONTENT_LENGTH") or 0) or None
+    if mode == "file" and not readable:
+        # Answering success here would tell 1C that a chunk is stored which never arrived.
+        raise ProtocolError(_("The file was sent without a Content-Length header (or with chunked transfer "
+                              "encoding the server does not decode): nothing was stored. Send it with its "
+                              "length."))
 
     if mode == "init":
         return services.session_init(session=session, type_=type_, version=params.get("version", ""))
@@ -102,6 +128,8 @@ def _dispatch(request, params: dict[str, str], entry: OneCRequest, body: _Counti
         return services.sale_query(session=session)
     if mode == "success":
         return services.sale_success(session=session)
+    if mode == "info":
+        return services.sale_info(session=session)
     if mode == "file":
         return services.sale_file(session=session, filename=filename, stream=body, length=length)
     if mode == "import":
@@ -114,11 +142,12 @@ def endpoint(request):
     """One request of 1C's exchange with a website; logged with the first line of the answer."""
     started = time.monotonic()
     params = _params(request)
-    entry = OneCRequest(remote_addr=request.META.get("REMOTE_ADDR") or None, type=params.get("type", "")[:16],
+    entry = OneCRequest(remote_addr=request.META.get("REMOTE_ADDR") or None,
+                        type=(params.get("type", "") or "catalog")[:16],
                         mode=params.get("mode", "")[:16], filename=params.get("filename", "")[:500])
-    body = _Counting(request)
+    body, length, readable = _body(request)
     try:
-        answer = _dispatch(request, params, entry, body)
+        answer = _dispatch(request, params, entry, body, length, readable)
     except ProtocolError as exc:
         answer = Answer(["failure", exc.reason])
         entry.auth_failed = exc.auth_failed

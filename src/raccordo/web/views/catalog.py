@@ -5,12 +5,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 
 from raccordo.access.policy import allows, can, visible
 from raccordo.catalog.models import Product
-from raccordo.catalog.selectors import product_get, product_list, product_stock_total
+from raccordo.catalog.selectors import product_get, product_images, product_list, product_stock_total
 from raccordo.catalog.services import product_create, product_update
 from raccordo.core.errors import ApplicationError
 from raccordo.core.selectors import record_history
@@ -77,7 +78,27 @@ def product_detail_view(request, pk):
     return render(request, "web/products/detail.html", {
         "object": product, "prices": product.prices.all(), "stock": product.stock.all(),
         "stock_total": product_stock_total(product=product), "can_change": can(request.user, "change", product),
+        "images": list(product_images(user=request.user, product=product)),
         "history": record_history(user=request.user, obj=product)})
+
+
+@login_required
+def product_image_view(request, pk, image_pk):
+    """One picture of a product, only for someone signed in who may see the product (media is never public)."""
+    product = get_or_404(product_get, user=request.user, pk=pk)
+    image = product_images(user=request.user, product=product).filter(pk=image_pk).first()
+    if image is None:
+        raise Http404
+    try:
+        handle = image.file.open("rb")
+    except OSError as exc:
+        raise Http404 from exc
+    # The type was decided from the file's bytes when it was stored; nothing is sniffed by the browser.
+    response = FileResponse(handle, content_type=image.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 @login_required
