@@ -324,3 +324,25 @@ def test_pictures_of_an_exchange_are_attached_to_their_products(ctx, node):
     third.send("v8_3.zip", zipped({**files, "import.xml": lifecycle.import_xml(a)}))
     assert third.import_("import.xml")[-1].first == "success"
     assert list(p0.images.values_list("source_name", flat=True)) == ["import_files/a/p0.jpg"]
+
+
+def test_with_the_background_worker_between_requests(live_server, node, var_dir, worker, tmp_path):
+    """The same exchange with imports and its end run by a worker thread between 1C's requests (the
+    server answers `progress` meanwhile), as `raccordo serve` runs them."""
+    OneCSettings.objects.update_or_create(node=node, defaults={"snapshot_idle": 0, "time_budget": 0.05})
+    ctx = {"url": live_server.url, "node": node, "tmp": tmp_path}
+    cli_one_call(ctx, lifecycle.before())
+    onec = OneC(live_server.url, turns=worker.lock)
+    onec.checkauth()
+    onec.init()
+    for name, data in lifecycle.after().items():
+        onec.send(name, data, chunk=700)
+    for name in lifecycle.after():
+        assert onec.import_(name)[-1].first == "success"
+    with worker.lock:
+        assert sessions_finish_idle() == 1
+    for thread in worker.threads:
+        thread.join(timeout=120)
+    assert not worker.errors, worker.errors
+    assert active(node) == lifecycle.EXPECTED_ACTIVE
+    assert OneCSession.objects.get(pk=OneCSession.objects.latest("created_at").pk).finish_run.status == "succeeded"
