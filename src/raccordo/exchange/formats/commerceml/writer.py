@@ -16,6 +16,8 @@ from typing import IO
 
 from lxml import etree
 
+from raccordo.core.xmltext import xml_text
+
 SUPPORTED_VERSIONS = ("2.03", "2.04", "2.05", "2.06", "2.07", "2.08", "2.09", "2.10")
 NAMESPACED_FROM = "2.07"  # 1C writes urn:1C.ru:commerceml_2 from 2.07 on
 NAMESPACE = "urn:1C.ru:commerceml_2"
@@ -76,11 +78,13 @@ def _fmt(value: Decimal) -> str:
 def _el(parent: etree._Element, tag: str, text: str | None = None, **attrs) -> etree._Element:
     # Children inherit the document's namespace (none before 2.07, commerceml_2 after).
     ns = etree.QName(parent).namespace
+    # Every text goes through xml_text: one control character in a name must not fail the whole export
+    # (lxml refuses it, and 1C would get `failure` for every order until someone found the record).
     child = etree.SubElement(
-        parent, f"{{{ns}}}{tag}" if ns else tag, {k: v for k, v in attrs.items() if v is not None}
+        parent, f"{{{ns}}}{tag}" if ns else tag, {k: xml_text(v) for k, v in attrs.items() if v is not None}
     )
     if text is not None:
-        child.text = text
+        child.text = xml_text(text)
     return child
 
 
