@@ -99,6 +99,8 @@ RULES: dict[str, Rule] = {
     "exchange.runitem": Rule(shared=True, subject="exchange"),
     "exchange.exchangetask": Rule(shared=True, subject="exchange"),
     "exchange.nodelock": Rule(shared=True, subject="exchange"),
+    # The orders export's bookkeeping of journal positions still in flight: read only by the exporter.
+    "exchange.journalgap": Rule(),
     # The 1C endpoint's sessions, uploads and request log: administrators only.
     "onec.onecsettings": Rule(),
     "onec.onecsession": Rule(),

@@ -13,7 +13,6 @@ from typing import IO
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 
 from raccordo.access.policy import node_visible
@@ -24,6 +23,7 @@ from raccordo.sales.models import Invoice, InvoiceStatus
 from ..formats.commerceml.writer import LineOut, OrderOut, PartyOut, write_orders
 from ..mappings import node_managers
 from ..models import Binding, ExchangeNode
+from .horizon import journal_horizon
 
 ZERO = Decimal("0")
 STATUS_TEXT = {
@@ -39,7 +39,8 @@ def pending_invoices(node: ExchangeNode) -> tuple[list[Invoice], int]:
     invoice_type = ContentType.objects.get_for_model(Invoice)
     entries = ChangeJournal.objects.filter(seq__gt=node.export_cursor, content_type=invoice_type).exclude(
         node=node.code)
-    upto = ChangeJournal.objects.aggregate(m=Max("seq"))["m"] or node.export_cursor
+    # Not Max(seq): on PostgreSQL a change may commit after a later-numbered one (see horizon.py).
+    upto = journal_horizon(node.export_cursor)
     ids = set(entries.filter(seq__lte=upto).values_list("object_id", flat=True))
     # Only the invoices of the node's managers (its counterparty mapping's filter): a node limited to one
     # manager is told nothing of the others' clients. The cursor still passes the others: widening the
