@@ -70,7 +70,7 @@ def set_policy(node, policy: str, managers: list[str] | None = None) -> None:
     mapping_save(user=None, node=node, data=data)
 
 
-def test_a_refused_cancellation_costs_nothing_else_and_waits_as_a_conflict(tmp_path):
+def test_a_refused_cancellation_costs_nothing_else_and_waits_as_a_conflict(tmp_path, admin_user):
     # findings #6: 1C cancels an order the CRM holds as paid; before, nothing of the document was kept.
     manager = UserFactory(username="sales")
     invoice = paid(issued(manager))
@@ -90,6 +90,10 @@ def test_a_refused_cancellation_costs_nothing_else_and_waits_as_a_conflict(tmp_p
     assert item.resolution == "" and "cannot be cancelled" in item.message   # accounting wins, refused: ask
     (row,) = conflict_rows([item])
     assert (str(row.crm), str(row.accounting), row.waiting) == ("Paid", "Cancelled", True)
+    client = Client()
+    client.force_login(admin_user)
+    page = client.get(reverse("exchange:run_detail", args=[run.pk])).content.decode()
+    assert "cannot be cancelled" in page and "Cancelled" in page and invoice.number in page
 
     # 1C sends the same answer again: nothing changes, nothing is asked twice.
     replay = exchange_import(paths=[path], node=node)
@@ -197,6 +201,7 @@ def test_a_document_about_an_invoice_outside_the_scope_is_refused(limited, tmp_p
     (item,) = run.items.all()
     assert item.outcome == REFUSED and item.code == "exchange.document.out_of_scope" and item.object_id is None
     assert his.number in item.message
+    refused_run = run
     # Also by our own id: the scope is the invoice's, however it is found.
     run = exchange_import(paths=[document(tmp_path, str(his.pk), his.number, {"Отменен": "true"}, "b.xml")],
                           node=node)
@@ -213,6 +218,7 @@ def test_a_document_about_an_invoice_outside_the_scope_is_refused(limited, tmp_p
     client.force_login(admin_user)
     page = client.get(reverse("onec:node_detail", args=[node.pk])).content.decode()
     assert 'data-testid="node-refused"' in page and "forged-1" in page and his.number in page
+    assert "not one of the managers" in client.get(reverse("exchange:run_detail", args=[refused_run.pk])).content.decode()
 
 
 def test_the_command_line_counts_requisites_and_says_what_was_refused(tmp_path):
