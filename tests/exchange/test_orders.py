@@ -135,3 +135,15 @@ def test_control_characters_never_block_the_orders_export():
     (doc,) = [r for r in read(out.getvalue()) if isinstance(r, DocumentRec)]
     assert doc.id == str(invoice.pk) and doc.comment == "note"
     assert doc.counterparties[0].name == "Ctrl CharClient" and doc.lines[0].name == "line"
+
+
+def test_characters_windows_1251_lacks_are_never_dropped():
+    # iconv (lxml's own windows-1251 output) dropped the Unicode tag block silently, emoji it kept as references.
+    party = PartyOut(id="p", name="Ромашка \U000e0041\U0001f600 €")
+    order = OrderOut(id="o", number="1", date=dt.date(2026, 12, 6), currency="RUB", total=Decimal("1"),
+                     counterparty=party, lines=(), comment="\U000e007f")
+    out = io.BytesIO()
+    write_orders([order], out, encoding="windows-1251")
+    assert b"&#917569;" in out.getvalue()
+    (doc,) = [r for r in read(out.getvalue()) if isinstance(r, DocumentRec)]
+    assert doc.counterparties[0].name == party.name and doc.comment == "\U000e007f"
