@@ -79,7 +79,7 @@ def parse_date(text: str | None) -> dt.date | None:
             return dt.datetime.strptime(text[:size], fmt).date()
         except ValueError:
             continue
-    raise ValueError(f"not a date: {text!r}")
+    raise ValueError(_("not a date: “%(text)s”") % {"text": text})
 
 
 class DocumentSkipped(Exception):
@@ -430,7 +430,8 @@ class DocumentImporter:
         # ПометкаУдаления and Отменен each cancel; either one is enough (false in one does not undo the other).
         cancelled = bool(doc.deleted or _flag(req, "ПометкаУдаления") or _flag(req, "Отменен"))
         if cancelled:
-            invoice = self._transition(invoice, doc, InvoiceStatus.CANCELLED, requisite="Отменен",
+            invoice = self._transition(invoice, doc, InvoiceStatus.CANCELLED,
+                                       requisite="Отменен" if _flag(req, "Отменен") else "ПометкаУдаления",
                                        write=lambda inv: self._cancel(inv))
         else:
             paid_on_text = _text(req, "Дата оплаты по 1С", "Дата оплаты")
