@@ -47,6 +47,7 @@ ROUTES: dict[str, Route] = {
     "api:auth-token": Route("exempt", note="password for token; test_security.py"),
     "onec_bitrix": Route("exempt", note="1C site-exchange protocol, node credentials (exchange/onec tests)"),
     "onec:endpoint": Route("exempt", note="1C site-exchange protocol, node credentials (exchange/onec tests)"),
+    "onec_noslash": Route("exempt", note="1C site-exchange protocol without the slash (tests/onec/test_protocol_details.py)"),
     "onec:node_list": Route("reach", allowed=("root",)),
     "onec:node_detail": Route("exempt", note="needs a node; administrators only like node_list"),
     "onec:node_mapping": Route("exempt", note="POST on a node; administrators only (tests/exchange/test_setup_pages.py)"),
@@ -121,6 +122,8 @@ ROUTES: dict[str, Route] = {
     "web:product_create": Route("page"),
     "web:product_detail": Route("shared", "product"),
     "web:product_edit": Route("shared", "product", edit=True),
+    "web:product_image": Route("exempt", note="a product picture's bytes, for signed-in users who see the product "
+                                              "(tests/exchange/test_pictures.py)"),
     # --- tasks
     "web:task_list": Route("list", "task", query={"mine": "0", "status": "all"}),
     "web:task_export": Route("export", "task", query={"mine": "0", "status": "all"}),

@@ -118,3 +118,32 @@ def test_order_goes_out_comes_back_paid_and_is_not_echoed(tmp_path):
     assert replay.unchanged == 1 and Payment.objects.count() == 1
     # What 1C told us is not sent back to 1C.
     assert orders_export(node=node, out=io.BytesIO()) == 0
+
+
+@pytest.mark.django_db
+def test_control_characters_never_block_the_orders_export():
+    # findings M3: one "\x01" in a counterparty's name made every query answer `failure`, for every node.
+    ref = reference_data()
+    manager = UserFactory(username="sales")
+    customer = CounterpartyFactory(responsible=manager, name="Ctrl\x0bChar\x01Client", kpp="773601001")
+    invoice = invoice_issue(user=manager, invoice=invoice_create(
+        user=manager, data={"own_company": ref["own_company"], "counterparty": customer, "comment": "note\x02"},
+        lines=[LineInput(description="line\x1f", quantity=Decimal("1"), price=Decimal("10"))]))
+    node = node_create(user=None, code="ut11", kind="onec-http")
+    out = io.BytesIO()
+    assert orders_export(node=node, out=out, acknowledge=True) == 1
+    (doc,) = [r for r in read(out.getvalue()) if isinstance(r, DocumentRec)]
+    assert doc.id == str(invoice.pk) and doc.comment == "note"
+    assert doc.counterparties[0].name == "Ctrl CharClient" and doc.lines[0].name == "line"
+
+
+def test_characters_windows_1251_lacks_are_never_dropped():
+    # iconv (lxml's own windows-1251 output) dropped the Unicode tag block silently, emoji it kept as references.
+    party = PartyOut(id="p", name="Ромашка \U000e0041\U0001f600 €")
+    order = OrderOut(id="o", number="1", date=dt.date(2026, 12, 6), currency="RUB", total=Decimal("1"),
+                     counterparty=party, lines=(), comment="\U000e007f")
+    out = io.BytesIO()
+    write_orders([order], out, encoding="windows-1251")
+    assert b"&#917569;" in out.getvalue()
+    (doc,) = [r for r in read(out.getvalue()) if isinstance(r, DocumentRec)]
+    assert doc.counterparties[0].name == party.name and doc.comment == "\U000e007f"

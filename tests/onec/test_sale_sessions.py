@@ -96,3 +96,43 @@ def test_orders_in_the_nodes_encoding(onec, node):
     reply = onec.call("sale", "query")
     assert reply.content_type == "application/xml; charset=utf-8"
     assert reply.body.decode("utf-8").count("<Документ>") == 1
+
+
+def test_1c_is_told_what_was_applied_and_what_was_refused(onec, node):
+    # findings #6: a refused transition used to roll the whole document back and still answer `success`.
+    from raccordo.exchange.mappings import mapping_for, mapping_save
+    from raccordo.sales.services import payment_record
+
+    invoice = issued_invoice()
+    payment_record(user=None, data={"counterparty": invoice.counterparty, "date": dt.date(2026, 11, 1),
+                                    "amount": invoice.total, "currency": invoice.currency},
+                   allocations=[(invoice, invoice.total)])
+    onec.checkauth("sale")
+    onec.init("sale")
+    sent = onec.call("sale", "query").body.decode("windows-1251")
+    cancelled = sent.replace(
+        "<ЗначенияРеквизитов><ЗначениеРеквизита><Наименование>Статус заказа</Наименование>",
+        "<ЗначенияРеквизитов>"
+        "<ЗначениеРеквизита><Наименование>Номер по 1С</Наименование><Значение>УТ-000124</Значение></ЗначениеРеквизита>"
+        "<ЗначениеРеквизита><Наименование>Проведен</Наименование><Значение>true</Значение></ЗначениеРеквизита>"
+        "<ЗначениеРеквизита><Наименование>Статус заказа</Наименование>", 1).replace(
+        "<Наименование>Отменен</Наименование><Значение>false</Значение>",
+        "<Наименование>Отменен</Наименование><Значение>true</Значение>")
+    reply = onec.call("sale", "file", cancelled.encode("windows-1251"), filename="documents___2.xml")
+    assert reply.first == "success", reply.text
+    assert "requisites: applied 3, refused 1" in reply.lines[1]
+    assert "Отменен" in reply.text and "cannot be cancelled" in reply.text
+    invoice.refresh_from_db()
+    assert invoice.accounting_number == "УТ-000124" and invoice.is_posted and invoice.status == InvoiceStatus.PAID
+
+    # The node is limited to another manager: the same invoice is now outside its scope, and 1C hears it.
+    other = UserFactory(username="other")
+    CounterpartyFactory(responsible=other, name="Other's client")
+    data = mapping_for(node, "parties.counterparty")
+    data.filters = {"managers": [str(other.pk)]}
+    mapping_save(user=None, node=node, data=data)
+    outside = cancelled.replace("УТ-000124", "УТ-000125")
+    reply = onec.call("sale", "file", outside.encode("windows-1251"), filename="documents___3.xml")
+    assert reply.first == "failure" and "not one of the managers" in reply.text, reply.text
+    invoice.refresh_from_db()
+    assert invoice.accounting_number == "УТ-000124"

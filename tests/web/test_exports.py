@@ -127,3 +127,16 @@ def test_list_pages_offer_export_only_to_those_who_may(company):
                          ("web:task_list", "web:task_export"), ("web:complaint_list", "web:complaint_export"),
                          ("web:receivables", "web:receivables_export")):
         assert reverse(export) in anna.get(reverse(page)).content.decode(), page
+
+
+def test_control_characters_in_a_name_do_not_break_the_xlsx_export(reference_data, admin_user):
+    # findings M3: openpyxl refused "\x01"/"\x0b" and every XLSX export holding the record answered 500.
+    from tests.factories import CounterpartyFactory
+
+    CounterpartyFactory(name="Ctrl\x0bChar\x01Client", full_name="=Evil\x02()", responsible=admin_user)
+    response = _client(admin_user).get(reverse("web:counterparty_export"), {"format": "xlsx"})
+    rows = xlsx_rows(response)
+    assert ("Ctrl CharClient", "'=Evil()") in {(r[0], r[1]) for r in rows[1:]}
+    # CSV carries the text as it is (no XML inside).
+    assert ["Ctrl\x0bChar\x01Client"] in [r[:1] for r in csv_rows(_client(admin_user).get(
+        reverse("web:counterparty_export")))]

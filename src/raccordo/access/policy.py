@@ -5,6 +5,8 @@
     require(user, action, obj) -> raises PermissionDenied
     allows(user, action, model_or_subject) -> may the user do `action` on some records of this type at all
     assignable_users(user) -> the colleagues `user` may give records to
+    node_visible(queryset, managers=...) / node_can(obj, managers=...) -> what an exchange node may see
+        and change: the records of its managers' counterparties
 
 Deny by default: a model that is not registered in RULES (or whose rule names no subject) is invisible
 to everyone but administrators. A user reaches a row when
@@ -33,7 +35,7 @@ from .models import Scope
 from .roles import ACTIONS, SUBJECTS, PermissionSet, permission_set
 
 __all__ = ["ACTIONS", "RULES", "Rule", "allows", "assignable_users", "can", "department_subtree", "is_admin",
-           "require", "require_assignable", "rule_for", "visible"]
+           "node_can", "node_visible", "require", "require_assignable", "rule_for", "visible"]
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,8 @@ RULES: dict[str, Rule] = {
     "exchange.runitem": Rule(shared=True, subject="exchange"),
     "exchange.exchangetask": Rule(shared=True, subject="exchange"),
     "exchange.nodelock": Rule(shared=True, subject="exchange"),
+    # The orders export's bookkeeping of journal positions still in flight: read only by the exporter.
+    "exchange.journalgap": Rule(),
     # The 1C endpoint's sessions, uploads and request log: administrators only.
     "onec.onecsettings": Rule(),
     "onec.onecsession": Rule(),
@@ -382,3 +386,47 @@ def require_assignable(user, obj: models.Model, before: dict | None = None) -> N
             raise PermissionDenied(
                 f"You may not give this {obj._meta.verbose_name} to that person.", code="access.assign_denied",
                 extra={"field": name, "object_type": obj._meta.label_lower})
+
+
+# --- Exchange nodes -----------------------------------------------------------------------------------------
+
+# A peer (a 1C base, a branch office) is not a person: it has no role, and what it may see and change is
+# its mapping's scope. A node whose counterparty mapping names managers exchanges only the records of
+# their counterparties — it is told of no other, and what it sends about another is refused (findings
+# M2: a node limited to one manager received every invoice, VIP ones too, and could mark any invoice
+# paid by guessing its number). A node that names no managers exchanges everything, as before.
+
+def _node_manager_ids(managers) -> list[str]:
+    return sorted({str(m) for m in managers or () if str(m).strip()})
+
+
+def node_visible(queryset: models.QuerySet, *, managers) -> models.QuerySet:
+    """Narrow `queryset` to the records an exchange node may see or change, given the managers its
+    counterparty mapping is limited to (its filter; empty: no limit). Records that hang off a counterparty
+    count when that counterparty's responsible is one of them; shared records (the catalog) always count;
+    any other record only for a node without a limit."""
+    ids = _node_manager_ids(managers)
+    if not ids:
+        return queryset
+    rule = rule_for(queryset.model)
+    if rule is not None and rule.shared:
+        return queryset
+    if rule is None or rule.counterparty is None:
+        return queryset.none()
+    lookup = f"{rule.counterparty}__responsible_id__in" if rule.counterparty else "responsible_id__in"
+    return queryset.filter(**{lookup: ids})
+
+
+def node_can(obj: models.Model, *, managers) -> bool:
+    """May an exchange node limited to `managers` (empty: no limit) see or change `obj`? The record form
+    of `node_visible`, for a document that names one record."""
+    ids = _node_manager_ids(managers)
+    if not ids:
+        return True
+    rule = rule_for(type(obj))
+    if rule is not None and rule.shared:
+        return True
+    if rule is None or rule.counterparty is None:
+        return False
+    counterparty = obj if rule.counterparty == "" else _follow(obj, rule.counterparty)
+    return counterparty is not None and str(counterparty.responsible_id) in ids

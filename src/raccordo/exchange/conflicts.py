@@ -156,6 +156,11 @@ class MergeRules:
             decisions.append(self._policy(name, current, incoming, history))
         return decisions
 
+    def settle(self, name: str, current, incoming, history: RecordHistory | None = None) -> Conflict:
+        """The policy's word on one field both sides disagree on, whatever the history says of it (an
+        importer whose write the CRM's own rules refused has a conflict without a base to compare)."""
+        return self._policy(name, current, incoming, history or RecordHistory())
+
     def _policy(self, name: str, current, incoming, history: RecordHistory) -> Conflict:
         if self.policy == ConflictPolicy.ACCOUNTING_WINS:
             return Conflict(name, current, incoming, ACCOUNTING, _("Accounting wins: its value was taken."))
@@ -248,7 +253,15 @@ def conflict_resolve(*, user, item: RunItem, choice: str) -> RunItem:
         with change_context(node="", request_id=f"conflict-{item.pk}"):
             # The exchange's right, not the catalog's: an accountant settles it for the exchange (user=None
             # skips the record's own access check); who did it is on the item.
-            record_update(obj, user=None, data=data)
+            if item.object_type == "sales.invoice" and set(item.changes) == {"status"}:
+                # A status is a transition the sales services rule on (a paid invoice is not cancelled
+                # before its payment is taken back): through them, never written over.
+                from .importers.documents import invoice_status_apply
+
+                node = item.run.node
+                invoice_status_apply(invoice=obj, status=item.changes["status"][1], node_code=node.code if node else "")
+            else:
+                record_update(obj, user=None, data=data)
     item.resolution, item.resolved_at, item.resolved_by = choice, timezone.now(), user
     item.save(update_fields=["resolution", "resolved_at", "resolved_by"])
     return item
@@ -305,6 +318,10 @@ def conflict_rows(items) -> list[ConflictRow]:
             if f is not None and f.is_relation and f.related_model is not None:
                 crm = names.get((f.related_model, str(crm)), crm)
                 accounting = names.get((f.related_model, str(accounting)), accounting)
+            elif f is not None and f.choices:
+                # A status reads "Paid" / "Cancelled", not its stored code.
+                labels = {str(k): v for k, v in f.flatchoices}
+                crm, accounting = labels.get(str(crm), crm), labels.get(str(accounting), accounting)
             rows.append(ConflictRow(item=item, field=name, label=str(f.verbose_name) if f is not None else name,
                                     crm=crm, accounting=accounting, waiting=not item.resolution,
                                     superseded=item.resolution == SUPERSEDED,

@@ -454,6 +454,12 @@ def mapping_plan(node: ExchangeNode, object_type: str) -> MappingPlan:
                        responsible_id=responsible)
 
 
+def node_managers(node: ExchangeNode) -> list[str]:
+    """The managers a node's counterparty mapping is limited to (its filter), as ids; empty: no limit.
+    The node's scope for every record hanging off a counterparty (see `access.policy.node_visible`)."""
+    return list(mapping_plan(node, COUNTERPARTY).filter_values)
+
+
 def responsible_for_new(node: ExchangeNode | None):
     """Who gets the new counterparties a node brings: its counterparty mapping's responsible, else the node's
     default; None without a node (a file imported by hand keeps its importer's own rule)."""

@@ -267,3 +267,27 @@ class NodeLock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.node_id} since {self.acquired_at}"
+
+
+class JournalGap(models.Model):
+    """A run of change-journal positions an export found missing below entries it could see, and which
+    transactions might still commit them (see `exchange.exporters.horizon`).
+
+    PostgreSQL hands out journal positions when a row is written, not when it commits: a position may be
+    missing because its transaction is still open (it will appear, below entries already sent) or because
+    it rolled back (it never will). The gap is kept with the writers that were open when it was seen; once
+    none of them is, a position still missing is gone for good and exports pass over it."""
+
+    id = models.BigAutoField(primary_key=True)
+    first_seq = models.BigIntegerField()
+    last_seq = models.BigIntegerField(db_index=True)
+    # PostgreSQL virtual transaction ids ("backend/local") that held a write lock on the journal then.
+    holders = models.JSONField(default=list, blank=True)
+    seen_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("journal gap")
+        verbose_name_plural = _("journal gaps")
+
+    def __str__(self) -> str:
+        return f"#{self.first_seq}-{self.last_seq}"

@@ -372,8 +372,10 @@ def run_retry(*, user, run: Run, background: bool = True, progress=None) -> Run:
 
 OUTCOMES = ("error", "created", "updated", "unchanged", "skipped", "conflict")
 # outcome shown -> outcomes stored on run items
+# "refused": a document the node may not apply (outside its scope), counted with the skipped ones.
 ITEM_OUTCOMES = {"error": ("failed",), "created": ("created",), "updated": ("updated",),
-                 "unchanged": ("unchanged",), "skipped": ("skipped", "duplicate"), "conflict": ("conflict",)}
+                 "unchanged": ("unchanged",), "skipped": ("skipped", "duplicate", "refused"),
+                 "conflict": ("conflict",)}
 SHOWN_OUTCOME = {stored: shown for shown, stored_all in ITEM_OUTCOMES.items() for stored in stored_all}
 
 

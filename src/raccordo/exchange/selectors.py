@@ -50,6 +50,14 @@ def run_errors(*, run: Run) -> QuerySet[RunItem]:
     return run.items.filter(outcome="failed").order_by("id")
 
 
+def node_refused_documents(*, user, node: ExchangeNode, limit: int = 50) -> list[RunItem]:
+    """The latest documents the node sent that were refused whole (about invoices outside its scope), newest
+    first, for its page: someone sending documents about others' invoices should be seen."""
+    runs = run_list(user=user, node=node)
+    return list(RunItem.objects.filter(run__in=runs, outcome="refused").select_related("run")
+                .order_by("-id")[:limit])
+
+
 def node_list(*, user) -> QuerySet[ExchangeNode]:
     """Exchange nodes `user` may see."""
     return _scope(ExchangeNode.objects.all(), user)

@@ -12,6 +12,8 @@ from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from raccordo.core.xmltext import xml_text
+
 CSV_INJECTION = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -39,14 +41,16 @@ class _Echo:
 
 
 def _xlsx_value(value):
-    """A cell of a workbook: numbers and dates stay numbers and dates; text is quoted like in CSV."""
+    """A cell of a workbook: numbers and dates stay numbers and dates; text is quoted like in CSV and made
+    fit for XML (openpyxl refuses control characters a name may hold, and the whole export would fail)."""
     if value is None or isinstance(value, bool):
         return _cell(value) if isinstance(value, bool) else None
     if isinstance(value, int | float | Decimal | dt.date):
         if isinstance(value, dt.datetime):
             return timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
         return value
-    return _cell(value)
+    # Cleaned before quoting: "\x01=SUM(..)" must end quoted, not as a formula.
+    return _cell(xml_text(str(value)))
 
 
 def _text_value(value) -> str:

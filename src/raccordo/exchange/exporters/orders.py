@@ -1,7 +1,8 @@
 """Outbound orders: invoices new or changed since the node last acknowledged, as CommerceML documents.
 
 The change journal is the source: entries after the node's acknowledged cursor, except those that
-came from this very node (what 1C told us is not echoed back to 1C).
+came from this very node (what 1C told us is not echoed back to 1C), of invoices within the node's
+scope (`access.policy.node_visible`).
 """
 
 from __future__ import annotations
@@ -12,15 +13,17 @@ from typing import IO
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 
+from raccordo.access.policy import node_visible
 from raccordo.core.models import ChangeJournal
 from raccordo.core.money import round_money
 from raccordo.sales.models import Invoice, InvoiceStatus
 
 from ..formats.commerceml.writer import LineOut, OrderOut, PartyOut, write_orders
+from ..mappings import node_managers
 from ..models import Binding, ExchangeNode
+from .horizon import journal_horizon
 
 ZERO = Decimal("0")
 STATUS_TEXT = {
@@ -36,9 +39,14 @@ def pending_invoices(node: ExchangeNode) -> tuple[list[Invoice], int]:
     invoice_type = ContentType.objects.get_for_model(Invoice)
     entries = ChangeJournal.objects.filter(seq__gt=node.export_cursor, content_type=invoice_type).exclude(
         node=node.code)
-    upto = ChangeJournal.objects.aggregate(m=Max("seq"))["m"] or node.export_cursor
+    # Not Max(seq): on PostgreSQL a change may commit after a later-numbered one (see horizon.py).
+    upto = journal_horizon(node.export_cursor)
     ids = set(entries.filter(seq__lte=upto).values_list("object_id", flat=True))
-    invoices = list(Invoice.objects.filter(pk__in=ids).exclude(status=InvoiceStatus.DRAFT)
+    # Only the invoices of the node's managers (its counterparty mapping's filter): a node limited to one
+    # manager is told nothing of the others' clients. The cursor still passes the others: widening the
+    # filter later does not resend old invoices, a change of theirs does.
+    scoped = node_visible(Invoice.objects.filter(pk__in=ids), managers=node_managers(node))
+    invoices = list(scoped.exclude(status=InvoiceStatus.DRAFT)
                     .select_related("counterparty", "own_company")
                     .prefetch_related("lines__product", "lines__unit", "counterparty__addresses",
                                       "counterparty__phones", "counterparty__emails")

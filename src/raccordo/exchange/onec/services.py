@@ -31,13 +31,15 @@ from django.utils.translation import gettext as _
 
 from raccordo.core.context import change_context
 from raccordo.core.models import Origin
+from raccordo.exchange.conflicts import CONFLICT
 from raccordo.exchange.engine import RunRecorder, finish_run, start_run
 from raccordo.exchange.exporters.orders import STATUS_TEXT, orders_acknowledge, orders_export
 from raccordo.exchange.formats.commerceml import reader as cml_reader
 from raccordo.exchange.formats.commerceml import records as cml
 from raccordo.exchange.formats.commerceml.writer import SUPPORTED_VERSIONS as ORDER_VERSIONS
 from raccordo.exchange.importers.catalog import CatalogImporter
-from raccordo.exchange.models import ExchangeNode, Run, RunStatus
+from raccordo.exchange.importers.documents import REFUSED, REQUISITES
+from raccordo.exchange.models import ExchangeNode, Run, RunItem, RunStatus
 from raccordo.exchange.services import exchange_import, path_inside
 from raccordo.sales.models import InvoiceStatus
 
@@ -956,7 +958,12 @@ def _complete_xml(path: Path) -> bool:
 
 
 def sale_import(*, session: OneCSession, filename: str) -> Answer:
-    """Apply 1C's order documents (statuses, 1C numbers, payments, shipments) through the engine, synchronously."""
+    """Apply 1C's order documents (statuses, 1C numbers, payments, shipments) through the engine, synchronously.
+
+    1C is told the truth: `success` with how many documents and requisites were applied and which were
+    refused (a refused requisite does not stop the rest of its document); `failure` with the reason when
+    a document was refused whole (outside the node's scope, or it could not be applied at all), so 1C
+    sends it again and its log says why. The documents it did apply are unchanged replays next time."""
     record = _find_file(session, filename)
     if record.kind != FileKind.XML:
         raise ProtocolError(_("Only CommerceML (.xml) files are imported: %(name)s") % {"name": record.name})
@@ -964,13 +971,41 @@ def sale_import(*, session: OneCSession, filename: str) -> Answer:
         run = record.run
     else:
         run = exchange_import(paths=[record.path], node=session.node, deactivate=False)
-        failed = _file_failed(run)
+        failed = _file_failed(run) or bool(_documents_refused(run))
         OneCFile.objects.filter(pk=record.pk).update(
             run=run, status=FileStatus.FAILED if failed else FileStatus.IMPORTED,
-            message=_failure_reason(run)[:2000] if failed else _run_summary(run))
+            message=(_failure_reason(run) if _file_failed(run) else _sale_refusal(run) if failed
+                     else _sale_summary(run))[:2000])
     if _file_failed(run):
         raise ProtocolError(_failure_reason(run))
-    return success(_run_summary(run))
+    if _documents_refused(run):
+        raise ProtocolError(_sale_refusal(run))
+    return success(*_sale_summary(run).split("\n"))
+
+
+def _documents_refused(run: Run) -> list[RunItem]:
+    """The documents of a run not applied at all: refused (outside the node's scope) or failed."""
+    return list(run.items.filter(object_type="sales.invoice", outcome__in=(REFUSED, "failed")).order_by("id")[:20])
+
+
+def _sale_refusal(run: Run) -> str:
+    """Why documents were refused whole, one per line, after the counts (1C shows the answer in its log)."""
+    lines = [_sale_counts(run)] + [item.message for item in _documents_refused(run)]
+    return "\n".join(lines)
+
+
+def _sale_counts(run: Run) -> str:
+    counts = (run.params or {}).get(REQUISITES) or {}
+    return (_("documents: created %(created)s, updated %(updated)s, unchanged %(unchanged)s, skipped %(skipped)s, "
+              "failed %(failed)s") % run.counters()
+            + "; " + _("requisites: applied %(applied)s, refused %(refused)s") % {
+                "applied": counts.get("applied", 0), "refused": counts.get("refused", 0)})
+
+
+def _sale_summary(run: Run) -> str:
+    """The counts, then each refused requisite with its reason (a conflict waits on the run's page)."""
+    refused = run.items.filter(object_type="sales.invoice", outcome__in=(CONFLICT, "skipped")).order_by("id")[:20]
+    return "\n".join([_sale_counts(run)] + [item.message for item in refused])
 
 
 # --- housekeeping ---------------------------------------------------------------------------------------------------

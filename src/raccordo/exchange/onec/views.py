@@ -199,7 +199,8 @@ def _node_page(request, node, *, posted=None, settings_errors=None, status=200):
     context = {"node": node, "settings": services.onec_settings(node), "sessions": sessions, "requests": requests,
                "endpoint_url": request.build_absolute_uri(reverse("onec:endpoint")),
                "mapping_forms": _mapping_forms(node, posted), "settings_errors": settings_errors or [],
-               "tasks": list(node.tasks.all()), **setup_views.node_page_context(request, node)}
+               "tasks": list(node.tasks.all()), **setup_views.node_page_context(request, node),
+               "refused": exchange_selectors.node_refused_documents(user=request.user, node=node)}
     return render(request, "onec/node_detail.html", context, status=status)
 
 

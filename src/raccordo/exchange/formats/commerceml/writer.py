@@ -8,6 +8,7 @@ character references, which every XML reader, 1C's included, turns back into the
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -15,6 +16,8 @@ from decimal import Decimal
 from typing import IO
 
 from lxml import etree
+
+from raccordo.core.xmltext import xml_text
 
 SUPPORTED_VERSIONS = ("2.03", "2.04", "2.05", "2.06", "2.07", "2.08", "2.09", "2.10")
 NAMESPACED_FROM = "2.07"  # 1C writes urn:1C.ru:commerceml_2 from 2.07 on
@@ -76,11 +79,13 @@ def _fmt(value: Decimal) -> str:
 def _el(parent: etree._Element, tag: str, text: str | None = None, **attrs) -> etree._Element:
     # Children inherit the document's namespace (none before 2.07, commerceml_2 after).
     ns = etree.QName(parent).namespace
+    # Every text goes through xml_text: one control character in a name must not fail the whole export
+    # (lxml refuses it, and 1C would get `failure` for every order until someone found the record).
     child = etree.SubElement(
-        parent, f"{{{ns}}}{tag}" if ns else tag, {k: v for k, v in attrs.items() if v is not None}
+        parent, f"{{{ns}}}{tag}" if ns else tag, {k: xml_text(v) for k, v in attrs.items() if v is not None}
     )
     if text is not None:
-        child.text = text
+        child.text = xml_text(text)
     return child
 
 
@@ -181,6 +186,21 @@ def order_element(order: OrderOut, namespace: str | None = None) -> etree._Eleme
     return doc
 
 
+class _Windows1251:
+    """lxml writes UTF-8 into it; it writes windows-1251 to `out`, every character the code page lacks as a
+    character reference. Not lxml's own windows-1251 output: it goes through iconv, which silently drops
+    some characters (the Unicode tag block U+E0000-E007F) instead of writing them as references. Markup is
+    ASCII and Cyrillic, so references only ever land in text and attribute values, where they are valid."""
+
+    def __init__(self, out: IO[bytes]):
+        self.out = out
+        self.decoder = codecs.getincrementaldecoder("utf-8")()
+
+    def write(self, data: bytes) -> int:
+        self.out.write(self.decoder.decode(bytes(data)).encode("windows-1251", "xmlcharrefreplace"))
+        return len(data)
+
+
 def write_orders(
     orders: Iterable[OrderOut],
     out: IO[bytes],
@@ -203,7 +223,8 @@ def write_orders(
     out.write(
         f'<?xml version="1.0" encoding="{codec.upper() if codec == "utf-8" else codec}"?>\n'.encode("ascii")
     )
-    with etree.xmlfile(out, encoding=codec) as xf:
+    sink = _Windows1251(out) if codec == "windows-1251" else out
+    with etree.xmlfile(sink, encoding="utf-8") as xf:
         root_tag = f"{{{NAMESPACE}}}КоммерческаяИнформация" if nsmap else "КоммерческаяИнформация"
         with xf.element(root_tag, attrs, nsmap=nsmap):
             for order in orders:

@@ -12,6 +12,8 @@ from django.core.management.base import BaseCommand, CommandError
 from raccordo.core.context import change_context
 from raccordo.core.models import Origin
 from raccordo.exchange import selectors, services
+from raccordo.exchange.conflicts import CONFLICT
+from raccordo.exchange.importers.documents import REFUSED, REQUISITES
 from raccordo.exchange.models import ExchangeNode, NodeKind, RecordPolicy
 
 
@@ -141,15 +143,24 @@ class Command(BaseCommand):
 
     def _report(self, run, elapsed: float, opts, *, failed: str, retry_of=None) -> None:
         """A finished run's outcome: its counters as JSON (--json) or a line and its first errors; exit 1 when it failed."""
+        # Order documents from accounting: their requisites are applied one by one, so besides the documents'
+        # counters the operator sees how many requisites were refused, and why (conflicts, refused documents).
+        requisites = (run.params or {}).get(REQUISITES)
         if opts["json"]:
             extra = {"retry_of": str(retry_of.pk)} if retry_of is not None else {}
+            if requisites:
+                extra["requisites"] = requisites
             self.stdout.write(json.dumps({"run": str(run.pk), **extra, "kind": run.kind, "status": run.status,
                                           **run.counters(), "seconds": round(elapsed, 3)}, ensure_ascii=False))
         else:
             of = f" (retry of {retry_of.pk})" if retry_of is not None else ""
             self.stdout.write(f"run {run.pk}{of}: {run.get_status_display()} in {elapsed:.1f} s — "
-                              + ", ".join(f"{k} {v}" for k, v in run.counters().items()))
-            for item in selectors.run_errors(run=run)[:20]:
+                              + ", ".join(f"{k} {v}" for k, v in run.counters().items())
+                              + (f"; requisites applied {requisites.get('applied', 0)}, refused "
+                                 f"{requisites.get('refused', 0)}" if requisites else ""))
+            shown = run.items.filter(outcome__in=("failed", REFUSED, CONFLICT, "skipped")) if requisites \
+                else selectors.run_errors(run=run)
+            for item in shown.order_by("id")[:20]:
                 where = ":".join(str(x) for x in (item.file, item.line) if x)
                 self.stdout.write(f"  {where} {item.path} [{item.code}] {item.message}")
         if run.status == "failed":
