@@ -1,27 +1,39 @@
-"""The sign-in form with login throttling."""
+"""The sign-in forms (web and Django admin) with the shared sign-in limit, and the password forms."""
 
 from __future__ import annotations
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
 
 from . import throttle
 
 
-class ThrottledAuthenticationForm(AuthenticationForm):
-    """Django's sign-in form, refusing a username+address pair after repeated failures (access.throttle)."""
-
-    error_messages = {**AuthenticationForm.error_messages, "locked": throttle.LOCKED_MESSAGE}
+class _Limited:
+    """Counts the attempt before the password is checked (access.throttle), refusing it beyond the limit."""
 
     def clean(self):
         username = self.cleaned_data.get("username") or ""
-        ip = throttle.client_ip(self.request)
-        if throttle.login_locked(username, ip):
-            raise forms.ValidationError(self.error_messages["locked"], code="locked")
+        if not username or not self.cleaned_data.get("password"):
+            return super().clean()   # nothing is checked, so nothing to count
         try:
-            cleaned = super().clean()
-        except forms.ValidationError:
-            throttle.login_failed(username, ip)
-            raise
-        throttle.login_succeeded(username, ip)
-        return cleaned
+            with throttle.attempt(kind=throttle.USER, login=username, ip=throttle.client_ip(self.request)):
+                return super().clean()
+        except throttle.SignInLocked:
+            raise forms.ValidationError(self.error_messages["locked"], code="locked") from None
+
+
+class ThrottledAuthenticationForm(_Limited, AuthenticationForm):
+    """Django's sign-in form under the shared sign-in limit (web login at /login/)."""
+
+    error_messages = {**AuthenticationForm.error_messages, "locked": throttle.LOCKED_MESSAGE}
+
+
+class ThrottledAdminAuthenticationForm(_Limited, AdminAuthenticationForm):
+    """The Django admin's sign-in form under the same limit: /admin/login/ counts with /login/ (finding M4)."""
+
+    error_messages = {**AdminAuthenticationForm.error_messages, "locked": throttle.LOCKED_MESSAGE}
+
+
+class PasswordResetByAdminForm(SetPasswordForm):
+    """An administrator sets a new password for a user (Django's validators apply)."""

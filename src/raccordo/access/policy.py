@@ -33,7 +33,7 @@ from .models import Scope
 from .roles import ACTIONS, SUBJECTS, PermissionSet, permission_set
 
 __all__ = ["ACTIONS", "RULES", "Rule", "allows", "assignable_users", "can", "department_subtree", "is_admin",
-           "require", "require_assignable", "rule_for", "visible"]
+           "may_reset_password", "onec_token_usable", "require", "require_assignable", "rule_for", "visible"]
 
 
 @dataclass(frozen=True)
@@ -382,3 +382,21 @@ def require_assignable(user, obj: models.Model, before: dict | None = None) -> N
             raise PermissionDenied(
                 f"You may not give this {obj._meta.verbose_name} to that person.", code="access.assign_denied",
                 extra={"field": name, "object_type": obj._meta.label_lower})
+
+
+# --- sign-in and credentials (findings H1, M6) ---------------------------------------------------------------------
+
+
+def may_reset_password(user, target) -> bool:
+    """Whether `user` may set a new password for `target`: administrators, for someone else (their own
+    password they change like everyone, knowing the old one)."""
+    return is_admin(user) and target is not None and target.pk != user.pk
+
+
+def onec_token_usable(session, *, type_: str) -> bool:
+    """Whether a 1C session token may serve a request of exchange type `type_` (catalog or sale).
+
+    A token serves the exchange type it was issued for only, and never after 1C was told its exchange is
+    over (`complete`); an exchange node that is switched off serves nothing.
+    """
+    return session.ended_at is None and session.type == type_ and session.node.is_active
