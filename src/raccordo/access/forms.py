@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
+from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
+from django.utils.translation import gettext_lazy as _
 
 from . import throttle
 
@@ -35,5 +37,38 @@ class ThrottledAdminAuthenticationForm(_Limited, AdminAuthenticationForm):
     error_messages = {**AdminAuthenticationForm.error_messages, "locked": throttle.LOCKED_MESSAGE}
 
 
-class PasswordResetByAdminForm(SetPasswordForm):
-    """An administrator sets a new password for a user (Django's validators apply)."""
+class OwnPasswordChangeForm(PasswordChangeForm):
+    """Django's change-your-password form (old password, new one twice), saved through the access service."""
+
+    def save(self, commit: bool = True):
+        from .services import user_password_set
+
+        return user_password_set(user=self.user, target=self.user, password=self.cleaned_data["new_password1"])
+
+
+class UserPasswordSetForm(forms.Form):
+    """An administrator picks a colleague and gives them a new password (twice, validated)."""
+
+    target = forms.ModelChoiceField(label=_("User"), queryset=None)
+    new_password1 = forms.CharField(label=_("New password"), strip=False,
+                                    widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+                                    help_text=password_validation.password_validators_help_text_html())
+    new_password2 = forms.CharField(label=_("New password confirmation"), strip=False,
+                                    widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["target"].queryset = get_user_model().objects.exclude(pk=user.pk).order_by(
+            "last_name", "first_name", "username")
+
+    def clean(self):
+        data = super().clean()
+        one, two = data.get("new_password1"), data.get("new_password2")
+        if one and two and one != two:
+            raise forms.ValidationError(_("The two password fields didn’t match."), code="password_mismatch")
+        if one and data.get("target"):
+            try:
+                password_validation.validate_password(one, data["target"])
+            except forms.ValidationError as exc:
+                self.add_error("new_password2", exc)
+        return data

@@ -33,7 +33,7 @@ from .models import Scope
 from .roles import ACTIONS, SUBJECTS, PermissionSet, permission_set
 
 __all__ = ["ACTIONS", "RULES", "Rule", "allows", "assignable_users", "can", "department_subtree", "is_admin",
-           "may_reset_password", "onec_token_usable", "require", "require_assignable", "rule_for", "visible"]
+           "may_set_password", "onec_token_usable", "require", "require_assignable", "rule_for", "visible"]
 
 
 @dataclass(frozen=True)
@@ -387,10 +387,12 @@ def require_assignable(user, obj: models.Model, before: dict | None = None) -> N
 # --- sign-in and credentials (findings H1, M6) ---------------------------------------------------------------------
 
 
-def may_reset_password(user, target) -> bool:
-    """Whether `user` may set a new password for `target`: administrators, for someone else (their own
-    password they change like everyone, knowing the old one)."""
-    return is_admin(user) and target is not None and target.pk != user.pk
+def may_set_password(user, target) -> bool:
+    """Whether `user` may give `target` a new password: everyone their own (the form asks for the old one
+    first), administrators anyone's."""
+    if target is None or not _active(user):
+        return False
+    return target.pk == user.pk or is_admin(user)
 
 
 def onec_token_usable(session, *, type_: str) -> bool:
