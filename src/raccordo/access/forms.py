@@ -43,7 +43,10 @@ class OwnPasswordChangeForm(PasswordChangeForm):
     def save(self, commit: bool = True):
         from .services import user_password_set
 
-        return user_password_set(user=self.user, target=self.user, password=self.cleaned_data["new_password1"])
+        # request.user is a lazy wrapper the journal cannot name; the view keeps the session with form.user.
+        me = get_user_model()._default_manager.get(pk=self.user.pk)
+        self.user = user_password_set(user=me, target=me, password=self.cleaned_data["new_password1"])
+        return self.user
 
 
 class UserPasswordSetForm(forms.Form):
