@@ -16,13 +16,22 @@ def _fast_password_hasher():
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():
-    """Login throttling counts failures in the cache: every test starts with none."""
+def _fresh_cache(settings, worker_id):
+    """Rate limits count in the cache, sign-in limits in Redis (or the test's database): every test starts
+    with none. Each xdist worker has its own Redis key prefix, so parallel workers never share a count."""
     from django.core.cache import cache
 
-    cache.clear()
+    from raccordo.access import throttle
+
+    settings.SIGNIN_KEY_PREFIX = f"rc:signin:test-{worker_id}"
+    def clear():
+        cache.clear()
+        if settings.REDIS_URL:   # the database's counters go with each test's transaction or flush
+            throttle.counters_clear()
+
+    clear()
     yield
-    cache.clear()
+    clear()
 
 
 @pytest.fixture

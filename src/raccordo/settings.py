@@ -171,7 +171,20 @@ if HTTPS and not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
 
-# --- Cache: login throttling counters live here (shared by every process when Redis is configured).
+# --- Sign-in limits (access.throttle): counted in Redis when REDIS_URL is set, else in the database, so
+# every server process shares them. Failures per (login, client address) before a lock, the window they are
+# counted in, and how long the lock lasts; the 1C exchange login has its own count.
+SIGNIN_MAX_FAILURES = int(os.environ.get("RACCORDO_SIGNIN_FAILURES", "5"))
+SIGNIN_WINDOW_SECONDS = int(os.environ.get("RACCORDO_SIGNIN_WINDOW", "900"))
+SIGNIN_LOCK_SECONDS = int(os.environ.get("RACCORDO_SIGNIN_LOCK", "900"))
+ONEC_AUTH_FAILURES = int(os.environ.get("RACCORDO_ONEC_AUTH_FAILURES", "10"))
+ONEC_AUTH_WINDOW = int(os.environ.get("RACCORDO_ONEC_AUTH_WINDOW", "600"))
+# How many reverse proxies in front of Raccordo append to X-Forwarded-For. 0: the header is ignored and
+# the client is REMOTE_ADDR (anything else lets a client choose its own address and dodge the limits).
+SIGNIN_KEY_PREFIX = "rc:signin"
+TRUSTED_PROXIES = max(int(os.environ.get("RACCORDO_TRUSTED_PROXIES", "0")), 0)
+
+# --- Cache: API rate limits and other short-lived counters live here (shared by every process when Redis is configured).
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
@@ -193,6 +206,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "raccordo.api.errors.exception_handler",
+    # DRF's rate limits read X-Forwarded-For only behind this many proxies (None: REMOTE_ADDR only).
+    "NUM_PROXIES": TRUSTED_PROXIES or None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Raccordo API",
@@ -209,10 +224,16 @@ SPECTACULAR_SETTINGS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # 1C session tokens travel in URLs (`sessid=`): they are cut out of every line, the access log included.
+    "filters": {"secrets": {"()": "raccordo.core.logfilters.RedactSecrets"}},
+    "formatters": {"server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}",
+                              "style": "{"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["secrets"]},
+                 "server": {"class": "logging.StreamHandler", "filters": ["secrets"], "formatter": "server"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # Huey's consumer adds a handler of its own; propagating too would print every line twice.
-    "loggers": {"django.db.backends": {"level": "INFO"}, "huey": {"level": "INFO", "propagate": False}},
+    "loggers": {"django.db.backends": {"level": "INFO"}, "huey": {"level": "INFO", "propagate": False},
+                "django.server": {"handlers": ["server"], "level": "INFO", "propagate": False}},
 }
 
 # Currencies Raccordo prices and invoices in by default (any ISO 4217 code is accepted).
@@ -228,6 +249,10 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "raccordo@localhost")
+# Whether someone configured outgoing mail: only then does the sign-in page offer a password reset by e-mail
+# (the defaults point at a local SMTP server that usually is not there).
+EMAIL_CONFIGURED = any(name in os.environ for name in ("EMAIL_HOST", "EMAIL_BACKEND"))
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("RACCORDO_PASSWORD_RESET_TIMEOUT", str(3 * 24 * 3600)))
 
 # --- Sales rules.
 # Issuing an invoice whose lines exceed the available stock (quantity - reserved, all warehouses):

@@ -40,6 +40,10 @@ ROUTES: dict[str, Route] = {
     # --- public and machine endpoints
     "login": Route("exempt", note="sign-in page; throttling in test_security.py"),
     "logout": Route("exempt", note="POST, ends the session"),
+    "password_reset": Route("exempt", note="password reset by e-mail, no records; tests/access/test_passwords.py"),
+    "password_reset_done": Route("exempt", note="password reset by e-mail; tests/access/test_passwords.py"),
+    "password_reset_confirm": Route("exempt", note="password reset by e-mail; tests/access/test_passwords.py"),
+    "password_reset_complete": Route("exempt", note="password reset by e-mail; tests/access/test_passwords.py"),
     "set_language": Route("exempt", note="language switch"),
     "api-schema": Route("exempt", note="OpenAPI schema, no records"),
     "api-docs": Route("exempt", note="Swagger UI, no records"),
@@ -133,6 +137,8 @@ ROUTES: dict[str, Route] = {
     "web:task_status": Route("action", "task"),
     # --- access
     "web:token_list": Route("page"),
+    "web:password_change": Route("page"),
+    "web:user_password": Route("reach", allowed=("root",)),
     "web:token_revoke": Route("exempt", note="one's own tokens only; test_security.py"),
     "web:audit": Route("reach", allowed=("root",)),
     "web:reassign": Route("reach", allowed=("root", "elena", "olga", "giulia")),

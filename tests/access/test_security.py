@@ -12,7 +12,6 @@ from rest_framework.test import APIClient
 
 from raccordo.access import services
 from raccordo.access.models import ApiToken, hash_token
-from raccordo.access.throttle import MAX_FAILURES
 from raccordo.parties.models import Counterparty
 from tests import factories
 
@@ -86,7 +85,7 @@ def test_nobody_revokes_or_sees_someone_elses_tokens(manager, other_manager, cli
 
 def test_login_is_refused_for_15_minutes_after_5_failures(manager):
     client = Client()
-    for _ in range(MAX_FAILURES):
+    for _ in range(settings.SIGNIN_MAX_FAILURES):
         response = client.post("/login/", {"username": "anna", "password": "wrong"})
         assert response.status_code == 200
     response = client.post("/login/", {"username": "anna", "password": "pass-12345"})
@@ -99,18 +98,18 @@ def test_login_is_refused_for_15_minutes_after_5_failures(manager):
 
 def test_a_success_resets_the_failure_count(manager):
     client = Client()
-    for _ in range(MAX_FAILURES - 1):
+    for _ in range(settings.SIGNIN_MAX_FAILURES - 1):
         client.post("/login/", {"username": "anna", "password": "wrong"})
     assert client.post("/login/", {"username": "anna", "password": "pass-12345"}).status_code == 302
     client.logout()
-    for _ in range(MAX_FAILURES - 1):
+    for _ in range(settings.SIGNIN_MAX_FAILURES - 1):
         client.post("/login/", {"username": "anna", "password": "wrong"})
     assert client.post("/login/", {"username": "anna", "password": "pass-12345"}).status_code == 302
 
 
 def test_the_token_endpoint_is_throttled_the_same_way(manager):
     api = APIClient()
-    for _ in range(MAX_FAILURES):
+    for _ in range(settings.SIGNIN_MAX_FAILURES):
         assert api.post("/api/v1/auth/token/", {"username": "anna", "password": "bad"}).status_code == 400
     response = api.post("/api/v1/auth/token/", {"username": "anna", "password": "pass-12345"})
     assert response.status_code == 429

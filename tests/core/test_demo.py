@@ -6,6 +6,7 @@ import hashlib
 import io
 import re
 from decimal import Decimal
+from pathlib import Path
 
 import phonenumbers
 import pytest
@@ -58,8 +59,8 @@ def test_demo_company_is_complete_and_valid():
     managers = User.objects.filter(role=Role.MANAGER)
     assert 3 <= managers.count() <= 4
     assert {m.language for m in managers} == {"ru", "it"}
-    assert "demo-pass-2026" in out and "anna" in out
-    assert User.objects.get(username="anna").check_password("demo-pass-2026")
+    anna = re.search(r"anna .*password: (\S+)", out).group(1)
+    assert User.objects.get(username="anna").check_password(anna)
 
     # Own companies: a Russian LLC and an Italian S.r.l., with valid bank details.
     own_ru, own_it = OwnCompany.objects.get(country="RU"), OwnCompany.objects.get(country="IT")
@@ -242,11 +243,31 @@ def test_bootstrap_uses_given_passwords_and_can_skip_the_demo(monkeypatch):
     assert "admin-secret-1" not in out
     assert User.objects.get(username="admin").check_password("admin-secret-1")
     assert not Counterparty.objects.exists()
-    # Demo later, on the still-empty database, with the demo password from the environment.
-    monkeypatch.setenv("RACCORDO_DEMO_PASSWORD", "other-demo-pass")
-    run("bootstrap")
+    # Demo later, on the still-empty database: its users' passwords are printed, never the administrator's.
+    out = run("bootstrap")
     assert Counterparty.objects.exists()
-    assert User.objects.get(username="marco").check_password("other-demo-pass")
+    assert User.objects.get(username="marco").check_password(re.search(r"marco .*password: (\S+)", out).group(1))
+    assert "admin-secret-1" not in out
+
+
+def test_H1_demo_users_get_random_passwords_printed_once(monkeypatch):
+    monkeypatch.delenv("RACCORDO_DEMO", raising=False)
+    out = run("bootstrap")
+    demo = User.objects.filter(is_superuser=False).order_by("username")
+    assert demo.count() >= 4
+    printed = {u.username: re.search(rf"{u.username} .*password: (\S+)", out).group(1) for u in demo}
+    assert len(set(printed.values())) == len(printed)          # each their own
+    for user in demo:
+        assert user.is_active and user.check_password(printed[user.username])
+        assert out.count(printed[user.username]) == 1
+        assert not user.check_password("demo-pass-2026")
+
+
+def test_H1_the_fixed_demo_password_is_gone_from_code_and_docs():
+    root = Path(__file__).resolve().parents[2]
+    places = [root / "README.md", *sorted((root / "docs").rglob("*.md")), *sorted((root / "src").rglob("*.py"))]
+    assert [str(p) for p in places if "demo-pass-2026" in p.read_text(encoding="utf-8")] == []
+    assert [str(p) for p in places if "RACCORDO_DEMO_PASSWORD" in p.read_text(encoding="utf-8")] == []
 
 
 def test_generated_bank_details_check():

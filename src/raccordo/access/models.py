@@ -172,3 +172,22 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > timezone.now())
+
+
+class SignInCounter(models.Model):
+    """Recent sign-in attempts of one (surface kind, login, client address), shared by every server process.
+
+    Used by access.throttle when no Redis is configured. `expires` is a Unix time (not a DateTimeField) so
+    that the atomic upsert in access.throttle compares plain numbers on SQLite and PostgreSQL alike.
+    """
+
+    key = models.CharField(max_length=80, primary_key=True)
+    count = models.PositiveIntegerField(default=0)
+    expires = models.FloatField(db_index=True)
+
+    class Meta:
+        verbose_name = _("sign-in counter")
+        verbose_name_plural = _("sign-in counters")
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"

@@ -35,7 +35,8 @@ from .models import Scope
 from .roles import ACTIONS, SUBJECTS, PermissionSet, permission_set
 
 __all__ = ["ACTIONS", "RULES", "Rule", "allows", "assignable_users", "can", "department_subtree", "is_admin",
-           "node_can", "node_visible", "require", "require_assignable", "rule_for", "visible"]
+           "may_set_password", "node_can", "node_visible", "onec_token_usable", "require", "require_assignable",
+           "rule_for", "visible"]
 
 
 @dataclass(frozen=True)
@@ -430,3 +431,23 @@ def node_can(obj: models.Model, *, managers) -> bool:
         return False
     counterparty = obj if rule.counterparty == "" else _follow(obj, rule.counterparty)
     return counterparty is not None and str(counterparty.responsible_id) in ids
+
+
+# --- sign-in and credentials (findings H1, M6) ---------------------------------------------------------------------
+
+
+def may_set_password(user, target) -> bool:
+    """Whether `user` may give `target` a new password: everyone their own (the form asks for the old one
+    first), administrators anyone's."""
+    if target is None or not _active(user):
+        return False
+    return target.pk == user.pk or is_admin(user)
+
+
+def onec_token_usable(session, *, type_: str) -> bool:
+    """Whether a 1C session token may serve a request of exchange type `type_` (catalog or sale).
+
+    A token serves the exchange type it was issued for only, and never after 1C was told its exchange is
+    over (`complete`); an exchange node that is switched off serves nothing.
+    """
+    return session.ended_at is None and session.type == type_ and session.node.is_active

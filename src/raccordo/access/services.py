@@ -6,6 +6,7 @@ import datetime as dt
 import secrets
 from typing import Any
 
+from django.contrib.auth import password_validation
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -121,6 +122,22 @@ def user_update(*, user, target, data: dict[str, Any]):
     changes = {k: v for k, v in changes.items() if v[0] != v[1]}
     if changes:
         journal_record(obj=target, operation=Operation.UPDATE, changes=changes, user=user)
+    return target
+
+
+@transaction.atomic
+def user_password_set(*, user, target, password: str):
+    """Give `target` a new password (their own, or an administrator's reset of someone's); journaled without it.
+
+    The password validators of the settings apply; the old password is checked by the form that asks for it.
+    """
+    if not policy.may_set_password(user, target):
+        raise PermissionDenied(_("You may change only your own password."), code="access.password.denied")
+    password_validation.validate_password(password, target)
+    target.set_password(password)
+    target.save(update_fields=["password"])
+    by = "self" if target.pk == user.pk else "administrator"
+    journal_record(obj=target, operation=Operation.UPDATE, changes={"password": ["", f"set by {by}"]}, user=user)
     return target
 
 

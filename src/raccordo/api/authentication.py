@@ -57,13 +57,11 @@ class ThrottledAuthTokenSerializer(AuthTokenSerializer):
 
     def validate(self, attrs):
         username = attrs.get("username") or ""
-        ip = throttle.client_ip(self.context.get("request"))
-        if throttle.login_locked(username, ip):
-            raise exceptions.Throttled(detail=str(throttle.LOCKED_MESSAGE))
+        if not username or not attrs.get("password"):
+            return super().validate(attrs)
         try:
-            result = super().validate(attrs)
-        except exceptions.ValidationError:
-            throttle.login_failed(username, ip)
-            raise
-        throttle.login_succeeded(username, ip)
-        return result
+            with throttle.attempt(kind=throttle.USER, login=username,
+                                  ip=throttle.client_ip(self.context.get("request"))):
+                return super().validate(attrs)
+        except throttle.SignInLocked:
+            raise exceptions.Throttled(detail=str(throttle.LOCKED_MESSAGE)) from None

@@ -87,6 +87,8 @@ urlpatterns = [
     path("tasks/<uuid:pk>/edit/", activities.task_edit_view, name="task_edit"),
     path("tasks/<uuid:pk>/status/", activities.task_status_view, name="task_status"),
     # Access: own API tokens, the audit log, handing clients over
+    path("settings/password/", access.PasswordChangeView.as_view(), name="password_change"),
+    path("team/password/", access.user_password_view, name="user_password"),
     path("settings/tokens/", access.token_list_view, name="token_list"),
     path("settings/tokens/<uuid:pk>/revoke/", access.token_revoke_view, name="token_revoke"),
     path("audit/", access.audit_view, name="audit"),

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
+from raccordo.access import throttle
 from raccordo.access.models import TokenScope
 from raccordo.access.services import api_token_create
 from raccordo.api.authentication import ThrottledAuthTokenSerializer as AuthTokenSerializer
@@ -26,6 +27,10 @@ class TokenThrottle(AnonRateThrottle):
 
     scope = "auth_token"
     rate = "20/minute"
+
+    def get_ident(self, request):
+        # The same address as the sign-in limit: X-Forwarded-For only behind RACCORDO_TRUSTED_PROXIES.
+        return throttle.client_ip(request) or super().get_ident(request)
 
 
 class ObtainTokenView(APIView):

@@ -22,7 +22,7 @@ from ..planner import refresh_statistics
 from .bulk import ScaleResult, seed_scale
 from .company import DemoCompany
 from .generators import inn10, inn12, partita_iva
-from .reference import DEMO_PASSWORD, Reference, ensure_reference
+from .reference import Reference, ensure_reference
 
 
 @dataclass
@@ -31,9 +31,12 @@ class DemoResult:
     invoices: dict[str, int] = field(default_factory=dict)
 
 
-def seed_demo(*, seed: int = 2026, password: str = DEMO_PASSWORD,
+def seed_demo(*, seed: int = 2026, password: str | None = None,
               log: Callable[[str], None] | None = None) -> DemoResult:
-    """Create the demo company through the services, in one transaction (all or nothing)."""
+    """Create the demo company through the services, in one transaction (all or nothing).
+
+    password=None (the default): each demo user gets a random password, in `result.reference.passwords`.
+    """
     log = log or (lambda msg: None)
     rnd = random.Random(seed)
     with change_context(origin=Origin.CLI), transaction.atomic():
@@ -43,7 +46,7 @@ def seed_demo(*, seed: int = 2026, password: str = DEMO_PASSWORD,
     return DemoResult(reference=ref, invoices=invoices)
 
 
-def seed_bulk(*, n: int, seed: int = 2026, password: str = DEMO_PASSWORD, batch: int = 5000,
+def seed_bulk(*, n: int, seed: int = 2026, password: str | None = None, batch: int = 5000,
               log: Callable[[str], None] | None = None) -> tuple[Reference, ScaleResult]:
     """Reference data if missing, then `n` bulk counterparties with their related rows."""
     rnd = random.Random(seed)
@@ -57,4 +60,4 @@ def seed_bulk(*, n: int, seed: int = 2026, password: str = DEMO_PASSWORD, batch:
     return ref, result
 
 
-__all__ = ["DEMO_PASSWORD", "DemoResult", "inn10", "inn12", "partita_iva", "seed_bulk", "seed_demo"]
+__all__ = ["DemoResult", "inn10", "inn12", "partita_iva", "seed_bulk", "seed_demo"]

@@ -7,6 +7,7 @@ so `demo --scale` can run on top of an existing demo or a real installation.
 from __future__ import annotations
 
 import random
+import secrets
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -20,8 +21,6 @@ from raccordo.sales.models import Funnel, Stage, StageKind
 
 from . import data
 from .generators import italian_iban, kpp_for, ogrn_from, partita_iva_from_body, ru_account
-
-DEMO_PASSWORD = "demo-pass-2026"
 
 # Our own legal entities. The Russian bank is Sberbank's Moscow branch (real BIC and correspondent account,
 # so the control keys check); the settlement account is generated with a valid control key.
@@ -47,17 +46,25 @@ class Reference:
     project_stages: dict[str, Stage]
     tags: dict[str, Tag] = field(default_factory=dict)
     created_users: list[User] = field(default_factory=list)
+    passwords: dict[str, str] = field(default_factory=dict)   # username -> the password it was created with
 
 
-def ensure_staff(*, password: str) -> tuple[list[User], User | None, list[User]]:
-    """The demo's head of sales and managers, created if missing; existing users are left untouched."""
+def ensure_staff(*, password: str | None = None,
+                 passwords: dict[str, str] | None = None) -> tuple[list[User], User | None, list[User]]:
+    """The demo's head of sales and managers, created if missing; existing users are left untouched.
+
+    Each new user gets `password` when one is given (tests), else a random one of their own (finding H1:
+    no password anyone could read in the docs); `passwords` receives what each was given.
+    """
     created = []
+    passwords = passwords if passwords is not None else {}
     for username, first, last, role, language, phone in data.STAFF:
         user = User.objects.filter(username=username).first()
         if user is None:
             user = User(username=username, first_name=first, last_name=last, role=role, language=language,
                         phone=phone, email=f"{username}@raccordo.example")
-            user.set_password(password)
+            passwords[username] = password or secrets.token_urlsafe(12)
+            user.set_password(passwords[username])
             user.save()
             created.append(user)
     managers = list(User.objects.filter(role=Role.MANAGER, is_active=True, is_superuser=False).order_by("username"))
@@ -138,9 +145,13 @@ def _funnel(name: str, stages: list[tuple[str, str, int]], *, order: int, defaul
     return funnel
 
 
-def ensure_reference(*, rnd: random.Random, password: str = DEMO_PASSWORD) -> Reference:
-    """Staff, own companies, catalog, price types, warehouses, funnels and tags; each created only if missing."""
-    managers, head, created = ensure_staff(password=password)
+def ensure_reference(*, rnd: random.Random, password: str | None = None) -> Reference:
+    """Staff, own companies, catalog, price types, warehouses, funnels and tags; each created only if missing.
+
+    New staff get `password`, or (None) a random password each, listed in `Reference.passwords`.
+    """
+    passwords: dict[str, str] = {}
+    managers, head, created = ensure_staff(password=password, passwords=passwords)
     own_ru, own_it = _own_companies(rnd)
     if not Product.objects.exists():
         _catalog(rnd)
@@ -166,7 +177,7 @@ def ensure_reference(*, rnd: random.Random, password: str = DEMO_PASSWORD) -> Re
         funnel=funnel, stages={s.name: s for s in funnel.stages.order_by("order")},
         project_funnel=project_funnel,
         project_stages={s.name: s for s in project_funnel.stages.order_by("order")} if project_funnel else {},
-        tags=tags, created_users=created,
+        tags=tags, created_users=created, passwords=passwords,
     )
 
 
@@ -174,4 +185,4 @@ def stage_of_kind(stages: dict[str, Stage], kind: str) -> Stage | None:
     return next((s for s in stages.values() if s.kind == kind), None)
 
 
-__all__ = ["DEMO_PASSWORD", "Reference", "StageKind", "ensure_reference", "ensure_staff", "stage_of_kind"]
+__all__ = ["Reference", "StageKind", "ensure_reference", "ensure_staff", "stage_of_kind"]

@@ -81,6 +81,9 @@ class OneCSession(BaseModel):
                                    verbose_name=_("deactivation run"))
     files_removed = models.BooleanField(_("files removed"), default=False)
     message = models.TextField(_("outcome"), blank=True)
+    # Set when 1C was told the exchange is over (catalog `complete`, sale `complete`): the token is dead
+    # from then on, whatever the status (finding M6).
+    ended_at = models.DateTimeField(_("token ended"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("1C exchange session")

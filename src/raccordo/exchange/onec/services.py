@@ -24,11 +24,13 @@ from pathlib import Path, PurePosixPath
 from xml.sax.saxutils import escape as xml_escape
 
 from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from raccordo.access import policy, throttle
 from raccordo.core.context import change_context
 from raccordo.core.models import Origin
 from raccordo.exchange.conflicts import CONFLICT
@@ -48,9 +50,6 @@ from .models import FileKind, FileStatus, OneCFile, OneCRequest, OneCSession, On
 log = logging.getLogger(__name__)
 
 COOKIE_NAME = "raccordo_1c"
-# Repeated wrong passwords from one address for one login: refuse everything for a while.
-AUTH_FAILURES = getattr(settings, "ONEC_AUTH_FAILURES", 10)
-AUTH_WINDOW = getattr(settings, "ONEC_AUTH_WINDOW", 600)
 # A run a worker has not started after this long means no worker is running.
 WORKER_STALL = getattr(settings, "ONEC_WORKER_STALL", 600)
 
@@ -130,20 +129,33 @@ def basic_credentials(header: str) -> tuple[str, str] | None:
     return (login, password) if sep else None
 
 
-def auth_throttled(*, remote_addr: str | None, login: str) -> bool:
-    """Too many wrong passwords for this login from this address lately: refuse even a right one."""
-    since = timezone.now() - dt.timedelta(seconds=AUTH_WINDOW)
-    return OneCRequest.objects.filter(remote_addr=remote_addr, login=login[:150], auth_failed=True,
-                                      at__gte=since).count() >= AUTH_FAILURES
+_DUMMY_HASH: list[str] = []
+
+
+def _dummy_check(password: str) -> None:
+    """Hash the password against a throw-away hash, so an unknown login costs as long as a known one (M5)."""
+    if not _DUMMY_HASH:
+        _DUMMY_HASH.append(make_password(secrets.token_urlsafe(16)))
+    check_password(password, _DUMMY_HASH[0])
 
 
 def node_authenticate(*, login: str, password: str, remote_addr: str | None) -> ExchangeNode:
-    """The node whose exchange credentials these are (one node = one 1C base), or ProtocolError."""
-    if auth_throttled(remote_addr=remote_addr, login=login):
-        raise ProtocolError(_("Too many wrong passwords from this address: try again in a few minutes."))
-    node = ExchangeNode.objects.filter(login=login, is_active=True).first() if login else None
-    if node is None or not node.check_password(password):
-        raise ProtocolError(_("Wrong login or password."), auth_failed=True)
+    """The node whose exchange credentials these are (one node = one 1C base), or ProtocolError.
+
+    The attempt is counted before the password is checked, in the store all server processes share
+    (access.throttle), so parallel guesses cannot get past the limit; unknown logins are hashed too.
+    """
+    try:
+        with throttle.attempt(kind=throttle.ONEC, login=login[:150], ip=remote_addr or ""):
+            node = ExchangeNode.objects.filter(login=login, is_active=True).first() if login else None
+            if node is None or not node.password_hash:
+                _dummy_check(password)
+                raise ProtocolError(_("Wrong login or password."), auth_failed=True)
+            if not node.check_password(password):
+                raise ProtocolError(_("Wrong login or password."), auth_failed=True)
+    except throttle.SignInLocked:
+        raise ProtocolError(_("Too many wrong passwords from this address: try again in a few minutes."),
+                            auth_failed=True) from None
     return node
 
 
@@ -169,11 +181,16 @@ def session_resolve(*, token: str | None, node: ExchangeNode | None, type_: str,
         session = OneCSession.objects.select_related("node").filter(token=token).first()
         if session is None:
             raise ProtocolError(_("Unknown session: authorise again (checkauth)."))
-        if not session.node.is_active:
-            raise ProtocolError(_("This exchange node is switched off in Raccordo."))
+        if not policy.onec_token_usable(session, type_=type_):
+            if not session.node.is_active:
+                raise ProtocolError(_("This exchange node is switched off in Raccordo."))
+            if session.ended_at is not None:
+                raise ProtocolError(_("This exchange is over: authorise again (checkauth)."))
+            raise ProtocolError(_("This session was opened for another exchange type: authorise again "
+                                  "(checkauth) for this one."))
     elif node is not None:
         session = (OneCSession.objects.select_related("node").filter(
-            node=node, type=type_, status__in=[SessionStatus.AUTHORISED, SessionStatus.OPEN])
+            node=node, type=type_, status__in=[SessionStatus.AUTHORISED, SessionStatus.OPEN], ended_at__isnull=True)
             .order_by("-last_seen_at").first())
         if session is None:
             if mode != "init":
@@ -357,14 +374,25 @@ def file_kind(name: str) -> str:
     return {".xml": FileKind.XML, ".zip": FileKind.ZIP}.get(suffix, FileKind.OTHER)
 
 
-def _require_open(session: OneCSession) -> None:
-    if session.status not in (SessionStatus.OPEN, SessionStatus.COMPLETE) or session.initialised_at is None:
+def _require_open(session: OneCSession, *, complete_too: bool = False) -> None:
+    """The session was initialised and is still open. complete_too: also once complete, for the modes that
+    legitimately follow it (sale `file` after `success`, a catalog `complete` repeated after `progress`)."""
+    if session.initialised_at is None:
         raise ProtocolError(_("The exchange session was not initialised: send init first."))
+    allowed = (SessionStatus.OPEN, SessionStatus.COMPLETE) if complete_too else (SessionStatus.OPEN,)
+    if session.status not in allowed:
+        raise ProtocolError(_("This exchange is over: authorise again (checkauth)."))
 
 
-def file_upload(*, session: OneCSession, filename: str, stream, length: int | None = None) -> Answer:
+def session_end(*, session: OneCSession) -> None:
+    """1C was told its exchange is over: the session is complete and its token stops working (finding M6)."""
+    OneCSession.objects.filter(pk=session.pk).update(status=SessionStatus.COMPLETE, ended_at=timezone.now())
+
+
+def file_upload(*, session: OneCSession, filename: str, stream, length: int | None = None,
+                complete_too: bool = False) -> Answer:
     """file: append a chunk to a file of the session (a chunk that starts a new XML or zip replaces it)."""
-    _require_open(session)
+    _require_open(session, complete_too=complete_too)
     cfg = onec_settings(session.node)
     name = safe_name(filename)
     directory = session.directory
@@ -827,20 +855,34 @@ def session_complete(*, session: OneCSession, deactivate: bool = False, timestam
     package export, whose files all say "changes only") in every catalog the exchange listed.
     """
     cfg = onec_settings(session.node)
-    _require_open(session)
-    since = _parse_timestamp(timestamp) if deactivate else None
-    if since is not None and session.initialised_at is not None and since > session.initialised_at:
-        since = None   # a timestamp after this exchange began adds nothing to it
-    run = session_finish_start(session=session, explicit=True, every_catalog=deactivate, since=since)
-    if run is None:
-        OneCSession.objects.filter(pk=session.pk).update(status=SessionStatus.COMPLETE)
-        return success()
-    run = _wait(run, cfg.time_budget)
-    if run.status == RunStatus.RUNNING:
-        return _progress_answer(run)
-    if run.status == RunStatus.FAILED:
-        raise ProtocolError(run.message or _("The deactivation failed."))
+    # A repeated `complete` (after `progress`) finds the session complete already: it learns the outcome.
+    _require_open(session, complete_too=True)
+    try:
+        since = _parse_timestamp(timestamp) if deactivate else None
+        if since is not None and session.initialised_at is not None and since > session.initialised_at:
+            since = None   # a timestamp after this exchange began adds nothing to it
+        run = session_finish_start(session=session, explicit=True, every_catalog=deactivate, since=since)
+        if run is None:
+            _end_unless_deactivate(session, deactivate)
+            return success()
+        run = _wait(run, cfg.time_budget)
+        if run.status == RunStatus.RUNNING:
+            return _progress_answer(run)   # 1C asks again with the same token: it stays valid until then
+        if run.status == RunStatus.FAILED:
+            raise ProtocolError(run.message or _("The deactivation failed."))
+    except ProtocolError:
+        _end_unless_deactivate(session, deactivate)   # 1C ends the exchange at a failure too
+        raise
+    _end_unless_deactivate(session, deactivate)
     return success(_("deactivated %(n)s") % {"n": run.deactivated})
+
+
+def _end_unless_deactivate(session: OneCSession, deactivate: bool) -> None:
+    # 1C follows `deactivate` with `complete` on the same token; `complete` is the end.
+    if deactivate:
+        OneCSession.objects.filter(pk=session.pk).update(status=SessionStatus.COMPLETE)
+    else:
+        session_end(session=session)
 
 
 def _finish_previous_exchanges(session: OneCSession) -> None:
@@ -899,6 +941,12 @@ def sale_query(*, session: OneCSession) -> Answer:
     return answer
 
 
+def sale_complete(*, session: OneCSession) -> Answer:
+    """complete (type=sale): 1C is done with orders for now; the session's token stops working."""
+    session_end(session=session)
+    return success()
+
+
 def sale_success(*, session: OneCSession) -> Answer:
     """success: 1C loaded what the last query returned; it will not be sent again."""
     orders_acknowledge(node=session.node)
@@ -935,7 +983,8 @@ def sale_file(*, session: OneCSession, filename: str, stream, length: int | None
         session.directory.mkdir(parents=True, exist_ok=True)
         OneCSession.objects.filter(pk=session.pk).update(status=SessionStatus.OPEN, initialised_at=timezone.now())
         session.status, session.initialised_at = SessionStatus.OPEN, timezone.now()
-    file_upload(session=session, filename=filename, stream=stream, length=length)
+    # 1C sends its order documents after `success` as well as before `query`.
+    file_upload(session=session, filename=filename, stream=stream, length=length, complete_too=True)
     record = _find_file(session, filename)
     if record.kind == FileKind.XML and _complete_xml(record.path):
         return sale_import(session=session, filename=filename)

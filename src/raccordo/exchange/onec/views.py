@@ -19,7 +19,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from raccordo.access import throttle
 from raccordo.access.policy import is_admin, visible
+from raccordo.core.logfilters import redact
 from raccordo.exchange import mappings, settings_file
 from raccordo.exchange import selectors as exchange_selectors
 from raccordo.exchange.mappings import MappingData
@@ -134,7 +136,7 @@ def _dispatch(request, params: dict[str, str], entry: OneCRequest, body: _Counti
         return services.sale_file(session=session, filename=filename, stream=body, length=length)
     if mode == "import":
         return services.sale_import(session=session, filename=filename)
-    return services.success()   # sale complete
+    return services.sale_complete(session=session)
 
 
 @csrf_exempt
@@ -142,7 +144,7 @@ def endpoint(request):
     """One request of 1C's exchange with a website; logged with the first line of the answer."""
     started = time.monotonic()
     params = _params(request)
-    entry = OneCRequest(remote_addr=request.META.get("REMOTE_ADDR") or None,
+    entry = OneCRequest(remote_addr=throttle.client_ip(request) or None,
                         type=(params.get("type", "") or "catalog")[:16],
                         mode=params.get("mode", "")[:16], filename=params.get("filename", "")[:500])
     body, length, readable = _body(request)
@@ -152,10 +154,14 @@ def endpoint(request):
         answer = Answer(["failure", exc.reason])
         entry.auth_failed = exc.auth_failed
     except Exception:   # 1C shows the reason; the traceback goes to the log
-        log.exception("1C exchange request failed: %s", params)
+        # Never the session token: it opens the exchange to whoever reads the log (finding M6).
+        log.exception("1C exchange request failed: %s", {k: v for k, v in params.items() if k != "sessid"})
         answer = Answer(["failure", _("Raccordo could not process the request; its log has the details.")])
     entry.answer = answer.first[:16]
-    entry.reason = (answer.lines[1] if len(answer.lines) > 1 else "")[:500]
+    reason = answer.lines[1] if len(answer.lines) > 1 else ""
+    if entry.session is not None and entry.session.token:
+        reason = reason.replace(entry.session.token, "***")   # the log never holds a usable token
+    entry.reason = redact(reason)[:500]
     entry.bytes = body.count or (len(answer.body) if answer.body is not None else 0)
     entry.duration_ms = int((time.monotonic() - started) * 1000)
     try:

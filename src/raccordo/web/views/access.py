@@ -1,17 +1,22 @@
-"""The user's API tokens, the administrators' audit view of the change journal, handing a leaver's clients over."""
+"""The user's API tokens and password, the administrators' audit view of the change journal and password resets,
+handing a leaver's clients over, the sign-in and password-reset pages."""
 
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from raccordo.access import services
+from raccordo.access.forms import OwnPasswordChangeForm, ThrottledAuthenticationForm, UserPasswordSetForm
 from raccordo.access.models import TokenScope
 from raccordo.access.policy import allows, assignable_users, is_admin
 from raccordo.core.errors import ApplicationError
@@ -110,3 +115,68 @@ def reassign_view(request):
             return redirect("web:reassign")
     return render(request, "web/access/reassign.html", {"form": form})
 
+
+
+# --- passwords (finding H1) ----------------------------------------------------------------------------------------
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Everyone changes their own password here (user menu); they stay signed in afterwards."""
+
+    form_class = OwnPasswordChangeForm
+    template_name = "web/access/password_change.html"
+    success_url = reverse_lazy("web:dashboard")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(self.request, _("Your password has been changed."))
+        return response
+
+
+@login_required
+def user_password_view(request):
+    """An administrator gives a colleague a new password (journaled); others get a 404."""
+    if not is_admin(request.user):
+        raise Http404
+    form = UserPasswordSetForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        target = form.cleaned_data["target"]
+        try:
+            services.user_password_set(user=request.user, target=target, password=form.cleaned_data["new_password1"])
+        except ApplicationError as exc:
+            form.add_error(None, error_text(exc))
+        else:
+            messages.success(request, _("%(user)s has a new password. Give it to them in person.") % {"user": target})
+            return redirect("web:user_password")
+    return render(request, "web/access/user_password.html", {"form": form})
+
+
+def _reset_by_email_only(view):
+    """The password reset pages exist only when outgoing e-mail is configured (EMAIL_HOST / EMAIL_BACKEND)."""
+    def wrapped(request, *args, **kwargs):
+        if not settings.EMAIL_CONFIGURED:
+            raise Http404
+        return view(request, *args, **kwargs)
+    return wrapped
+
+
+password_reset_view = _reset_by_email_only(auth_views.PasswordResetView.as_view(
+    template_name="web/access/password_reset_form.html", email_template_name="web/access/password_reset_email.txt",
+    subject_template_name="web/access/password_reset_subject.txt", success_url=reverse_lazy("password_reset_done")))
+password_reset_done_view = _reset_by_email_only(auth_views.PasswordResetDoneView.as_view(
+    template_name="web/access/password_reset_done.html"))
+password_reset_confirm_view = _reset_by_email_only(auth_views.PasswordResetConfirmView.as_view(
+    template_name="web/access/password_reset_confirm.html", success_url=reverse_lazy("password_reset_complete")))
+password_reset_complete_view = _reset_by_email_only(auth_views.PasswordResetCompleteView.as_view(
+    template_name="web/access/password_reset_complete.html"))
+
+
+class LoginView(auth_views.LoginView):
+    """The sign-in page; it offers the password reset only when e-mail is configured."""
+
+    template_name = "web/login.html"
+    redirect_authenticated_user = True
+    authentication_form = ThrottledAuthenticationForm
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "password_reset": settings.EMAIL_CONFIGURED}

@@ -3,7 +3,8 @@
 1. No superuser yet: create `admin` with RACCORDO_ADMIN_PASSWORD, or a generated password printed
    once in a box (and stored nowhere else).
 2. An empty database (no counterparties, products or funnels): seed the demo company, unless
-   RACCORDO_DEMO=0 or --no-demo; the demo users' password is RACCORDO_DEMO_PASSWORD or the default.
+   RACCORDO_DEMO=0 or --no-demo; each demo user gets a random password, printed once like the
+   administrator's (finding H1: no password is published anywhere).
 3. Otherwise: say it is already set up and change nothing.
 """
 
@@ -19,7 +20,7 @@ from raccordo.access.models import Role, User
 from raccordo.catalog.models import Product
 from raccordo.core.demo import seed_demo
 from raccordo.core.management.boxes import box
-from raccordo.core.management.commands.demo import demo_password
+from raccordo.core.management.commands.demo import demo_logins_box
 from raccordo.parties.models import Counterparty
 from raccordo.sales.models import Funnel
 
@@ -48,14 +49,10 @@ class Command(BaseCommand):
             did_something = True
         if not no_demo and _env_bool("RACCORDO_DEMO", True) and database_is_empty():
             self.stdout.write("Empty database: creating the demo company...")
-            password = demo_password()
-            result = seed_demo(seed=seed, password=password, log=self.stdout.write)
+            result = seed_demo(seed=seed, log=self.stdout.write)
             users = result.reference.created_users
             if users:
-                lines = ["Demo users (printed once):", ""]
-                lines += [f"  {u.username:<8} {u.get_full_name():<22} {u.get_role_display():<16} password: {password}"
-                          for u in users]
-                self.stdout.write(box(lines))
+                self.stdout.write(demo_logins_box(users, result.reference.passwords))
             self.stdout.write(self.style.SUCCESS(f"Demo company ready: {Counterparty.objects.count()} counterparties."))
             did_something = True
         if not did_something:

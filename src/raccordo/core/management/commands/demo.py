@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-import os
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from raccordo.core.demo import DEMO_PASSWORD, seed_bulk, seed_demo
+from raccordo.core.demo import seed_bulk, seed_demo
 from raccordo.parties.models import Counterparty
 
 
-def demo_password() -> str:
-    return os.environ.get("RACCORDO_DEMO_PASSWORD") or DEMO_PASSWORD
+def demo_logins_box(users, passwords: dict[str, str]) -> str:
+    """The demo users' logins with their random passwords, to print once (they are stored nowhere else)."""
+    from raccordo.core.management.boxes import box
+
+    lines = ["Demo users. These passwords are shown ONCE and stored nowhere else:", ""]
+    lines += [f"  {u.username:<8} {u.get_full_name():<22} {u.get_role_display():<16} "
+              f"password: {passwords[u.username]}" for u in users]
+    return box(lines)
 
 
 class Command(BaseCommand):
@@ -31,36 +36,29 @@ class Command(BaseCommand):
 
     def handle(self, *args, scale, seed, batch, force, verbosity, **options):
         log = self.stdout.write if verbosity >= 1 else (lambda msg: None)
-        password = demo_password()
         started = time.perf_counter()
         if scale is not None:
             if scale < 1:
                 raise CommandError("--scale must be a positive number of counterparties.")
             log(f"Bulk demo: {scale:,} counterparties (seed {seed}, batches of {batch:,})")
-            ref, result = seed_bulk(n=scale, seed=seed, password=password, batch=batch, log=log)
+            ref, result = seed_bulk(n=scale, seed=seed, batch=batch, log=log)
             for name, count in result.counts.items():
                 log(f"  {name:<14} {count:>12,}")
             total = sum(result.counts.values())
             log(self.style.SUCCESS(f"Done: {total:,} rows in {result.seconds:.1f} s "
                                    f"({total / max(result.seconds, 1e-9):,.0f} rows/s)."))
-            self._print_logins(ref.created_users, password)
+            self._print_logins(ref)
             return
         if Counterparty.objects.exists() and not force:
             raise CommandError("The database already has counterparties; the demo is meant for an empty one. "
                                "Use --force to add it anyway, or --scale N to add bulk data.")
         log(f"Demo company (seed {seed}):")
-        result = seed_demo(seed=seed, password=password, log=log)
+        result = seed_demo(seed=seed, log=log)
         log(self.style.SUCCESS(f"Demo company created in {time.perf_counter() - started:.1f} s: "
                                f"{Counterparty.objects.count()} counterparties, invoices "
                                + ", ".join(f"{k} {v}" for k, v in sorted(result.invoices.items())) + "."))
-        self._print_logins(result.reference.created_users, password)
+        self._print_logins(result.reference)
 
-    def _print_logins(self, users, password: str) -> None:
-        if not users:
-            return
-        from raccordo.core.management.boxes import box
-
-        lines = ["Demo users (printed once; change the passwords for real use):", ""]
-        lines += [f"  {u.username:<8} {u.get_full_name():<22} {u.get_role_display():<16} password: {password}"
-                  for u in users]
-        self.stdout.write(box(lines))
+    def _print_logins(self, ref) -> None:
+        if ref.created_users:
+            self.stdout.write(demo_logins_box(ref.created_users, ref.passwords))

@@ -51,7 +51,9 @@ class Command(BaseCommand):
         Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
         if server == "gunicorn":
             web_cmd = [sys.executable, "-m", "gunicorn", "raccordo.wsgi:application", "--bind", f"{host}:{port}",
-                       "--workers", str(workers), "--access-logfile", "-"]
+                       "--workers", str(workers), "--access-logfile", "-",
+                       # The path without its query string: 1C sends its session token there (`sessid=`).
+                       "--access-logformat", '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s"']
         else:
             # --noreload: Ctrl-C stops one process, not a reloader and its child; --insecure: serve static
             # files with DEBUG off (WhiteNoise serves them too, from the finders, so either way they work).

@@ -1,0 +1,163 @@
+"""Sign-in limits under a parallel attack across TWO server processes (security findings M4, M5).
+
+Two real `raccordo serve` processes share one database (a fresh SQLite file, or a fresh PostgreSQL database
+when DATABASE_URL is set; Redis too when REDIS_URL is set). 40 concurrent wrong sign-ins against each
+login surface, spread over both servers, must be evaluated at most the configured number of times.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tests.core.test_commands import free_port
+
+ATTEMPTS = 40
+USER_LIMIT, ONEC_LIMIT = 5, 10
+SETUP = """
+import django; django.setup()
+from raccordo.access.models import Role, User
+from raccordo.exchange.services import node_create
+s = {suffix!r}
+for name, admin in (("web", False), ("adm", True), ("api", False)):
+    User.objects.create_user(username=name + s, password="right-pass-123", is_staff=admin, is_superuser=admin,
+                             role=Role.ADMIN if admin else Role.MANAGER)
+node_create(user=None, code="ut" + s, kind="onec-http", login="site" + s, password="right-pass-123")
+"""
+
+
+@pytest.fixture
+def two_servers(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in {"RACCORDO_TEST_DB_NAME"}}
+    env.update(RACCORDO_VAR=str(tmp_path), DJANGO_SETTINGS_MODULE="raccordo.settings", PYTHONUNBUFFERED="1",
+               RACCORDO_SIGNIN_FAILURES=str(USER_LIMIT), RACCORDO_ONEC_AUTH_FAILURES=str(ONEC_LIMIT))
+    dropper = None
+    if env.get("DATABASE_URL"):
+        import psycopg
+
+        url = urllib.parse.urlsplit(env["DATABASE_URL"])
+        name = f"raccordo_parallel_{uuid.uuid4().hex[:10]}"
+        admin_url = url._replace(path="/postgres").geturl()
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        env["DATABASE_URL"] = url._replace(path=f"/{name}").geturl()
+
+        def dropper():
+            with psycopg.connect(admin_url, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    suffix = uuid.uuid4().hex[:6]
+    procs = []
+    try:
+        subprocess.run([sys.executable, "-m", "raccordo.cli", "migrate", "--noinput", "-v", "0"], env=env,
+                       check=True, timeout=300)
+        subprocess.run([sys.executable, "-c", SETUP.format(suffix=suffix)], env=env, check=True, timeout=120)
+        ports = [free_port(), free_port()]
+        for port in ports:
+            procs.append(subprocess.Popen([sys.executable, "-m", "raccordo.cli", "serve", "--no-worker",
+                                           "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
+                                          stderr=subprocess.DEVNULL))
+        bases = [f"http://127.0.0.1:{port}" for port in ports]
+        deadline = time.monotonic() + 90
+        for base in bases:
+            while True:
+                try:
+                    with urllib.request.urlopen(base + "/login/", timeout=5):
+                        break
+                except OSError:
+                    assert time.monotonic() < deadline, "the servers did not start"
+                    assert all(p.poll() is None for p in procs), "a server exited"
+                    time.sleep(0.2)   # polling for readiness
+        yield bases, suffix
+    finally:
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        if dropper:
+            dropper()
+
+
+def _send(request: urllib.request.Request) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return response.status, response.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode("utf-8", "replace")
+
+
+def _csrf(base: str, path: str) -> str:
+    with urllib.request.urlopen(base + path, timeout=30) as response:
+        cookie = response.headers.get_all("Set-Cookie")
+    return next(c.split(";")[0].split("=", 1)[1] for c in cookie if c.startswith("csrftoken="))
+
+
+def _burst(bases: list[str], make) -> list[tuple[int, str]]:
+    requests = [make(bases[i % 2], i) for i in range(ATTEMPTS)]
+    with ThreadPoolExecutor(ATTEMPTS) as pool:
+        return list(pool.map(_send, requests))
+
+
+def _form_login(path: str, username: str, tokens: dict[str, str]):
+    def make(base: str, i: int) -> urllib.request.Request:
+        body = urllib.parse.urlencode({"username": username, "password": f"wrong-{i}",
+                                       "csrfmiddlewaretoken": tokens[base]}).encode()
+        return urllib.request.Request(base + path, data=body, method="POST", headers={
+            "Cookie": f"csrftoken={tokens[base]}", "Content-Type": "application/x-www-form-urlencoded",
+            "X-Forwarded-For": f"192.0.2.{i}"})
+    return make
+
+
+def test_M5_40_parallel_wrong_sign_ins_on_two_servers_are_evaluated_at_most_the_limit(two_servers):
+    bases, suffix = two_servers
+    results = {}
+    for surface, path in (("web", "/login/"), ("adm", "/admin/login/")):
+        tokens = {base: _csrf(base, path) for base in bases}
+        answers = _burst(bases, _form_login(path, surface + suffix, tokens))
+        assert all(status == 200 for status, _ in answers), [s for s, _ in answers]
+        locked = sum("Too many failed sign-in attempts" in text for _, text in answers)
+        results[surface] = (ATTEMPTS - locked, locked)
+
+    def api(base: str, i: int) -> urllib.request.Request:
+        body = json.dumps({"username": "api" + suffix, "password": f"wrong-{i}"}).encode()
+        return urllib.request.Request(base + "/api/v1/auth/token/", data=body, method="POST", headers={
+            "Content-Type": "application/json", "X-Forwarded-For": f"192.0.2.{i}"})
+
+    answers = _burst(bases, api)
+    evaluated = sum(status == 400 for status, _ in answers)
+    assert all(status in (400, 429) for status, _ in answers)
+    results["api"] = (evaluated, ATTEMPTS - evaluated)
+
+    def onec(base: str, i: int) -> urllib.request.Request:
+        auth = base64.b64encode(f"site{suffix}:wrong-{i}".encode()).decode()
+        return urllib.request.Request(base + "/exchange/1c/?type=catalog&mode=checkauth", headers={
+            "Authorization": f"Basic {auth}", "X-Forwarded-For": f"192.0.2.{i}"})
+
+    answers = _burst(bases, onec)
+    wrong = sum(text.startswith("failure\nWrong login or password") for _, text in answers)
+    locked = sum(text.startswith("failure\nToo many wrong passwords") for _, text in answers)
+    results["onec"] = (wrong, locked)
+
+    assert results == {"web": (USER_LIMIT, ATTEMPTS - USER_LIMIT), "adm": (USER_LIMIT, ATTEMPTS - USER_LIMIT),
+                       "api": (USER_LIMIT, ATTEMPTS - USER_LIMIT), "onec": (ONEC_LIMIT, ATTEMPTS - ONEC_LIMIT)}
+
+    # Locked now, even with the right password, on either server.
+    for base in bases:
+        auth = base64.b64encode(f"site{suffix}:right-pass-123".encode()).decode()
+        status, text = _send(urllib.request.Request(base + "/exchange/1c/?type=catalog&mode=checkauth",
+                                                    headers={"Authorization": f"Basic {auth}"}))
+        assert text.startswith("failure\nToo many")
