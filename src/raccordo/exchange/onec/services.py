@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from raccordo.core.context import change_context
+from raccordo.core.errors import exception_text
 from raccordo.core.models import Origin
 from raccordo.exchange.engine import RunRecorder, finish_run, start_run
 from raccordo.exchange.exporters.orders import STATUS_TEXT, orders_acknowledge, orders_export
@@ -169,6 +170,9 @@ def session_resolve(*, token: str | None, node: ExchangeNode | None, type_: str,
             raise ProtocolError(_("Unknown session: authorise again (checkauth)."))
         if not session.node.is_active:
             raise ProtocolError(_("This exchange node is switched off in Raccordo."))
+        if session.type and session.type != type_:
+            # A catalog session's token must not read orders (type=sale), nor the other way round.
+            raise ProtocolError(_("This session belongs to another exchange type: authorise again (checkauth)."))
     elif node is not None:
         session = (OneCSession.objects.select_related("node").filter(
             node=node, type=type_, status__in=[SessionStatus.AUTHORISED, SessionStatus.OPEN])
@@ -355,14 +359,18 @@ def file_kind(name: str) -> str:
     return {".xml": FileKind.XML, ".zip": FileKind.ZIP}.get(suffix, FileKind.OTHER)
 
 
-def _require_open(session: OneCSession) -> None:
+def _require_open(session: OneCSession, *, writing: bool = False) -> None:
     if session.status not in (SessionStatus.OPEN, SessionStatus.COMPLETE) or session.initialised_at is None:
         raise ProtocolError(_("The exchange session was not initialised: send init first."))
+    if writing and session.type == "catalog" and session.status == SessionStatus.COMPLETE:
+        # A finished catalog exchange takes no more files: its token (sent in URLs, so it may be logged on the
+        # way) would otherwise keep writing into the catalog until the session's idle timeout.
+        raise ProtocolError(_("This exchange session is complete: authorise again (checkauth)."))
 
 
 def file_upload(*, session: OneCSession, filename: str, stream, length: int | None = None) -> Answer:
     """file: append a chunk to a file of the session (a chunk that starts a new XML or zip replaces it)."""
-    _require_open(session)
+    _require_open(session, writing=True)
     cfg = onec_settings(session.node)
     name = safe_name(filename)
     directory = session.directory
@@ -515,7 +523,7 @@ def archive_unpack(*, archive: OneCFile) -> int:
     try:
         zf = zipfile.ZipFile(archive.path)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise ProtocolError(_("The archive cannot be read: %(error)s") % {"error": exc}) from exc
+        raise ProtocolError(_("The archive cannot be read: %(error)s") % {"error": exception_text(exc)}) from exc
     # The budgets hold for the whole exchange: a second archive gets only what the first one left.
     used = OneCFile.objects.filter(session=session, archive__isnull=False).exclude(archive=archive).aggregate(
         n=Count("id"), total=Sum("size"))
@@ -574,7 +582,7 @@ def archive_unpack(*, archive: OneCFile) -> int:
             OneCFile.objects.filter(pk__in=[m.pk for m in done]).delete()
             if isinstance(exc, ProtocolError):
                 raise
-            raise ProtocolError(_("The archive cannot be unpacked: %(error)s") % {"error": exc}) from exc
+            raise ProtocolError(_("The archive cannot be unpacked: %(error)s") % {"error": exception_text(exc)}) from exc
     return len(done)
 
 
@@ -641,7 +649,7 @@ def _find_file(session: OneCSession, filename: str) -> OneCFile:
 
 def import_step(*, session: OneCSession, filename: str) -> Answer:
     """import: unpack archives first (one per request), then import the named file within the time budget."""
-    _require_open(session)
+    _require_open(session, writing=True)
     cfg = onec_settings(session.node)
     refused = session.files.filter(kind=FileKind.ZIP, status=FileStatus.FAILED).first()
     if refused is not None:
@@ -804,7 +812,7 @@ def session_finish(session_id) -> Run | None:
     except Exception as exc:  # the run closes with its reason; the exchange's data stays as imported
         run.refresh_from_db()
         log.exception("1C session %s: deactivation failed", session.pk)
-        return finish_run(run, error=f"{type(exc).__name__}: {exc}")
+        return finish_run(run, error=f"{type(exc).__name__}: {exception_text(exc)}")
     finished = finish_run(run, note="" if full else _("Only changes were sent: nothing to deactivate."))
     OneCSession.objects.filter(pk=session.pk).update(status=SessionStatus.COMPLETE)
     return finished
