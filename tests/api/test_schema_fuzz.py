@@ -19,7 +19,25 @@ pytestmark = pytest.mark.django_db
 EXAMPLES = 3
 
 
-def test_L5_no_generated_api_request_ends_in_a_500(manager, reference_data):
+@pytest.fixture
+def wsgi_in_test_transaction():
+    """Requests through the WSGI application must not close the test's database connection.
+
+    Django closes a connection at each request's start and end when it is inside a transaction; its test
+    client disconnects that handler, and so does this fixture for schemathesis's WSGI client (on PostgreSQL
+    the test's transaction would otherwise be closed under it).
+    """
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+def test_L5_no_generated_api_request_ends_in_a_500(manager, reference_data, wsgi_in_test_transaction):
     factories.CounterpartyFactory(responsible=manager)
     _token, plain = api_token_create(user=manager, name="fuzz", scope="write")
     headers = {"Authorization": f"Bearer {plain}"}
