@@ -9,7 +9,25 @@ from django.utils.translation import gettext_lazy as _
 PACKAGE_DIR = Path(__file__).resolve().parent
 BASE_DIR = Path(os.environ.get("RACCORDO_HOME", Path.cwd())).resolve()
 VAR_DIR = Path(os.environ.get("RACCORDO_VAR", BASE_DIR / "var"))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+# var/ holds the database (password hashes, every client), uploads, exchange files and the worker's queue:
+# its owner's only. Every Raccordo process loads these settings, so the umask set here makes whatever it
+# creates (SQLite files, uploads, run files) 0600 and its folders 0700, whichever code writes them.
+os.umask(0o077)
+VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def _owner_only(path: Path, mode: int) -> None:
+    """Tighten a file or folder an earlier version created with the default umask (0644 / 0755)."""
+    try:
+        if path.exists() and path.stat().st_uid == os.getuid() and path.stat().st_mode & 0o077:
+            path.chmod(mode)
+    except OSError:   # not ours to change (a folder set up by an administrator): leave it as it is
+        pass
+
+
+_owner_only(VAR_DIR, 0o700)
+for _name in ("raccordo.sqlite3", "raccordo.sqlite3-wal", "raccordo.sqlite3-shm", "huey.sqlite3"):
+    _owner_only(VAR_DIR / _name, 0o600)
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -46,6 +64,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "huey.contrib.djhuey",
     "raccordo.core",
     "raccordo.access",
@@ -61,7 +80,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "raccordo.core.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "raccordo.core.middleware.QueryStringMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -131,8 +153,11 @@ else:
     HUEY.update({"huey_class": "huey.SqliteHuey", "filename": str(VAR_DIR / "huey.sqlite3")})
 
 AUTH_PASSWORD_VALIDATORS = [
+    # A password like the username or the e-mail, or digits only (a phone number, a date), is the first guess.
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "web:dashboard"
@@ -155,10 +180,11 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = VAR_DIR / "media"
 
-# --- Cookies and security headers. Secure cookies (and HSTS) when served over HTTPS outside DEBUG.
+# --- Cookies and security headers. `HTTPS=true` when Raccordo is served over HTTPS (behind a proxy that sets
+# X-Forwarded-Proto): secure cookies, HSTS and the redirect to HTTPS; `raccordo check --deploy` is then clean.
 HTTPS = env_bool("HTTPS", False)
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG and HTTPS)
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", HTTPS)
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 CSRF_COOKIE_HTTPONLY = True   # templates put the token in the page (hx-headers); no script reads the cookie
@@ -167,9 +193,36 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
-if HTTPS and not DEBUG:
+if HTTPS:
+    # The proxy in front terminates TLS and says so in X-Forwarded-Proto; without it Django would think every
+    # request came over plain HTTP and redirect forever.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+
+# Content-Security-Policy (django-csp): scripts, styles, fonts and images come from our own static files only,
+# and no inline script runs, so an injected <script> or onclick="" does nothing. Style attributes stay allowed
+# (templates and Bootstrap use them for widths); <style> elements do not.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# Browser features no page of Raccordo uses, refused to any script that might ask for them.
+PERMISSIONS_POLICY = ("accelerometer=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), "
+                      "magnetometer=(), microphone=(), payment=(), usb=()")
 
 # --- Sign-in limits (access.throttle): counted in Redis when REDIS_URL is set, else in the database, so
 # every server process shares them. Failures per (login, client address) before a lock, the window they are
@@ -202,6 +255,11 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
         "rest_framework.filters.SearchFilter",
     ],
+    "DEFAULT_PARSER_CLASSES": [
+        "raccordo.api.parsers.JSONBodyParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "raccordo.api.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -219,6 +277,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The schema lists every operation and field: signed-in users only, unless API_DOCS_PUBLIC opens it.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny" if env_bool("API_DOCS_PUBLIC", False)
+                          else "rest_framework.permissions.IsAuthenticated"],
 }
 
 LOGGING = {

@@ -1,9 +1,10 @@
 """URL configuration: web UI, REST API with its OpenAPI schema, admin, i18n."""
 
+from csp.decorators import csp_update
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from raccordo.access.forms import ThrottledAdminAuthenticationForm
 from raccordo.exchange.onec import views as onec_views
@@ -24,7 +25,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("raccordo.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The split view serves Swagger UI's start-up script as a file, so the page needs no inline script; Swagger
+    # UI styles itself with a <style> element, allowed on this page only.
+    path("api/docs/", csp_update({"style-src": ["'unsafe-inline'"]})(
+        SpectacularSwaggerSplitView.as_view(url_name="api-schema")), name="api-docs"),
     # 1C's exchange with a website; the alias is the address 1C offers by default (Bitrix).
     path("bitrix/admin/1c_exchange.php", onec_views.endpoint, name="onec_bitrix"),
     # 1C is often configured without the slash and does not follow a redirect (a POST would lose its body).

@@ -61,12 +61,12 @@ def test_api_root_lists_endpoints(api):
     assert {"counterparties", "invoices", "stock-levels", "reminders"} <= set(response.json())
 
 
-def test_schema_and_docs_are_served(anon):
-    response = anon.get("/api/schema/")
+def test_schema_and_docs_are_served_to_signed_in_users(api):
+    response = api.get("/api/schema/")
     assert response.status_code == 200
     text = response.content.decode()
     assert "/api/v1/counterparties/" in text and "/api/v1/invoices/{id}/issue/" in text
-    assert anon.get("/api/docs/").status_code == 200
+    assert api.get("/api/docs/").status_code == 200
 
 
 def test_error_format_of_not_found_and_method_not_allowed(api):

@@ -51,8 +51,13 @@ def page(browser, live_server):
     context.set_default_timeout(15_000)
     page = context.new_page()
     page.base_url = live_server.url
+    # Every browser test also checks the Content-Security-Policy: Chromium reports each blocked script, style
+    # or handler on the console, and a page that needs one is a page the policy breaks.
+    violations: list[str] = []
+    page.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None)
     yield page
     context.close()
+    assert violations == [], violations
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from raccordo.sales.models import Deal
 from raccordo.web.views.board import CARDS_PER_STAGE
@@ -55,8 +56,8 @@ def test_show_more_adds_the_next_cards_and_they_move(page, shot):
     page.mouse.move(0, 0)
     shot(page, "35-board-more")
     column.locator("[data-testid=stage-more]").click()
-    page.wait_for_function(f"document.querySelectorAll(\"[data-stage-name='New'] [data-testid=deal-card]\").length"
-                           f" === {total}")
+    # expect() polls from Playwright's side: wait_for_function evaluates a string, which the CSP refuses.
+    expect(page.locator("[data-stage-name='New'] [data-testid=deal-card]")).to_have_count(total)
     titles = column.locator(".rc-card-title").all_inner_texts()
     assert titles == [f"Order {i:02d}" for i in reversed(range(total))]
     assert "Not anna's" not in page.content()

@@ -17,6 +17,7 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from raccordo.activities.models import Interaction, Reminder
 from raccordo.catalog.models import StockLevel, Warehouse
@@ -77,7 +78,7 @@ def _choose_product(page, row: int, term: str, name: str) -> None:
     search.fill(term)
     page.wait_for_selector(f"#lines-{row}-product-list.show .rc-ac-item")
     page.locator(f"#lines-{row}-product-list .rc-ac-item", has_text=name).click()
-    page.wait_for_function(f"document.getElementById('id_lines-{row}-price').value !== ''")
+    expect(page.locator(f"#id_lines-{row}-price")).not_to_have_value("")
 
 
 def test_sales_manager_day(page, world, shot, smtp_server, tmp_path):
@@ -112,12 +113,12 @@ def test_sales_manager_day(page, world, shot, smtp_server, tmp_path):
     page.click("#add-line")
     _choose_product(page, 1, "VS-5", "Valvola a sfera DN50")
     page.fill("#id_lines-1-quantity", "4")
-    page.wait_for_function("document.querySelector('#line-stock-lines-1 .text-danger') !== null")
+    expect(page.locator("#line-stock-lines-1 .text-danger")).not_to_have_count(0)
     stock_0 = page.inner_text("#line-stock-lines-0")
     assert "18 available" in stock_0 and "Main warehouse: 14" in stock_0 and "North warehouse: 4" in stock_0
     assert "3 available" in page.inner_text("#line-stock-lines-1")         # 4 wanted: shown short
     # 2 x 1250 - 5 % = 2375.00; 4 x 480 = 1920.00; total 4295.00.
-    page.wait_for_function("document.querySelector('[data-testid=lines-total]').innerText.includes('4,295.00')")
+    expect(page.locator("[data-testid=lines-total]")).to_contain_text("4,295.00")
     shot(page, "31-lines-editor")
     page.click("form.rc-form button[type=submit]")
     page.wait_for_url(re.compile(r"/deals/[0-9a-f-]{36}/$"))

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from raccordo.access.policy import is_admin, visible
+from raccordo.core.inputs import validate_date_range
 
 
 def request_user(context: dict):
@@ -115,3 +119,27 @@ class NamedChoiceField(serializers.ChoiceField):
     def __init__(self, *, enum_name: str, **kwargs):
         self.enum_name = enum_name
         super().__init__(**kwargs)
+
+
+class _BoundedTemporal:
+    """Dates between 1900 and 2999 only (core.inputs): year 1 is a 400 on the field, not an OverflowError."""
+
+    def to_internal_value(self, value):
+        try:
+            result = super().to_internal_value(value)
+        except OverflowError:
+            # Year 1 in a time zone east of UTC has no UTC equivalent: it is out of range like any other.
+            result = dt.date.min
+        try:
+            validate_date_range(result)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from exc
+        return result
+
+
+class BoundedDateTimeField(_BoundedTemporal, serializers.DateTimeField):
+    """A date-time the database and time-zone arithmetic can hold."""
+
+
+class BoundedDateField(_BoundedTemporal, serializers.DateField):
+    """A date within the range every date of Raccordo keeps to."""

@@ -12,18 +12,26 @@ from rest_framework import filters
 
 from raccordo.activities.models import Complaint, Interaction, Reminder, Task
 from raccordo.catalog.models import Price, PriceType, Product, StockLevel, Warehouse
+from raccordo.core.inputs import BoundedDatesMixin, search_term
 from raccordo.parties.models import ContactPerson, Counterparty
 from raccordo.sales.models import Deal, Invoice, Payment, Stage, StageKind
 
 
 class SearchFilter(filters.SearchFilter):
-    """`?search=`: the view's own `search_queryset(queryset, term)` (a selector's search) or its `search_fields`."""
+    """`?search=`: the view's own `search_queryset(queryset, term)` (a selector's search) or its `search_fields`.
+
+    The term is cleaned and cut to SEARCH_TERM_MAX characters either way (core.inputs.search_term).
+    """
+
+    def get_search_terms(self, request):
+        term = search_term(request.query_params.get(self.search_param, ""))
+        return super().get_search_terms(_OneParam(self.search_param, term))
 
     def filter_queryset(self, request, queryset, view):
         search = getattr(view, "search_queryset", None)
         if search is None:
             return super().filter_queryset(request, queryset, view)
-        term = request.query_params.get(self.search_param, "").replace("\x00", "").strip()
+        term = search_term(request.query_params.get(self.search_param, ""))
         return search(queryset, term) if term else queryset
 
     def get_schema_operation_parameters(self, view):
@@ -35,6 +43,13 @@ class SearchFilter(filters.SearchFilter):
             for param in params:
                 param["description"] = description
         return params
+
+
+class _OneParam:
+    """A stand-in request whose query string holds only the cleaned search term (for DRF's term splitting)."""
+
+    def __init__(self, name: str, value: str):
+        self.query_params = {name: value}
 
 
 class OrderingFilter(filters.OrderingFilter):
@@ -50,11 +65,18 @@ class OrderingFilter(filters.OrderingFilter):
         return params
 
 
+class FilterSet(django_filters.FilterSet):
+    """A filter set whose date and date-time filters accept 1900-2999 only (`?due_at__gte=0001-01-01` is a 400)."""
+
+    def get_form_class(self):
+        return type(f"{super().get_form_class().__name__}Bounded", (BoundedDatesMixin, super().get_form_class()), {})
+
+
 def uuid_filter(field_name: str, help_text: str = "", distinct: bool = False) -> django_filters.UUIDFilter:
     return django_filters.UUIDFilter(field_name=field_name, label=help_text or None, distinct=distinct)
 
 
-class CounterpartyFilter(django_filters.FilterSet):
+class CounterpartyFilter(FilterSet):
     responsible = uuid_filter("responsible", "Responsible manager's id")
     tag = uuid_filter("tags", "Tag id")
     price_type = uuid_filter("price_type")
@@ -64,7 +86,7 @@ class CounterpartyFilter(django_filters.FilterSet):
         fields = ["kind", "is_vip", "is_active", "inn", "kpp", "country", "segment"]
 
 
-class ContactPersonFilter(django_filters.FilterSet):
+class ContactPersonFilter(FilterSet):
     counterparty = uuid_filter("counterparty")
 
     class Meta:
@@ -72,7 +94,7 @@ class ContactPersonFilter(django_filters.FilterSet):
         fields = ["is_active"]
 
 
-class ProductFilter(django_filters.FilterSet):
+class ProductFilter(FilterSet):
     group = uuid_filter("group")
 
     class Meta:
@@ -80,13 +102,13 @@ class ProductFilter(django_filters.FilterSet):
         fields = ["article", "barcode", "is_service", "is_active"]
 
 
-class PriceTypeFilter(django_filters.FilterSet):
+class PriceTypeFilter(FilterSet):
     class Meta:
         model = PriceType
         fields = ["currency", "is_default"]
 
 
-class PriceFilter(django_filters.FilterSet):
+class PriceFilter(FilterSet):
     product = uuid_filter("product")
     price_type = uuid_filter("price_type")
 
@@ -95,13 +117,13 @@ class PriceFilter(django_filters.FilterSet):
         fields = []
 
 
-class WarehouseFilter(django_filters.FilterSet):
+class WarehouseFilter(FilterSet):
     class Meta:
         model = Warehouse
         fields = ["is_active"]
 
 
-class StockLevelFilter(django_filters.FilterSet):
+class StockLevelFilter(FilterSet):
     product = uuid_filter("product")
     warehouse = uuid_filter("warehouse")
 
@@ -110,7 +132,7 @@ class StockLevelFilter(django_filters.FilterSet):
         fields = []
 
 
-class StageFilter(django_filters.FilterSet):
+class StageFilter(FilterSet):
     funnel = uuid_filter("funnel")
 
     class Meta:
@@ -118,7 +140,7 @@ class StageFilter(django_filters.FilterSet):
         fields = ["kind"]
 
 
-class DealFilter(django_filters.FilterSet):
+class DealFilter(FilterSet):
     counterparty = uuid_filter("counterparty")
     funnel = uuid_filter("funnel")
     stage = uuid_filter("stage")
@@ -135,7 +157,7 @@ class DealFilter(django_filters.FilterSet):
         return queryset.filter(stage__kind=StageKind.OPEN) if value else queryset.exclude(stage__kind=StageKind.OPEN)
 
 
-class InvoiceFilter(django_filters.FilterSet):
+class InvoiceFilter(FilterSet):
     counterparty = uuid_filter("counterparty")
     deal = uuid_filter("deal")
     own_company = uuid_filter("own_company")
@@ -147,7 +169,7 @@ class InvoiceFilter(django_filters.FilterSet):
                   "due_date": ["gte", "lte"]}
 
 
-class PaymentFilter(django_filters.FilterSet):
+class PaymentFilter(FilterSet):
     counterparty = uuid_filter("counterparty")
     invoice = uuid_filter("allocations__invoice", "Payments allocated to this invoice", distinct=True)
 
@@ -156,7 +178,7 @@ class PaymentFilter(django_filters.FilterSet):
         fields = {"currency": ["exact"], "date": ["gte", "lte"]}
 
 
-class TaskFilter(django_filters.FilterSet):
+class TaskFilter(FilterSet):
     assignee = uuid_filter("assignee")
     author = uuid_filter("author")
     counterparty = uuid_filter("counterparty")
@@ -167,7 +189,7 @@ class TaskFilter(django_filters.FilterSet):
         fields = {"status": ["exact"], "priority": ["exact"], "due_at": ["gte", "lte"]}
 
 
-class InteractionFilter(django_filters.FilterSet):
+class InteractionFilter(FilterSet):
     counterparty = uuid_filter("counterparty")
     contact = uuid_filter("contact")
     deal = uuid_filter("deal")
@@ -178,7 +200,7 @@ class InteractionFilter(django_filters.FilterSet):
         fields = {"kind": ["exact"], "direction": ["exact"], "occurred_at": ["gte", "lte"]}
 
 
-class ComplaintFilter(django_filters.FilterSet):
+class ComplaintFilter(FilterSet):
     counterparty = uuid_filter("counterparty")
     responsible = uuid_filter("responsible")
 
@@ -187,7 +209,7 @@ class ComplaintFilter(django_filters.FilterSet):
         fields = {"status": ["exact"], "deadline": ["gte", "lte"]}
 
 
-class ReminderFilter(django_filters.FilterSet):
+class ReminderFilter(FilterSet):
     counterparty = uuid_filter("counterparty")
     user = uuid_filter("user")
 

@@ -6,6 +6,7 @@ stores all three together with the source position.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 
@@ -35,3 +36,24 @@ class PermissionDenied(ApplicationError):
     """The user may see the record but not do this to it."""
 
     code = "permission_denied"
+
+
+# An absolute path of at least two parts (POSIX or Windows), as OSError and friends put it in their text.
+_PATH = re.compile(r"(?<![\w.])(?:[A-Za-z]:)?[\\/](?:[^\s'\"\\/:,;]+[\\/])+([^\s'\"\\/:,;]*)")
+
+
+def without_paths(text: str) -> str:
+    """The text with every absolute path shortened to its last part (the file name).
+
+    Messages that leave the server (1C's answers, API errors) often carry an exception's text, and an
+    OSError's text holds the full path of the file: it tells an outsider where Raccordo is installed.
+    """
+    return _PATH.sub(lambda m: m.group(1) or "…", text or "")
+
+
+def exception_text(exc: BaseException) -> str:
+    """What went wrong, in the exception's own words but without the server's paths."""
+    if isinstance(exc, OSError) and exc.strerror:
+        name = exc.filename if isinstance(exc.filename, str) else ""
+        return f"{exc.strerror}: {without_paths(name) or name.rsplit('/', 1)[-1]}" if name else exc.strerror
+    return without_paths(str(exc))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 
 from babel.numbers import format_currency, get_currency_name, list_currencies
 from django.core.exceptions import ValidationError
@@ -44,9 +46,53 @@ def normalize_currency(raw: str | None, default: str | None = None) -> str | Non
     return text if is_currency(text) else None
 
 
+# Every amount is stored as DECIMAL(18, 2): up to 16 digits before the point.
+MONEY_MAX_DIGITS = 18
+MONEY_MAX = Decimal(10) ** (MONEY_MAX_DIGITS - 2) - CENT
+# Wide enough that products of stored quantities, prices and percentages are exact before rounding.
+_WIDE = Context(prec=80)
+
+
 def round_money(value: Decimal) -> Decimal:
-    """Round half up to cents, as accounting does."""
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+    """Round half up to cents, as accounting does; refuse what cannot be stored as an amount.
+
+    The refusal is a ValidationError (code `money.out_of_range`), so a quantity times a price too large for
+    an amount is a message next to the line, not a `decimal.InvalidOperation` and a 500 (finding L5).
+    """
+    value = Decimal(value)
+    if not value.is_finite() or abs(value) > MONEY_MAX + CENT / 2:
+        raise ValidationError(_("The amount is too large: at most %(max)s."), code="money.out_of_range",
+                              params={"max": f"{MONEY_MAX:,}"})
+    return value.quantize(CENT, rounding=ROUND_HALF_UP, context=_WIDE)
+
+
+@contextmanager
+def money_arithmetic() -> Iterator[None]:
+    """Multiply amounts exactly to 80 digits, so only round_money decides what fits.
+
+    An operand no form would let through (NaN, 1e999999) makes the arithmetic itself fail: that too becomes
+    the `money.out_of_range` ValidationError rather than an uncaught `decimal` signal.
+    """
+    with localcontext(_WIDE):
+        try:
+            yield
+        except ArithmeticError as exc:
+            raise ValidationError(_("The amount is too large: at most %(max)s."), code="money.out_of_range",
+                                  params={"max": f"{MONEY_MAX:,}"}) from exc
+
+
+def decimal_from_text(text: str | None, *, max_digits: int, decimal_places: int) -> Decimal | None:
+    """A number typed by a person ("1 234,5"): None when empty; ValidationError when not a storable number.
+
+    Uses Django's own DecimalField, which refuses NaN, Infinity and numbers with more digits than the column
+    holds (`1e999999`), so what passes here fits the model field it is meant for.
+    """
+    from django import forms
+
+    cleaned = (text or "").strip().replace(" ", "").replace("\xa0", "").replace(",", ".")
+    if not cleaned:
+        return None
+    return forms.DecimalField(max_digits=max_digits, decimal_places=decimal_places).clean(cleaned)
 
 
 def currency_choices(locale: str = "en") -> list[tuple[str, str]]:

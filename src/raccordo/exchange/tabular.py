@@ -18,6 +18,7 @@ from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from xml.etree.ElementTree import ParseError as ElementTreeParseError
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -25,12 +26,13 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from lxml.etree import LxmlError
 
 from raccordo.access import policy
 from raccordo.catalog.models import Product
 from raccordo.catalog.services import product_create, product_update
 from raccordo.core.context import change_context
-from raccordo.core.errors import ApplicationError
+from raccordo.core.errors import ApplicationError, exception_text
 from raccordo.core.phones import normalize_phone
 from raccordo.parties import search as search_index
 from raccordo.parties.models import Counterparty, Email, Phone
@@ -193,6 +195,26 @@ def _read_csv(path: Path) -> Sheet:
     return Sheet(headers, rows(), text.close)
 
 
+# What openpyxl lets through from a broken sheet while its rows are read (it parses them lazily).
+_SHEET_ERRORS = (ElementTreeParseError, LxmlError, ValueError, KeyError, EOFError, zipfile.BadZipFile)
+_DTD_MARKS = (b"<!DOCTYPE", "<!DOCTYPE".encode("utf-16-le"), "<!DOCTYPE".encode("utf-16-be"))
+
+
+def _declares_dtd(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
+    """Whether a workbook member declares a DTD: entities defined there are how XML bombs and XXE work.
+
+    Read in chunks (sizes were checked before); a mark split across two chunks is caught by the overlap.
+    """
+    tail = b""
+    with zf.open(info) as member:
+        while chunk := member.read(1 << 16):
+            window = (tail + chunk).upper()
+            if any(mark in window for mark in _DTD_MARKS):
+                return True
+            tail = chunk[-32:]
+    return False
+
+
 def _read_xlsx(path: Path) -> Sheet:
     from openpyxl import load_workbook
 
@@ -204,6 +226,9 @@ def _read_xlsx(path: Path) -> Sheet:
                               max_total=XLSX_MAX_TOTAL, max_ratio=XLSX_MAX_RATIO)
             if any(i.flag_bits & 0x1 for i in infos):
                 raise TabularError(_("The workbook is encrypted."))
+            if any(_declares_dtd(zf, info) for info in infos if info.filename.lower().endswith((".xml", ".rels"))):
+                raise TabularError(_("The workbook contains a document type declaration (DTD): spreadsheet "
+                                     "programs never write one. Save it again as XLSX or as CSV."))
     except zipfile.BadZipFile as exc:
         raise TabularError(_("The file is not an XLSX workbook.")) from exc
     except ProtocolError as exc:
@@ -218,7 +243,11 @@ def _read_xlsx(path: Path) -> Sheet:
         book.close()
         raise TabularError(_("The workbook has no sheet."))
     it = sheet.iter_rows(values_only=True)
-    header_row = next(it, None)
+    try:
+        header_row = next(it, None)
+    except _SHEET_ERRORS as exc:   # the sheet's XML is read lazily, from here on
+        book.close()
+        raise TabularError(_("The workbook cannot be read: %(error)s") % {"error": exception_text(exc)}) from exc
     if header_row is None:
         book.close()
         raise TabularError(_("The file is empty."))
@@ -230,6 +259,8 @@ def _read_xlsx(path: Path) -> Sheet:
                 if not any(c not in (None, "") for c in cells):
                     continue
                 yield Row(number, {h: (cells[i] if i < len(cells) else None) for i, h in enumerate(headers)})
+        except _SHEET_ERRORS as exc:   # a sheet's XML broken past its header
+            raise TabularError(_("The workbook cannot be read: %(error)s") % {"error": exception_text(exc)}) from exc
         finally:
             book.close()
 

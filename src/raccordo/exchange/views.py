@@ -318,12 +318,15 @@ def tabular_upload(request):
 def _tabular_mapping(request, kind: str, token: str, fresh: bool = False):
     if not tabular.may_import(request.user, kind):
         raise PermissionDenied
-    upload = UploadForm(initial={"kind": kind})
     try:
         path = tabular.upload_get(user=request.user, token=token)
         shown = tabular.preview(path, kind)
     except tabular.TabularError as exc:
-        upload.add_error(None, exc.message)
+        # An unknown or expired token (a double submit, a stale tab): ask for the file again, next to its field.
+        # The form is bound (to the kind alone) so it can carry the error; an unbound form cannot.
+        upload = UploadForm(data={"kind": kind})
+        upload.is_valid()
+        upload.errors["file"] = upload.error_class([exc.message])
         return render(request, "exchange/tabular_upload.html", {"form": upload, "node": _tabular_node(request)})
     form = MappingForm(None if fresh else request.POST, kind=kind, headers=shown["headers"], mapping=shown["mapping"])
     if not fresh and form.is_valid():

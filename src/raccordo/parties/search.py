@@ -38,6 +38,7 @@ from django.db.models import Q
 from django.db.models.expressions import RawSQL
 from django.db.models.signals import post_delete, post_save
 
+from raccordo.core.inputs import search_term
 from raccordo.core.phones import phone_search_key
 from raccordo.core.planner import refresh_statistics
 
@@ -385,7 +386,7 @@ def index_rebuild(*, batch: int = 5000, log=None) -> RebuildResult:
 
 def parse(term: str) -> list[tuple[str, ...]]:
     """The words of a term, each with its alternatives (a phone number: its digits and its E.164 digits)."""
-    term = (term or "").replace("\x00", "").strip()
+    term = search_term(term)
     if not term:
         return []
     if _PHONE_LIKE.match(term) and any(ch.isdigit() for ch in term):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from raccordo.core.services import record_create, record_delete, record_update
 
@@ -106,5 +108,9 @@ def own_company_create(*, user, data: dict[str, Any]) -> OwnCompany:
 def tag_get_or_create(*, user, name: str) -> Tag:
     """The tag with this name, created if new."""
     name = name.strip()
+    longest = Tag._meta.get_field("name").max_length
+    if len(name) > longest:
+        # Refused before the lookup: a 70,000-character name in `iexact` is more than SQLite's LIKE accepts.
+        raise ValidationError({"tags": _("A tag has at most %(max)s characters.") % {"max": longest}})
     existing = Tag.objects.filter(name__iexact=name).first()
     return existing or record_create(Tag, user=None, data={"name": name})

@@ -10,12 +10,12 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dates import MONTHS_3
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from raccordo.access.policy import allows
+from raccordo.web.views.base import safe_next
 
 from . import selectors, services
 from .charts import Series, bar_chart
@@ -114,7 +114,6 @@ def refresh_view(request):
     """Recompute the caller's own cached figures now (the KPI report of a year, or the dashboard's totals)."""
     user = request.user
     kind = request.POST.get("report", "")
-    nxt = request.POST.get("next", "")
     if kind == SnapshotKind.KPI:
         _require_report(user)
         year, error = _year(request.POST.get("year"))
@@ -130,6 +129,4 @@ def refresh_view(request):
         messages.error(request, _("Unknown report: nothing was recomputed."))
         return HttpResponseRedirect(reverse("web:dashboard"))
     messages.success(request, _("Figures recomputed."))
-    safe = url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()},
-                                           require_https=request.is_secure())
-    return HttpResponseRedirect(nxt if nxt and safe else fallback)
+    return HttpResponseRedirect(safe_next(request, fallback))

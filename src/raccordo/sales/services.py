@@ -79,11 +79,22 @@ def _build_lines(model, parent_field: str, parent, lines: list[LineInput], vat_i
                 errors.extend(_("Line %(n)s, %(field)s: %(msg)s") % {"n": position, "field": label, "msg": m}
                               for m in messages)
             continue
-        totals = line_totals(quantity=obj.quantity, price=obj.price,
-                             discount_percent=combined_discount(obj.discount_percent, Decimal(document_discount or 0)),
-                             vat_rate=obj.vat_rate, vat_included=vat_included)
+        try:
+            totals = line_totals(quantity=obj.quantity, price=obj.price,
+                                 discount_percent=combined_discount(obj.discount_percent,
+                                                                    Decimal(document_discount or 0)),
+                                 vat_rate=obj.vat_rate, vat_included=vat_included)
+        except ValidationError as exc:   # quantity x price beyond what an amount holds
+            errors.extend(_("Line %(n)s, %(field)s: %(msg)s") % {"n": position, "field": "amount", "msg": m}
+                          for m in exc.messages)
+            continue
         obj.amount, obj.vat_amount = totals.amount, totals.vat
         built.append((obj, totals))
+    if not errors:
+        try:
+            document_totals([t for _o, t in built])   # each line fits, but their sum must fit too
+        except ValidationError as exc:
+            errors.extend(exc.messages)
     if errors:
         raise ValidationError({"lines": errors})
     return built

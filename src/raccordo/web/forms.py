@@ -14,9 +14,10 @@ from django.utils.translation import gettext_lazy as _
 from raccordo.activities.models import Interaction, Task, TaskStatus
 from raccordo.catalog.models import Product
 from raccordo.catalog.selectors import product_list
+from raccordo.core.inputs import BoundedDatesMixin
 from raccordo.core.money import validate_currency
 from raccordo.core.phones import normalize_phone
-from raccordo.parties.models import ContactPerson, Counterparty
+from raccordo.parties.models import ContactPerson, Counterparty, Tag
 from raccordo.parties.selectors import contact_list, counterparty_list
 from raccordo.sales.models import Deal, Invoice, InvoiceLine
 from raccordo.sales.selectors import deal_list
@@ -27,8 +28,11 @@ DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
-class ServiceModelForm(forms.ModelForm):
-    """A ModelForm for labels, widgets and choices only: no instance is built or validated here."""
+class ServiceModelForm(BoundedDatesMixin, forms.ModelForm):
+    """A ModelForm for labels, widgets and choices only: no instance is built or validated here.
+
+    Its dates accept 1900-2999 only (core.inputs), so year 1 is a message, not a 500 when it is stored.
+    """
 
     def _post_clean(self):
         pass
@@ -100,6 +104,15 @@ class CounterpartyForm(PhoneFormMixin, ServiceModelForm):
             self.fields["website"].initial = self.instance.website
             self.fields["phone"].label = _("Add a phone")
             self.fields["email"].label = _("Add an e-mail")
+
+    def clean_tag_names(self):
+        value = self.cleaned_data.get("tag_names", "")
+        longest = Tag._meta.get_field("name").max_length
+        too_long = [t.strip() for t in value.split(",") if len(t.strip()) > longest]
+        if too_long:
+            raise forms.ValidationError(_("A tag has at most %(max)s characters: “%(tag)s…”."),
+                                        code="tag.too_long", params={"max": longest, "tag": too_long[0][:20]})
+        return value
 
     def tag_list(self) -> list[str]:
         return [t.strip() for t in self.cleaned_data.get("tag_names", "").split(",") if t.strip()]
@@ -239,7 +252,7 @@ def invoice_line_formset(*, extra: int):
                                       extra=extra, can_delete=True)
 
 
-class PaymentForm(forms.Form):
+class PaymentForm(BoundedDatesMixin, forms.Form):
     amount = forms.DecimalField(label=_("Amount"), max_digits=18, decimal_places=2, min_value=Decimal("0.01"))
     date = forms.DateField(label=_("Date"), widget=DATE)
     number = forms.CharField(label=_("Document number"), max_length=50, required=False)

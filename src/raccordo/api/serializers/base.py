@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from django.db import models
 from rest_framework import serializers
 
 from raccordo.access.policy import assignable_users
-from raccordo.api.fields import VisibleRelatedField, caller_is_admin, request_user
+from raccordo.api.fields import (
+    BoundedDateField,
+    BoundedDateTimeField,
+    VisibleRelatedField,
+    caller_is_admin,
+    request_user,
+)
 
 
 class BaseModelSerializer(serializers.ModelSerializer):
@@ -20,6 +27,11 @@ class BaseModelSerializer(serializers.ModelSerializer):
     """
 
     serializer_related_field = VisibleRelatedField
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateTimeField: BoundedDateTimeField,
+        models.DateField: BoundedDateField,
+    }
 
     def get_fields(self):
         fields = super().get_fields()

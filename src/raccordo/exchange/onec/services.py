@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 
 from raccordo.access import policy, throttle
 from raccordo.core.context import change_context
+from raccordo.core.errors import exception_text
 from raccordo.core.models import Origin
 from raccordo.exchange.conflicts import CONFLICT
 from raccordo.exchange.engine import RunRecorder, finish_run, start_run
@@ -545,7 +546,7 @@ def archive_unpack(*, archive: OneCFile) -> int:
     try:
         zf = zipfile.ZipFile(archive.path)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise ProtocolError(_("The archive cannot be read: %(error)s") % {"error": exc}) from exc
+        raise ProtocolError(_("The archive cannot be read: %(error)s") % {"error": exception_text(exc)}) from exc
     # The budgets hold for the whole exchange: a second archive gets only what the first one left.
     used = OneCFile.objects.filter(session=session, archive__isnull=False).exclude(archive=archive).aggregate(
         n=Count("id"), total=Sum("size"))
@@ -604,7 +605,7 @@ def archive_unpack(*, archive: OneCFile) -> int:
             OneCFile.objects.filter(pk__in=[m.pk for m in done]).delete()
             if isinstance(exc, ProtocolError):
                 raise
-            raise ProtocolError(_("The archive cannot be unpacked: %(error)s") % {"error": exc}) from exc
+            raise ProtocolError(_("The archive cannot be unpacked: %(error)s") % {"error": exception_text(exc)}) from exc
     return len(done)
 
 
@@ -834,7 +835,7 @@ def session_finish(session_id) -> Run | None:
     except Exception as exc:  # the run closes with its reason; the exchange's data stays as imported
         run.refresh_from_db()
         log.exception("1C session %s: deactivation failed", session.pk)
-        return finish_run(run, error=f"{type(exc).__name__}: {exc}")
+        return finish_run(run, error=f"{type(exc).__name__}: {exception_text(exc)}")
     finished = finish_run(run, note="" if full else _("Only changes were sent: nothing to deactivate."))
     OneCSession.objects.filter(pk=session.pk).update(status=SessionStatus.COMPLETE)
     return finished

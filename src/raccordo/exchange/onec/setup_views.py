@@ -3,9 +3,12 @@ a new exchange password, and the check of a folder node's folder. Thin: the serv
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import secrets
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
@@ -70,10 +73,45 @@ def _since_key(node) -> str:
     return f"onec-since-{node.pk}"
 
 
-def _hand_over_password(request, node, password: str) -> None:
-    # Kept in the session until the connection page shows it once; the database holds only its hash.
-    request.session[_password_key(node)] = password
+PASSWORD_COOKIE_SECONDS = 600
+
+
+def _password_cookie(node) -> str:
+    return f"onec_pw_{node.pk.hex if hasattr(node.pk, 'hex') else node.pk}"
+
+
+def _hand_over_password(request, response, node, password: str):
+    """Carry a new password to the connection page, which shows it once; the database holds only its hash.
+
+    Split in two halves that each say nothing alone: a random pad in the session (the database) and the
+    password XOR the pad in a short-lived HttpOnly cookie (the administrator's browser). Neither a copy of
+    the sessions table nor the cookie gives the password away (security finding L6).
+    """
+    raw = password.encode()
+    pad = secrets.token_bytes(len(raw))
+    request.session[_password_key(node)] = base64.b64encode(pad).decode()
     request.session[_since_key(node)] = timezone.now().timestamp()
+    sealed = base64.urlsafe_b64encode(bytes(a ^ b for a, b in zip(raw, pad, strict=True))).decode()
+    response.set_signed_cookie(_password_cookie(node), sealed, salt="onec-password", max_age=PASSWORD_COOKIE_SECONDS,
+                               httponly=True, secure=settings.SESSION_COOKIE_SECURE, samesite="Strict",
+                               path=reverse("onec:node_connect", args=[node.pk]))
+    return response
+
+
+def _take_password(request, node) -> str | None:
+    """The password handed over for this node, once: both halves are gone afterwards."""
+    pad = request.session.pop(_password_key(node), None)
+    sealed = request.get_signed_cookie(_password_cookie(node), default=None, salt="onec-password",
+                                       max_age=PASSWORD_COOKIE_SECONDS)
+    if not pad or not sealed:
+        return None
+    try:
+        pad_bytes, sealed_bytes = base64.b64decode(pad), base64.urlsafe_b64decode(sealed)
+    except (ValueError, TypeError):
+        return None
+    if len(pad_bytes) != len(sealed_bytes):
+        return None
+    return bytes(a ^ b for a, b in zip(sealed_bytes, pad_bytes, strict=True)).decode("utf-8", "replace")
 
 
 @login_required
@@ -101,8 +139,7 @@ def node_create(request):
             status = 422
         else:
             if kind == NodeKind.ONEC_HTTP:
-                _hand_over_password(request, node, password)
-                return redirect("onec:node_connect", pk=node.pk)
+                return _hand_over_password(request, redirect("onec:node_connect", pk=node.pk), node, password)
             if kind == NodeKind.FOLDER:
                 messages.success(request, _("The node %(node)s is ready: the server can read and write its folder.")
                                  % {"node": node.code})
@@ -147,12 +184,14 @@ def node_connect(request, pk):
     node = _node(request, pk)
     if node.kind != NodeKind.ONEC_HTTP:
         return redirect("onec:node_detail", pk=node.pk)
-    password = request.session.pop(_password_key(node), None)
+    password = _take_password(request, node)
     context = {"node": node, "password": password,
                "endpoint_url": request.build_absolute_uri(reverse("onec:endpoint")),
                "alias_url": request.build_absolute_uri(BITRIX_ALIAS),
                **_status_context(request, node, _since(request, node))}
-    return render(request, "onec/node_connect.html", context)
+    response = render(request, "onec/node_connect.html", context)
+    response.delete_cookie(_password_cookie(node), path=reverse("onec:node_connect", args=[node.pk]))
+    return response
 
 
 @login_required
@@ -173,10 +212,9 @@ def node_password(request, pk):
         messages.error(request, exc.message)
         return redirect("onec:node_detail", pk=node.pk)
     node.refresh_from_db()
-    _hand_over_password(request, node, password)
     messages.success(request, _("A new exchange password is generated: type it into 1C; the old one no longer "
                                 "works."))
-    return redirect("onec:node_connect", pk=node.pk)
+    return _hand_over_password(request, redirect("onec:node_connect", pk=node.pk), node, password)
 
 
 @login_required

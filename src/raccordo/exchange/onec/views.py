@@ -12,6 +12,7 @@ import time
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -21,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from raccordo.access import throttle
 from raccordo.access.policy import is_admin, visible
+from raccordo.core.errors import without_paths
 from raccordo.core.logfilters import redact
 from raccordo.exchange import mappings, settings_file
 from raccordo.exchange import selectors as exchange_selectors
@@ -70,6 +72,25 @@ def _body(request) -> tuple[_Counting, int | None, bool]:
     if chunked and request.META.get("wsgi.input_terminated"):
         return _Counting(request.META["wsgi.input"]), None, True
     return _Counting(request), None, False
+
+
+# Requests that no node's credentials vouch for are logged up to this many per address and hour: enough to
+# see a misconfigured 1C base, not enough for anyone on the network to fill the table (security finding L6).
+ANONYMOUS_LOG_PER_HOUR = 30
+
+
+def _may_log_anonymous(remote_addr: str | None) -> bool:
+    key = f"onec-anonymous-log:{remote_addr or '-'}"
+    cache.add(key, 0, timeout=3600)
+    try:
+        return cache.incr(key) <= ANONYMOUS_LOG_PER_HOUR
+    except ValueError:   # expired between add and incr
+        return True
+
+
+def _loggable(params: dict[str, str]) -> dict[str, str]:
+    """The request's parameters for the log: the session token is a credential and is left out."""
+    return {k: ("…" if k.lower() == "sessid" else v) for k, v in params.items()}
 
 
 def _params(request) -> dict[str, str]:
@@ -154,9 +175,12 @@ def endpoint(request):
         answer = Answer(["failure", exc.reason])
         entry.auth_failed = exc.auth_failed
     except Exception:   # 1C shows the reason; the traceback goes to the log
-        # Never the session token: it opens the exchange to whoever reads the log (finding M6).
-        log.exception("1C exchange request failed: %s", {k: v for k, v in params.items() if k != "sessid"})
+        log.exception("1C exchange request failed: %s", _loggable(params))
         answer = Answer(["failure", _("Raccordo could not process the request; its log has the details.")])
+    if answer.body is None:
+        # A reason can quote an exception (an OSError's holds the file's full path): 1C and whoever holds its
+        # credentials are told the file's name only, never where Raccordo keeps it.
+        answer.lines = [without_paths(line) for line in answer.lines]
     entry.answer = answer.first[:16]
     reason = answer.lines[1] if len(answer.lines) > 1 else ""
     if entry.session is not None and entry.session.token:
@@ -165,7 +189,8 @@ def endpoint(request):
     entry.bytes = body.count or (len(answer.body) if answer.body is not None else 0)
     entry.duration_ms = int((time.monotonic() - started) * 1000)
     try:
-        entry.save()
+        if entry.node_id is not None or _may_log_anonymous(entry.remote_addr):
+            entry.save()
     except Exception:   # the log must never cost 1C its answer
         log.exception("1C exchange request could not be logged")
     response = HttpResponse(answer.content(), content_type=answer.content_type, status=200)

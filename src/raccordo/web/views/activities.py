@@ -7,8 +7,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -21,7 +21,7 @@ from raccordo.core.selectors import record_history
 
 from .. import exports
 from ..forms import TaskForm
-from .base import ListPage, apply_errors, error_text, get_or_404
+from .base import ListPage, apply_errors, error_text, get_or_404, safe_next
 
 SERVICE_ERRORS = (ValidationError, ApplicationError)
 OPEN = [TaskStatus.OPEN, TaskStatus.IN_PROGRESS]
@@ -122,7 +122,4 @@ def task_status_view(request, pk):
     else:
         messages.success(request, _("Task “%(title)s”: %(status)s.") % {
             "title": task.title, "status": TaskStatus(status).label})
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return redirect(target)
-    return redirect("web:task_detail", pk=task.pk)
+    return redirect(safe_next(request, reverse("web:task_detail", args=[task.pk])))

@@ -8,12 +8,14 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import render, resolve_url
 from django.utils.formats import number_format
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 
 from raccordo.core import keyset
 from raccordo.core.errors import ApplicationError, NotFound
+from raccordo.core.inputs import search_term
 
 PAGE_SIZE = 25
 # Lists count their rows up to this many; past it they say "10,000+" (counting a million rows of a
@@ -47,6 +49,21 @@ def apply_errors(form, exc: Exception, field_map: Mapping[str, str] | None = Non
         form.add_error(None, exc.message)
     else:  # pragma: no cover - only the two error kinds above are expected from services
         raise exc
+
+
+def safe_next(request: HttpRequest, default: str = "") -> str:
+    """Where a form goes back to: its `next` if that is a path on this site, else `default` (a URL or URL name).
+
+    Only an absolute local path ("/deals/?page=2") is taken. Anything else, an outside address or a bare
+    word, gives the default: `redirect()` would read a bare word as a URL name and fail after the record was
+    saved, and a retry would save it again (finding L5).
+    """
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if (target.startswith("/") and not target.startswith(("//", "/\\")) and all(ch >= " " for ch in target)
+            and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                require_https=request.is_secure())):
+        return target
+    return resolve_url(default) if default else ""
 
 
 def error_text(exc: Exception) -> str:
@@ -167,7 +184,7 @@ class ListPage:
         self.request = request
         self.sorts = sorts
         self.page_size = page_size
-        self.q = request.GET.get("q", "").strip()
+        self.q = search_term(request.GET.get("q"))   # no NUL, at most SEARCH_TERM_MAX characters
         sort = request.GET.get("sort", default_sort)
         if sort.lstrip("-") not in sorts:
             sort = default_sort

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from raccordo.activities.selectors import interaction_list, reminders_due, task_list
 from raccordo.catalog.selectors import product_list
+from raccordo.core.inputs import search_term
 from raccordo.parties.selectors import contact_list, counterparty_list
 from raccordo.reports.models import SnapshotKind
 from raccordo.reports.services import report_figures
@@ -45,7 +46,7 @@ def dashboard_view(request):
 def search_view(request):
     """Counterparties, contacts, deals, invoices and products matching `q` (name, INN, phone, e-mail, number)."""
     user = request.user
-    q = request.GET.get("q", "").strip()
+    q = search_term(request.GET.get("q"))
     groups = []
     if len(q) >= 2:
         # Deals and invoices of the clients the search index finds (by name, INN, phone, e-mail), besides

@@ -6,7 +6,7 @@ services use when the document is saved, which stays the truth).
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -26,6 +26,8 @@ from raccordo.catalog.selectors import (
     product_stock_by_warehouse,
 )
 from raccordo.core.errors import ApplicationError
+from raccordo.core.inputs import search_term
+from raccordo.core.money import decimal_from_text
 from raccordo.parties.selectors import counterparty_list
 from raccordo.sales.models import DealLine
 from raccordo.sales.pricing import document_totals, line_totals
@@ -47,14 +49,17 @@ def _uuid_or_none(value: str):
         return None
 
 
-def _decimal(value, default=None):
-    text = (value or "").strip().replace(" ", "").replace("\xa0", "").replace(",", ".")
-    if not text:
-        return default
+# The columns the typed numbers go to (sales.models.DealLine / InvoiceLine), as (max_digits, decimal_places).
+QUANTITY, PRICE, PERCENT = (18, 3), (18, 2), (5, 2)
+
+
+def _decimal(value, default=None, *, digits: tuple[int, int] = PRICE):
+    """A typed number, `default` when empty, None when it is no number its column could store (NaN, 1e999999)."""
     try:
-        return Decimal(text)
-    except InvalidOperation:
+        parsed = decimal_from_text(value, max_digits=digits[0], decimal_places=digits[1])
+    except ValidationError:
         return None
+    return default if parsed is None else parsed
 
 
 def chosen_price_type(user, *, price_type_id: str = "", counterparty_id: str = "") -> PriceType | None:
@@ -77,7 +82,7 @@ def chosen_price_type(user, *, price_type_id: str = "", counterparty_id: str = "
 @require_GET
 def product_autocomplete_view(request):
     """Products matching `q` by name, article or barcode, as a short list to choose from."""
-    q = request.GET.get("q", "").strip()
+    q = search_term(request.GET.get("q"))
     products = list(product_search(user=request.user, term=q)) if len(q) >= 2 or q.isdigit() else []
     return render(request, "web/lines/_products.html", {"products": products, "q": q})
 
@@ -116,7 +121,9 @@ def line_totals_view(request):
     except ValueError:
         count = 0
     vat_included = data.get("vat_included") in ("on", "true", "True", "1") or data.get("vat_mode") == "included"
-    document_discount = _decimal(data.get("discount_percent"), ZERO) or ZERO
+    document_discount = _decimal(data.get("discount_percent"), ZERO, digits=PERCENT)
+    if document_discount is None or not ZERO <= document_discount <= 100:
+        document_discount = ZERO
     currency = (data.get("currency") or data.get("line_currency") or "RUB").upper()[:3]
     rows, computed = [], []
     product_ids = {}
@@ -125,19 +132,24 @@ def line_totals_view(request):
         if data.get(f"{p}-DELETE"):
             rows.append({"prefix": p, "deleted": True})
             continue
-        quantity = _decimal(data.get(f"{p}-quantity"), Decimal("1"))
+        quantity = _decimal(data.get(f"{p}-quantity"), Decimal("1"), digits=QUANTITY)
         price = _decimal(data.get(f"{p}-price"), ZERO)
-        discount = _decimal(data.get(f"{p}-discount_percent"), ZERO)
-        rate = _decimal(data.get(f"{p}-vat_rate"), None)
+        discount = _decimal(data.get(f"{p}-discount_percent"), ZERO, digits=PERCENT)
+        rate = _decimal(data.get(f"{p}-vat_rate"), None, digits=PERCENT)
         product_id = _uuid_or_none(data.get(f"{p}-product", ""))
         row = {"prefix": p, "product_id": product_id, "quantity": quantity}
         valid = (quantity is not None and quantity > 0 and price is not None and price >= 0 and discount is not None
                  and ZERO <= discount <= 100 and (rate is None or rate >= 0)
                  and (data.get(f"{p}-vat_rate", "").strip() == "" or rate is not None))
+        totals = None
         if valid:
-            totals = line_totals(quantity=quantity, price=price,
-                                 discount_percent=combined_discount(discount, document_discount),
-                                 vat_rate=rate, vat_included=vat_included)
+            try:
+                totals = line_totals(quantity=quantity, price=price,
+                                     discount_percent=combined_discount(discount, document_discount),
+                                     vat_rate=rate, vat_included=vat_included)
+            except ValidationError:   # the amount would not fit: the line is shown as invalid
+                totals = None
+        if totals is not None:
             row.update(amount=totals.amount, vat=totals.vat)
             if price or data.get(f"{p}-description") or product_id:
                 computed.append(totals)
@@ -155,7 +167,10 @@ def line_totals_view(request):
             row["stock"] = stock[pid]
             row["available"] = available.get(pid, ZERO)
             row["short"] = row.get("quantity") is not None and row["quantity"] > row["available"]
-    doc = document_totals(computed)
+    try:
+        doc = document_totals(computed)
+    except ValidationError:   # lines that fit one by one, but not their sum
+        doc = None
     return render(request, "web/lines/_totals.html", {"rows": rows, "doc": doc, "currency": currency,
                                                        "vat_included": vat_included})
 

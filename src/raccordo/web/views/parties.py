@@ -42,7 +42,7 @@ from .base import ListPage, apply_errors, error_text, get_or_404
 
 SERVICE_ERRORS = (ValidationError, ApplicationError)
 # phone_add / email_add report on their own model's field names.
-POINT_FIELDS = {"number": "phone", "address": "email"}
+POINT_FIELDS = {"number": "phone", "address": "email", "tags": "tag_names"}
 
 
 def _counterparty_filters(request) -> tuple[dict, object]:

@@ -10,7 +10,6 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -21,7 +20,7 @@ from raccordo.parties.selectors import counterparty_get
 from raccordo.sales.selectors import deal_get, invoice_get
 
 from ..forms_day import ReminderForm
-from .base import apply_errors, error_text, get_or_404
+from .base import apply_errors, error_text, get_or_404, safe_next
 
 TARGETS = {"invoice": invoice_get, "deal": deal_get, "counterparty": counterparty_get, "task": task_get}
 
@@ -38,13 +37,6 @@ def _target(user, value: str):
         return selector(user=user, pk=pk)
     except (NotFound, ValidationError, ValueError) as exc:
         raise Http404("Record not found.") from exc
-
-
-def _next(request, default: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return target
-    return default
 
 
 @login_required
@@ -70,9 +62,9 @@ def reminder_create_view(request):
             apply_errors(form, exc)
         else:
             messages.success(request, _("Reminder set."))
-            return redirect(_next(request, "web:dashboard"))
+            return redirect(safe_next(request, "web:dashboard"))
     return render(request, "web/reminders/form.html", {"form": form, "target": target, "target_value": target_value,
-                                                       "next": _next(request, "")})
+                                                       "next": safe_next(request, "")})
 
 
 @login_required
@@ -85,4 +77,4 @@ def reminder_done_view(request, pk):
         messages.error(request, error_text(exc))
     else:
         messages.success(request, _("Reminder done."))
-    return redirect(_next(request, "web:dashboard"))
+    return redirect(safe_next(request, "web:dashboard"))

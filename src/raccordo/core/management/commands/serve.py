@@ -1,4 +1,5 @@
-"""`raccordo serve [--host H] [--port P]`: the web server and the Huey consumer, started and stopped together.
+"""`raccordo serve [--host H] [--port P] [--server gunicorn|runserver]`: the web server and the Huey consumer,
+started and stopped together. The web server is gunicorn unless `--server runserver` asks for Django's own.
 
 Both run as child processes of this one. Ctrl-C or SIGTERM stops both; if either exits on its own,
 the other is stopped and `serve` exits non-zero, so a supervisor (systemd, Docker, make) sees the
@@ -20,6 +21,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 STOP_TIMEOUT = 10.0
+# gunicorn's default access line with the path only (%(U)s) instead of the request line: query strings hold
+# 1C's session token (`sessid`) and people's search terms, neither of which belongs in a log file.
+ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s"'
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
@@ -37,9 +41,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
-        parser.add_argument("--server", choices=["runserver", "gunicorn"], default=os.environ.get(
-            "RACCORDO_SERVER", "runserver"),
-            help="runserver (default; single process, for one office) or gunicorn (several workers).")
+        # gunicorn by default: Django's runserver is a development server (no hardening, one process, it
+        # announces itself in the Server header); it runs only when asked for, e.g. while working on templates.
+        parser.add_argument("--server", choices=["gunicorn", "runserver"], default=os.environ.get(
+            "RACCORDO_SERVER", "gunicorn"),
+            help="gunicorn (default; a production WSGI server with several workers) or runserver (development).")
         parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "3")),
                             help="gunicorn worker processes.")
         parser.add_argument("--no-worker", action="store_true", help="Run the web server only (no Huey consumer).")
@@ -51,9 +57,9 @@ class Command(BaseCommand):
         Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
         if server == "gunicorn":
             web_cmd = [sys.executable, "-m", "gunicorn", "raccordo.wsgi:application", "--bind", f"{host}:{port}",
-                       "--workers", str(workers), "--access-logfile", "-",
-                       # The path without its query string: 1C sends its session token there (`sessid=`).
-                       "--access-logformat", '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s"']
+                       "--workers", str(workers), "--access-logfile", "-", "--access-logformat", ACCESS_LOG_FORMAT,
+                       # Within serve's own STOP_TIMEOUT, so a stop never ends with a kill.
+                       "--graceful-timeout", str(int(STOP_TIMEOUT) - 1)]
         else:
             # --noreload: Ctrl-C stops one process, not a reloader and its child; --insecure: serve static
             # files with DEBUG off (WhiteNoise serves them too, from the finders, so either way they work).
@@ -98,7 +104,7 @@ class Command(BaseCommand):
     def _stop_all(self, children: dict[str, subprocess.Popen]) -> None:
         for proc in children.values():
             if proc.poll() is None:
-                # SIGINT: runserver exits at once; the Huey consumer finishes the running tasks first.
+                # SIGINT: gunicorn and runserver exit at once; the Huey consumer finishes the running tasks first.
                 proc.send_signal(signal.SIGINT)
         deadline = time.monotonic() + STOP_TIMEOUT
         for proc in children.values():

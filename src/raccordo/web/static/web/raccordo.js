@@ -45,6 +45,13 @@
     if (invalid) invalid.focus();
   });
 
+  // A <select data-autosubmit> sends its form when changed (the Content-Security-Policy forbids onchange=""
+  // attributes). Delegated from the document, so selects that htmx swaps in work too.
+  document.addEventListener("change", function (e) {
+    var el = e.target;
+    if (el && el.matches && el.matches("select[data-autosubmit]") && el.form) el.form.submit();
+  });
+
   document.addEventListener("htmx:afterSwap", function (e) {
     showToasts(e.target);
     if (e.target.id === "global-search-results") {
