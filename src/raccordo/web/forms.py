@@ -268,11 +268,14 @@ class TaskForm(ServiceModelForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = reference.assignable_users(user)
+        assignable = reference.assignable_users(user)
+        self.fields["assignee"].queryset = assignable
         self.fields["assignee"].required = False
         self.fields["counterparty"].queryset = counterparty_list(user=user)
         self.fields["deal"].queryset = deal_list(user=user)
-        if not user.is_administrator:
+        # The same people the task service lets the API name (policy.assignable_users): offered only to
+        # those who may give tasks to anyone but themselves (administrators, heads, custom roles alike).
+        if not assignable.exclude(pk=user.pk).exists():
             del self.fields["assignee"]
         if not self.is_edit:
             del self.fields["status"]
