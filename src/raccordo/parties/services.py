@@ -104,7 +104,8 @@ def own_company_create(*, user, data: dict[str, Any]) -> OwnCompany:
 
 
 def tag_get_or_create(*, user, name: str) -> Tag:
-    """The tag with this name, created if new."""
+    """The tag with this name, created if new. Tags are shared reference data: creating one is the policy's
+    "add" on "reference" (record_create checks it), and the journal names who created it."""
     name = name.strip()
     existing = Tag.objects.filter(name__iexact=name).first()
-    return existing or record_create(Tag, user=None, data={"name": name})
+    return existing or record_create(Tag, user=user, data={"name": name})

@@ -104,6 +104,22 @@ class CounterpartyForm(PhoneFormMixin, ServiceModelForm):
     def tag_list(self) -> list[str]:
         return [t.strip() for t in self.cleaned_data.get("tag_names", "").split(",") if t.strip()]
 
+    def clean_tag_names(self):
+        # Tags are shared by everyone: a new one is the policy's "add" on reference data. Said next to the
+        # field here; tag_get_or_create refuses it all the same.
+        from raccordo.access.policy import allows
+        from raccordo.parties.models import Tag
+
+        value = self.cleaned_data.get("tag_names", "")
+        names = [t.strip() for t in value.split(",") if t.strip()]
+        if names and not allows(self.user, "add", Tag):
+            new = [n for n in names if not Tag.objects.filter(name__iexact=n).exists()]
+            if new:
+                raise forms.ValidationError(
+                    _("Only existing tags can be used; ask an administrator to add: %(names)s."),
+                    params={"names": ", ".join(new)})
+        return value
+
 
 class ContactForm(PhoneFormMixin, ServiceModelForm):
     phone = forms.CharField(label=_("Phone"), required=False, max_length=40,
