@@ -41,7 +41,7 @@ from .roles import ACTIONS, SUBJECTS, PermissionSet, permission_set
 
 __all__ = ["ACTIONS", "RULES", "SHARE_GRANTS", "Rule", "allows", "assignable_users", "can", "can_share",
            "department_subtree", "holds_role", "is_admin", "oversees_team", "require", "require_assignable",
-           "require_share", "rule_for", "visible", "visible_references"]
+           "require_share", "role_name", "role_names", "rule_for", "visible", "visible_references"]
 
 
 @dataclass(frozen=True)
@@ -469,6 +469,14 @@ def role_name(user) -> str:
     if user.custom_role_id:
         return user.custom_role.name
     return user.role
+
+
+def role_names() -> list[str]:
+    """The names a list of roles may hold (an exchange task's "roles who may run it"): the built-in roles'
+    values, then the custom roles' names."""
+    from .models import CustomRole, Role
+
+    return list(Role.values) + list(CustomRole.objects.order_by("name").values_list("name", flat=True))
 
 
 def holds_role(user, names) -> bool:
