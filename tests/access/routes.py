@@ -13,6 +13,11 @@ name missing here: a new route cannot ship without saying who may see what throu
     reach     a page only some people reach (audit log, exchange, hand-over): `allowed` says who, the rest get 404
     shared    shared reference data (catalog): everyone with the permission sees it
     api_list / api_detail / api_action   the same for the REST API
+    object    a page or POST on an exchange object (`model`: node, session, task, run, conflict): 404 for
+              everyone but `allowed`; those allowed are shown no hidden record (GET pages only: a POST
+              by them would really run, delete or settle, which their own tests cover). On a run's pages
+              (every outcome tab and the report) and on a conflict, "allowed" is also narrowed by the
+              policy: a conflict of a record one does not see is 404 (M1)
     exempt    no records to people (sign-in, language switch, schema, machine-to-machine protocol), or
               covered by its own tests: `note` says which
 """
@@ -30,6 +35,8 @@ class Route:
     edit: bool = False
     allowed: tuple[str, ...] = ()
     note: str = ""
+    method: str = "get"
+    extra_args: tuple = ()
 
 
 EXEMPT_NAMESPACES = {
@@ -53,19 +60,17 @@ ROUTES: dict[str, Route] = {
     "onec:endpoint": Route("exempt", note="1C site-exchange protocol, node credentials (exchange/onec tests)"),
     "onec_noslash": Route("exempt", note="1C site-exchange protocol without the slash (tests/onec/test_protocol_details.py)"),
     "onec:node_list": Route("reach", allowed=("root",)),
-    "onec:node_detail": Route("exempt", note="needs a node; administrators only like node_list"),
-    "onec:node_mapping": Route("exempt", note="POST on a node; administrators only (tests/exchange/test_setup_pages.py)"),
-    "onec:node_settings_export": Route("exempt", note="a node's settings file; administrators only "
-                                                      "(tests/exchange/test_setup_pages.py)"),
-    "onec:node_settings_import": Route("exempt", note="POST of a settings file; administrators only "
-                                                      "(tests/exchange/test_setup_pages.py)"),
-    "onec:session_detail": Route("exempt", note="needs an exchange session; administrators only like node_list"),
+    "onec:node_detail": Route("object", "node", allowed=("root",)),
+    "onec:node_mapping": Route("object", "node", allowed=("root",), method="post", extra_args=("catalog.product",)),
+    "onec:node_settings_export": Route("object", "node", allowed=("root",)),
+    "onec:node_settings_import": Route("object", "node", allowed=("root",), method="post"),
+    "onec:session_detail": Route("object", "session", allowed=("root",)),
     "onec:node_create": Route("reach", allowed=("root",)),
     "onec:node_code_suggest": Route("reach", allowed=("root",)),
-    "onec:node_connect": Route("exempt", note="needs a node; administrators only (tests/onec/test_wizard.py)"),
-    "onec:node_checkauth": Route("exempt", note="needs a node; administrators only (tests/onec/test_wizard.py)"),
-    "onec:node_password": Route("exempt", note="POST on a node; administrators only (tests/onec/test_wizard.py)"),
-    "onec:node_folder_check": Route("exempt", note="POST on a node; administrators only (tests/onec/test_wizard.py)"),
+    "onec:node_connect": Route("object", "node", allowed=("root",)),
+    "onec:node_checkauth": Route("object", "node", allowed=("root",)),
+    "onec:node_password": Route("object", "node", allowed=("root",), method="post"),
+    "onec:node_folder_check": Route("object", "node", allowed=("root",), method="post"),
     # --- web: start page, search
     "web:dashboard": Route("page"),
     "web:search": Route("search"),
@@ -124,10 +129,10 @@ ROUTES: dict[str, Route] = {
     "web:product_export": Route("export", note="shared catalog: whoever may export the catalog gets every product "
                                               "(tests/web/test_exports.py)"),
     "web:product_create": Route("page"),
+    "web:product_image": Route("exempt", note="a product picture's file: needs a picture; shared catalog, signed-in "
+                                              "people who see the product (tests/exchange/test_pictures.py)"),
     "web:product_detail": Route("shared", "product"),
     "web:product_edit": Route("shared", "product", edit=True),
-    "web:product_image": Route("exempt", note="a product picture's bytes, for signed-in users who see the product "
-                                              "(tests/exchange/test_pictures.py)"),
     # --- tasks
     "web:task_list": Route("list", "task", query={"mine": "0", "status": "all"}),
     "web:task_export": Route("export", "task", query={"mine": "0", "status": "all"}),
@@ -150,27 +155,20 @@ ROUTES: dict[str, Route] = {
     "reports:refresh": Route("exempt", note="POST, recomputes the caller's own cached figures (tests/reports)"),
     # --- exchange
     "exchange:run_list": Route("reach", allowed=("root", "boris")),
-    "exchange:conflict_resolve": Route("exempt", note="POST on a run's conflict; whoever may view the exchange "
-                                                      "(tests/exchange/test_conflicts.py)"),
-    "exchange:run_detail": Route("exempt", note="needs a run; same check as run_list (tests/exchange/test_pages.py)"),
+    "exchange:conflict_resolve": Route("object", "conflict", allowed=("root", "boris"), method="post"),
+    "exchange:run_detail": Route("object", "run", allowed=("root", "boris")),
     "exchange:run_list_export": Route("reach", allowed=("root", "boris"),
                                       note="rows through the policy's export right (tests/exchange/test_run_pages.py)"),
-    "exchange:run_progress": Route("exempt", note="needs a run; same check as run_detail "
-                                                  "(tests/exchange/test_run_pages.py)"),
-    "exchange:run_report": Route("exempt", note="needs a run; same check as run_detail "
-                                                "(tests/exchange/test_run_pages.py)"),
-    "exchange:run_retry": Route("exempt", note="POST on a run; same check as run_detail, then runs.may_retry "
-                                               "(tests/exchange/test_retry.py)"),
+    "exchange:run_progress": Route("object", "run", allowed=("root", "boris")),
+    "exchange:run_report": Route("object", "run", allowed=("root", "boris")),
+    "exchange:run_retry": Route("object", "run", allowed=("root", "boris"), method="post"),
     "exchange:tabular_upload": Route("page"),
     "exchange:task_list": Route("reach", allowed=("root", "boris")),
     "exchange:task_cron_preview": Route("reach", allowed=("root",)),
-    "exchange:task_create": Route("exempt", note="needs a node; administrators only "
-                                                 "(tests/exchange/test_task_pages.py)"),
-    "exchange:task_edit": Route("exempt", note="needs a task; administrators only (tests/exchange/test_task_pages.py)"),
-    "exchange:task_delete": Route("exempt", note="POST on a task; administrators only "
-                                                 "(tests/exchange/test_task_pages.py)"),
-    "exchange:task_run": Route("exempt", note="POST on a task; its rights and the node lock "
-                                              "(tests/exchange/test_task_pages.py)"),
+    "exchange:task_create": Route("object", "node", allowed=("root",)),
+    "exchange:task_edit": Route("object", "task", allowed=("root",)),
+    "exchange:task_delete": Route("object", "task", allowed=("root",), method="post"),
+    "exchange:task_run": Route("object", "task", allowed=("root", "boris"), method="post"),
     # --- REST API
     "api:counterparty-list": Route("api_list", "counterparty"),
     "api:counterparty-detail": Route("api_detail", "counterparty"),

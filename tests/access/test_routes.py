@@ -237,3 +237,82 @@ def test_api_actions_on_hidden_records_are_404(name, world):
             before = model.objects.filter(pk=record.obj.pk).values().get()
             assert client.post(reverse(name, args=[record.obj.pk])).status_code == 404, (name, username)
             assert model.objects.filter(pk=record.obj.pk).values().get() == before
+
+
+# --- Exchange objects: nodes, 1C sessions, tasks, runs and their conflicts -----------------------------------------
+
+def _exchange_objects(world):
+    """A 1C node with a session and a task, and a run of it that wrote every record of the world: a journal
+    entry (created) and a run item (skipped) naming each, and a conflict on each counterparty. Every row
+    carries the record's marker in its text and changes, so a page showing a row it should hide is caught."""
+    from django.utils import timezone
+
+    from raccordo.core.context import change_context
+    from raccordo.core.journal import journal_record
+    from raccordo.core.models import Operation
+    from raccordo.exchange.engine import finish_run, start_run
+    from raccordo.exchange.models import ExchangeTask, RunItem
+    from raccordo.exchange.onec.models import OneCSession
+    from raccordo.exchange.services import node_create
+
+    node = node_create(user=None, code="ut", kind="onec-http", login="ut", password="secret-1c-pass")
+    session = OneCSession.objects.create(node=node, token="t" * 32, type="sale", last_seen_at=timezone.now())
+    task = ExchangeTask.objects.create(node=node, name="nightly", steps=[{"kind": "import-folder"}])
+    run = start_run(node=node, kind="import", files=["sale.xml"])
+    with change_context(origin="exchange", node="ut", request_id=f"run-{run.pk}"):
+        for record in world.records:
+            journal_record(obj=record.obj, operation=Operation.CREATE, changes={"marker": [None, record.marker]})
+    items = [RunItem(run=run, outcome="skipped", object_type=record.obj._meta.label_lower, object_id=record.obj.pk,
+                     message=record.marker, changes={"marker": [None, record.marker]}) for record in world.records]
+    items += [RunItem(run=run, outcome="conflict", object_type="parties.counterparty", object_id=r.obj.pk,
+                      code="exchange.conflict.ask", changes={"name": [r.marker, "accounting"]})
+              for r in world.of_kind("counterparty")]
+    RunItem.objects.bulk_create(items)
+    run.created, run.skipped = len(world.records), len(world.records)
+    run.save(update_fields=["created", "skipped"])
+    finish_run(run)
+    return {"node": node, "session": session, "task": task, "run": run}
+
+
+def _unchanged(objects) -> tuple:
+    from raccordo.exchange.models import ExchangeNode, ExchangeTask, Run, RunItem
+
+    return (list(ExchangeNode.objects.values()), list(ExchangeTask.objects.values()), Run.objects.count(),
+            list(RunItem.objects.values("pk", "resolution")))
+
+
+@pytest.mark.parametrize("name", _routes("object"))
+def test_exchange_objects_are_absent_for_everyone_else_and_their_pages_hide_records(name, world):
+    from raccordo.exchange.models import RunItem
+
+    route = ROUTES[name]
+    objects = _exchange_objects(world)
+    if route.model == "conflict":
+        targets = [((objects["run"].pk, item.pk), item.object_id)
+                   for item in RunItem.objects.filter(run=objects["run"], outcome="conflict")]
+    else:
+        targets = [((objects[route.model].pk, *route.extra_args), None)]
+    queries = [{}] + ([{"outcome": o} for o in ("created", "updated", "skipped", "conflict", "error")]
+                      if route.model == "run" else [])
+    before = _unchanged(objects)
+    for username in USERS:
+        client = _client(world, username)
+        for args, counterparty_id in targets:
+            allowed = username in route.allowed
+            if counterparty_id is not None:   # a conflict: of a record the person sees, or none at all
+                allowed = allowed and counterparty_id in {r.obj.pk for r in world.visible_to(username, "counterparty")}
+            url = reverse(name, args=list(args))
+            if route.method == "post":
+                if allowed:
+                    continue   # a POST by those allowed really runs, deletes or settles: their own tests
+                response = client.post(url, {"choice": "accounting", "password": "x", "file": ""})
+                assert response.status_code == 404, (name, username, args)
+                assert _unchanged(objects) == before, (name, username)
+                continue
+            for query in queries:
+                response = client.get(url, query)
+                if not allowed:
+                    assert response.status_code == 404, (name, username, query)
+                    continue
+                assert response.status_code in (200, 302), (name, username, query, response.status_code)
+                _assert_nothing_hidden(world, username, _text(response), f"{name} {query}")

@@ -26,11 +26,27 @@ def test_task_defaults_to_the_caller_and_is_filtered(api, manager, other_manager
     assert done.status_code == 200 and done.json()["completed_at"]
 
 
-def test_task_for_a_colleague_is_seen_by_both(api, other_api, manager, other_manager):
-    response = api.post("/api/v1/tasks/", {"title": "Help me", "assignee": str(other_manager.pk)}, format="json")
+def test_task_a_head_gives_to_her_manager_is_seen_by_both(api, manager):
+    from raccordo.access.models import Department
+
+    from .conftest import client_for
+
+    sales = Department.objects.create(name="Sales")
+    manager.department = sales
+    manager.save()
+    head = factories.UserFactory(username="elena", role="head", department=sales)
+    head_api = client_for(head)
+    response = head_api.post("/api/v1/tasks/", {"title": "Help me", "assignee": str(manager.pk)}, format="json")
     assert response.status_code == 201, response.content
-    assert response.json()["id"] in ids(other_api.get("/api/v1/tasks/"))
+    assert response.json()["id"] in ids(head_api.get("/api/v1/tasks/"))
     assert response.json()["id"] in ids(api.get("/api/v1/tasks/"))
+
+
+def test_a_manager_gives_no_task_to_a_colleague(api, other_manager):
+    # The people the web form offers (policy.assignable_users): a manager's tasks are their own.
+    response = api.post("/api/v1/tasks/", {"title": "Help me", "assignee": str(other_manager.pk)}, format="json")
+    assert response.status_code == 403, response.content
+    assert not Task.objects.exists()
 
 
 def test_task_on_another_managers_counterparty_or_deal_is_refused(api, other_manager, reference_data):

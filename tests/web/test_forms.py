@@ -15,6 +15,15 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _shared_tags(db):
+    """The tags the forms below name exist: a manager uses shared tags, only administrators add them (L3)."""
+    from raccordo.parties.services import tag_get_or_create
+
+    for name in ("wholesale", "Moscow"):
+        tag_get_or_create(user=None, name=name)
+
+
 def counterparty_post(**overrides):
     data = {"kind": "legal", "name": "Gvozdika", "full_name": "LLC Gvozdika", "inn": factories.inn10(7),
             "country": "RU", "phone": "+7 495 765-43-21", "email": "info@gvozdika.example", "tag_names": "wholesale, Moscow"}

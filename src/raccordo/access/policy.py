@@ -7,6 +7,11 @@
     assignable_users(user) -> the colleagues `user` may give records to
     node_visible(queryset, managers=...) / node_can(obj, managers=...) -> what an exchange node may see
         and change: the records of its managers' counterparties
+    can_share(user, counterparty) -> may `user` share this client with colleagues (or stop sharing it)
+    visible_references(qs, user, ...) -> rows that name records by (type, id), narrowed to those records
+        `user` sees (run items, change-journal entries of an exchange run)
+    holds_role(user, names) -> is the user's effective role (built-in, or the custom role replacing it) named
+    oversees_team(user) -> does the user lead other people's work (a head's dashboard)
 
 Deny by default: a model that is not registered in RULES (or whose rule names no subject) is invisible
 to everyone but administrators. A user reaches a row when
@@ -15,7 +20,9 @@ to everyone but administrators. A user reaches a row when
 2. for rows hanging off a counterparty: they may view counterparties, and the counterparty is
    theirs (responsible), in their scope (department and below / all), or shared with them;
    a VIP counterparty additionally needs: theirs, their department's (they are the manager's head),
-   or a role granted "view VIP". Everyone else simply does not see it: not in lists, not in counts;
+   or a role granted "view VIP". Everyone else simply does not see it: not in lists, not in counts.
+   A share reaches the client for SHARE_GRANTS only (view, add, change, export): deleting it, or sharing
+   it onward, stays with its responsible manager, their heads and roles that reach every client;
 3. for rows with no counterparty: one of the owner fields is them (or in their scope).
 
 Every selector, list, search, export, report and API endpoint goes through `visible`; services call
@@ -34,9 +41,10 @@ from django.db.models import Q
 from .models import Scope
 from .roles import ACTIONS, SUBJECTS, PermissionSet, permission_set
 
-__all__ = ["ACTIONS", "RULES", "Rule", "allows", "assignable_users", "can", "department_subtree", "is_admin",
-           "may_set_password", "node_can", "node_visible", "onec_token_usable", "require", "require_assignable",
-           "rule_for", "visible"]
+__all__ = ["ACTIONS", "RULES", "SHARE_GRANTS", "allows", "assignable_users", "can", "can_share",
+           "department_subtree", "holds_role", "is_admin", "may_set_password", "node_can", "node_visible",
+           "onec_token_usable", "oversees_team", "require", "require_assignable", "require_share",
+           "role_name", "role_names", "Rule", "rule_for", "visible", "visible_references"]
 
 
 @dataclass(frozen=True)
@@ -121,7 +129,13 @@ ASSIGNMENT_FIELDS: dict[str, tuple[str, ...]] = {
     "sales.invoice": ("responsible",),
     "activities.complaint": ("responsible",),
     "activities.reminder": ("user",),
+    # The API took any active user here (report L2); the web form offered only `assignable_users`.
+    "activities.task": ("assignee",),
 }
+
+# What a share of a client gives the colleague, on the client and on everything hanging off it. Not
+# "delete": deleting a client takes its contacts, notes, tasks and reminders with it (report M7).
+SHARE_GRANTS = frozenset({"view", "add", "change", "export"})
 
 
 def rule_for(model: type[models.Model]) -> Rule | None:
@@ -188,8 +202,8 @@ def _and(*parts):
     return reduce(and_, parts) if parts else TRUE
 
 
-def _counterparty_q(user, perms: PermissionSet, prefix: str) -> Q:
-    """Counterparties `user` may reach, as a filter on the path `prefix` leading to a counterparty."""
+def _counterparty_q(user, perms: PermissionSet, prefix: str, action: str = "view") -> Q:
+    """Counterparties `user` may reach for `action`, as a filter on the path `prefix` leading to a counterparty."""
     lookup = f"{prefix}__" if prefix else ""
     if not perms.allows("counterparties", "view"):
         return Q(pk__in=[])
@@ -199,7 +213,8 @@ def _counterparty_q(user, perms: PermissionSet, prefix: str) -> Q:
     heads = own
     if perms.scope == Scope.DEPARTMENT:
         heads = own | Q(**{f"{lookup}responsible__department__in": list(_subtree(user))})
-    shared = Q(**{f"{lookup}pk__in": CounterpartyShare.objects.filter(user=user).values("counterparty_id")})
+    shared = Q(**{f"{lookup}pk__in": CounterpartyShare.objects.filter(user=user).values("counterparty_id")}) \
+        if action in SHARE_GRANTS else Q(pk__in=[])
     not_vip = Q(**{f"{lookup}is_vip": False})
     not_null = Q(**{f"{prefix}__isnull": False}) if prefix else TRUE
     if perms.view_vip:
@@ -229,10 +244,10 @@ def _owners_q(rule: Rule, user, perms: PermissionSet):
     return Q(pk__isnull=False) if owned is TRUE else owned
 
 
-def _scope_q(rule: Rule, user, perms: PermissionSet) -> Q | None:
+def _scope_q(rule: Rule, user, perms: PermissionSet, action: str = "view") -> Q | None:
     parts: list[Q] = []
     if rule.counterparty is not None:
-        parts.append(_counterparty_q(user, perms, rule.counterparty))
+        parts.append(_counterparty_q(user, perms, rule.counterparty, action))
     owned = _owners_q(rule, user, perms)
     if owned is not None:
         parts.append(owned)
@@ -254,7 +269,7 @@ def visible(queryset: models.QuerySet, user, action: str = "view") -> models.Que
         return queryset.none()
     if rule.shared:
         return queryset
-    scope = _scope_q(rule, user, perms)
+    scope = _scope_q(rule, user, perms, action)
     if scope is None:
         return queryset.none()
     # Every path here is to-one (shares are matched with a subquery), so no row is ever repeated.
@@ -298,7 +313,7 @@ def _user_in_scope(user, perms: PermissionSet, other) -> bool:
         and other.department_id in _subtree(user)
 
 
-def _counterparty_reachable(user, perms: PermissionSet, counterparty) -> bool:
+def _counterparty_reachable(user, perms: PermissionSet, counterparty, action: str = "view") -> bool:
     if not perms.allows("counterparties", "view"):
         return False
     own = counterparty.responsible_id is not None and counterparty.responsible_id == user.pk
@@ -308,6 +323,8 @@ def _counterparty_reachable(user, perms: PermissionSet, counterparty) -> bool:
         return False
     if perms.scope == Scope.ALL or heads:
         return True
+    if action not in SHARE_GRANTS:
+        return False
     if counterparty.pk and not counterparty._state.adding:
         from .models import CounterpartyShare
 
@@ -333,7 +350,7 @@ def can(user, action: str, obj: models.Model) -> bool:
     if rule.counterparty is not None:
         counterparty = obj if rule.counterparty == "" else _follow(obj, rule.counterparty)
         if counterparty is not None:
-            return _counterparty_reachable(user, perms, counterparty)
+            return _counterparty_reachable(user, perms, counterparty, action)
         if rule.counterparty == "":
             return False
     if rule.owners and perms.scope == Scope.ALL:
@@ -451,3 +468,97 @@ def onec_token_usable(session, *, type_: str) -> bool:
     over (`complete`); an exchange node that is switched off serves nothing.
     """
     return session.ended_at is None and session.type == type_ and session.node.is_active
+
+# --- Sharing ------------------------------------------------------------------------------------------------
+
+def can_share(user, counterparty) -> bool:
+    """May `user` share this client with a colleague, or stop sharing it? Its responsible manager, their
+    heads, roles that reach every client and may change them, and administrators: never a colleague it was
+    shared with, who would otherwise hand it on or cut the others off without the owner (report M7)."""
+    if not _active(user):
+        return False
+    if is_admin(user):
+        return True
+    perms = permission_set(user)
+    # "share" is in no role's actions and not in SHARE_GRANTS: only a reach of one's own counts.
+    return perms.allows("counterparties", "change") and _counterparty_reachable(user, perms, counterparty, "share")
+
+
+def require_share(user, counterparty) -> None:
+    """Raise unless `user` may share `counterparty` (or stop sharing it). `user=None` is the system."""
+    from django.utils.translation import gettext as _
+
+    from raccordo.core.errors import PermissionDenied
+
+    if user is not None and not can_share(user, counterparty):
+        raise PermissionDenied(_("Only the responsible manager and their heads share this counterparty."),
+                               code="access.share.denied",
+                               extra={"object_type": counterparty._meta.label_lower})
+
+
+# --- Rows that name records of other types (run items, journal entries) -------------------------------------
+
+def visible_references(queryset: models.QuerySet, user, *, type_field: str, models_by_type: dict,
+                       id_field: str = "object_id", keep: Q | None = None, action: str = "view") -> models.QuerySet:
+    """Narrow rows that name a record by (type, id) to those whose record `user` may `action`.
+
+    `models_by_type` maps each value of `type_field` found in the rows to the model it names; a value
+    mapped to None, or missing, names records only administrators reach (deny by default). Rows that name
+    no record (an empty id: a file that could not be read, a row that failed before it was a record) stay,
+    and so do the rows `keep` selects (a dry run's planned records, which exist nowhere but in the file).
+    """
+    _check_action(action)
+    if not _active(user):
+        return queryset.none()
+    if is_admin(user):
+        return queryset
+    condition = Q(**{f"{id_field}__isnull": True})
+    if keep is not None:
+        condition |= keep
+    for type_value, model in models_by_type.items():
+        if model is None:
+            continue
+        reachable = visible(model._default_manager.all(), user, action)
+        if reachable.query.is_empty():
+            continue
+        condition |= Q(**{type_field: type_value, f"{id_field}__in": reachable.values("pk")})
+    return queryset.filter(condition)
+
+
+# --- Roles by name ------------------------------------------------------------------------------------------
+
+def role_name(user) -> str:
+    """The name of the role that decides what `user` may do: the custom role's name when one replaces the
+    built-in role (the `role` field is then ignored), else the built-in role's value ("" for nobody)."""
+    if not _active(user):
+        return ""
+    if user.is_superuser:
+        return "admin"
+    if user.custom_role_id:
+        return user.custom_role.name
+    return user.role
+
+
+def role_names() -> list[str]:
+    """The names a list of roles may hold (an exchange task's "roles who may run it"): the built-in roles'
+    values, then the custom roles' names."""
+    from .models import CustomRole, Role
+
+    return list(Role.values) + list(CustomRole.objects.order_by("name").values_list("name", flat=True))
+
+
+def holds_role(user, names) -> bool:
+    """Is the role that decides what `user` may do one of `names` (built-in values or custom role names)?"""
+    name = role_name(user)
+    return bool(name) and name in set(names)
+
+
+def oversees_team(user) -> bool:
+    """Does `user` lead other people's work (the head's view of overdue complaints, ...)? Administrators,
+    and any role, built-in or custom, that reaches more than its own records and may change activities."""
+    if not _active(user):
+        return False
+    if is_admin(user):
+        return True
+    perms = permission_set(user)
+    return perms.scope != Scope.OWN and perms.allows("activities", "change")

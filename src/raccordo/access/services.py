@@ -28,8 +28,9 @@ PRIVILEGED_USER_FIELDS = ("role", "custom_role", "department", "is_superuser", "
 
 @transaction.atomic
 def counterparty_share(*, user, counterparty, with_user) -> CounterpartyShare:
-    """Let a colleague reach one counterparty and everything hanging off it. VIP clients are not shared."""
-    policy.require(user, "change", counterparty)
+    """Let a colleague view and change one counterparty and everything hanging off it (never delete it, never
+    share it onward: see policy.SHARE_GRANTS). Only its owner's side shares it. VIP clients are not shared."""
+    policy.require_share(user, counterparty)
     if counterparty.is_vip:
         raise ApplicationError(_("A VIP counterparty is not shared: only its manager, their heads and people "
                                  "allowed to see VIP clients see it."), code="access.share.vip")
@@ -46,8 +47,8 @@ def counterparty_share(*, user, counterparty, with_user) -> CounterpartyShare:
 
 @transaction.atomic
 def counterparty_unshare(*, user, counterparty, with_user) -> None:
-    """Stop sharing a counterparty with a colleague."""
-    policy.require(user, "change", counterparty)
+    """Stop sharing a counterparty with a colleague (its owner's side only, as sharing it)."""
+    policy.require_share(user, counterparty)
     deleted, _rows = CounterpartyShare.objects.filter(counterparty=counterparty, user=with_user).delete()
     if deleted:
         journal_record(obj=counterparty, operation=Operation.UPDATE,

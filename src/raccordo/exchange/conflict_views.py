@@ -13,8 +13,7 @@ from raccordo.access.policy import allows
 from raccordo.core.errors import ApplicationError
 
 from . import selectors
-from .conflicts import CONFLICT, conflict_resolve
-from .models import RunItem
+from .conflicts import conflict_list, conflict_resolve
 
 
 @login_required
@@ -27,7 +26,8 @@ def conflict_resolve_view(request, pk, item):
         run = selectors.run_get(user=request.user, pk=pk)
     except ApplicationError as exc:
         raise Http404 from exc
-    found = get_object_or_404(RunItem, pk=item, run=run, outcome=CONFLICT)
+    # A conflict of a record the person does not see does not exist for them (conflict_list narrows).
+    found = get_object_or_404(conflict_list(user=request.user, run=run), pk=item)
     error = ""
     try:
         conflict_resolve(user=request.user, item=found, choice=request.POST.get("choice", ""))

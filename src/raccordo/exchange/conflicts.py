@@ -34,7 +34,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from raccordo.access.policy import allows
+from raccordo.access.policy import allows, can
 from raccordo.core.context import change_context
 from raccordo.core.errors import ApplicationError, PermissionDenied
 from raccordo.core.journal import _plain, snapshot
@@ -204,10 +204,14 @@ class MergeRules:
 
 
 def conflict_list(*, user, run: Run):
-    """The conflicts of a run `user` may see (those who may view the exchange), in the order they arose."""
+    """The conflicts of a run `user` may see (those who may view the exchange), in the order they arose:
+    only of records they may see, since a conflict shows the CRM's value (M1)."""
+    from .selectors import run_items
+
     if not allows(user, "view", "exchange"):
         return RunItem.objects.none()
-    return run.items.filter(outcome=CONFLICT).select_related("resolved_by").order_by("id")
+    return run_items(user=user, run=run, qs=run.items.filter(outcome=CONFLICT)).select_related(
+        "resolved_by").order_by("id")
 
 
 def _value_for(model: type[models.Model], name: str, value):
@@ -240,6 +244,10 @@ def conflict_resolve(*, user, item: RunItem, choice: str) -> RunItem:
     obj = model._default_manager.select_for_update().filter(pk=item.object_id).first()
     if obj is None:
         raise ApplicationError(_("The record no longer exists."), code="exchange.conflict.gone")
+    # The write below is the exchange's (user=None), so the settler's sight of the record is checked here:
+    # nobody settles, or learns through the error messages, the values of a record they do not see.
+    if user is not None and not can(user, "view", obj):
+        raise PermissionDenied(_("You may not settle exchange conflicts."), code="access.denied")
     now = snapshot(obj)
     data = {}
     for name, (crm, accounting) in item.changes.items():

@@ -420,13 +420,25 @@ def journal_row(entry: ChangeJournal) -> ReportRow:
                      changes=entry.changes or None)
 
 
-def report_rows(run: Run) -> Iterator[ReportRow]:
-    """Every record of the run's report: its items (errors, duplicates, conflicts, outcomes of rows), then,
-    when the items do not list what was written, the journal entries of the run. Streams (no list in memory)."""
-    for item in run.items.order_by("id").iterator(chunk_size=2000):
+def report_rows(run: Run, *, user) -> Iterator[ReportRow]:
+    """Every record of the run's report that `user` may see (user=None: the system, all): its items (errors,
+    duplicates, conflicts, outcomes of rows), then, when the items do not list what was written, the journal
+    entries of the run. Streams (no list in memory)."""
+    from . import selectors
+
+    for item in selectors.run_items(user=user, run=run).order_by("id").iterator(chunk_size=2000):
         yield item_row(item)
     if not items_list_writes(run):
-        entries = (ChangeJournal.objects.filter(request_id=f"run-{run.pk}").select_related("content_type")
-                   .order_by("seq"))
-        for entry in entries.iterator(chunk_size=2000):
+        for entry in selectors.run_journal(user=user, run=run).iterator(chunk_size=2000):
             yield journal_row(entry)
+
+
+def report_hidden(run: Run, *, user) -> int:
+    """How many records of the run's report `user` may not see (counted in the report, not named)."""
+    from . import selectors
+
+    hidden = run.items.count() - selectors.run_items(user=user, run=run).count()
+    if not items_list_writes(run):
+        hidden += (ChangeJournal.objects.filter(request_id=f"run-{run.pk}").count()
+                   - selectors.run_journal(user=user, run=run).count())
+    return hidden

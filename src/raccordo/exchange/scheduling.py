@@ -14,8 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from huey import crontab
 
-from raccordo.access.models import Role
-from raccordo.access.policy import allows, is_admin
+from raccordo.access.policy import allows, holds_role, is_admin, role_names
 from raccordo.core.errors import ApplicationError, PermissionDenied
 from raccordo.core.journal import journal_record
 from raccordo.core.models import Operation
@@ -129,9 +128,9 @@ def task_check(data: dict, path: str = "") -> dict[str, list[str]]:
     roles = data.get("allowed_roles", [])
     if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
         errors[f"{pre}allowed_roles"] = [_("A list of role names is expected.")]
-    elif set(roles) - set(Role.values):
+    elif set(roles) - set(role_names()):
         errors[f"{pre}allowed_roles"] = [_("Unknown roles: %(roles)s; one of %(known)s.") % {
-            "roles": ", ".join(sorted(set(roles) - set(Role.values))), "known": ", ".join(Role.values)}]
+            "roles": ", ".join(sorted(set(roles) - set(role_names()))), "known": ", ".join(role_names())}]
     from django.core.validators import validate_slug
     try:
         validate_slug(data.get("name") or "")
@@ -255,14 +254,14 @@ def task_start(*, user, task: ExchangeTask, dry_run: bool = False) -> None:
 
 def may_run(user, task: ExchangeTask) -> bool:
     """Administrators run every task; others need the exchange's "run" right and to be named on the task
-    (as a user or by role) when the task names anyone."""
+    (as a user, or by the role that decides their rights: a custom role by its name) when it names anyone."""
     if user is None or is_admin(user):
         return True
     if not allows(user, "run", ExchangeTask):
         return False
     if not task.allowed_roles and not task.allowed_users.exists():
         return True
-    return user.role in task.allowed_roles or task.allowed_users.filter(pk=user.pk).exists()
+    return holds_role(user, task.allowed_roles) or task.allowed_users.filter(pk=user.pk).exists()
 
 
 def folder_files(path: str | Path) -> list[Path]:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.apps import apps
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from raccordo.access.policy import allows, is_admin, visible
+from raccordo.access.policy import allows, is_admin, visible, visible_references
 from raccordo.core.errors import NotFound
+from raccordo.core.models import ChangeJournal
 
 from .models import ExchangeNode, ExchangeTask, NodeLock, Run, RunItem
 
@@ -38,6 +41,51 @@ def run_get_own(*, user, pk) -> Run:
     if run is None:
         raise NotFound("Run not found.")
     return run
+
+
+# The records rows of a tabular import became.
+TABULAR_RECORDS = {"tabular.counterparties": "parties.counterparty", "tabular.contacts": "parties.contactperson",
+                   "tabular.products": "catalog.product"}
+
+
+def item_model(object_type: str):
+    """The model of the records a run item's type names ("tabular.contacts", "sales.invoice"), or None
+    (a file, a reader's own element): rows of such a type that name a record are for administrators only."""
+    label = TABULAR_RECORDS.get(object_type, object_type)
+    if label.count(".") != 1:
+        return None
+    try:
+        return apps.get_model(label)
+    except (LookupError, ValueError):
+        return None
+
+
+def run_items(*, user, run: Run, qs: QuerySet[RunItem] | None = None) -> QuerySet[RunItem]:
+    """The items of `run` (or of `qs`, a part of them) that name no record `user` may not see.
+
+    A run is the exchange's (anyone with "exchange: view" opens it), but what it wrote belongs to clients:
+    an item naming a record the reader does not see (a VIP client's contact, another manager's invoice)
+    is left out, as everywhere else (report M1). Items that name no record (a file that could not be read,
+    a row that failed before it became a record) stay, and so do a dry run's planned new records: they
+    exist nowhere but in the file. user=None is the system (command line): every item.
+    """
+    qs = run.items.all() if qs is None else qs
+    if user is None:
+        return qs
+    types = set(qs.exclude(object_id__isnull=True).order_by().values_list("object_type", flat=True).distinct())
+    keep = Q(outcome="created") if run.kind == "dry-run" else None
+    return visible_references(qs, user, type_field="object_type", models_by_type={t: item_model(t) for t in types},
+                              keep=keep)
+
+
+def run_journal(*, user, run: Run) -> QuerySet[ChangeJournal]:
+    """The change-journal entries `run` wrote, of the records `user` may see (user=None: all), oldest first."""
+    qs = ChangeJournal.objects.filter(request_id=f"run-{run.pk}")
+    if user is not None:
+        types = set(qs.order_by().values_list("content_type_id", flat=True).distinct())
+        qs = visible_references(qs, user, type_field="content_type_id",
+                                models_by_type={ct: ContentType.objects.get_for_id(ct).model_class() for ct in types})
+    return qs.select_related("content_type").order_by("seq")
 
 
 def run_outcomes(*, run: Run) -> QuerySet[RunItem]:

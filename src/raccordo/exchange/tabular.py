@@ -451,17 +451,28 @@ def _keys(kind: str, p: Parsed) -> list[tuple[str, str, str]]:
     return keys
 
 
-def _existing(kind: str, batch: list[Parsed]) -> dict[tuple[str, str], Any]:
-    """The existing records that rows of a batch duplicate, by key: one query per key kind."""
+def _existing(kind: str, batch: list[Parsed], user=None) -> dict[tuple[str, str], Any]:
+    """The existing records that rows of a batch duplicate, by key: one query per key kind.
+
+    Only among the records `user` sees (user=None: the system, all of them). A match the importer may not
+    see is no match: the row reads exactly as a new record would (created, or "would be created" in a dry
+    run), so an import never tells whether an INN, phone or e-mail belongs to someone else's or a VIP
+    client (report L1). The price is a second record for that client, made by the importer and theirs,
+    which is what typing it in by hand would give too; reporting "exists, not visible to you" was not
+    chosen, as it is the very answer the probe is after.
+    """
+    def scoped(qs):
+        return qs if user is None else policy.visible(qs, user)
+
     found: dict[tuple[str, str], Any] = {}
     inns = {p.data["inn"] for p in batch if kind == COUNTERPARTIES and p.data.get("inn")}
     if inns:
-        for obj in Counterparty.objects.filter(inn__in=inns):
+        for obj in scoped(Counterparty.objects.filter(inn__in=inns)):
             found.setdefault(("inn", f"{obj.inn}/{obj.kpp}"), obj)
             found.setdefault(("inn", f"{obj.inn}/"), obj)   # a row without KPP is the same INN
     articles = {p.data["article"] for p in batch if kind == PRODUCTS and p.data.get("article")}
     if articles:
-        for obj in Product.objects.filter(article__in=articles):
+        for obj in scoped(Product.objects.filter(article__in=articles)):
             found.setdefault(("article", obj.article.lower()), obj)
     emails = {e for p in batch for e in p.emails}
     phones = {n for p in batch for n in p.phones}
@@ -469,10 +480,12 @@ def _existing(kind: str, batch: list[Parsed]) -> dict[tuple[str, str], Any]:
         with_contact = kind == CONTACTS
         owner = "contact" if with_contact else "counterparty"
         if emails:
-            for point in Email.objects.filter(address__in=emails, contact__isnull=not with_contact).select_related(owner):
+            for point in scoped(Email.objects.filter(address__in=emails, contact__isnull=not with_contact)
+                                .select_related(owner)):
                 found.setdefault(("email", point.address), getattr(point, owner))
         if phones:
-            for point in Phone.objects.filter(number__in=phones, contact__isnull=not with_contact).select_related(owner):
+            for point in scoped(Phone.objects.filter(number__in=phones, contact__isnull=not with_contact)
+                                .select_related(owner)):
                 found.setdefault(("phone", point.number), getattr(point, owner))
     return found
 
@@ -494,7 +507,8 @@ class TabularImport:
     def item(self, outcome: str, p: Parsed | Row, *, code: str = "", message: str = "", column: str = "",
              obj: Any = None, changes: dict | None = None) -> None:
         row = p.row if isinstance(p, Parsed) else p
-        # A record the user does not see is not named to them (its existence is all they learn).
+        # Duplicates are looked for among what the user sees (_existing); a record of an earlier row of the
+        # file is theirs too. Checked again all the same: a record the user does not see is never named.
         shown = obj is not None and (self.user is None or policy.can(self.user, "view", obj))
         object_id = obj.pk if shown else None
         self.recorder.add(RunItem(outcome=outcome, object_type=f"tabular.{self.kind}", object_id=object_id,
@@ -513,7 +527,7 @@ class TabularImport:
                 parsed.append(parse_row(row, self.mapping, self.kind))
             except RowError as exc:
                 self.fail(row, exc)
-        existing = _existing(self.kind, parsed)
+        existing = _existing(self.kind, parsed, self.user)
         # The search documents of the batch's counterparties are written once, at the end of the batch.
         with transaction.atomic(), search_index.deferred():
             for p in parsed:

@@ -32,9 +32,7 @@ RECORD_PAGES = {
     "parties.counterparty": "web:counterparty_detail",
     "parties.contactperson": "web:contact_detail",
 }
-# The records rows of a tabular import became.
-TABULAR_RECORDS = {"tabular.counterparties": "parties.counterparty", "tabular.contacts": "parties.contactperson",
-                   "tabular.products": "catalog.product"}
+TABULAR_RECORDS = selectors.TABULAR_RECORDS
 
 
 def _admin_only(request) -> None:
@@ -137,13 +135,16 @@ def _records_page(request, run):
         outcome = next((o for o in ("error", "conflict", "created", "updated", "skipped") if counts[o]), "error")
     from_journal = outcome in ("created", "updated") and not runs.items_list_writes(run)
     if from_journal:
-        qs = (ChangeJournal.objects.filter(request_id=f"run-{run.pk}",
-                                           operation="create" if outcome == "created" else "update")
-              .select_related("content_type").order_by("seq"))
+        operation = "create" if outcome == "created" else "update"
+        everything = ChangeJournal.objects.filter(request_id=f"run-{run.pk}", operation=operation)
+        qs = selectors.run_journal(user=request.user, run=run).filter(operation=operation)
         make = runs.journal_row
     else:
-        qs = run.items.filter(outcome__in=runs.ITEM_OUTCOMES[outcome]).order_by("id")
+        everything = run.items.filter(outcome__in=runs.ITEM_OUTCOMES[outcome])
+        qs = selectors.run_items(user=request.user, run=run, qs=everything).order_by("id")
         make = runs.item_row
+    # The counters stay the run's; the records the reader may not see are counted, not named (M1).
+    hidden = everything.count() - qs.count()
     page = Paginator(qs, RECORDS_PER_PAGE).get_page(request.GET.get("page"))
     rows = []
     for obj in page.object_list:
@@ -154,7 +155,7 @@ def _records_page(request, run):
     listed = outcome != "unchanged" or runs.items_list_writes(run)
     tabs = [(key, label, counts[key]) for key, label in OUTCOME_LABELS.items()]
     return {"outcome": outcome, "tabs": tabs, "page": page, "rows": rows, "listed": listed,
-            "outcome_label": OUTCOME_LABELS[outcome]}
+            "outcome_label": OUTCOME_LABELS[outcome], "hidden": hidden}
 
 
 OUTCOME_LABELS = {"error": _("Errors"), "conflict": _("Conflicts"), "created": pgettext_lazy("records", "Created"),
@@ -206,6 +207,7 @@ def run_report(request, pk):
         (_("Retry of"), str(run.retry_of_id or "")),
         *[(label, getattr(run, name)) for name, label in RUN_COUNTERS],
         (_("Progress"), f"{run.progress_done} / {run.progress_total}"), (_("Outcome"), run.message),
+        (_("Records you cannot see"), runs.report_hidden(run, user=request.user)),
     ]
 
     def link(row) -> str:
@@ -221,7 +223,7 @@ def run_report(request, pk):
         (_("Column or element"), lambda r: r.path), (_("Code"), lambda r: r.code), (_("Message"), lambda r: r.message),
         (_("Changes"), lambda r: json.dumps(r.changes, ensure_ascii=False, default=str) if r.changes else ""),
     ]
-    return exports.table_response(runs.report_rows(run), columns, basename=f"run-{str(run.pk)[:8]}",
+    return exports.table_response(runs.report_rows(run, user=request.user), columns, basename=f"run-{str(run.pk)[:8]}",
                                   fmt=exports.export_format(request), summary=summary)
 
 

@@ -106,11 +106,12 @@ def own_company_create(*, user, data: dict[str, Any]) -> OwnCompany:
 
 
 def tag_get_or_create(*, user, name: str) -> Tag:
-    """The tag with this name, created if new."""
+    """The tag with this name, created if new. Tags are shared reference data: creating one is the policy's
+    "add" on "reference" (record_create checks it), and the journal names who created it."""
     name = name.strip()
     longest = Tag._meta.get_field("name").max_length
     if len(name) > longest:
         # Refused before the lookup: a 70,000-character name in `iexact` is more than SQLite's LIKE accepts.
         raise ValidationError({"tags": _("A tag has at most %(max)s characters.") % {"max": longest}})
     existing = Tag.objects.filter(name__iexact=name).first()
-    return existing or record_create(Tag, user=None, data={"name": name})
+    return existing or record_create(Tag, user=user, data={"name": name})

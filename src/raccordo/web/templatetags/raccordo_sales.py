@@ -92,11 +92,12 @@ def invoice_send_panel(context, invoice):
 @register.inclusion_tag("web/includes/head_complaints.html", takes_context=True)
 def head_overdue_complaints(context):
     """Overdue complaints, on the dashboard of a head of sales or an administrator only."""
-    from raccordo.access.policy import is_admin
+    from raccordo.access.policy import oversees_team
     from raccordo.activities.selectors import complaints_overdue
 
     user = context["request"].user
-    show = is_admin(user) or getattr(user, "role", "") == "head"
+    # The policy says who leads a team (a custom role of a department's lead too), not the built-in name.
+    show = oversees_team(user)
     return {"show": show, "complaints": list(complaints_overdue(user=user)[:10]) if show else []}
 
 

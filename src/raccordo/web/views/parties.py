@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from raccordo.access import services as access_services
-from raccordo.access.policy import allows, can, visible
+from raccordo.access.policy import allows, can_share, visible
 from raccordo.activities.selectors import interaction_list, task_list
 from raccordo.activities.services import interaction_log
 from raccordo.core.errors import ApplicationError
@@ -153,7 +153,7 @@ def _counterparty_card(request, counterparty, *, tab="overview", contact_form=No
         "log_form": log_form or InteractionForm(),
         "history": record_history(user=user, obj=counterparty),
         "shares": access_services.counterparty_shares(user=user, counterparty=counterparty),
-        "can_share": can(user, "change", counterparty) and not counterparty.is_vip,
+        "can_share": can_share(user, counterparty) and not counterparty.is_vip,
     }
     if context["can_share"]:
         shared = [s.user_id for s in context["shares"]]
