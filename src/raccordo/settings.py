@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "raccordo.activities",
     "raccordo.exchange",
     "raccordo.exchange.onec",
+    "raccordo.exchange.enterprisedata",
     "raccordo.reports",
     "raccordo.web",
 ]
