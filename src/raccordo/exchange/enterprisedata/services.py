@@ -38,14 +38,27 @@ from raccordo.core.errors import ApplicationError
 from raccordo.core.models import ChangeJournal, Operation, Origin
 from raccordo.core.phones import normalize_phone
 from raccordo.core.services import record_create, record_update
-from raccordo.exchange.engine import RunRecorder, Source, content_hash, finish_run, start_run, validation_message
+from raccordo.exchange.engine import (
+    RunRecorder,
+    Source,
+    content_hash,
+    finish_run,
+    start_run,
+    validation_message,
+)
 from raccordo.exchange.exporters.horizon import journal_horizon
 from raccordo.exchange.formats.enterprisedata import counterparties as fmt
 from raccordo.exchange.formats.enterprisedata import envelope as env
 from raccordo.exchange.models import Binding, ExchangeNode, NodeKind, Run, RunItem
 from raccordo.parties.models import Address, BankAccount, Counterparty, CounterpartyKind, Email, Phone
-from raccordo.parties.services import address_add, bank_account_add, counterparty_create, counterparty_update, \
-    email_add, phone_add
+from raccordo.parties.services import (
+    address_add,
+    bank_account_add,
+    counterparty_create,
+    counterparty_update,
+    email_add,
+    phone_add,
+)
 
 from .models import EnterpriseDataPeer, SentMessage
 

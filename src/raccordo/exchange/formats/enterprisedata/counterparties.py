@@ -122,7 +122,7 @@ class _Builder:
             raise ValueError(f"EnterpriseData {version} is not one Raccordo writes counterparties in "
                              f"({', '.join(VERSIONS)})")
         self.version = version
-        self.ns = "{%s}" % namespace(version)
+        self.ns = f"{{{namespace(version)}}}"
 
     def el(self, name: str, parent: etree._Element | None = None, text: str | None = None) -> etree._Element:
         # A root object declares the format's namespace as the default one, as 1C's files do (no ns0: prefixes).

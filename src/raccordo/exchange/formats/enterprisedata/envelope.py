@@ -30,7 +30,7 @@ from .xdto import ED_BASE, MESSAGE_NS
 EXCHANGE_PLAN = "СинхронизацияДанныхЧерезУниверсальныйФормат"
 XS_NS = "http://www.w3.org/2001/XMLSchema"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
-M = "{%s}" % MESSAGE_NS
+M = f"{{{MESSAGE_NS}}}"
 MAX_TEXT = 1_000_000     # characters in one text node
 MAX_PROLOG = 65_536      # bytes before the root element
 
@@ -179,7 +179,7 @@ def write_message(out: IO[bytes], header: Header, objects: Iterable[etree._Eleme
             xf.write(header_element(header))
             if header.settings_only:
                 return 0
-            with xf.element("{%s}Body" % header.format, nsmap={None: header.format}):
+            with xf.element(f"{{{header.format}}}Body", nsmap={None: header.format}):
                 for obj in objects:
                     xf.write(obj)
                     count += 1
@@ -364,7 +364,7 @@ class MessageReader:
                     if _local(el.tag) != "Body":
                         raise EnvelopeError(f"unexpected {el.tag} after the header", "exchange.enterprisedata.protocol",
                                             file=self.file, line=el.sourceline)
-                    expected = "{%s}Body" % self.header.format
+                    expected = f"{{{self.header.format}}}Body"
                     if el.tag != expected:
                         raise EnvelopeError(f"Body is in namespace {etree.QName(el).namespace or '(none)'}, the "
                                             f"header says {self.header.format}", "exchange.enterprisedata.protocol",

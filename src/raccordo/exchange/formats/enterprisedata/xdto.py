@@ -47,8 +47,8 @@ XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
 MESSAGE_NS = "http://www.1c.ru/SSL/Exchange/Message"
 ED_BASE = "http://v8.1c.ru/edi/edi_stnd/EnterpriseData"
 
-_X = "{%s}" % XDTO_NS
-_XS = "{%s}" % XS_NS
+_X = f"{{{XDTO_NS}}}"
+_XS = f"{{{XS_NS}}}"
 
 # Facets of a valueType / ValueType typeDef, in the order XML Schema wants them (xs:restriction's content:
 # pattern and enumeration are elements of the package, the others attributes).
