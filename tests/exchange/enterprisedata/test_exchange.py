@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from lxml import etree
 
 from raccordo.core.models import ChangeJournal
 from raccordo.exchange.enterprisedata import services as ed
 from raccordo.exchange.enterprisedata.models import SentMessage
 from raccordo.exchange.formats.enterprisedata import counterparties as fmt
-from raccordo.exchange.formats.enterprisedata import envelope as env
 from raccordo.exchange.models import Binding, ExchangeNode, NodeKind
 from raccordo.exchange.services import node_create
 from raccordo.parties.models import BankAccount, Counterparty
@@ -24,59 +21,6 @@ from .conftest import needs_corpus
 
 pytestmark = [pytest.mark.django_db, needs_corpus]
 ROMASHKA = "5a1c1b8e-7a3d-11ee-b962-0242ac120002"
-
-
-class OneCPeer:
-    """1C's side of the folder: its own counters, its cumulative outgoing file, its checks of ours."""
-
-    def __init__(self, folder: Path, schema, *, code="BP", ours="RC", versions=("1.3", "1.8", "1.10", "1.16", "1.17")):
-        self.folder, self.schema, self.code, self.ours, self.versions = folder, schema, code, ours, list(versions)
-        self.sent_no = 0       # НомерОтправленного
-        self.received_no = 0   # НомерПринятого
-        self.version = None
-
-    def send(self, objects=(), *, settings_only=False, recipient=None, message_no=None):
-        """Write Message_<1C>_<us>.xml, overwriting the previous one as 1C does."""
-        header = env.Header(format=env.format_uri(None if settings_only else self.version), sender=self.code,
-                            recipient=self.ours if recipient is None else recipient, versions=self.versions,
-                            prefix="БП", object_types=[env.ObjectTypeSupport(fmt.COUNTERPARTY)])
-        if not settings_only:
-            self.sent_no += 1
-            header.message_no = self.sent_no if message_no is None else message_no
-            header.received_no = self.received_no
-        out = io.BytesIO()
-        env.write_message(out, header, [o(self.version) if callable(o) else o for o in objects])
-        (self.folder / f"Message_{self.code}_{self.ours}.xml").write_bytes(b"\xef\xbb\xbf" + out.getvalue())
-
-    def receive(self):
-        """Read Raccordo's message as 1C would: schema-valid, addressed to 1C; returns (header, records)."""
-        data = (self.folder / f"Message_{self.ours}_{self.code}.xml").read_bytes()
-        reader = env.MessageReader(io.BytesIO(data))
-        header = reader.header
-        version = header.version
-        doc = etree.fromstring(data)
-        assert self.schema(version).validate(doc), self.schema(version).error_log
-        env.check_addressed(header, our_codes=[self.code], peer_codes=[self.ours])
-        self.version = self.version or env.highest_common_version(self.versions, header.versions)
-        if header.settings_only or env.already_received(header, self.received_no):
-            return header, []
-        records = [fmt.read_object(el, version) for el in reader.objects()]
-        self.received_no = header.message_no
-        return header, records
-
-
-@pytest.fixture
-def node(tmp_path):
-    folder = tmp_path / "exchange"
-    folder.mkdir()
-    node = node_create(user=None, code="bp", kind=NodeKind.ENTERPRISEDATA, path=str(folder))
-    ed.peer_setup(user=None, node=node, our_code="RC", peer_code="BP")
-    return node
-
-
-@pytest.fixture
-def peer(node, message_schema):
-    return OneCPeer(Path(node.path), message_schema)
 
 
 def _run(node):
