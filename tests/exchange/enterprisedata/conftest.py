@@ -11,6 +11,7 @@ from lxml import etree
 from raccordo.exchange.enterprisedata import services as ed
 from raccordo.exchange.formats.enterprisedata import catalogs as cat
 from raccordo.exchange.formats.enterprisedata import counterparties as fmt
+from raccordo.exchange.formats.enterprisedata import documents as doc
 from raccordo.exchange.formats.enterprisedata import envelope as env
 from raccordo.exchange.formats.enterprisedata import xdto
 from raccordo.exchange.models import NodeKind
@@ -67,13 +68,14 @@ class OneCPeer:
         reader = env.MessageReader(io.BytesIO(data))
         header = reader.header
         version = header.version
-        doc = etree.fromstring(data)
-        assert self.schema(version).validate(doc), self.schema(version).error_log
+        tree = etree.fromstring(data)
+        assert self.schema(version).validate(tree), self.schema(version).error_log
         env.check_addressed(header, our_codes=[self.code], peer_codes=[self.ours])
         self.version = self.version or env.highest_common_version(self.versions, header.versions)
         if header.settings_only or env.already_received(header, self.received_no):
             return header, []
-        records = [fmt.read_object(el, version) or cat.read_catalog_object(el, version) for el in reader.objects()]
+        records = [fmt.read_object(el, version) or cat.read_catalog_object(el, version)
+                   or doc.read_document(el, version) for el in reader.objects()]
         self.received_no = header.message_no
         return header, records
 

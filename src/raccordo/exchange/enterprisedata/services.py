@@ -49,6 +49,7 @@ from raccordo.exchange.engine import (
 from raccordo.exchange.exporters.horizon import journal_horizon
 from raccordo.exchange.formats.enterprisedata import catalogs as cat
 from raccordo.exchange.formats.enterprisedata import counterparties as fmt
+from raccordo.exchange.formats.enterprisedata import documents as doc
 from raccordo.exchange.formats.enterprisedata import envelope as env
 from raccordo.exchange.models import Binding, ExchangeNode, NodeKind, Run, RunItem
 from raccordo.parties.models import Address, BankAccount, Counterparty, CounterpartyKind, Email, Phone
@@ -61,13 +62,15 @@ from raccordo.parties.services import (
     phone_add,
 )
 
-from . import catalogs
+from . import catalogs, documents
 from .models import EnterpriseDataPeer, SentMessage
 
 # What we send and read ("" : not in that direction). 1C stalls on an empty list; listing what we do not
 # read would make 1C send it for nothing.
 OBJECT_TYPES = [env.ObjectTypeSupport(fmt.COUNTERPARTY), env.ObjectTypeSupport(fmt.BANK_ACCOUNT),
-                env.ObjectTypeSupport(cat.CONTRACT), env.ObjectTypeSupport(cat.PRODUCT, sending="")]
+                env.ObjectTypeSupport(cat.CONTRACT), env.ObjectTypeSupport(cat.PRODUCT, sending=""),
+                env.ObjectTypeSupport(doc.ORDER, receiving=""), env.ObjectTypeSupport(doc.PAYMENT, sending=""),
+                env.ObjectTypeSupport(doc.SALE, sending="")]
 RUN_KIND = "enterprisedata"
 
 
@@ -111,6 +114,7 @@ class _Importer:
     def __init__(self, node: ExchangeNode, recorder: RunRecorder, file: str, version: str):
         self.node, self.recorder, self.file, self.version = node, recorder, file, version
         self.catalogs = catalogs.CatalogImporter(self)
+        self.documents = documents.DocumentImporter(self)
 
     def _binding(self, object_type: str, ref: str) -> Binding | None:
         return Binding.objects.filter(node=self.node, object_type=object_type, external_id=ref).first() if ref else None
@@ -241,7 +245,7 @@ class _Importer:
 
     def deletion(self, rec: fmt.DeletionRec) -> None:
         """1C deleted (or marked deleted) a counterparty: ours is made inactive, never deleted."""
-        if self.catalogs.deletion(rec):
+        if self.catalogs.deletion(rec) or self.documents.deletion(rec):
             return
         if rec.object_type != "КонтрагентыСсылка":
             self.recorder.count("skipped")
@@ -262,7 +266,8 @@ class _Importer:
 
     def take(self, el) -> None:
         try:
-            rec = fmt.read_object(el, self.version) or cat.read_catalog_object(el, self.version)
+            rec = (fmt.read_object(el, self.version) or cat.read_catalog_object(el, self.version)
+                   or doc.read_document(el, self.version))
             if rec is None:
                 self.recorder.count("skipped")
                 return
@@ -275,6 +280,12 @@ class _Importer:
                     self.catalogs.contract(rec)
                 elif isinstance(rec, cat.ProductRec):
                     self.catalogs.product(rec)
+                elif isinstance(rec, doc.PaymentRec):
+                    self.documents.payment(rec)
+                elif isinstance(rec, doc.SaleRec):
+                    self.documents.sale(rec)
+                elif isinstance(rec, doc.OrderRec):
+                    self.documents.order(rec)
                 else:
                     self.deletion(rec)
         except fmt.ObjectInvalid as exc:
@@ -373,6 +384,7 @@ def _outgoing_objects(node: ExchangeNode, version: str, after: int, upto: int, r
         if ext:   # 1C is told of a deletion only for what it knows (SSL sends it only with a public id)
             out.append(fmt.deletion_element("КонтрагентыСсылка", ext, version))
     out.extend(catalogs.outgoing_contracts(node, version, after, upto, refs, _counterparty_rec, digests))
+    out.extend(documents.outgoing_invoices(node, version, after, upto, refs, _counterparty_rec, digests, recorder))
     for (object_type, object_id), ext in refs.new.items():
         Binding.objects.get_or_create(node=node, object_type=object_type, external_id=ext,
                                       defaults={"object_id": object_id,
