@@ -5,13 +5,14 @@ One exchange (`enterprisedata_exchange`) follows SSL's rules on our side:
 * 1C's message ``Message_<1C's code>_<our code>.xml`` is read if present. Its header must be addressed
   to us (1C's error 178) and come from the node's 1C base; its ReceivedNo confirms our messages up to
   that number (the acknowledged journal position advances); a MessageNo at or below the last one
-  received is skipped, body and all (1C's warning 174). The body's counterparties, bank accounts and
-  deletions are written through the parties services, in one transaction with the new ReceivedNo, so
+  received is skipped, body and all (1C's warning 174). The body's counterparties, bank accounts,
+  contracts, products, receipts, sales and deletions are written through the parties, catalog and sales
+  services (`catalogs`, `documents`), in one transaction with the new ReceivedNo, so
   a run cut off half-way leaves nothing and the same file taken again gives the same state.
 * Our answer ``Message_<our code>_<1C's code>.xml`` always follows (1C deletes what we confirmed only
   when we say so): MessageNo = last sent + 1, ReceivedNo = last received, and — like 1C's messages,
-  cumulative — every counterparty changed since 1C's last confirmation, except changes that came from
-  this node. Written to a temporary name and renamed, so 1C never reads half a file.
+  cumulative — every counterparty, contract and issued invoice changed since 1C's last confirmation,
+  except changes that came from this node. Written to a temporary name and renamed, so 1C never reads half a file.
 * Until a version is agreed, both sides send settings-only messages (base Format, no Body); 1C's
   AvailableVersion list fixes the highest common version.
 
