@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "raccordo.activities",
     "raccordo.exchange",
     "raccordo.exchange.onec",
+    "raccordo.exchange.enterprisedata",
     "raccordo.reports",
     "raccordo.web",
 ]

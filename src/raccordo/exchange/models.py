@@ -14,6 +14,7 @@ class NodeKind(models.TextChoices):
     ONEC_HTTP = "onec-http", _("1C site exchange (HTTP)")
     FOLDER = "folder", _("Folder of files")
     TABULAR = "tabular", _("CSV / XLSX")
+    ENTERPRISEDATA = "enterprisedata", _("1C EnterpriseData (universal format), folder")
 
 
 class UnknownOrders(models.TextChoices):

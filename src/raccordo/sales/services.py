@@ -395,6 +395,11 @@ def contract_create(*, user, data: dict[str, Any]) -> Contract:
     return record_create(Contract, user=user, data=data)
 
 
+def contract_update(*, user, contract: Contract, data: dict[str, Any]) -> Contract:
+    """Change a contract's number, date, title, currency or term; an unchanged contract writes nothing."""
+    return record_update(contract, user=user, data=data)
+
+
 def invoice_send(*, user, invoice: Invoice, to: list[str], subject: str = "", body: str = "",
                  cc: list[str] | None = None):
     """E-mail an issued invoice as a PDF over SMTP and log it on the counterparty's timeline (kind e-mail).

@@ -93,6 +93,18 @@ class Command(BaseCommand):
         task.add_argument("--dry-run", action="store_true", help="run every step, then roll back what it wrote")
         task.add_argument("--json", action="store_true", help="print each step's run as JSON")
 
+        ed = sub.add_parser("enterprisedata", help="exchange with 1C in EnterpriseData (universal format) over a folder")
+        ed_sub = ed.add_subparsers(dest="ed_action", required=True)
+        ed_setup = ed_sub.add_parser("setup", help="set the node codes of both sides (as 1C's sync settings show them)")
+        ed_setup.add_argument("--node", required=True)
+        ed_setup.add_argument("--our-code", required=True, help="the code 1C gives Raccordo (1C's To)")
+        ed_setup.add_argument("--peer-code", required=True, help="1C's own node code (1C's From)")
+        ed_setup.add_argument("--prefix", default="RC", help="Raccordo's infobase prefix sent to 1C")
+        ed_setup.add_argument("--versions", default="", help="versions accepted, e.g. 1.16,1.17 (default: all written)")
+        ed_run = ed_sub.add_parser("run", help="read 1C's message from the node's folder and write ours")
+        ed_run.add_argument("--node", required=True)
+        ed_run.add_argument("--json", action="store_true", help="print the run's counters as JSON")
+
         runs = sub.add_parser("runs", help="recent runs and their outcome")
         runs.add_argument("--limit", type=int, default=20)
 
@@ -113,6 +125,8 @@ class Command(BaseCommand):
                 return self._task(opts)
             if action == "retry":
                 return self._retry(opts)
+            if action == "enterprisedata":
+                return self._enterprisedata(opts)
         return None
 
     def _node(self, opts):
@@ -165,6 +179,27 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {where} {item.path} [{item.code}] {item.message}")
         if run.status == "failed":
             raise CommandError(run.message or failed)
+
+    def _enterprisedata(self, opts):
+        from raccordo.exchange.enterprisedata import services as ed
+
+        node = ExchangeNode.objects.filter(code=opts["node"]).first()
+        if node is None:
+            raise CommandError(f"No node {opts['node']!r}: add it with "
+                               f"`raccordo exchange node add CODE --kind enterprisedata --path DIR`.")
+        try:
+            if opts["ed_action"] == "setup":
+                versions = [v.strip() for v in opts["versions"].split(",") if v.strip()]
+                peer = ed.peer_setup(user=None, node=node, our_code=opts["our_code"], peer_code=opts["peer_code"],
+                                     prefix=opts["prefix"], versions=versions or None)
+                self.stdout.write(f"node {node.code}: we are {peer.our_code}, 1C is {peer.peer_code}, "
+                                  f"versions {', '.join(peer.versions)}")
+                return
+            started = time.monotonic()
+            run = ed.enterprisedata_exchange(node=node)
+        except ed.ExchangeRefused as exc:
+            raise CommandError(exc.message) from exc
+        self._report(run, time.monotonic() - started, opts, failed="the exchange failed")
 
     def _retry(self, opts):
         from raccordo.exchange import runs
