@@ -180,7 +180,7 @@ def limited(db):
     return node, hers, his
 
 
-def test_a_node_is_sent_only_the_invoices_of_its_managers(limited):
+def test_M2_a_node_is_sent_only_the_invoices_of_its_managers(limited):
     node, hers, his = limited
     out = io.BytesIO()
     assert orders_export(node=node, out=out) == 1
@@ -189,7 +189,7 @@ def test_a_node_is_sent_only_the_invoices_of_its_managers(limited):
     assert "VIP client" not in out.getvalue().decode("windows-1251")
 
 
-def test_a_document_about_an_invoice_outside_the_scope_is_refused(limited, tmp_path, admin_user):
+def test_M2_a_document_about_an_invoice_outside_the_scope_is_refused(limited, tmp_path, admin_user):
     node, hers, his = limited
     # The forged document of the report: by number, with a made-up Ид, marking dmitry's invoice paid.
     path = document(tmp_path, "forged-1", his.number, {

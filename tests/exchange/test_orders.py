@@ -121,7 +121,7 @@ def test_order_goes_out_comes_back_paid_and_is_not_echoed(tmp_path):
 
 
 @pytest.mark.django_db
-def test_control_characters_never_block_the_orders_export():
+def test_M3_control_characters_never_block_the_orders_export():
     # findings M3: one "\x01" in a counterparty's name made every query answer `failure`, for every node.
     ref = reference_data()
     manager = UserFactory(username="sales")

@@ -171,7 +171,7 @@ def test_a_chunked_body_the_server_decoded_is_stored(client, node, var_dir):
 # --- 4. Budgets of one exchange, nested archives, open exchanges per node ---------------------------------------
 
 
-def test_archive_budget_is_for_the_whole_exchange(opened, node):
+def test_M6_archive_budget_is_for_the_whole_exchange(opened, node):
     OneCSettings.objects.filter(node=node).update(zip_max_entries=5)
     opened.send("a.zip", zipped({f"import_files/a{i}.jpg": b"a" for i in range(3)}))
     opened.send("b.zip", zipped({f"import_files/b{i}.jpg": b"b" for i in range(3)}))
@@ -182,7 +182,7 @@ def test_archive_budget_is_for_the_whole_exchange(opened, node):
     assert sorted(p.name for p in (session.directory / "import_files").iterdir()) == ["a0.jpg", "a1.jpg", "a2.jpg"]
 
 
-def test_archive_size_budget_is_for_the_whole_exchange(opened, node):
+def test_M6_archive_size_budget_is_for_the_whole_exchange(opened, node):
     OneCSettings.objects.filter(node=node).update(zip_max_total=2500)
     opened.send("a.zip", zipped({"import_files/a.jpg": b"a" * 1500}))
     opened.send("b.zip", zipped({"import_files/b.jpg": b"b" * 1500}))
@@ -191,7 +191,7 @@ def test_archive_size_budget_is_for_the_whole_exchange(opened, node):
     assert not (OneCSession.objects.get().directory / "import_files" / "b.jpg").exists()
 
 
-def test_archives_inside_archives_are_refused(opened):
+def test_M6_archives_inside_archives_are_refused(opened):
     inner = zipped({"import_files/x.jpg": b"x" * 100})
     opened.send("outer.zip", zipped({"import.xml": import_xml(range(1)), "inner.zip": inner}))
     reply = opened.call("catalog", "import", filename="import.xml")
@@ -201,7 +201,7 @@ def test_archives_inside_archives_are_refused(opened):
     assert not OneCFile.objects.filter(name="inner.zip").exists()
 
 
-def test_open_exchanges_per_node_are_capped(onec, node):
+def test_M6_open_exchanges_per_node_are_capped(onec, node):
     OneCSettings.objects.create(node=node, max_open_sessions=2)
     clients = [fresh(onec) for _ in range(3)]
     clients[0].checkauth()

@@ -129,7 +129,7 @@ def test_list_pages_offer_export_only_to_those_who_may(company):
         assert reverse(export) in anna.get(reverse(page)).content.decode(), page
 
 
-def test_control_characters_in_a_name_do_not_break_the_xlsx_export(reference_data, admin_user):
+def test_M3_control_characters_in_a_name_do_not_break_the_xlsx_export(reference_data, admin_user):
     # findings M3: openpyxl refused "\x01"/"\x0b" and every XLSX export holding the record answered 500.
     from tests.factories import CounterpartyFactory
 
