@@ -6,12 +6,13 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from raccordo.activities.models import Interaction, Reminder
 from raccordo.catalog.models import StockLevel, Warehouse
 from raccordo.core.errors import ApplicationError
-from raccordo.parties.models import BankAccount, OwnCompany
+from raccordo.parties.models import BankAccount, Email, OwnCompany
 from raccordo.sales.models import InvoiceStatus
 from raccordo.sales.printing import amount_in_words, invoice_language, invoice_pdf, vat_breakdown
 from raccordo.sales.selectors import (
@@ -143,6 +144,7 @@ def test_italian_company_prints_in_italian(ref, anna):
 
 def test_invoice_is_sent_over_smtp_with_the_pdf_and_logged(ref, anna, smtp_server):
     client = CounterpartyFactory(responsible=anna, name="Romashka")
+    Email.objects.create(counterparty=client, address="buyer@example.com")
     invoice = _invoice(ref, anna, client, [LineInput(description="Pump", quantity=Decimal("1"), price=Decimal("10"))])
     with pytest.raises(ApplicationError):
         invoice_send(user=anna, invoice=invoice, to=["buyer@example.com"])   # a draft is not sent
@@ -156,10 +158,29 @@ def test_invoice_is_sent_over_smtp_with_the_pdf_and_logged(ref, anna, smtp_serve
     assert Interaction.objects.filter(kind="email", counterparty=client).count() == 1
 
 
+def test_L6_an_invoice_goes_only_to_addresses_on_the_clients_card_and_only_from_who_may_change_it(
+        ref, anna, smtp_server):
+    client = CounterpartyFactory(responsible=anna, name="Romashka")
+    Email.objects.create(counterparty=client, address="buyer@example.com")
+    invoice = invoice_issue(user=anna, invoice=_invoice(ref, anna, client, [
+        LineInput(description="Pump", quantity=Decimal("1"), price=Decimal("10"))]))
+    with pytest.raises(ValidationError) as refused:
+        invoice_send(user=anna, invoice=invoice, to=["buyer@example.com", "victim@elsewhere.example"],
+                     body="Click here")
+    assert "victim@elsewhere.example" in str(refused.value.message_dict["to"])
+    viewer = UserFactory(username="auditor", role="accountant")
+    with pytest.raises((ValidationError, PermissionDenied, ApplicationError)):
+        invoice_send(user=viewer, invoice=invoice, to=["buyer@example.com"])
+    assert smtp_server.messages == [] and not Interaction.objects.filter(kind="email").exists()
+    invoice_send(user=anna, invoice=invoice, to=["BUYER@example.com"])
+    assert len(smtp_server.messages) == 1
+
+
 def test_a_failed_send_logs_nothing(ref, anna, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2
     client = CounterpartyFactory(responsible=anna)
+    Email.objects.create(counterparty=client, address="buyer@example.com")
     invoice = invoice_issue(user=anna, invoice=_invoice(ref, anna, client, [
         LineInput(description="Pump", quantity=Decimal("1"), price=Decimal("10"))]))
     with pytest.raises(ApplicationError) as failed:

@@ -12,6 +12,7 @@ from django.utils import timezone
 from raccordo.activities.models import Complaint, Interaction, Reminder
 from raccordo.activities.services import complaint_register
 from raccordo.core.models import ChangeJournal
+from raccordo.parties.models import Email
 from raccordo.sales.models import Deal, InvoiceStatus
 from raccordo.sales.services import payment_record
 
@@ -149,6 +150,8 @@ def test_invoice_pdf_and_send(manager_client, world, smtp_server):
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF-") and "attachment" in response["Content-Disposition"]
     assert manager_client.get(reverse("web:invoice_pdf", args=[world["theirs"]["invoice"].pk])).status_code == 404
+    for address in ("buyer@example.com", "boss@example.com"):
+        Email.objects.create(counterparty=invoice.counterparty, address=address)
     response = manager_client.post(reverse("web:invoice_send", args=[invoice.pk]),
                                    {"to": "buyer@example.com, boss@example.com", "body": "Please pay"})
     assert response.status_code == 302

@@ -44,7 +44,8 @@ from .roles import ACTIONS, SUBJECTS, PermissionSet, permission_set
 __all__ = ["ACTIONS", "RULES", "SHARE_GRANTS", "allows", "assignable_users", "can", "can_share",
            "department_subtree", "holds_role", "is_admin", "may_set_password", "node_can", "node_visible",
            "onec_token_usable", "oversees_team", "require", "require_assignable", "require_share",
-           "role_name", "role_names", "Rule", "rule_for", "visible", "visible_references"]
+           "role_name", "role_names", "Rule", "rule_for", "visible", "invoice_send_refused",
+           "visible_references"]
 
 
 @dataclass(frozen=True)
@@ -562,3 +563,33 @@ def oversees_team(user) -> bool:
         return True
     perms = permission_set(user)
     return perms.scope != Scope.OWN and perms.allows("activities", "change")
+
+
+# --- sending documents out (findings L6: a free-text e-mail from the company's server to anyone) ---------------------
+
+
+def invoice_send_refused(user, invoice, recipients) -> list[str]:
+    """Why `user` may not e-mail `invoice` to `recipients`, as messages (empty: allowed).
+
+    Sending is a change of the invoice's relation with its client, so it needs `change` on the invoice;
+    and the company's mail server carries the invoice only to addresses on that client's card (its own
+    e-mails and its contact persons'): anyone may add an address there first, journaled, but no one can
+    turn the server into a relay for free text to strangers.
+    """
+    from django.utils.translation import gettext as _
+
+    from raccordo.parties.models import Email
+
+    from raccordo.activities.models import Interaction
+
+    # The send is logged on the client's timeline: who may not write there may not send (else a mail would
+    # leave with no trace of it in the CRM).
+    if not can(user, "change", invoice) or not allows(user, "add", Interaction):
+        return [_("You may not send this invoice: it needs the right to change it and to log contacts.")]
+    known = {a.lower() for a in Email.objects.filter(counterparty_id=invoice.counterparty_id)
+             .values_list("address", flat=True)}
+    strangers = [a for a in recipients if a.strip().lower() not in known]
+    if strangers:
+        return [_("Not an address of this client: %(addresses)s. Add it to the client's card first.")
+                % {"addresses": ", ".join(strangers)}]
+    return []

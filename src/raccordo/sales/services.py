@@ -424,6 +424,9 @@ def invoice_send(*, user, invoice: Invoice, to: list[str], subject: str = "", bo
 
     for address in recipients + list(cc or []):
         validate_email(address)
+    refused = policy.invoice_send_refused(user, invoice, recipients + list(cc or []))
+    if refused:
+        raise ValidationError({"to": refused})
     with translation.override(invoice_language(invoice)):
         subject = subject or _("Invoice %(number)s of %(date)s") % {
             "number": invoice.number, "date": invoice.date.strftime("%d.%m.%Y")}
