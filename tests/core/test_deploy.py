@@ -21,8 +21,10 @@ PRODUCTION = {"HTTPS": "true", "SECRET_KEY": "k" * 20 + "Zq8#vB2@xL9!mN4$pR7%sT1
 
 def raccordo(tmp_path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """Run the `raccordo` command in a fresh process with its own var/ (settings are read at start-up)."""
+    # The browser tests set DJANGO_ALLOW_ASYNC_UNSAFE in this process (Playwright's loop); a deployment never has it.
     clean = {k: v for k, v in os.environ.items()
-             if k not in {"DATABASE_URL", "REDIS_URL", "HTTPS", "SECURE_COOKIES", "API_DOCS_PUBLIC", "DEBUG"}}
+             if k not in {"DATABASE_URL", "REDIS_URL", "HTTPS", "SECURE_COOKIES", "API_DOCS_PUBLIC", "DEBUG",
+                          "DJANGO_ALLOW_ASYNC_UNSAFE"}}
     clean.update(RACCORDO_VAR=str(tmp_path / "var"), DJANGO_SETTINGS_MODULE="raccordo.settings", **(env or {}))
     return subprocess.run([sys.executable, "-m", "raccordo.cli", *args], env=clean, capture_output=True, text=True,
                           timeout=120)
