@@ -578,9 +578,8 @@ def invoice_send_refused(user, invoice, recipients) -> list[str]:
     """
     from django.utils.translation import gettext as _
 
-    from raccordo.parties.models import Email
-
     from raccordo.activities.models import Interaction
+    from raccordo.parties.models import Email
 
     # The send is logged on the client's timeline: who may not write there may not send (else a mail would
     # leave with no trace of it in the CRM).

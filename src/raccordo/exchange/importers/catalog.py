@@ -188,6 +188,7 @@ class CatalogImporter:
         self.batch_size = batch_size
         self.file = ""
         self.root: Path | None = None   # the directory of the file being read: where its pictures are
+        self._pictures_stored: bool | None = None   # whether any product has a picture yet (asked once)
         self.groups: list[cml.Group] = []
         self.props: list[cml.Property] = []
         self.products: list[cml.ProductRec] = []
@@ -631,9 +632,15 @@ class CatalogImporter:
         if self.root is None or self.recorder.dry_run or not ids:
             return
         wanted = {ids[rec.id]: picture_paths(self.root, rec.images) for rec in batch if rec.images and rec.id in ids}
-        had = set(ProductImage.objects.filter(product_id__in=[ids[rec.id] for rec in batch if rec.id in ids
-                                                              and not rec.images]).values_list("product_id", flat=True))
-        wanted.update({pk: [] for pk in had})
+        if self._pictures_stored is None:
+            self._pictures_stored = ProductImage.objects.exists()   # a catalog without pictures: no query a batch
+        if self._pictures_stored:
+            had = set(ProductImage.objects.filter(product_id__in=[ids[rec.id] for rec in batch if rec.id in ids
+                                                                  and not rec.images])
+                      .values_list("product_id", flat=True))
+            wanted.update({pk: [] for pk in had})
+        if wanted:
+            self._pictures_stored = True
         if wanted:
             product_images_attach(node=self.node, product_ids_to_paths=wanted, recorder=self.recorder, root=self.root)
             self.recorder.save()
