@@ -228,7 +228,7 @@ def _session_close(session: OneCSession, *, message: str, drop_files: bool) -> N
     A catalog exchange whose files were all imported is over, not lost: its end (deactivation) is started.
     """
     if session.type == "catalog" and session.status == SessionStatus.OPEN and not session.finish_run_id:
-        states = {_file_state(f) for f in session.files.filter(kind=FileKind.XML).select_related("run")}
+        states = _xml_states(session)
         if states and states <= {"imported", "failed"}:
             session_finish_start(session=session, explicit=False)
             return
@@ -284,9 +284,7 @@ def _close_previous_sessions(*, session: OneCSession, type_: str) -> None:
 
 def _busy(session: OneCSession, cfg: OneCSettings) -> bool:
     """A session that imports right now, or was active moments ago, holds the node."""
-    if session.files.filter(run__status=RunStatus.RUNNING).exists():
-        return True
-    if session.finish_run_id and Run.objects.filter(pk=session.finish_run_id, status=RunStatus.RUNNING).exists():
+    if _importing(session):
         return True
     recent = timezone.now() - dt.timedelta(seconds=cfg.lock_seconds)
     if session.status != SessionStatus.OPEN or session.last_seen_at < recent:
@@ -739,6 +737,11 @@ def file_import(file_id) -> Run | None:
     return run
 
 
+def _xml_states(session: OneCSession) -> set[str]:
+    """The states (see _file_state) of a session's CommerceML files: whether its exchange can end."""
+    return {_file_state(f) for f in session.files.filter(kind=FileKind.XML).select_related("run")}
+
+
 def _file_state(record: OneCFile) -> str:
     """pending / importing / imported / failed, from the file's run (its status field may lag behind)."""
     run = record.run
@@ -894,8 +897,7 @@ def _finish_previous_exchanges(session: OneCSession) -> None:
                                           finish_run__isnull=True, initialised_at__isnull=False)
                .exclude(pk=session.pk).order_by("initialised_at"))
     for other in earlier:
-        files = list(other.files.filter(kind=FileKind.XML).select_related("run"))
-        states = {_file_state(f) for f in files}
+        states = _xml_states(other)
         if not states or states & {"importing", "pending"}:
             # Still importing (the new exchange is refused), or interrupted before its files were imported
             # (it is closed as replaced, deactivating nothing): see _close_previous_sessions.
