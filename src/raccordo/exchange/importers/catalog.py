@@ -179,6 +179,18 @@ class SeenIds:
                 pass   # a broken transaction is its caller's error to report; the table goes with it
 
 
+def _set_active(products: list[Product], active: bool) -> None:
+    """Make these products active or inactive, journaled; written with one UPDATE batch (the caller holds
+    the transaction). The one path of the life cycle's switches: deactivation, deletion, revival."""
+    if not products:
+        return
+    now = timezone.now()
+    for product in products:
+        product.is_active, product.updated_at = active, now
+    Product.objects.bulk_update(products, ["is_active", "updated_at"])
+    journal_bulk(entries=[(p, Operation.UPDATE, {"is_active": [not active, active]}) for p in products])
+
+
 class CatalogImporter:
     """Feeds CommerceML records into the catalog for one exchange node."""
 
@@ -335,11 +347,7 @@ class CatalogImporter:
                 chunk = list(Product.objects.filter(pk__in=ids, is_active=True))
                 if variants:
                     chunk = self._without_listed_variants(chunk)
-                now = timezone.now()
-                for product in chunk:
-                    product.is_active, product.updated_at = False, now
-                Product.objects.bulk_update(chunk, ["is_active", "updated_at"])
-                journal_bulk(entries=[(p, Operation.UPDATE, {"is_active": [True, False]}) for p in chunk])
+                _set_active(chunk, False)
                 deactivated += len(chunk)
                 self.recorder.count("deactivated", len(chunk))
                 self.recorder.save()
@@ -647,13 +655,7 @@ class CatalogImporter:
 
     def _deactivate_variants(self, product_ids: list) -> None:
         """The variants of goods marked deleted follow them (the caller holds the transaction)."""
-        variants = list(Product.objects.filter(variant_of_id__in=product_ids, is_active=True))
-        now = timezone.now()
-        for variant in variants:
-            variant.is_active, variant.updated_at = False, now
-        if variants:
-            Product.objects.bulk_update(variants, ["is_active", "updated_at"])
-            journal_bulk(entries=[(v, Operation.UPDATE, {"is_active": [True, False]}) for v in variants])
+        _set_active(list(Product.objects.filter(variant_of_id__in=product_ids, is_active=True)), False)
 
     def _skipped(self, rec, object_type: str, code: str, message: str) -> None:
         """A record not taken, counted and listed one by one in the run report with where and why."""
@@ -784,12 +786,9 @@ class CatalogImporter:
 
     def _switch_products(self, switch: dict[Any, bool]) -> None:
         """Set products active or inactive as the offers say, journaled (the caller holds the transaction)."""
-        now = timezone.now()
         chunk = list(Product.objects.filter(pk__in=list(switch)))
-        for product in chunk:
-            product.is_active, product.updated_at = switch[product.pk], now
-        Product.objects.bulk_update(chunk, ["is_active", "updated_at"])
-        journal_bulk(entries=[(p, Operation.UPDATE, {"is_active": [not p.is_active, p.is_active]}) for p in chunk])
+        for active in (False, True):
+            _set_active([p for p in chunk if switch[p.pk] is active], active)
 
     def _offer_value(self, offer: cml.OfferRec, field, value: Decimal) -> bool:
         """The model field's own validation (max digits) for a price or quantity; cheap when it passes."""
