@@ -706,12 +706,6 @@ def import_step(*, session: OneCSession, filename: str) -> Answer:
     return success(_run_summary(run))
 
 
-def _version(text: str) -> float:
-    try:
-        return float(re.match(r"\d+(\.\d+)?", text).group(0))  # type: ignore[union-attr]
-    except (AttributeError, ValueError):
-        return 0.0
-
 
 def _finishing_elsewhere(session: OneCSession) -> bool:
     """Whether the end of an earlier exchange of the node is still being computed."""
