@@ -104,7 +104,7 @@ def test_sales_manager_day(page, world, shot, smtp_server, tmp_path):
 
     # Two products, found by name and by article: the client's price and the stock appear, totals follow.
     page.click("a:has-text('Edit products')")
-    page.wait_for_selector("#lines-0-product-search")
+    page.wait_for_selector(".rc-line-editor[data-ready]")
     _choose_product(page, 0, "pompa", "Pompa centrifuga PC-40")
     assert page.input_value("#id_lines-0-price") == "1250.00"
     assert page.input_value("#id_lines-0-vat_rate") == "20.00"

@@ -90,4 +90,9 @@
   });
   var addLine = document.getElementById("add-line");
   if (addLine) addLine.addEventListener("click", function () { setTimeout(changed, 0); });
+  // Typed before this deferred script ran? Search now, so a quick user is not left without suggestions.
+  editor.querySelectorAll(".rc-product-search").forEach(function (input) {
+    if (input.value.trim() && !rowField(input.closest("tr"), "product").value) search(input);
+  });
+  editor.dataset.ready = "1";   // the browser tests wait for this instead of guessing when the script ran
 })();
