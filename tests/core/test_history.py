@@ -7,9 +7,9 @@ from django.contrib import admin
 from rest_framework.test import APIClient
 
 from raccordo.access import services as access_services
+from raccordo.access.history import record_history
 from raccordo.core.context import change_context
 from raccordo.core.models import ChangeJournal, Origin
-from raccordo.core.selectors import record_history
 from raccordo.parties.services import counterparty_create, counterparty_update
 from tests import factories
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from raccordo.access.records import record_update
 from raccordo.catalog.models import Product
 from raccordo.core.errors import ApplicationError, PermissionDenied
 from raccordo.core.models import ChangeJournal
-from raccordo.core.services import record_update
 from raccordo.exchange.conflicts import conflict_resolve
 from raccordo.exchange.mappings import MappingData, mapping_save
 from raccordo.exchange.models import RunItem

@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
+from raccordo.access.records import record_update
 from raccordo.catalog.models import Price, Product
 from raccordo.core.models import ChangeJournal
-from raccordo.core.services import record_update
 from raccordo.exchange.mappings import MappingData, mapping_save
 from raccordo.exchange.models import Binding
 from raccordo.exchange.services import exchange_import, node_create

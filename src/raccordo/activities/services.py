@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from raccordo.core.services import record_create, record_update
+from raccordo.access.records import record_create, record_update
 
 from .models import Complaint, ComplaintStatus, Interaction, Periodicity, Reminder, Task, TaskStatus
 

@@ -10,7 +10,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 
-from raccordo.core.services import record_create, record_delete, record_update
+from raccordo.access.records import record_create, record_delete, record_update
 
 from .models import Price, PriceType, Product, ProductGroup, ProductImage, StockLevel, Unit, Warehouse
 

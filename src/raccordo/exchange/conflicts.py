@@ -35,11 +35,11 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from raccordo.access.policy import allows, can
+from raccordo.access.records import record_update
 from raccordo.core.context import change_context
 from raccordo.core.errors import ApplicationError, PermissionDenied
 from raccordo.core.journal import _plain, snapshot
 from raccordo.core.models import ChangeJournal
-from raccordo.core.services import record_update
 
 from .models import ConflictPolicy, ExchangeNode, Run, RunItem
 

@@ -18,7 +18,7 @@ from django.db.models import Count
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from raccordo.core.services import record_create, record_update
+from raccordo.access.records import record_create, record_update
 
 from .models import Binding, ConflictPolicy, ExchangeNode, Mapping
 

@@ -15,10 +15,10 @@ from django.utils.translation import gettext as _
 from huey import crontab
 
 from raccordo.access.policy import allows, holds_role, is_admin, role_names
+from raccordo.access.records import record_create, record_delete, record_update
 from raccordo.core.errors import ApplicationError, PermissionDenied
 from raccordo.core.journal import journal_record
 from raccordo.core.models import Operation
-from raccordo.core.services import record_create, record_delete, record_update
 
 from .engine import finish_run, start_run
 from .models import ExchangeNode, ExchangeTask, NodeLock, RecordPolicy, Run, RunStatus, StepKind, StepPolicy

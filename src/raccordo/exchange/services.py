@@ -14,10 +14,10 @@ from django.db import transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from raccordo.access.records import record_create, record_update
 from raccordo.core.context import change_context
 from raccordo.core.errors import ApplicationError
 from raccordo.core.models import Origin
-from raccordo.core.services import record_create, record_update
 
 from .engine import RunRecorder, RunStopped, finish_run, start_run
 from .formats.commerceml import reader as cml_reader

@@ -14,8 +14,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from raccordo.access.records import record_create, record_update
 from raccordo.core.errors import ApplicationError
-from raccordo.core.services import record_create, record_update
 
 from .mappings import OBJECT_TYPES, MappingData, mapping_check, mapping_save
 from .models import ExchangeNode, ExchangeTask, Mapping

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from raccordo.core.services import record_create, record_delete, record_update
+from raccordo.access.records import record_create, record_delete, record_update
 
 from . import search
 from .models import Address, BankAccount, ContactPerson, Counterparty, Email, OwnCompany, Phone, Tag

@@ -14,10 +14,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from raccordo.access import policy
+from raccordo.access.records import record_create, record_update
 from raccordo.core.errors import ApplicationError
 from raccordo.core.journal import diff, journal_record, snapshot
 from raccordo.core.models import Operation
-from raccordo.core.services import record_create, record_update
 
 from .models import (
     Contract,

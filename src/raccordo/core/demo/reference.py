@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from raccordo.access.models import Role, User
+from raccordo.access.records import record_create
 from raccordo.catalog import services as catalog
 from raccordo.catalog.models import Price, PriceType, Product, Unit, Warehouse
-from raccordo.core.services import record_create
 from raccordo.parties import services as parties
 from raccordo.parties.models import OwnCompany, Tag
 from raccordo.sales.models import Funnel, Stage, StageKind

@@ -34,11 +34,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from raccordo.access.records import record_create, record_update
 from raccordo.core.context import change_context
 from raccordo.core.errors import ApplicationError
 from raccordo.core.models import ChangeJournal, Operation, Origin
 from raccordo.core.phones import normalize_phone
-from raccordo.core.services import record_create, record_update
 from raccordo.exchange.engine import (
     RunRecorder,
     Source,

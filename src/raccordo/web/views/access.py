@@ -17,11 +17,11 @@ from django.views.decorators.http import require_POST
 
 from raccordo.access import services
 from raccordo.access.forms import OwnPasswordChangeForm, ThrottledAuthenticationForm, UserPasswordSetForm
+from raccordo.access.history import journal_content_types, journal_list
 from raccordo.access.models import TokenScope
 from raccordo.access.policy import allows, assignable_users, is_admin
 from raccordo.core.errors import ApplicationError
 from raccordo.core.models import Origin
-from raccordo.core.selectors import journal_content_types, journal_list
 
 from .base import ListPage, error_text
 

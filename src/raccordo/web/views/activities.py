@@ -12,12 +12,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from raccordo.access.history import record_history
 from raccordo.access.policy import allows, visible
 from raccordo.activities.models import Priority, TaskStatus
 from raccordo.activities.selectors import task_get, task_list
 from raccordo.activities.services import task_create, task_update
 from raccordo.core.errors import ApplicationError
-from raccordo.core.selectors import record_history
 
 from .. import exports
 from ..forms import TaskForm

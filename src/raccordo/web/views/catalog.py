@@ -9,12 +9,12 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 
+from raccordo.access.history import record_history
 from raccordo.access.policy import allows, can, visible
 from raccordo.catalog.models import Product
 from raccordo.catalog.selectors import product_get, product_images, product_list, product_stock_total
 from raccordo.catalog.services import product_create, product_update
 from raccordo.core.errors import ApplicationError
-from raccordo.core.selectors import record_history
 
 from .. import exports
 from ..forms import ProductForm

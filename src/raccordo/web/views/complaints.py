@@ -12,12 +12,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from raccordo.access.history import record_history
 from raccordo.access.policy import allows, visible
 from raccordo.activities.models import ComplaintStatus
 from raccordo.activities.selectors import complaint_get, complaint_list
 from raccordo.activities.services import COMPLAINT_FLOW, complaint_register, complaint_update
 from raccordo.core.errors import ApplicationError
-from raccordo.core.selectors import record_history
 
 from .. import exports
 from ..forms_day import ComplaintForm, ComplaintStatusForm

@@ -12,11 +12,11 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from raccordo.access import services as access_services
+from raccordo.access.history import record_history
 from raccordo.access.policy import allows, can_share, visible
 from raccordo.activities.selectors import interaction_list, task_list
 from raccordo.activities.services import interaction_log
 from raccordo.core.errors import ApplicationError
-from raccordo.core.selectors import record_history
 from raccordo.parties.models import CounterpartyKind
 from raccordo.parties.selectors import (
     contact_get,

@@ -14,11 +14,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from raccordo.access.history import record_history
 from raccordo.access.policy import allows, visible
 from raccordo.activities.selectors import interaction_list, task_list
 from raccordo.catalog.selectors import product_price
 from raccordo.core.errors import ApplicationError
-from raccordo.core.selectors import record_history
 from raccordo.sales.models import InvoiceLine, InvoiceStatus, StageKind
 from raccordo.sales.selectors import deal_get, deal_list, invoice_get, invoice_list
 from raccordo.sales.services import (

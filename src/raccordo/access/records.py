@@ -10,10 +10,10 @@ from typing import Any, TypeVar
 
 from django.db import models, transaction
 
-from raccordo.access import policy
+from raccordo.core.journal import diff, journal_record, snapshot
+from raccordo.core.models import Operation
 
-from .journal import diff, journal_record, snapshot
-from .models import Operation
+from . import policy
 
 M = TypeVar("M", bound=models.Model)
 

@@ -14,10 +14,10 @@ from django.db.models import QuerySet
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext_lazy as _
 
-from raccordo.access.policy import visible
+from raccordo.core.journal import history_for
+from raccordo.core.models import ChangeJournal
 
-from .journal import history_for
-from .models import ChangeJournal
+from .policy import visible
 
 HIDDEN = _("(not visible to you)")
 EXTRA_LABELS = {"shared_with": _("shared with")}
