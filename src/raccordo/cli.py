@@ -7,6 +7,7 @@ import sys
 def main() -> None:
     """Run a Django management command (`raccordo migrate`, `raccordo demo`, ...)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "raccordo.settings")
+    # Imported after DJANGO_SETTINGS_MODULE is set: Django reads it when the management package loads.
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

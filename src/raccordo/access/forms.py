@@ -9,6 +9,7 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.utils.translation import gettext_lazy as _
 
 from . import throttle
+from .services import user_password_set
 
 
 class _Limited:
@@ -41,7 +42,6 @@ class OwnPasswordChangeForm(PasswordChangeForm):
     """Django's change-your-password form (old password, new one twice), saved through the access service."""
 
     def save(self, commit: bool = True):
-        from .services import user_password_set
 
         # request.user is a lazy wrapper the journal cannot name; the view keeps the session with form.user.
         me = get_user_model()._default_manager.get(pk=self.user.pk)

@@ -11,9 +11,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from raccordo.activities.models import Task, TaskStatus
 from raccordo.core.errors import ApplicationError, PermissionDenied
 from raccordo.core.journal import journal_bulk, journal_record
 from raccordo.core.models import Operation
+from raccordo.parties.models import Counterparty
+from raccordo.sales.models import Deal, StageKind
 
 from . import policy
 from .models import ApiToken, CounterpartyShare, TokenScope, hash_token
@@ -57,7 +60,6 @@ def counterparty_unshare(*, user, counterparty, with_user) -> None:
 
 def counterparty_shares(*, user, counterparty):
     """The colleagues a visible counterparty is shared with."""
-    from raccordo.parties.models import Counterparty
 
     if not policy.visible(Counterparty.objects.filter(pk=counterparty.pk), user).exists():
         return CounterpartyShare.objects.none()
@@ -72,9 +74,6 @@ def clients_reassign(*, user, from_user, to_user) -> dict[str, int]:
 
     Only people who may give records to both (administrators; heads within their departments) may do it.
     """
-    from raccordo.activities.models import Task, TaskStatus
-    from raccordo.parties.models import Counterparty
-    from raccordo.sales.models import Deal, StageKind
 
     if from_user.pk == to_user.pk:
         raise ApplicationError(_("Choose two different people."), code="access.reassign.same")

@@ -24,6 +24,8 @@ from django.conf import settings
 from django.db import connection
 from django.utils.translation import gettext_lazy as _
 
+from .models import SignInCounter
+
 LOCKED_MESSAGE = _("Too many failed sign-in attempts. Try again in 15 minutes.")
 
 # Surfaces whose logins are people (web, admin, API token) count together; 1C nodes have logins of their own.
@@ -104,7 +106,6 @@ def _hit_redis(key: str, limit: Limit) -> int:
 def _hit_database(key: str, limit: Limit) -> int:
     # One INSERT .. ON CONFLICT DO UPDATE .. RETURNING statement: atomic on PostgreSQL and SQLite (>= 3.35),
     # so two processes never read the same count. SET expressions see the row as it was before the update.
-    from .models import SignInCounter
 
     q = connection.ops.quote_name
     table, k, count, expires = q(SignInCounter._meta.db_table), q("key"), q("count"), q("expires")
@@ -130,7 +131,6 @@ def _clear(key: str) -> None:
     if settings.REDIS_URL:
         _redis().delete(key)
         return
-    from .models import SignInCounter
 
     SignInCounter.objects.filter(key=key).delete()
 
@@ -142,14 +142,12 @@ def counters_clear() -> None:
         for key in client.scan_iter(match=f"{settings.SIGNIN_KEY_PREFIX}:*", count=500):
             client.delete(key)
         return
-    from .models import SignInCounter
 
     SignInCounter.objects.all().delete()
 
 
 def counters_cleanup() -> int:
     """Delete the database counters whose window or lock is over (the worker runs it; Redis expires its own)."""
-    from .models import SignInCounter
 
     return SignInCounter.objects.filter(expires__lt=time.time()).delete()[0]
 
@@ -179,7 +177,6 @@ def locked(*, kind: str, login: str, ip: str) -> bool:
     if settings.REDIS_URL:
         value = _redis().get(key)
         return int(value or 0) >= limit.failures
-    from .models import SignInCounter
 
     row = SignInCounter.objects.filter(key=key, expires__gt=time.time()).first()
     return bool(row and row.count >= limit.failures)

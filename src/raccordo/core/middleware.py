@@ -4,6 +4,8 @@ import logging
 import re
 import uuid
 
+from django.conf import settings
+
 from .context import change_context
 from .models import Origin
 
@@ -68,7 +70,6 @@ class PermissionsPolicyMiddleware:
     """Sends `Permissions-Policy` (settings.PERMISSIONS_POLICY): Django has no setting of its own for it."""
 
     def __init__(self, get_response):
-        from django.conf import settings
 
         self.get_response = get_response
         self.policy = getattr(settings, "PERMISSIONS_POLICY", "")

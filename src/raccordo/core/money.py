@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 
 from babel.numbers import format_currency, get_currency_name, list_currencies
+from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -87,7 +88,6 @@ def decimal_from_text(text: str | None, *, max_digits: int, decimal_places: int)
     Uses Django's own DecimalField, which refuses NaN, Infinity and numbers with more digits than the column
     holds (`1e999999`), so what passes here fits the model field it is meant for.
     """
-    from django import forms
 
     cleaned = (text or "").strip().replace(" ", "").replace("\xa0", "").replace(",", ".")
     if not cleaned:

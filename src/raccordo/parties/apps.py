@@ -8,6 +8,7 @@ class PartiesConfig(AppConfig):
     verbose_name = _("Counterparties")
 
     def ready(self) -> None:
+        # Imported in ready(): the search module connects signals to models, which exist only once the app registry is loaded.
         from . import search
 
         search.connect_signals()

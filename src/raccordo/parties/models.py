@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from raccordo.core import taxids
 from raccordo.core.models import BaseModel
+from raccordo.core.money import validate_currency
 from raccordo.core.phones import format_phone, normalize_phone
 
 
@@ -276,7 +277,6 @@ class OwnCompany(BaseModel, TaxIdentity):
         return self.name
 
     def clean(self) -> None:
-        from raccordo.core.money import validate_currency
 
         errors = self.clean_tax_ids()
         try:

@@ -12,6 +12,7 @@ so a page seldom computes anything itself. REPORT_CACHE_SECONDS = 0 turns the ca
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -67,7 +68,6 @@ def _compute(kind: str, *, user, year: int) -> dict:
 
 def _dump(data: dict) -> dict:
     """JSON-safe copy (Decimals become strings; `_load` turns the money maps back into Decimals)."""
-    import json
 
     return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
 

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from django.template.loader import render_to_string
 from django.utils import translation
+from num2words import num2words
 
 from raccordo.core.money import format_money
 
@@ -30,7 +31,6 @@ def invoice_language(invoice: Invoice) -> str:
 
 def amount_in_words(amount: Decimal, currency: str, language: str) -> str:
     """'Одна тысяча двести тридцать четыре рубля, пятьдесят шесть копеек' — capitalised, as invoices print it."""
-    from num2words import num2words
 
     amount = Decimal(amount).quantize(Decimal("0.01"))
     try:
@@ -57,6 +57,7 @@ def vat_breakdown(invoice: Invoice) -> list[dict]:
 
 def invoice_pdf(invoice: Invoice) -> bytes:
     """Render the invoice as a PDF document in its language."""
+    # Importing WeasyPrint loads Pango and its fonts (6-9 s measured on a busy 2-core box): only a process that prints pays.
     from weasyprint import HTML
 
     language = invoice_language(invoice)

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from raccordo.access.policy import allows, assignable_users, is_admin
+from raccordo.activities.selectors import task_list
+from raccordo.core.keyset import capped_count
 
 NAVIGATION = [
     ("web:dashboard", _("Dashboard"), "bi-grid-1x2"),
@@ -41,9 +46,7 @@ BADGE_LIMIT = 99
 
 def _badge(qs) -> str:
     """A sidebar counter: "7", "99+" past the limit (counted no further: it is on every page), "" for none."""
-    from django.utils.translation import gettext
 
-    from raccordo.core.keyset import capped_count
 
     n, exact = capped_count(qs, BADGE_LIMIT)
     if not n:
@@ -55,13 +58,11 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    from raccordo.activities.selectors import task_list
 
     match = getattr(request, "resolver_match", None)
     current = f"{match.namespace}:{match.url_name}" if match and match.namespace else ""
     section = current.partition(":")[2].split("_")[0]
     items = []
-    from raccordo.access.policy import allows, assignable_users, is_admin
 
     admin = is_admin(user)
     sections = [item for item in NAVIGATION + ADMIN_NAVIGATION

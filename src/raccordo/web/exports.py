@@ -11,6 +11,7 @@ from django.conf import settings
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from openpyxl import Workbook
 
 from raccordo.core.xmltext import xml_text
 
@@ -78,7 +79,6 @@ def table_response(rows, columns, *, basename: str, fmt: str = "csv", summary=No
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     header = [str(label) for label, _get in columns]
     if fmt == "xlsx":
-        from openpyxl import Workbook
 
         limit = xlsx_max_rows()
         book = Workbook(write_only=True)

@@ -11,6 +11,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from raccordo.access.policy import allows
 from raccordo.activities.models import Interaction, Task, TaskStatus
 from raccordo.catalog.models import Product
 from raccordo.catalog.selectors import product_list
@@ -111,7 +112,6 @@ class CounterpartyForm(PhoneFormMixin, ServiceModelForm):
     def clean_tag_names(self):
         # Tags are shared by everyone: a new one is the policy's "add" on reference data. Said next to the
         # field here; tag_get_or_create refuses it all the same.
-        from raccordo.access.policy import allows
 
         value = self.cleaned_data.get("tag_names", "")
         longest = Tag._meta.get_field("name").max_length
