@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 
-from babel.numbers import format_currency, get_currency_name, list_currencies
+from babel.numbers import format_currency, list_currencies
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -93,11 +93,6 @@ def decimal_from_text(text: str | None, *, max_digits: int, decimal_places: int)
     if not cleaned:
         return None
     return forms.DecimalField(max_digits=max_digits, decimal_places=decimal_places).clean(cleaned)
-
-
-def currency_choices(locale: str = "en") -> list[tuple[str, str]]:
-    common = ["RUB", "EUR", "USD", "KZT", "BYN", "UZS", "CNY", "GBP", "CHF", "TRY", "AMD", "GEL", "KGS"]
-    return [(c, f"{c} — {get_currency_name(c, locale=locale)}") for c in common]
 
 
 def format_money(value: Decimal | None, currency: str, locale: str = "en") -> str:

@@ -101,10 +101,6 @@ class Deal(BaseModel):
         if self.stage_id and self.funnel_id and self.stage.funnel_id != self.funnel_id:
             raise ValidationError({"stage": _("The stage belongs to another funnel.")})
 
-    @property
-    def is_closed(self) -> bool:
-        return self.stage.kind != StageKind.OPEN
-
 
 class LineMixin(models.Model):
     """A priced line of a deal or invoice: product, quantity, price, discount and VAT."""

@@ -50,8 +50,3 @@ class BaseModelSerializer(serializers.ModelSerializer):
                 if name in fields:
                     fields[name].read_only = True
         return fields
-
-
-def model_data(validated_data: dict, *exclude: str) -> dict:
-    """The validated fields that go straight to a model, without the nested ones named in `exclude`."""
-    return {k: v for k, v in validated_data.items() if k not in exclude}
