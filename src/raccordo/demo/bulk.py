@@ -22,12 +22,12 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from raccordo.activities.models import Interaction, Task
+from raccordo.core.ids import new_id
 from raccordo.parties import search
 from raccordo.parties.models import ContactPerson, Counterparty, Email, Phone
 from raccordo.sales.models import Deal, DealLine, Invoice, InvoiceLine, Payment, PaymentAllocation, StageKind
 from raccordo.sales.pricing import line_totals
 
-from ..ids import new_id
 from . import data
 from .generators import (
     RU_REGIONS,

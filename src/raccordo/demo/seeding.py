@@ -1,4 +1,5 @@
-"""The demo company (`raccordo demo`) and bulk data for benchmarks (`raccordo demo --scale N`).
+"""Seeding entry points of the demo app (the package's `__init__` stays empty of imports: Django loads
+it while the app registry is still being populated, before any model may be imported).
 
     seed_demo(seed=..)            ~40 counterparties and two months of work, through the services (journaled)
     seed_bulk(n=.., seed=..)      n counterparties with related rows, bulk-inserted (not journaled)
@@ -17,11 +18,10 @@ from django.db import transaction
 
 from raccordo.core.context import change_context
 from raccordo.core.models import Origin
+from raccordo.core.planner import refresh_statistics
 
-from ..planner import refresh_statistics
 from .bulk import ScaleResult, seed_scale
 from .company import DemoCompany
-from .generators import inn10, inn12, partita_iva
 from .reference import Reference, ensure_reference
 
 
@@ -60,4 +60,4 @@ def seed_bulk(*, n: int, seed: int = 2026, password: str | None = None, batch: i
     return ref, result
 
 
-__all__ = ["DemoResult", "inn10", "inn12", "partita_iva", "seed_bulk", "seed_demo"]
+__all__ = ["DemoResult", "seed_bulk", "seed_demo"]
