@@ -172,7 +172,7 @@ def _write_batch(plan: _ScalePlan, numbers: range) -> None:
     """The rows of the counterparties numbered `numbers` and their search documents, in one transaction."""
     with transaction.atomic():
         for g in numbers:
-            _one(g, plan)
+            _client_rows(g, plan)
         batch_ids = [row[0] for row in plan.writers["counterparty"].pending]
         for writer in plan.writers.values():
             writer.flush()
@@ -203,7 +203,7 @@ def _since(born: dt.datetime, now: dt.datetime, rnd: random.Random) -> dt.dateti
     return born + (now - born) * rnd.random()
 
 
-def _one(g: int, plan: _ScalePlan) -> None:
+def _client_rows(g: int, plan: _ScalePlan) -> None:
     """The rows of one counterparty number `g` (global, so a second run continues the sequence)."""
     rnd, now, managers = plan.rnd, plan.now, plan.managers
     manager = managers[g % len(managers)]
@@ -368,6 +368,7 @@ def _task(client: _Client, deal_id: uuid.UUID | None, born: dt.datetime, plan: _
 
 
 def total_rows(result: ScaleResult) -> int:
+    """All rows a bulk run wrote, over every table."""
     return sum(result.counts.values())
 
 

@@ -27,6 +27,8 @@ from .reference import Reference, ensure_reference
 
 @dataclass
 class DemoResult:
+    """The reference data the demo was built on (with new users' passwords) and its invoices per status."""
+
     reference: Reference
     invoices: dict[str, int] = field(default_factory=dict)
 
@@ -49,6 +51,7 @@ def seed_demo(*, seed: int = 2026, password: str | None = None,
 def seed_bulk(*, n: int, seed: int = 2026, password: str | None = None, batch: int = 5000,
               log: Callable[[str], None] | None = None) -> tuple[Reference, ScaleResult]:
     """Reference data if missing, then `n` bulk counterparties with their related rows."""
+    log = log or (lambda msg: None)  # seed_scale has the same default; without it the last step failed
     rnd = random.Random(seed)
     with change_context(origin=Origin.CLI):
         with transaction.atomic():
