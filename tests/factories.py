@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from raccordo.access.models import User
 from raccordo.catalog.models import Price, PriceType, Product, StockLevel, Unit, Warehouse
-from raccordo.core.demo.generators import inn10, inn12, partita_iva  # noqa: F401 (re-exported for tests)
+from raccordo.demo.generators import inn10, inn12, partita_iva  # noqa: F401 (re-exported for tests)
 from raccordo.parties.models import ContactPerson, Counterparty, OwnCompany
 from raccordo.sales.models import Deal, Funnel, Stage, StageKind
 

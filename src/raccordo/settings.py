@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "raccordo.exchange.onec",
     "raccordo.exchange.enterprisedata",
     "raccordo.reports",
+    "raccordo.demo",
     "raccordo.web",
 ]
 

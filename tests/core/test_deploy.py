@@ -64,7 +64,7 @@ def test_L6_https_is_documented_in_the_readme():
 # --- 2. serve runs gunicorn unless runserver is asked for ------------------------------------------------------
 
 def test_L6_serve_runs_gunicorn_by_default():
-    from raccordo.core.management.commands.serve import Command
+    from raccordo.web.management.commands.serve import Command
 
     parser = Command().create_parser("raccordo", "serve")
     env_before = os.environ.pop("RACCORDO_SERVER", None)
@@ -77,7 +77,7 @@ def test_L6_serve_runs_gunicorn_by_default():
 
 
 def test_L6_gunicorn_access_log_leaves_query_strings_out():
-    from raccordo.core.management.commands.serve import ACCESS_LOG_FORMAT
+    from raccordo.web.management.commands.serve import ACCESS_LOG_FORMAT
 
     assert "%(U)s" in ACCESS_LOG_FORMAT and "%(r)s" not in ACCESS_LOG_FORMAT and "%(q)s" not in ACCESS_LOG_FORMAT
 

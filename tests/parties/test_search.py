@@ -10,8 +10,8 @@ from django.db import connection
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from raccordo.core.demo.bulk import seed_scale
-from raccordo.core.demo.reference import ensure_reference
+from raccordo.demo.bulk import seed_scale
+from raccordo.demo.reference import ensure_reference
 from raccordo.parties import search
 from raccordo.parties.models import ContactPerson, Counterparty, Email, Phone, SearchDocument
 from raccordo.parties.selectors import contact_list, counterparty_list

@@ -18,9 +18,8 @@ from django.db import transaction
 
 from raccordo.access.models import Role, User
 from raccordo.catalog.models import Product
-from raccordo.core.demo import seed_demo
-from raccordo.core.management.boxes import box
-from raccordo.core.management.commands.demo import demo_logins_box
+from raccordo.demo.management.boxes import box, demo_logins_box
+from raccordo.demo.seeding import seed_demo
 from raccordo.parties.models import Counterparty
 from raccordo.sales.models import Funnel
 

@@ -20,7 +20,7 @@ from raccordo.parties.models import OwnCompany, Tag
 from raccordo.sales.models import Funnel, Stage, StageKind
 
 from . import data
-from .generators import italian_iban, kpp_for, ogrn_from, partita_iva_from_body, ru_account
+from .generators import inn10_from_body, italian_iban, kpp_for, ogrn_from, partita_iva_from_body, ru_account
 
 # Our own legal entities. The Russian bank is Sberbank's Moscow branch (real BIC and correspondent account,
 # so the control keys check); the settlement account is generated with a valid control key.
@@ -73,8 +73,6 @@ def ensure_staff(*, password: str | None = None,
 
 
 def _own_companies(rnd: random.Random) -> tuple[OwnCompany, OwnCompany]:
-    from .generators import inn10_from_body
-
     own_ru = OwnCompany.objects.filter(country="RU").order_by("-is_default", "name").first()
     if own_ru is None:
         inn = inn10_from_body("770461234")

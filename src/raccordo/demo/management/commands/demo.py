@@ -6,18 +6,9 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from raccordo.core.demo import seed_bulk, seed_demo
+from raccordo.demo.management.boxes import demo_logins_box
+from raccordo.demo.seeding import seed_bulk, seed_demo
 from raccordo.parties.models import Counterparty
-
-
-def demo_logins_box(users, passwords: dict[str, str]) -> str:
-    """The demo users' logins with their random passwords, to print once (they are stored nowhere else)."""
-    from raccordo.core.management.boxes import box
-
-    lines = ["Demo users. These passwords are shown ONCE and stored nowhere else:", ""]
-    lines += [f"  {u.username:<8} {u.get_full_name():<22} {u.get_role_display():<16} "
-              f"password: {passwords[u.username]}" for u in users]
-    return box(lines)
 
 
 class Command(BaseCommand):

@@ -21,14 +21,14 @@ from stdnum.ru import inn, ogrn
 from raccordo.access.models import Role, User
 from raccordo.activities.models import Complaint, Interaction, Reminder, Task
 from raccordo.catalog.models import Price, PriceType, Product, StockLevel, Warehouse
-from raccordo.core.demo import seed_demo
-from raccordo.core.demo.generators import (
+from raccordo.core.models import ChangeJournal, Origin
+from raccordo.demo.generators import (
     italian_iban,
     ru_account,
     ru_account_is_valid,
     ru_correspondent_is_valid,
 )
-from raccordo.core.models import ChangeJournal, Origin
+from raccordo.demo.seeding import seed_demo
 from raccordo.parties.models import BankAccount, ContactPerson, Counterparty, Email, OwnCompany, Phone
 from raccordo.sales.models import Deal, Funnel, Invoice, InvoiceStatus, Payment, StageKind
 

@@ -1,0 +1,1 @@
+"""The web app's management commands (`raccordo serve`)."""
