@@ -179,8 +179,4 @@ def ensure_reference(*, rnd: random.Random, password: str | None = None) -> Refe
     )
 
 
-def stage_of_kind(stages: dict[str, Stage], kind: str) -> Stage | None:
-    return next((s for s in stages.values() if s.kind == kind), None)
-
-
-__all__ = ["Reference", "StageKind", "ensure_reference", "ensure_staff", "stage_of_kind"]
+__all__ = ["Reference", "StageKind", "ensure_reference", "ensure_staff"]

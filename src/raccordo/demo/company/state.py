@@ -8,7 +8,6 @@ import random
 
 from django.utils import timezone
 
-from raccordo.access.models import User
 from raccordo.parties.models import Counterparty
 from raccordo.sales.models import Deal
 
@@ -43,10 +42,6 @@ class DemoState:
         """A mobile number never given out before in this demo."""
         self.phone_no += 1
         return it_mobile(self.phone_no * 7 + 5) if italian else ru_mobile(self.phone_no * 17 + 3)
-
-    def manager_for(self, index: int) -> User:
-        """The manager whose turn it is for the `index`-th record (round robin)."""
-        return self.ref.managers[index % len(self.ref.managers)]
 
     def apply_backdating(self) -> None:
         """Spread creation times over the past, as if the records had been made day by day.
