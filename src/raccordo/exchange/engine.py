@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -363,7 +363,7 @@ class BindingUpsert:
     """
 
     def __init__(self, *, node: ExchangeNode, model: type[models.Model], object_type: str, recorder: RunRecorder,
-                 match: Callable[[list[Incoming]], dict[str, models.Model]] | None = None,
+                 match: Callable[[list[Incoming]], Mapping[str, models.Model]] | None = None,
                  count: bool = True, rows: bool = False, rules=None):
         self.node = node
         # rules (exchange.conflicts.MergeRules): the mapping's ownership and conflict policy for updates.
