@@ -49,8 +49,11 @@ bench: $(BENCH_STAMP)
 bench-smoke: $(BENCH_STAMP)
 	$(BIN)/python bench/scale_bench.py --smoke
 
+# Style and types, before any test runs in CI (.ci/run): ruff over all Python, mypy over what
+# [tool.mypy] in pyproject.toml names (services, selectors, exchange/).
 lint: $(STAMP)
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
 
 messages: $(STAMP)
 	cd src/raccordo && ../../$(BIN)/raccordo makemessages -l it -l ru --no-obsolete && ../../$(BIN)/raccordo compilemessages

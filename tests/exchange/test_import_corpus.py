@@ -1,5 +1,6 @@
-"""Every real CommerceML file of the shared corpus imports; what lands in the database is checked
-against counts taken independently from the same files with XPath (not by the importer)."""
+"""Every CommerceML file of the corpus imports (the third-party files of shared/ when present, ours in
+tests/corpus always); what lands in the database is checked against counts taken independently from the
+same files with XPath (not by the importer)."""
 
 from __future__ import annotations
 
@@ -15,13 +16,19 @@ from raccordo.exchange.importers.catalog import GROUP, OFFER_PRICES, OFFER_STOCK
 from raccordo.exchange.models import Binding
 from raccordo.exchange.services import exchange_import, node_create
 from raccordo.sales.models import Invoice
+from tests import corpus
 from tests.factories import reference_data
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "commerceml"
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(not CORPUS.is_dir(), reason=f"the shared corpus is not beside the checkout ({CORPUS})"),
-]
+FILES = corpus.commerceml_files()
+pytestmark = pytest.mark.django_db
+
+
+def _path(name: str) -> Path:
+    """A corpus file by name; a third-party one skips its test when only the bundled files are there."""
+    if name not in FILES and corpus.shared_commerceml_dir() is None:
+        pytest.skip(f"{name}: a file of the shared corpus, which is not at {corpus.SHARED_COMMERCEML}")
+    return FILES[name]
+
 
 # One exchange per row, files in the order 1C sends them.
 SETS = {
@@ -39,12 +46,14 @@ SETS = {
                    "irpsv__commerceml__bitrix-module-6_goods_1_prices.xml",
                    "irpsv__commerceml__bitrix-module-6_goods_1_rests.xml"],
     "carono-offers": ["carono__php-commerceml__offers.xml"],
+    "raccordo-bundled": ["raccordo__cml205_import.xml", "raccordo__cml207_offers.xml", "raccordo__cml209_rests.xml"],
 }
 DOCUMENT_FILES = {
     "irpsv__commerceml__off-doc-1c_orders.xml": 1,                      # two status-only documents are skipped
     "irpsv__commerceml__bitrix-module-6_documents_2_documents.xml": 4,
     "dobromyslov__commerceml-parser__bitrix-query-response-full.xml": 2,
     "dobromyslov__commerceml-parser__bitrix-query-response-empty.xml": 0,
+    "raccordo__cml31_documents.xml": 2,
 }
 
 
@@ -67,7 +76,7 @@ def expected_counts(files: list[str]) -> dict[str, int]:
     price_types: set[str] = set()
     offers: dict[str, etree._Element] = {}
     for name in files:
-        root = etree.parse(str(CORPUS / name), etree.XMLParser(resolve_entities=False, no_network=True)).getroot()
+        root = etree.parse(str(_path(name)), etree.XMLParser(resolve_entities=False, no_network=True)).getroot()
         groups |= {g.text.strip() for g in _x(root, "/*/Классификатор//Группа/Ид")}
         # CommerceML 3.1 keeps groups in the package too.
         groups |= {g.text.strip() for g in _x(root, "/*/Каталог/Группы//Группа/Ид")}
@@ -125,7 +134,7 @@ def _db_counts(node) -> dict[str, int]:
 
 @pytest.mark.parametrize("name", list(SETS))
 def test_corpus_set_imports_with_independently_counted_results(name):
-    files = [CORPUS / f for f in SETS[name]]
+    files = [_path(f) for f in SETS[name]]
     node = node_create(user=None, code=name.replace(".", "-"), kind="folder")
     run = exchange_import(paths=files, node=node)
     expected = expected_counts(SETS[name])
@@ -139,7 +148,7 @@ def test_corpus_set_imports_with_independently_counted_results(name):
 
 @pytest.mark.parametrize("name", list(SETS))
 def test_importing_the_same_exchange_twice_writes_nothing(name):
-    files = [CORPUS / f for f in SETS[name]]
+    files = [_path(f) for f in SETS[name]]
     node = node_create(user=None, code=f"{name}-twice".replace(".", "-"), kind="folder")
     first = exchange_import(paths=files, node=node)
     journal_after_first = ChangeJournal.objects.count()
@@ -156,7 +165,7 @@ def test_importing_the_same_exchange_twice_writes_nothing(name):
 def test_offer_digests_keep_the_format_earlier_versions_wrote():
     """An offer's price and stock bindings keep content_hash({price type or warehouse pk: value}) as
     earlier versions wrote it, so the bindings of an existing installation still read as unchanged."""
-    files = [CORPUS / f for f in SETS["dobromyslov-ut11"]]
+    files = [_path(f) for f in SETS["dobromyslov-ut11"]]
     node = node_create(user=None, code="digests", kind="folder")
     exchange_import(paths=files, node=node)
     checked = 0
@@ -173,17 +182,17 @@ def test_offer_digests_keep_the_format_earlier_versions_wrote():
 def test_order_documents_from_the_corpus(name, expected):
     reference_data()
     node = node_create(user=None, code="orders", kind="folder")
-    run = exchange_import(paths=[CORPUS / name], node=node)
+    run = exchange_import(paths=[_path(name)], node=node)
     assert run.status == "succeeded", [(i.code, i.message) for i in run.items.all()[:5]]
     assert Invoice.objects.count() == expected
-    again = exchange_import(paths=[CORPUS / name], node=node)
+    again = exchange_import(paths=[_path(name)], node=node)
     assert again.created == again.updated == 0 and Invoice.objects.count() == expected
 
 
 def test_bitrix_31_documents_carry_1c_numbers_and_shipments():
     reference_data()
     node = node_create(user=None, code="bx", kind="folder")
-    exchange_import(paths=[CORPUS / "irpsv__commerceml__bitrix-module-6_documents_2_documents.xml"], node=node)
+    exchange_import(paths=[_path("irpsv__commerceml__bitrix-module-6_documents_2_documents.xml")], node=node)
     shipped = Invoice.objects.get(accounting_number="K479")
     assert shipped.is_posted and shipped.shipment_number == "О0000000966"
     assert str(shipped.shipped_on) == "2017-08-02"

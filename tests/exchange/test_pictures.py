@@ -20,10 +20,11 @@ from raccordo.exchange.formats.commerceml import records as cml
 from raccordo.exchange.importers import pictures
 from raccordo.exchange.importers.pictures import picture_paths, product_images_attach
 from raccordo.exchange.services import node_create
+from tests import corpus
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "commerceml"
+CORPUS = corpus.SHARED_COMMERCEML   # a third-party file: only in shared/ (tests/corpus)
 UMI = CORPUS / "irpsv__commerceml__umi-cms_import.xml"
 GIF = (b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00"
        b"\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")

@@ -7,8 +7,6 @@ by going idle), one HTTP exchange per file; and a second identical exchange writ
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from django.core.management import call_command
 
@@ -27,6 +25,7 @@ from raccordo.exchange.models import Binding, Run
 from raccordo.exchange.onec.models import OneCSession, OneCSettings
 from raccordo.exchange.onec.services import sessions_finish_idle
 from raccordo.exchange.services import exchange_import
+from tests import corpus
 from tests.onec import lifecycle
 from tests.onec.cml import zipped
 from tests.onec.conftest import OneC
@@ -245,7 +244,7 @@ def test_the_command_line_file_by_file_keeps_variants(ctx, node, tmp_path):
     assert all(active(node).values())
 
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "commerceml"
+CORPUS = corpus.SHARED_COMMERCEML   # third-party files: only in shared/ (tests/corpus)
 UT11 = ["dobromyslov__commerceml-parser__import0_1.xml", "dobromyslov__commerceml-parser__offers0_1.xml"]
 
 

@@ -14,6 +14,8 @@ from django.utils.translation import gettext_lazy as _
 from raccordo.core.ids import new_id
 from raccordo.core.trees import refuse_cycle
 
+from .subjects import ACTIONS, SUBJECTS
+
 
 class Role(models.TextChoices):
     ADMIN = "admin", _("Administrator")
@@ -74,8 +76,6 @@ class CustomRole(models.Model):
         return self.name
 
     def clean(self) -> None:
-        from .roles import ACTIONS, SUBJECTS
-
         if not isinstance(self.permissions, dict):
             raise ValidationError({"permissions": _("Expected an object of object types to lists of actions.")})
         errors = []

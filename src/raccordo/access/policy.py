@@ -13,7 +13,7 @@
     holds_role(user, names) -> is the user's effective role (built-in, or the custom role replacing it) named
     oversees_team(user) -> does the user lead other people's work (a head's dashboard)
 
-Deny by default: a model that is not registered in RULES (or whose rule names no subject) is invisible
+Deny by default: a model that is not registered in RULES (declared in access.rules) (or whose rule names no subject) is invisible
 to everyone but administrators. A user reaches a row when
 
 1. their role (access.roles) grants the action on the rule's subject ("counterparties", "invoices", ...);
@@ -31,116 +31,33 @@ Every selector, list, search, export, report and API endpoint goes through `visi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import reduce
 from operator import and_, or_
 
+from django.contrib.auth import get_user_model
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
-from .models import Scope
-from .roles import ACTIONS, SUBJECTS, PermissionSet, permission_set
+from raccordo.activities.models import Interaction
+from raccordo.core.errors import PermissionDenied
+from raccordo.parties.models import Email
 
-__all__ = ["ACTIONS", "RULES", "SHARE_GRANTS", "allows", "assignable_users", "can", "can_share",
+from .models import CounterpartyShare, CustomRole, Department, Role, Scope
+from .roles import PermissionSet, permission_set
+from .rules import ASSIGNMENT_FIELDS, RULES, Rule, rule_for
+from .subjects import ACTIONS, SUBJECTS
+
+__all__ = ["ACTIONS", "ASSIGNMENT_FIELDS", "RULES", "SHARE_GRANTS", "allows", "assignable_users", "can", "can_share",
            "department_subtree", "holds_role", "is_admin", "may_set_password", "node_can", "node_visible",
            "onec_token_usable", "oversees_team", "require", "require_assignable", "require_share",
            "role_name", "role_names", "Rule", "rule_for", "visible", "invoice_send_refused",
            "visible_references"]
 
 
-@dataclass(frozen=True)
-class Rule:
-    """How a model's rows relate to the people allowed to see them.
-
-    subject: the object type a role's permissions name ("counterparties", "invoices", ...); a rule
-        without one is for administrators only.
-    counterparty: lookup path from the model to its Counterparty ("" for Counterparty itself,
-        None when the model hangs off no counterparty).
-    owners: user foreign keys that grant access to a record that hangs off no counterparty (a task
-        with no client assigned to me, my own reminder). When a record has a counterparty, the
-        counterparty alone decides, so nobody reaches a client's data by naming themselves owner.
-    shared: not row-scoped (catalog, funnels, the exchange): whoever holds the subject's permission
-        reaches every row.
-    """
-
-    counterparty: str | None = None
-    owners: tuple[str, ...] = field(default_factory=tuple)
-    shared: bool = False
-    subject: str = ""
-
-
-RULES: dict[str, Rule] = {
-    "parties.counterparty": Rule(counterparty="", subject="counterparties"),
-    "parties.contactperson": Rule(counterparty="counterparty", subject="counterparties"),
-    "parties.address": Rule(counterparty="counterparty", subject="counterparties"),
-    "parties.phone": Rule(counterparty="counterparty", subject="counterparties"),
-    "parties.email": Rule(counterparty="counterparty", subject="counterparties"),
-    "parties.bankaccount": Rule(counterparty="counterparty", subject="counterparties"),
-    # The search index's own rows: read only through parties.search, which filters a selector's queryset.
-    "parties.searchdocument": Rule(),
-    "parties.tag": Rule(shared=True, subject="reference"),
-    "parties.owncompany": Rule(shared=True, subject="reference"),
-    "catalog.unit": Rule(shared=True, subject="catalog"),
-    "catalog.productgroup": Rule(shared=True, subject="catalog"),
-    "catalog.product": Rule(shared=True, subject="catalog"),
-    "catalog.productimage": Rule(shared=True, subject="catalog"),
-    "catalog.pricetype": Rule(shared=True, subject="catalog"),
-    "catalog.property": Rule(shared=True, subject="catalog"),
-    "catalog.price": Rule(shared=True, subject="catalog"),
-    "catalog.warehouse": Rule(shared=True, subject="catalog"),
-    "catalog.stocklevel": Rule(shared=True, subject="catalog"),
-    "sales.funnel": Rule(shared=True, subject="reference"),
-    "sales.stage": Rule(shared=True, subject="reference"),
-    "sales.deal": Rule(counterparty="counterparty", subject="deals"),
-    "sales.dealline": Rule(counterparty="deal__counterparty", subject="deals"),
-    "sales.contract": Rule(counterparty="counterparty", subject="deals"),
-    "sales.invoice": Rule(counterparty="counterparty", subject="invoices"),
-    "sales.invoiceline": Rule(counterparty="invoice__counterparty", subject="invoices"),
-    "sales.payment": Rule(counterparty="counterparty", subject="payments"),
-    "sales.paymentallocation": Rule(counterparty="payment__counterparty", subject="payments"),
-    "activities.interaction": Rule(counterparty="counterparty", owners=("author",), subject="activities"),
-    "activities.task": Rule(counterparty="counterparty", owners=("assignee", "author"), subject="activities"),
-    "activities.reminder": Rule(counterparty="counterparty", owners=("user",), subject="activities"),
-    "activities.complaint": Rule(counterparty="counterparty", owners=("responsible",), subject="activities"),
-    # The exchange with accounting: administrators and accountants.
-    "exchange.exchangenode": Rule(shared=True, subject="exchange"),
-    "exchange.binding": Rule(shared=True, subject="exchange"),
-    "exchange.mapping": Rule(shared=True, subject="exchange"),
-    "exchange.run": Rule(shared=True, subject="exchange"),
-    "exchange.runitem": Rule(shared=True, subject="exchange"),
-    "exchange.exchangetask": Rule(shared=True, subject="exchange"),
-    "exchange.nodelock": Rule(shared=True, subject="exchange"),
-    # The orders export's bookkeeping of journal positions still in flight: read only by the exporter.
-    "exchange.journalgap": Rule(),
-    # The 1C endpoint's sessions, uploads and request log: administrators only.
-    "onec.onecsettings": Rule(),
-    "onec.onecsession": Rule(),
-    "onec.onecfile": Rule(),
-    "onec.onecrequest": Rule(),
-    # Cached report figures: read only through reports.services, keyed by the reader's own access scope.
-    "reports.reportsnapshot": Rule(),
-    # The change journal as a whole (the global audit view); a record's own history is shown with the record.
-    "core.changejournal": Rule(shared=True, subject="audit"),
-}
-
-# User fields that hand a record to someone: a user may fill them only with people in their reach.
-ASSIGNMENT_FIELDS: dict[str, tuple[str, ...]] = {
-    "parties.counterparty": ("responsible",),
-    "sales.deal": ("manager",),
-    "sales.invoice": ("responsible",),
-    "activities.complaint": ("responsible",),
-    "activities.reminder": ("user",),
-    # The API took any active user here (report L2); the web form offered only `assignable_users`.
-    "activities.task": ("assignee",),
-}
-
 # What a share of a client gives the colleague, on the client and on everything hanging off it. Not
 # "delete": deleting a client takes its contacts, notes, tasks and reminders with it (report M7).
 SHARE_GRANTS = frozenset({"view", "add", "change", "export"})
-
-
-def rule_for(model: type[models.Model]) -> Rule | None:
-    return RULES.get(model._meta.label_lower)
 
 
 def _active(user) -> bool:
@@ -162,8 +79,6 @@ def department_subtree(department_id) -> set:
     """The department and every department below it (ids); empty for no department."""
     if department_id is None:
         return set()
-    from .models import Department
-
     children: dict = {}
     for pk, parent in Department.objects.values_list("pk", "parent_id"):
         children.setdefault(parent, []).append(pk)
@@ -208,8 +123,6 @@ def _counterparty_q(user, perms: PermissionSet, prefix: str, action: str = "view
     lookup = f"{prefix}__" if prefix else ""
     if not perms.allows("counterparties", "view"):
         return Q(pk__in=[])
-    from .models import CounterpartyShare
-
     own = Q(**{f"{lookup}responsible": user})
     heads = own
     if perms.scope == Scope.DEPARTMENT:
@@ -327,8 +240,6 @@ def _counterparty_reachable(user, perms: PermissionSet, counterparty, action: st
     if action not in SHARE_GRANTS:
         return False
     if counterparty.pk and not counterparty._state.adding:
-        from .models import CounterpartyShare
-
         return CounterpartyShare.objects.filter(counterparty_id=counterparty.pk, user=user).exists()
     return False
 
@@ -361,8 +272,6 @@ def can(user, action: str, obj: models.Model) -> bool:
 
 def require(user, action: str, obj: models.Model) -> None:
     """Raise unless `user` may `action` `obj`. `user=None` is the system itself (exchange, demo seeding)."""
-    from raccordo.core.errors import PermissionDenied
-
     if user is None:
         return
     if not can(user, action, obj):
@@ -378,8 +287,6 @@ def assignable_users(user):
     """The active colleagues `user` may make responsible for a record: everyone for administrators, their
     department and the departments below for heads, only themselves for everyone else (a role that reads
     all records, like a marketer's or an accountant's, does not hand clients around)."""
-    from django.contrib.auth import get_user_model
-
     users = get_user_model().objects.filter(is_active=True)
     if not _active(user):
         return users.none()
@@ -392,8 +299,6 @@ def assignable_users(user):
 
 def require_assignable(user, obj: models.Model, before: dict | None = None) -> None:
     """Refuse to hand `obj` to someone outside `user`'s reach (only fields that changed are checked)."""
-    from raccordo.core.errors import PermissionDenied
-
     if user is None or is_admin(user):
         return
     for name in ASSIGNMENT_FIELDS.get(obj._meta.label_lower, ()):
@@ -487,10 +392,6 @@ def can_share(user, counterparty) -> bool:
 
 def require_share(user, counterparty) -> None:
     """Raise unless `user` may share `counterparty` (or stop sharing it). `user=None` is the system."""
-    from django.utils.translation import gettext as _
-
-    from raccordo.core.errors import PermissionDenied
-
     if user is not None and not can_share(user, counterparty):
         raise PermissionDenied(_("Only the responsible manager and their heads share this counterparty."),
                                code="access.share.denied",
@@ -543,8 +444,6 @@ def role_name(user) -> str:
 def role_names() -> list[str]:
     """The names a list of roles may hold (an exchange task's "roles who may run it"): the built-in roles'
     values, then the custom roles' names."""
-    from .models import CustomRole, Role
-
     return list(Role.values) + list(CustomRole.objects.order_by("name").values_list("name", flat=True))
 
 
@@ -576,11 +475,6 @@ def invoice_send_refused(user, invoice, recipients) -> list[str]:
     e-mails and its contact persons'): anyone may add an address there first, journaled, but no one can
     turn the server into a relay for free text to strangers.
     """
-    from django.utils.translation import gettext as _
-
-    from raccordo.activities.models import Interaction
-    from raccordo.parties.models import Email
-
     # The send is logged on the client's timeline: who may not write there may not send (else a mail would
     # leave with no trace of it in the CRM).
     if not can(user, "change", invoice) or not allows(user, "add", Interaction):

@@ -3,32 +3,17 @@
 A permission is an action on an object type (a *subject*: "counterparties", "invoices", ...). A role
 also has a *scope* (own records, own department and below, everything) and may be granted "view VIP".
 Custom roles (`CustomRole`) have exactly this shape; a user with a custom role gets it instead of the
-built-in role's set.
+built-in role's set. The actions and subjects themselves are named in `access.subjects`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.utils.translation import gettext_lazy as _
-
 from .models import Role, Scope
+from .subjects import ACTIONS, ALL_ACTIONS, SUBJECTS
 
-ACTIONS = ("view", "add", "change", "delete", "export", "run")
-ALL_ACTIONS = frozenset(ACTIONS)
-
-# Object types a permission names. `access.policy.RULES` maps every model to one of them.
-SUBJECTS = {
-    "counterparties": _("Counterparties and contact persons"),
-    "deals": _("Deals and contracts"),
-    "invoices": _("Invoices"),
-    "payments": _("Payments"),
-    "activities": _("Calls, tasks, reminders, complaints"),
-    "catalog": _("Catalog, prices and stock"),
-    "reference": _("Funnels, tags, own companies"),
-    "exchange": _("Exchange with accounting"),
-    "audit": _("Change journal of all records"),
-}
+__all__ = ["ACTIONS", "ALL_ACTIONS", "BUILTIN_ROLES", "NOTHING", "SUBJECTS", "PermissionSet", "permission_set"]
 
 READ = ["view"]
 WORK = ["view", "add", "change", "delete", "export"]

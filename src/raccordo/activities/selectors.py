@@ -93,7 +93,7 @@ def calendar_entries(*, user, start, end, mine: bool = True) -> list[dict]:
                         .select_related("counterparty"), user)
     if mine:
         reminders = reminders.filter(user=user)
-    entries = [{"kind": "task", "at": t.due_at, "title": t.title, "obj": t, "done": t.status == TaskStatus.DONE}
+    entries: list[dict] = [{"kind": "task", "at": t.due_at, "title": t.title, "obj": t, "done": t.status == TaskStatus.DONE}
                for t in tasks]
     entries += [{"kind": "meeting", "at": m.occurred_at, "title": m.subject, "obj": m, "done": False}
                 for m in meetings]

@@ -95,7 +95,7 @@ def complaint_register(*, user, data: dict[str, Any]) -> Complaint:
     return record_create(Complaint, user=user, data=data)
 
 
-COMPLAINT_FLOW = {
+COMPLAINT_FLOW: dict[str, set[str]] = {
     ComplaintStatus.NEW: {ComplaintStatus.IN_PROGRESS, ComplaintStatus.RESOLVED, ComplaintStatus.REJECTED},
     ComplaintStatus.IN_PROGRESS: {ComplaintStatus.RESOLVED, ComplaintStatus.REJECTED},
     # A closed complaint can be reopened when the client comes back.

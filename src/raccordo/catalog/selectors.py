@@ -60,9 +60,9 @@ def product_search(*, user, term: str, limit: int = 10) -> QuerySet[Product]:
 
 def product_available(*, product_ids) -> dict:
     """What can be sold now per product: quantity minus reserved, summed over all warehouses (DB aggregate)."""
-    rows = (StockLevel.objects.filter(product_id__in=list(product_ids)).values("product_id")
+    rows = (StockLevel.objects.filter(product_id__in=list(product_ids)).values("product_id")  # type: ignore[no-redef]  # django-stubs: the annotation shares its name with StockLevel.available, read as a dict key only
             .annotate(available=Sum(F("quantity") - F("reserved"))))
-    return {row["product_id"]: row["available"] or Decimal("0") for row in rows}
+    return {row["product_id"]: row["available"] or Decimal("0") for row in rows}  # type: ignore[misc]
 
 
 def product_stock_by_warehouse(*, user, product: Product) -> list[dict]:

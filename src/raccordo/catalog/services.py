@@ -125,11 +125,11 @@ def product_images_set(*, user, product: Product, images: list[ImageInput],
                 counts["unchanged"] += 1
         return counts
     for gone in existing.values():
-        name = gone.file.name
+        name = gone.file.name  # type: ignore[assignment]  # a stored picture always has a file name
         record_delete(gone, user=user)
         counts["removed"] += 1
         if not ProductImage.objects.filter(file=name).exists():
-            transaction.on_commit(lambda name=name: _delete_unreferenced(name))
+            transaction.on_commit(lambda name=name: _delete_unreferenced(name))  # type: ignore[misc]  # mypy cannot type a lambda with a default argument
     return counts
 
 

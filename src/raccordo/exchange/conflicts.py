@@ -130,7 +130,7 @@ class MergeRules:
             items = (RunItem.objects.filter(run__node=self.node, outcome=CONFLICT, object_type=self.object_type,
                                             object_id__in=touched).exclude(run__kind="dry-run")
                      .order_by("id").values_list("object_id", "changes", "run__started_at"))
-            for object_id, changes, started in items:
+            for object_id, changes, started in items:  # type: ignore[assignment]  # run items of conflicts name their record
                 history = out[object_id]
                 for name, pair in (changes or {}).items():
                     if isinstance(pair, list) and len(pair) == 2 and (
@@ -218,9 +218,9 @@ def _value_for(model: type[models.Model], name: str, value):
     """A journal-form value (text for decimals and ids) back to what the model's field holds: (attname, value)."""
     f = model._meta.get_field(name)
     if f.is_relation:
-        target = f.target_field
-        return f.attname, (target.to_python(value) if value is not None else None)
-    return f.attname, f.to_python(value) if value is not None else (None if f.null else f.get_default())
+        target = f.target_field  # type: ignore[union-attr]  # a relation has a target_field
+        return f.attname, (target.to_python(value) if value is not None else None)  # type: ignore[union-attr]  # get_field() of a concrete field, not a reverse relation
+    return f.attname, f.to_python(value) if value is not None else (None if f.null else f.get_default())  # type: ignore[union-attr]  # get_field() of a concrete field, not a reverse relation
 
 
 @transaction.atomic

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -155,7 +155,7 @@ def _converter(field: models.Field, conn) -> Callable[[Any], Any]:
     (a batch's `now`), so its last conversion is reused. Anything else goes through the field itself.
     """
     prep = field.get_db_prep_save
-    target = field.target_field if field.is_relation else field
+    target = field.target_field if field.is_relation else field  # type: ignore[attr-defined]  # a relation has a target_field
     if isinstance(target, models.UUIDField):
         native = conn.features.has_native_uuid_field
 
@@ -191,7 +191,7 @@ class RowWriter:
         self.fields = [f for f in meta.concrete_fields if attnames is None or f.attname in attnames]
         quote = connection.ops.quote_name
         self.table = quote(meta.db_table)
-        self.insert_sql = (f"INSERT INTO {self.table} ({', '.join(quote(f.column) for f in self.fields)}) "
+        self.insert_sql = (f"INSERT INTO {self.table} ({', '.join(quote(f.column) for f in self.fields)}) "  # type: ignore[arg-type]  # a concrete field has a column
                            f"VALUES ({', '.join(['%s'] * len(self.fields))})")
         self._quote = quote
 
@@ -212,10 +212,10 @@ class RowWriter:
         meta = self.model._meta
         fields = [meta.get_field(name) if name in {f.name for f in meta.fields} else
                   next(f for f in meta.concrete_fields if f.attname == name) for name in attnames]
-        sql = (f"UPDATE {self.table} SET {', '.join(f'{self._quote(f.column)} = %s' for f in fields)} "
-               f"WHERE {self._quote(meta.pk.column)} = %s")
+        sql = (f"UPDATE {self.table} SET {', '.join(f'{self._quote(f.column)} = %s' for f in fields)} "  # type: ignore[union-attr,arg-type]  # concrete fields, found by name
+               f"WHERE {self._quote(meta.pk.column)} = %s")  # type: ignore[arg-type]
         conn = connections[DEFAULT_DB_ALIAS]
-        converters = [_converter(f, conn) for f in fields]
+        converters = [_converter(f, conn) for f in fields]  # type: ignore[arg-type]
         convert_pk = _converter(meta.pk, conn)
         params = [[convert(v) for convert, v in zip(converters, row[1:], strict=True)] + [convert_pk(row[0])]
                   for row in rows]
@@ -363,7 +363,7 @@ class BindingUpsert:
     """
 
     def __init__(self, *, node: ExchangeNode, model: type[models.Model], object_type: str, recorder: RunRecorder,
-                 match: Callable[[list[Incoming]], dict[str, models.Model]] | None = None,
+                 match: Callable[[list[Incoming]], Mapping[str, models.Model]] | None = None,
                  count: bool = True, rows: bool = False, rules=None):
         self.node = node
         # rules (exchange.conflicts.MergeRules): the mapping's ownership and conflict policy for updates.
@@ -440,19 +440,19 @@ class BindingUpsert:
         else:
             existing = self.model._default_manager.in_bulk([b.object_id for b in bound.values()])
 
-        to_update: list[tuple[Incoming, models.Model, Binding | None]] = []
+        to_update: list[tuple[Incoming, models.Model, Binding | BoundRow | None]] = []
         to_create: list[Incoming] = []
         for ext_id, item in latest.items():
             binding = bound.get(ext_id)
             obj = existing.get(binding.object_id) if binding else None
-            if obj is not None and binding.content_hash == item.hash:
+            if obj is not None and binding.content_hash == item.hash:  # type: ignore[union-attr]  # an object is only found through its binding
                 if any(getattr(obj, k) != v for k, v in item.ensure.items()):
-                    ensured.append((item, obj, binding))
+                    ensured.append((item, obj, binding))  # type: ignore[arg-type]
                     continue
                 result.objects[ext_id], result.ids[ext_id] = obj, obj.pk
                 if binding_state_differs(binding, item):
                     binding_state_take(binding, item)
-                    restated.append(binding)
+                    restated.append(binding)  # type: ignore[arg-type]
                 if self.count:
                     self.recorder.count("unchanged")
                 continue
@@ -486,7 +486,7 @@ class BindingUpsert:
         changed_fields: set[str] = set()
         updated: list[models.Model] = []
         new_bindings: list[NewBinding] = []
-        touched_bindings: list[Binding] = []
+        touched_bindings: list[Binding | BoundRow] = []
         rules = self.rules
         # Conflicts need the journal of bound records whose content changed: one query for the batch.
         histories = rules.histories(self.model, [obj.pk for _i, obj, binding in to_update if binding is not None]) \
@@ -542,7 +542,7 @@ class BindingUpsert:
 
         now = timezone.now()
         for obj in updated:
-            obj.updated_at = now   # bulk_update skips auto_now
+            obj.updated_at = now   # type: ignore[attr-defined]  # bulk_update skips auto_now
         created: list[models.Model] = []
         if self.rows:
             to_create = self._create_rows(to_create, result, new_bindings, journal)
@@ -581,7 +581,7 @@ class BindingUpsert:
                 RowWriter(Binding).update(["content_hash", "scope", "peer_deleted"],
                                           [(b.pk, b.content_hash, b.scope, b.peer_deleted) for b in touched_bindings])
             else:
-                Binding.objects.bulk_update(touched_bindings, ["content_hash", "scope", "peer_deleted", "updated_at"],
+                Binding.objects.bulk_update(touched_bindings, ["content_hash", "scope", "peer_deleted", "updated_at"],  # type: ignore[arg-type]  # without rows, bindings are model instances
                                             batch_size=500)
         written = [obj.pk for obj, _operation, _changes in journal]
         if self._journal_rows is not None:
@@ -671,7 +671,7 @@ class NewBinding:
         self.peer_deleted = bool(deleted)
 
 
-def write_bindings(bindings: list[Binding | NewBinding]) -> None:
+def write_bindings(bindings: Sequence[Binding | NewBinding]) -> None:
     """Insert new bindings as plain rows (see RowWriter); the id is the database's."""
     now = timezone.now()
     RowWriter(Binding, [f.attname for f in Binding._meta.concrete_fields if f.attname != "id"]).insert(

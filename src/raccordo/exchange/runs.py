@@ -297,7 +297,7 @@ def retry_plan(run: Run) -> RetryPlan:
     # again from the same kept file: only records refused while writing them are worth another try.
     failed = run.items.filter(outcome="failed").exclude(object_type="file").exclude(object_type__startswith="cml.")
     if plan.action == "tabular":
-        plan.lines = sorted(set(failed.exclude(line__isnull=True).values_list("line", flat=True)))
+        plan.lines = sorted(set(failed.exclude(line__isnull=True).values_list("line", flat=True)))  # type: ignore[arg-type]  # line__isnull=True is excluded
     else:
         plan.ids = sorted(set(failed.exclude(external_id="").values_list("external_id", flat=True)))
     if not plan.count:

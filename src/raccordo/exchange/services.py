@@ -233,7 +233,7 @@ def _check_file(path: Path) -> None:
     A cheap well-formedness and hostility pre-scan (see `reader.check`), not a second full read.
     """
     with path.open("rb") as raw:
-        cml_reader.check(_CountingReader(raw, lambda n: None, path.name))
+        cml_reader.check(_CountingReader(raw, lambda n: None, path.name))  # type: ignore[arg-type]  # a file-like reader: read() is all the reader asks
 
 
 def path_inside(directory: Path, path: Path) -> bool:
@@ -330,7 +330,7 @@ def _import_files(files: list[Path], node: ExchangeNode, run: Run, recorder: Run
                             progress(run)
 
                     with path.open("rb") as raw:
-                        for rec in cml_reader.read(_CountingReader(raw, advance, path.name)):
+                        for rec in cml_reader.read(_CountingReader(raw, advance, path.name)):  # type: ignore[arg-type]  # a file-like reader: read() is all the reader asks
                             if only is not None and not _taken(rec, only):
                                 continue
                             if isinstance(rec, DocumentRec):

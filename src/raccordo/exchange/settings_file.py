@@ -64,7 +64,7 @@ def _mapping_export(m: Mapping) -> dict[str, Any]:
         filters["managers"] = [names.get(_uuid(v), v) for v in filters["managers"]]
     return {"object_type": m.object_type, "match_keys": m.match_keys, "allow_create": m.allow_create,
             "owned_fields": m.owned_fields, "conflict_policy": m.conflict_policy, "field_map": m.field_map or {},
-            "filters": filters, "responsible": m.responsible.username if m.responsible_id else None}
+            "filters": filters, "responsible": m.responsible.username if m.responsible_id else None}  # type: ignore[union-attr]  # guarded by responsible_id
 
 
 def _uuid(value):

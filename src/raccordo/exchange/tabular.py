@@ -158,7 +158,7 @@ def _detect_encoding(head: bytes) -> str:
 
 def _detect_delimiter(first_line: str) -> str:
     counts = {d: first_line.count(d) for d in (";", ",", "\t")}
-    best = max(counts, key=counts.get)
+    best = max(counts, key=counts.get)  # type: ignore[arg-type]  # counts.get never misses: it is called on counts' own keys
     return best if counts[best] else ","
 
 
@@ -538,7 +538,7 @@ class TabularImport:
 
     def one(self, p: Parsed, existing: dict) -> None:
         keys = _keys(self.kind, p)
-        duplicate = None   # (what, column, record or None, line in this file or None)
+        duplicate: tuple | None = None   # (what, column, record or None, line in this file or None)
         for key_kind, key, name in keys:
             column = p.columns.get(name, name)
             if (key_kind, key) in self.seen:
@@ -630,7 +630,7 @@ class TabularImport:
         if self.kind == COUNTERPARTIES:
             if self.responsible is not None and not data.get("responsible"):
                 data["responsible"] = self.responsible
-            obj = counterparty_create(user=self.user, data=data, phones=p.phones, emails=p.emails)
+            obj: Any = counterparty_create(user=self.user, data=data, phones=p.phones, emails=p.emails)
         elif self.kind == CONTACTS:
             obj = contact_create(user=self.user, counterparty=self._counterparty(p), data=data, phones=p.phones,
                                  emails=p.emails)

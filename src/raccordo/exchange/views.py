@@ -141,8 +141,8 @@ def _records_page(request, run):
         make = runs.journal_row
     else:
         everything = run.items.filter(outcome__in=runs.ITEM_OUTCOMES[outcome])
-        qs = selectors.run_items(user=request.user, run=run, qs=everything).order_by("id")
-        make = runs.item_row
+        qs = selectors.run_items(user=request.user, run=run, qs=everything).order_by("id")  # type: ignore[assignment]  # run items or journal entries, shown through `make`
+        make = runs.item_row  # type: ignore[assignment]
     # The counters stay the run's; the records the reader may not see are counted, not named (M1).
     hidden = everything.count() - qs.count()
     page = Paginator(qs, RECORDS_PER_PAGE).get_page(request.GET.get("page"))

@@ -109,7 +109,7 @@ def tag_get_or_create(*, user, name: str) -> Tag:
     """The tag with this name, created if new. Tags are shared reference data: creating one is the policy's
     "add" on "reference" (record_create checks it), and the journal names who created it."""
     name = name.strip()
-    longest = Tag._meta.get_field("name").max_length
+    longest: int = Tag._meta.get_field("name").max_length  # type: ignore[union-attr,assignment]  # a CharField
     if len(name) > longest:
         # Refused before the lookup: a 70,000-character name in `iexact` is more than SQLite's LIKE accepts.
         raise ValidationError({"tags": _("A tag has at most %(max)s characters.") % {"max": longest}})

@@ -152,8 +152,8 @@ def receivables_ageing(*, user, counterparty=None, responsible=None) -> tuple[li
         "invoices": Count("pk"),
         "oldest_due": Min("due_date"),
     }
-    rows = list(qs.order_by().values("counterparty_id", "counterparty__name", "currency")
-                .annotate(**annotations).order_by("-owed", "counterparty__name"))
+    rows: list = list(qs.order_by().values("counterparty_id", "counterparty__name", "currency")
+                .annotate(**annotations).order_by("-owed", "counterparty__name"))  # type: ignore[misc]  # django-stubs cannot see annotations passed as **kwargs
     totals: dict = {}
     for row in qs.order_by().values("currency").annotate(**annotations).order_by("currency"):
         totals[row["currency"]] = row
@@ -183,7 +183,7 @@ def invoice_stock_shortages(*, invoice: Invoice) -> list[dict]:
     names: dict = {}
     for line in invoice.lines.select_related("product").filter(product__isnull=False, product__is_service=False):
         wanted[line.product_id] = wanted.get(line.product_id, Decimal("0")) + line.quantity
-        names[line.product_id] = line.product.name
+        names[line.product_id] = line.product.name  # type: ignore[union-attr]  # the lines are filtered on product__isnull=False
     available = product_available(product_ids=wanted)
     return [{"product_id": pid, "product": names[pid], "wanted": qty, "available": available.get(pid, Decimal("0"))}
             for pid, qty in wanted.items() if qty > available.get(pid, Decimal("0"))]

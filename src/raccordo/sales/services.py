@@ -61,7 +61,8 @@ def combined_discount(line_percent: Decimal, document_percent: Decimal) -> Decim
 def _build_lines(model, parent_field: str, parent, lines: list[LineInput], vat_included: bool,
                  document_discount: Decimal = ZERO) -> list:
     """Price and validate lines; every line's errors are reported with its number."""
-    built, errors = [], []
+    built: list = []
+    errors: list = []
     for position, line in enumerate(lines, start=1):
         description = line.description or (line.product.name if line.product is not None else "")
         vat_rate = line.vat_rate
@@ -118,7 +119,7 @@ def default_funnel() -> Funnel:
 def deal_create(*, user, data: dict[str, Any], lines: list[LineInput] | None = None) -> Deal:
     """Open a deal for a counterparty; it starts at the funnel's first stage unless a stage is given."""
     data = dict(data)
-    data.setdefault("funnel", data.get("stage").funnel if data.get("stage") else default_funnel())
+    data.setdefault("funnel", data.get("stage").funnel if data.get("stage") else default_funnel())  # type: ignore[union-attr]  # guarded: a stage is there
     if not data.get("stage"):
         data["stage"] = data["funnel"].stages.order_by("order").first()
     if user is not None and not data.get("manager"):

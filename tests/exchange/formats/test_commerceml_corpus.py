@@ -1,4 +1,4 @@
-"""The CommerceML reader against every third-party file of the shared corpus.
+"""The CommerceML reader against every file of the corpus: the third-party files of shared/ and ours (tests/corpus).
 
 Expected counts are computed here, independently of the reader, with lxml XPath
 (``local-name()``, so namespaces do not matter) over the same file, and checked
@@ -7,7 +7,6 @@ against a hand-written table so that a broken XPath cannot make both sides zero.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
@@ -28,21 +27,11 @@ from raccordo.exchange.formats.commerceml import (
     WarehouseRec,
     read,
 )
+from tests import corpus
 
-# tests/exchange/formats/<this file> -> repo root is parents[3]; shared/ sits beside the checkout.
-CORPUS = Path(
-    os.environ.get(
-        "RACCORDO_CML_CORPUS",
-        Path(__file__).resolve().parents[3] / ".." / "shared" / "corpus" / "commerceml",
-    )
-).resolve()
-FILES = sorted(CORPUS.glob("*.xml")) if CORPUS.is_dir() else []
-
-pytestmark = pytest.mark.skipif(
-    not FILES,
-    reason=f"CommerceML corpus not found at {CORPUS} (expected shared/corpus/commerceml beside the checkout; "
-    "set RACCORDO_CML_CORPUS to point elsewhere)",
-)
+# The bundled files always, the shared third-party corpus too when it is beside the checkout (tests/corpus).
+FILES = list(corpus.commerceml_files().values())
+SHARED = corpus.shared_commerceml_dir()
 
 
 def _ln(name: str) -> str:
@@ -99,6 +88,11 @@ TABLE = {
     "irpsv__commerceml__ready-script_offers.xml":                  (0, 0, 1, 0, 0, 0, 0, 2, 2, 0, 0, 0),
     "irpsv__commerceml__umi-cms_import.xml":                       (1, 1, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0),
     "irpsv__commerceml__umi-cms_offers.xml":                       (0, 0, 5, 0, 0, 0, 0, 14, 70, 0, 0, 0),
+    # bundled in tests/corpus/commerceml
+    "raccordo__cml205_import.xml":                                 (3, 2, 0, 0, 0, 4, 1, 0, 0, 0, 0, 0),
+    "raccordo__cml207_offers.xml":                                 (0, 0, 2, 2, 0, 0, 0, 3, 4, 3, 0, 0),
+    "raccordo__cml209_rests.xml":                                  (0, 0, 0, 0, 0, 0, 0, 2, 0, 3, 0, 0),
+    "raccordo__cml31_documents.xml":                               (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 3),
 }
 # fmt: on
 TABLE_KEYS = (
@@ -146,7 +140,9 @@ def reader_counts(records: list) -> dict[str, int]:
 
 
 def test_table_covers_the_whole_corpus():
-    assert sorted(TABLE) == sorted(f.name for f in FILES)
+    """Every file has its row; with the shared corpus present, every row has its file."""
+    expected = TABLE if SHARED else {name for name in TABLE if (corpus.BUNDLED_COMMERCEML / name).is_file()}
+    assert sorted(expected) == sorted(f.name for f in FILES)
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
@@ -191,6 +187,8 @@ def test_file_object_and_bytes_give_the_same_records(path: Path):
 
 def _file(fragment: str) -> Path:
     matches = [f for f in FILES if fragment in f.name]
+    if not matches and SHARED is None:
+        pytest.skip(f"{fragment}: a file of the shared corpus, which is not at {corpus.SHARED_COMMERCEML}")
     assert len(matches) == 1, fragment
     return matches[0]
 
@@ -342,3 +340,40 @@ def test_images_and_price_types():
     info = next(r for r in read(_file("off-doc-1c_offers")) if isinstance(r, PackageInfo))
     assert {pt.name for pt in info.price_types} == {"Оптовая", "Закупочная", "Плановая", "Розничная"}
     assert {pt.name: pt.vat_included for pt in info.price_types}["Розничная"] is True
+
+
+# --- the bundled files (tests/corpus): the same kinds of detail, checked where no shared corpus is ---------------
+
+def _bundled(name: str) -> list:
+    return list(read(corpus.BUNDLED_COMMERCEML / name))
+
+
+def test_bundled_catalog_2_05_with_a_bom():
+    records = _bundled("raccordo__cml205_import.xml")
+    assert [(i.kind, i.version, i.namespace) for i in records if isinstance(i, PackageInfo)] == [
+        ("classifier", "2.05", None), ("catalog", "2.05", None)]
+    groups = {g.id: g.parent_id for g in records if isinstance(g, Group)}
+    assert groups == {"grp-tools": None, "grp-drills": "grp-tools", "grp-supplies": None}
+    products = [r for r in records if isinstance(r, ProductRec)]
+    first = products[0]
+    assert first.unit_code == "796" and first.unit_full_name == "Штука"  # Код="796 " in the file
+    assert first.barcode == "4600000000017" and first.tax_rates == {"НДС": "20"}
+    assert first.properties["prop-power"] == "500,5" and first.property_decimal("prop-power") == Decimal("500.5")
+    assert products[1].name == "Дрель 800 Вт & кейс"
+    assert [p.article for p in products if p.deleted] == ["DR-OLD"]  # Товар Статус="Удален"
+    colour = next(r for r in records if isinstance(r, Property) and r.values)
+    assert colour.type == "Справочник" and colour.values["colour-blue"] == "Синий"
+
+
+def test_bundled_offers_stock_rows_and_documents():
+    offers = [r for r in _bundled("raccordo__cml207_offers.xml") if isinstance(r, OfferRec)]
+    drill, case, bits = offers
+    assert [p.value for p in drill.prices] == [Decimal("4990"), Decimal("4100.50")]
+    assert [(s.warehouse_id, s.quantity) for s in drill.stock] == [("wh-main", 5), ("wh-shop", 2)]
+    assert (case.product_id, case.characteristic_id) == ("prod-drill-800", "char-case")
+    assert bits.quantity is None and not bits.stock   # its stock comes in the rests package
+    rests = [r for r in _bundled("raccordo__cml209_rests.xml") if isinstance(r, OfferRec)]
+    assert all(o.stock and not o.prices for o in rests)
+    docs = [r for r in _bundled("raccordo__cml31_documents.xml") if isinstance(r, DocumentRec)]
+    assert [(d.container, d.number_1c, d.total) for d in docs] == [(1, "RC-0001", 6170), (2, "RC-0002", 1770)]
+    assert docs[0].requisites["Проведен"] == "true" and docs[0].lines[1].quantity == 2

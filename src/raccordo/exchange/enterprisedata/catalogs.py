@@ -200,7 +200,8 @@ def changed_contracts(node: ExchangeNode, after: int, upto: int) -> tuple[set, s
     ct = ContentType.objects.get_for_model(Contract).pk
     rows = (ChangeJournal.objects.filter(seq__gt=after, seq__lte=upto, content_type_id=ct).exclude(node=node.code)
             .values_list("object_id", "operation"))
-    alive, gone = set(), set()
+    alive: set = set()
+    gone: set = set()
     for object_id, operation in rows:
         (gone if operation == Operation.DELETE else alive).add(object_id)
     gone -= set(Contract.objects.filter(pk__in=gone).values_list("pk", flat=True))

@@ -183,14 +183,14 @@ def order_rec(invoice: Invoice, node: ExchangeNode, refs, counterparty_rec) -> d
         ref=refs(doc.ORDER, invoice), number=invoice.number, date=invoice.date,
         organization=organization_rec(invoice.own_company), counterparty=counterparty_rec(invoice.counterparty, refs),
         currency=invoice.currency, total=invoice.total, vat_included=invoice.vat_included,
-        contract=contract_rec(invoice.contract, refs, counterparty_rec) if invoice.contract_id else None,
+        contract=contract_rec(invoice.contract, refs, counterparty_rec) if invoice.contract_id else None,  # type: ignore[arg-type]  # guarded by contract_id
         lines=[doc.OrderLineRec(
             name=ln.description[:150] or "-", quantity=ln.quantity, price=ln.price, amount=ln.amount,
-            vat_rate=ln.vat_rate, vat_amount=ln.vat_amount, product_ref=product_refs.get(ln.product_id, ""),
-            article=ln.product.article if ln.product_id else "",
+            vat_rate=ln.vat_rate, vat_amount=ln.vat_amount, product_ref=product_refs.get(ln.product_id, ""),  # type: ignore[arg-type]  # a line without a product finds none
+            article=ln.product.article if ln.product_id else "",  # type: ignore[union-attr]  # guarded by product_id
             # A line without a product is a service in 1C's terms (a row of Услуги with its text).
-            is_service=ln.product.is_service if ln.product_id else True,
-            unit_code=ln.unit.code if ln.unit_id else "", unit_name=ln.unit.name if ln.unit_id else "")
+            is_service=ln.product.is_service if ln.product_id else True,  # type: ignore[union-attr]  # guarded by product_id
+            unit_code=ln.unit.code if ln.unit_id else "", unit_name=ln.unit.name if ln.unit_id else "")  # type: ignore[union-attr]  # guarded by unit_id
             for ln in lines])
 
 

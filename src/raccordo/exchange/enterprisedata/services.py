@@ -97,7 +97,7 @@ def peer_setup(*, user, node: ExchangeNode, our_code: str, peer_code: str, prefi
     if unknown:
         raise ExchangeRefused(_("Raccordo does not write EnterpriseData %(versions)s; it writes %(ours)s.") % {
             "versions": ", ".join(unknown), "ours": ", ".join(fmt.VERSIONS)}, code="exchange.enterprisedata.version")
-    data = {"our_code": our_code.strip(), "peer_code": peer_code.strip(), "prefix": prefix.strip()}
+    data: dict = {"our_code": our_code.strip(), "peer_code": peer_code.strip(), "prefix": prefix.strip()}
     if versions:
         data["versions"] = list(versions)
     peer = EnterpriseDataPeer.objects.filter(node=node).first()
@@ -156,7 +156,7 @@ class _Importer:
             self.recorder.count("unchanged")
             return found
         if rec.legal:
-            kind = CounterpartyKind.LEGAL
+            kind: str = CounterpartyKind.LEGAL
         elif rec.sole_trader is not None:
             kind = CounterpartyKind.SOLE_TRADER if rec.sole_trader else CounterpartyKind.INDIVIDUAL
         elif found is not None and found.kind != CounterpartyKind.LEGAL:
@@ -171,8 +171,8 @@ class _Importer:
             found = counterparty_create(user=None, data={**data, "responsible": self.node.default_responsible})
             changed = True
         else:
-            before = found.updated_at
-            found = counterparty_update(user=None, counterparty=found, data=data)
+            before = found.updated_at  # type: ignore[union-attr]  # not created: found
+            found = counterparty_update(user=None, counterparty=found, data=data)  # type: ignore[arg-type]
             changed = found.updated_at != before
         changed = self._contacts(found, rec) or changed
         self.recorder.count("created" if created else "updated" if changed else "unchanged")
@@ -261,9 +261,9 @@ class _Importer:
             self.recorder.count("updated")
         else:
             self.recorder.count("unchanged")
-        binding.peer_deleted = True
-        binding.content_hash = ""
-        binding.save(update_fields=["peer_deleted", "content_hash", "updated_at"])
+        binding.peer_deleted = True  # type: ignore[union-attr]  # a counterparty was found through its binding
+        binding.content_hash = ""  # type: ignore[union-attr]
+        binding.save(update_fields=["peer_deleted", "content_hash", "updated_at"])  # type: ignore[union-attr]
 
     def take(self, el) -> None:
         try:
@@ -325,7 +325,8 @@ def _changed_counterparties(node: ExchangeNode, after: int, upto: int) -> tuple[
     types = {ContentType.objects.get_for_model(m).pk: m for m in (Counterparty, Phone, Email, Address, BankAccount)}
     rows = (ChangeJournal.objects.filter(seq__gt=after, seq__lte=upto, content_type_id__in=list(types))
             .exclude(node=node.code).values_list("content_type_id", "object_id", "operation", "changes"))
-    alive, gone = set(), set()
+    alive: set = set()
+    gone: set = set()
     for ct, object_id, operation, changes in rows:
         model = types[ct]
         if model is Counterparty:
@@ -369,13 +370,13 @@ def _outgoing_objects(node: ExchangeNode, version: str, after: int, upto: int, r
         el = fmt.counterparty_element(rec, version)
         # The hash is of what 1C will send back (read as we read it), so an echo is recognised as unchanged.
         back = fmt.read_object(el, version)
-        digests[(fmt.COUNTERPARTY, cp.pk)] = content_hash(asdict(back) | {"line": None, "main_account": None})
+        digests[(fmt.COUNTERPARTY, cp.pk)] = content_hash(asdict(back) | {"line": None, "main_account": None})  # type: ignore[arg-type]  # a counterparty element reads back as a CounterpartyRec
         out.append(el)
         for acc, arec in account_recs:
             ael = fmt.bank_account_element(arec, rec, version)
             aback = fmt.read_object(ael, version)
-            digests[(fmt.BANK_ACCOUNT, acc.pk)] = content_hash(asdict(aback) | {"line": None,
-                                                                               "owner": aback.owner.ref})
+            digests[(fmt.BANK_ACCOUNT, acc.pk)] = content_hash(asdict(aback) | {"line": None,  # type: ignore[arg-type]  # a bank account element reads back as a BankAccountRec
+                                                                               "owner": aback.owner.ref})  # type: ignore[union-attr]
             out.append(ael)
         if not cp.is_active:
             out.append(fmt.deletion_element("КонтрагентыСсылка", rec.ref, version))
@@ -387,11 +388,11 @@ def _outgoing_objects(node: ExchangeNode, version: str, after: int, upto: int, r
     out.extend(catalogs.outgoing_contracts(node, version, after, upto, refs, _counterparty_rec, digests))
     out.extend(documents.outgoing_invoices(node, version, after, upto, refs, _counterparty_rec, digests, recorder))
     for (object_type, object_id), ext in refs.new.items():
-        Binding.objects.get_or_create(node=node, object_type=object_type, external_id=ext,
+        Binding.objects.get_or_create(node=node, object_type=object_type, external_id=ext,  # type: ignore[misc]  # refs hold model ids
                                       defaults={"object_id": object_id,
                                                 "content_hash": digests.get((object_type, object_id), "")})
     for (object_type, object_id), digest in digests.items():
-        Binding.objects.filter(node=node, object_type=object_type, object_id=object_id).update(content_hash=digest)
+        Binding.objects.filter(node=node, object_type=object_type, object_id=object_id).update(content_hash=digest)  # type: ignore[misc]  # refs hold model ids
     return out
 
 
@@ -475,7 +476,7 @@ def _read_incoming(node: ExchangeNode, peer: EnterpriseDataPeer, path: Path, run
                                          "no": header.message_no}, file=path.name, line=header.line))
                 recorder.save()
                 return _("Message %(no)s was already received (1C's warning 174).") % {"no": header.message_no}
-            importer = _Importer(node, recorder, path.name, header.version)
+            importer = _Importer(node, recorder, path.name, header.version)  # type: ignore[arg-type]  # the header was checked: it has a version
             for el in reader.objects():
                 importer.take(el)
             if header.message_no and header.message_no > 0:

@@ -26,7 +26,7 @@ from ..models import Binding, ExchangeNode
 from .horizon import journal_horizon
 
 ZERO = Decimal("0")
-STATUS_TEXT = {
+STATUS_TEXT: dict[str, str] = {
     InvoiceStatus.ISSUED: "Принят",
     InvoiceStatus.PARTLY_PAID: "Частично оплачен",
     InvoiceStatus.PAID: "Оплачен",

@@ -566,7 +566,7 @@ class CatalogImporter:
         if "group" in fields:
             fingerprint["group"] = group_ext
         if "unit" in fields:
-            fingerprint["unit"] = unit.pk if unit else None
+            fingerprint["unit"] = unit.pk if unit else None  # type: ignore[assignment]  # a fingerprint holds plain values
         if "vat_rate" in fields:
             fingerprint["vat_rate"] = str(fields["vat_rate"])
         return fields, fingerprint
@@ -695,12 +695,12 @@ class CatalogImporter:
         rescoped: list[str] = []
         unmarked: list[str] = []       # offers of characteristics whose mark was taken off
         missing = [o for o in batch if bound.get(o.id) not in products]
-        bases = Product.objects.in_bulk([bound[o.product_id] for o in missing
-                                         if o.characteristic_id and bound.get(o.product_id) in products])
+        bases = Product.objects.in_bulk([bound[o.product_id] for o in missing  # type: ignore[index]  # only offers of a characteristic, which name their product
+                                         if o.characteristic_id and bound.get(o.product_id) in products])  # type: ignore[arg-type]
         revive = "is_active" not in self.plan.crm_owned
         for offer in batch:
             self.seen_offers.add(offer.id)
-            pk = bound.get(offer.id)
+            pk = bound.get(offer.id)  # type: ignore[assignment]  # a product pk, or None for an offer not yet bound
             good = offer.product_id or offer.id
             if good in self.deleted_products or good in deleted:
                 if pk in products and pk not in inactive:
@@ -730,7 +730,7 @@ class CatalogImporter:
                 if pk in inactive and revive and scope.endswith(OFFERS_SCOPE):
                     switch[pk] = True
                 continue
-            base = bases.get(bound.get(offer.product_id)) if offer.characteristic_id else None
+            base = bases.get(bound.get(offer.product_id)) if offer.characteristic_id else None  # type: ignore[arg-type]  # an offer of a characteristic names its product
             if offer.id in self.skipped_products or offer.product_id in self.skipped_products:
                 self._skipped(offer, "catalog.offer", "exchange.record.product_not_taken",
                               _("Its product was not taken by this node (see the product's entry)."))

@@ -24,7 +24,7 @@ def field_label(object_type: str, name: str) -> str:
         return str(EXTRA_LABELS[name])
     model = mappings.model_of(object_type)
     try:
-        return str(model._meta.get_field(name).verbose_name)
+        return str(model._meta.get_field(name).verbose_name)  # type: ignore[union-attr]  # get_field() of a concrete field, not a reverse relation
     except FieldDoesNotExist:   # a name the model does not know is shown as it is
         return name
 
@@ -57,7 +57,7 @@ def mapping_forms(node, posted: tuple[str, MappingData, dict] | None = None) -> 
             requisites = [{"name": name[len(REQUISITE):], "target": target}
                           for name, target in field_map.items() if name.startswith(REQUISITE)]
             requisites += [{"name": "", "target": ""} for _i in range(EMPTY_REQUISITE_ROWS)]
-        owned = set(data.owned_fields)
+        owned = set(data.owned_fields)  # type: ignore[arg-type]  # owned_fields is a list after __post_init__
         owners = [{"name": name, "label": field_label(object_type, name),
                    "owner": "accounting" if name in owned else "crm"}
                   for name in mappings.owned_choices(object_type)]

@@ -843,7 +843,7 @@ def _parse_timestamp(value: str | None) -> dt.datetime | None:
     try:
         return dt.datetime.fromtimestamp(int(value), tz=dt.UTC) if value else None
     except (TypeError, ValueError, OverflowError, OSError):
-        raise ProtocolError(_("The timestamp is not a Unix time: %(value)s") % {"value": value[:40]}) from None
+        raise ProtocolError(_("The timestamp is not a Unix time: %(value)s") % {"value": value[:40]}) from None  # type: ignore[index]  # only a non-empty value reaches int()
 
 
 def session_complete(*, session: OneCSession, deactivate: bool = False, timestamp: str | None = None) -> Answer:
@@ -1014,7 +1014,7 @@ def sale_import(*, session: OneCSession, filename: str) -> Answer:
     if record.kind != FileKind.XML:
         raise ProtocolError(_("Only CommerceML (.xml) files are imported: %(name)s") % {"name": record.name})
     if record.run_id and record.status in (FileStatus.IMPORTED, FileStatus.FAILED):
-        run = record.run
+        run: Run = record.run  # type: ignore[assignment]  # an imported or failed file has its run
     else:
         run = exchange_import(paths=[record.path], node=session.node, deactivate=False)
         failed = _file_failed(run) or bool(_documents_refused(run))

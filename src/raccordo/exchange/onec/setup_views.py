@@ -131,8 +131,8 @@ def node_create(request):
             if not form.cleaned_data["code"].strip() and form.cleaned_data["name"].strip() and "code" not in \
                     exc.extra["errors"]:
                 # Left empty: show the code it would get, so the person sees it before saving again.
-                form.data = form.data.copy()
-                form.data["code"] = services.node_code_suggest(form.cleaned_data["name"])
+                form.data = form.data.copy()  # type: ignore[attr-defined]  # a bound form's data is a QueryDict
+                form.data["code"] = services.node_code_suggest(form.cleaned_data["name"])  # type: ignore[index]
             for field, msgs in exc.extra["errors"].items():
                 for msg in msgs:
                     form.add_error(field if field in form.fields else None, msg)
@@ -235,7 +235,7 @@ def node_folder_check(request, pk):
 
 def node_page_context(request, node) -> dict:
     """What the node page's connection and task sections show beyond the node itself."""
-    context = {"folder_problems": services.folder_problems(node.path) if node.kind == NodeKind.FOLDER else [],
+    context: dict = {"folder_problems": services.folder_problems(node.path) if node.kind == NodeKind.FOLDER else [],
                "checkauth": (selectors.checkauth_status(user=request.user, node=node)
                              if node.kind == NodeKind.ONEC_HTTP else None),
                "tabular_url": (reverse("exchange:tabular_upload") + f"?node={node.code}"

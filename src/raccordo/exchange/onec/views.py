@@ -126,7 +126,7 @@ def _dispatch(request, params: dict[str, str], entry: OneCRequest, body: _Counti
         return answer
 
     token = request.COOKIES.get(COOKIE_NAME) or params.get("sessid") or ""
-    node = None
+    node = None  # type: ignore[assignment]  # no node until one is authenticated
     if not token and creds is not None:
         node = services.node_authenticate(login=creds[0], password=creds[1], remote_addr=remote)
         entry.node = node

@@ -213,7 +213,7 @@ def _deleted(el: etree._Element, kids: dict | None = None) -> bool:
     if _bool(_it(kids, "ПометкаУдаления")):
         return True
     status = _attr(el, "Статус") or _it(kids, "Статус")
-    return bool(status) and status.strip().lower() in ("удален", "удалён")
+    return bool(status) and status.strip().lower() in ("удален", "удалён")  # type: ignore[union-attr]  # bool(status) first
 
 
 def _pairs(el: etree._Element | None, list_name: str, item: str, key: str, value: str,
@@ -483,7 +483,7 @@ def read(
     """
     with _opened(source) as (raw, file):
         prefix, namespace = _strip_default_namespace(_check_prolog(raw, file), raw)
-        reader = _Reader(_Prefixed(prefix, raw), file, max_text, max_record_nodes)
+        reader = _Reader(_Prefixed(prefix, raw), file, max_text, max_record_nodes)  # type: ignore[arg-type]  # a raw binary stream: read() is all _Reader asks
         reader.namespace = namespace
         yield from reader.run()
 
@@ -742,8 +742,8 @@ class _Reader:
         name = _ln(el.tag) or ""
         depth = len(self.names)  # depth of this element's parent chain
         counts = self.counts[-1]
-        idx = counts.get(name, 0) + 1
-        counts[name] = idx
+        idx = counts.get(name, 0) + 1  # type: ignore[union-attr]  # an open element's counts are a dict
+        counts[name] = idx  # type: ignore[index]  # an open element's counts are a dict
         self.names.append(name)
         self.indexes.append(idx)
         self.counts.append({})
@@ -1136,7 +1136,7 @@ class _Reader:
                 qty = _num(_attr(s, "КоличествоНаСкладе"), "КоличествоНаСкладе")
                 stock.append(StockRow(wid.strip(), qty))
             elif _kt(s, "Ид"):  # element form: <Склад><Ид/><Количество/></Склад>
-                stock.append(StockRow(_kt(s, "Ид"), _num(_kt(s, "Количество"), "Количество")))
+                stock.append(StockRow(_kt(s, "Ид"), _num(_kt(s, "Количество"), "Количество")))  # type: ignore[arg-type]  # tested on the line above
         rests = kids.get("Остатки")
         if rests is not None:
             for rest in _kids(rests, "Остаток"):

@@ -303,7 +303,7 @@ def read_object(el: etree._Element, version: str) -> CounterpartyRec | BankAccou
         rec = _keys(keys, version)
         rec.line = el.sourceline
         rec.okpo = _t(el, "ОКПО")
-        for row in _child(el, "КонтактнаяИнформация") if _child(el, "КонтактнаяИнформация") is not None else ():
+        for row in _child(el, "КонтактнаяИнформация") if _child(el, "КонтактнаяИнформация") is not None else ():  # type: ignore[union-attr]  # None is tested just before
             kind, value = _t(row, "ВидКонтактнойИнформации"), field_value(_t(row, "ЗначенияПолей"))
             if not value:
                 continue

@@ -290,13 +290,13 @@ def read_document(el: etree._Element, version: str) -> OrderRec | PaymentRec | S
         settlement = _child(el, "ДанныеВзаиморасчетов")
         contract = _child(settlement, "Договор")
         rec = OrderRec(ref=ref, number=number, date=date, organization=org,
-                       counterparty=_counterparty(el, version, ref, required=True),
+                       counterparty=_counterparty(el, version, ref, required=True),  # type: ignore[arg-type]  # required=True: a record or an exception
                        currency=read_currency(_child(el, "Валюта")), total=_decimal(el, "Сумма", ref),
                        vat_included=_t(el, "СуммаВключаетНДС").lower() != "false",
                        contract=read_contract_keys(contract, version) if contract is not None else None,
                        line=el.sourceline)
         for table, service in (("Товары", False), ("Услуги", True)):
-            for row in _child(el, table) if _child(el, table) is not None else ():
+            for row in _child(el, table) if _child(el, table) is not None else ():  # type: ignore[union-attr]  # None is tested just before
                 nom = _child(_child(row, "ДанныеНоменклатуры"), "Номенклатура")
                 _known, rate = read_vat(_child(row, "СтавкаНДС"), version)
                 rec.lines.append(OrderLineRec(
@@ -312,22 +312,22 @@ def read_document(el: etree._Element, version: str) -> OrderRec | PaymentRec | S
         common = _child(el, "ОбщиеДанные")
         if common is None:
             raise ObjectInvalid("the payment has no ОбщиеДанные", line=el.sourceline, ref=ref)
-        rec = PaymentRec(ref=ref, number=number, date=date, organization=org, kind=_t(el, "ВидРасчетов"),
-                         amount=_decimal(common, "Сумма", ref, required=True),
-                         currency=read_currency(_child(common, "Валюта")),
-                         counterparty=_counterparty(el, version, ref, required=False),
-                         purpose=_t(common, "НазначениеПлатежа"), incoming_number=_t(common, "НомерВходящегоДокумента"),
-                         line=el.sourceline)
-        for row in _child(el, "РасшифровкаПлатежа") if _child(el, "РасшифровкаПлатежа") is not None else ():
+        payment = PaymentRec(ref=ref, number=number, date=date, organization=org, kind=_t(el, "ВидРасчетов"),
+                             amount=_decimal(common, "Сумма", ref, required=True),
+                             currency=read_currency(_child(common, "Валюта")),
+                             counterparty=_counterparty(el, version, ref, required=False),
+                             purpose=_t(common, "НазначениеПлатежа"), incoming_number=_t(common, "НомерВходящегоДокумента"),
+                             line=el.sourceline)
+        for row in _child(el, "РасшифровкаПлатежа") if _child(el, "РасшифровкаПлатежа") is not None else ():  # type: ignore[union-attr]  # None is tested just before
             order = _child(_child(row, "Заказ"), "ЗаказКлиента")
             if order is None:
                 order = _child(_child(row, "ДокументРасчетов"), "ЗаказКлиентаСсылка")
-            rec.rows.append((read_document_ref(order), _decimal(row, "Сумма", ref, required=True)))
-        return rec
+            payment.rows.append((read_document_ref(order), _decimal(row, "Сумма", ref, required=True)))
+        return payment
     if name == SALE:
         ref, number, date, org, _k = _head(el, name)
         return SaleRec(ref=ref, number=number, date=date, organization=org,
-                       counterparty=_counterparty(el, version, ref, required=True),
+                       counterparty=_counterparty(el, version, ref, required=True),  # type: ignore[arg-type]  # required=True: a record or an exception
                        operation=_t(el, "ВидОперации"), currency=read_currency(_child(el, "Валюта")),
                        amount=_decimal(el, "Сумма", ref), order=read_document_ref(_child(el, "Заказ")),
                        line=el.sourceline)

@@ -241,8 +241,8 @@ def _int(el: etree._Element | None, file: str) -> int | None:
     try:
         return int(text)
     except ValueError:
-        raise EnvelopeError(f"{_local(el.tag)} is not a number: {text[:40]!r}", "exchange.enterprisedata.protocol",
-                            file=file, line=el.sourceline) from None
+        raise EnvelopeError(f"{_local(el.tag)} is not a number: {text[:40]!r}", "exchange.enterprisedata.protocol",  # type: ignore[union-attr]  # a text was read, so the element is there
+                            file=file, line=el.sourceline) from None  # type: ignore[union-attr]
 
 
 def parse_header(el: etree._Element, file: str = "") -> Header:
