@@ -19,6 +19,7 @@ from raccordo.core.errors import ApplicationError
 
 from .mappings import OBJECT_TYPES, MappingData, mapping_check, mapping_save
 from .models import ExchangeNode, ExchangeTask, Mapping
+from .nodes import node_create
 from .onec.models import OneCSettings
 from .scheduling import task_check, task_save
 
@@ -212,8 +213,6 @@ def settings_import(*, user, data: Any, password: str | None = None) -> Exchange
     Nothing is written when anything is wrong (SettingsInvalid lists each problem by its JSON path).
     Mappings and tasks the file does not name are left as they are.
     """
-    from .services import node_create
-
     errors = settings_check(data)
     if errors:
         raise SettingsInvalid(errors)

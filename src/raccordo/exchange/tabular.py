@@ -48,6 +48,8 @@ from raccordo.parties.services import (
 from .engine import RunRecorder, finish_run, start_run, validation_message
 from .mappings import responsible_for_new
 from .models import ExchangeNode, Run, RunItem
+from .sources import keep_sources
+from .uploads import UploadRefused, zip_check
 
 MAX_FILE_SIZE = getattr(settings, "TABULAR_MAX_FILE_SIZE", 50 * 1024 * 1024)
 # An XLSX is a zip: a workbook of 50 MB holds a few dozen parts; its sheets compress well, but not 1000:1.
@@ -218,8 +220,6 @@ def _declares_dtd(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
 def _read_xlsx(path: Path) -> Sheet:
     from openpyxl import load_workbook
 
-    from .onec.services import ProtocolError, zip_check
-
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zip_check(zf, packed_size=path.stat().st_size, max_entries=XLSX_MAX_ENTRIES,
@@ -231,8 +231,8 @@ def _read_xlsx(path: Path) -> Sheet:
                                      "programs never write one. Save it again as XLSX or as CSV."))
     except zipfile.BadZipFile as exc:
         raise TabularError(_("The file is not an XLSX workbook.")) from exc
-    except ProtocolError as exc:
-        raise TabularError(exc.reason if hasattr(exc, "reason") else str(exc)) from exc
+    except UploadRefused as exc:
+        raise TabularError(exc.reason) from exc
     try:
         # data_only: a formula is read as the value the spreadsheet last computed, never as its text.
         book = load_workbook(path, read_only=True, data_only=True)
@@ -696,8 +696,6 @@ def tabular_import(*, path: str | Path, kind: str, user=None, mapping: dict[str,
     if run is None:
         run = start_run(node=node, kind="dry-run" if dry_run else "tabular", files=[file_name], user=user)
     if keep:
-        from .runs import keep_sources
-
         path = keep_sources(run, [path])[0]
     wanted = set(lines) if lines is not None else None
     run.params = {**(run.params or {}), "action": "tabular", "path": str(path.resolve()), "kind": kind,

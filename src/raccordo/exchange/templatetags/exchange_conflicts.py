@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from raccordo.exchange.conflicts import conflict_list, conflict_rows
+from raccordo.exchange.conflict_review import conflict_list, conflict_rows
 
 register = template.Library()
 
