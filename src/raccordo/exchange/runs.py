@@ -54,10 +54,7 @@ def tabular_start(*, user, path: str | os.PathLike, kind: str, mapping: dict[str
     The uploaded file moves into the run's directory (kept for a retry), its rows are counted so the
     page shows a progress bar from the start, and the worker gets the run once this is committed.
     """
-    if kind not in tabular.KINDS:
-        raise tabular.TabularError(_("Unknown kind of import: %(kind)s") % {"kind": kind})
-    if on_duplicate not in tabular.OnDuplicate.CHOICES:
-        raise tabular.TabularError(_("Unknown choice for duplicates: %(value)s") % {"value": on_duplicate})
+    tabular.choices_check(kind, on_duplicate)
     if not tabular.may_import(user, kind):
         raise PermissionDenied(_("You may not import these records."), code="access.denied")
     source = Path(path)

@@ -7,6 +7,7 @@ when one is given. An import checks everything first and writes nothing when any
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -69,8 +70,6 @@ def _mapping_export(m: Mapping) -> dict[str, Any]:
 
 
 def _uuid(value):
-    import uuid
-
     try:
         return uuid.UUID(str(value))
     except ValueError:

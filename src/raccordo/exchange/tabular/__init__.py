@@ -38,6 +38,6 @@ from .uploads import UPLOAD_SUFFIXES, may_import, upload_get, upload_store
 __all__ = [
     "BATCH_SIZE", "CONTACTS", "COUNTERPARTIES", "FIELDS", "KINDS", "KIND_LABELS", "MULTI", "PREVIEW_ROWS", "PRODUCTS",
     "REQUIRED", "UPLOAD_SUFFIXES", "OnDuplicate", "Parsed", "Row", "RowError", "Sheet", "TabularError",
-    "TabularImport", "check_mapping", "count_rows", "guess_mapping", "max_file_size", "may_import", "open_sheet",
+    "TabularImport", "check_mapping", "choices_check", "count_rows", "guess_mapping", "max_file_size", "may_import", "open_sheet",
     "parse_row", "preview", "tabular_import", "upload_get", "upload_store",
 ]

@@ -134,3 +134,10 @@ def check_mapping(mapping: dict[str, str], kind: str, headers: list[str] | None 
         problems.append(_("Map a column to the counterparty (its INN or its name)."))
     return problems
 
+
+def choices_check(kind: str, on_duplicate: str) -> None:
+    """TabularError unless `kind` is a kind of import and `on_duplicate` a choice for duplicates."""
+    if kind not in KINDS:
+        raise TabularError(_("Unknown kind of import: %(kind)s") % {"kind": kind})
+    if on_duplicate not in OnDuplicate.CHOICES:
+        raise TabularError(_("Unknown choice for duplicates: %(value)s") % {"value": on_duplicate})

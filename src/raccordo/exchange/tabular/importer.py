@@ -36,10 +36,10 @@ from .columns import (
     BATCH_SIZE,
     CONTACTS,
     COUNTERPARTIES,
-    KINDS,
     OnDuplicate,
     TabularError,
     check_mapping,
+    choices_check,
     guess_mapping,
 )
 from .duplicates import duplicate_keys, existing_records
@@ -239,10 +239,7 @@ def tabular_import(*, path: str | Path, kind: str, user=None, mapping: dict[str,
     can be retried. What the run was started with is in `run.params`. Progress is counted in rows and
     saved with each batch, in the batch's own transaction.
     """
-    if kind not in KINDS:
-        raise TabularError(_("Unknown kind of import: %(kind)s") % {"kind": kind})
-    if on_duplicate not in OnDuplicate.CHOICES:
-        raise TabularError(_("Unknown choice for duplicates: %(value)s") % {"value": on_duplicate})
+    choices_check(kind, on_duplicate)
     path = Path(path)
     file_name = file_name or path.name
     if run is None:
