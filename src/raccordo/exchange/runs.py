@@ -224,6 +224,7 @@ class ReportRow:
 
 
 def item_row(item: RunItem) -> ReportRow:
+    """The report row of a run item."""
     # A row written by a tabular import keeps its record's name in the message: it is the record, not a remark.
     written = item.outcome in ("created", "updated", "unchanged") and item.object_type.startswith("tabular.")
     return ReportRow(outcome=SHOWN_OUTCOME.get(item.outcome, item.outcome), object_type=item.object_type,
@@ -233,6 +234,7 @@ def item_row(item: RunItem) -> ReportRow:
 
 
 def journal_row(entry: ChangeJournal) -> ReportRow:
+    """The report row of a journal entry the run wrote."""
     ct = entry.content_type
     return ReportRow(outcome="created" if entry.operation == "create" else
                      "deleted" if entry.operation == "delete" else "updated",

@@ -46,6 +46,7 @@ class TaskInvalid(ApplicationError):
 
 
 def steps_check(steps, path: str = "steps") -> dict[str, list[str]]:
+    """Everything wrong with a task's steps; keys are JSON paths (prefixed with `path`)."""
     errors: dict[str, list[str]] = {}
     if not isinstance(steps, list):
         return {path: [_("A list of steps is expected.")]}

@@ -37,6 +37,7 @@ Queue = Callable[[object], None]
 
 
 def run_summary(run: Run) -> str:
+    """The counters of a file's run, as 1C's answer and the file's message show them."""
     return (_("created %(created)s, updated %(updated)s, unchanged %(unchanged)s, failed %(failed)s, "
               "deactivated %(deactivated)s") % run.counters())
 
@@ -47,6 +48,7 @@ def file_failed(run: Run) -> bool:
 
 
 def failure_reason(run: Run) -> str:
+    """Why a file's import failed: its first file-level or failed item (with where), else the run's message."""
     item = run.items.filter(object_type="file").first() or run.items.filter(outcome="failed").first()
     if item is not None:
         where = f" ({item.file}{':' + str(item.line) if item.line else ''})" if item.file else ""
@@ -111,7 +113,8 @@ def session_finish_start(*, session: OneCSession, explicit: bool, queue: Queue, 
     otherwise the exchange ends deactivating nothing (explicit: 1C is told why). every_catalog=True is
     `mode=deactivate`: every catalog the exchange listed counts as sent whole, and the files of the
     node's exchanges begun since `since` (its `timestamp`) count as listed too. The run is None when
-    there is nothing to deactivate.
+    there is nothing to deactivate. `queue` hands the session's id to the worker (`session_finish`) once
+    this transaction commits.
     """
     with transaction.atomic():
         session = OneCSession.objects.select_for_update(of=("self",)).select_related("node").get(pk=session.pk)

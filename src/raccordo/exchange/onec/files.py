@@ -64,6 +64,7 @@ def safe_name(raw: str) -> str:
 
 
 def file_kind(name: str) -> str:
+    """The kind of an uploaded file by its name: CommerceML (.xml), an archive (.zip), or other."""
     suffix = PurePosixPath(name).suffix.lower()
     return {".xml": FileKind.XML, ".zip": FileKind.ZIP}.get(suffix, FileKind.OTHER)
 

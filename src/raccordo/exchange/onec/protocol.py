@@ -55,10 +55,12 @@ class Answer:
 
 
 def success(*lines: str) -> Answer:
+    """A `success` answer, with its further lines."""
     return Answer(["success", *lines])
 
 
 def progress(*lines: str) -> Answer:
+    """A `progress` answer: 1C asks again, with its further lines."""
     return Answer(["progress", *lines])
 
 

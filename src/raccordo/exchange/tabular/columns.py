@@ -31,6 +31,8 @@ KIND_LABELS = {COUNTERPARTIES: gettext_lazy("Counterparties"), CONTACTS: gettext
 
 
 class OnDuplicate:
+    """What a row that duplicates a record does: skipped, merged into it, or created anyway."""
+
     SKIP = "skip"
     MERGE = "merge"
     CREATE = "create"

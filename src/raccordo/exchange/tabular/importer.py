@@ -51,6 +51,8 @@ from .rows import Parsed, RowError, parse_row
 
 @dataclass
 class TabularImport:
+    """One tabular import's rules and state: how rows become records, batch by batch, and what the run records."""
+
     kind: str
     mapping: dict[str, str]
     on_duplicate: str

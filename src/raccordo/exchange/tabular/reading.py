@@ -33,12 +33,16 @@ from .columns import (
 
 @dataclass
 class Row:
+    """One row of a sheet: its line in the file and its cells by header."""
+
     line: int                  # the row number a person sees (CSV line, sheet row)
     values: dict[str, Any]     # column header -> cell value
 
 
 @dataclass
 class Sheet:
+    """A file read as its headers and a stream of rows; `close` releases the file."""
+
     headers: list[str]
     rows: Iterator[Row]
     close: Callable[[], None] = lambda: None

@@ -25,6 +25,8 @@ from .reading import Row
 
 
 class RowError(Exception):
+    """A row that cannot be imported, with the column and the code its run item names."""
+
     def __init__(self, message: str, column: str = "", code: str = "exchange.tabular.invalid"):
         super().__init__(message)
         self.message, self.column, self.code = message, column, code
@@ -32,6 +34,8 @@ class RowError(Exception):
 
 @dataclass
 class Parsed:
+    """A row turned into a record's fields, its phones and e-mails, and the column each field came from."""
+
     row: Row
     data: dict[str, Any] = field(default_factory=dict)
     phones: list[str] = field(default_factory=list)
