@@ -35,6 +35,12 @@ from .protocol import (
 
 
 def _wait(run: Run, budget: float) -> Run:
+    """The run once the worker finished it, or as it stands after `budget` seconds.
+
+    Polls the database in the request's own thread (finding §3.11 item 4): with synchronous server workers
+    a 1C request holds one for up to the node's time budget. That is the protocol's trade-off (1C waits
+    for `success` rather than asking again after every `progress`); the node's `time_budget` bounds it.
+    """
     deadline = time.monotonic() + max(budget, 0)
     while True:
         run.refresh_from_db(fields=["status", "progress_done", "progress_total", "message", "created", "updated",

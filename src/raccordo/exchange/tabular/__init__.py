@@ -27,6 +27,7 @@ from .columns import (
     OnDuplicate,
     TabularError,
     check_mapping,
+    choices_check,
     guess_mapping,
     max_file_size,
 )
@@ -38,6 +39,6 @@ from .uploads import UPLOAD_SUFFIXES, may_import, upload_get, upload_store
 __all__ = [
     "BATCH_SIZE", "CONTACTS", "COUNTERPARTIES", "FIELDS", "KINDS", "KIND_LABELS", "MULTI", "PREVIEW_ROWS", "PRODUCTS",
     "REQUIRED", "UPLOAD_SUFFIXES", "OnDuplicate", "Parsed", "Row", "RowError", "Sheet", "TabularError",
-    "TabularImport", "check_mapping", "choices_check", "count_rows", "guess_mapping", "max_file_size", "may_import", "open_sheet",
-    "parse_row", "preview", "tabular_import", "upload_get", "upload_store",
+    "TabularImport", "check_mapping", "choices_check", "count_rows", "guess_mapping", "max_file_size", "may_import",
+    "open_sheet", "parse_row", "preview", "tabular_import", "upload_get", "upload_store",
 ]
