@@ -178,7 +178,7 @@ def previous_exchanges_finish(session: OneCSession) -> None:
         states = xml_states(other)
         if not states or states & {"importing", "pending"}:
             # Still importing (the new exchange is refused), or interrupted before its files were imported
-            # (it is closed as replaced, deactivating nothing): see _close_previous_sessions.
+            # (it is closed as replaced, deactivating nothing): see sessions._close_previous_sessions.
             continue
         run = session_finish_start(session=other, explicit=False)
         if run is not None:
