@@ -123,7 +123,7 @@ def test_M1_tabular_run_items_of_a_vip_client_are_hidden_from_an_accountant(clie
 
 
 def test_M1_conflicts_of_records_the_reader_cannot_see_are_not_listed_nor_settled(people):
-    from raccordo.exchange.conflicts import conflict_list, conflict_resolve
+    from raccordo.exchange.conflict_review import conflict_list, conflict_resolve
 
     run = _exchange_run_writing(people)
     vip = Counterparty.objects.get(name="MKVIPD Energo")

@@ -10,7 +10,7 @@ from raccordo.access.records import record_update
 from raccordo.catalog.models import Product
 from raccordo.core.errors import ApplicationError, PermissionDenied
 from raccordo.core.models import ChangeJournal
-from raccordo.exchange.conflicts import conflict_resolve
+from raccordo.exchange.conflict_review import conflict_resolve
 from raccordo.exchange.mappings import MappingData, mapping_save
 from raccordo.exchange.models import RunItem
 from raccordo.exchange.services import exchange_import, node_create

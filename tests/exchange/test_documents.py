@@ -12,7 +12,8 @@ from django.test import Client
 from django.urls import reverse
 
 from raccordo.core.errors import ApplicationError
-from raccordo.exchange.conflicts import ACCOUNTING, CONFLICT, CRM, conflict_resolve, conflict_rows
+from raccordo.exchange.conflict_review import conflict_resolve, conflict_rows
+from raccordo.exchange.conflicts import ACCOUNTING, CONFLICT, CRM
 from raccordo.exchange.exporters.orders import orders_export
 from raccordo.exchange.formats.commerceml import DocumentRec, read
 from raccordo.exchange.importers.documents import REFUSED, REQUISITES

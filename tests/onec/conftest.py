@@ -12,7 +12,9 @@ from dataclasses import dataclass
 import pytest
 from django.db import connection, connections
 
-from raccordo.exchange.onec import services, tasks
+# The worker's side of a catalog exchange (file_import, session_finish and the exchange_import they call).
+from raccordo.exchange.onec import catalog_import as services
+from raccordo.exchange.onec import tasks
 from raccordo.exchange.services import node_create
 
 LOGIN, PASSWORD = "site", "s3cret-pass"

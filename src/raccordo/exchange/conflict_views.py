@@ -13,7 +13,7 @@ from raccordo.access.policy import allows
 from raccordo.core.errors import ApplicationError
 
 from . import selectors
-from .conflicts import conflict_list, conflict_resolve
+from .conflict_review import conflict_list, conflict_resolve
 
 
 @login_required

@@ -8,10 +8,12 @@ for new counterparties, and what happens on a conflict. `mapping_plan()` compile
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.apps import apps
+from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models, transaction
 from django.db.models import Count
@@ -19,6 +21,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from raccordo.access.records import record_create, record_update
+from raccordo.catalog.models import Product, ProductGroup
+from raccordo.parties.models import Counterparty
 
 from .models import Binding, ConflictPolicy, ExchangeNode, Mapping
 
@@ -169,8 +173,6 @@ def group_choices(node: ExchangeNode | None = None) -> list[tuple[str, str]]:
 
     A filter keeps accounting's ids, not ours, so it works before the groups arrive and carries to
     another database; groups of other nodes are offered when this node has sent none yet."""
-    from raccordo.catalog.models import ProductGroup
-
     bindings = Binding.objects.filter(object_type=GROUP)
     if node is not None and bindings.filter(node=node).exists():
         bindings = bindings.filter(node=node)
@@ -188,15 +190,11 @@ def group_choices(node: ExchangeNode | None = None) -> list[tuple[str, str]]:
 
 def manager_choices():
     """People a counterparty filter or a responsible can name: active users."""
-    from django.contrib.auth import get_user_model
-
     return get_user_model().objects.filter(is_active=True).order_by("last_name", "first_name", "username")
 
 
 def group_subtree(external_ids, node: ExchangeNode | None = None) -> tuple[set, set]:
     """The groups named by accounting's ids and every group below them: (our ids, accounting's ids)."""
-    from raccordo.catalog.models import ProductGroup
-
     names = set(external_ids)
     bindings = Binding.objects.filter(object_type=GROUP)
     if node is not None:
@@ -255,7 +253,18 @@ def mapping_check(data: MappingData, *, filters_in_data: bool = True) -> dict[st
     targets = target_fields(data.object_type)
     field_map = data.effective_map()
 
-    # The field map: known fields on both sides, of the same kind, no target twice, nothing required missing.
+    by_target = _check_field_map(data, targets, field_map, add)
+    _check_keys(data, keys, owned, by_target, add)
+    if keys and "match_keys" not in errors:
+        _check_keys_unique(model, keys, plural, add)
+    _check_filters(data, errors, add, filters_in_data)
+    _check_responsible(data, add)
+    return errors
+
+
+def _check_field_map(data: MappingData, targets: dict, field_map: dict[str, str], add) -> dict[str, list[str]]:
+    """The field map: known fields on both sides, of the same kind, no target twice, nothing required missing.
+    Returns the incoming fields of each target."""
     by_target: dict[str, list[str]] = {}
     for incoming, target in field_map.items():
         kind = incoming_kind(data.object_type, incoming)
@@ -279,7 +288,11 @@ def mapping_check(data: MappingData, *, filters_in_data: bool = True) -> dict[st
     for target in required_targets(data.object_type):
         if target not in by_target:
             add("field_map", _("%(field)s is required: map an incoming field to it.") % {"field": target})
+    return by_target
 
+
+def _check_keys(data: MappingData, keys: list[str], owned: list[str], by_target: dict[str, list[str]], add) -> None:
+    """The matching keys and owned fields are known and fed; the policy is known; update-only has a key."""
     for key in keys:
         if key not in key_choices(data.object_type):
             add("match_keys", _("Unknown field: %(field)s.") % {"field": key})
@@ -295,23 +308,22 @@ def mapping_check(data: MappingData, *, filters_in_data: bool = True) -> dict[st
         add("conflict_policy", _("Unknown conflict policy: %(policy)s.") % {"policy": data.conflict_policy})
     if not data.allow_create and not keys:
         add("match_keys", _("Update-only needs a matching key: without one no record can be found to update."))
-    if keys and "match_keys" not in errors:
-        # The keys together must find one record: count the existing records sharing a (non-empty) key.
-        filled = model.objects.all()  # type: ignore[attr-defined]  # every mapped model has its default manager as objects
-        for key in keys:
-            filled = filled.exclude(**{key: ""}) if isinstance(model._meta.get_field(key), models.CharField) \
-                else filled.exclude(**{f"{key}__isnull": True})
-        dupes = filled.values(*keys).annotate(n=Count("pk")).filter(n__gt=1).order_by("-n")
-        total = dupes.count()
-        for row in dupes[:5]:
-            add("match_keys", _("%(keys)s is not unique: %(count)d %(objects)s have %(value)s") % {
-                "keys": "+".join(keys), "count": row["n"], "objects": plural,
-                "value": "/".join(str(row[k]) for k in keys)})
-        if total > 5:
-            add("match_keys", _("… and %(more)d more values shared by several records.") % {"more": total - 5})
-    _check_filters(data, errors, add, filters_in_data)
-    _check_responsible(data, add)
-    return errors
+
+
+def _check_keys_unique(model, keys: list[str], plural: str, add) -> None:
+    """The keys together must find one record: count the existing records sharing a (non-empty) key."""
+    filled = model.objects.all()
+    for key in keys:
+        filled = filled.exclude(**{key: ""}) if isinstance(model._meta.get_field(key), models.CharField) \
+            else filled.exclude(**{f"{key}__isnull": True})
+    dupes = filled.values(*keys).annotate(n=Count("pk")).filter(n__gt=1).order_by("-n")
+    total = dupes.count()
+    for row in dupes[:5]:
+        add("match_keys", _("%(keys)s is not unique: %(count)d %(objects)s have %(value)s") % {
+            "keys": "+".join(keys), "count": row["n"], "objects": plural,
+            "value": "/".join(str(row[k]) for k in keys)})
+    if total > 5:
+        add("match_keys", _("… and %(more)d more values shared by several records.") % {"more": total - 5})
 
 
 def _check_filters(data: MappingData, errors: dict, add, filters_in_data: bool) -> None:
@@ -339,15 +351,11 @@ def _check_filters(data: MappingData, errors: dict, add, filters_in_data: bool) 
         for value in unknown:
             add("filters", _("Unknown product group: %(id)s.") % {"id": value})
         if not unknown:
-            from raccordo.catalog.models import Product
-
             pks, _ext = group_subtree(values)
             if not Product.objects.filter(group_id__in=pks).exists():
                 add("filters", _("No product is in the chosen groups (or below them): the filter would take "
                                  "nothing."))
     else:
-        from raccordo.parties.models import Counterparty
-
         users = {str(pk) for pk in manager_choices().filter(pk__in=_uuids(values)).values_list("pk", flat=True)}
         unknown = [v for v in values if v not in users]
         for value in unknown:
@@ -358,8 +366,6 @@ def _check_filters(data: MappingData, errors: dict, add, filters_in_data: bool) 
 
 
 def _uuids(values) -> list:
-    import uuid
-
     out = []
     for value in values:
         try:
@@ -393,7 +399,7 @@ def mapping_save(*, user, node: ExchangeNode, data: MappingData, filters_in_data
         raise MappingInvalid(errors)
     responsible = _uuids([data.responsible])[0] if data.responsible not in (None, "") else None
     values = {"match_keys": list(data.match_keys), "allow_create": bool(data.allow_create),
-              "owned_fields": list(data.owned_fields), "conflict_policy": data.conflict_policy,  # type: ignore[arg-type]  # owned_fields is a list after __post_init__
+              "owned_fields": list(data.owned_fields), "conflict_policy": data.conflict_policy,
               "field_map": {k: v for k, v in data.field_map.items() if v},
               "filters": {k: list(v) for k, v in (data.filters or {}).items() if v},
               "responsible_id": responsible}
@@ -444,7 +450,7 @@ def mapping_plan(node: ExchangeNode, object_type: str) -> MappingPlan:
     field_map = data.effective_map()
     pairs = [(incoming, target) for incoming, target in field_map.items() if target]
     identity = field_map == default_field_map(object_type)
-    owned = set(data.owned_fields)  # type: ignore[arg-type]  # owned_fields is a list after __post_init__
+    owned = set(data.owned_fields)
     responsible = data.responsible or (str(node.default_responsible_id) if node.default_responsible_id else None)
     return MappingPlan(object_type=object_type, pairs=pairs, identity=identity, match_keys=list(data.match_keys),
                        allow_create=data.allow_create,
@@ -463,8 +469,6 @@ def node_managers(node: ExchangeNode) -> list[str]:
 def responsible_for_new(node: ExchangeNode | None):
     """Who gets the new counterparties a node brings: its counterparty mapping's responsible, else the node's
     default; None without a node (a file imported by hand keeps its importer's own rule)."""
-    from django.contrib.auth import get_user_model
-
     if node is None:
         return None
     pk = mapping_plan(node, COUNTERPARTY).responsible_id

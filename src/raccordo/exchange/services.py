@@ -1,22 +1,17 @@
-"""Write services of the exchange: nodes, and importing a set of files through the engine."""
+"""Importing a set of CommerceML files (one exchange) through the engine: the service every transport calls
+(the 1C endpoint, a folder task, the command line, a retry). Node administration is in `nodes`."""
 
 from __future__ import annotations
 
 import io
 import os
-import secrets
-import tempfile
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from raccordo.access.records import record_create, record_update
 from raccordo.core.context import change_context
-from raccordo.core.errors import ApplicationError
 from raccordo.core.models import Origin
 
 from .engine import RunRecorder, RunStopped, finish_run, start_run
@@ -25,183 +20,11 @@ from .formats.commerceml import records as cml
 from .formats.commerceml.records import CommerceMLError, DocumentRec
 from .importers.catalog import CatalogImporter
 from .importers.documents import DocumentImporter
-from .models import ExchangeNode, NodeKind, RecordPolicy, Run, RunItem
+from .models import ExchangeNode, RecordPolicy, Run, RunItem
+from .nodes import local_node, node_create  # noqa: F401 - node_create: named here by callers and tests
+from .sources import keep_sources
 
-LOCAL_NODE = "local"
 DRY_RUN = "dry-run"
-
-
-def node_create(*, user, code: str, name: str = "", kind: str = NodeKind.ONEC_HTTP, login: str = "",
-                password: str = "", path: str = "") -> ExchangeNode:
-    """Register a peer; its exchange password is stored hashed."""
-    node = ExchangeNode(code=code, name=name or code, kind=kind, login=login, path=path)
-    if password:
-        node.set_password(password)
-    node.full_clean()
-    return record_create(ExchangeNode, user=user, data={f.name: getattr(node, f.name)
-                                                        for f in ExchangeNode._meta.concrete_fields
-                                                        if not f.primary_key and f.name not in ("created_at",
-                                                                                                "updated_at")})
-
-
-class NodeInvalid(ApplicationError):
-    """A node the set-up wizard may not save; `extra["errors"]` maps each field to its problems."""
-
-
-# Node codes and logins are Latin slugs; a Russian name gives a readable one ("УТ 11" -> "ut-11").
-_TRANSLIT = str.maketrans({
-    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh", "з": "z", "и": "i",
-    "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t",
-    "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "", "ы": "y", "ь": "",
-    "э": "e", "ю": "yu", "я": "ya"})
-# No 0/O, 1/l/I: the password is read off a screen and typed into 1C.
-_PASSWORD_ALPHABET = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-PASSWORD_LENGTH = 20   # about 116 bits
-
-
-def node_code_suggest(name: str) -> str:
-    """A free node code made from a name: transliterated, lower-case, hyphenated, numbered when taken."""
-    base = slugify((name or "").lower().translate(_TRANSLIT))[:56].strip("-_") or "node"
-    code, n = base, 2
-    while ExchangeNode.objects.filter(code=code).exists():
-        code, n = f"{base}-{n}", n + 1
-    return code
-
-
-def node_password_generate() -> str:
-    """A strong exchange password from a cryptographic source (`secrets`)."""
-    return "".join(secrets.choice(_PASSWORD_ALPHABET) for _i in range(PASSWORD_LENGTH))
-
-
-def _login_for(code: str) -> str:
-    base = f"1c-{code}"[:140]
-    login, n = base, 2
-    while ExchangeNode.objects.filter(login=login).exists():
-        login, n = f"{base}-{n}", n + 1
-    return login
-
-
-def _server_user() -> str:
-    try:
-        import pwd
-
-        return pwd.getpwuid(os.geteuid()).pw_name
-    except (ImportError, KeyError, AttributeError):   # Windows, or a uid without a name (containers)
-        return str(getattr(os, "geteuid", lambda: "?")())
-
-
-def folder_problems(path: str) -> list[str]:
-    """What keeps this server process from using `path` as an exchange folder: it must be a full path to an
-    existing directory the process can list, read and write (1C's files are read from it, orders written to
-    its "out" folder). Tried for real (a file is created and removed), not guessed from permission bits."""
-    text = (path or "").strip()
-    if not text:
-        return [_("Enter the folder's full path on the server.")]
-    folder = Path(text)
-    who = {"path": text, "user": _server_user()}
-    if not folder.is_absolute():
-        return [_("Enter a full path (such as /srv/exchange/1c): a relative one depends on where the server "
-                  "was started.")]
-    try:
-        if not folder.exists():
-            return [_("There is no folder %(path)s on the server.") % who]
-        if not folder.is_dir():
-            return [_("%(path)s is a file, not a folder.") % who]
-    except OSError as exc:
-        return [_("%(path)s cannot be reached: %(error)s") % {**who, "error": exc.strerror or exc}]
-    try:
-        with os.scandir(folder) as entries:
-            next(entries, None)
-    except OSError:
-        return [_("The server process (user %(user)s) may not read the folder %(path)s.") % who]
-    try:
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".raccordo-check-"):
-            pass
-    except OSError:
-        return [_("The server process (user %(user)s) may not write into the folder %(path)s.") % who]
-    return []
-
-
-def _field_errors(exc: ValidationError) -> dict[str, list[str]]:
-    if hasattr(exc, "error_dict"):
-        return {("__all__" if k == NON_FIELD_ERRORS else k): [str(m) for m in v] for k, v in exc.message_dict.items()}
-    return {"__all__": [str(m) for m in exc.messages]}
-
-
-@transaction.atomic
-def node_setup(*, user, kind: str, name: str, code: str = "", path: str = "") -> tuple[ExchangeNode, str]:
-    """The node wizard's save: a node of `kind` with a checked code (suggested from the name when empty); a 1C
-    node gets a generated login and password (returned once, stored hashed), a folder node a folder the server
-    can read and write. NodeInvalid lists every problem by field; nothing is written then."""
-    errors: dict[str, list[str]] = {}
-    name, code, path = (name or "").strip(), (code or "").strip().lower(), (path or "").strip()
-    if kind not in NodeKind.values:
-        errors["kind"] = [_("Choose what Raccordo exchanges with.")]
-    if not name:
-        errors["name"] = [_("Give the node a name, such as the 1C base it stands for.")]
-    code = code or (node_code_suggest(name) if name else "")
-    if code and ExchangeNode.objects.filter(code=code).exists():
-        errors["code"] = [_("The code %(code)s is taken by another node; try %(free)s.") % {
-            "code": code, "free": node_code_suggest(code)}]
-    if kind == NodeKind.FOLDER:
-        problems = folder_problems(path)
-        if problems:
-            errors["path"] = problems
-    password = node_password_generate() if kind == NodeKind.ONEC_HTTP else ""
-    probe = ExchangeNode(code=code, name=name, kind=kind if kind in NodeKind.values else NodeKind.ONEC_HTTP,
-                         login=_login_for(code) if password else "", path=path if kind == NodeKind.FOLDER else "")
-    try:
-        probe.clean_fields(exclude=["password_hash"])
-    except ValidationError as exc:
-        for field, msgs in _field_errors(exc).items():
-            errors.setdefault(field, []).extend(m for m in msgs if m not in errors.get(field, []))
-    if errors:
-        raise NodeInvalid("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()), code="exchange.node.invalid",
-                          extra={"errors": errors})
-    node = node_create(user=user, code=code, name=name, kind=kind, login=probe.login, password=password,
-                       path=probe.path)
-    return node, password
-
-
-@transaction.atomic
-def node_password_reset(*, user, node: ExchangeNode) -> str:
-    """A new generated exchange password for a 1C node (returned once, stored hashed; a login is made when the
-    node has none). 1C's sessions opened with the old one end: it must authorise again."""
-    from .onec.models import OneCSession, SessionStatus
-
-    if node.kind != NodeKind.ONEC_HTTP:
-        raise NodeInvalid(_("Only a 1C site-exchange node has an exchange password."), code="exchange.node.kind")
-    password = node_password_generate()
-    probe = ExchangeNode()
-    probe.set_password(password)
-    data = {"password_hash": probe.password_hash}
-    if not node.login:
-        data["login"] = _login_for(node.code)
-    node = record_update(node, user=user, data=data)
-    OneCSession.objects.filter(node=node, status__in=[SessionStatus.AUTHORISED, SessionStatus.OPEN]) \
-        .update(status=SessionStatus.EXPIRED)
-    return password
-
-
-@transaction.atomic
-def node_folder_set(*, user, node: ExchangeNode, path: str) -> ExchangeNode:
-    """Check a folder node's folder (and point the node at `path` when it differs); NodeInvalid says what the
-    server process cannot do there, and the node keeps its folder."""
-    if node.kind != NodeKind.FOLDER:
-        raise NodeInvalid(_("Only a folder node has a folder to check."), code="exchange.node.kind")
-    path = (path or "").strip()
-    problems = folder_problems(path)
-    if problems:
-        raise NodeInvalid(" ".join(problems), code="exchange.node.folder", extra={"errors": {"path": problems}})
-    return record_update(node, user=user, data={"path": path}) if path != node.path else node
-
-
-def local_node() -> ExchangeNode:
-    """The node files imported by hand belong to, when no node is named."""
-    node = ExchangeNode.objects.filter(code=LOCAL_NODE).first()
-    if node is None:
-        node = node_create(user=None, code=LOCAL_NODE, name=_("Files imported by hand"), kind=NodeKind.FOLDER)
-    return node
 
 
 class _CountingReader(io.RawIOBase):
@@ -233,13 +56,8 @@ def _check_file(path: Path) -> None:
     A cheap well-formedness and hostility pre-scan (see `reader.check`), not a second full read.
     """
     with path.open("rb") as raw:
-        cml_reader.check(_CountingReader(raw, lambda n: None, path.name))  # type: ignore[arg-type]  # a file-like reader: read() is all the reader asks
+        cml_reader.check(_CountingReader(raw, lambda n: None, path.name))
 
-
-def path_inside(directory: Path, path: Path) -> bool:
-    """Whether `path`, once links and `..` are resolved, lies inside `directory` (a name from outside must not
-    reach past the exchange's own folders)."""
-    return path.resolve().is_relative_to(directory.resolve())
 
 
 def exchange_import(*, paths: Sequence[str | os.PathLike], node: ExchangeNode | None = None, user=None,
@@ -259,7 +77,7 @@ def exchange_import(*, paths: Sequence[str | os.PathLike], node: ExchangeNode | 
 
     only: the peer's ids of the records to take (a retry of the failed ones, see `runs.run_retry`);
     definitions (price types, warehouses, units) are read as always, nothing is deactivated.
-    keep=True keeps a copy of the files with the run (see `runs.keep_sources`) so it can be retried;
+    keep=True keeps a copy of the files with the run (see `sources.keep_sources`) so it can be retried;
     the paths read are in `run.params["paths"]` either way.
     """
     node = node or local_node()
@@ -272,8 +90,6 @@ def exchange_import(*, paths: Sequence[str | os.PathLike], node: ExchangeNode | 
     # Pictures (`Картинка`) are read beside the files as they were given, not beside a kept copy.
     originals = list(files)
     if keep:
-        from .runs import keep_sources
-
         files = keep_sources(run, files)
     roots = {kept: original.parent for kept, original in zip(files, originals, strict=True)}
     run.params = {**(run.params or {}), "paths": [str(f.resolve()) for f in files]}
@@ -319,34 +135,7 @@ def _import_files(files: list[Path], node: ExchangeNode, run: Run, recorder: Run
             for path in files:
                 importer.file = documents.file = path.name
                 importer.root = (roots or {}).get(path, path.parent)
-                try:
-                    if not path.is_file():
-                        raise CommerceMLError(_("No such file."), "exchange.file.missing", file=path.name)
-                    _check_file(path)
-
-                    def advance(n: int) -> None:
-                        run.progress_done += n
-                        if progress is not None:
-                            progress(run)
-
-                    with path.open("rb") as raw:
-                        for rec in cml_reader.read(_CountingReader(raw, advance, path.name)):  # type: ignore[arg-type]  # a file-like reader: read() is all the reader asks
-                            if only is not None and not _taken(rec, only):
-                                continue
-                            if isinstance(rec, DocumentRec):
-                                importer.flush()   # a document may name products of the same file
-                                documents.feed(rec)
-                            else:
-                                importer.feed(rec)
-                    importer.flush()
-                except CommerceMLError as exc:
-                    all_ok = False
-                    with transaction.atomic():
-                        run.failed += 1
-                        recorder.add(RunItem(outcome="failed", object_type="file", code=exc.code[:64],
-                                             message=exc.message, file=exc.file or path.name, line=exc.line,
-                                             path=(exc.path or "")[:500]))
-                        recorder.save()
+                all_ok = _import_file(path, importer, documents, run, recorder, progress, only) and all_ok
                 done_before += path.stat().st_size if path.exists() else 0
                 run.progress_done = done_before
             # deactivate=False: one file of a longer exchange; its caller deactivates once all files succeeded.
@@ -368,3 +157,37 @@ def _import_files(files: list[Path], node: ExchangeNode, run: Run, recorder: Run
         return finish_run(run, error=_("No file of the exchange could be read."))
     return finish_run(run)
 
+
+def _import_file(path: Path, importer: CatalogImporter, documents: DocumentImporter, run: Run,
+                 recorder: RunRecorder, progress: Callable[[Run], None] | None,
+                 only: Collection[str] | None) -> bool:
+    """Feed one file's records to the importers; False when the file could not be read (recorded on the run)."""
+    try:
+        if not path.is_file():
+            raise CommerceMLError(_("No such file."), "exchange.file.missing", file=path.name)
+        _check_file(path)
+
+        def advance(n: int) -> None:
+            run.progress_done += n
+            if progress is not None:
+                progress(run)
+
+        with path.open("rb") as raw:
+            for rec in cml_reader.read(_CountingReader(raw, advance, path.name)):
+                if only is not None and not _taken(rec, only):
+                    continue
+                if isinstance(rec, DocumentRec):
+                    importer.flush()   # a document may name products of the same file
+                    documents.feed(rec)
+                else:
+                    importer.feed(rec)
+        importer.flush()
+    except CommerceMLError as exc:
+        with transaction.atomic():
+            run.failed += 1
+            recorder.add(RunItem(outcome="failed", object_type="file", code=exc.code[:64],
+                                 message=exc.message, file=exc.file or path.name, line=exc.line,
+                                 path=(exc.path or "")[:500]))
+            recorder.save()
+        return False
+    return True

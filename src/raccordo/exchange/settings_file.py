@@ -7,6 +7,7 @@ when one is given. An import checks everything first and writes nothing when any
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -19,6 +20,7 @@ from raccordo.core.errors import ApplicationError
 
 from .mappings import OBJECT_TYPES, MappingData, mapping_check, mapping_save
 from .models import ExchangeNode, ExchangeTask, Mapping
+from .nodes import node_create
 from .onec.models import OneCSettings
 from .scheduling import task_check, task_save
 
@@ -68,8 +70,6 @@ def _mapping_export(m: Mapping) -> dict[str, Any]:
 
 
 def _uuid(value):
-    import uuid
-
     try:
         return uuid.UUID(str(value))
     except ValueError:
@@ -212,8 +212,6 @@ def settings_import(*, user, data: Any, password: str | None = None) -> Exchange
     Nothing is written when anything is wrong (SettingsInvalid lists each problem by its JSON path).
     Mappings and tasks the file does not name are left as they are.
     """
-    from .services import node_create
-
     errors = settings_check(data)
     if errors:
         raise SettingsInvalid(errors)

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from raccordo.access.models import Role, User
+from raccordo.access.models import CustomRole, Role, User
 from raccordo.access.policy import allows, is_admin, visible
 from raccordo.core import errors as app_errors
 
@@ -56,12 +56,10 @@ class TaskForm(forms.Form):
         # and a role without the exchange's "run" cannot run one at all).
         people = [u.pk for u in User.objects.filter(is_active=True).select_related("custom_role")
                   if not is_admin(u) and allows(u, "run", ExchangeTask)]
-        self.fields["allowed_users"].queryset = User.objects.filter(pk__in=people).order_by("last_name", "username")  # type: ignore[attr-defined]  # a ModelMultipleChoiceField
-        self.fields["allowed_users"].label_from_instance = lambda u: f"{u} ({u.custom_role or u.get_role_display()})"  # type: ignore[attr-defined]
+        self.fields["allowed_users"].queryset = User.objects.filter(pk__in=people).order_by("last_name", "username")
+        self.fields["allowed_users"].label_from_instance = lambda u: f"{u} ({u.custom_role or u.get_role_display()})"
         # Custom roles are named as the built-in ones are (policy.holds_role matches a custom role by name).
-        from raccordo.access.models import CustomRole
-
-        self.fields["allowed_roles"].choices = [  # type: ignore[attr-defined]  # a MultipleChoiceField
+        self.fields["allowed_roles"].choices = [
             (value, label) for value, label in Role.choices if value != Role.ADMIN
         ] + [(name, name) for name in CustomRole.objects.order_by("name").values_list("name", flat=True)]
 

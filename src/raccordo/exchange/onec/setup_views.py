@@ -21,7 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from raccordo.access.policy import is_admin, visible
-from raccordo.exchange import scheduling, services
+from raccordo.exchange import nodes, scheduling
 from raccordo.exchange.models import ExchangeNode, NodeKind
 
 from . import selectors
@@ -126,13 +126,13 @@ def node_create(request):
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            node, password = services.node_setup(user=request.user, kind=kind, **form.cleaned_data)
-        except services.NodeInvalid as exc:
+            node, password = nodes.node_setup(user=request.user, kind=kind, **form.cleaned_data)
+        except nodes.NodeInvalid as exc:
             if not form.cleaned_data["code"].strip() and form.cleaned_data["name"].strip() and "code" not in \
                     exc.extra["errors"]:
                 # Left empty: show the code it would get, so the person sees it before saving again.
-                form.data = form.data.copy()  # type: ignore[attr-defined]  # a bound form's data is a QueryDict
-                form.data["code"] = services.node_code_suggest(form.cleaned_data["name"])  # type: ignore[index]
+                form.data = form.data.copy()
+                form.data["code"] = nodes.node_code_suggest(form.cleaned_data["name"])
             for field, msgs in exc.extra["errors"].items():
                 for msg in msgs:
                     form.add_error(field if field in form.fields else None, msg)
@@ -158,7 +158,7 @@ def node_code_suggest(request):
     """A free code for the name being typed (the wizard fills the code field with it)."""
     _admin_only(request)
     name = request.GET.get("name", "")[:150]
-    return JsonResponse({"code": services.node_code_suggest(name) if name.strip() else ""})
+    return JsonResponse({"code": nodes.node_code_suggest(name) if name.strip() else ""})
 
 
 def _since(request, node) -> dt.datetime | None:
@@ -207,8 +207,8 @@ def node_password(request, pk):
     """Generate a new exchange password and show it once on the connection page."""
     node = _node(request, pk)
     try:
-        password = services.node_password_reset(user=request.user, node=node)
-    except services.NodeInvalid as exc:
+        password = nodes.node_password_reset(user=request.user, node=node)
+    except nodes.NodeInvalid as exc:
         messages.error(request, exc.message)
         return redirect("onec:node_detail", pk=node.pk)
     node.refresh_from_db()
@@ -224,8 +224,8 @@ def node_folder_check(request, pk):
     node = _node(request, pk)
     path = request.POST.get("path", node.path)
     try:
-        node = services.node_folder_set(user=request.user, node=node, path=path)
-    except services.NodeInvalid as exc:
+        node = nodes.node_folder_set(user=request.user, node=node, path=path)
+    except nodes.NodeInvalid as exc:
         for msg in exc.extra.get("errors", {}).get("path", [exc.message]):
             messages.error(request, msg)
     else:
@@ -235,7 +235,7 @@ def node_folder_check(request, pk):
 
 def node_page_context(request, node) -> dict:
     """What the node page's connection and task sections show beyond the node itself."""
-    context: dict = {"folder_problems": services.folder_problems(node.path) if node.kind == NodeKind.FOLDER else [],
+    context = {"folder_problems": nodes.folder_problems(node.path) if node.kind == NodeKind.FOLDER else [],
                "checkauth": (selectors.checkauth_status(user=request.user, node=node)
                              if node.kind == NodeKind.ONEC_HTTP else None),
                "tabular_url": (reverse("exchange:tabular_upload") + f"?node={node.code}"

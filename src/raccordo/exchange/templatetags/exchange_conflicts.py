@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from raccordo.exchange.conflicts import conflict_list, conflict_rows
-from raccordo.exchange.views import record_url
+from raccordo.exchange.conflict_review import conflict_list, conflict_rows
 
 register = template.Library()
 
@@ -17,8 +16,9 @@ def run_conflicts(context, run):
     user = getattr(request, "user", None)
     if run is None or user is None:
         return []
+    from raccordo.exchange.views import record_url
 
     rows = conflict_rows(conflict_list(user=user, run=run))
     for row in rows:
-        row.url = record_url(row.item.object_type, row.item.object_id) if row.record else None  # type: ignore[attr-defined]  # the page's link, set on the row for the template
+        row.url = record_url(row.item.object_type, row.item.object_id) if row.record else None
     return rows

@@ -11,10 +11,13 @@ from django.core.management.base import BaseCommand, CommandError
 
 from raccordo.core.context import change_context
 from raccordo.core.models import Origin
-from raccordo.exchange import selectors, services
+from raccordo.exchange import nodes, runs, selectors, services, settings_file
 from raccordo.exchange.conflicts import CONFLICT
+from raccordo.exchange.enterprisedata import services as ed
+from raccordo.exchange.exporters.orders import orders_export
 from raccordo.exchange.importers.documents import REFUSED, REQUISITES
-from raccordo.exchange.models import ExchangeNode, NodeKind, RecordPolicy
+from raccordo.exchange.models import ExchangeNode, ExchangeTask, NodeKind, RecordPolicy, Run
+from raccordo.exchange.scheduling import NodeBusy, task_run
 
 
 class Progress:
@@ -42,71 +45,91 @@ class Progress:
             self.stream.write("\n")
 
 
+def _add_node_parser(sub) -> None:
+    """`node add|list`: register and list exchange nodes."""
+    node = sub.add_parser("node", help="exchange nodes (peers)")
+    node_sub = node.add_subparsers(dest="node_action", required=True)
+    add = node_sub.add_parser("add", help="register a node")
+    add.add_argument("code")
+    add.add_argument("--kind", choices=[k.value for k in NodeKind], default=NodeKind.ONEC_HTTP)
+    add.add_argument("--name", default="")
+    add.add_argument("--login", default="")
+    add.add_argument("--password", default="")
+    add.add_argument("--path", default="")
+    node_sub.add_parser("list", help="list nodes")
+
+
+def _add_import_parsers(sub) -> None:
+    """`import`, `retry` and `export-orders`: CommerceML files in, failed records again, orders out."""
+    imp = sub.add_parser("import", help="import CommerceML files (one exchange, in the order given)")
+    imp.add_argument("files", nargs="+")
+    imp.add_argument("--node", help="node code (default: 'local', files imported by hand)")
+    imp.add_argument("--json", action="store_true", help="print the run's counters as JSON")
+    imp.add_argument("--dry-run", action="store_true",
+                     help="do everything, then roll it back: report what would be created, updated, rejected")
+    imp.add_argument("--on-error", choices=[p.value for p in RecordPolicy], default=RecordPolicy.SKIP,
+                     help="what a failing record does: skip it, end the step or stop the run")
+    imp.add_argument("--no-keep", action="store_true",
+                     help="do not keep a copy of the files with the run (it cannot be retried then)")
+
+    retry = sub.add_parser("retry", help="import again only the records that failed in a run, from its kept files")
+    retry.add_argument("run", help="the run's id")
+    retry.add_argument("--json", action="store_true", help="print the new run's counters as JSON")
+
+    exp = sub.add_parser("export-orders", help="write orders not yet acknowledged by the node")
+    exp.add_argument("--node", required=True)
+    exp.add_argument("-o", "--output", required=True, help="file to write")
+    exp.add_argument("--no-ack", action="store_true",
+                     help="do not mark them as delivered (send them again next time)")
+
+
+def _add_settings_parser(sub) -> None:
+    """`settings export|import`: a node's settings as a JSON file."""
+    st = sub.add_parser("settings", help="a node's settings as a file (JSON)")
+    st_sub = st.add_subparsers(dest="settings_action", required=True)
+    st_exp = st_sub.add_parser("export", help="write a node's settings (never its password)")
+    st_exp.add_argument("node")
+    st_exp.add_argument("-o", "--output", required=True, help="file to write ('-' for standard output)")
+    st_imp = st_sub.add_parser("import", help="create or update a node from a settings file")
+    st_imp.add_argument("file")
+    st_imp.add_argument("--password", default=None, help="the node's exchange password (not in the file)")
+
+
+def _add_task_parser(sub) -> None:
+    """`run`: run an exchange task here, not in the worker."""
+    task = sub.add_parser("run", help="run an exchange task (NODE/TASK, or TASK when its name is unique)")
+    task.add_argument("task")
+    task.add_argument("--dry-run", action="store_true", help="run every step, then roll back what it wrote")
+    task.add_argument("--json", action="store_true", help="print each step's run as JSON")
+
+
+def _add_enterprisedata_parser(sub) -> None:
+    """`enterprisedata setup|run`: the EnterpriseData exchange over a folder."""
+    ed = sub.add_parser("enterprisedata", help="exchange with 1C in EnterpriseData (universal format) over a folder")
+    ed_sub = ed.add_subparsers(dest="ed_action", required=True)
+    ed_setup = ed_sub.add_parser("setup", help="set the node codes of both sides (as 1C's sync settings show them)")
+    ed_setup.add_argument("--node", required=True)
+    ed_setup.add_argument("--our-code", required=True, help="the code 1C gives Raccordo (1C's To)")
+    ed_setup.add_argument("--peer-code", required=True, help="1C's own node code (1C's From)")
+    ed_setup.add_argument("--prefix", default="RC", help="Raccordo's infobase prefix sent to 1C")
+    ed_setup.add_argument("--versions", default="", help="versions accepted, e.g. 1.16,1.17 (default: all written)")
+    ed_run = ed_sub.add_parser("run", help="read 1C's message from the node's folder and write ours")
+    ed_run.add_argument("--node", required=True)
+    ed_run.add_argument("--json", action="store_true", help="print the run's counters as JSON")
+
+
 class Command(BaseCommand):
     help = "Exchange with accounting: nodes, imports of CommerceML files, runs."
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
-        node = sub.add_parser("node", help="exchange nodes (peers)")
-        node_sub = node.add_subparsers(dest="node_action", required=True)
-        add = node_sub.add_parser("add", help="register a node")
-        add.add_argument("code")
-        add.add_argument("--kind", choices=[k.value for k in NodeKind], default=NodeKind.ONEC_HTTP)
-        add.add_argument("--name", default="")
-        add.add_argument("--login", default="")
-        add.add_argument("--password", default="")
-        add.add_argument("--path", default="")
-        node_sub.add_parser("list", help="list nodes")
-
-        imp = sub.add_parser("import", help="import CommerceML files (one exchange, in the order given)")
-        imp.add_argument("files", nargs="+")
-        imp.add_argument("--node", help="node code (default: 'local', files imported by hand)")
-        imp.add_argument("--json", action="store_true", help="print the run's counters as JSON")
-        imp.add_argument("--dry-run", action="store_true",
-                         help="do everything, then roll it back: report what would be created, updated, rejected")
-        imp.add_argument("--on-error", choices=[p.value for p in RecordPolicy], default=RecordPolicy.SKIP,
-                         help="what a failing record does: skip it, end the step or stop the run")
-        imp.add_argument("--no-keep", action="store_true",
-                         help="do not keep a copy of the files with the run (it cannot be retried then)")
-
-        retry = sub.add_parser("retry", help="import again only the records that failed in a run, from its kept files")
-        retry.add_argument("run", help="the run's id")
-        retry.add_argument("--json", action="store_true", help="print the new run's counters as JSON")
-
-        exp = sub.add_parser("export-orders", help="write orders not yet acknowledged by the node")
-        exp.add_argument("--node", required=True)
-        exp.add_argument("-o", "--output", required=True, help="file to write")
-        exp.add_argument("--no-ack", action="store_true",
-                         help="do not mark them as delivered (send them again next time)")
-
-        st = sub.add_parser("settings", help="a node's settings as a file (JSON)")
-        st_sub = st.add_subparsers(dest="settings_action", required=True)
-        st_exp = st_sub.add_parser("export", help="write a node's settings (never its password)")
-        st_exp.add_argument("node")
-        st_exp.add_argument("-o", "--output", required=True, help="file to write ('-' for standard output)")
-        st_imp = st_sub.add_parser("import", help="create or update a node from a settings file")
-        st_imp.add_argument("file")
-        st_imp.add_argument("--password", default=None, help="the node's exchange password (not in the file)")
-
-        task = sub.add_parser("run", help="run an exchange task (NODE/TASK, or TASK when its name is unique)")
-        task.add_argument("task")
-        task.add_argument("--dry-run", action="store_true", help="run every step, then roll back what it wrote")
-        task.add_argument("--json", action="store_true", help="print each step's run as JSON")
-
-        ed = sub.add_parser("enterprisedata", help="exchange with 1C in EnterpriseData (universal format) over a folder")
-        ed_sub = ed.add_subparsers(dest="ed_action", required=True)
-        ed_setup = ed_sub.add_parser("setup", help="set the node codes of both sides (as 1C's sync settings show them)")
-        ed_setup.add_argument("--node", required=True)
-        ed_setup.add_argument("--our-code", required=True, help="the code 1C gives Raccordo (1C's To)")
-        ed_setup.add_argument("--peer-code", required=True, help="1C's own node code (1C's From)")
-        ed_setup.add_argument("--prefix", default="RC", help="Raccordo's infobase prefix sent to 1C")
-        ed_setup.add_argument("--versions", default="", help="versions accepted, e.g. 1.16,1.17 (default: all written)")
-        ed_run = ed_sub.add_parser("run", help="read 1C's message from the node's folder and write ours")
-        ed_run.add_argument("--node", required=True)
-        ed_run.add_argument("--json", action="store_true", help="print the run's counters as JSON")
-
-        runs = sub.add_parser("runs", help="recent runs and their outcome")
-        runs.add_argument("--limit", type=int, default=20)
+        _add_node_parser(sub)
+        _add_import_parsers(sub)
+        _add_settings_parser(sub)
+        _add_task_parser(sub)
+        _add_enterprisedata_parser(sub)
+        runs_parser = sub.add_parser("runs", help="recent runs and their outcome")
+        runs_parser.add_argument("--limit", type=int, default=20)
 
     def handle(self, *args, **opts):
         with change_context(origin=Origin.CLI):
@@ -133,8 +156,8 @@ class Command(BaseCommand):
         if opts["node_action"] == "add":
             if ExchangeNode.objects.filter(code=opts["code"]).exists():
                 raise CommandError(f"A node with code {opts['code']!r} exists already.")
-            node = services.node_create(user=None, code=opts["code"], name=opts["name"], kind=opts["kind"],
-                                        login=opts["login"], password=opts["password"], path=opts["path"])
+            node = nodes.node_create(user=None, code=opts["code"], name=opts["name"], kind=opts["kind"],
+                                     login=opts["login"], password=opts["password"], path=opts["path"])
             self.stdout.write(f"node {node.code} ({node.get_kind_display()}) added")
             return
         for node in ExchangeNode.objects.order_by("code"):
@@ -181,8 +204,6 @@ class Command(BaseCommand):
             raise CommandError(run.message or failed)
 
     def _enterprisedata(self, opts):
-        from raccordo.exchange.enterprisedata import services as ed
-
         node = ExchangeNode.objects.filter(code=opts["node"]).first()
         if node is None:
             raise CommandError(f"No node {opts['node']!r}: add it with "
@@ -202,9 +223,6 @@ class Command(BaseCommand):
         self._report(run, time.monotonic() - started, opts, failed="the exchange failed")
 
     def _retry(self, opts):
-        from raccordo.exchange import runs
-        from raccordo.exchange.models import Run
-
         try:
             run = Run.objects.select_related("node").filter(pk=opts["run"]).first()
         except (ValueError, ValidationError):
@@ -222,8 +240,6 @@ class Command(BaseCommand):
         self._report(retry, time.monotonic() - started, opts, failed="the retry failed", retry_of=run)
 
     def _export(self, opts):
-        from raccordo.exchange.exporters.orders import orders_export
-
         node = ExchangeNode.objects.filter(code=opts["node"]).first()
         if node is None:
             raise CommandError(f"No node {opts['node']!r}.")
@@ -239,8 +255,6 @@ class Command(BaseCommand):
                               + " ".join(f"{k[:3]}={v}" for k, v in run.counters().items()) + f"  {files}")
 
     def _settings(self, opts):
-        from raccordo.exchange import settings_file
-
         if opts["settings_action"] == "export":
             node = ExchangeNode.objects.filter(code=opts["node"]).first()
             if node is None:
@@ -267,9 +281,6 @@ class Command(BaseCommand):
                           f"{node.tasks.count()} task(s))")
 
     def _task(self, opts):
-        from raccordo.exchange.models import ExchangeTask
-        from raccordo.exchange.scheduling import NodeBusy, task_run
-
         node_code, _sep, name = opts["task"].rpartition("/")
         found = ExchangeTask.objects.select_related("node").filter(name=name)
         if node_code:

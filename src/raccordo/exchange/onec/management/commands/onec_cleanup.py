@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from raccordo.exchange.onec.services import sessions_cleanup
+from raccordo.exchange.onec.housekeeping import sessions_cleanup
 
 
 class Command(BaseCommand):
