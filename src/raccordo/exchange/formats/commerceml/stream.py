@@ -15,62 +15,18 @@ from typing import IO
 
 from lxml import etree
 
-from .catalog_builders import (
-    build_offer,
-    build_price_type,
-    build_product,
-    build_property,
-    build_unit,
-    build_warehouse,
-)
 from .containers import CONTAINER_KINDS, HEADER_FIELDS, OpenContainer, OpenGroup
-from .document_builders import build_document
 from .elements import (
     ROOT,
-    BadRecord,
     attribute,
-    first_children,
     is_deleted_status,
     local_name,
     parse_bool,
     stripped_text,
-    text_of,
 )
 from .records import CommerceMLError, ErrorRec, Record
+from .routing import build_record, record_kind
 from .safety import syntax_error
-
-_OFFER_CONTAINERS = ("ПакетПредложений", "ИзмененияПакетаПредложений")
-_DEFINITION_CONTAINERS = ("Классификатор", *_OFFER_CONTAINERS)
-
-# Record kind -> builder of its record (Документ has its own call: it needs its Контейнер's number).
-_BUILDERS = {
-    "property": build_property,
-    "price_type": build_price_type,
-    "warehouse": build_warehouse,
-    "unit": build_unit,
-    "product": build_product,
-    "offer": build_offer,
-}
-
-
-def record_kind(name: str, parent: str, grand: str, depth: int) -> str | None:
-    """The kind of record an element inside a container starts, judged by its name, its parent's and its
-    grandparent's (and its depth, for a Документ in a Контейнер); None when it starts none."""
-    if name == "Свойство" and parent == "Свойства" and grand in ("Классификатор", "Каталог"):
-        return "property"
-    if name == "ТипЦены" and parent == "ТипыЦен" and grand in _DEFINITION_CONTAINERS:
-        return "price_type"
-    if name == "Склад" and parent == "Склады" and grand in _DEFINITION_CONTAINERS:
-        return "warehouse"
-    if name == "ЕдиницаИзмерения" and parent == "ЕдиницыИзмерения" and grand == "Классификатор":
-        return "unit"
-    if name == "Товар" and parent == "Товары" and grand == "Каталог":
-        return "product"
-    if name == "Предложение" and parent == "Предложения" and grand in _OFFER_CONTAINERS:
-        return "offer"
-    if name == "Документ" and parent == "Контейнер" and depth == 2:
-        return "document"
-    return None
 
 
 class RecordStream:
@@ -439,12 +395,7 @@ class RecordStream:
 
     def build(self, kind: str, el: etree._Element, line: int | None) -> Record:
         """The record of a finished record element; an ErrorRec when the problem is confined to it."""
-        path = self.record_path
-        try:
-            if kind == "document":
-                in_container = len(self.names) >= 2 and self.names[1] == "Контейнер"
-                return build_document(el, line, path, self.doc_container_no if in_container else None)
-            return _BUILDERS[kind](el, line, path)
-        except BadRecord as bad:
-            return ErrorRec(bad.code, bad.message, line, path, text_of(first_children(el), "Ид") or None,
-                            local_name(el.tag))
+        container = None
+        if kind == "document" and len(self.names) >= 2 and self.names[1] == "Контейнер":
+            container = self.doc_container_no
+        return build_record(kind, el, line, self.record_path, container)
