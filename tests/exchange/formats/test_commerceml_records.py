@@ -132,6 +132,21 @@ def test_groups_tree_and_group_without_id():
     ]
 
 
+def test_status_deleted_in_both_spellings_for_groups_and_records():
+    """Статус "удален" or "удалён" (any case, attribute or child) marks a group or a record deleted."""
+    body = """<Классификатор><Ид>k</Ид><Группы>
+        <Группа><Ид>g1</Ид><Статус>удалён</Статус></Группа>
+        <Группа><Ид>g2</Ид><Статус> Удален </Статус></Группа>
+        <Группа><Ид>g3</Ид><Статус>Активен</Статус></Группа>
+      </Группы>
+      <Склады><Склад><Ид>w1</Ид><Статус>УДАЛЁН</Статус></Склад><Склад Статус="удален"><Ид>w2</Ид></Склад>
+        <Склад><Ид>w3</Ид></Склад></Склады>
+    </Классификатор>"""
+    records = list(read(cml(body)))
+    deleted = {r.id: r.deleted for r in records if not isinstance(r, PackageInfo)}
+    assert deleted == {"g1": True, "g2": True, "g3": False, "w1": True, "w2": True, "w3": False}
+
+
 def test_product_fields():
     body = """<Каталог><Ид>c</Ид><Товары><Товар Статус="Удален"><Ид>p#v</Ид><Артикул>ART</Артикул>
       <Штрихкод>4600000000001</Штрихкод><Наименование>N</Наименование>

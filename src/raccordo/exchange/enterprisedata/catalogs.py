@@ -101,7 +101,7 @@ class CatalogImporter:
         if rec.date is None or not rec.number:
             raise fmt.ObjectInvalid(_("the contract has no Номер or no Дата"), line=rec.line, ref=rec.ref)
         hashed = digest(rec)
-        binding = self.importer._binding(cat.CONTRACT, rec.ref)
+        binding = self.importer.binding(cat.CONTRACT, rec.ref)
         found = Contract.objects.filter(pk=binding.object_id).first() if binding is not None else None
         found = found or _by_own_id(Contract, rec.ref)
         if found is None:
@@ -114,7 +114,7 @@ class CatalogImporter:
                 "title": rec.name[:255], "currency": rec.currency, "valid_until": rec.valid_until}
         found = self._create_or_update(found, lambda: contract_create(user=None, data=data),
                                        lambda obj: contract_update(user=None, contract=obj, data=data))
-        self.importer._bind(cat.CONTRACT, rec.ref, found, hashed)
+        self.importer.bind(cat.CONTRACT, rec.ref, found, hashed)
         return found
 
     def _create_or_update(self, found, create, update):
@@ -139,7 +139,7 @@ class CatalogImporter:
 
     def product(self, rec: cat.ProductRec) -> Product:
         hashed = digest(rec)
-        binding = self.importer._binding(PRODUCT_BINDING, rec.ref)
+        binding = self.importer.binding(PRODUCT_BINDING, rec.ref)
         found = Product.objects.filter(pk=binding.object_id).first() if binding is not None else None
         found = found or _by_own_id(Product, rec.ref)
         if found is None and rec.article:
@@ -162,13 +162,13 @@ class CatalogImporter:
             data["vat_rate"] = rec.vat_rate
         found = self._create_or_update(found, lambda: product_create(user=None, data=data),
                                        lambda obj: product_update(user=None, product=obj, data=data))
-        self.importer._bind(PRODUCT_BINDING, rec.ref, found, hashed)
+        self.importer.bind(PRODUCT_BINDING, rec.ref, found, hashed)
         return found
 
     def deletion(self, rec: fmt.DeletionRec) -> bool:
         """1C's deletion of a product (made inactive) or a contract (kept, reported); False: not ours to read."""
         if rec.object_type == "НоменклатураСсылка":
-            binding = self.importer._binding(PRODUCT_BINDING, rec.ref)
+            binding = self.importer.binding(PRODUCT_BINDING, rec.ref)
             found = Product.objects.filter(pk=binding.object_id).first() if binding is not None else None
             if found is None:
                 self.recorder.count("skipped")
@@ -179,7 +179,7 @@ class CatalogImporter:
             else:
                 self.recorder.count("unchanged")
         elif rec.object_type == "ДоговорыСсылка":
-            binding = self.importer._binding(cat.CONTRACT, rec.ref)
+            binding = self.importer.binding(cat.CONTRACT, rec.ref)
             if binding is None:
                 self.recorder.count("skipped")
                 return True

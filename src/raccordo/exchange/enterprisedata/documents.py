@@ -52,7 +52,7 @@ class DocumentImporter:
         """The invoice an order reference names: by the GUID it travelled under, our id, else its number."""
         if ref is None:
             return None
-        binding = self.importer._binding(doc.ORDER, ref.ref)
+        binding = self.importer.binding(doc.ORDER, ref.ref)
         if binding is not None:
             found = Invoice.objects.filter(pk=binding.object_id).first()
             if found is not None:
@@ -69,7 +69,7 @@ class DocumentImporter:
 
     def order(self, rec: doc.OrderRec) -> None:
         """1C sends an order back: ours unchanged is recognised; anything else is not taken (the CRM is master)."""
-        binding = self.importer._binding(doc.ORDER, rec.ref)
+        binding = self.importer.binding(doc.ORDER, rec.ref)
         if binding is not None and binding.content_hash == digest(rec):
             self.recorder.count("unchanged")
             return
@@ -83,7 +83,7 @@ class DocumentImporter:
                            "number": rec.number, "kind": rec.kind or "-"})
             return None
         hashed = digest(rec)
-        binding = self.importer._binding(doc.PAYMENT, rec.ref)
+        binding = self.importer.binding(doc.PAYMENT, rec.ref)
         if binding is not None and Payment.objects.filter(pk=binding.object_id).exists():
             if binding.content_hash == hashed:
                 self.recorder.count("unchanged")
@@ -122,7 +122,7 @@ class DocumentImporter:
         self.recorder.count("created")
         for code, message in notes:
             self._note(doc.PAYMENT, rec.ref, rec.line, code, message, count=False)
-        self.importer._bind(doc.PAYMENT, rec.ref, payment, hashed)
+        self.importer.bind(doc.PAYMENT, rec.ref, payment, hashed)
         return payment
 
     def sale(self, rec: doc.SaleRec) -> Invoice | None:
@@ -132,7 +132,7 @@ class DocumentImporter:
                            "number": rec.number, "kind": rec.operation})
             return None
         hashed = digest(rec)
-        binding = self.importer._binding(doc.SALE, rec.ref)
+        binding = self.importer.binding(doc.SALE, rec.ref)
         company = own_company_for(rec.organization, ref=rec.ref, line=rec.line)
         invoice = self.find_invoice(rec.order, company)
         if invoice is None:
@@ -146,14 +146,14 @@ class DocumentImporter:
         invoice = invoice_accounting_update(user=None, invoice=invoice, data={
             "shipped_on": rec.date, "shipment_number": rec.number[:50]})
         self.recorder.count("updated" if invoice.updated_at != before else "unchanged")
-        self.importer._bind(doc.SALE, rec.ref, invoice, hashed)
+        self.importer.bind(doc.SALE, rec.ref, invoice, hashed)
         return invoice
 
     def deletion(self, rec: fmt.DeletionRec) -> bool:
         """1C deleted a sale: the invoice forgets that shipment. False: not a document read here."""
         if rec.object_type != "РеализацияТоваровУслугСсылка":
             return False
-        binding = self.importer._binding(doc.SALE, rec.ref)
+        binding = self.importer.binding(doc.SALE, rec.ref)
         invoice = Invoice.objects.filter(pk=binding.object_id).first() if binding is not None else None
         if invoice is None:
             self.recorder.count("skipped")

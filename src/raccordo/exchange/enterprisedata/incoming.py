@@ -1,0 +1,233 @@
+"""1C's objects from one EnterpriseData message, written through our services.
+
+:class:`MessageImporter` takes the body's objects one by one (each in its own savepoint: one object's
+writes stand or fall together) and counts each outcome on the run. Counterparties and bank accounts are
+written here; contracts and products by :mod:`.catalogs`, payments, sales and orders by
+:mod:`.documents`, which use this importer's bindings. 1C's deletions make ours inactive, never deleted.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from raccordo.access.records import record_update
+from raccordo.core.errors import ApplicationError
+from raccordo.core.phones import normalize_phone
+from raccordo.exchange.engine import RunRecorder, Source, content_hash, validation_message
+from raccordo.exchange.formats.enterprisedata import catalogs as cat
+from raccordo.exchange.formats.enterprisedata import counterparties as fmt
+from raccordo.exchange.formats.enterprisedata import documents as doc
+from raccordo.exchange.models import Binding, ExchangeNode, RunItem
+from raccordo.parties.models import Address, BankAccount, Counterparty, CounterpartyKind, Email, Phone
+from raccordo.parties.services import (
+    address_add,
+    bank_account_add,
+    counterparty_create,
+    counterparty_update,
+    email_add,
+    phone_add,
+)
+
+from . import catalogs, documents
+
+
+class MessageImporter:
+    """Writes one message's objects through the parties services; counts each outcome on the run."""
+
+    def __init__(self, node: ExchangeNode, recorder: RunRecorder, file: str, version: str):
+        self.node, self.recorder, self.file, self.version = node, recorder, file, version
+        self.catalogs = catalogs.CatalogImporter(self)
+        self.documents = documents.DocumentImporter(self)
+
+    def binding(self, object_type: str, ref: str) -> Binding | None:
+        """This node's binding of 1C's GUID ``ref`` for ``object_type``; None when there is none (or no ref)."""
+        return Binding.objects.filter(node=self.node, object_type=object_type, external_id=ref).first() if ref else None
+
+    def bind(self, object_type: str, ref: str, obj, digest: str, *, deleted: bool = False) -> None:
+        """Bind ``obj`` to 1C's GUID ``ref`` (one GUID per object) with the content hash of what 1C sent."""
+        if not ref:
+            return
+        Binding.objects.filter(node=self.node, object_type=object_type, object_id=obj.pk).exclude(
+            external_id=ref).delete()
+        Binding.objects.update_or_create(node=self.node, object_type=object_type, external_id=ref,
+                                         defaults={"object_id": obj.pk, "content_hash": digest,
+                                                   "peer_deleted": deleted})
+
+    def find_counterparty(self, rec: fmt.CounterpartyRec) -> Counterparty | None:
+        """By the binding of 1C's GUID, then by our own id (our GUIDs come back), then by INN+KPP (one match)."""
+        binding = self.binding(fmt.COUNTERPARTY, rec.ref)
+        if binding is not None:
+            found = Counterparty.objects.filter(pk=binding.object_id).first()
+            if found is not None:
+                return found
+        try:
+            own = Counterparty.objects.filter(pk=uuid.UUID(rec.ref)).first() if rec.ref else None
+        except ValueError:
+            own = None
+        if own is not None:
+            return own
+        if rec.inn:
+            matches = list(Counterparty.objects.filter(inn=rec.inn, kpp=rec.kpp)[:2])
+            if len(matches) == 1:
+                return matches[0]
+        return None
+
+    def counterparty(self, rec: fmt.CounterpartyRec) -> Counterparty | None:
+        """Create or update the counterparty 1C sent (found by :meth:`find_counterparty`) and bind it."""
+        digest = content_hash(asdict(rec) | {"line": None, "main_account": None})
+        binding = self.binding(fmt.COUNTERPARTY, rec.ref)
+        found = self.find_counterparty(rec)
+        if found is not None and binding is not None and binding.content_hash == digest and found.is_active:
+            self.recorder.count("unchanged")
+            return found
+        if rec.legal:
+            kind = CounterpartyKind.LEGAL
+        elif rec.sole_trader is not None:
+            kind = CounterpartyKind.SOLE_TRADER if rec.sole_trader else CounterpartyKind.INDIVIDUAL
+        elif found is not None and found.kind != CounterpartyKind.LEGAL:
+            kind = found.kind    # ≤ 1.16 cannot tell a sole trader from a person: ours stands
+        else:
+            kind = CounterpartyKind.SOLE_TRADER if rec.inn else CounterpartyKind.INDIVIDUAL
+        # Receiving an object clears its deletion mark, as in 1C.
+        data = {"name": rec.name[:255], "full_name": rec.full_name[:500], "inn": rec.inn, "kpp": rec.kpp,
+                "kind": kind, "country": rec.country or "RU", "is_active": True}
+        created = found is None
+        if created:
+            found = counterparty_create(user=None, data={**data, "responsible": self.node.default_responsible})
+            changed = True
+        else:
+            before = found.updated_at
+            found = counterparty_update(user=None, counterparty=found, data=data)
+            changed = found.updated_at != before
+        changed = self._contacts(found, rec) or changed
+        self.recorder.count("created" if created else "updated" if changed else "unchanged")
+        self.bind(fmt.COUNTERPARTY, rec.ref, found, digest)
+        return found
+
+    def _contacts(self, cp: Counterparty, rec: fmt.CounterpartyRec) -> bool:
+        """Add the phones, e-mails and addresses 1C has and we lack (ours are kept: the CRM may know more)."""
+        added = False
+        phones = set(Phone.objects.filter(counterparty=cp).values_list("number", flat=True))
+        for kind, number in rec.phones:
+            try:
+                normal = normalize_phone(number)
+            except ValidationError:   # an unreadable number is reported, the counterparty still comes in
+                self._note(rec, "exchange.enterprisedata.phone", _("Phone %(number)s cannot be read.") % {
+                    "number": number})
+                continue
+            if normal not in phones:
+                phone_add(user=None, counterparty=cp, number=number, kind=kind)
+                phones.add(normal)
+                added = True
+        emails = set(Email.objects.filter(counterparty=cp).values_list("address", flat=True))
+        for address in rec.emails:
+            if address.strip().lower() not in emails:
+                email_add(user=None, counterparty=cp, address=address)
+                emails.add(address.strip().lower())
+                added = True
+        addresses = set(Address.objects.filter(counterparty=cp).values_list("kind", "text"))
+        for kind, text in rec.addresses:
+            if (kind, text[:500]) not in addresses:
+                address_add(user=None, counterparty=cp, data={"kind": kind, "text": text[:500]})
+                addresses.add((kind, text[:500]))
+                added = True
+        if rec.website and cp.website != rec.website:
+            counterparty_update(user=None, counterparty=cp, data={"website": rec.website})
+            added = True
+        return added
+
+    def _note(self, rec, code: str, message: str) -> None:
+        self.recorder.add(RunItem(outcome="skipped", object_type=fmt.COUNTERPARTY, external_id=rec.ref[:255],
+                                  code=code, message=message, file=self.file, line=rec.line))
+
+    def bank_account(self, acc: fmt.BankAccountRec) -> None:
+        """Create or update a bank account of a counterparty known here, and bind it."""
+        owner = self.find_counterparty(acc.owner) if acc.owner is not None else None
+        if owner is None:
+            raise fmt.ObjectInvalid(_("the bank account's owner is no counterparty known here"), line=acc.line,
+                                    ref=acc.ref)
+        digest = content_hash(asdict(acc) | {"line": None, "owner": acc.owner.ref if acc.owner else ""})
+        binding = self.binding(fmt.BANK_ACCOUNT, acc.ref)
+        found = BankAccount.objects.filter(pk=binding.object_id).first() if binding is not None else None
+        if found is None:
+            try:
+                found = BankAccount.objects.filter(pk=uuid.UUID(acc.ref)).first()
+            except ValueError:
+                found = None
+        if found is None:
+            found = BankAccount.objects.filter(counterparty=owner, account_number=acc.number).first()
+        if found is not None and binding is not None and binding.content_hash == digest:
+            self.recorder.count("unchanged")
+            return
+        data = {"bank_name": acc.bank_name or acc.bic or "?", "bic": acc.bic, "account_number": acc.number,
+                "correspondent_account": acc.correspondent_account, "currency": acc.currency}
+        if found is None:
+            found = bank_account_add(user=None, data={**data, "counterparty": owner})
+            self.recorder.count("created")
+        else:
+            before = found.updated_at
+            found = record_update(found, user=None, data={**data, "counterparty": owner})
+            self.recorder.count("updated" if found.updated_at != before else "unchanged")
+        self.bind(fmt.BANK_ACCOUNT, acc.ref, found, digest)
+
+    def deletion(self, rec: fmt.DeletionRec) -> None:
+        """1C deleted (or marked deleted) a counterparty: ours is made inactive, never deleted."""
+        if self.catalogs.deletion(rec) or self.documents.deletion(rec):
+            return
+        if rec.object_type != "КонтрагентыСсылка":
+            self.recorder.count("skipped")
+            return
+        binding = self.binding(fmt.COUNTERPARTY, rec.ref)
+        found = Counterparty.objects.filter(pk=binding.object_id).first() if binding is not None else None
+        if found is None:
+            self.recorder.count("skipped")
+            return
+        if found.is_active:
+            counterparty_update(user=None, counterparty=found, data={"is_active": False})
+            self.recorder.count("updated")
+        else:
+            self.recorder.count("unchanged")
+        binding.peer_deleted = True
+        binding.content_hash = ""
+        binding.save(update_fields=["peer_deleted", "content_hash", "updated_at"])
+
+    def take(self, el) -> None:
+        """Read one object of the body and write it; a record the format or the services refuse is reported
+        on the run, and the message goes on."""
+        try:
+            rec = (fmt.read_object(el, self.version) or cat.read_catalog_object(el, self.version)
+                   or doc.read_document(el, self.version))
+            if rec is None:
+                self.recorder.count("skipped")
+                return
+            with transaction.atomic():   # one object's writes stand or fall together
+                if isinstance(rec, fmt.CounterpartyRec):
+                    self.counterparty(rec)
+                elif isinstance(rec, fmt.BankAccountRec):
+                    self.bank_account(rec)
+                elif isinstance(rec, cat.ContractRec):
+                    self.catalogs.contract(rec)
+                elif isinstance(rec, cat.ProductRec):
+                    self.catalogs.product(rec)
+                elif isinstance(rec, doc.PaymentRec):
+                    self.documents.payment(rec)
+                elif isinstance(rec, doc.SaleRec):
+                    self.documents.sale(rec)
+                elif isinstance(rec, doc.OrderRec):
+                    self.documents.order(rec)
+                else:
+                    self.deletion(rec)
+        except fmt.ObjectInvalid as exc:
+            self.recorder.fail(object_type=el.tag.rpartition("}")[2], code="exchange.enterprisedata.object",
+                               source=Source(file=self.file, line=exc.line or el.sourceline, external_id=exc.ref),
+                               message=exc.message)
+        except (ValidationError, ApplicationError) as exc:   # a record the services refuse: reported, not fatal
+            text = validation_message(exc) if isinstance(exc, ValidationError) else exc.message
+            self.recorder.fail(object_type=el.tag.rpartition("}")[2], code="exchange.record.invalid",
+                               source=Source(file=self.file, line=el.sourceline), message=text)
+
