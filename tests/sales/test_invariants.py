@@ -83,6 +83,16 @@ def test_deal_change_moves_with_the_moves_rules_then_changes_fields_and_lines(ma
     assert deal.title == "Pumps, 4" and deal.amount == Decimal("250.00")
 
 
+def test_a_lost_deal_keeps_its_reason(manager, cp, reference_data):
+    deal = deal_create(user=manager, data={"title": "Pumps", "counterparty": cp})
+    deal = deal_change(user=manager, deal=deal, data={"lost_reason": "Price"}, stage=reference_data["stages"]["Lost"])
+    with pytest.raises(ValidationError):
+        deal_update(user=manager, deal=deal, data={"lost_reason": " "})
+    assert Deal.objects.get(pk=deal.pk).lost_reason == "Price"
+    deal = deal_update(user=manager, deal=deal, data={"lost_reason": "Price, and delivery time"})
+    assert deal.lost_reason == "Price, and delivery time"
+
+
 def test_deal_change_to_the_same_stage_only_changes_fields(manager, cp, reference_data):
     deal = deal_create(user=manager, data={"title": "Pumps", "counterparty": cp})
     deal = deal_change(user=manager, deal=deal, data={"probability": 50}, stage=reference_data["stages"]["New"])

@@ -61,6 +61,9 @@ def deal_update(*, user, deal: Deal, data: dict[str, Any]) -> Deal:
     if "stage" in data or "stage_id" in data:
         raise ApplicationError(_("A deal's stage changes by moving the deal, not by editing it."),
                                code="sales.deal.stage_by_move", extra={"field": "stage"})
+    if "lost_reason" in data and not (data["lost_reason"] or "").strip() and deal.stage.kind == StageKind.LOST:
+        # The rule deal_move keeps ("say why it was lost") holds for an edit too.
+        raise ValidationError({"lost_reason": _("Say why the deal was lost.")})
     return record_update(deal, user=user, data=data, fields=DEAL_UPDATE_FIELDS)
 
 
