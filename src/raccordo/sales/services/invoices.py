@@ -172,7 +172,7 @@ def invoice_cancel(*, user, invoice: Invoice) -> Invoice:
     """Cancel an invoice that has no payments allocated to it."""
     # Lock the invoice first: a payment allocates only after locking it too, so none slips in between
     # this check and the cancellation.
-    Invoice.objects.select_for_update().filter(pk=invoice.pk).exists()
+    list(Invoice.objects.select_for_update().filter(pk=invoice.pk).values_list("pk", flat=True))
     if PaymentAllocation.objects.filter(invoice=invoice).exists():
         raise ApplicationError(_("An invoice with payments cannot be cancelled."), code="sales.invoice.has_payments")
     return record_update(invoice, user=user, data={"status": InvoiceStatus.CANCELLED}, fields=("status",))
