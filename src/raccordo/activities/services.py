@@ -2,17 +2,35 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.core.mail import EmailMessage
+from django.db.models import F, Q
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from raccordo.access.records import record_create, record_update
+from raccordo.access.records import check_fields, record_create, record_update
+from raccordo.sales.models import Invoice, InvoiceStatus
 
 from .models import Complaint, ComplaintStatus, Interaction, Periodicity, Reminder, Task, TaskStatus
+from .selectors import reminders_due
+
+# The fields each service lets its callers set; anything else is refused by record_create/record_update.
+INTERACTION_FIELDS = ("kind", "direction", "counterparty", "contact", "deal", "subject", "body", "occurred_at",
+                      "duration_seconds", "outcome", "author")
+# The time a task was completed is the service's: it follows from the status.
+TASK_FIELDS = ("title", "description", "assignee", "author", "counterparty", "deal", "due_at", "priority", "status")
+# What the reminder is attached to comes from `target`; when it was e-mailed, from the digest.
+REMINDER_FIELDS = ("user", "subject", "counterparty", "start_at", "importance", "periodicity", "is_done", "rule")
+REMINDER_TARGET_FIELDS = ("target_type", "target_id")
+COMPLAINT_FIELDS = ("counterparty", "received_at", "subject", "description", "status", "responsible", "deadline",
+                    "resolution")
 
 
 def interaction_log(*, user, data: dict[str, Any]) -> Interaction:
@@ -21,31 +39,34 @@ def interaction_log(*, user, data: dict[str, Any]) -> Interaction:
     data.setdefault("occurred_at", timezone.now())
     if user is not None:
         data.setdefault("author", user)
-    return record_create(Interaction, user=user, data=data)
+    return record_create(Interaction, user=user, data=data, fields=INTERACTION_FIELDS)
 
 
 def task_create(*, user, data: dict[str, Any]) -> Task:
     """Create a task; it is assigned to its author unless an assignee is given."""
+    check_fields(Task, data, TASK_FIELDS)
     data = dict(data)
     if user is not None:
         data.setdefault("author", user)
         if not data.get("assignee"):
             data["assignee"] = user
-    return record_create(Task, user=user, data=data)
+    return record_create(Task, user=user, data=data, fields=(*TASK_FIELDS, "completed_at"))
 
 
 def task_update(*, user, task: Task, data: dict[str, Any]) -> Task:
     """Change a task; marking it done stamps the completion time."""
+    check_fields(Task, data, TASK_FIELDS)
     data = dict(data)
     if data.get("status") == TaskStatus.DONE and task.status != TaskStatus.DONE:
         data["completed_at"] = timezone.now()
     elif data.get("status") not in (None, TaskStatus.DONE):
         data["completed_at"] = None
-    return record_update(task, user=user, data=data)
+    return record_update(task, user=user, data=data, fields=(*TASK_FIELDS, "completed_at"))
 
 
 def reminder_create(*, user, data: dict[str, Any], target=None) -> Reminder:
     """Create a reminder, optionally attached to any record (its counterparty is taken from it)."""
+    check_fields(Reminder, data, REMINDER_FIELDS)
     data = dict(data)
     if user is not None:
         data.setdefault("user", user)
@@ -55,21 +76,20 @@ def reminder_create(*, user, data: dict[str, Any], target=None) -> Reminder:
         if "counterparty" not in data:
             is_counterparty = target._meta.label_lower == "parties.counterparty"
             data["counterparty"] = target if is_counterparty else getattr(target, "counterparty", None)
-    return record_create(Reminder, user=user, data=data)
+    return record_create(Reminder, user=user, data=data, fields=REMINDER_FIELDS + REMINDER_TARGET_FIELDS)
 
 
 def reminder_done(*, user, reminder: Reminder, final: bool = False) -> Reminder:
     """Mark a reminder as done; a repeating one moves on to its next occurrence instead, unless `final`."""
     if reminder.periodicity != Periodicity.ONCE and not final:
         return record_update(reminder, user=user, data={
-            "start_at": next_occurrence(reminder.start_at, reminder.periodicity), "emailed_at": None})
-    return record_update(reminder, user=user, data={"is_done": True})
+            "start_at": next_occurrence(reminder.start_at, reminder.periodicity), "emailed_at": None},
+            fields=("start_at", "emailed_at"))
+    return record_update(reminder, user=user, data={"is_done": True}, fields=("is_done",))
 
 
 def next_occurrence(start, periodicity: str, now=None):
     """The first repetition of `start` after `now` (daily, weekly or monthly; the day clamps to the month's end)."""
-    import calendar
-
     now = now or timezone.now()
     current = start
     while current <= now:
@@ -92,7 +112,7 @@ def complaint_register(*, user, data: dict[str, Any]) -> Complaint:
     data.setdefault("received_at", timezone.now())
     if user is not None and not data.get("responsible"):
         data["responsible"] = user
-    return record_create(Complaint, user=user, data=data)
+    return record_create(Complaint, user=user, data=data, fields=COMPLAINT_FIELDS)
 
 
 COMPLAINT_FLOW: dict[str, set[str]] = {
@@ -114,18 +134,18 @@ def complaint_update(*, user, complaint: Complaint, data: dict[str, Any]) -> Com
         closing = new_status in (ComplaintStatus.RESOLVED, ComplaintStatus.REJECTED)
         if closing and not (data.get("resolution") or complaint.resolution).strip():
             raise ValidationError({"resolution": [_("Say how the complaint was resolved or why it was rejected.")]})
-    return record_update(complaint, user=user, data=data)
+    return record_update(complaint, user=user, data=data, fields=COMPLAINT_FIELDS)
 
 
 def interaction_update(*, user, interaction: Interaction, data: dict[str, Any]) -> Interaction:
     """Correct a logged interaction (subject, details, outcome...); the author stays who logged it."""
     data = {k: v for k, v in data.items() if k != "author"}
-    return record_update(interaction, user=user, data=data)
+    return record_update(interaction, user=user, data=data, fields=INTERACTION_FIELDS)
 
 
 def reminder_update(*, user, reminder: Reminder, data: dict[str, Any]) -> Reminder:
     """Reschedule or reword a reminder."""
-    return record_update(reminder, user=user, data=data)
+    return record_update(reminder, user=user, data=data, fields=REMINDER_FIELDS)
 
 
 def reminders_complete_for(*, user, target) -> int:  # noqa: ARG001 - kept for the uniform service signature
@@ -142,7 +162,7 @@ def reminders_complete_for(*, user, target) -> int:  # noqa: ARG001 - kept for t
 
 def reminder_emailed(*, reminder: Reminder, when=None) -> Reminder:
     """Note that a due reminder was e-mailed to its person, so the digest sends it once."""
-    return record_update(reminder, user=None, data={"emailed_at": when or timezone.now()})
+    return record_update(reminder, user=None, data={"emailed_at": when or timezone.now()}, fields=("emailed_at",))
 
 
 def invoice_reminders_schedule(*, user, invoice, days: list[int] | None = None) -> list[Reminder]:
@@ -151,8 +171,6 @@ def invoice_reminders_schedule(*, user, invoice, days: list[int] | None = None) 
     Idempotent: a reminder the rule already made (same invoice, same offset) is never made twice, so the
     rule can run when an invoice is issued and again every day.
     """
-    from django.conf import settings
-
     days = settings.INVOICE_REMINDER_DAYS if days is None else days
     person = invoice.responsible or getattr(invoice.counterparty, "responsible", None)
     if not days or invoice.due_date is None or person is None:
@@ -186,13 +204,6 @@ def reminders_email_due(*, now=None) -> int:
     A reminder is sent when it is due, not done, and was not e-mailed since it became due (a repeating reminder
     is e-mailed again at its next occurrence). What a person reads goes through the access policy (reminders_due).
     """
-    from django.contrib.auth import get_user_model
-    from django.core.mail import EmailMessage
-    from django.db.models import F, Q
-    from django.utils import translation
-
-    from .selectors import reminders_due
-
     now = now or timezone.now()
     sent = 0
     pending = Q(emailed_at__isnull=True) | Q(emailed_at__lt=F("start_at"))
@@ -216,8 +227,6 @@ def reminders_email_due(*, now=None) -> int:
 
 def invoice_reminders_apply() -> int:
     """Apply the automatic invoice reminder rule to every unpaid issued invoice (daily; idempotent)."""
-    from raccordo.sales.models import Invoice, InvoiceStatus
-
     made = 0
     for invoice in (Invoice.objects.filter(status__in=[InvoiceStatus.ISSUED, InvoiceStatus.PARTLY_PAID],
                                            due_date__isnull=False)

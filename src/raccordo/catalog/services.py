@@ -14,43 +14,53 @@ from raccordo.access.records import record_create, record_delete, record_update
 
 from .models import Price, PriceType, Product, ProductGroup, ProductImage, StockLevel, Unit, Warehouse
 
+# The fields each single-record service lets its callers set; anything else is refused by record_create/update.
+PRODUCT_FIELDS = ("article", "barcode", "name", "full_name", "group", "unit", "vat_rate", "is_service", "is_active",
+                  "description", "variant_of", "properties")
+PRODUCT_GROUP_FIELDS = ("name", "parent", "is_active")
+UNIT_FIELDS = ("code", "name", "full_name")
+PRICE_TYPE_FIELDS = ("name", "currency", "vat_included", "is_default")
+WAREHOUSE_FIELDS = ("name", "address", "is_active")
+PRODUCT_IMAGE_FIELDS = ("product", "file", "sha1", "content_type", "size", "position", "source_name")
+
 
 def product_create(*, user, data: dict[str, Any]) -> Product:
     """Create a product or service."""
-    return record_create(Product, user=user, data=data)
+    return record_create(Product, user=user, data=data, fields=PRODUCT_FIELDS)
 
 
 def product_update(*, user, product: Product, data: dict[str, Any]) -> Product:
     """Change a product's fields."""
-    return record_update(product, user=user, data=data)
+    return record_update(product, user=user, data=data, fields=PRODUCT_FIELDS)
 
 
 def product_group_create(*, user, data: dict[str, Any]) -> ProductGroup:
     """Create a catalog folder."""
-    return record_create(ProductGroup, user=user, data=data)
+    return record_create(ProductGroup, user=user, data=data, fields=PRODUCT_GROUP_FIELDS)
 
 
 def unit_create(*, user, data: dict[str, Any]) -> Unit:
     """Create a unit of measure."""
-    return record_create(Unit, user=user, data=data)
+    return record_create(Unit, user=user, data=data, fields=UNIT_FIELDS)
 
 
 def price_type_create(*, user, data: dict[str, Any]) -> PriceType:
     """Create a price type (price list)."""
-    return record_create(PriceType, user=user, data=data)
+    return record_create(PriceType, user=user, data=data, fields=PRICE_TYPE_FIELDS)
 
 
 def warehouse_create(*, user, data: dict[str, Any]) -> Warehouse:
     """Create a warehouse."""
-    return record_create(Warehouse, user=user, data=data)
+    return record_create(Warehouse, user=user, data=data, fields=WAREHOUSE_FIELDS)
 
 
 def price_set(*, user, product: Product, price_type: PriceType, value: Decimal) -> Price:
     """Set a product's price in a price type; an unchanged price writes nothing."""
     existing = Price.objects.filter(product=product, price_type=price_type).first()
     if existing is None:
-        return record_create(Price, user=user, data={"product": product, "price_type": price_type, "value": value})
-    return record_update(existing, user=user, data={"value": value})
+        return record_create(Price, user=user, data={"product": product, "price_type": price_type, "value": value},
+                             fields=("product", "price_type", "value"))
+    return record_update(existing, user=user, data={"value": value}, fields=("value",))
 
 
 def stock_set(*, user, product: Product, warehouse: Warehouse, quantity: Decimal) -> StockLevel:
@@ -58,13 +68,14 @@ def stock_set(*, user, product: Product, warehouse: Warehouse, quantity: Decimal
     existing = StockLevel.objects.filter(product=product, warehouse=warehouse).first()
     if existing is None:
         return record_create(StockLevel, user=user,
-                             data={"product": product, "warehouse": warehouse, "quantity": quantity})
-    return record_update(existing, user=user, data={"quantity": quantity})
+                             data={"product": product, "warehouse": warehouse, "quantity": quantity},
+                             fields=("product", "warehouse", "quantity"))
+    return record_update(existing, user=user, data={"quantity": quantity}, fields=("quantity",))
 
 
 def price_type_update(*, user, price_type: PriceType, data: dict[str, Any]) -> PriceType:
     """Change a price type's name, currency or VAT mode."""
-    return record_update(price_type, user=user, data=data)
+    return record_update(price_type, user=user, data=data, fields=PRICE_TYPE_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -102,7 +113,7 @@ def product_images_set(*, user, product: Product, images: list[ImageInput],
         current = existing.pop(image.sha1, None)
         if current is not None:
             if current.position != position:
-                record_update(current, user=user, data={"position": position})
+                record_update(current, user=user, data={"position": position}, fields=("position",))
                 counts["moved"] += 1
             else:
                 counts["unchanged"] += 1
@@ -114,12 +125,13 @@ def product_images_set(*, user, product: Product, images: list[ImageInput],
                 default_storage.delete(stored)
         record_create(ProductImage, user=user, data={
             "product": product, "file": name, "sha1": image.sha1, "content_type": image.content_type,
-            "size": len(image.content), "position": position, "source_name": image.source_name[:500]})
+            "size": len(image.content), "position": position, "source_name": image.source_name[:500]},
+            fields=PRODUCT_IMAGE_FIELDS)
         counts["added"] += 1
     if not remove_others:
         for position, kept in enumerate(sorted(existing.values(), key=lambda i: i.position), start=len(wanted)):
             if kept.position != position:
-                record_update(kept, user=user, data={"position": position})
+                record_update(kept, user=user, data={"position": position}, fields=("position",))
                 counts["moved"] += 1
             else:
                 counts["unchanged"] += 1

@@ -13,6 +13,19 @@ from raccordo.access.records import record_create, record_delete, record_update
 from . import search
 from .models import Address, BankAccount, ContactPerson, Counterparty, Email, OwnCompany, Phone, Tag
 
+# The fields each service lets its callers set; anything else is refused by record_create/record_update.
+COUNTERPARTY_FIELDS = ("inn", "kpp", "ogrn", "vat_number", "tax_code", "kind", "name", "full_name", "country",
+                       "responsible", "is_vip", "is_active", "segment", "price_type", "website", "notes")
+CONTACT_FIELDS = ("counterparty", "last_name", "first_name", "middle_name", "position", "role", "birthday",
+                  "is_active", "notes")
+PHONE_FIELDS = ("counterparty", "contact", "number", "kind", "extension", "is_primary")
+EMAIL_FIELDS = ("counterparty", "contact", "address", "is_primary")
+ADDRESS_FIELDS = ("counterparty", "kind", "text", "postcode", "city", "country")
+BANK_ACCOUNT_FIELDS = ("counterparty", "own_company", "bank_name", "bic", "account_number", "correspondent_account",
+                       "iban", "currency", "is_primary")
+OWN_COMPANY_FIELDS = ("inn", "kpp", "ogrn", "vat_number", "tax_code", "name", "full_name", "country", "address",
+                      "director", "chief_accountant", "invoice_prefix", "currency", "is_default")
+
 
 @transaction.atomic
 def counterparty_create(*, user, data: dict[str, Any], tags: list[Tag] | None = None,
@@ -23,7 +36,7 @@ def counterparty_create(*, user, data: dict[str, Any], tags: list[Tag] | None = 
         data["responsible"] = user
     # The search documents are written once, with the phones and e-mails, not once per row.
     with search.deferred():
-        counterparty = record_create(Counterparty, user=user, data=data)
+        counterparty = record_create(Counterparty, user=user, data=data, fields=COUNTERPARTY_FIELDS)
         if tags:
             counterparty.tags.set(tags)
         for number in phones or []:
@@ -37,7 +50,7 @@ def counterparty_update(*, user, counterparty: Counterparty, data: dict[str, Any
                         tags: list[Tag] | None = None) -> Counterparty:
     """Change a counterparty's fields (and tags, when given)."""
     with transaction.atomic():
-        counterparty = record_update(counterparty, user=user, data=data)
+        counterparty = record_update(counterparty, user=user, data=data, fields=COUNTERPARTY_FIELDS)
         if tags is not None:
             counterparty.tags.set(tags)
     return counterparty
@@ -52,7 +65,8 @@ def contact_create(*, user, counterparty: Counterparty, data: dict[str, Any],
                    phones: list[str] | None = None, emails: list[str] | None = None) -> ContactPerson:
     """Add a contact person to a counterparty, with their phones and e-mails."""
     with transaction.atomic(), search.deferred():
-        contact = record_create(ContactPerson, user=user, data={**data, "counterparty": counterparty})
+        contact = record_create(ContactPerson, user=user, data={**data, "counterparty": counterparty},
+                                fields=CONTACT_FIELDS)
         for number in phones or []:
             phone_add(user=user, counterparty=counterparty, contact=contact, number=number)
         for address in emails or []:
@@ -62,7 +76,7 @@ def contact_create(*, user, counterparty: Counterparty, data: dict[str, Any],
 
 def contact_update(*, user, contact: ContactPerson, data: dict[str, Any]) -> ContactPerson:
     """Change a contact person's fields."""
-    return record_update(contact, user=user, data=data)
+    return record_update(contact, user=user, data=data, fields=CONTACT_FIELDS)
 
 
 def contact_delete(*, user, contact: ContactPerson) -> None:
@@ -75,14 +89,15 @@ def phone_add(*, user, counterparty: Counterparty, number: str, contact: Contact
     """Add a phone; the number is normalised to E.164 or refused with the reason."""
     return record_create(Phone, user=user, data={
         "counterparty": counterparty, "contact": contact, "number": number, "kind": kind,
-        "extension": extension, "is_primary": is_primary})
+        "extension": extension, "is_primary": is_primary}, fields=PHONE_FIELDS)
 
 
 def email_add(*, user, counterparty: Counterparty, address: str, contact: ContactPerson | None = None,
               is_primary: bool = False) -> Email:
     """Add an e-mail address."""
     return record_create(Email, user=user, data={
-        "counterparty": counterparty, "contact": contact, "address": address, "is_primary": is_primary})
+        "counterparty": counterparty, "contact": contact, "address": address, "is_primary": is_primary},
+        fields=EMAIL_FIELDS)
 
 
 def contact_point_delete(*, user, point: Phone | Email) -> None:
@@ -92,17 +107,17 @@ def contact_point_delete(*, user, point: Phone | Email) -> None:
 
 def address_add(*, user, counterparty: Counterparty, data: dict[str, Any]) -> Address:
     """Add a postal address to a counterparty."""
-    return record_create(Address, user=user, data={**data, "counterparty": counterparty})
+    return record_create(Address, user=user, data={**data, "counterparty": counterparty}, fields=ADDRESS_FIELDS)
 
 
 def bank_account_add(*, user, data: dict[str, Any]) -> BankAccount:
     """Add a bank account to a counterparty or an own company."""
-    return record_create(BankAccount, user=user, data=data)
+    return record_create(BankAccount, user=user, data=data, fields=BANK_ACCOUNT_FIELDS)
 
 
 def own_company_create(*, user, data: dict[str, Any]) -> OwnCompany:
     """Register one of our own legal entities (administrators only)."""
-    return record_create(OwnCompany, user=user, data=data)
+    return record_create(OwnCompany, user=user, data=data, fields=OWN_COMPANY_FIELDS)
 
 
 def tag_get_or_create(*, user, name: str) -> Tag:
@@ -114,4 +129,20 @@ def tag_get_or_create(*, user, name: str) -> Tag:
         # Refused before the lookup: a 70,000-character name in `iexact` is more than SQLite's LIKE accepts.
         raise ValidationError({"tags": _("A tag has at most %(max)s characters.") % {"max": longest}})
     existing = Tag.objects.filter(name__iexact=name).first()
-    return existing or record_create(Tag, user=user, data={"name": name})
+    return existing or record_create(Tag, user=user, data={"name": name}, fields=("name",))
+
+
+@transaction.atomic
+def counterparty_save(*, user, data: dict[str, Any], tag_names: list[str], phones: list[str] | None = None,
+                      emails: list[str] | None = None, counterparty: Counterparty | None = None) -> Counterparty:
+    """Create (`counterparty` None) or change a counterparty with its tags by name and new phones and
+    e-mails, all or nothing: what the counterparty form saves. A tag not known yet is created."""
+    tags = [tag_get_or_create(user=user, name=name) for name in tag_names]
+    if counterparty is None:
+        return counterparty_create(user=user, data=data, tags=tags, phones=phones, emails=emails)
+    counterparty = counterparty_update(user=user, counterparty=counterparty, data=data, tags=tags)
+    for number in phones or []:
+        phone_add(user=user, counterparty=counterparty, number=number)
+    for address in emails or []:
+        email_add(user=user, counterparty=counterparty, address=address)
+    return counterparty

@@ -64,17 +64,9 @@ class DealViewSet(CreateReadUpdateViewSet):
         return services.deal_create(user=self.request.user, data=data, lines=lines)
 
     def service_update(self, instance, data):
-        user = self.request.user
         lines = line_inputs(data.pop("lines", None))
         stage = data.pop("stage", None)
-        deal = instance
-        if stage is not None and stage.pk != deal.stage_id:
-            deal = services.deal_move(user=user, deal=deal, stage=stage, lost_reason=data.pop("lost_reason", ""))
-        if data:
-            deal = services.deal_update(user=user, deal=deal, data=data)
-        if lines is not None:
-            deal = services.deal_set_lines(user=user, deal=deal, lines=lines)
-        return deal
+        return services.deal_change(user=self.request.user, deal=instance, data=data, stage=stage, lines=lines)
 
 
 class InvoiceViewSet(CreateReadUpdateViewSet):

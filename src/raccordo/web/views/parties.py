@@ -28,11 +28,9 @@ from raccordo.parties.selectors import (
 from raccordo.parties.services import (
     contact_create,
     contact_update,
-    counterparty_create,
-    counterparty_update,
+    counterparty_save,
     email_add,
     phone_add,
-    tag_get_or_create,
 )
 from raccordo.sales.selectors import deal_list, invoice_list, overdue_total, receivable_total
 
@@ -86,19 +84,10 @@ def counterparty_export_view(request):
 
 def _save_counterparty(form, user, instance=None):
     """Create or change a counterparty with its tags and new phone/e-mail, all or nothing."""
-    data = form.service_data()
     phones = [form.cleaned_data["phone"]] if form.cleaned_data.get("phone") else []
     emails = [form.cleaned_data["email"]] if form.cleaned_data.get("email") else []
-    with transaction.atomic():
-        tags = [tag_get_or_create(user=user, name=name) for name in form.tag_list()]
-        if instance is None:
-            return counterparty_create(user=user, data=data, tags=tags, phones=phones, emails=emails)
-        counterparty = counterparty_update(user=user, counterparty=instance, data=data, tags=tags)
-        for number in phones:
-            phone_add(user=user, counterparty=counterparty, number=number)
-        for address in emails:
-            email_add(user=user, counterparty=counterparty, address=address)
-        return counterparty
+    return counterparty_save(user=user, data=form.service_data(), tag_names=form.tag_list(), phones=phones,
+                             emails=emails, counterparty=instance)
 
 
 @login_required

@@ -8,7 +8,6 @@ from decimal import Decimal
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -29,8 +28,9 @@ from raccordo.sales.services import (
     invoice_create,
     invoice_from_deal,
     invoice_issue,
+    invoice_payment_record,
     invoice_update,
-    payment_record,
+    payment_unallocated,
 )
 
 from .. import exports, reference
@@ -345,17 +345,12 @@ def invoice_payment_view(request, pk):
     invoice = get_or_404(invoice_get, user=request.user, pk=pk)
     form = PaymentForm(request.POST)
     if form.is_valid():
-        amount = form.cleaned_data["amount"]
-        share = min(amount, invoice.outstanding)
         try:
-            with transaction.atomic():
-                payment_record(user=request.user, data={
-                    "counterparty": invoice.counterparty, "currency": invoice.currency, **form.cleaned_data},
-                    allocations=[(invoice, share)] if share > 0 else [])
+            payment = invoice_payment_record(user=request.user, invoice=invoice, **form.cleaned_data)
         except SERVICE_ERRORS as exc:
             apply_errors(form, exc)
         else:
-            if amount > share:
+            if payment_unallocated(payment) > 0:
                 messages.warning(request, _("Payment recorded; the part above the amount due stays as an overpayment."))
             else:
                 messages.success(request, _("Payment recorded."))

@@ -1,0 +1,41 @@
+"""Write services for deals, invoices, contracts and payments.
+
+Callers import from here (`from raccordo.sales.services import invoice_create`); the modules say where
+each rule lives: `lines` (typed line input, pricing), `deals` (stage moves only through `deal_move`),
+`invoices` (what a caller may set; numbering, cancelling), `payments` (allocation, overpayment),
+`contracts`.
+"""
+
+from .contracts import CONTRACT_FIELDS, contract_create, contract_update
+from .deals import (
+    DEAL_CREATE_FIELDS,
+    DEAL_UPDATE_FIELDS,
+    deal_change,
+    deal_create,
+    deal_move,
+    deal_set_lines,
+    deal_update,
+    default_funnel,
+)
+from .invoices import (
+    ACCOUNTING_FIELDS,
+    INVOICE_FIELDS,
+    invoice_accounting_update,
+    invoice_cancel,
+    invoice_create,
+    invoice_from_deal,
+    invoice_issue,
+    invoice_send,
+    invoice_update,
+    refresh_paid_status,
+)
+from .lines import ZERO, LineInput, combined_discount
+from .payments import PAYMENT_FIELDS, invoice_payment_record, payment_record, payment_unallocated
+
+__all__ = [
+    "ACCOUNTING_FIELDS", "CONTRACT_FIELDS", "DEAL_CREATE_FIELDS", "DEAL_UPDATE_FIELDS", "INVOICE_FIELDS",
+    "PAYMENT_FIELDS", "ZERO", "LineInput", "combined_discount", "contract_create", "contract_update", "deal_change",
+    "deal_create", "deal_move", "deal_set_lines", "deal_update", "default_funnel", "invoice_accounting_update",
+    "invoice_cancel", "invoice_create", "invoice_from_deal", "invoice_issue", "invoice_payment_record",
+    "invoice_send", "invoice_update", "payment_record", "payment_unallocated", "refresh_paid_status",
+]
