@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from raccordo.access.records import record_create, record_update
+from raccordo.core.ids import parse_uuid
 
 from .models import Binding, ConflictPolicy, ExchangeNode, Mapping
 
@@ -358,15 +359,7 @@ def _check_filters(data: MappingData, errors: dict, add, filters_in_data: bool) 
 
 
 def _uuids(values) -> list:
-    import uuid
-
-    out = []
-    for value in values:
-        try:
-            out.append(uuid.UUID(str(value)))
-        except ValueError:
-            continue
-    return out
+    return [pk for pk in map(parse_uuid, values) if pk is not None]
 
 
 def _check_responsible(data: MappingData, add) -> None:

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from raccordo.access.policy import allows
 from raccordo.core.context import change_context, current
 from raccordo.core.errors import ApplicationError, PermissionDenied
+from raccordo.core.ids import parse_uuid
 from raccordo.core.models import ChangeJournal
 
 from .engine import finish_run, start_run
@@ -119,7 +120,7 @@ def run_files_cleanup(*, now: dt.datetime | None = None, days: int | None = None
         if not directory.is_dir():
             continue
         run = Run.objects.filter(pk=directory.name).only("status", "started_at", "finished_at").first() \
-            if _is_uuid(directory.name) else None
+            if parse_uuid(directory.name) else None
         if run is not None:
             if run.status == RunStatus.RUNNING:
                 continue
@@ -128,16 +129,6 @@ def run_files_cleanup(*, now: dt.datetime | None = None, days: int | None = None
         shutil.rmtree(directory, ignore_errors=True)
         removed += 1
     return removed
-
-
-def _is_uuid(text: str) -> bool:
-    import uuid
-
-    try:
-        uuid.UUID(text)
-    except ValueError:
-        return False
-    return True
 
 
 # --- runs in the background worker -----------------------------------------------------------------------------------

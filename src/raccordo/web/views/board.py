@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from raccordo.core.errors import ApplicationError
+from raccordo.core.ids import parse_uuid
 from raccordo.core.keyset import after_q, decode_cursor, encode_cursor, row_values, sort_keys
 from raccordo.sales.models import Deal, StageKind
 from raccordo.sales.selectors import deal_board, deal_get, deal_stage_totals
@@ -29,15 +30,6 @@ CARDS_PER_STAGE = 20
 CARD_KEYS = sort_keys(["-created_at"])
 
 
-def _uuid(value: str):
-    import uuid
-
-    try:
-        return uuid.UUID(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def _date(value: str):
     try:
         return dt.date.fromisoformat(value) if value else None
@@ -50,17 +42,17 @@ def _board_context(request, *, cards: bool = True) -> dict:
     user = request.user
     params = request.POST if request.method == "POST" else request.GET
     funnels = reference.funnels(user).order_by("order", "name")
-    funnel = funnels.filter(pk=_uuid(params.get("funnel", ""))).first() if _uuid(params.get("funnel", "")) else None
+    funnel = funnels.filter(pk=parse_uuid(params.get("funnel", ""))).first() if parse_uuid(params.get("funnel", "")) else None
     funnel = funnel or funnels.filter(is_default=True).first() or funnels.first()
     # Names of colleagues are not client data; the deals shown are still narrowed by the access policy.
     from django.contrib.auth import get_user_model
 
     managers = get_user_model().objects.filter(is_active=True).order_by("last_name", "first_name", "username")
     manager_id = params.get("manager", "")
-    manager = user if manager_id == "me" else (managers.filter(pk=_uuid(manager_id)).first()
-                                               if _uuid(manager_id) else None)
+    manager = user if manager_id == "me" else (managers.filter(pk=parse_uuid(manager_id)).first()
+                                               if parse_uuid(manager_id) else None)
     tags = reference.tags(user)
-    tag = tags.filter(pk=_uuid(params.get("tag", ""))).first() if _uuid(params.get("tag", "")) else None
+    tag = tags.filter(pk=parse_uuid(params.get("tag", ""))).first() if parse_uuid(params.get("tag", "")) else None
     date_from, date_to = _date(params.get("from", "")), _date(params.get("to", ""))
     show_closed = params.get("closed", "1") != "0"
     columns = []
@@ -146,7 +138,7 @@ def _more_cards(request):
 def board_move_view(request, pk):
     """Drop a deal on a stage: deal_move does it (a lost stage needs a reason); the board is drawn again."""
     deal = get_or_404(deal_get, user=request.user, pk=pk)
-    stage = reference.stages(request.user).filter(pk=_uuid(request.POST.get("stage", ""))).first()
+    stage = reference.stages(request.user).filter(pk=parse_uuid(request.POST.get("stage", ""))).first()
     if stage is None:
         messages.error(request, _("Choose a stage."))
     else:

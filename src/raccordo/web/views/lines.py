@@ -26,6 +26,7 @@ from raccordo.catalog.selectors import (
     product_stock_by_warehouse,
 )
 from raccordo.core.errors import ApplicationError
+from raccordo.core.ids import parse_uuid
 from raccordo.core.inputs import search_term
 from raccordo.core.money import decimal_from_text
 from raccordo.parties.selectors import counterparty_list
@@ -38,15 +39,6 @@ from ..forms import InvoiceLineForm
 from .base import get_or_404
 
 ZERO = Decimal("0")
-
-
-def _uuid_or_none(value: str):
-    import uuid
-
-    try:
-        return uuid.UUID(str(value))
-    except (TypeError, ValueError):
-        return None
 
 
 # The columns the typed numbers go to (sales.models.DealLine / InvoiceLine), as (max_digits, decimal_places).
@@ -65,12 +57,12 @@ def _decimal(value, default=None, *, digits: tuple[int, int] = PRICE):
 def chosen_price_type(user, *, price_type_id: str = "", counterparty_id: str = "") -> PriceType | None:
     """The price type asked for, else the counterparty's, else the default one (None: product_price decides)."""
     types = price_types(user=user)
-    pk = _uuid_or_none(price_type_id)
+    pk = parse_uuid(price_type_id)
     if pk:
         chosen = types.filter(pk=pk).first()
         if chosen:
             return chosen
-    cp_pk = _uuid_or_none(counterparty_id)
+    cp_pk = parse_uuid(counterparty_id)
     if cp_pk:
         counterparty = counterparty_list(user=user).filter(pk=cp_pk).select_related("price_type").first()
         if counterparty is not None and counterparty.price_type_id:
@@ -91,7 +83,7 @@ def product_autocomplete_view(request):
 @require_GET
 def product_info_view(request):
     """What a line needs once a product is chosen: name, unit, VAT rate, price in the price type, stock."""
-    pk = _uuid_or_none(request.GET.get("product", ""))
+    pk = parse_uuid(request.GET.get("product", ""))
     product = product_list(user=request.user).filter(pk=pk).first() if pk else None
     if product is None:
         return JsonResponse({"error": str(_("Product not found."))}, status=404)
@@ -136,7 +128,7 @@ def line_totals_view(request):
         price = _decimal(data.get(f"{p}-price"), ZERO)
         discount = _decimal(data.get(f"{p}-discount_percent"), ZERO, digits=PERCENT)
         rate = _decimal(data.get(f"{p}-vat_rate"), None, digits=PERCENT)
-        product_id = _uuid_or_none(data.get(f"{p}-product", ""))
+        product_id = parse_uuid(data.get(f"{p}-product", ""))
         row = {"prefix": p, "product_id": product_id, "quantity": quantity}
         valid = (quantity is not None and quantity > 0 and price is not None and price >= 0 and discount is not None
                  and ZERO <= discount <= 100 and (rate is None or rate >= 0)

@@ -17,6 +17,7 @@ from raccordo.access.policy import allows, can_share, visible
 from raccordo.activities.selectors import interaction_list, task_list
 from raccordo.activities.services import interaction_log
 from raccordo.core.errors import ApplicationError
+from raccordo.core.ids import parse_uuid
 from raccordo.parties.models import CounterpartyKind
 from raccordo.parties.selectors import (
     contact_get,
@@ -206,17 +207,7 @@ def counterparty_log_view(request, pk):
 
 def _share_target(request):
     user_id = request.POST.get("user", "")
-    return reference.colleagues(request.user).filter(pk=user_id).first() if _is_uuid(user_id) else None
-
-
-def _is_uuid(value: str) -> bool:
-    import uuid
-
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
+    return reference.colleagues(request.user).filter(pk=user_id).first() if parse_uuid(user_id) else None
 
 
 @login_required

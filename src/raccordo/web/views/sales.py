@@ -19,6 +19,7 @@ from raccordo.access.policy import allows, visible
 from raccordo.activities.selectors import interaction_list, task_list
 from raccordo.catalog.selectors import product_price
 from raccordo.core.errors import ApplicationError
+from raccordo.core.ids import parse_uuid
 from raccordo.sales.models import InvoiceLine, InvoiceStatus, StageKind
 from raccordo.sales.selectors import deal_get, deal_list, invoice_get, invoice_list
 from raccordo.sales.services import (
@@ -55,10 +56,10 @@ def _deals(request, page: ListPage):
     stage = request.GET.get("stage", "")
     stages = reference.stages(request.user)
     if stage:
-        qs = qs.filter(stage__in=stages.filter(pk=stage)) if _is_uuid(stage) else qs.none()
+        qs = qs.filter(stage__in=stages.filter(pk=stage)) if parse_uuid(stage) else qs.none()
     funnel = request.GET.get("funnel", "")
     if funnel:
-        qs = qs.filter(funnel__in=reference.funnels(request.user).filter(pk=funnel)) if _is_uuid(funnel) else qs.none()
+        qs = qs.filter(funnel__in=reference.funnels(request.user).filter(pk=funnel)) if parse_uuid(funnel) else qs.none()
     if request.GET.get("mine") == "1":
         qs = qs.filter(manager=request.user)
     return qs, state, stages
@@ -82,16 +83,6 @@ def deal_export_view(request):
     qs = page.order(visible(qs, request.user, "export"))
     return exports.table_response(qs.iterator(chunk_size=1000), exports.deal_columns(), basename="deals",
                                   fmt=exports.export_format(request))
-
-
-def _is_uuid(value: str) -> bool:
-    import uuid
-
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 @login_required
