@@ -35,10 +35,16 @@ def product_get(*, user, pk) -> Product:
     return obj
 
 
+def default_price_type(*, user=None) -> PriceType | None:
+    """The price type marked as the default (among those `user` may see, when given), or None when none is."""
+    qs = PriceType.objects.all() if user is None else visible(PriceType.objects.all(), user)
+    return qs.filter(is_default=True).order_by("name").first()
+
+
 def product_price(*, product: Product, price_type: PriceType | None) -> Decimal | None:
     """The product's price in `price_type` (or the default price type), or None if it has none."""
     if price_type is None:
-        price_type = PriceType.objects.filter(is_default=True).first()
+        price_type = default_price_type()
     if price_type is None:
         return None
     price = Price.objects.filter(product=product, price_type=price_type).values_list("value", flat=True).first()

@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from raccordo.access.policy import visible
 from raccordo.core.errors import NotFound
 
-from .models import ContactPerson, Counterparty
+from .models import ContactPerson, Counterparty, OwnCompany, Tag
 from .search import contacts_matching, counterparties_matching
 
 
@@ -52,3 +52,22 @@ def contact_get(*, user, pk) -> ContactPerson:
     if obj is None:
         raise NotFound("Contact person not found.")
     return obj
+
+
+def own_company_list(*, user) -> QuerySet[OwnCompany]:
+    """The own companies `user` may see, the default one first, then by name."""
+    return visible(OwnCompany.objects.all(), user).order_by("-is_default", "name")
+
+
+def default_own_company(*, user=None) -> OwnCompany | None:
+    """The company documents are issued from unless one is chosen: the one marked default, else the first by name.
+
+    With `user`, only among the companies they may see; without (an import, the API's fallback), among all.
+    """
+    qs = OwnCompany.objects.all() if user is None else visible(OwnCompany.objects.all(), user)
+    return qs.order_by("-is_default", "name").first()
+
+
+def tag_list(*, user) -> QuerySet[Tag]:
+    """The counterparty tags `user` may see."""
+    return visible(Tag.objects.all(), user)

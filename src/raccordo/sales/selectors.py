@@ -24,11 +24,31 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from raccordo.access.policy import visible
+from raccordo.catalog.selectors import product_available
 from raccordo.core.errors import NotFound
 
-from .models import Deal, Invoice, InvoiceStatus, Payment, PaymentAllocation, Stage, StageKind
+from .models import Deal, Funnel, Invoice, InvoiceStatus, Payment, PaymentAllocation, Stage, StageKind
 
 OPEN_INVOICE_STATUSES = [InvoiceStatus.ISSUED, InvoiceStatus.PARTLY_PAID]
+
+
+def funnel_list(*, user) -> QuerySet[Funnel]:
+    """The funnels `user` may see."""
+    return visible(Funnel.objects.all(), user)
+
+
+def default_funnel(*, user=None) -> Funnel | None:
+    """The funnel new deals go to unless one is chosen: the one marked default, else the first in order.
+
+    With `user`, only among the funnels they may see; without (a service, an import), among all.
+    """
+    qs = Funnel.objects.all() if user is None else funnel_list(user=user)
+    return qs.order_by("-is_default", "order", "name").first()
+
+
+def stage_list(*, user) -> QuerySet[Stage]:
+    """The stages `user` may see, funnel by funnel, in their order."""
+    return visible(Stage.objects.select_related("funnel"), user).order_by("funnel__order", "funnel__name", "order")
 
 
 def deal_list(*, user, search: str = "", open_only: bool = False) -> QuerySet[Deal]:
@@ -177,8 +197,6 @@ def overpayment_total(*, user, counterparty=None) -> dict[str, Decimal]:
 
 def invoice_stock_shortages(*, invoice: Invoice) -> list[dict]:
     """Lines asking for more of a product than is available (quantity - reserved, all warehouses)."""
-    from raccordo.catalog.selectors import product_available
-
     wanted: dict = {}
     names: dict = {}
     for line in invoice.lines.select_related("product").filter(product__isnull=False, product__is_service=False):

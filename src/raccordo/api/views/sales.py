@@ -16,7 +16,7 @@ from raccordo.api.serializers.sales import (
     StageSerializer,
     line_inputs,
 )
-from raccordo.parties.models import OwnCompany
+from raccordo.parties.selectors import default_own_company
 from raccordo.sales import selectors, services
 from raccordo.sales.models import Funnel, Stage
 
@@ -95,7 +95,7 @@ class InvoiceViewSet(CreateReadUpdateViewSet):
     def service_create(self, data):
         lines = line_inputs(data.pop("lines", None)) or []
         if not data.get("own_company"):
-            data["own_company"] = OwnCompany.objects.filter(is_default=True).first() or OwnCompany.objects.first()
+            data["own_company"] = default_own_company()
         return services.invoice_create(user=self.request.user, data=data, lines=lines)
 
     def service_update(self, instance, data):

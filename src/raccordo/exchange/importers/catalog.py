@@ -30,6 +30,7 @@ from raccordo.catalog.models import (
     Unit,
     Warehouse,
 )
+from raccordo.catalog.selectors import default_price_type
 from raccordo.core.ids import new_id
 from raccordo.core.journal import diff, journal_bulk, snapshot
 from raccordo.core.models import Operation
@@ -442,7 +443,7 @@ class CatalogImporter:
 
     def _resolve_price_type(self, ext: str | None) -> PriceType | None:
         if ext is None:
-            return PriceType.objects.filter(is_default=True).first()
+            return default_price_type()
         if ext not in self.price_types:
             pk = _bound(self.node, PRICE_TYPE, [ext]).get(ext)
             obj = PriceType.objects.filter(pk=pk).first() if pk else None

@@ -18,7 +18,7 @@ from raccordo.core.errors import ApplicationError
 from raccordo.core.ids import parse_uuid
 from raccordo.core.keyset import after_q, decode_cursor, encode_cursor, row_values, sort_keys
 from raccordo.sales.models import Deal, StageKind
-from raccordo.sales.selectors import deal_board, deal_get, deal_stage_totals
+from raccordo.sales.selectors import deal_board, deal_get, deal_stage_totals, default_funnel
 from raccordo.sales.services import deal_move
 
 from .. import reference
@@ -43,7 +43,7 @@ def _board_context(request, *, cards: bool = True) -> dict:
     params = request.POST if request.method == "POST" else request.GET
     funnels = reference.funnels(user).order_by("order", "name")
     funnel = funnels.filter(pk=parse_uuid(params.get("funnel", ""))).first() if parse_uuid(params.get("funnel", "")) else None
-    funnel = funnel or funnels.filter(is_default=True).first() or funnels.first()
+    funnel = funnel or default_funnel(user=user)
     # Names of colleagues are not client data; the deals shown are still narrowed by the access policy.
     from django.contrib.auth import get_user_model
 
