@@ -8,15 +8,20 @@ from django.db.models import F, Prefetch, Q, QuerySet, Sum
 
 from raccordo.access.policy import visible
 from raccordo.core.errors import NotFound
+from raccordo.core.filters import CHIP_ON
 
+from .filters import ProductFilter
 from .models import Price, PriceType, Product, ProductImage, StockLevel
 
 
-def product_list(*, user, search: str = "", active_only: bool = False) -> QuerySet[Product]:
-    """Products `user` may see, searched by name, article or barcode."""
+def product_list(*, user, search: str = "", filters=None, active_only: bool = False) -> QuerySet[Product]:
+    """Products `user` may see, narrowed by `filters` (catalog.filters.ProductFilter; `active_only` is its "active"
+    chip, for callers in code), searched by name, article or barcode."""
     qs = visible(Product.objects.select_related("group", "unit"), user)
     if active_only:
-        qs = qs.filter(is_active=True)
+        qs = ProductFilter({"active": CHIP_ON}, qs, user=user).qs
+    if filters is not None:
+        qs = ProductFilter(filters, qs, user=user).qs
     if search:
         term = search.strip()
         qs = qs.filter(Q(name__icontains=term) | Q(article__iexact=term) | Q(article__istartswith=term)

@@ -7,23 +7,23 @@ from django.db.models import QuerySet
 from raccordo.access.policy import visible
 from raccordo.core.errors import NotFound
 
+from .filters import CounterpartyFilter
 from .models import ContactPerson, Counterparty, OwnCompany, Tag
 from .search import contacts_matching, counterparties_matching
 
 
-def counterparty_list(*, user, search: str = "", filters: dict | None = None) -> QuerySet[Counterparty]:
-    """Counterparties `user` may see, optionally searched and filtered."""
+def counterparty_list(*, user, search: str = "", filters=None) -> QuerySet[Counterparty]:
+    """Counterparties `user` may see, searched and narrowed by `filters` (parties.filters.CounterpartyFilter)."""
     qs = visible(Counterparty.objects.select_related("responsible"), user)
     if search:
         # Name, INN, phone in any format, e-mail: see parties.search.
         qs = counterparties_matching(qs, search)
-    for key, value in (filters or {}).items():
-        if value not in (None, ""):
-            qs = qs.filter(**{key: value})
+    if filters is not None:
+        qs = CounterpartyFilter(filters, qs, user=user).qs
     return qs
 
 
-def counterparty_export(*, user, search: str = "", filters: dict | None = None) -> QuerySet[Counterparty]:
+def counterparty_export(*, user, search: str = "", filters=None) -> QuerySet[Counterparty]:
     """Counterparties `user` may export (a role may see a list without being allowed to take it away)."""
     return visible(counterparty_list(user=user, search=search, filters=filters), user, "export")
 

@@ -9,7 +9,6 @@ from django.db.models import (
     Case,
     Count,
     DecimalField,
-    Exists,
     F,
     Min,
     OuterRef,
@@ -27,9 +26,16 @@ from raccordo.access.policy import visible
 from raccordo.catalog.selectors import product_available
 from raccordo.core.errors import NotFound
 
-from .models import Deal, Funnel, Invoice, InvoiceStatus, Payment, PaymentAllocation, Stage, StageKind
-
-OPEN_INVOICE_STATUSES = [InvoiceStatus.ISSUED, InvoiceStatus.PARTLY_PAID]
+from .filters import (
+    OPEN_INVOICE_STATUSES,
+    DealFilter,
+    InvoiceFilter,
+    PaymentFilter,
+    deal_search,
+    deals_open,
+    invoice_search,
+)
+from .models import Deal, Funnel, Invoice, Payment, PaymentAllocation, Stage
 
 
 def funnel_list(*, user) -> QuerySet[Funnel]:
@@ -51,16 +57,12 @@ def stage_list(*, user) -> QuerySet[Stage]:
     return visible(Stage.objects.select_related("funnel"), user).order_by("funnel__order", "funnel__name", "order")
 
 
-def deal_list(*, user, search: str = "", open_only: bool = False) -> QuerySet[Deal]:
-    """Deals `user` may see."""
+def deal_list(*, user, search: str = "", filters=None) -> QuerySet[Deal]:
+    """Deals `user` may see, searched by title or counterparty and narrowed by `filters` (sales.filters.DealFilter)."""
     qs = visible(Deal.objects.select_related("counterparty", "stage", "funnel", "manager"), user)
-    if open_only:
-        # A per-row test rather than a join: the list then walks its (created_at, id) index and stops after
-        # a page, where SQLite would otherwise collect every open deal by stage and sort them all.
-        qs = qs.filter(Exists(Stage.objects.filter(pk=OuterRef("stage_id"), kind=StageKind.OPEN)))
-    if search:
-        qs = qs.filter(Q(title__icontains=search) | Q(counterparty__name__icontains=search))
-    return qs
+    if filters is not None:
+        qs = DealFilter(filters, qs, user=user).qs
+    return deal_search(qs, search) if search else qs
 
 
 def deal_get(*, user, pk) -> Deal:
@@ -71,14 +73,12 @@ def deal_get(*, user, pk) -> Deal:
     return obj
 
 
-def invoice_list(*, user, search: str = "", status: str = "") -> QuerySet[Invoice]:
-    """Invoices `user` may see."""
+def invoice_list(*, user, search: str = "", filters=None) -> QuerySet[Invoice]:
+    """Invoices `user` may see, searched by number or counterparty, narrowed by `filters` (InvoiceFilter)."""
     qs = visible(Invoice.objects.select_related("counterparty", "own_company", "deal"), user)
-    if status:
-        qs = qs.filter(status=status)
-    if search:
-        qs = qs.filter(Q(number__icontains=search) | Q(counterparty__name__icontains=search))
-    return qs
+    if filters is not None:
+        qs = InvoiceFilter(filters, qs, user=user).qs
+    return invoice_search(qs, search) if search else qs
 
 
 def invoice_get(*, user, pk) -> Invoice:
@@ -107,9 +107,10 @@ def overdue_total(*, user, counterparty=None) -> dict[str, Decimal]:
     return {row["currency"]: row["owed"] for row in rows if row["owed"]}
 
 
-def payment_list(*, user) -> QuerySet[Payment]:
-    """Payments `user` may see."""
-    return visible(Payment.objects.select_related("counterparty"), user)
+def payment_list(*, user, filters=None) -> QuerySet[Payment]:
+    """Payments `user` may see, narrowed by `filters` (sales.filters.PaymentFilter)."""
+    qs = visible(Payment.objects.select_related("counterparty"), user)
+    return PaymentFilter(filters, qs, user=user).qs if filters is not None else qs
 
 
 def deal_board(*, user, funnel, manager=None, date_from=None, date_to=None, tag=None,
@@ -125,7 +126,7 @@ def deal_board(*, user, funnel, manager=None, date_from=None, date_to=None, tag=
     if tag is not None:
         qs = qs.filter(counterparty__tags=tag)
     if not show_closed:
-        qs = qs.filter(stage__kind=StageKind.OPEN)
+        qs = deals_open(qs)
     return qs.order_by("-created_at")
 
 

@@ -7,7 +7,6 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from raccordo.api.filters import DealFilter, InvoiceFilter, PaymentFilter, StageFilter
 from raccordo.api.serializers.sales import (
     DealSerializer,
     FunnelSerializer,
@@ -18,6 +17,7 @@ from raccordo.api.serializers.sales import (
 )
 from raccordo.parties.selectors import default_own_company
 from raccordo.sales import selectors, services
+from raccordo.sales.filters import DealFilter, InvoiceFilter, PaymentFilter, StageFilter
 from raccordo.sales.models import Funnel, Stage
 
 from .base import CreateReadUpdateViewSet, CreateReadViewSet, ReadOnlyViewSet

@@ -19,8 +19,8 @@ from raccordo.access.policy import allows, visible
 from raccordo.activities.selectors import interaction_list, task_list
 from raccordo.catalog.selectors import product_price
 from raccordo.core.errors import ApplicationError
-from raccordo.core.ids import parse_uuid
-from raccordo.sales.models import InvoiceLine, InvoiceStatus, StageKind
+from raccordo.sales.filters import DealFilter
+from raccordo.sales.models import InvoiceLine, InvoiceStatus
 from raccordo.sales.selectors import deal_get, deal_list, invoice_get, invoice_list
 from raccordo.sales.services import (
     LineInput,
@@ -36,7 +36,7 @@ from raccordo.sales.services import (
 
 from .. import exports, reference
 from ..forms import DealForm, DealMoveForm, InvoiceForm, PaymentForm, invoice_line_formset
-from .base import ListPage, apply_errors, error_text, get_or_404
+from .base import ListPage, apply_errors, error_text, get_or_404, with_defaults
 
 SERVICE_ERRORS = (ValidationError, ApplicationError)
 
@@ -47,31 +47,18 @@ DEAL_SORTS = {"title": "title", "counterparty": "counterparty__name", "stage": (
               "amount": "amount", "expected_close": "expected_close", "created": "created_at"}
 
 
-def _deals(request, page: ListPage):
-    """The deal list's rows as filtered on screen (state, stage, funnel, mine, search); the stages to choose."""
-    state = request.GET.get("state", "open")
-    qs = deal_list(user=request.user, search=page.q, open_only=state == "open")
-    if state in (StageKind.WON, StageKind.LOST):
-        qs = qs.filter(stage__kind=state)
-    stage = request.GET.get("stage", "")
-    stages = reference.stages(request.user)
-    if stage:
-        qs = qs.filter(stage__in=stages.filter(pk=stage)) if parse_uuid(stage) else qs.none()
-    funnel = request.GET.get("funnel", "")
-    if funnel:
-        qs = qs.filter(funnel__in=reference.funnels(request.user).filter(pk=funnel)) if parse_uuid(funnel) else qs.none()
-    if request.GET.get("mine") == "1":
-        qs = qs.filter(manager=request.user)
-    return qs, state, stages
+# What a list shows before the user chooses: the open deals.
+DEAL_DEFAULTS = {"state": "open"}
 
 
 @login_required
 def deal_list_view(request):
     page = ListPage(request, default_sort="-created", sorts=DEAL_SORTS)
-    qs, state, stages = _deals(request, page)
+    filters = with_defaults(request.GET, DEAL_DEFAULTS)
+    qs = deal_list(user=request.user, search=page.q, filters=filters)
     return page.render(qs, template="web/deals/list.html", partial="web/deals/_table.html", context={
-        "stages": stages, "funnels": reference.funnels(request.user), "state": state,
-        "states": [("open", _("Open")), ("won", _("Won")), ("lost", _("Lost")), ("all", _("All"))],
+        "stages": reference.stages(request.user), "funnels": reference.funnels(request.user),
+        "state": filters["state"], "states": DealFilter.STATES,
         "can_export": allows(request.user, "export", "deals")})
 
 
@@ -79,7 +66,7 @@ def deal_list_view(request):
 def deal_export_view(request):
     """The deal list as filtered and sorted on screen, as CSV or XLSX: only the rows the user may export."""
     page = ListPage(request, default_sort="-created", sorts=DEAL_SORTS)
-    qs, _state, _stages = _deals(request, page)
+    qs = deal_list(user=request.user, search=page.q, filters=with_defaults(request.GET, DEAL_DEFAULTS))
     qs = page.order(visible(qs, request.user, "export"))
     return exports.table_response(qs.iterator(chunk_size=1000), exports.deal_columns(), basename="deals",
                                   fmt=exports.export_format(request))
@@ -176,25 +163,14 @@ INVOICE_SORTS = {"number": "number", "date": ("date", "number"), "due_date": "du
                  "counterparty": "counterparty__name", "total": "total", "status": "status"}
 
 
-def _invoices(request, page: ListPage):
-    """The invoice list's rows as filtered on screen (status, overdue, mine, search), and the status chosen."""
-    status = request.GET.get("status", "")
-    if status not in InvoiceStatus.values:
-        status = ""
-    qs = invoice_list(user=request.user, search=page.q, status=status)
-    if request.GET.get("overdue") == "1":
-        qs = qs.filter(status__in=[InvoiceStatus.ISSUED, InvoiceStatus.PARTLY_PAID], due_date__lt=timezone.localdate())
-    if request.GET.get("mine") == "1":
-        qs = qs.filter(responsible=request.user)
-    return qs, status
-
-
 @login_required
 def invoice_list_view(request):
     page = ListPage(request, default_sort="-date", sorts=INVOICE_SORTS)
-    qs, status = _invoices(request, page)
+    qs = invoice_list(user=request.user, search=page.q, filters=request.GET)
+    status = request.GET.get("status", "")
     return page.render(qs, template="web/invoices/list.html", partial="web/invoices/_table.html",
-                       context={"statuses": InvoiceStatus.choices, "status": status,
+                       context={"statuses": InvoiceStatus.choices,
+                                "status": status if status in InvoiceStatus.values else "",
                                 "can_export": allows(request.user, "export", "invoices")})
 
 
@@ -202,7 +178,7 @@ def invoice_list_view(request):
 def invoice_export_view(request):
     """The invoice list as filtered and sorted on screen, as CSV or XLSX: only the rows the user may export."""
     page = ListPage(request, default_sort="-date", sorts=INVOICE_SORTS)
-    qs, _status = _invoices(request, page)
+    qs = invoice_list(user=request.user, search=page.q, filters=request.GET)
     qs = page.order(visible(qs, request.user, "export")).select_related("responsible")
     return exports.table_response(qs.iterator(chunk_size=1000), exports.invoice_columns(), basename="invoices",
                                   fmt=exports.export_format(request))
