@@ -9,6 +9,8 @@ from django.db.models import F, Prefetch, Q, QuerySet, Sum
 from raccordo.access.policy import visible
 from raccordo.core.errors import NotFound
 from raccordo.core.filters import CHIP_ON
+from raccordo.core.ids import parse_uuid
+from raccordo.parties.selectors import counterparty_list
 
 from .filters import ProductFilter
 from .models import Price, PriceType, Product, ProductImage, StockLevel
@@ -91,3 +93,24 @@ def price_types(*, user) -> QuerySet[PriceType]:
 def product_images(*, user, product: Product) -> QuerySet[ProductImage]:
     """The pictures of a product the user may see, in their order."""
     return visible(ProductImage.objects.filter(product=product), user).order_by("position")
+
+
+def counterparty_price(*, product: Product, counterparty) -> Decimal | None:
+    """What `product` costs `counterparty`: its price in the counterparty's price type, else in the default one."""
+    return product_price(product=product, price_type=getattr(counterparty, "price_type", None))
+
+
+def chosen_price_type(user, *, price_type_id: str = "", counterparty_id: str = "") -> PriceType | None:
+    """The price type a line editor prices in: the one asked for, else the counterparty's, else the default one
+    (None: product_price decides). Ids that are no ids, or name what `user` may not see, are passed over."""
+    pk = parse_uuid(price_type_id)
+    if pk:
+        chosen = price_types(user=user).filter(pk=pk).first()
+        if chosen:
+            return chosen
+    cp_pk = parse_uuid(counterparty_id)
+    if cp_pk:
+        counterparty = counterparty_list(user=user).filter(pk=cp_pk).select_related("price_type").first()
+        if counterparty is not None and counterparty.price_type_id:
+            return counterparty.price_type
+    return default_price_type(user=user)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,13 +16,12 @@ from django.views.decorators.http import require_POST
 from raccordo.access.history import record_history
 from raccordo.access.policy import allows, visible
 from raccordo.activities.selectors import interaction_list, task_list
-from raccordo.catalog.selectors import product_price
+from raccordo.catalog.selectors import chosen_price_type, price_types
 from raccordo.core.errors import ApplicationError
 from raccordo.sales.filters import DealFilter
 from raccordo.sales.models import InvoiceLine, InvoiceStatus
 from raccordo.sales.selectors import deal_get, deal_list, invoice_get, invoice_list
 from raccordo.sales.services import (
-    LineInput,
     deal_create,
     deal_move,
     deal_update,
@@ -35,7 +33,7 @@ from raccordo.sales.services import (
 )
 
 from .. import exports, reference
-from ..forms import DealForm, DealMoveForm, InvoiceForm, PaymentForm, invoice_line_formset
+from ..forms import DealForm, DealMoveForm, InvoiceForm, PaymentForm, invoice_line_formset, line_inputs
 from .base import ListPage, apply_errors, error_text, get_or_404, with_defaults
 
 SERVICE_ERRORS = (ValidationError, ApplicationError)
@@ -184,28 +182,7 @@ def invoice_export_view(request):
                                   fmt=exports.export_format(request))
 
 
-def _line_inputs(formset, counterparty) -> list[LineInput]:
-    lines = []
-    for form in formset.forms:
-        if not form.has_changed() or formset._should_delete_form(form):
-            continue
-        data = form.cleaned_data
-        price = data.get("price")
-        if price is None and data.get("product") is not None:
-            price = product_price(product=data["product"], price_type=getattr(counterparty, "price_type", None))
-        lines.append(LineInput(
-            product=data.get("product"), description=data.get("description") or "",
-            quantity=data["quantity"] if data.get("quantity") is not None else Decimal("1"),
-            price=price if price is not None else Decimal("0"),
-            discount_percent=data.get("discount_percent") or Decimal("0"), vat_rate=data.get("vat_rate")))
-    return lines
-
-
 def _invoice_form_page(request, form, formset, invoice=None):
-    from raccordo.catalog.selectors import price_types
-
-    from .lines import chosen_price_type
-
     counterparty_id = str(invoice.counterparty_id) if invoice else request.GET.get("counterparty", "")
     return render(request, "web/invoices/form.html", {
         "form": form, "formset": formset, "object": invoice, "price_types": price_types(user=request.user),
@@ -229,7 +206,7 @@ def invoice_create_view(request):
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         try:
             invoice = invoice_create(user=user, data=form.service_data(),
-                                     lines=_line_inputs(formset, form.cleaned_data["counterparty"]))
+                                     lines=line_inputs(formset, form.cleaned_data["counterparty"]))
         except SERVICE_ERRORS as exc:
             apply_errors(form, exc)
         else:
@@ -249,7 +226,7 @@ def invoice_edit_view(request, pk):
         formset = invoice_line_formset(extra=0)(request.POST or None, queryset=invoice.lines.all(), prefix="lines",
                                                 form_kwargs={"user": user})
     if request.method == "POST" and form.is_valid() and (formset is None or formset.is_valid()):
-        lines = _line_inputs(formset, invoice.counterparty) if formset is not None else None
+        lines = line_inputs(formset, invoice.counterparty) if formset is not None else None
         try:
             invoice_update(user=user, invoice=invoice, data=form.service_data(), lines=lines)
         except SERVICE_ERRORS as exc:
