@@ -34,7 +34,6 @@ from .models import (
     StageKind,
 )
 from .pricing import document_totals, line_totals
-from .selectors import default_funnel
 
 ZERO = Decimal("0")
 
@@ -108,9 +107,8 @@ def _replace_lines(model, parent_field: str, parent, built: list) -> None:
 
 # --- Deals -------------------------------------------------------------------------------------------------------
 
-def _funnel_of_new_deal() -> Funnel:
-    """The default funnel (sales.selectors.default_funnel), or an error saying that none is configured."""
-    funnel = default_funnel()
+def default_funnel() -> Funnel:
+    funnel = Funnel.objects.filter(is_default=True).first() or Funnel.objects.order_by("order").first()
     if funnel is None:
         raise ApplicationError(_("No funnel is configured yet."), code="sales.funnel.missing")
     return funnel
@@ -120,7 +118,7 @@ def _funnel_of_new_deal() -> Funnel:
 def deal_create(*, user, data: dict[str, Any], lines: list[LineInput] | None = None) -> Deal:
     """Open a deal for a counterparty; it starts at the funnel's first stage unless a stage is given."""
     data = dict(data)
-    data.setdefault("funnel", data.get("stage").funnel if data.get("stage") else _funnel_of_new_deal())
+    data.setdefault("funnel", data.get("stage").funnel if data.get("stage") else default_funnel())
     if not data.get("stage"):
         data["stage"] = data["funnel"].stages.order_by("order").first()
     if user is not None and not data.get("manager"):
