@@ -12,6 +12,7 @@ from raccordo.core.errors import NotFound
 from raccordo.core.models import ChangeJournal
 
 from .models import ExchangeNode, ExchangeTask, NodeLock, Run, RunItem
+from .scheduling import STALE_LOCK, may_run
 
 
 def _scope(qs: QuerySet, user, action: str = "view") -> QuerySet:
@@ -114,8 +115,6 @@ def node_list(*, user) -> QuerySet[ExchangeNode]:
 def task_list_runnable(*, user) -> list[ExchangeTask]:
     """The exchange tasks `user` may start by hand: every task for an administrator; for anyone else the
     active ones whose rights name them (or their role), or that name nobody (see `scheduling.may_run`)."""
-    from .scheduling import may_run
-
     if not allows(user, "run", ExchangeTask):
         return []
     qs = _scope(ExchangeTask.objects.select_related("node").prefetch_related("allowed_users"), user)
@@ -126,6 +125,5 @@ def task_list_runnable(*, user) -> list[ExchangeTask]:
 
 def busy_nodes() -> list:
     """Ids of the nodes that run a task right now (a lock left by a crashed worker does not count)."""
-    from .scheduling import STALE_LOCK
 
     return list(NodeLock.objects.filter(acquired_at__gte=timezone.now() - STALE_LOCK).values_list("node_id", flat=True))

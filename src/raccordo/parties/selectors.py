@@ -8,7 +8,7 @@ from raccordo.access.policy import visible
 from raccordo.core.errors import NotFound
 
 from .filters import CounterpartyFilter
-from .models import ContactPerson, Counterparty, OwnCompany, Tag
+from .models import ContactPerson, Counterparty, Email, OwnCompany, Tag
 from .search import contacts_matching, counterparties_matching
 
 
@@ -71,3 +71,10 @@ def default_own_company(*, user=None) -> OwnCompany | None:
 def tag_list(*, user) -> QuerySet[Tag]:
     """The counterparty tags `user` may see."""
     return visible(Tag.objects.all(), user)
+
+
+def counterparty_email_addresses(*, user, counterparty: Counterparty, limit: int = 3) -> list[str]:
+    """The counterparty's e-mail addresses `user` may see, the primary one first, at most `limit`, no repeats."""
+    addresses = (visible(Email.objects.filter(counterparty=counterparty), user)
+                 .order_by("-is_primary", "address").values_list("address", flat=True)[:limit])
+    return list(dict.fromkeys(addresses))

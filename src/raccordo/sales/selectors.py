@@ -35,7 +35,7 @@ from .filters import (
     deals_open,
     invoice_search,
 )
-from .models import Deal, Funnel, Invoice, Payment, PaymentAllocation, Stage
+from .models import Deal, Funnel, Invoice, InvoiceStatus, Payment, PaymentAllocation, Stage
 
 
 def funnel_list(*, user) -> QuerySet[Funnel]:
@@ -89,20 +89,24 @@ def invoice_get(*, user, pk) -> Invoice:
     return obj
 
 
-def receivable_total(*, user, counterparty=None) -> dict[str, Decimal]:
-    """Outstanding amounts of issued, unpaid invoices per currency, computed in the database."""
+def receivable_total(*, user, counterparty=None, deal=None) -> dict[str, Decimal]:
+    """Outstanding amounts of issued, unpaid invoices per currency (of a counterparty or a deal), in the database."""
     qs = invoice_list(user=user).filter(status__in=OPEN_INVOICE_STATUSES)
     if counterparty is not None:
         qs = qs.filter(counterparty=counterparty)
+    if deal is not None:
+        qs = qs.filter(deal=deal)
     rows = qs.values("currency").annotate(owed=Sum(F("total") - F("paid_amount"))).order_by("currency")
     return {row["currency"]: row["owed"] for row in rows if row["owed"]}
 
 
-def overdue_total(*, user, counterparty=None) -> dict[str, Decimal]:
-    """Outstanding amounts past their due date, per currency."""
+def overdue_total(*, user, counterparty=None, deal=None) -> dict[str, Decimal]:
+    """Outstanding amounts past their due date, per currency (of a counterparty or a deal)."""
     qs = invoice_list(user=user).filter(status__in=OPEN_INVOICE_STATUSES, due_date__lt=timezone.localdate())
     if counterparty is not None:
         qs = qs.filter(counterparty=counterparty)
+    if deal is not None:
+        qs = qs.filter(deal=deal)
     rows = qs.values("currency").annotate(owed=Sum(F("total") - F("paid_amount"))).order_by("currency")
     return {row["currency"]: row["owed"] for row in rows if row["owed"]}
 
@@ -206,3 +210,12 @@ def invoice_stock_shortages(*, invoice: Invoice) -> list[dict]:
     available = product_available(product_ids=wanted)
     return [{"product_id": pid, "product": names[pid], "wanted": qty, "available": available.get(pid, Decimal("0"))}
             for pid, qty in wanted.items() if qty > available.get(pid, Decimal("0"))]
+
+
+# Invoices that cannot be e-mailed: a draft has no number yet, a cancelled one is void (what invoice_send refuses).
+UNSENDABLE_INVOICE_STATUSES = (InvoiceStatus.DRAFT, InvoiceStatus.CANCELLED)
+
+
+def invoice_sendable(invoice: Invoice) -> bool:
+    """Whether `invoice` may be e-mailed (the rule invoice_send enforces; the send panel shows its form by it)."""
+    return invoice.status not in UNSENDABLE_INVOICE_STATUSES

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import render
@@ -45,8 +46,6 @@ def _board_context(request, *, cards: bool = True) -> dict:
     funnel = funnels.filter(pk=parse_uuid(params.get("funnel", ""))).first() if parse_uuid(params.get("funnel", "")) else None
     funnel = funnel or default_funnel(user=user)
     # Names of colleagues are not client data; the deals shown are still narrowed by the access policy.
-    from django.contrib.auth import get_user_model
-
     managers = get_user_model().objects.filter(is_active=True).order_by("last_name", "first_name", "username")
     manager_id = params.get("manager", "")
     manager = user if manager_id == "me" else (managers.filter(pk=parse_uuid(manager_id)).first()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -20,7 +21,7 @@ from raccordo.catalog.selectors import chosen_price_type, price_types
 from raccordo.core.errors import ApplicationError
 from raccordo.sales.filters import DealFilter
 from raccordo.sales.models import InvoiceLine, InvoiceStatus
-from raccordo.sales.selectors import deal_get, deal_list, invoice_get, invoice_list
+from raccordo.sales.selectors import deal_get, deal_list, invoice_get, invoice_list, invoice_stock_shortages
 from raccordo.sales.services import (
     deal_create,
     deal_move,
@@ -271,10 +272,6 @@ def invoice_issue_view(request, pk):
 
 def _warn_stock(request, invoice) -> None:
     """settings.STOCK_CHECK = "warn": the invoice is issued, and the manager is told which lines lack stock."""
-    from django.conf import settings
-
-    from raccordo.sales.selectors import invoice_stock_shortages
-
     if settings.STOCK_CHECK != "warn":
         return
     for s in invoice_stock_shortages(invoice=invoice):
