@@ -15,7 +15,7 @@ from raccordo.activities.models import Interaction, Task, TaskStatus
 from raccordo.catalog.models import Product
 from raccordo.catalog.selectors import counterparty_price, product_list
 from raccordo.core.inputs import BoundedDatesMixin
-from raccordo.core.money import validate_currency
+from raccordo.core.money import default_currency, validate_currency
 from raccordo.core.phones import normalize_phone
 from raccordo.parties.models import ContactPerson, Counterparty, Tag
 from raccordo.parties.selectors import contact_list, counterparty_list
@@ -166,7 +166,7 @@ class StageChoiceField(forms.ModelChoiceField):
 
 
 class DealForm(ServiceModelForm):
-    currency = CurrencyField(initial="RUB")
+    currency = CurrencyField(initial=default_currency)
     stage = StageChoiceField(queryset=None, label=_("Stage"), required=False,
                              help_text=_("Empty starts at the funnel's first stage."))
 
@@ -201,7 +201,7 @@ class DealMoveForm(forms.Form):
 
 
 class InvoiceForm(ServiceModelForm):
-    currency = CurrencyField(initial="RUB")
+    currency = CurrencyField(initial=default_currency)
 
     class Meta:
         model = Invoice

@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from raccordo.core.money import format_money
+from raccordo.core.money import default_currency, format_money
 from raccordo.web.exports import xlsx_max_rows
 from raccordo.web.views.base import ListWindow
 
@@ -25,11 +25,11 @@ def babel_locale() -> str:
 
 
 @register.filter
-def money(value, currency: str = "RUB") -> str:
+def money(value, currency: str = "") -> str:
     """`{{ invoice.total|money:invoice.currency }}` -> "1 234,50 ₽" in Russian, "RUB 1,234.50" in English."""
     if value in (None, ""):
         return ""
-    return _spaced(format_money(Decimal(value), currency or "RUB", locale=babel_locale()))
+    return _spaced(format_money(Decimal(value), currency or default_currency(), locale=babel_locale()))
 
 
 def _spaced(text: str) -> str:

@@ -73,7 +73,7 @@ def deal_export_view(request):
 
 @login_required
 def deal_create_view(request):
-    initial = {"currency": "RUB"}
+    initial = {"currency": settings.DEFAULT_CURRENCY}
     if request.GET.get("counterparty"):
         initial["counterparty"] = request.GET["counterparty"]
     form = DealForm(request.POST or None, initial=initial, user=request.user)
@@ -196,7 +196,7 @@ def invoice_create_view(request):
     user = request.user
     own = reference.default_own_company(user)
     today = timezone.localdate()
-    initial = {"own_company": own, "currency": own.currency if own else "RUB", "date": today,
+    initial = {"own_company": own, "currency": own.currency if own else settings.DEFAULT_CURRENCY, "date": today,
                "due_date": today + dt.timedelta(days=5), "vat_included": True}
     counterparty_id = request.GET.get("counterparty")
     if counterparty_id:
