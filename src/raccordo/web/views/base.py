@@ -287,6 +287,6 @@ class ListPage:
 def with_defaults(params, defaults: Mapping[str, str]) -> dict:
     """A list's query string with the values the screen starts from where the user chose none (`?state=` kept).
 
-    Only the first value of each key is kept, as the lists' filters read one value each.
+    One value per key is kept (the last, as `QueryDict.get` gives it), as the lists' filters read one value each.
     """
     return {**defaults, **{key: params.get(key) for key in params}}
