@@ -25,6 +25,7 @@ from django.utils import timezone
 from raccordo.access.policy import visible
 from raccordo.catalog.selectors import product_available
 from raccordo.core.errors import NotFound
+from raccordo.core.filters import CHIP_ON
 
 from .filters import (
     OPEN_INVOICE_STATUSES,
@@ -102,7 +103,7 @@ def receivable_total(*, user, counterparty=None, deal=None) -> dict[str, Decimal
 
 def overdue_total(*, user, counterparty=None, deal=None) -> dict[str, Decimal]:
     """Outstanding amounts past their due date, per currency (of a counterparty or a deal)."""
-    qs = invoice_list(user=user).filter(status__in=OPEN_INVOICE_STATUSES, due_date__lt=timezone.localdate())
+    qs = invoice_list(user=user, filters={"overdue": CHIP_ON})
     if counterparty is not None:
         qs = qs.filter(counterparty=counterparty)
     if deal is not None:

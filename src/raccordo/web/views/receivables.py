@@ -34,7 +34,7 @@ def receivables_view(request):
     user = request.user
     responsible, who = _responsible(request)
     rows, totals = receivables_ageing(user=user, responsible=responsible)
-    overdue = (invoice_list(user=user).filter(status__in=OPEN_INVOICE_STATUSES, due_date__lt=timezone.localdate())
+    overdue = (invoice_list(user=user, filters={"overdue": "1"})
                .select_related("counterparty", "responsible").order_by("due_date"))
     if responsible is not None:
         overdue = overdue.filter(responsible=responsible)
