@@ -35,6 +35,7 @@ class FilterSet(django_filters.FilterSet):
 
     @property
     def qs(self):
+        """The narrowed queryset; nothing at all when an id filter got a value that is no id (see the module)."""
         if self.is_bound and any(isinstance(self.filters.get(name), django_filters.UUIDFilter)
                                  for name in self.errors):
             return self.queryset.none()
