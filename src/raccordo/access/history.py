@@ -3,7 +3,6 @@ administrators' audit view."""
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +13,7 @@ from django.db.models import QuerySet
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext_lazy as _
 
+from raccordo.core.ids import parse_uuid
 from raccordo.core.journal import history_for
 from raccordo.core.models import ChangeJournal
 
@@ -63,12 +63,9 @@ def _resolve(model, entries: list[ChangeJournal], user) -> dict[str, str]:
                 continue
             if target is None:
                 continue
-            for value in pair:
-                if value:
-                    try:
-                        wanted.setdefault(target, set()).add(uuid.UUID(str(value)))
-                    except ValueError:
-                        continue
+            for pk in (parse_uuid(value) for value in pair if value):
+                if pk is not None:
+                    wanted.setdefault(target, set()).add(pk)
     resolved: dict[str, str] = {}
     for target, ids in wanted.items():
         # Colleagues are named; any other record only if the reader may see it.
@@ -108,7 +105,7 @@ def journal_list(*, user, filters: dict | None = None) -> QuerySet[ChangeJournal
     qs = visible(ChangeJournal.objects.select_related("content_type", "user"), user)
     filters = filters or {}
     if filters.get("user"):
-        qs = qs.filter(user_id=filters["user"]) if _uuid(filters["user"]) else qs.none()
+        qs = qs.filter(user_id=filters["user"]) if parse_uuid(filters["user"]) else qs.none()
     if filters.get("content_type"):
         value = str(filters["content_type"])
         qs = qs.filter(content_type_id=int(value)) if value.isdigit() else qs.none()
@@ -121,7 +118,7 @@ def journal_list(*, user, filters: dict | None = None) -> QuerySet[ChangeJournal
         qs = qs.filter(at__date__lte=end)
     if filters.get("q"):
         term = filters["q"].strip()
-        qs = qs.filter(object_id=term) if _uuid(term) else qs.filter(object_repr__icontains=term)
+        qs = qs.filter(object_id=term) if parse_uuid(term) else qs.filter(object_repr__icontains=term)
     return qs.order_by("-seq")
 
 
@@ -129,14 +126,6 @@ def journal_content_types():
     """The record types that appear in the journal, for the audit view's filter."""
     ids = ChangeJournal.objects.values_list("content_type_id", flat=True).distinct()
     return ContentType.objects.filter(pk__in=ids).order_by("app_label", "model")
-
-
-def _uuid(value) -> bool:
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True
 
 
 __all__ = ["FieldChange", "HistoryRow", "journal_content_types", "journal_list", "record_history"]

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from raccordo.access.policy import visible
 from raccordo.core.errors import NotFound
+from raccordo.core.filters import CHIP_ON
 
-from .models import Complaint, ComplaintStatus, Interaction, InteractionKind, Reminder, Task, TaskStatus
+from .filters import ComplaintFilter, TaskFilter
+from .models import Complaint, Interaction, InteractionKind, Reminder, Task, TaskStatus
 
 
 def interaction_list(*, user, counterparty=None) -> QuerySet[Interaction]:
@@ -19,13 +22,18 @@ def interaction_list(*, user, counterparty=None) -> QuerySet[Interaction]:
     return qs.order_by("-occurred_at")
 
 
-def task_list(*, user, mine: bool = False, open_only: bool = False) -> QuerySet[Task]:
-    """Tasks `user` may see; `mine` keeps those assigned to them."""
+def task_list(*, user, search: str = "", filters=None, mine: bool = False, open_only: bool = False) -> QuerySet[Task]:
+    """Tasks `user` may see, narrowed by `filters` (activities.filters.TaskFilter) and searched by title or
+    counterparty; `mine` and `open_only` are that filter set's "mine" chip and "active" status, for callers in code.
+    """
     qs = visible(Task.objects.select_related("assignee", "counterparty", "deal"), user)
-    if mine:
-        qs = qs.filter(assignee=user)
-    if open_only:
-        qs = qs.filter(status__in=[TaskStatus.OPEN, TaskStatus.IN_PROGRESS])
+    presets = {"mine": CHIP_ON if mine else "", "status": "active" if open_only else ""}
+    if mine or open_only:
+        qs = TaskFilter(presets, qs, user=user).qs
+    if filters is not None:
+        qs = TaskFilter(filters, qs, user=user).qs
+    if search:
+        qs = qs.filter(Q(title__icontains=search) | Q(counterparty__name__icontains=search))
     return qs
 
 
@@ -45,15 +53,19 @@ def reminders_due(*, user, until=None) -> QuerySet[Reminder]:
     return visible(Reminder.objects.filter(user=user, is_done=False, start_at__lte=until), user).order_by("start_at")
 
 
-def complaint_list(*, user) -> QuerySet[Complaint]:
-    """Complaints `user` may see."""
-    return visible(Complaint.objects.select_related("counterparty", "responsible"), user)
+def complaint_list(*, user, search: str = "", filters=None) -> QuerySet[Complaint]:
+    """Complaints `user` may see, narrowed by `filters` (activities.filters.ComplaintFilter), searched by subject
+    or counterparty."""
+    qs = visible(Complaint.objects.select_related("counterparty", "responsible"), user)
+    if filters is not None:
+        qs = ComplaintFilter(filters, qs, user=user).qs
+    if search:
+        qs = qs.filter(Q(subject__icontains=search) | Q(counterparty__name__icontains=search))
+    return qs
 
 
 def reminders_for(*, user, target) -> QuerySet[Reminder]:
     """Reminders attached to a record that `user` may see, open ones first."""
-    from django.contrib.contenttypes.models import ContentType
-
     return visible(Reminder.objects.filter(target_type=ContentType.objects.get_for_model(type(target)),
                                            target_id=target.pk).select_related("user"), user).order_by(
         "is_done", "start_at")
@@ -77,9 +89,7 @@ def complaint_get(*, user, pk) -> Complaint:
 
 def complaints_overdue(*, user) -> QuerySet[Complaint]:
     """Open complaints past their deadline that `user` may see (the head's dashboard)."""
-    return complaint_list(user=user).filter(
-        status__in=[ComplaintStatus.NEW, ComplaintStatus.IN_PROGRESS],
-        deadline__lt=timezone.localdate()).order_by("deadline")
+    return complaint_list(user=user, filters={"state": "overdue"}).order_by("deadline")
 
 
 def calendar_entries(*, user, start, end, mine: bool = True) -> list[dict]:

@@ -12,7 +12,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from raccordo.core.models import BaseModel
-from raccordo.core.money import validate_currency
+from raccordo.core.money import default_currency, validate_currency
 from raccordo.core.trees import refuse_cycle
 
 
@@ -104,7 +104,7 @@ class PriceType(BaseModel):
     """A price list: wholesale, retail, dealer...; its currency and whether prices include VAT."""
 
     name = models.CharField(_("name"), max_length=150, unique=True)
-    currency = models.CharField(_("currency"), max_length=3, default="RUB", validators=[validate_currency])
+    currency = models.CharField(_("currency"), max_length=3, default=default_currency, validators=[validate_currency])
     vat_included = models.BooleanField(_("VAT included"), default=True)
     is_default = models.BooleanField(_("default"), default=False)
 

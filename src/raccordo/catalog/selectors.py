@@ -8,15 +8,22 @@ from django.db.models import F, Prefetch, Q, QuerySet, Sum
 
 from raccordo.access.policy import visible
 from raccordo.core.errors import NotFound
+from raccordo.core.filters import CHIP_ON
+from raccordo.core.ids import parse_uuid
+from raccordo.parties.selectors import counterparty_list
 
+from .filters import ProductFilter
 from .models import Price, PriceType, Product, ProductImage, StockLevel
 
 
-def product_list(*, user, search: str = "", active_only: bool = False) -> QuerySet[Product]:
-    """Products `user` may see, searched by name, article or barcode."""
+def product_list(*, user, search: str = "", filters=None, active_only: bool = False) -> QuerySet[Product]:
+    """Products `user` may see, narrowed by `filters` (catalog.filters.ProductFilter; `active_only` is its "active"
+    chip, for callers in code), searched by name, article or barcode."""
     qs = visible(Product.objects.select_related("group", "unit"), user)
     if active_only:
-        qs = qs.filter(is_active=True)
+        qs = ProductFilter({"active": CHIP_ON}, qs, user=user).qs
+    if filters is not None:
+        qs = ProductFilter(filters, qs, user=user).qs
     if search:
         term = search.strip()
         qs = qs.filter(Q(name__icontains=term) | Q(article__iexact=term) | Q(article__istartswith=term)
@@ -35,10 +42,16 @@ def product_get(*, user, pk) -> Product:
     return obj
 
 
+def default_price_type(*, user=None) -> PriceType | None:
+    """The price type marked as the default (among those `user` may see, when given), or None when none is."""
+    qs = PriceType.objects.all() if user is None else visible(PriceType.objects.all(), user)
+    return qs.filter(is_default=True).order_by("name").first()
+
+
 def product_price(*, product: Product, price_type: PriceType | None) -> Decimal | None:
     """The product's price in `price_type` (or the default price type), or None if it has none."""
     if price_type is None:
-        price_type = PriceType.objects.filter(is_default=True).first()
+        price_type = default_price_type()
     if price_type is None:
         return None
     price = Price.objects.filter(product=product, price_type=price_type).values_list("value", flat=True).first()
@@ -80,3 +93,24 @@ def price_types(*, user) -> QuerySet[PriceType]:
 def product_images(*, user, product: Product) -> QuerySet[ProductImage]:
     """The pictures of a product the user may see, in their order."""
     return visible(ProductImage.objects.filter(product=product), user).order_by("position")
+
+
+def counterparty_price(*, product: Product, counterparty) -> Decimal | None:
+    """What `product` costs `counterparty`: its price in the counterparty's price type, else in the default one."""
+    return product_price(product=product, price_type=getattr(counterparty, "price_type", None))
+
+
+def chosen_price_type(user, *, price_type_id: str = "", counterparty_id: str = "") -> PriceType | None:
+    """The price type a line editor prices in: the one asked for, else the counterparty's, else the default one
+    (None: product_price decides). Ids that are no ids, or name what `user` may not see, are passed over."""
+    pk = parse_uuid(price_type_id)
+    if pk:
+        chosen = price_types(user=user).filter(pk=pk).first()
+        if chosen:
+            return chosen
+    cp_pk = parse_uuid(counterparty_id)
+    if cp_pk:
+        counterparty = counterparty_list(user=user).filter(pk=cp_pk).select_related("price_type").first()
+        if counterparty is not None and counterparty.price_type_id:
+            return counterparty.price_type
+    return default_price_type(user=user)

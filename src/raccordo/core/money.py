@@ -8,11 +8,18 @@ from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 
 from babel.numbers import format_currency, list_currencies
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 CENT = Decimal("0.01")
 _CURRENCIES = frozenset(list_currencies())
+
+
+def default_currency() -> str:
+    """The installation's currency (settings.DEFAULT_CURRENCY), read at call time: the default of every money
+    field and form, so an installation with DEFAULT_CURRENCY=EUR starts its documents in euros."""
+    return settings.DEFAULT_CURRENCY
 
 
 def is_currency(code: str) -> bool:

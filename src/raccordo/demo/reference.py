@@ -15,9 +15,11 @@ from raccordo.access.models import Role, User
 from raccordo.access.records import record_create
 from raccordo.catalog import services as catalog
 from raccordo.catalog.models import Price, PriceType, Product, Unit, Warehouse
+from raccordo.catalog.selectors import default_price_type
 from raccordo.parties import services as parties
 from raccordo.parties.models import OwnCompany, Tag
 from raccordo.sales.models import Funnel, Stage, StageKind
+from raccordo.sales.selectors import default_funnel
 
 from . import data
 from .generators import inn10_from_body, italian_iban, kpp_for, ogrn_from, partita_iva_from_body, ru_account
@@ -158,10 +160,10 @@ def ensure_reference(*, rnd: random.Random, password: str | None = None) -> Refe
         _funnel("Projects and tenders", data.PROJECT_STAGES, order=1, default=False)
     tags = {name: parties.tag_get_or_create(user=None, name=name) for name in data.TAGS}
 
-    funnel = Funnel.objects.filter(is_default=True).first() or Funnel.objects.order_by("order").first()
+    funnel = default_funnel()
     project_funnel = Funnel.objects.exclude(pk=funnel.pk).order_by("order").first()
     price_types = {
-        "wholesale": PriceType.objects.filter(is_default=True).first() or PriceType.objects.order_by("name").first(),
+        "wholesale": default_price_type() or PriceType.objects.order_by("name").first(),
         "retail": PriceType.objects.filter(name="Retail").first(),
         "eur": PriceType.objects.filter(currency="EUR").order_by("name").first(),
     }

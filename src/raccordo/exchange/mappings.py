@@ -8,7 +8,6 @@ for new counterparties, and what happens on a conflict. `mapping_plan()` compile
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +21,7 @@ from django.utils.translation import gettext_lazy
 
 from raccordo.access.records import record_create, record_update
 from raccordo.catalog.models import Product, ProductGroup
+from raccordo.core.ids import parse_uuid
 from raccordo.parties.models import Counterparty
 
 from .models import Binding, ConflictPolicy, ExchangeNode, Mapping
@@ -366,13 +366,7 @@ def _check_filters(data: MappingData, errors: dict, add, filters_in_data: bool) 
 
 
 def _uuids(values) -> list:
-    out = []
-    for value in values:
-        try:
-            out.append(uuid.UUID(str(value)))
-        except ValueError:
-            continue
-    return out
+    return [pk for pk in map(parse_uuid, values) if pk is not None]
 
 
 def _check_responsible(data: MappingData, add) -> None:

@@ -7,7 +7,6 @@ when one is given. An import checks everything first and writes nothing when any
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -17,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from raccordo.access.records import record_create, record_update
 from raccordo.core.errors import ApplicationError
+from raccordo.core.ids import parse_uuid
 
 from .mappings import OBJECT_TYPES, MappingData, mapping_check, mapping_save
 from .models import ExchangeNode, ExchangeTask, Mapping
@@ -63,17 +63,10 @@ def _mapping_export(m: Mapping) -> dict[str, Any]:
     filters = {k: list(v) for k, v in (m.filters or {}).items()}
     if filters.get("managers"):
         names = dict(get_user_model().objects.filter(pk__in=filters["managers"]).values_list("pk", "username"))
-        filters["managers"] = [names.get(_uuid(v), v) for v in filters["managers"]]
+        filters["managers"] = [names.get(parse_uuid(v), v) for v in filters["managers"]]
     return {"object_type": m.object_type, "match_keys": m.match_keys, "allow_create": m.allow_create,
             "owned_fields": m.owned_fields, "conflict_policy": m.conflict_policy, "field_map": m.field_map or {},
             "filters": filters, "responsible": m.responsible.username if m.responsible_id else None}  # type: ignore[union-attr]  # guarded by responsible_id
-
-
-def _uuid(value):
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return value
 
 
 def _people(row: dict, path: str, errors: dict) -> dict[str, Any]:

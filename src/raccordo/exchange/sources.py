@@ -12,12 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
 from django.conf import settings
 from django.utils import timezone
+
+from raccordo.core.ids import parse_uuid
 
 from .models import Run, RunStatus
 from .onec.models import OneCFile
@@ -100,7 +101,7 @@ def run_files_cleanup(*, now: dt.datetime | None = None, days: int | None = None
         if not directory.is_dir():
             continue
         run = Run.objects.filter(pk=directory.name).only("status", "started_at", "finished_at").first() \
-            if _is_uuid(directory.name) else None
+            if parse_uuid(directory.name) else None
         if run is not None:
             if run.status == RunStatus.RUNNING:
                 continue
@@ -109,11 +110,3 @@ def run_files_cleanup(*, now: dt.datetime | None = None, days: int | None = None
         shutil.rmtree(directory, ignore_errors=True)
         removed += 1
     return removed
-
-
-def _is_uuid(text: str) -> bool:
-    try:
-        uuid.UUID(text)
-    except ValueError:
-        return False
-    return True

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from raccordo.core import taxids
 from raccordo.core.models import BaseModel
-from raccordo.core.money import validate_currency
+from raccordo.core.money import default_currency, validate_currency
 from raccordo.core.phones import format_phone, normalize_phone
 
 
@@ -265,7 +265,7 @@ class OwnCompany(BaseModel, TaxIdentity):
     director = models.CharField(_("director"), max_length=150, blank=True)
     chief_accountant = models.CharField(_("chief accountant"), max_length=150, blank=True)
     invoice_prefix = models.CharField(_("invoice number prefix"), max_length=10, blank=True)
-    currency = models.CharField(_("default currency"), max_length=3, default="RUB")
+    currency = models.CharField(_("default currency"), max_length=3, default=default_currency)
     is_default = models.BooleanField(_("default"), default=False)
 
     class Meta:
@@ -277,7 +277,6 @@ class OwnCompany(BaseModel, TaxIdentity):
         return self.name
 
     def clean(self) -> None:
-
         errors = self.clean_tax_ids()
         try:
             validate_currency(self.currency)
@@ -299,7 +298,7 @@ class BankAccount(BaseModel):
     account_number = models.CharField(_("account number"), max_length=34, blank=True)
     correspondent_account = models.CharField(_("correspondent account"), max_length=20, blank=True)
     iban = models.CharField(_("IBAN"), max_length=34, blank=True)
-    currency = models.CharField(_("currency"), max_length=3, default="RUB")
+    currency = models.CharField(_("currency"), max_length=3, default=default_currency)
     is_primary = models.BooleanField(_("primary"), default=True)
 
     class Meta:

@@ -7,23 +7,23 @@ from django.db.models import QuerySet
 from raccordo.access.policy import visible
 from raccordo.core.errors import NotFound
 
-from .models import ContactPerson, Counterparty
+from .filters import CounterpartyFilter
+from .models import ContactPerson, Counterparty, Email, OwnCompany, Tag
 from .search import contacts_matching, counterparties_matching
 
 
-def counterparty_list(*, user, search: str = "", filters: dict | None = None) -> QuerySet[Counterparty]:
-    """Counterparties `user` may see, optionally searched and filtered."""
+def counterparty_list(*, user, search: str = "", filters=None) -> QuerySet[Counterparty]:
+    """Counterparties `user` may see, searched and narrowed by `filters` (parties.filters.CounterpartyFilter)."""
     qs = visible(Counterparty.objects.select_related("responsible"), user)
     if search:
         # Name, INN, phone in any format, e-mail: see parties.search.
         qs = counterparties_matching(qs, search)
-    for key, value in (filters or {}).items():
-        if value not in (None, ""):
-            qs = qs.filter(**{key: value})
+    if filters is not None:
+        qs = CounterpartyFilter(filters, qs, user=user).qs
     return qs
 
 
-def counterparty_export(*, user, search: str = "", filters: dict | None = None) -> QuerySet[Counterparty]:
+def counterparty_export(*, user, search: str = "", filters=None) -> QuerySet[Counterparty]:
     """Counterparties `user` may export (a role may see a list without being allowed to take it away)."""
     return visible(counterparty_list(user=user, search=search, filters=filters), user, "export")
 
@@ -52,3 +52,29 @@ def contact_get(*, user, pk) -> ContactPerson:
     if obj is None:
         raise NotFound("Contact person not found.")
     return obj
+
+
+def own_company_list(*, user) -> QuerySet[OwnCompany]:
+    """The own companies `user` may see, the default one first, then by name."""
+    return visible(OwnCompany.objects.all(), user).order_by("-is_default", "name")
+
+
+def default_own_company(*, user=None) -> OwnCompany | None:
+    """The company documents are issued from unless one is chosen: the one marked default, else the first by name.
+
+    With `user`, only among the companies they may see; without (an import, the API's fallback), among all.
+    """
+    qs = OwnCompany.objects.all() if user is None else visible(OwnCompany.objects.all(), user)
+    return qs.order_by("-is_default", "name").first()
+
+
+def tag_list(*, user) -> QuerySet[Tag]:
+    """The counterparty tags `user` may see."""
+    return visible(Tag.objects.all(), user)
+
+
+def counterparty_email_addresses(*, user, counterparty: Counterparty, limit: int = 3) -> list[str]:
+    """The counterparty's e-mail addresses `user` may see, the primary one first, at most `limit`, no repeats."""
+    addresses = (visible(Email.objects.filter(counterparty=counterparty), user)
+                 .order_by("-is_primary", "address").values_list("address", flat=True)[:limit])
+    return list(dict.fromkeys(addresses))

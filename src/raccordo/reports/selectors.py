@@ -108,6 +108,98 @@ def month_of(field: str, year: int, *, dates: bool = False) -> Case:
                 default=Value(12), output_field=IntegerField())
 
 
+class _Period:
+    """The year a report covers, as dates (for date columns) and as aware datetimes (for timestamps)."""
+
+    def __init__(self, year: int):
+        self.year = year
+        self.start, self.end = dt.date(year, 1, 1), dt.date(year + 1, 1, 1)
+        self.start_at, self.end_at = _aware(self.start), _aware(self.end)
+
+
+class _Figures:
+    """The report's figures as they are folded from aggregate rows: per month (1-12) and per person."""
+
+    def __init__(self):
+        self.months = {m: _blank() for m in range(1, 13)}
+        self.people: dict = defaultdict(_blank)
+
+    def fold(self, month: int, person, key: str, value, currency: str | None = None) -> None:
+        """Add `value` to `key` of the month and of the person (a money map when `currency` is given)."""
+        for figures in (self.months[month], self.people[person]):
+            if currency is None:
+                figures[key] += value
+            else:
+                _add_money(figures[key], currency, value)
+
+
+def _fold_invoices(figures: _Figures, invoices, period: _Period) -> None:
+    """Invoices issued in the year: count and amount, per month of their date and their responsible."""
+    rows = (invoices.filter(date__gte=period.start, date__lt=period.end, status__in=ISSUED_STATUSES).order_by()
+            .values(m=month_of("date", period.year, dates=True), person=F("responsible"), cur=F("currency"))
+            .annotate(n=Count("pk"), amount=Coalesce(Sum("total"), Value(ZERO), output_field=MONEY)))
+    for row in rows:
+        figures.fold(row["m"], row["person"], "invoices", row["n"])
+        figures.fold(row["m"], row["person"], "invoiced", row["amount"], row["cur"])
+
+
+def _fold_payments(figures: _Figures, payments, period: _Period) -> None:
+    """Payments received in the year. A payment has no manager of its own: it counts for the client's responsible."""
+    rows = (payments.filter(date__gte=period.start, date__lt=period.end).order_by()
+            .values(m=month_of("date", period.year, dates=True), person=F("counterparty__responsible"),
+                    cur=F("currency"))
+            .annotate(amount=Coalesce(Sum("amount"), Value(ZERO), output_field=MONEY)))
+    for row in rows:
+        figures.fold(row["m"], row["person"], "received", row["amount"], row["cur"])
+
+
+def _fold_deals(figures: _Figures, deals, period: _Period) -> None:
+    """Deals closed in the year: won (count, amount) and lost, per month of closing and their manager."""
+    won, lost = Q(stage__kind=StageKind.WON), Q(stage__kind=StageKind.LOST)
+    rows = (deals.filter(closed_at__gte=period.start_at, closed_at__lt=period.end_at,
+                         stage__kind__in=[StageKind.WON, StageKind.LOST])
+            .order_by()
+            .values(m=month_of("closed_at", period.year), person=F("manager"), cur=F("currency"))
+            .annotate(won=Count("pk", filter=won), lost=Count("pk", filter=lost),
+                      won_amount=Coalesce(Sum("amount", filter=won), Value(ZERO), output_field=MONEY)))
+    for row in rows:
+        month = row["m"]
+        figures.fold(month, row["person"], "won", row["won"])
+        figures.fold(month, row["person"], "lost", row["lost"])
+        figures.fold(month, row["person"], "won_amount", row["won_amount"], row["cur"])
+        figures.fold(month, row["person"], "won_by_currency", row["won"], row["cur"])
+
+
+def _fold_counts(figures: _Figures, qs, period: _Period, *, when: str, person: str, key: str) -> None:
+    """How many rows of `qs` fall in each month of the year by `when`, per `person`, into `key`."""
+    rows = (qs.filter(**{f"{when}__gte": period.start_at, f"{when}__lt": period.end_at}).order_by()
+            .values(m=month_of(when, period.year), person=F(person)).annotate(n=Count("pk")))
+    for row in rows:
+        figures.fold(row["m"], row["person"], key, row["n"])
+
+
+def _year_totals(figures: _Figures) -> dict:
+    """The year's counts and money maps: the months added up."""
+    totals = _blank()
+    for month in figures.months.values():
+        for key in COUNT_KEYS:
+            totals[key] += month[key]
+        for key in ("invoiced", "received", "won_amount", "won_by_currency"):
+            for currency, amount in month[key].items():
+                _add_money(totals[key], currency, amount)
+    return totals
+
+
+def _fold_receivables(figures: _Figures, totals: dict, *, user, as_of: dt.date, today: dt.date) -> None:
+    """What is owed and overdue on `as_of`, per invoice responsible and for the year."""
+    for person, (owed, overdue) in _receivables_at(user=user, as_of=as_of, current=as_of == today).items():
+        figures.people[person]["receivable"], figures.people[person]["overdue"] = owed, overdue
+        for currency, amount in owed.items():
+            _add_money(totals["receivable"], currency, amount)
+        for currency, amount in overdue.items():
+            _add_money(totals["overdue"], currency, amount)
+
+
 def kpi_report(*, user, year: int) -> dict:
     """The sales KPI report of `year` as `user` may see it: per month, per person and for the year.
 
@@ -119,83 +211,31 @@ def kpi_report(*, user, year: int) -> dict:
     """
     check_year(year)
     today = timezone.localdate()
-    start, end = dt.date(year, 1, 1), dt.date(year + 1, 1, 1)
-    start_at, end_at = _aware(start), _aware(end)
+    period = _Period(year)
     sections = report_sections(user)
-    months = {m: _blank() for m in range(1, 13)}
-    people: dict = defaultdict(_blank)
-
-    def fold(month: int, person, key: str, value, currency: str | None = None) -> None:
-        for figures in (months[month], people[person]):
-            if currency is None:
-                figures[key] += value
-            else:
-                _add_money(figures[key], currency, value)
-
+    figures = _Figures()
     if sections["invoices"]:
-        rows = (visible(Invoice.objects.all(), user)
-                .filter(date__gte=start, date__lt=end, status__in=ISSUED_STATUSES).order_by()
-                .values(m=month_of("date", year, dates=True), person=F("responsible"), cur=F("currency"))
-                .annotate(n=Count("pk"), amount=Coalesce(Sum("total"), Value(ZERO), output_field=MONEY)))
-        for row in rows:
-            fold(row["m"], row["person"], "invoices", row["n"])
-            fold(row["m"], row["person"], "invoiced", row["amount"], row["cur"])
-
+        _fold_invoices(figures, visible(Invoice.objects.all(), user), period)
     if sections["payments"]:
-        # A payment has no manager of its own: it counts for the client's responsible manager.
-        rows = (visible(Payment.objects.all(), user)
-                .filter(date__gte=start, date__lt=end).order_by()
-                .values(m=month_of("date", year, dates=True), person=F("counterparty__responsible"), cur=F("currency"))
-                .annotate(amount=Coalesce(Sum("amount"), Value(ZERO), output_field=MONEY)))
-        for row in rows:
-            fold(row["m"], row["person"], "received", row["amount"], row["cur"])
-
+        _fold_payments(figures, visible(Payment.objects.all(), user), period)
     if sections["deals"]:
-        won, lost = Q(stage__kind=StageKind.WON), Q(stage__kind=StageKind.LOST)
-        rows = (visible(Deal.objects.all(), user)
-                .filter(closed_at__gte=start_at, closed_at__lt=end_at, stage__kind__in=[StageKind.WON, StageKind.LOST])
-                .order_by()
-                .values(m=month_of("closed_at", year), person=F("manager"), cur=F("currency"))
-                .annotate(won=Count("pk", filter=won), lost=Count("pk", filter=lost),
-                          won_amount=Coalesce(Sum("amount", filter=won), Value(ZERO), output_field=MONEY)))
-        for row in rows:
-            month = row["m"]
-            fold(month, row["person"], "won", row["won"])
-            fold(month, row["person"], "lost", row["lost"])
-            fold(month, row["person"], "won_amount", row["won_amount"], row["cur"])
-            fold(month, row["person"], "won_by_currency", row["won"], row["cur"])
-
-    def count_by_month(qs, when: str, person: str, key: str) -> None:
-        rows = (qs.filter(**{f"{when}__gte": start_at, f"{when}__lt": end_at}).order_by()
-                .values(m=month_of(when, year), person=F(person)).annotate(n=Count("pk")))
-        for row in rows:
-            fold(row["m"], row["person"], key, row["n"])
-
+        _fold_deals(figures, visible(Deal.objects.all(), user), period)
     if sections["counterparties"]:
-        count_by_month(visible(Counterparty.objects.all(), user), "created_at", "responsible", "new_counterparties")
+        _fold_counts(figures, visible(Counterparty.objects.all(), user), period, when="created_at",
+                     person="responsible", key="new_counterparties")
     if sections["activities"]:
-        count_by_month(visible(Interaction.objects.all(), user), "occurred_at", "author", "interactions")
-        count_by_month(visible(Task.objects.filter(status=TaskStatus.DONE), user), "completed_at", "assignee",
-                       "tasks_done")
+        _fold_counts(figures, visible(Interaction.objects.all(), user), period, when="occurred_at",
+                     person="author", key="interactions")
+        _fold_counts(figures, visible(Task.objects.filter(status=TaskStatus.DONE), user), period,
+                     when="completed_at", person="assignee", key="tasks_done")
 
-    as_of = today if year >= today.year else end - dt.timedelta(days=1)
-    totals = _blank()
-    for figures in months.values():
-        for key in COUNT_KEYS:
-            totals[key] += figures[key]
-        for key in ("invoiced", "received", "won_amount", "won_by_currency"):
-            for currency, amount in figures[key].items():
-                _add_money(totals[key], currency, amount)
+    as_of = today if year >= today.year else period.end - dt.timedelta(days=1)
+    totals = _year_totals(figures)
     if sections["invoices"]:
-        for person, (owed, overdue) in _receivables_at(user=user, as_of=as_of, current=as_of == today).items():
-            people[person]["receivable"], people[person]["overdue"] = owed, overdue
-            for currency, amount in owed.items():
-                _add_money(totals["receivable"], currency, amount)
-            for currency, amount in overdue.items():
-                _add_money(totals["overdue"], currency, amount)
-
-    for figures in [totals, *months.values(), *people.values()]:
-        _finish(figures)
+        _fold_receivables(figures, totals, user=user, as_of=as_of, today=today)
+    months, people = figures.months, figures.people
+    for f in [totals, *months.values(), *people.values()]:
+        _finish(f)
     return {
         "year": year,
         "as_of": as_of.isoformat(),

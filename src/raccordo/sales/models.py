@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from raccordo.core.models import BaseModel
-from raccordo.core.money import validate_currency
+from raccordo.core.money import default_currency, validate_currency
 
 ZERO = Decimal("0")
 
@@ -73,7 +73,7 @@ class Deal(BaseModel):
     stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="deals", verbose_name=_("stage"))
     amount = models.DecimalField(_("amount"), max_digits=18, decimal_places=2, default=ZERO,
                                  validators=[MinValueValidator(ZERO)])
-    currency = models.CharField(_("currency"), max_length=3, default="RUB", validators=[validate_currency])
+    currency = models.CharField(_("currency"), max_length=3, default=default_currency, validators=[validate_currency])
     expected_close = models.DateField(_("expected close date"), null=True, blank=True)
     probability = models.PositiveSmallIntegerField(_("probability, %"), null=True, blank=True,
                                                    validators=[MaxValueValidator(100)])
@@ -149,7 +149,7 @@ class Contract(BaseModel):
     number = models.CharField(_("number"), max_length=50)
     date = models.DateField(_("date"))
     title = models.CharField(_("title"), max_length=255, blank=True)
-    currency = models.CharField(_("currency"), max_length=3, default="RUB", validators=[validate_currency])
+    currency = models.CharField(_("currency"), max_length=3, default=default_currency, validators=[validate_currency])
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
 
     class Meta:
@@ -183,7 +183,7 @@ class Invoice(BaseModel):
     number = models.CharField(_("number"), max_length=50, blank=True, db_index=True)
     date = models.DateField(_("date"))
     due_date = models.DateField(_("due date"), null=True, blank=True)
-    currency = models.CharField(_("currency"), max_length=3, default="RUB", validators=[validate_currency])
+    currency = models.CharField(_("currency"), max_length=3, default=default_currency, validators=[validate_currency])
     vat_included = models.BooleanField(_("prices include VAT"), default=True)
     discount_percent = models.DecimalField(_("discount, %"), max_digits=5, decimal_places=2, default=ZERO,
                                            validators=[MinValueValidator(ZERO), MaxValueValidator(Decimal("100"))])
@@ -263,7 +263,7 @@ class Payment(BaseModel):
     date = models.DateField(_("date"))
     amount = models.DecimalField(_("amount"), max_digits=18, decimal_places=2,
                                  validators=[MinValueValidator(Decimal("0.01"))])
-    currency = models.CharField(_("currency"), max_length=3, default="RUB", validators=[validate_currency])
+    currency = models.CharField(_("currency"), max_length=3, default=default_currency, validators=[validate_currency])
     number = models.CharField(_("document number"), max_length=50, blank=True)
     comment = models.CharField(_("comment"), max_length=255, blank=True)
 

@@ -9,7 +9,6 @@ from django.db.models import (
     Case,
     Count,
     DecimalField,
-    Exists,
     F,
     Min,
     OuterRef,
@@ -24,23 +23,47 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from raccordo.access.policy import visible
+from raccordo.catalog.selectors import product_available
 from raccordo.core.errors import NotFound
+from raccordo.core.filters import CHIP_ON
 
-from .models import Deal, Invoice, InvoiceStatus, Payment, PaymentAllocation, Stage, StageKind
+from .filters import (
+    OPEN_INVOICE_STATUSES,
+    DealFilter,
+    InvoiceFilter,
+    PaymentFilter,
+    deal_search,
+    deals_open,
+    invoice_search,
+)
+from .models import Deal, Funnel, Invoice, InvoiceStatus, Payment, PaymentAllocation, Stage
 
-OPEN_INVOICE_STATUSES = [InvoiceStatus.ISSUED, InvoiceStatus.PARTLY_PAID]
+
+def funnel_list(*, user) -> QuerySet[Funnel]:
+    """The funnels `user` may see."""
+    return visible(Funnel.objects.all(), user)
 
 
-def deal_list(*, user, search: str = "", open_only: bool = False) -> QuerySet[Deal]:
-    """Deals `user` may see."""
+def default_funnel(*, user=None) -> Funnel | None:
+    """The funnel new deals go to unless one is chosen: the one marked default, else the first in order.
+
+    With `user`, only among the funnels they may see; without (a service, an import), among all.
+    """
+    qs = Funnel.objects.all() if user is None else funnel_list(user=user)
+    return qs.order_by("-is_default", "order", "name").first()
+
+
+def stage_list(*, user) -> QuerySet[Stage]:
+    """The stages `user` may see, funnel by funnel, in their order."""
+    return visible(Stage.objects.select_related("funnel"), user).order_by("funnel__order", "funnel__name", "order")
+
+
+def deal_list(*, user, search: str = "", filters=None) -> QuerySet[Deal]:
+    """Deals `user` may see, searched by title or counterparty and narrowed by `filters` (sales.filters.DealFilter)."""
     qs = visible(Deal.objects.select_related("counterparty", "stage", "funnel", "manager"), user)
-    if open_only:
-        # A per-row test rather than a join: the list then walks its (created_at, id) index and stops after
-        # a page, where SQLite would otherwise collect every open deal by stage and sort them all.
-        qs = qs.filter(Exists(Stage.objects.filter(pk=OuterRef("stage_id"), kind=StageKind.OPEN)))
-    if search:
-        qs = qs.filter(Q(title__icontains=search) | Q(counterparty__name__icontains=search))
-    return qs
+    if filters is not None:
+        qs = DealFilter(filters, qs, user=user).qs
+    return deal_search(qs, search) if search else qs
 
 
 def deal_get(*, user, pk) -> Deal:
@@ -51,14 +74,12 @@ def deal_get(*, user, pk) -> Deal:
     return obj
 
 
-def invoice_list(*, user, search: str = "", status: str = "") -> QuerySet[Invoice]:
-    """Invoices `user` may see."""
+def invoice_list(*, user, search: str = "", filters=None) -> QuerySet[Invoice]:
+    """Invoices `user` may see, searched by number or counterparty, narrowed by `filters` (InvoiceFilter)."""
     qs = visible(Invoice.objects.select_related("counterparty", "own_company", "deal"), user)
-    if status:
-        qs = qs.filter(status=status)
-    if search:
-        qs = qs.filter(Q(number__icontains=search) | Q(counterparty__name__icontains=search))
-    return qs
+    if filters is not None:
+        qs = InvoiceFilter(filters, qs, user=user).qs
+    return invoice_search(qs, search) if search else qs
 
 
 def invoice_get(*, user, pk) -> Invoice:
@@ -69,27 +90,32 @@ def invoice_get(*, user, pk) -> Invoice:
     return obj
 
 
-def receivable_total(*, user, counterparty=None) -> dict[str, Decimal]:
-    """Outstanding amounts of issued, unpaid invoices per currency, computed in the database."""
+def receivable_total(*, user, counterparty=None, deal=None) -> dict[str, Decimal]:
+    """Outstanding amounts of issued, unpaid invoices per currency (of a counterparty or a deal), in the database."""
     qs = invoice_list(user=user).filter(status__in=OPEN_INVOICE_STATUSES)
     if counterparty is not None:
         qs = qs.filter(counterparty=counterparty)
+    if deal is not None:
+        qs = qs.filter(deal=deal)
     rows = qs.values("currency").annotate(owed=Sum(F("total") - F("paid_amount"))).order_by("currency")
     return {row["currency"]: row["owed"] for row in rows if row["owed"]}
 
 
-def overdue_total(*, user, counterparty=None) -> dict[str, Decimal]:
-    """Outstanding amounts past their due date, per currency."""
-    qs = invoice_list(user=user).filter(status__in=OPEN_INVOICE_STATUSES, due_date__lt=timezone.localdate())
+def overdue_total(*, user, counterparty=None, deal=None) -> dict[str, Decimal]:
+    """Outstanding amounts past their due date, per currency (of a counterparty or a deal)."""
+    qs = invoice_list(user=user, filters={"overdue": CHIP_ON})
     if counterparty is not None:
         qs = qs.filter(counterparty=counterparty)
+    if deal is not None:
+        qs = qs.filter(deal=deal)
     rows = qs.values("currency").annotate(owed=Sum(F("total") - F("paid_amount"))).order_by("currency")
     return {row["currency"]: row["owed"] for row in rows if row["owed"]}
 
 
-def payment_list(*, user) -> QuerySet[Payment]:
-    """Payments `user` may see."""
-    return visible(Payment.objects.select_related("counterparty"), user)
+def payment_list(*, user, filters=None) -> QuerySet[Payment]:
+    """Payments `user` may see, narrowed by `filters` (sales.filters.PaymentFilter)."""
+    qs = visible(Payment.objects.select_related("counterparty"), user)
+    return PaymentFilter(filters, qs, user=user).qs if filters is not None else qs
 
 
 def deal_board(*, user, funnel, manager=None, date_from=None, date_to=None, tag=None,
@@ -105,7 +131,7 @@ def deal_board(*, user, funnel, manager=None, date_from=None, date_to=None, tag=
     if tag is not None:
         qs = qs.filter(counterparty__tags=tag)
     if not show_closed:
-        qs = qs.filter(stage__kind=StageKind.OPEN)
+        qs = deals_open(qs)
     return qs.order_by("-created_at")
 
 
@@ -177,8 +203,6 @@ def overpayment_total(*, user, counterparty=None) -> dict[str, Decimal]:
 
 def invoice_stock_shortages(*, invoice: Invoice) -> list[dict]:
     """Lines asking for more of a product than is available (quantity - reserved, all warehouses)."""
-    from raccordo.catalog.selectors import product_available
-
     wanted: dict = {}
     names: dict = {}
     for line in invoice.lines.select_related("product").filter(product__isnull=False, product__is_service=False):
@@ -187,3 +211,12 @@ def invoice_stock_shortages(*, invoice: Invoice) -> list[dict]:
     available = product_available(product_ids=wanted)
     return [{"product_id": pid, "product": names[pid], "wanted": qty, "available": available.get(pid, Decimal("0"))}
             for pid, qty in wanted.items() if qty > available.get(pid, Decimal("0"))]
+
+
+# Invoices that cannot be e-mailed: a draft has no number yet, a cancelled one is void (what invoice_send refuses).
+UNSENDABLE_INVOICE_STATUSES = (InvoiceStatus.DRAFT, InvoiceStatus.CANCELLED)
+
+
+def invoice_sendable(invoice: Invoice) -> bool:
+    """Whether `invoice` may be e-mailed (the rule invoice_send enforces; the send panel shows its form by it)."""
+    return invoice.status not in UNSENDABLE_INVOICE_STATUSES

@@ -14,14 +14,15 @@ from django.utils.translation import gettext_lazy as _
 from raccordo.access.policy import allows
 from raccordo.activities.models import Interaction, Task, TaskStatus
 from raccordo.catalog.models import Product
-from raccordo.catalog.selectors import product_list
+from raccordo.catalog.selectors import counterparty_price, product_list
 from raccordo.core.inputs import BoundedDatesMixin
-from raccordo.core.money import validate_currency
+from raccordo.core.money import default_currency, validate_currency
 from raccordo.core.phones import normalize_phone
 from raccordo.parties.models import ContactPerson, Counterparty, Tag
 from raccordo.parties.selectors import contact_list, counterparty_list
 from raccordo.sales.models import Deal, Invoice, InvoiceLine
 from raccordo.sales.selectors import deal_list
+from raccordo.sales.services import LineInput
 
 from . import reference
 
@@ -165,7 +166,7 @@ class StageChoiceField(forms.ModelChoiceField):
 
 
 class DealForm(ServiceModelForm):
-    currency = CurrencyField(initial="RUB")
+    currency = CurrencyField(initial=default_currency)
     stage = StageChoiceField(queryset=None, label=_("Stage"), required=False,
                              help_text=_("Empty starts at the funnel's first stage."))
 
@@ -200,7 +201,7 @@ class DealMoveForm(forms.Form):
 
 
 class InvoiceForm(ServiceModelForm):
-    currency = CurrencyField(initial="RUB")
+    currency = CurrencyField(initial=default_currency)
 
     class Meta:
         model = Invoice
@@ -261,6 +262,27 @@ def invoice_line_formset(*, extra: int):
     """A formset of invoice lines; `extra` blank rows (the page's "Add line" button adds more)."""
     return forms.modelformset_factory(InvoiceLine, form=InvoiceLineForm, formset=BaseLineFormSet,
                                       extra=extra, can_delete=True)
+
+
+def line_inputs(formset, counterparty) -> list[LineInput]:
+    """The lines of a valid line formset as the services take them (deleted and untouched rows left out).
+
+    A product line typed without a price gets the product's price for `counterparty` (catalog.selectors).
+    """
+    lines = []
+    for form in formset.forms:
+        if not form.has_changed() or formset._should_delete_form(form):
+            continue
+        data = form.cleaned_data
+        price = data.get("price")
+        if price is None and data.get("product") is not None:
+            price = counterparty_price(product=data["product"], counterparty=counterparty)
+        lines.append(LineInput(
+            product=data.get("product"), description=data.get("description") or "",
+            quantity=data["quantity"] if data.get("quantity") is not None else Decimal("1"),
+            price=price if price is not None else Decimal("0"),
+            discount_percent=data.get("discount_percent") or Decimal("0"), vat_rate=data.get("vat_rate")))
+    return lines
 
 
 class PaymentForm(BoundedDatesMixin, forms.Form):

@@ -1,6 +1,6 @@
 """Reference records the forms offer as choices (own companies, funnels, stages, tags, users).
 
-They have no selector of their own yet; each query still goes through the access policy.
+Each is the app's own selector (through the access policy); this module only gives the forms one place to ask.
 """
 
 from __future__ import annotations
@@ -9,29 +9,36 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
 from raccordo.access import policy
-from raccordo.access.policy import visible
 from raccordo.parties.models import OwnCompany, Tag
+from raccordo.parties.selectors import default_own_company as _default_own_company
+from raccordo.parties.selectors import own_company_list, tag_list
 from raccordo.sales.models import Funnel, Stage
+from raccordo.sales.selectors import funnel_list, stage_list
 
 
 def own_companies(user) -> QuerySet[OwnCompany]:
-    return visible(OwnCompany.objects.all(), user).order_by("-is_default", "name")
+    """The own companies `user` may see, the default one first."""
+    return own_company_list(user=user)
 
 
 def default_own_company(user) -> OwnCompany | None:
-    return own_companies(user).first()
+    """The own company a new document is issued from (parties.selectors.default_own_company)."""
+    return _default_own_company(user=user)
 
 
 def funnels(user) -> QuerySet[Funnel]:
-    return visible(Funnel.objects.all(), user)
+    """The funnels `user` may see."""
+    return funnel_list(user=user)
 
 
 def stages(user) -> QuerySet[Stage]:
-    return visible(Stage.objects.select_related("funnel"), user).order_by("funnel__order", "funnel__name", "order")
+    """The stages `user` may see, funnel by funnel."""
+    return stage_list(user=user)
 
 
 def tags(user) -> QuerySet[Tag]:
-    return visible(Tag.objects.all(), user)
+    """The counterparty tags `user` may see."""
+    return tag_list(user=user)
 
 
 def assignable_users(user):

@@ -8,8 +8,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from raccordo.activities import selectors, services
+from raccordo.activities.filters import ComplaintFilter, InteractionFilter, ReminderFilter, TaskFilter
 from raccordo.activities.models import Reminder
-from raccordo.api.filters import ComplaintFilter, InteractionFilter, ReminderFilter, TaskFilter
 from raccordo.api.serializers.activities import (
     ComplaintSerializer,
     InteractionSerializer,

@@ -2,13 +2,6 @@
 
 from __future__ import annotations
 
-from raccordo.api.filters import (
-    PriceFilter,
-    PriceTypeFilter,
-    ProductFilter,
-    StockLevelFilter,
-    WarehouseFilter,
-)
 from raccordo.api.serializers.catalog import (
     PriceSerializer,
     PriceTypeSerializer,
@@ -17,6 +10,13 @@ from raccordo.api.serializers.catalog import (
     WarehouseSerializer,
 )
 from raccordo.catalog import selectors, services
+from raccordo.catalog.filters import (
+    PriceFilter,
+    PriceTypeFilter,
+    ProductFilter,
+    StockLevelFilter,
+    WarehouseFilter,
+)
 from raccordo.catalog.models import Price, PriceType, StockLevel, Warehouse
 
 from .base import CreateReadUpdateViewSet, ReadOnlyViewSet

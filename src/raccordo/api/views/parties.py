@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.db.models import Prefetch
 
-from raccordo.api.filters import ContactPersonFilter, CounterpartyFilter
 from raccordo.api.serializers.parties import ContactPersonSerializer, CounterpartySerializer
 from raccordo.parties import search, selectors, services
+from raccordo.parties.filters import ContactPersonFilter, CounterpartyFilter
 
 from .base import CrudViewSet
 

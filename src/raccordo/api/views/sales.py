@@ -7,7 +7,6 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from raccordo.api.filters import DealFilter, InvoiceFilter, PaymentFilter, StageFilter
 from raccordo.api.serializers.sales import (
     DealSerializer,
     FunnelSerializer,
@@ -16,8 +15,9 @@ from raccordo.api.serializers.sales import (
     StageSerializer,
     line_inputs,
 )
-from raccordo.parties.models import OwnCompany
+from raccordo.parties.selectors import default_own_company
 from raccordo.sales import selectors, services
+from raccordo.sales.filters import DealFilter, InvoiceFilter, PaymentFilter, StageFilter
 from raccordo.sales.models import Funnel, Stage
 
 from .base import CreateReadUpdateViewSet, CreateReadViewSet, ReadOnlyViewSet
@@ -87,7 +87,7 @@ class InvoiceViewSet(CreateReadUpdateViewSet):
     def service_create(self, data):
         lines = line_inputs(data.pop("lines", None)) or []
         if not data.get("own_company"):
-            data["own_company"] = OwnCompany.objects.filter(is_default=True).first() or OwnCompany.objects.first()
+            data["own_company"] = default_own_company()
         return services.invoice_create(user=self.request.user, data=data, lines=lines)
 
     def service_update(self, instance, data):

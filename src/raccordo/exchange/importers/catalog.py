@@ -30,10 +30,11 @@ from raccordo.catalog.models import (
     Unit,
     Warehouse,
 )
+from raccordo.catalog.selectors import default_price_type
 from raccordo.core.ids import new_id
 from raccordo.core.journal import diff, journal_bulk, snapshot
 from raccordo.core.models import Operation
-from raccordo.core.money import normalize_currency
+from raccordo.core.money import default_currency, normalize_currency
 from raccordo.exchange.conflicts import MergeRules, parse_exchange_time
 from raccordo.exchange.engine import (
     BindingUpsert,
@@ -400,7 +401,7 @@ class CatalogImporter:
         if rec.id in self.price_types:
             return
         fields: dict[str, Any] = {"name": (rec.name or rec.id)[:150],
-                                  "currency": normalize_currency(rec.currency, "RUB") or (rec.currency or "")[:3]}
+                                  "currency": normalize_currency(rec.currency, default_currency()) or (rec.currency or "")[:3]}
         if rec.vat_included is not None:
             fields["vat_included"] = rec.vat_included
         upsert = BindingUpsert(node=self.node, model=PriceType, object_type=PRICE_TYPE, recorder=self.recorder,
@@ -442,7 +443,7 @@ class CatalogImporter:
 
     def _resolve_price_type(self, ext: str | None) -> PriceType | None:
         if ext is None:
-            return PriceType.objects.filter(is_default=True).first()
+            return default_price_type()
         if ext not in self.price_types:
             pk = _bound(self.node, PRICE_TYPE, [ext]).get(ext)
             obj = PriceType.objects.filter(pk=pk).first() if pk else None

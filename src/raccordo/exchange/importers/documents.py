@@ -24,7 +24,8 @@ from raccordo.access.policy import node_can
 from raccordo.catalog.models import Product
 from raccordo.core.errors import ApplicationError
 from raccordo.core.money import normalize_currency, round_money
-from raccordo.parties.models import AddressKind, Counterparty, CounterpartyKind, OwnCompany
+from raccordo.parties.models import AddressKind, Counterparty, CounterpartyKind
+from raccordo.parties.selectors import default_own_company
 from raccordo.parties.services import (
     address_add,
     counterparty_create,
@@ -346,7 +347,7 @@ class DocumentImporter:
                                       line=source.line, path=(source.path or "")[:500]))
 
     def _create(self, doc: cml.DocumentRec) -> Invoice:
-        own = OwnCompany.objects.filter(is_default=True).first() or OwnCompany.objects.order_by("name").first()
+        own = default_own_company()
         if own is None:
             raise ApplicationError(_("no own company is set up to receive orders"), code="exchange.document.no_company")
         counterparty = self._counterparty(doc)

@@ -18,6 +18,7 @@ from raccordo.access import policy
 from raccordo.access.records import record_create, record_update
 from raccordo.core.errors import ApplicationError
 
+from .. import selectors
 from ..models import Deal, DealLine, Funnel, Stage, StageKind
 from ..pricing import document_totals
 from .lines import ZERO, LineInput, build_lines, replace_lines
@@ -33,7 +34,7 @@ DEAL_MOVE_FIELDS = ("stage", "closed_at", "lost_reason")
 
 def default_funnel() -> Funnel:
     """The funnel a new deal goes to when none is named: the default one, else the first."""
-    funnel = Funnel.objects.filter(is_default=True).first() or Funnel.objects.order_by("order").first()
+    funnel = selectors.default_funnel()
     if funnel is None:
         raise ApplicationError(_("No funnel is configured yet."), code="sales.funnel.missing")
     return funnel

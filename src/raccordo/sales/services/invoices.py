@@ -30,7 +30,7 @@ from raccordo.core.models import Operation
 from ..models import Deal, Invoice, InvoiceLine, InvoiceNumberSeries, InvoiceStatus, PaymentAllocation
 from ..pricing import document_totals
 from ..printing import invoice_filename, invoice_language, invoice_pdf
-from ..selectors import invoice_stock_shortages
+from ..selectors import invoice_sendable, invoice_stock_shortages
 from .lines import ZERO, LineInput, build_lines, line_summary, replace_lines
 
 # What a caller may set on a draft. Not status, number, subtotal, vat_amount, total or paid_amount:
@@ -218,7 +218,7 @@ def invoice_send(*, user, invoice: Invoice, to: list[str], subject: str = "", bo
     (Not deferred to on_commit, because the person clicking "Send" must learn right away that it failed.)
     """
     policy.require(user, "view", invoice)
-    if invoice.status in (InvoiceStatus.DRAFT, InvoiceStatus.CANCELLED):
+    if not invoice_sendable(invoice):
         raise ApplicationError(_("Issue the invoice before sending it."), code="sales.invoice.not_sendable")
     recipients = [a.strip() for a in to if a and a.strip()]
     if not recipients:

@@ -11,7 +11,9 @@ from django.utils.html import format_html
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from raccordo.core.money import format_money
+from raccordo.core.money import default_currency, format_money
+from raccordo.web.exports import xlsx_max_rows
+from raccordo.web.views.base import ListWindow
 
 register = template.Library()
 
@@ -23,11 +25,11 @@ def babel_locale() -> str:
 
 
 @register.filter
-def money(value, currency: str = "RUB") -> str:
+def money(value, currency: str = "") -> str:
     """`{{ invoice.total|money:invoice.currency }}` -> "1 234,50 ₽" in Russian, "RUB 1,234.50" in English."""
     if value in (None, ""):
         return ""
-    return _spaced(format_money(Decimal(value), currency or "RUB", locale=babel_locale()))
+    return _spaced(format_money(Decimal(value), currency or default_currency(), locale=babel_locale()))
 
 
 def _spaced(text: str) -> str:
@@ -63,8 +65,6 @@ def query(context, **changes) -> str:
 def pager(context, page):
     """`page` as the pagination include reads it: a list's ListWindow as is; a Django Page (lists that page
     a small, bounded set, like a run's records) adapted with numbered links."""
-    from raccordo.web.views.base import ListWindow
-
     if isinstance(page, ListWindow) or page is None:
         return page
     number = page.number
@@ -124,8 +124,6 @@ STATUS_COLOURS = {
 @register.simple_tag
 def xlsx_limit() -> int:
     """Rows an XLSX export holds at most (CSV has them all): for the note on export buttons."""
-    from raccordo.web.exports import xlsx_max_rows
-
     return xlsx_max_rows()
 
 

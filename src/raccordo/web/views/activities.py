@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -14,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from raccordo.access.history import record_history
 from raccordo.access.policy import allows, visible
+from raccordo.activities.filters import TaskFilter
 from raccordo.activities.models import Priority, TaskStatus
 from raccordo.activities.selectors import task_get, task_list
 from raccordo.activities.services import task_create, task_update
@@ -21,42 +21,27 @@ from raccordo.core.errors import ApplicationError
 
 from .. import exports
 from ..forms import TaskForm
-from .base import ListPage, apply_errors, error_text, get_or_404, safe_next
+from .base import ListPage, apply_errors, error_text, get_or_404, safe_next, with_defaults
 
 SERVICE_ERRORS = (ValidationError, ApplicationError)
-OPEN = [TaskStatus.OPEN, TaskStatus.IN_PROGRESS]
 
 
 TASK_SORTS = {"due": "due_at", "title": "title", "priority": "priority", "status": "status",
               "counterparty": "counterparty__name", "assignee": "assignee__last_name"}
 
 
-def _tasks(request, page: ListPage):
-    """The task list's rows as filtered on screen (status, mine, overdue, priority, search)."""
-    status = request.GET.get("status", "active")
-    mine = request.GET.get("mine", "1") == "1"
-    qs = task_list(user=request.user, mine=mine)
-    if status == "active":
-        qs = qs.filter(status__in=OPEN)
-    elif status in TaskStatus.values:
-        qs = qs.filter(status=status)
-    if request.GET.get("overdue") == "1":
-        qs = qs.filter(status__in=OPEN, due_at__lt=timezone.now())
-    priority = request.GET.get("priority", "")
-    if priority in Priority.values:
-        qs = qs.filter(priority=priority)
-    if page.q:
-        qs = qs.filter(Q(title__icontains=page.q) | Q(counterparty__name__icontains=page.q))
-    return qs, status, mine
+# What the list shows before the user chooses: their own open and in-progress tasks.
+TASK_DEFAULTS = {"status": "active", "mine": "1"}
 
 
 @login_required
 def task_list_view(request):
     page = ListPage(request, default_sort="due", sorts=TASK_SORTS)
-    qs, status, mine = _tasks(request, page)
+    filters = with_defaults(request.GET, TASK_DEFAULTS)
+    qs = task_list(user=request.user, search=page.q, filters=filters)
     return page.render(qs, template="web/tasks/list.html", partial="web/tasks/_table.html", context={
-        "statuses": [("active", _("Open and in progress"))] + list(TaskStatus.choices) + [("all", _("All"))],
-        "status": status, "mine": mine, "priorities": Priority.choices, "now": timezone.now(),
+        "statuses": TaskFilter.STATUSES, "status": filters["status"], "mine": filters["mine"] == "1",
+        "priorities": Priority.choices, "now": timezone.now(),
         "can_export": allows(request.user, "export", "activities")})
 
 
@@ -64,7 +49,7 @@ def task_list_view(request):
 def task_export_view(request):
     """The task list as filtered and sorted on screen, as CSV or XLSX: only the rows the user may export."""
     page = ListPage(request, default_sort="due", sorts=TASK_SORTS)
-    qs, _status, _mine = _tasks(request, page)
+    qs = task_list(user=request.user, search=page.q, filters=with_defaults(request.GET, TASK_DEFAULTS))
     qs = page.order(visible(qs, request.user, "export")).select_related("author")
     return exports.table_response(qs.iterator(chunk_size=1000), exports.task_columns(), basename="tasks",
                                   fmt=exports.export_format(request))

@@ -282,3 +282,11 @@ class ListPage:
                                                for k, v in self.request.GET.items()),
                "partial_template": partial, **(context or {})}
         return render(self.request, partial if is_htmx(self.request) else template, ctx)
+
+
+def with_defaults(params, defaults: Mapping[str, str]) -> dict:
+    """A list's query string with the values the screen starts from where the user chose none (`?state=` kept).
+
+    One value per key is kept (the last, as `QueryDict.get` gives it), as the lists' filters read one value each.
+    """
+    return {**defaults, **{key: params.get(key) for key in params}}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import render
@@ -15,9 +16,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from raccordo.core.errors import ApplicationError
+from raccordo.core.ids import parse_uuid
 from raccordo.core.keyset import after_q, decode_cursor, encode_cursor, row_values, sort_keys
 from raccordo.sales.models import Deal, StageKind
-from raccordo.sales.selectors import deal_board, deal_get, deal_stage_totals
+from raccordo.sales.selectors import deal_board, deal_get, deal_stage_totals, default_funnel
 from raccordo.sales.services import deal_move
 
 from .. import reference
@@ -27,15 +29,6 @@ from .base import error_text, get_or_404, is_htmx
 # stage, read by the (stage, -created_at) index, so the board costs the same at 100 or 100,000 deals.
 CARDS_PER_STAGE = 20
 CARD_KEYS = sort_keys(["-created_at"])
-
-
-def _uuid(value: str):
-    import uuid
-
-    try:
-        return uuid.UUID(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _date(value: str):
@@ -50,17 +43,15 @@ def _board_context(request, *, cards: bool = True) -> dict:
     user = request.user
     params = request.POST if request.method == "POST" else request.GET
     funnels = reference.funnels(user).order_by("order", "name")
-    funnel = funnels.filter(pk=_uuid(params.get("funnel", ""))).first() if _uuid(params.get("funnel", "")) else None
-    funnel = funnel or funnels.filter(is_default=True).first() or funnels.first()
+    funnel = funnels.filter(pk=parse_uuid(params.get("funnel", ""))).first() if parse_uuid(params.get("funnel", "")) else None
+    funnel = funnel or default_funnel(user=user)
     # Names of colleagues are not client data; the deals shown are still narrowed by the access policy.
-    from django.contrib.auth import get_user_model
-
     managers = get_user_model().objects.filter(is_active=True).order_by("last_name", "first_name", "username")
     manager_id = params.get("manager", "")
-    manager = user if manager_id == "me" else (managers.filter(pk=_uuid(manager_id)).first()
-                                               if _uuid(manager_id) else None)
+    manager = user if manager_id == "me" else (managers.filter(pk=parse_uuid(manager_id)).first()
+                                               if parse_uuid(manager_id) else None)
     tags = reference.tags(user)
-    tag = tags.filter(pk=_uuid(params.get("tag", ""))).first() if _uuid(params.get("tag", "")) else None
+    tag = tags.filter(pk=parse_uuid(params.get("tag", ""))).first() if parse_uuid(params.get("tag", "")) else None
     date_from, date_to = _date(params.get("from", "")), _date(params.get("to", ""))
     show_closed = params.get("closed", "1") != "0"
     columns = []
@@ -146,7 +137,7 @@ def _more_cards(request):
 def board_move_view(request, pk):
     """Drop a deal on a stage: deal_move does it (a lost stage needs a reason); the board is drawn again."""
     deal = get_or_404(deal_get, user=request.user, pk=pk)
-    stage = reference.stages(request.user).filter(pk=_uuid(request.POST.get("stage", ""))).first()
+    stage = reference.stages(request.user).filter(pk=parse_uuid(request.POST.get("stage", ""))).first()
     if stage is None:
         messages.error(request, _("Choose a stage."))
     else:

@@ -18,7 +18,7 @@ from raccordo.core.errors import ApplicationError
 
 from .. import exports
 from ..forms import ProductForm
-from .base import ListPage, apply_errors, get_or_404
+from .base import ListPage, apply_errors, get_or_404, with_defaults
 
 SERVICE_ERRORS = (ValidationError, ApplicationError)
 
@@ -27,22 +27,17 @@ PRODUCT_SORTS = {"name": "name", "article": "article", "group": "group__name", "
                  "created": "created_at"}
 
 
-def _products(request, page: ListPage):
-    """The product list's rows as filtered on screen (active, goods or services, search), and the active filter."""
-    active = request.GET.get("active", "1")
-    qs = product_list(user=request.user, search=page.q, active_only=active == "1")
-    kind = request.GET.get("kind", "")
-    if kind in ("goods", "services"):
-        qs = qs.filter(is_service=kind == "services")
-    return qs, active
+# What the list shows before the user chooses: the active products.
+PRODUCT_DEFAULTS = {"active": "1"}
 
 
 @login_required
 def product_list_view(request):
     page = ListPage(request, default_sort="name", sorts=PRODUCT_SORTS)
-    qs, active = _products(request, page)
+    filters = with_defaults(request.GET, PRODUCT_DEFAULTS)
+    qs = product_list(user=request.user, search=page.q, filters=filters)
     return page.render(qs, template="web/products/list.html", partial="web/products/_table.html",
-                       context={"active": active, "can_add": can(request.user, "add", Product()),
+                       context={"active": filters["active"], "can_add": can(request.user, "add", Product()),
                                 "can_export": allows(request.user, "export", "catalog")})
 
 
@@ -50,7 +45,7 @@ def product_list_view(request):
 def product_export_view(request):
     """The product list as filtered and sorted on screen, as CSV or XLSX, for those who may export the catalog."""
     page = ListPage(request, default_sort="name", sorts=PRODUCT_SORTS)
-    qs, _active = _products(request, page)
+    qs = product_list(user=request.user, search=page.q, filters=with_defaults(request.GET, PRODUCT_DEFAULTS))
     qs = page.order(visible(qs, request.user, "export"))
     return exports.table_response(qs.iterator(chunk_size=2000), exports.product_columns(), basename="products",
                                   fmt=exports.export_format(request))

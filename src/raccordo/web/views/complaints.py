@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from raccordo.access.history import record_history
 from raccordo.access.policy import allows, visible
+from raccordo.activities.filters import ComplaintFilter
 from raccordo.activities.models import ComplaintStatus
 from raccordo.activities.selectors import complaint_get, complaint_list
 from raccordo.activities.services import COMPLAINT_FLOW, complaint_register, complaint_update
@@ -21,7 +22,7 @@ from raccordo.core.errors import ApplicationError
 
 from .. import exports
 from ..forms_day import ComplaintForm, ComplaintStatusForm
-from .base import ListPage, apply_errors, get_or_404
+from .base import ListPage, apply_errors, get_or_404, with_defaults
 
 SERVICE_ERRORS = (ValidationError, ApplicationError)
 
@@ -30,25 +31,17 @@ COMPLAINT_SORTS = {"subject": "subject", "counterparty": "counterparty__name", "
                    "deadline": "deadline", "status": "status"}
 
 
-def _complaints(request, page: ListPage):
-    """The complaint list's rows as filtered on screen (open, overdue or all; search), and the state chosen."""
-    state = request.GET.get("state", "open")
-    qs = complaint_list(user=request.user)
-    if state == "open":
-        qs = qs.filter(status__in=[ComplaintStatus.NEW, ComplaintStatus.IN_PROGRESS])
-    elif state == "overdue":
-        qs = qs.filter(status__in=[ComplaintStatus.NEW, ComplaintStatus.IN_PROGRESS], deadline__lt=timezone.localdate())
-    if page.q:
-        qs = qs.filter(subject__icontains=page.q) | qs.filter(counterparty__name__icontains=page.q)
-    return qs, state
+# What the list shows before the user chooses: the open complaints.
+COMPLAINT_DEFAULTS = {"state": "open"}
 
 
 @login_required
 def complaint_list_view(request):
     page = ListPage(request, default_sort="deadline", sorts=COMPLAINT_SORTS)
-    qs, state = _complaints(request, page)
+    filters = with_defaults(request.GET, COMPLAINT_DEFAULTS)
+    qs = complaint_list(user=request.user, search=page.q, filters=filters)
     return page.render(qs, template="web/complaints/list.html", partial="web/complaints/_table.html", context={
-        "state": state, "states": [("open", _("Open")), ("overdue", _("Overdue")), ("all", _("All"))],
+        "state": filters["state"], "states": ComplaintFilter.STATES,
         "can_export": allows(request.user, "export", "activities")})
 
 
@@ -56,7 +49,7 @@ def complaint_list_view(request):
 def complaint_export_view(request):
     """The complaint list as filtered and sorted on screen, as CSV or XLSX: only the rows the user may export."""
     page = ListPage(request, default_sort="deadline", sorts=COMPLAINT_SORTS)
-    qs, _state = _complaints(request, page)
+    qs = complaint_list(user=request.user, search=page.q, filters=with_defaults(request.GET, COMPLAINT_DEFAULTS))
     qs = page.order(visible(qs, request.user, "export"))
     return exports.table_response(qs.iterator(chunk_size=1000), exports.complaint_columns(), basename="complaints",
                                   fmt=exports.export_format(request))

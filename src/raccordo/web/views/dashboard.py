@@ -33,7 +33,7 @@ def dashboard_view(request):
         "tasks": tasks[:15],
         "tasks_total": tasks.count(),
         "reminders": reminders_due(user=user)[:10],
-        "deals": deal_list(user=user, open_only=True).filter(manager=user).order_by("expected_close", "-created_at")[:10],
+        "deals": deal_list(user=user, filters={"state": "open", "mine": "1"}).order_by("expected_close", "-created_at")[:10],
         "interactions": interaction_list(user=user)[:10],
         "receivable": money.data["receivable"],
         "overdue": money.data["overdue"],

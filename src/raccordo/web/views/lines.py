@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -16,8 +18,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
-from raccordo.catalog.models import PriceType
 from raccordo.catalog.selectors import (
+    chosen_price_type,
     price_types,
     product_available,
     product_list,
@@ -26,27 +28,18 @@ from raccordo.catalog.selectors import (
     product_stock_by_warehouse,
 )
 from raccordo.core.errors import ApplicationError
+from raccordo.core.ids import parse_uuid
 from raccordo.core.inputs import search_term
 from raccordo.core.money import decimal_from_text
-from raccordo.parties.selectors import counterparty_list
 from raccordo.sales.models import DealLine
 from raccordo.sales.pricing import document_totals, line_totals
 from raccordo.sales.selectors import deal_get
 from raccordo.sales.services import combined_discount, deal_set_lines
 
-from ..forms import InvoiceLineForm
+from ..forms import BaseLineFormSet, InvoiceLineForm, line_inputs
 from .base import get_or_404
 
 ZERO = Decimal("0")
-
-
-def _uuid_or_none(value: str):
-    import uuid
-
-    try:
-        return uuid.UUID(str(value))
-    except (TypeError, ValueError):
-        return None
 
 
 # The columns the typed numbers go to (sales.models.DealLine / InvoiceLine), as (max_digits, decimal_places).
@@ -62,22 +55,6 @@ def _decimal(value, default=None, *, digits: tuple[int, int] = PRICE):
     return default if parsed is None else parsed
 
 
-def chosen_price_type(user, *, price_type_id: str = "", counterparty_id: str = "") -> PriceType | None:
-    """The price type asked for, else the counterparty's, else the default one (None: product_price decides)."""
-    types = price_types(user=user)
-    pk = _uuid_or_none(price_type_id)
-    if pk:
-        chosen = types.filter(pk=pk).first()
-        if chosen:
-            return chosen
-    cp_pk = _uuid_or_none(counterparty_id)
-    if cp_pk:
-        counterparty = counterparty_list(user=user).filter(pk=cp_pk).select_related("price_type").first()
-        if counterparty is not None and counterparty.price_type_id:
-            return counterparty.price_type
-    return types.filter(is_default=True).first()
-
-
 @login_required
 @require_GET
 def product_autocomplete_view(request):
@@ -91,7 +68,7 @@ def product_autocomplete_view(request):
 @require_GET
 def product_info_view(request):
     """What a line needs once a product is chosen: name, unit, VAT rate, price in the price type, stock."""
-    pk = _uuid_or_none(request.GET.get("product", ""))
+    pk = parse_uuid(request.GET.get("product", ""))
     product = product_list(user=request.user).filter(pk=pk).first() if pk else None
     if product is None:
         return JsonResponse({"error": str(_("Product not found."))}, status=404)
@@ -110,6 +87,36 @@ def product_info_view(request):
     })
 
 
+def _typed_line(data, p: str, *, document_discount: Decimal, vat_included: bool) -> tuple[dict, object]:
+    """One typed line of the live editor (form prefix `p`): its row for display, and its totals when they count
+    towards the document's (a priced, described or product line that is valid), else None."""
+    if data.get(f"{p}-DELETE"):
+        return {"prefix": p, "deleted": True}, None
+    quantity = _decimal(data.get(f"{p}-quantity"), Decimal("1"), digits=QUANTITY)
+    price = _decimal(data.get(f"{p}-price"), ZERO)
+    discount = _decimal(data.get(f"{p}-discount_percent"), ZERO, digits=PERCENT)
+    rate = _decimal(data.get(f"{p}-vat_rate"), None, digits=PERCENT)
+    product_id = parse_uuid(data.get(f"{p}-product", ""))
+    row = {"prefix": p, "product_id": product_id, "quantity": quantity}
+    valid = (quantity is not None and quantity > 0 and price is not None and price >= 0 and discount is not None
+             and ZERO <= discount <= 100 and (rate is None or rate >= 0)
+             and (data.get(f"{p}-vat_rate", "").strip() == "" or rate is not None))
+    totals = None
+    if valid:
+        try:
+            totals = line_totals(quantity=quantity, price=price,
+                                 discount_percent=combined_discount(discount, document_discount),
+                                 vat_rate=rate, vat_included=vat_included)
+        except ValidationError:   # the amount would not fit: the line is shown as invalid
+            totals = None
+    if totals is None:
+        row["invalid"] = True
+        return row, None
+    row.update(amount=totals.amount, vat=totals.vat)
+    counts = bool(price or data.get(f"{p}-description") or product_id)
+    return row, totals if counts else None
+
+
 @login_required
 @require_POST
 def line_totals_view(request):
@@ -124,41 +131,16 @@ def line_totals_view(request):
     document_discount = _decimal(data.get("discount_percent"), ZERO, digits=PERCENT)
     if document_discount is None or not ZERO <= document_discount <= 100:
         document_discount = ZERO
-    currency = (data.get("currency") or data.get("line_currency") or "RUB").upper()[:3]
+    currency = (data.get("currency") or data.get("line_currency") or settings.DEFAULT_CURRENCY).upper()[:3]
     rows, computed = [], []
-    product_ids = {}
     for i in range(count):
-        p = f"{prefix}-{i}"
-        if data.get(f"{p}-DELETE"):
-            rows.append({"prefix": p, "deleted": True})
-            continue
-        quantity = _decimal(data.get(f"{p}-quantity"), Decimal("1"), digits=QUANTITY)
-        price = _decimal(data.get(f"{p}-price"), ZERO)
-        discount = _decimal(data.get(f"{p}-discount_percent"), ZERO, digits=PERCENT)
-        rate = _decimal(data.get(f"{p}-vat_rate"), None, digits=PERCENT)
-        product_id = _uuid_or_none(data.get(f"{p}-product", ""))
-        row = {"prefix": p, "product_id": product_id, "quantity": quantity}
-        valid = (quantity is not None and quantity > 0 and price is not None and price >= 0 and discount is not None
-                 and ZERO <= discount <= 100 and (rate is None or rate >= 0)
-                 and (data.get(f"{p}-vat_rate", "").strip() == "" or rate is not None))
-        totals = None
-        if valid:
-            try:
-                totals = line_totals(quantity=quantity, price=price,
-                                     discount_percent=combined_discount(discount, document_discount),
-                                     vat_rate=rate, vat_included=vat_included)
-            except ValidationError:   # the amount would not fit: the line is shown as invalid
-                totals = None
+        row, totals = _typed_line(data, f"{prefix}-{i}", document_discount=document_discount,
+                                  vat_included=vat_included)
         if totals is not None:
-            row.update(amount=totals.amount, vat=totals.vat)
-            if price or data.get(f"{p}-description") or product_id:
-                computed.append(totals)
-        else:
-            row["invalid"] = True
-        if product_id:
-            product_ids[p] = product_id
+            computed.append(totals)
         rows.append(row)
-    visible_products = {p.pk: p for p in product_list(user=request.user).filter(pk__in=set(product_ids.values()))}
+    product_ids = {row["product_id"] for row in rows if row.get("product_id")}
+    visible_products = {p.pk: p for p in product_list(user=request.user).filter(pk__in=product_ids)}
     available = product_available(product_ids=visible_products)
     stock = {pk: product_stock_by_warehouse(user=request.user, product=prod) for pk, prod in visible_products.items()}
     for row in rows:
@@ -181,10 +163,7 @@ class DealLineForm(InvoiceLineForm):
 
 
 def deal_line_formset(*, extra: int):
-    from django import forms
-
-    from ..forms import BaseLineFormSet
-
+    """A formset of deal lines: the invoice line editor on DealLine."""
     return forms.modelformset_factory(DealLine, form=DealLineForm, formset=BaseLineFormSet, extra=extra,
                                       can_delete=True)
 
@@ -192,8 +171,6 @@ def deal_line_formset(*, extra: int):
 @login_required
 def deal_lines_view(request, pk):
     """Edit a deal's products: the same line editor as invoices; saving reprices them (deal_set_lines)."""
-    from .sales import _line_inputs
-
     deal = get_or_404(deal_get, user=request.user, pk=pk)
     existing = deal.lines.select_related("product", "unit")
     formset = deal_line_formset(extra=0 if existing.exists() else 1)(
@@ -201,7 +178,7 @@ def deal_lines_view(request, pk):
     errors = []
     if request.method == "POST" and formset.is_valid():
         try:
-            deal_set_lines(user=request.user, deal=deal, lines=_line_inputs(formset, deal.counterparty))
+            deal_set_lines(user=request.user, deal=deal, lines=line_inputs(formset, deal.counterparty))
         except (ValidationError, ApplicationError) as exc:
             errors = exc.messages if isinstance(exc, ValidationError) else [exc.message]
         else:

@@ -17,6 +17,7 @@ from raccordo.access.policy import allows, can_share, visible
 from raccordo.activities.selectors import interaction_list, task_list
 from raccordo.activities.services import interaction_log
 from raccordo.core.errors import ApplicationError
+from raccordo.core.ids import parse_uuid
 from raccordo.parties.models import CounterpartyKind
 from raccordo.parties.selectors import (
     contact_get,
@@ -43,22 +44,10 @@ SERVICE_ERRORS = (ValidationError, ApplicationError)
 POINT_FIELDS = {"number": "phone", "address": "email", "tags": "tag_names"}
 
 
-def _counterparty_filters(request) -> tuple[dict, object]:
-    """The list's filters from the query string, and the people a responsible can be chosen among."""
-    filters = {}
-    kind = request.GET.get("kind", "")
-    if kind in CounterpartyKind.values:
-        filters["kind"] = kind
-    if request.GET.get("vip") == "1":
-        filters["is_vip"] = True
-    if request.GET.get("mine") == "1":
-        filters["responsible"] = request.user
-    responsible = request.GET.get("responsible", "")
-    users = reference.assignable_users(request.user)
-    users = users if users.exclude(pk=request.user.pk).exists() else None
-    if users is not None and responsible:
-        filters["responsible__in"] = users.filter(username=responsible)
-    return filters, users
+def _responsible_choices(user):
+    """The people the list's "responsible" filter offers, or None when the user can only choose themselves."""
+    users = reference.assignable_users(user)
+    return users if users.exclude(pk=user.pk).exists() else None
 
 
 @login_required
@@ -66,8 +55,9 @@ def counterparty_list_view(request):
     page = ListPage(request, default_sort="name", sorts={
         "name": "name", "kind": "kind", "inn": "inn", "responsible": ("responsible__last_name", "responsible__username"),
         "created": "created_at", "vip": "is_vip"})
-    filters, users = _counterparty_filters(request)
-    qs = counterparty_list(user=request.user, search=page.q, filters=filters).prefetch_related("phones", "emails", "tags")
+    users = _responsible_choices(request.user)
+    qs = counterparty_list(user=request.user, search=page.q, filters=request.GET).prefetch_related(
+        "phones", "emails", "tags")
     return page.render(qs, template="web/counterparties/list.html", partial="web/counterparties/_table.html",
                        context={"kinds": CounterpartyKind.choices, "users": users,
                                 "can_export": allows(request.user, "export", "counterparties")})
@@ -77,8 +67,7 @@ def counterparty_list_view(request):
 def counterparty_export_view(request):
     """The list as filtered on screen, as CSV (default) or XLSX (`?format=xlsx`): only exportable rows."""
     page = ListPage(request, default_sort="name", sorts={"name": "name"})
-    filters, _users = _counterparty_filters(request)
-    qs = counterparty_export(user=request.user, search=page.q, filters=filters).order_by("name", "pk")
+    qs = counterparty_export(user=request.user, search=page.q, filters=request.GET).order_by("name", "pk")
     return exports.counterparties_response(qs, fmt=request.GET.get("format", "csv"))
 
 
@@ -195,17 +184,7 @@ def counterparty_log_view(request, pk):
 
 def _share_target(request):
     user_id = request.POST.get("user", "")
-    return reference.colleagues(request.user).filter(pk=user_id).first() if _is_uuid(user_id) else None
-
-
-def _is_uuid(value: str) -> bool:
-    import uuid
-
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
+    return reference.colleagues(request.user).filter(pk=user_id).first() if parse_uuid(user_id) else None
 
 
 @login_required

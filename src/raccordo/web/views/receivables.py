@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from raccordo.access.policy import allows, visible
+from raccordo.core.ids import parse_uuid
 from raccordo.sales.selectors import (
     AGEING_BUCKETS,
     OPEN_INVOICE_STATUSES,
@@ -24,7 +25,7 @@ def _responsible(request):
     if who == "me":
         return request.user, who
     if who:
-        return (reference.assignable_users(request.user).filter(pk=who).first() if _uuid(who) else None), who
+        return (reference.assignable_users(request.user).filter(pk=who).first() if parse_uuid(who) else None), who
     return None, who
 
 
@@ -33,7 +34,7 @@ def receivables_view(request):
     user = request.user
     responsible, who = _responsible(request)
     rows, totals = receivables_ageing(user=user, responsible=responsible)
-    overdue = (invoice_list(user=user).filter(status__in=OPEN_INVOICE_STATUSES, due_date__lt=timezone.localdate())
+    overdue = (invoice_list(user=user, filters={"overdue": "1"})
                .select_related("counterparty", "responsible").order_by("due_date"))
     if responsible is not None:
         overdue = overdue.filter(responsible=responsible)
@@ -56,12 +57,3 @@ def receivables_export_view(request):
     return exports.table_response(qs.iterator(chunk_size=1000), exports.receivable_columns(timezone.localdate()),
                                   basename="receivables", fmt=exports.export_format(request))
 
-
-def _uuid(value: str) -> bool:
-    import uuid
-
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -16,12 +16,12 @@ from django.views.decorators.http import require_POST
 from raccordo.access.history import record_history
 from raccordo.access.policy import allows, visible
 from raccordo.activities.selectors import interaction_list, task_list
-from raccordo.catalog.selectors import product_price
+from raccordo.catalog.selectors import chosen_price_type, price_types
 from raccordo.core.errors import ApplicationError
-from raccordo.sales.models import InvoiceLine, InvoiceStatus, StageKind
-from raccordo.sales.selectors import deal_get, deal_list, invoice_get, invoice_list
+from raccordo.sales.filters import DealFilter
+from raccordo.sales.models import InvoiceLine, InvoiceStatus
+from raccordo.sales.selectors import deal_get, deal_list, invoice_get, invoice_list, invoice_stock_shortages
 from raccordo.sales.services import (
-    LineInput,
     deal_create,
     deal_move,
     deal_update,
@@ -34,8 +34,8 @@ from raccordo.sales.services import (
 )
 
 from .. import exports, reference
-from ..forms import DealForm, DealMoveForm, InvoiceForm, PaymentForm, invoice_line_formset
-from .base import ListPage, apply_errors, error_text, get_or_404
+from ..forms import DealForm, DealMoveForm, InvoiceForm, PaymentForm, invoice_line_formset, line_inputs
+from .base import ListPage, apply_errors, error_text, get_or_404, with_defaults
 
 SERVICE_ERRORS = (ValidationError, ApplicationError)
 
@@ -46,31 +46,18 @@ DEAL_SORTS = {"title": "title", "counterparty": "counterparty__name", "stage": (
               "amount": "amount", "expected_close": "expected_close", "created": "created_at"}
 
 
-def _deals(request, page: ListPage):
-    """The deal list's rows as filtered on screen (state, stage, funnel, mine, search); the stages to choose."""
-    state = request.GET.get("state", "open")
-    qs = deal_list(user=request.user, search=page.q, open_only=state == "open")
-    if state in (StageKind.WON, StageKind.LOST):
-        qs = qs.filter(stage__kind=state)
-    stage = request.GET.get("stage", "")
-    stages = reference.stages(request.user)
-    if stage:
-        qs = qs.filter(stage__in=stages.filter(pk=stage)) if _is_uuid(stage) else qs.none()
-    funnel = request.GET.get("funnel", "")
-    if funnel:
-        qs = qs.filter(funnel__in=reference.funnels(request.user).filter(pk=funnel)) if _is_uuid(funnel) else qs.none()
-    if request.GET.get("mine") == "1":
-        qs = qs.filter(manager=request.user)
-    return qs, state, stages
+# What a list shows before the user chooses: the open deals.
+DEAL_DEFAULTS = {"state": "open"}
 
 
 @login_required
 def deal_list_view(request):
     page = ListPage(request, default_sort="-created", sorts=DEAL_SORTS)
-    qs, state, stages = _deals(request, page)
+    filters = with_defaults(request.GET, DEAL_DEFAULTS)
+    qs = deal_list(user=request.user, search=page.q, filters=filters)
     return page.render(qs, template="web/deals/list.html", partial="web/deals/_table.html", context={
-        "stages": stages, "funnels": reference.funnels(request.user), "state": state,
-        "states": [("open", _("Open")), ("won", _("Won")), ("lost", _("Lost")), ("all", _("All"))],
+        "stages": reference.stages(request.user), "funnels": reference.funnels(request.user),
+        "state": filters["state"], "states": DealFilter.STATES,
         "can_export": allows(request.user, "export", "deals")})
 
 
@@ -78,25 +65,15 @@ def deal_list_view(request):
 def deal_export_view(request):
     """The deal list as filtered and sorted on screen, as CSV or XLSX: only the rows the user may export."""
     page = ListPage(request, default_sort="-created", sorts=DEAL_SORTS)
-    qs, _state, _stages = _deals(request, page)
+    qs = deal_list(user=request.user, search=page.q, filters=with_defaults(request.GET, DEAL_DEFAULTS))
     qs = page.order(visible(qs, request.user, "export"))
     return exports.table_response(qs.iterator(chunk_size=1000), exports.deal_columns(), basename="deals",
                                   fmt=exports.export_format(request))
 
 
-def _is_uuid(value: str) -> bool:
-    import uuid
-
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
-
-
 @login_required
 def deal_create_view(request):
-    initial = {"currency": "RUB"}
+    initial = {"currency": settings.DEFAULT_CURRENCY}
     if request.GET.get("counterparty"):
         initial["counterparty"] = request.GET["counterparty"]
     form = DealForm(request.POST or None, initial=initial, user=request.user)
@@ -185,25 +162,14 @@ INVOICE_SORTS = {"number": "number", "date": ("date", "number"), "due_date": "du
                  "counterparty": "counterparty__name", "total": "total", "status": "status"}
 
 
-def _invoices(request, page: ListPage):
-    """The invoice list's rows as filtered on screen (status, overdue, mine, search), and the status chosen."""
-    status = request.GET.get("status", "")
-    if status not in InvoiceStatus.values:
-        status = ""
-    qs = invoice_list(user=request.user, search=page.q, status=status)
-    if request.GET.get("overdue") == "1":
-        qs = qs.filter(status__in=[InvoiceStatus.ISSUED, InvoiceStatus.PARTLY_PAID], due_date__lt=timezone.localdate())
-    if request.GET.get("mine") == "1":
-        qs = qs.filter(responsible=request.user)
-    return qs, status
-
-
 @login_required
 def invoice_list_view(request):
     page = ListPage(request, default_sort="-date", sorts=INVOICE_SORTS)
-    qs, status = _invoices(request, page)
+    qs = invoice_list(user=request.user, search=page.q, filters=request.GET)
+    status = request.GET.get("status", "")
     return page.render(qs, template="web/invoices/list.html", partial="web/invoices/_table.html",
-                       context={"statuses": InvoiceStatus.choices, "status": status,
+                       context={"statuses": InvoiceStatus.choices,
+                                "status": status if status in InvoiceStatus.values else "",
                                 "can_export": allows(request.user, "export", "invoices")})
 
 
@@ -211,34 +177,13 @@ def invoice_list_view(request):
 def invoice_export_view(request):
     """The invoice list as filtered and sorted on screen, as CSV or XLSX: only the rows the user may export."""
     page = ListPage(request, default_sort="-date", sorts=INVOICE_SORTS)
-    qs, _status = _invoices(request, page)
+    qs = invoice_list(user=request.user, search=page.q, filters=request.GET)
     qs = page.order(visible(qs, request.user, "export")).select_related("responsible")
     return exports.table_response(qs.iterator(chunk_size=1000), exports.invoice_columns(), basename="invoices",
                                   fmt=exports.export_format(request))
 
 
-def _line_inputs(formset, counterparty) -> list[LineInput]:
-    lines = []
-    for form in formset.forms:
-        if not form.has_changed() or formset._should_delete_form(form):
-            continue
-        data = form.cleaned_data
-        price = data.get("price")
-        if price is None and data.get("product") is not None:
-            price = product_price(product=data["product"], price_type=getattr(counterparty, "price_type", None))
-        lines.append(LineInput(
-            product=data.get("product"), description=data.get("description") or "",
-            quantity=data["quantity"] if data.get("quantity") is not None else Decimal("1"),
-            price=price if price is not None else Decimal("0"),
-            discount_percent=data.get("discount_percent") or Decimal("0"), vat_rate=data.get("vat_rate")))
-    return lines
-
-
 def _invoice_form_page(request, form, formset, invoice=None):
-    from raccordo.catalog.selectors import price_types
-
-    from .lines import chosen_price_type
-
     counterparty_id = str(invoice.counterparty_id) if invoice else request.GET.get("counterparty", "")
     return render(request, "web/invoices/form.html", {
         "form": form, "formset": formset, "object": invoice, "price_types": price_types(user=request.user),
@@ -251,7 +196,7 @@ def invoice_create_view(request):
     user = request.user
     own = reference.default_own_company(user)
     today = timezone.localdate()
-    initial = {"own_company": own, "currency": own.currency if own else "RUB", "date": today,
+    initial = {"own_company": own, "currency": own.currency if own else settings.DEFAULT_CURRENCY, "date": today,
                "due_date": today + dt.timedelta(days=5), "vat_included": True}
     counterparty_id = request.GET.get("counterparty")
     if counterparty_id:
@@ -262,7 +207,7 @@ def invoice_create_view(request):
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         try:
             invoice = invoice_create(user=user, data=form.service_data(),
-                                     lines=_line_inputs(formset, form.cleaned_data["counterparty"]))
+                                     lines=line_inputs(formset, form.cleaned_data["counterparty"]))
         except SERVICE_ERRORS as exc:
             apply_errors(form, exc)
         else:
@@ -282,7 +227,7 @@ def invoice_edit_view(request, pk):
         formset = invoice_line_formset(extra=0)(request.POST or None, queryset=invoice.lines.all(), prefix="lines",
                                                 form_kwargs={"user": user})
     if request.method == "POST" and form.is_valid() and (formset is None or formset.is_valid()):
-        lines = _line_inputs(formset, invoice.counterparty) if formset is not None else None
+        lines = line_inputs(formset, invoice.counterparty) if formset is not None else None
         try:
             invoice_update(user=user, invoice=invoice, data=form.service_data(), lines=lines)
         except SERVICE_ERRORS as exc:
@@ -327,10 +272,6 @@ def invoice_issue_view(request, pk):
 
 def _warn_stock(request, invoice) -> None:
     """settings.STOCK_CHECK = "warn": the invoice is issued, and the manager is told which lines lack stock."""
-    from django.conf import settings
-
-    from raccordo.sales.selectors import invoice_stock_shortages
-
     if settings.STOCK_CHECK != "warn":
         return
     for s in invoice_stock_shortages(invoice=invoice):

@@ -1,0 +1,37 @@
+"""The one filter definition of each parties list (counterparties, contact persons), for selectors, web and API."""
+
+from __future__ import annotations
+
+from raccordo.core.filters import FilterSet, chip, chip_on, uuid_filter
+
+from .models import ContactPerson, Counterparty
+
+
+class CounterpartyFilter(FilterSet):
+    """Counterparties: by responsible, tag, price type, kind, VIP, active, tax ids, country, segment; the web's chips."""
+
+    responsible = uuid_filter("responsible", "Responsible manager's id")
+    tag = uuid_filter("tags", "Tag id")
+    price_type = uuid_filter("price_type")
+    vip = chip("filter_vip", "1: only VIP counterparties (the web list's chip)")
+    mine = chip("filter_mine", "1: only the caller's counterparties (they are responsible)")
+
+    class Meta:
+        model = Counterparty
+        fields = ["kind", "is_vip", "is_active", "inn", "kpp", "country", "segment"]
+
+    def filter_vip(self, queryset, name, value):
+        return queryset.filter(is_vip=True) if chip_on(value) else queryset
+
+    def filter_mine(self, queryset, name, value):
+        return queryset.filter(responsible=self.caller) if chip_on(value) else queryset
+
+
+class ContactPersonFilter(FilterSet):
+    """Contact persons: by counterparty and whether active."""
+
+    counterparty = uuid_filter("counterparty")
+
+    class Meta:
+        model = ContactPerson
+        fields = ["is_active"]
