@@ -4,7 +4,7 @@ the rows that show each conflicting field. Finding conflicts during an import is
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist, ValidationError
@@ -35,9 +35,9 @@ def conflict_list(*, user, run: Run):
 
 def _value_for(model: type[models.Model], name: str, value):
     """A journal-form value (text for decimals and ids) back to what the model's field holds: (attname, value)."""
-    f = model._meta.get_field(name)
+    f = cast("models.Field[Any, Any]", model._meta.get_field(name))  # journal names are concrete fields
     if f.is_relation:
-        target = f.target_field
+        target = f.target_field  # type: ignore[attr-defined]  # a relation (ForeignKey) has a target_field
         return f.attname, (target.to_python(value) if value is not None else None)
     return f.attname, f.to_python(value) if value is not None else (None if f.null else f.get_default())
 

@@ -124,8 +124,8 @@ class MergeRules:
             items = (RunItem.objects.filter(run__node=self.node, outcome=CONFLICT, object_type=self.object_type,
                                             object_id__in=touched).exclude(run__kind="dry-run")
                      .order_by("id").values_list("object_id", "changes", "run__started_at"))
-            for object_id, changes, started in items:
-                history = out[object_id]
+            for item_id, changes, started in items:
+                history = out[item_id]
                 for name, pair in (changes or {}).items():
                     if isinstance(pair, list) and len(pair) == 2 and (
                             name not in history.base_at or started >= history.base_at[name]):

@@ -393,7 +393,8 @@ def mapping_save(*, user, node: ExchangeNode, data: MappingData, filters_in_data
         raise MappingInvalid(errors)
     responsible = _uuids([data.responsible])[0] if data.responsible not in (None, "") else None
     values = {"match_keys": list(data.match_keys), "allow_create": bool(data.allow_create),
-              "owned_fields": list(data.owned_fields), "conflict_policy": data.conflict_policy,
+              "owned_fields": list(data.owned_fields),  # type: ignore[arg-type]  # a list after __post_init__
+              "conflict_policy": data.conflict_policy,
               "field_map": {k: v for k, v in data.field_map.items() if v},
               "filters": {k: list(v) for k, v in (data.filters or {}).items() if v},
               "responsible_id": responsible}
@@ -444,7 +445,7 @@ def mapping_plan(node: ExchangeNode, object_type: str) -> MappingPlan:
     field_map = data.effective_map()
     pairs = [(incoming, target) for incoming, target in field_map.items() if target]
     identity = field_map == default_field_map(object_type)
-    owned = set(data.owned_fields)
+    owned = set(data.owned_fields)  # type: ignore[arg-type]  # a list after __post_init__
     responsible = data.responsible or (str(node.default_responsible_id) if node.default_responsible_id else None)
     return MappingPlan(object_type=object_type, pairs=pairs, identity=identity, match_keys=list(data.match_keys),
                        allow_create=data.allow_create,

@@ -7,6 +7,7 @@ import io
 import os
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
+from typing import IO, cast
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -56,7 +57,8 @@ def _check_file(path: Path) -> None:
     A cheap well-formedness and hostility pre-scan (see `reader.check`), not a second full read.
     """
     with path.open("rb") as raw:
-        cml_reader.check(_CountingReader(raw, lambda n: None, path.name))
+        # a file-like reader: read() and seek() are all the reader asks
+        cml_reader.check(cast(IO[bytes], _CountingReader(raw, lambda n: None, path.name)))
 
 
 
@@ -173,7 +175,8 @@ def _import_file(path: Path, importer: CatalogImporter, documents: DocumentImpor
                 progress(run)
 
         with path.open("rb") as raw:
-            for rec in cml_reader.read(_CountingReader(raw, advance, path.name)):
+            # a file-like reader: read() is all the reader asks
+            for rec in cml_reader.read(cast(IO[bytes], _CountingReader(raw, advance, path.name))):
                 if only is not None and not _taken(rec, only):
                     continue
                 if isinstance(rec, DocumentRec):

@@ -7,6 +7,7 @@ when one is given. An import checks everything first and writes nothing when any
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -62,7 +63,8 @@ def _mapping_export(m: Mapping) -> dict[str, Any]:
     them), so both mean the same in another database."""
     filters = {k: list(v) for k, v in (m.filters or {}).items()}
     if filters.get("managers"):
-        names = dict(get_user_model().objects.filter(pk__in=filters["managers"]).values_list("pk", "username"))
+        names: dict[uuid.UUID | None, str] = dict(
+            get_user_model().objects.filter(pk__in=filters["managers"]).values_list("pk", "username"))
         filters["managers"] = [names.get(parse_uuid(v), v) for v in filters["managers"]]
     return {"object_type": m.object_type, "match_keys": m.match_keys, "allow_create": m.allow_create,
             "owned_fields": m.owned_fields, "conflict_policy": m.conflict_policy, "field_map": m.field_map or {},

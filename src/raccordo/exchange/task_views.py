@@ -3,6 +3,8 @@ run and "Run now" / "Dry run" (administrators, and the people or roles a task na
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -56,10 +58,11 @@ class TaskForm(forms.Form):
         # and a role without the exchange's "run" cannot run one at all).
         people = [u.pk for u in User.objects.filter(is_active=True).select_related("custom_role")
                   if not is_admin(u) and allows(u, "run", ExchangeTask)]
-        self.fields["allowed_users"].queryset = User.objects.filter(pk__in=people).order_by("last_name", "username")
-        self.fields["allowed_users"].label_from_instance = lambda u: f"{u} ({u.custom_role or u.get_role_display()})"
+        users = cast(forms.ModelMultipleChoiceField, self.fields["allowed_users"])  # declared so above
+        users.queryset = User.objects.filter(pk__in=people).order_by("last_name", "username")
+        users.label_from_instance = lambda u: f"{u} ({u.custom_role or u.get_role_display()})"  # type: ignore[assignment]  # an instance attribute, read as a method
         # Custom roles are named as the built-in ones are (policy.holds_role matches a custom role by name).
-        self.fields["allowed_roles"].choices = [
+        cast(forms.MultipleChoiceField, self.fields["allowed_roles"]).choices = [
             (value, label) for value, label in Role.choices if value != Role.ADMIN
         ] + [(name, name) for name in CustomRole.objects.order_by("name").values_list("name", flat=True)]
 

@@ -86,7 +86,7 @@ class MessageImporter:
             self.recorder.count("unchanged")
             return found
         if rec.legal:
-            kind = CounterpartyKind.LEGAL
+            kind: str = CounterpartyKind.LEGAL
         elif rec.sole_trader is not None:
             kind = CounterpartyKind.SOLE_TRADER if rec.sole_trader else CounterpartyKind.INDIVIDUAL
         elif found is not None and found.kind != CounterpartyKind.LEGAL:
@@ -97,7 +97,7 @@ class MessageImporter:
         data = {"name": rec.name[:255], "full_name": rec.full_name[:500], "inn": rec.inn, "kpp": rec.kpp,
                 "kind": kind, "country": rec.country or "RU", "is_active": True}
         created = found is None
-        if created:
+        if found is None:
             found = counterparty_create(user=None, data={**data, "responsible": self.node.default_responsible})
             changed = True
         else:
@@ -187,6 +187,7 @@ class MessageImporter:
         if found is None:
             self.recorder.count("skipped")
             return
+        assert binding is not None  # found only through its binding
         if found.is_active:
             counterparty_update(user=None, counterparty=found, data={"is_active": False})
             self.recorder.count("updated")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict
+from typing import cast
 
 from django.contrib.contenttypes.models import ContentType
 
@@ -40,12 +41,14 @@ def _account_rec(acc: BankAccount, ref_of) -> fmt.BankAccountRec:
                               correspondent_account=acc.correspondent_account, currency=acc.currency)
 
 
-def _changed_counterparties(node: ExchangeNode, after: int, upto: int) -> tuple[set, set]:
+def _changed_counterparties(node: ExchangeNode, after: int,
+                            upto: int) -> tuple[set[uuid.UUID], set[uuid.UUID]]:
     """Counterparties changed in the journal in (after, upto] by anyone but this node: (alive ids, deleted ids)."""
     types = {ContentType.objects.get_for_model(m).pk: m for m in (Counterparty, Phone, Email, Address, BankAccount)}
     rows = (ChangeJournal.objects.filter(seq__gt=after, seq__lte=upto, content_type_id__in=list(types))
             .exclude(node=node.code).values_list("content_type_id", "object_id", "operation", "changes"))
-    alive, gone = set(), set()
+    alive: set[uuid.UUID] = set()
+    gone: set[uuid.UUID] = set()
     for ct, object_id, operation, changes in rows:
         model = types[ct]
         if model is Counterparty:
@@ -64,7 +67,7 @@ class OutgoingRefs:
 
     def __init__(self, node: ExchangeNode):
         self.node = node
-        self.new: dict[tuple[str, object], str] = {}
+        self.new: dict[tuple[str, uuid.UUID], str] = {}
 
     def __call__(self, object_type: str, obj) -> str:
         """The GUID ``obj`` of ``object_type`` travels under."""
@@ -82,7 +85,7 @@ def outgoing_objects(node: ExchangeNode, version: str, after: int, upto: int, re
     refs = OutgoingRefs(node)
     alive, gone = _changed_counterparties(node, after, upto)
     out = []
-    digests: dict[tuple[str, object], str] = {}
+    digests: dict[tuple[str, uuid.UUID], str] = {}
     for cp in Counterparty.objects.filter(pk__in=alive).order_by("created_at", "id"):
         rec = _counterparty_rec(cp, refs)
         accounts = list(cp.bank_accounts.order_by("-is_primary", "created_at", "id"))
@@ -91,14 +94,14 @@ def outgoing_objects(node: ExchangeNode, version: str, after: int, upto: int, re
             rec.main_account = account_recs[0][1]
         el = fmt.counterparty_element(rec, version)
         # The hash is of what 1C will send back (read as we read it), so an echo is recognised as unchanged.
-        back = fmt.read_object(el, version)
+        back = cast(fmt.CounterpartyRec, fmt.read_object(el, version))  # a counterparty element: read as one
         digests[(fmt.COUNTERPARTY, cp.pk)] = content_hash(asdict(back) | {"line": None, "main_account": None})
         out.append(el)
         for acc, arec in account_recs:
             ael = fmt.bank_account_element(arec, rec, version)
-            aback = fmt.read_object(ael, version)
-            digests[(fmt.BANK_ACCOUNT, acc.pk)] = content_hash(asdict(aback) | {"line": None,
-                                                                               "owner": aback.owner.ref})
+            aback = cast(fmt.BankAccountRec, fmt.read_object(ael, version))  # a bank account's: read as one
+            digests[(fmt.BANK_ACCOUNT, acc.pk)] = content_hash(asdict(aback) | {
+                "line": None, "owner": aback.owner.ref})  # type: ignore[union-attr]  # written with its owner, read with it
             out.append(ael)
         if not cp.is_active:
             out.append(fmt.deletion_element("КонтрагентыСсылка", rec.ref, version))

@@ -27,6 +27,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -78,7 +79,8 @@ def peer_setup(*, user, node: ExchangeNode, our_code: str, peer_code: str, prefi
     if unknown:
         raise ExchangeRefused(_("Raccordo does not write EnterpriseData %(versions)s; it writes %(ours)s.") % {
             "versions": ", ".join(unknown), "ours": ", ".join(fmt.VERSIONS)}, code="exchange.enterprisedata.version")
-    data = {"our_code": our_code.strip(), "peer_code": peer_code.strip(), "prefix": prefix.strip()}
+    data: dict[str, Any] = {"our_code": our_code.strip(), "peer_code": peer_code.strip(),
+                            "prefix": prefix.strip()}
     if versions:
         data["versions"] = list(versions)
     peer = EnterpriseDataPeer.objects.filter(node=node).first()
@@ -168,7 +170,7 @@ def _read_incoming(node: ExchangeNode, peer: EnterpriseDataPeer, path: Path, run
                                          "no": header.message_no}, file=path.name, line=header.line))
                 recorder.save()
                 return _("Message %(no)s was already received (1C's warning 174).") % {"no": header.message_no}
-            importer = MessageImporter(node, recorder, path.name, header.version)
+            importer = MessageImporter(node, recorder, path.name, header.version)  # type: ignore[arg-type]  # in peer.versions: a version
             for el in reader.objects():
                 importer.take(el)
             if header.message_no and header.message_no > 0:

@@ -127,7 +127,8 @@ def _parse_timestamp(value: str | None) -> dt.datetime | None:
     try:
         return dt.datetime.fromtimestamp(int(value), tz=dt.UTC) if value else None
     except (TypeError, ValueError, OverflowError, OSError):
-        raise ProtocolError(_("The timestamp is not a Unix time: %(value)s") % {"value": value[:40]}) from None
+        raise ProtocolError(_("The timestamp is not a Unix time: %(value)s")
+                            % {"value": (value or "")[:40]}) from None  # only a non-empty value reaches int()
 
 
 def session_complete(*, session: OneCSession, deactivate: bool = False, timestamp: str | None = None) -> Answer:

@@ -118,6 +118,7 @@ def sale_import(*, session: OneCSession, filename: str) -> Answer:
         raise ProtocolError(_("Only CommerceML (.xml) files are imported: %(name)s") % {"name": record.name})
     if record.run_id and record.status in (FileStatus.IMPORTED, FileStatus.FAILED):
         run = record.run
+        assert run is not None  # run_id is set
     else:
         run = exchange_import(paths=[record.path], node=session.node, deactivate=False)
         failed = file_failed(run) or bool(_documents_refused(run))

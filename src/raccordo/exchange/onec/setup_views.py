@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import secrets
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -131,8 +132,8 @@ def node_create(request):
             if not form.cleaned_data["code"].strip() and form.cleaned_data["name"].strip() and "code" not in \
                     exc.extra["errors"]:
                 # Left empty: show the code it would get, so the person sees it before saving again.
-                form.data = form.data.copy()
-                form.data["code"] = nodes.node_code_suggest(form.cleaned_data["name"])
+                form.data = form.data.copy()  # type: ignore[attr-defined]  # a bound form's data is a QueryDict
+                form.data["code"] = nodes.node_code_suggest(form.cleaned_data["name"])  # type: ignore[index]
             for field, msgs in exc.extra["errors"].items():
                 for msg in msgs:
                     form.add_error(field if field in form.fields else None, msg)
@@ -235,11 +236,12 @@ def node_folder_check(request, pk):
 
 def node_page_context(request, node) -> dict:
     """What the node page's connection and task sections show beyond the node itself."""
-    context = {"folder_problems": nodes.folder_problems(node.path) if node.kind == NodeKind.FOLDER else [],
-               "checkauth": (selectors.checkauth_status(user=request.user, node=node)
-                             if node.kind == NodeKind.ONEC_HTTP else None),
-               "tabular_url": (reverse("exchange:tabular_upload") + f"?node={node.code}"
-                               if node.kind == NodeKind.TABULAR else "")}
+    context: dict[str, Any] = {
+        "folder_problems": nodes.folder_problems(node.path) if node.kind == NodeKind.FOLDER else [],
+        "checkauth": (selectors.checkauth_status(user=request.user, node=node)
+                      if node.kind == NodeKind.ONEC_HTTP else None),
+        "tabular_url": (reverse("exchange:tabular_upload") + f"?node={node.code}"
+                        if node.kind == NodeKind.TABULAR else "")}
     lock = scheduling.node_busy(node)
     now = timezone.now()
     rows = []

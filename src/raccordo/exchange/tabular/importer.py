@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils.translation import gettext as _
 
 from raccordo.access import policy
@@ -96,12 +96,13 @@ class TabularImport:
 
     def one(self, p: Parsed, existing: dict) -> None:
         keys = duplicate_keys(self.kind, p)
-        duplicate = None   # (what, column, record or None, line in this file or None)
+        # (what, column, record or None, line in this file or None)
+        duplicate: tuple[str, str, Any, int | None] | None = None
         for key_kind, key, name in keys:
             column = p.columns.get(name, name)
             if (key_kind, key) in self.seen:
-                line, obj = self.seen[(key_kind, key)]
-                duplicate = (key_kind, column, obj, line)
+                seen_line, seen_obj = self.seen[(key_kind, key)]
+                duplicate = (key_kind, column, seen_obj, seen_line)
                 break
             if (key_kind, key) in existing:
                 duplicate = (key_kind, column, existing[(key_kind, key)], None)
@@ -186,7 +187,8 @@ class TabularImport:
         if self.kind == COUNTERPARTIES:
             if self.responsible is not None and not data.get("responsible"):
                 data["responsible"] = self.responsible
-            obj = counterparty_create(user=self.user, data=data, phones=p.phones, emails=p.emails)
+            obj: models.Model = counterparty_create(user=self.user, data=data, phones=p.phones,
+                                                    emails=p.emails)
         elif self.kind == CONTACTS:
             obj = contact_create(user=self.user, counterparty=self._counterparty(p), data=data, phones=p.phones,
                                  emails=p.emails)

@@ -66,7 +66,7 @@ def _detect_encoding(head: bytes) -> str:
 
 def _detect_delimiter(first_line: str) -> str:
     counts = {d: first_line.count(d) for d in (";", ",", "\t")}
-    best = max(counts, key=counts.get)
+    best = max(counts, key=counts.__getitem__)
     return best if counts[best] else ","
 
 

@@ -20,5 +20,5 @@ def run_conflicts(context, run):
 
     rows = conflict_rows(conflict_list(user=user, run=run))
     for row in rows:
-        row.url = record_url(row.item.object_type, row.item.object_id) if row.record else None
+        row.url = record_url(row.item.object_type, row.item.object_id) if row.record else None  # type: ignore[attr-defined]  # the page's link, set on the row for the template
     return rows

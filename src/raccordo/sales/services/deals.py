@@ -44,7 +44,8 @@ def default_funnel() -> Funnel:
 def deal_create(*, user, data: dict[str, Any], lines: list[LineInput] | None = None) -> Deal:
     """Open a deal for a counterparty; it starts at the funnel's first stage unless a stage is given."""
     data = dict(data)
-    data.setdefault("funnel", data.get("stage").funnel if data.get("stage") else default_funnel())
+    stage = data.get("stage")
+    data.setdefault("funnel", stage.funnel if stage else default_funnel())
     if not data.get("stage"):
         data["stage"] = data["funnel"].stages.order_by("order").first()
     if user is not None and not data.get("manager"):

@@ -168,7 +168,7 @@ def parse_number(text: str | None, what: str) -> Decimal | None:
 
 def is_deleted_status(status: str | None) -> bool:
     """Whether a Статус value says "deleted"."""
-    return bool(status) and status.strip().lower() in DELETED_STATUSES
+    return status is not None and status.strip().lower() in DELETED_STATUSES
 
 
 def is_deleted(el: etree._Element, children: Index) -> bool:

@@ -7,6 +7,8 @@ a record (groups and package headers are tracked by the stream itself).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from lxml import etree
 
 from .catalog_builders import (
@@ -25,7 +27,7 @@ _OFFER_CONTAINERS = ("ПакетПредложений", "ИзмененияПа
 _DEFINITION_CONTAINERS = ("Классификатор", *_OFFER_CONTAINERS)
 
 # Record kind -> builder of its record (Документ has its own call: it needs its Контейнер's number).
-_BUILDERS = {
+_BUILDERS: dict[str, Callable[[etree._Element, int | None, str], Record]] = {
     "property": build_property,
     "price_type": build_price_type,
     "warehouse": build_warehouse,

@@ -11,7 +11,7 @@ earlier siblings dropped, so memory stays flat.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import IO
+from typing import Protocol
 
 from lxml import etree
 
@@ -29,17 +29,23 @@ from .routing import build_record, record_kind
 from .safety import syntax_error
 
 
+class ByteSource(Protocol):
+    """What the parser asks of its stream: a binary file object, or a wrapper such as `safety.Replayed`."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
 class RecordStream:
     """One read of one CommerceML stream: feed it the (prolog-checked) bytes, iterate :meth:`run`."""
 
-    def __init__(self, stream: IO[bytes], file: str | None, max_text: int, max_record_nodes: int):
+    def __init__(self, stream: ByteSource, file: str | None, max_text: int, max_record_nodes: int):
         self.stream = stream
         self.file = file
         self.max_text = max_text
         self.max_record_nodes = max_record_nodes
         self.names: list[str] = []
         self.indexes: list[int] = []
-        self.counts: list[dict[str, int] | None] = [{}]
+        self.counts: list[dict[str, int]] = [{}]
         self.version: str | None = None
         self.generated_at: str | None = None
         self.namespace: str | None = None
@@ -328,6 +334,7 @@ class RecordStream:
         """A record element ends: build its record (or an ErrorRec) and hand it out or hold it back."""
         name = self.names[-1]
         kind, self.record = self.record, None
+        assert kind is not None  # on_end calls this only while a record is open
         self.record_el = None
         if self.record_overflow:
             rec: Record = ErrorRec(
