@@ -31,28 +31,18 @@ from raccordo.catalog.models import (
     Warehouse,
 )
 from raccordo.core.ids import new_id
-from raccordo.core.journal import diff, journal_bulk, snapshot
+from raccordo.core.journal import JournalRows, diff, journal_bulk, row_snapshot, snapshot
 from raccordo.core.models import Operation
 from raccordo.core.money import normalize_currency
+from raccordo.core.rows import RowView, RowWriter
+from raccordo.exchange.binding_rows import NewBinding, write_bindings
 from raccordo.exchange.conflicts import MergeRules, parse_exchange_time
-from raccordo.exchange.engine import (
-    BindingUpsert,
-    Incoming,
-    JournalRows,
-    NewBinding,
-    RowView,
-    RowWriter,
-    RunRecorder,
-    Source,
-    content_hash,
-    row_snapshot,
-    validation_message,
-    write_bindings,
-)
+from raccordo.exchange.engine import RunRecorder, Source, content_hash, validation_message
 from raccordo.exchange.formats.commerceml import records as cml
 from raccordo.exchange.importers.pictures import picture_paths, product_images_attach
 from raccordo.exchange.mappings import REQUISITE, group_subtree, mapping_plan
 from raccordo.exchange.models import Binding, ExchangeNode, RunItem
+from raccordo.exchange.upsert import BindingUpsert, Incoming
 
 PRODUCT = "catalog.product"
 GROUP = "catalog.productgroup"
