@@ -34,6 +34,11 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
+# The old private name: exchange.conflicts still imports it (another branch of this restructuring edits that
+# import); drop this alias once it imports `plain`.
+_plain = plain
+
+
 def journaled_fields(model: type[models.Model]) -> list[models.Field]:
     skip = {"created_at", "updated_at"}
     return [f for f in model._meta.concrete_fields if f.name not in skip and not f.primary_key]

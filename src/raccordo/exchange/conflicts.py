@@ -38,8 +38,7 @@ from raccordo.access.policy import allows, can
 from raccordo.access.records import record_update
 from raccordo.core.context import change_context
 from raccordo.core.errors import ApplicationError, PermissionDenied
-from raccordo.core.journal import plain as _plain
-from raccordo.core.journal import snapshot
+from raccordo.core.journal import _plain, snapshot
 from raccordo.core.models import ChangeJournal
 
 from .models import ConflictPolicy, ExchangeNode, Run, RunItem
