@@ -1,6 +1,7 @@
-"""Bulk write services of the catalog: prices and stock of many products at once, as an exchange sends them.
+"""Bulk write services of the catalog: products, prices and stock of many at once, as an exchange sends them.
 
-A catalog exchange sets a price per (product, price type) and a quantity per (product, warehouse) for
+`products_write_bulk` creates products from plain rows (core.bulk: the model's own field rules). A
+catalog exchange sets a price per (product, price type) and a quantity per (product, warehouse) for
 thousands of products a batch. `prices_set_bulk` and `stock_set_bulk` write them as plain rows
 (core.rows: executemany) and journal them as plain rows (core.journal.JournalRows), which is what
 `price_set` and `stock_set` do one record at a time. The rules of a value (its places and its digits,
@@ -12,14 +13,25 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from raccordo.core.bulk import rows_create_bulk
 from raccordo.core.ids import new_id
 from raccordo.core.journal import JournalRows, diff, row_snapshot
 from raccordo.core.models import Operation
 from raccordo.core.rows import RowView, RowWriter
 
-from .models import Price, StockLevel
+from .models import Price, Product, StockLevel
+
+# Products' foreign keys (group, unit, variant_of) are the caller's, resolved from its own records: not queried.
+_PRODUCT_KEYS = [f.name for f in Product._meta.concrete_fields if f.is_relation]
+
+
+def products_write_bulk(rows: list[dict[str, Any]], *, journal: JournalRows) -> list[dict | ValidationError]:
+    """Create products from plain rows (attname -> value, with their new ids), validated by the model's fields;
+    their creation is kept in `journal` for the caller to write. Per row: its changes, or its ValidationError."""
+    return rows_create_bulk(Product, rows, journal=journal, skip=_PRODUCT_KEYS)
 
 
 class ValueRows:

@@ -11,16 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from raccordo.core.bulk import rows_create_bulk
 from raccordo.core.ids import new_id
-from raccordo.core.journal import JournalRows, diff, journal_bulk, row_snapshot, snapshot
+from raccordo.core.journal import JournalRows, diff, journal_bulk, snapshot
 from raccordo.core.models import Operation
-from raccordo.core.rows import RowWriter, model_has_own_clean, row_repr, validate_row
+from raccordo.core.rows import model_has_own_clean
 from raccordo.core.signals import records_written
 
 from .binding_rows import BINDING_STATE, BoundRow, NewBinding, update_bindings, write_bindings
@@ -95,7 +97,8 @@ class BindingUpsert:
 
     def __init__(self, *, node: ExchangeNode, model: type[models.Model], object_type: str, recorder: RunRecorder,
                  match: Callable[[list[Incoming]], dict[str, models.Model]] | None = None,
-                 count: bool = True, rows: bool = False, rules=None):
+                 count: bool = True, rows: bool = False, rules=None,
+                 write_rows: Callable[..., list] | None = None):
         self.node = node
         # rules (exchange.conflicts.MergeRules): the mapping's ownership and conflict policy for updates.
         self.rules = rules
@@ -107,10 +110,12 @@ class BindingUpsert:
         meta = model._meta
         self.fk_names = [f.name for f in meta.concrete_fields if f.is_relation]
         self._attnames = {f.name: f.attname for f in meta.concrete_fields}
-        # rows=True: new records are written as plain rows (see core.rows) and the result holds their ids
-        # only; unchanged records are not loaded either. For the big tables of an import.
+        # rows=True: new records are written as plain rows by `write_rows`, the model's bulk service (by default
+        # core.bulk.rows_create_bulk), and the result holds their ids only; unchanged records are not loaded
+        # either. For the big tables of an import.
         self.rows = rows and not model_has_own_clean(model)
-        self._new_rows = NewRows(model, self.fk_names) if self.rows else None
+        write = write_rows or partial(rows_create_bulk, model, skip=self.fk_names)
+        self._new_rows = NewRows(model, write) if self.rows else None
 
     def _attname(self, name: str) -> str:
         return self._attnames.get(name, name)
@@ -341,23 +346,21 @@ class BindingUpsert:
             self._created(item, obj.pk, state.journal[-1][2], state)
 
     def _create_rows(self, state: _Batch) -> None:
-        """rows=True: validate and insert the new records as plain rows; nothing is left to create the slow way."""
+        """rows=True: the new records as plain rows, validated and inserted by the bulk service; nothing is left
+        to create the slow way. The outcomes are recorded in the batch's order."""
         new = self._new_rows
         now = timezone.now()
-        rows = []
-        for item in state.to_create:
-            if not item.create:
+        entries = [(item, new.row(item, now) if item.create else None) for item in state.to_create]
+        outcomes = iter(new.write([row for _item, row in entries if row is not None], journal=new.journal))
+        for item, row in entries:
+            if row is None:
                 self._skip(item)
                 continue
-            row = new.row(item, now)
-            try:
-                new.validate(row)
-            except ValidationError as exc:
-                self._invalid(item, exc)
-                continue
-            rows.append(row)
-            self._created(item, row["id"], new.journal_create(row), state)
-        new.insert(rows)
+            outcome = next(outcomes)
+            if isinstance(outcome, ValidationError):
+                self._invalid(item, outcome)
+            else:
+                self._created(item, row["id"], outcome, state)
         state.to_create = []
 
     # --- store and journal ------------------------------------------------------------------------------------
@@ -389,18 +392,15 @@ class BindingUpsert:
 
 
 class NewRows:
-    """rows=True: new records validated and inserted as plain rows (core.rows), journaled as plain rows too."""
+    """rows=True: the plain rows of new records, and the journal of their creation (written with the batch's)."""
 
-    def __init__(self, model: type[models.Model], fk_names: list[str]):
+    def __init__(self, model: type[models.Model], write: Callable[..., list]):
         meta = model._meta
-        self.model = model
-        self.skip = set(fk_names)
-        self.writer = RowWriter(model)
+        self.write = write   # (rows, journal=) -> per row its changes or its ValidationError; see core.bulk
         self.journal = JournalRows()
         self.defaults = {f.attname: f.get_default() for f in meta.concrete_fields
                          if not f.primary_key and f.name not in ("created_at", "updated_at")}
         self.fk = {f.name: f.attname for f in meta.concrete_fields if f.is_relation}
-        self.str_fields = [f.name for f in meta.concrete_fields if not f.is_relation]
 
     def row(self, item: Incoming, now) -> dict[str, Any]:
         """The record's plain row: defaults, the peer's fields (foreign keys by id), a new id and stamps."""
@@ -413,22 +413,6 @@ class NewRows:
                 row[key] = value
         row.update(id=new_id(), created_at=now, updated_at=now)
         return row
-
-    def validate(self, row: dict[str, Any]) -> None:
-        """The model's field validation on the row (foreign keys come from bindings: not queried)."""
-        validate_row(self.model, row, self.skip)
-
-    def journal_create(self, row: dict[str, Any]) -> dict:
-        """Keep the row's creation for the journal; its changes."""
-        model = self.model
-        changes = diff({}, row_snapshot(model, row))
-        self.journal.add(model, row["id"], row_repr(model, **{n: row[n] for n in self.str_fields}),
-                         Operation.CREATE, changes)
-        return changes
-
-    def insert(self, rows: list[dict[str, Any]]) -> None:
-        """INSERT the rows (validated)."""
-        self.writer.insert(rows)
 
     def write_journal(self) -> list:
         """Write the journal rows kept since the last call; the ids of their records."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from raccordo.catalog.bulk import products_write_bulk
 from raccordo.catalog.models import PriceType, Product, Unit, Warehouse
 from raccordo.exchange.conflicts import MergeRules, parse_exchange_time
 from raccordo.exchange.engine import RunRecorder, Source
@@ -67,7 +68,8 @@ class CatalogImporter(ReferenceData, Products, Offers, LifeCycle):
         self.group_filter: set[str] | None = None     # accounting's ids of the groups taken (filter and below)
         self.skipped_products: set[str] = set()       # not taken (filter, update-only): their offers neither
         self.upsert_products = BindingUpsert(node=node, model=Product, object_type=PRODUCT, recorder=recorder,
-                                             match=self._match_products, rows=True, rules=self.rules)
+                                             match=self._match_products, rows=True, rules=self.rules,
+                                             write_rows=products_write_bulk)
 
     def feed(self, rec) -> None:
         if isinstance(rec, cml.PackageInfo):
