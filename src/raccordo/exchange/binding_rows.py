@@ -6,6 +6,7 @@ An import touches a binding per record; most only show that the record is unchan
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.utils import timezone
@@ -43,7 +44,7 @@ class NewBinding:
         self.peer_deleted = bool(deleted)
 
 
-def write_bindings(bindings: list[Binding | NewBinding]) -> None:
+def write_bindings(bindings: Sequence[Binding | NewBinding]) -> None:
     """Insert new bindings as plain rows (see core.rows.RowWriter); the id is the database's."""
     now = timezone.now()
     RowWriter(Binding, [f.attname for f in Binding._meta.concrete_fields if f.attname != "id"]).insert(

@@ -9,7 +9,7 @@ no Django signals: each batch is reported through `core.signals.records_written`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -96,7 +96,7 @@ class BindingUpsert:
     """
 
     def __init__(self, *, node: ExchangeNode, model: type[models.Model], object_type: str, recorder: RunRecorder,
-                 match: Callable[[list[Incoming]], dict[str, models.Model]] | None = None,
+                 match: Callable[[list[Incoming]], Mapping[str, models.Model]] | None = None,
                  count: bool = True, rows: bool = False, rules=None,
                  write_rows: Callable[..., list] | None = None):
         self.node = node
@@ -159,7 +159,7 @@ class BindingUpsert:
         else:
             existing = self.model._default_manager.in_bulk([b.object_id for b in bound.values()])
         self._classify(latest, bound, existing, state)
-        if state.to_create and self.match is not None:
+        if state.to_create:
             self._match_unbound(state)
         self._merge_updates(state)
         if self.rows:
@@ -179,7 +179,7 @@ class BindingUpsert:
             state.restated.append(binding)
         self._tally("unchanged")
 
-    def _load_changed(self, latest: dict[str, Incoming], bound: dict[str, BoundRow], state: _Batch) -> dict:
+    def _load_changed(self, latest: dict[str, Incoming], bound: dict[str, Any], state: _Batch) -> dict:
         """rows=True: only records whose hash changed are loaded; of the others it is enough that they still
         exist (and hold what `ensure` asks of them: those are loaded too). Those are done here."""
         changed_ids = [b.object_id for ext, b in bound.items() if b.content_hash != latest[ext].hash]
@@ -201,9 +201,9 @@ class BindingUpsert:
 
     def _classify(self, latest: dict[str, Incoming], bound: dict, existing: dict, state: _Batch) -> None:
         # Unchanged records whose `ensure` fields no longer hold: only those fields are written.
-        ensured: list[tuple[Incoming, models.Model, Binding | BoundRow]] = []
+        ensured: list[tuple[Incoming, models.Model, Any]] = []
         for ext_id, item in latest.items():
-            binding = bound.get(ext_id)
+            binding: Any = bound.get(ext_id)   # a Binding or a BoundRow
             obj = existing.get(binding.object_id) if binding else None
             if obj is not None and binding.content_hash == item.hash:
                 if any(getattr(obj, k) != v for k, v in item.ensure.items()):
@@ -224,6 +224,8 @@ class BindingUpsert:
 
     def _match_unbound(self, state: _Batch) -> None:
         """New to the binding table: an existing record the mapping's keys find, unless another binding has it."""
+        if self.match is None:
+            return
         matched = self.match(state.to_create)
         if not matched:
             return
@@ -272,7 +274,7 @@ class BindingUpsert:
             state.result.objects[item.external_id], state.result.ids[item.external_id] = obj, obj.pk
         now = timezone.now()
         for obj in state.updated:
-            obj.updated_at = now   # bulk_update skips auto_now
+            obj.updated_at = now   # type: ignore[attr-defined]  # bulk_update skips auto_now; exchanged models have it
 
     def _merge_one(self, item: Incoming, obj: models.Model, binding, histories: dict) -> dict | None:
         """Set the peer's fields on `obj` as the mapping and the conflict policy allow; its changes, or None
@@ -349,6 +351,7 @@ class BindingUpsert:
         """rows=True: the new records as plain rows, validated and inserted by the bulk service; nothing is left
         to create the slow way. The outcomes are recorded in the batch's order."""
         new = self._new_rows
+        assert new is not None   # rows=True always has its NewRows (see __init__)
         now = timezone.now()
         entries = [(item, new.row(item, now) if item.create else None) for item in state.to_create]
         outcomes = iter(new.write([row for _item, row in entries if row is not None], journal=new.journal))
@@ -380,7 +383,8 @@ class BindingUpsert:
         if self.rows:
             update_bindings(BINDING_STATE, [(b.pk, b.content_hash, b.scope, b.peer_deleted) for b in touched])
         else:
-            Binding.objects.bulk_update(touched, [*BINDING_STATE, "updated_at"], batch_size=500)
+            Binding.objects.bulk_update(touched, [*BINDING_STATE, "updated_at"],  # type: ignore[arg-type]
+                                        batch_size=500)   # without rows=True the bindings are model instances
 
     def _journal(self, state: _Batch) -> None:
         written = [obj.pk for obj, _operation, _changes in state.journal]

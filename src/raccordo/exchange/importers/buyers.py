@@ -26,10 +26,11 @@ from raccordo.parties.services import (
     phone_add,
 )
 
-from ..engine import content_hash, validation_message
+from ..conflicts import MergeRules
+from ..engine import RunRecorder, Source, content_hash, validation_message
 from ..formats.commerceml import records as cml
-from ..mappings import ADDRESS, CONTACTS, OBJECT_TYPES
-from ..models import Binding, RunItem
+from ..mappings import ADDRESS, CONTACTS, OBJECT_TYPES, MappingPlan
+from ..models import Binding, ExchangeNode, RunItem
 
 COUNTERPARTY = "parties.counterparty"
 _RELATED = {name for name, kind in OBJECT_TYPES[COUNTERPARTY]["targets"].items() if kind in (ADDRESS, CONTACTS)}
@@ -46,6 +47,13 @@ class DocumentSkipped(Exception):
 
 class Buyers:
     """DocumentImporter's part that finds, updates or creates the counterparty a document is for."""
+
+    # Set by DocumentImporter.__init__ (and _source_now by its feed()).
+    node: ExchangeNode
+    recorder: RunRecorder
+    cp_plan: MappingPlan
+    cp_rules: MergeRules
+    _source_now: Source
 
     def _counterparty(self, doc: cml.DocumentRec) -> Counterparty:
         """The buyer of a document: by binding, then by the mapping's matching keys (INN+KPP by default), then
@@ -73,7 +81,7 @@ class Buyers:
             found = self._match(own)
         if found is not None:
             self._take(found.responsible_id)
-            if not bound or binding.content_hash != digest:
+            if not bound or binding.content_hash != digest:  # type: ignore[union-attr]  # bound: the binding is there
                 found = self._update(found, own, cp.id or "", bound=bound)
         else:
             if not plan.allow_create:
@@ -189,7 +197,7 @@ def _fit(name: str, value):
     """Text cut to the field's length, as accounting's longer names are (a name is not worth an error)."""
     if isinstance(value, str):
         try:
-            limit = Counterparty._meta.get_field(name).max_length
+            limit = Counterparty._meta.get_field(name).max_length  # type: ignore[union-attr]  # get_field() of a concrete field, not a reverse relation
         except FieldDoesNotExist:
             return value
         return value[:limit] if limit else value

@@ -156,7 +156,7 @@ class DocumentImporter(Buyers):
             self.recorder.save()
         except (ValidationError, ApplicationError, ValueError) as exc:
             message = validation_message(exc) if isinstance(exc, ValidationError) else str(exc)
-            self.recorder.fail(object_type=INVOICE, source=source, code=getattr(exc, "code", None)
+            self.recorder.fail(object_type=INVOICE, source=source, code=getattr(exc, "code", None)  # type: ignore[arg-type]  # an ApplicationError has a code
                                if isinstance(exc, ApplicationError) else "exchange.document.invalid",
                                message=_("Document %(n)s: %(m)s") % {"n": doc.number or doc.id, "m": message})
             self.recorder.save()
@@ -204,7 +204,7 @@ class DocumentImporter(Buyers):
             # Accounting may send 4 decimals ("231.7400"): our lines keep 3 for quantity and cents for price.
             lines.append(LineInput(description=(ln.name or ln.product_id or "")[:500],
                                    quantity=quantity.quantize(Decimal("0.001"), rounding=ROUND_HALF_UP),
-                                   price=round_money(price), product=products.get(bound.get(ln.product_id)),
+                                   price=round_money(price), product=products.get(bound.get(ln.product_id)),  # type: ignore[arg-type]  # a line without a product finds none
                                    vat_rate=vat_rate_from({"НДС": ln.vat_rate}) if ln.vat_rate else None))
         currency = normalize_currency(doc.currency, own.currency)
         if currency is None:
@@ -361,14 +361,14 @@ class DocumentImporter(Buyers):
             decided = Conflict("status", invoice.status, str(target), "")
             note = f"{refused} " + _("Waiting for someone to choose; the CRM's value is kept until then.")
         decided.note = note
-        rules.record(self.recorder, conflicts=[decided], external_id=doc.id, object_id=invoice.pk,
+        rules.record(self.recorder, conflicts=[decided], external_id=doc.id, object_id=invoice.pk,  # type: ignore[arg-type]  # a document read has an id
                      source=self._source_now)
 
     def _skip(self, invoice: Invoice, doc: cml.DocumentRec, *, requisite: str, reason: str) -> None:
         """A requisite that could not be applied and is no status conflict: a skipped item with the reason."""
         self._refused += 1
         source = self._source_now
-        self.recorder.add(RunItem(outcome="skipped", object_type=INVOICE, external_id=doc.id[:255],
+        self.recorder.add(RunItem(outcome="skipped", object_type=INVOICE, external_id=doc.id[:255],  # type: ignore[index]  # a document read has an id
                                   object_id=invoice.pk, code="exchange.document.requisite",
                                   message=_("%(requisite)s was not applied: %(reason)s") % {
                                       "requisite": requisite, "reason": reason},

@@ -18,6 +18,7 @@ from raccordo.exchange.models import Binding, ExchangeNode
 
 from .kinds import OFFERS_SCOPE, PRODUCT
 from .seen import SeenIds
+from .state import ImporterState
 
 
 def set_active(products: list[Product], active: bool) -> None:
@@ -32,7 +33,7 @@ def set_active(products: list[Product], active: bool) -> None:
     journal_bulk(entries=[(p, Operation.UPDATE, {"is_active": [not active, active]}) for p in products])
 
 
-class LifeCycle:
+class LifeCycle(ImporterState):
     """CatalogImporter's part that deactivates, at the end of an exchange, the products it did not list."""
 
     def finish(self, *, all_files_ok: bool, every_catalog: bool = False) -> int:

@@ -24,6 +24,7 @@ from raccordo.exchange.models import Binding
 from raccordo.exchange.upsert import BindingUpsert, Incoming
 
 from .kinds import OFFER_PRICES, OFFER_STOCK, OFFERS_SCOPE, PRODUCT, TOTAL_WAREHOUSE_ID
+from .state import ImporterState
 
 
 class OfferPart:
@@ -60,7 +61,7 @@ class _OfferProducts:
         self.unmarked: list[str] = []       # offers of characteristics whose mark was taken off
 
 
-class Offers:
+class Offers(ImporterState):
     """CatalogImporter's part that writes offers: their products, prices and stock."""
 
     def _flush_offers(self) -> None:
@@ -111,8 +112,8 @@ class Offers:
         products, inactive = self._bound_products(bound)
         todo = _OfferProducts()
         missing = [o for o in batch if bound.get(o.id) not in products]
-        bases = Product.objects.in_bulk([bound[o.product_id] for o in missing
-                                         if o.characteristic_id and bound.get(o.product_id) in products])
+        bases = Product.objects.in_bulk([bound[o.product_id] for o in missing  # type: ignore[index]  # only offers of a characteristic, which name their product
+                                         if o.characteristic_id and bound.get(o.product_id) in products])  # type: ignore[arg-type]
         revive = "is_active" not in self.plan.crm_owned
         for offer in batch:
             self.seen_offers.add(offer.id)
@@ -123,7 +124,7 @@ class Offers:
                 todo.found[offer.id] = products[pk]
                 self._offer_known(offer, pk, pk in inactive and revive, deleted, scopes, todo)
                 continue
-            item = self._offer_new_product(offer, bases.get(bound.get(offer.product_id))
+            item = self._offer_new_product(offer, bases.get(bound.get(offer.product_id))  # type: ignore[arg-type]  # an offer of a characteristic names its product
                                            if offer.characteristic_id else None)
             if item is not None:
                 todo.to_create.append(item)

@@ -16,9 +16,10 @@ from raccordo.exchange.models import RunItem
 from raccordo.exchange.upsert import Incoming
 
 from .kinds import GROUP, PRODUCT, bound_ids, vat_rate_from
+from .state import ImporterState
 
 
-class Products:
+class Products(ImporterState):
     """CatalogImporter's part that writes the goods (products and their variants)."""
 
     def _match_products(self, items: list[Incoming]) -> dict[str, Product]:
@@ -86,7 +87,7 @@ class Products:
         if "group" in fields:
             fingerprint["group"] = group_ext
         if "unit" in fields:
-            fingerprint["unit"] = unit.pk if unit else None
+            fingerprint["unit"] = unit.pk if unit else None  # type: ignore[assignment]  # a fingerprint holds plain values
         if "vat_rate" in fields:
             fingerprint["vat_rate"] = str(fields["vat_rate"])
         return fields, fingerprint

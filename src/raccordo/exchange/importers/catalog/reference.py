@@ -19,9 +19,10 @@ from raccordo.exchange.models import Binding
 from raccordo.exchange.upsert import BindingUpsert, Incoming
 
 from .kinds import GROUP, PRICE_TYPE, PROPERTY, TOTAL_WAREHOUSE_ID, WAREHOUSE, bound_ids
+from .state import ImporterState
 
 
-class ReferenceData:
+class ReferenceData(ImporterState):
     """CatalogImporter's part that writes and resolves reference data."""
 
     def _source(self, rec, ext: str = "") -> Source:
