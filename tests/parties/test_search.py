@@ -239,8 +239,9 @@ def test_the_exchange_engine_tells_the_index_about_bulk_writes(manager):
 
 
 def test_engine_upserts_reach_the_index(manager):
-    from raccordo.exchange.engine import BindingUpsert, Incoming, RunRecorder, Source
+    from raccordo.exchange.engine import RunRecorder, Source
     from raccordo.exchange.models import ExchangeNode, Run
+    from raccordo.exchange.upsert import BindingUpsert, Incoming
 
     node = ExchangeNode.objects.create(code="test-node", name="Test")
     recorder = RunRecorder(Run.objects.create(node=node))

@@ -44,6 +44,18 @@ def unit_create(*, user, data: dict[str, Any]) -> Unit:
     return record_create(Unit, user=user, data=data, fields=UNIT_FIELDS)
 
 
+def unit_ensure(*, code: str, name: str, full_name: str = "") -> Unit:
+    """The unit with this OKEI code, else with this name; created (validated, journaled) when there is none.
+
+    For the exchange, which names units as accounting does: no user, so no access check (the node's
+    right to write the catalog was checked when its run began). Texts are cut to the fields' lengths.
+    """
+    unit = (Unit.objects.filter(code=code).first() if code else None) or Unit.objects.filter(name=name[:64]).first()
+    if unit is None:
+        unit = unit_create(user=None, data={"code": code[:10], "name": name[:64], "full_name": full_name[:150]})
+    return unit
+
+
 def price_type_create(*, user, data: dict[str, Any]) -> PriceType:
     """Create a price type (price list)."""
     return record_create(PriceType, user=user, data=data, fields=PRICE_TYPE_FIELDS)

@@ -9,12 +9,15 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils import timezone
 
 from .context import current
 from .models import ChangeJournal, Operation
+from .rows import RowWriter
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """A value as the journal keeps it: JSON-ready, decimals in plain notation, ids and times as text."""
     if value is None or isinstance(value, bool | int | str | float):
         return value
     if isinstance(value, Decimal):
@@ -25,10 +28,11 @@ def _plain(value: Any) -> Any:
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: plain(v) for k, v in value.items()}
     return str(value)
+
 
 
 def journaled_fields(model: type[models.Model]) -> list[models.Field]:
@@ -38,7 +42,22 @@ def journaled_fields(model: type[models.Model]) -> list[models.Field]:
 
 def snapshot(obj: models.Model) -> dict[str, Any]:
     """The record's own fields as JSON-ready values, keyed by field name (foreign keys by their id)."""
-    return {f.name: _plain(getattr(obj, f.attname)) for f in journaled_fields(type(obj))}
+    return {f.name: plain(getattr(obj, f.attname)) for f in journaled_fields(type(obj))}
+
+
+_JOURNALED: dict[type, list[tuple[str, str]]] = {}
+
+
+def row_snapshot(model: type[models.Model], row: dict[str, Any]) -> dict[str, Any]:
+    """snapshot() of a plain row (attname -> value, see core.rows), without a model instance."""
+    names = _JOURNALED.get(model)
+    if names is None:
+        names = _JOURNALED[model] = [(f.name, f.attname) for f in journaled_fields(model)]
+    out = {}
+    for name, attname in names:
+        value = row[attname]
+        out[name] = value if value is None or type(value) is str or type(value) is bool else plain(value)
+    return out
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
@@ -79,6 +98,36 @@ def journal_bulk(*, entries: list[tuple[models.Model, str, dict[str, list[Any]]]
     ChangeJournal.objects.bulk_create(rows, batch_size=500)
 
 
+class JournalRows:
+    """Journal entries as plain rows: the same content as journal_bulk, stamped alike; for the bulk services."""
+
+    def __init__(self):
+        self.rows: list[dict[str, Any]] = []
+        self._types: dict[type, int] = {}
+
+    def add(self, model: type[models.Model], pk: Any, repr_: str, operation: str, changes: dict) -> None:
+        """Keep one entry; nothing is written before write()."""
+        ct = self._types.get(model)
+        if ct is None:
+            ct = self._types[model] = ContentType.objects.get_for_model(model).pk
+        self.rows.append({"content_type_id": ct, "object_id": pk, "object_repr": repr_[:255],
+                          "operation": operation, "changes": changes})
+
+    def write(self) -> None:
+        """Insert the entries kept so far, stamped with the current origin, node and request."""
+        if not self.rows:
+            return
+        ctx = current()
+        now = timezone.now()
+        for row in self.rows:
+            row.update(seq=None, at=now, user_id=None, origin=ctx.origin, node=ctx.node, request_id=ctx.request_id)
+        # seq is the database's own sequence: leave it out of the INSERT
+        writer = RowWriter(ChangeJournal, [f.attname for f in ChangeJournal._meta.concrete_fields
+                                           if f.attname != "seq"])
+        writer.insert(self.rows)
+        self.rows = []
+
+
 def history_for(obj: models.Model):
     """Journal entries of one record, newest first."""
     return ChangeJournal.objects.filter(
@@ -86,4 +135,5 @@ def history_for(obj: models.Model):
     ).select_related("user").order_by("-seq")
 
 
-__all__ = ["Operation", "diff", "history_for", "journal_bulk", "journal_record", "snapshot"]
+__all__ = ["JournalRows", "Operation", "diff", "history_for", "journal_bulk", "journal_record", "plain", "row_snapshot",
+           "snapshot"]

@@ -32,7 +32,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from raccordo.core.journal import _plain
+from raccordo.core.journal import plain
 from raccordo.core.models import ChangeJournal
 
 from .models import ConflictPolicy, ExchangeNode, Run, RunItem
@@ -187,7 +187,7 @@ class MergeRules:
             recorder.add(RunItem(
                 outcome=CONFLICT, object_type=self.object_type, external_id=(external_id or "")[:255],
                 object_id=object_id, code=f"exchange.conflict.{self.policy}"[:64], message=c.note,
-                changes={c.name: [_plain(c.crm), _plain(c.accounting)]}, resolution=c.winner,
+                changes={c.name: [plain(c.crm), plain(c.accounting)]}, resolution=c.winner,
                 resolved_at=now if c.winner else None,
                 file=(source.file or "")[:255] if source else "", line=source.line if source else None,
                 path=((source.path or "") if source else "")[:500]))

@@ -41,6 +41,7 @@ from django.db.models.signals import post_delete, post_save
 from raccordo.core.inputs import search_term
 from raccordo.core.phones import phone_search_key
 from raccordo.core.planner import refresh_statistics
+from raccordo.core.signals import records_written
 
 from .models import ContactPerson, Counterparty, Email, Phone, SearchDocument
 
@@ -280,8 +281,14 @@ def _on_child_deleted(sender, instance, origin=None, **kwargs):
     index_refresh(counterparty_ids=[instance.counterparty_id], exclude_contacts=_origin_contacts(origin))
 
 
+def _on_records_written(sender, pks, **kwargs):
+    index_written(sender, pks)
+
+
 def connect_signals() -> None:
-    """Called from the app's ready(): every ORM write of the four source models refreshes the documents."""
+    """Called from the app's ready(): every ORM write of the four source models refreshes the documents, and
+    so does every batch a bulk write path reports (`core.signals.records_written`)."""
+    records_written.connect(_on_records_written, dispatch_uid="search-records-written")
     post_save.connect(_on_counterparty_saved, sender=Counterparty, dispatch_uid="search-counterparty-saved")
     for model in (ContactPerson, Phone, Email):
         post_save.connect(_on_child_saved, sender=model, dispatch_uid=f"search-{model.__name__}-saved")
