@@ -20,6 +20,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import redis
 from django.conf import settings
 from django.db import connection
 from django.utils.translation import gettext_lazy as _
@@ -80,7 +81,6 @@ def _key(kind: str, login: str, ip: str) -> str:
 
 
 def _redis():
-    import redis
 
     client = getattr(_redis, "client", None)
     if client is None or getattr(_redis, "url", None) != settings.REDIS_URL:

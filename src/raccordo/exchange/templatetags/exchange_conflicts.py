@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import template
 
 from raccordo.exchange.conflict_review import conflict_list, conflict_rows
+from raccordo.exchange.views import record_url
 
 register = template.Library()
 
@@ -16,7 +17,6 @@ def run_conflicts(context, run):
     user = getattr(request, "user", None)
     if run is None or user is None:
         return []
-    from raccordo.exchange.views import record_url
 
     rows = conflict_rows(conflict_list(user=user, run=run))
     for row in rows:
