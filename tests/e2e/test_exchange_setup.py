@@ -37,8 +37,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from raccordo.catalog.models import Product
-from raccordo.exchange import runs as exchange_runs
-from raccordo.exchange import scheduling
+from raccordo.exchange import run_execution, scheduling
 from raccordo.exchange.models import ExchangeNode, ExchangeTask, Mapping, Run
 from raccordo.exchange.services import node_create
 from tests.e2e.conftest import login
@@ -153,12 +152,12 @@ class Gate:
 def gate(huey_worker, monkeypatch):
     """Runs done by the worker report their progress to a Gate (released at the end whatever happens)."""
     held = Gate(huey_worker.turns)
-    real_execute = exchange_runs.run_execute
+    real_execute = run_execution.run_execute
 
     def run_execute(run_id, progress=None):
         return real_execute(run_id, progress=held)
 
-    monkeypatch.setattr(exchange_runs, "run_execute", run_execute)
+    monkeypatch.setattr(run_execution, "run_execute", run_execute)
     yield held
     held.go.set()
 
