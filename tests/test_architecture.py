@@ -227,3 +227,79 @@ def test_no_function_over_60_lines():
                     offenders.append((module.where, node.lineno, f"{node.name}: {length} lines"))
     _fail_listing(f"Functions over {MAX_FUNCTION_LINES} lines (migrations excluded)",
                   [f"{where}:{line} {what}" for where, line, what in sorted(offenders)])
+
+
+# The floors of `raccordo.exchange`, lowest first (docs/architecture.md, "Inside exchange"). A module imports
+# its own floor and the floors below, never one above; a module not listed here is on the top floor.
+EXCHANGE_FLOORS: list[tuple[str, tuple[str, ...]]] = [
+    ("formats", ("formats",)),
+    ("engine", ("apps", "models", "engine", "upsert", "binding_rows", "conflicts", "mappings", "cron", "uploads",
+                "exporters", "onec.models", "onec.apps", "enterprisedata.models", "enterprisedata.apps")),
+    ("importers", ("importers", "tabular", "enterprisedata", "nodes", "sources")),
+    ("orchestration", ("services", "run_execution", "task_running", "tasks", "runs", "scheduling", "selectors",
+                       "conflict_review", "settings_file")),
+    ("transports and pages", ("onec", "views", "task_views", "conflict_views", "urls", "templatetags",
+                              "management")),
+]
+
+
+def _exchange_floor(name: str) -> int | None:
+    """The floor of an exchange module (by its longest listed prefix), None outside exchange."""
+    prefix = "raccordo.exchange"
+    if name != prefix and not name.startswith(prefix + "."):
+        return None
+    rest = name[len(prefix) + 1:]
+    best, best_length = len(EXCHANGE_FLOORS) - 1, -1
+    for floor, (_label, parts) in enumerate(EXCHANGE_FLOORS):
+        for part in parts:
+            if (rest == part or rest.startswith(part + ".")) and len(part) > best_length:
+                best, best_length = floor, len(part)
+    return best
+
+
+def test_exchange_imports_only_downwards():
+    """formats -> engine -> importers -> orchestration -> transports and pages: never an import upwards."""
+    offenders = []
+    for module in modules().values():
+        floor = _exchange_floor(module.name)
+        if floor is None:
+            continue
+        for target in sorted(module.imports):
+            target_floor = _exchange_floor(target)
+            if target_floor is not None and target_floor > floor:
+                offenders.append(f"{module.where} ({EXCHANGE_FLOORS[floor][0]}) imports {target} "
+                                 f"({EXCHANGE_FLOORS[target_floor][0]})")
+    _fail_listing("Imports upwards inside raccordo.exchange", sorted(offenders))
+
+
+def _absolute_imports(module: Module) -> list[tuple[int, str]]:
+    found = []
+    for node in ast.walk(module.tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            found.append((node.lineno, node.module or ""))
+    return found
+
+
+def _pure_leaf(name: str) -> bool:
+    """A Raccordo module that imports neither Django nor anything of Raccordo (e.g. core.xmltext)."""
+    module = modules().get(name)
+    return module is not None and not module.imports and not any(
+        imported.split(".")[0] == "django" for _line, imported in _absolute_imports(module))
+
+
+def test_formats_are_pure():
+    """The format readers and writers know no Django and, but for pure leaf helpers, nothing else of Raccordo:
+    they are tested and benchmarked alone."""
+    offenders = []
+    for module in modules().values():
+        if not module.name.startswith("raccordo.exchange.formats"):
+            continue
+        for line, name in _absolute_imports(module):
+            if name.split(".")[0] == "django":
+                offenders.append(f"{module.where}:{line}: {name}")
+            elif name.startswith("raccordo") and not name.startswith("raccordo.exchange.formats") \
+                    and not _pure_leaf(name):
+                offenders.append(f"{module.where}:{line}: {name} (not a pure leaf module)")
+    _fail_listing("Imports of Django or of Raccordo outside exchange.formats, in exchange.formats", offenders)

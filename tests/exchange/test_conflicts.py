@@ -46,7 +46,7 @@ class Exchange:
         return Product.objects.get(article="A-1")
 
     def local(self, **data) -> None:
-        record_update(self.product(), user=None, data=data)   # a change made in the CRM (no exchange node)
+        record_update(self.product(), user=None, data=data, fields=tuple(data))   # a change made in the CRM (no exchange node)
 
 
 def conflicts(run):
@@ -197,7 +197,7 @@ def test_counterparties_of_documents_have_conflicts_too(node, tmp_path):
     buyer = {"id": "cp1", "name": "Ромашка", "inn": inn10(3), "full_name": "ООО Ромашка"}
     exchange_import(paths=[write(tmp_path, document("d1", buyer), "d1.xml")], node=node)
     counterparty = Counterparty.objects.get(inn=inn10(3))
-    record_update(counterparty, user=None, data={"name": "Romashka"})
+    record_update(counterparty, user=None, data={"name": "Romashka"}, fields=("name",))
     run = exchange_import(paths=[write(tmp_path, document("d2", {**buyer, "name": "Ромашка-2",
                                                                   "full_name": "ООО «Ромашка»"}), "d2.xml")],
                           node=node)

@@ -91,7 +91,7 @@ def test_fields_the_crm_owns_are_set_on_create_and_never_overwritten(tmp_path, n
                                        "price": "10"}]))
     product = Product.objects.get()
     assert product.name == "Drill" and Price.objects.get().value == Decimal("10.00")   # created: all set
-    record_update(product, user=None, data={"name": "Our drill"})
+    record_update(product, user=None, data={"name": "Our drill"}, fields=("name",))
     run = run_file(tmp_path, node, catalog([{"id": "p1", "article": "A-1", "name": "Drill 2", "description": "v2",
                                              "price": "12"}]))
     product.refresh_from_db()

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models, transaction
+from django.utils.translation import gettext as _
 
 from raccordo.core.errors import ApplicationError
 from raccordo.core.journal import diff, journal_record, snapshot
@@ -52,7 +53,8 @@ def check_fields(model: type[models.Model], data: dict[str, Any], fields: Collec
         name = _field_name(model, key)
         if name is None or (fields is not None and name not in fields):
             raise FieldNotAllowed(
-                f"{model._meta.label_lower}: the field “{key}” cannot be set here.",
+                _("%(model)s: the field “%(field)s” cannot be set here.") % {
+                    "model": model._meta.verbose_name, "field": key},
                 extra={"field": key, "object_type": model._meta.label_lower})
 
 
@@ -62,12 +64,11 @@ def _assign(obj: models.Model, data: dict[str, Any]) -> None:
 
 
 @transaction.atomic
-def record_create(model: type[M], *, user, data: dict[str, Any], fields: Collection[str] | None = None,
+def record_create(model: type[M], *, user, data: dict[str, Any], fields: Collection[str],
                   exclude_validation: list[str] | None = None) -> M:
     """Create one record of `model` from `data` (validated, access-checked, journaled).
 
-    `fields` lists what the calling service lets be set; None (generic callers such as the exchange's
-    mapping writers) still refuses a key that is no field of the model.
+    `fields` lists what the calling service lets be set: a key outside it is refused with its name.
     """
     check_fields(model, data, fields)
     obj = model()
@@ -81,7 +82,7 @@ def record_create(model: type[M], *, user, data: dict[str, Any], fields: Collect
 
 
 @transaction.atomic
-def record_update(obj: M, *, user, data: dict[str, Any], fields: Collection[str] | None = None,
+def record_update(obj: M, *, user, data: dict[str, Any], fields: Collection[str],
                   exclude_validation: list[str] | None = None) -> M:
     """Change fields of `obj`; a change that alters nothing writes nothing (not even the journal).
 

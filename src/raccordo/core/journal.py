@@ -82,7 +82,8 @@ def journal_record(*, obj: models.Model, operation: str, changes: dict[str, list
 
 
 def journal_bulk(*, entries: list[tuple[models.Model, str, dict[str, list[Any]]]], user=None) -> None:
-    """Append many entries in one INSERT: batch services use it so batching never skips the journal."""
+    """Append many entries with a few multi-row INSERTs (500 rows each): batch services use it so batching never
+    skips the journal."""
     if not entries:
         return
     ctx = current()

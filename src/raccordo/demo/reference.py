@@ -138,10 +138,12 @@ def _catalog(rnd: random.Random) -> None:
 
 
 def _funnel(name: str, stages: list[tuple[str, str, int]], *, order: int, default: bool) -> Funnel:
-    funnel = record_create(Funnel, user=None, data={"name": name, "order": order, "is_default": default})
+    funnel = record_create(Funnel, user=None, data={"name": name, "order": order, "is_default": default},
+                           fields=("name", "order", "is_default"))
     for position, (stage_name, kind, probability) in enumerate(stages):
         record_create(Stage, user=None, data={"funnel": funnel, "name": stage_name, "order": position,
-                                              "kind": kind, "probability": probability})
+                                              "kind": kind, "probability": probability},
+                      fields=("funnel", "name", "order", "kind", "probability"))
     return funnel
 
 

@@ -86,7 +86,8 @@ def conflict_resolve(*, user, item: RunItem, choice: str) -> RunItem:
                 node = item.run.node
                 invoice_status_apply(invoice=obj, status=item.changes["status"][1], node_code=node.code if node else "")
             else:
-                record_update(obj, user=None, data=data)
+                # Only the fields the conflict named (each checked against the record above) may be written.
+                record_update(obj, user=None, data=data, fields=list(item.changes))
     item.resolution, item.resolved_at, item.resolved_by = choice, timezone.now(), user
     item.save(update_fields=["resolution", "resolved_at", "resolved_by"])
     return item

@@ -400,8 +400,9 @@ def mapping_save(*, user, node: ExchangeNode, data: MappingData, filters_in_data
               "responsible_id": responsible}
     found = Mapping.objects.select_for_update().filter(node=node, object_type=data.object_type).first()
     if found is None:
-        return record_create(Mapping, user=user, data={"node": node, "object_type": data.object_type, **values})
-    return record_update(found, user=user, data=values)
+        return record_create(Mapping, user=user, data={"node": node, "object_type": data.object_type, **values},
+                             fields=("node", "object_type", *values))
+    return record_update(found, user=user, data=values, fields=tuple(values))
 
 
 def mapping_for(node: ExchangeNode, object_type: str) -> MappingData:

@@ -29,10 +29,9 @@ def node_create(*, user, code: str, name: str = "", kind: str = NodeKind.ONEC_HT
     if password:
         node.set_password(password)
     node.full_clean()
-    return record_create(ExchangeNode, user=user, data={f.name: getattr(node, f.name)
-                                                        for f in ExchangeNode._meta.concrete_fields
-                                                        if not f.primary_key and f.name not in ("created_at",
-                                                                                                "updated_at")})
+    values = {f.name: getattr(node, f.name) for f in ExchangeNode._meta.concrete_fields
+              if not f.primary_key and f.name not in ("created_at", "updated_at")}
+    return record_create(ExchangeNode, user=user, data=values, fields=tuple(values))
 
 
 class NodeInvalid(ApplicationError):
@@ -166,7 +165,7 @@ def node_password_reset(*, user, node: ExchangeNode) -> str:
     data = {"password_hash": probe.password_hash}
     if not node.login:
         data["login"] = _login_for(node.code)
-    node = record_update(node, user=user, data=data)
+    node = record_update(node, user=user, data=data, fields=("password_hash", "login"))
     OneCSession.objects.filter(node=node, status__in=[SessionStatus.AUTHORISED, SessionStatus.OPEN]) \
         .update(status=SessionStatus.EXPIRED)
     return password
@@ -182,7 +181,7 @@ def node_folder_set(*, user, node: ExchangeNode, path: str) -> ExchangeNode:
     problems = folder_problems(path)
     if problems:
         raise NodeInvalid(" ".join(problems), code="exchange.node.folder", extra={"errors": {"path": problems}})
-    return record_update(node, user=user, data={"path": path}) if path != node.path else node
+    return record_update(node, user=user, data={"path": path}, fields=("path",)) if path != node.path else node
 
 
 def local_node() -> ExchangeNode:

@@ -100,6 +100,10 @@ def task_check(data: dict, path: str = "") -> dict[str, list[str]]:
     return errors
 
 
+# What a task's create and update services let their callers set (its node is set once, at creation).
+TASK_FIELDS = ("name", "steps", "cron", "is_active", "allowed_roles")
+
+
 def task_save(*, user, node: ExchangeNode, data: dict) -> ExchangeTask:
     """Create or change the node's task of that name (name, steps, cron, is_active, allowed_roles); journaled."""
     errors = task_check(data)
@@ -112,8 +116,9 @@ def task_save(*, user, node: ExchangeNode, data: dict) -> ExchangeTask:
               "allowed_roles": list(data.get("allowed_roles", []))}
     found = ExchangeTask.objects.filter(node=node, name=data["name"]).first()
     if found is None:
-        return record_create(ExchangeTask, user=user, data={"node": node, "name": data["name"], **values})
-    return record_update(found, user=user, data=values)
+        return record_create(ExchangeTask, user=user, data={"node": node, "name": data["name"], **values},
+                             fields=("node", *TASK_FIELDS))
+    return record_update(found, user=user, data=values, fields=TASK_FIELDS)
 
 
 def _refuse(errors: dict[str, list[str]]) -> None:
@@ -160,7 +165,7 @@ def task_create(*, user, node: ExchangeNode, data: dict) -> ExchangeTask:
     """Add a task to the node from the task form (name, steps, cron, is_active, allowed_users, allowed_roles);
     TaskInvalid lists every problem by field and nothing is written."""
     _refuse(task_problems(node=node, data=data))
-    task = record_create(ExchangeTask, user=user, data={"node": node, **_task_values(data)})
+    task = record_create(ExchangeTask, user=user, data={"node": node, **_task_values(data)}, fields=("node", *TASK_FIELDS))
     _allowed_users_set(task, data.get("allowed_users", []), user=user)
     return task
 
@@ -169,7 +174,7 @@ def task_create(*, user, node: ExchangeNode, data: dict) -> ExchangeTask:
 def task_update(*, user, task: ExchangeTask, data: dict) -> ExchangeTask:
     """Change a task from the task form (it may be renamed); TaskInvalid lists every problem, nothing is written."""
     _refuse(task_problems(node=task.node, data=data, task=task))
-    task = record_update(task, user=user, data=_task_values(data))
+    task = record_update(task, user=user, data=_task_values(data), fields=TASK_FIELDS)
     _allowed_users_set(task, data.get("allowed_users", []), user=user)
     return task
 

@@ -216,20 +216,20 @@ def settings_import(*, user, data: Any, password: str | None = None) -> Exchange
         node = node_create(user=user, code=data["node"]["code"], name=values.get("name", ""),
                            kind=values.get("kind", "onec-http"), login=values.get("login", ""),
                            password=password or "", path=values.get("path", ""))
-        node = record_update(node, user=user, data=values)
+        node = record_update(node, user=user, data=values, fields=NODE_FIELDS)
     else:
         if password:
             values["password_hash"] = _hashed(password)
-        node = record_update(node, user=user, data=values)
+        node = record_update(node, user=user, data=values, fields=(*NODE_FIELDS, "password_hash"))
     for i, row in enumerate(data.get("mappings", [])):
         people = _people(row, f"mappings[{i}]", {})
         mapping_save(user=user, node=node, data=_mapping_data(row, people), filters_in_data=False)
     if data.get("onec") is not None:
         found = OneCSettings.objects.filter(node=node).first()
         if found is None:
-            record_create(OneCSettings, user=user, data={"node": node, **data["onec"]})
+            record_create(OneCSettings, user=user, data={"node": node, **data["onec"]}, fields=("node", *ONEC_FIELDS))
         else:
-            record_update(found, user=user, data=data["onec"])
+            record_update(found, user=user, data=data["onec"], fields=ONEC_FIELDS)
     for row in data.get("tasks", []):
         task_save(user=user, node=node, data=row)
     return node

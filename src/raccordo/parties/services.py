@@ -115,6 +115,11 @@ def bank_account_add(*, user, data: dict[str, Any]) -> BankAccount:
     return record_create(BankAccount, user=user, data=data, fields=BANK_ACCOUNT_FIELDS)
 
 
+def bank_account_update(*, user, account: BankAccount, data: dict[str, Any]) -> BankAccount:
+    """Change a bank account's details (an unchanged account writes nothing)."""
+    return record_update(account, user=user, data=data, fields=BANK_ACCOUNT_FIELDS)
+
+
 def own_company_create(*, user, data: dict[str, Any]) -> OwnCompany:
     """Register one of our own legal entities (administrators only)."""
     return record_create(OwnCompany, user=user, data=data, fields=OWN_COMPANY_FIELDS)

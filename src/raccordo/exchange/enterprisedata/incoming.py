@@ -15,7 +15,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from raccordo.access.records import record_update
 from raccordo.core.errors import ApplicationError
 from raccordo.core.phones import normalize_phone
 from raccordo.exchange.engine import RunRecorder, Source, content_hash, validation_message
@@ -27,6 +26,7 @@ from raccordo.parties.models import Address, BankAccount, Counterparty, Counterp
 from raccordo.parties.services import (
     address_add,
     bank_account_add,
+    bank_account_update,
     counterparty_create,
     counterparty_update,
     email_add,
@@ -171,7 +171,7 @@ class MessageImporter:
             self.recorder.count("created")
         else:
             before = found.updated_at
-            found = record_update(found, user=None, data={**data, "counterparty": owner})
+            found = bank_account_update(user=None, account=found, data={**data, "counterparty": owner})
             self.recorder.count("updated" if found.updated_at != before else "unchanged")
         self.bind(fmt.BANK_ACCOUNT, acc.ref, found, digest)
 

@@ -68,6 +68,10 @@ def message_name(sender: str, recipient: str) -> str:
     return f"Message_{sender}_{recipient}.xml"
 
 
+# What peer_setup sets on a node's EnterpriseData peer (its node is set once, at creation).
+PEER_FIELDS = ("our_code", "peer_code", "prefix", "versions")
+
+
 @transaction.atomic
 def peer_setup(*, user, node: ExchangeNode, our_code: str, peer_code: str, prefix: str = "RC",
                versions: list[str] | None = None) -> EnterpriseDataPeer:
@@ -85,8 +89,8 @@ def peer_setup(*, user, node: ExchangeNode, our_code: str, peer_code: str, prefi
         data["versions"] = list(versions)
     peer = EnterpriseDataPeer.objects.filter(node=node).first()
     if peer is None:
-        return record_create(EnterpriseDataPeer, user=user, data={**data, "node": node})
-    return record_update(peer, user=user, data=data)
+        return record_create(EnterpriseDataPeer, user=user, data={**data, "node": node}, fields=("node", *PEER_FIELDS))
+    return record_update(peer, user=user, data=data, fields=PEER_FIELDS)
 
 
 

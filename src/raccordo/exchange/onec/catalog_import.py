@@ -22,7 +22,6 @@ from raccordo.core.errors import exception_text
 from raccordo.core.models import Origin
 from raccordo.exchange.engine import RunRecorder, finish_run, start_run
 from raccordo.exchange.formats.commerceml import reader as cml_reader
-from raccordo.exchange.formats.commerceml import records as cml
 from raccordo.exchange.importers.catalog import CatalogImporter
 from raccordo.exchange.models import Run, RunStatus
 from raccordo.exchange.services import exchange_import
@@ -178,12 +177,7 @@ def session_finish(session_id) -> Run | None:
             for record in files:
                 with record.path.open("rb") as raw:
                     for rec in cml_reader.read(raw):
-                        if isinstance(rec, cml.PackageInfo):
-                            importer.note_package(rec)
-                        elif isinstance(rec, cml.ProductRec):
-                            importer.seen.add(rec.id)
-                        elif isinstance(rec, cml.OfferRec):
-                            importer.seen_offers.add(rec.id)
+                        importer.note_listed(rec)
             every = bool(params.get("every_catalog"))
             full = every or importer.full_snapshot
             importer.finish(all_files_ok=True, every_catalog=every)

@@ -10,7 +10,13 @@ from django.db.models import Q
 from raccordo.access.policy import visible
 from raccordo.exchange.models import ExchangeNode
 
-from .models import OneCRequest
+from .models import OneCRequest, OneCSettings
+
+
+def settings_shown(node: ExchangeNode) -> OneCSettings:
+    """The node's 1C settings for a page: the saved ones, else the defaults unsaved (a page that only shows
+    them writes nothing; the exchange itself saves them the first time it needs them)."""
+    return OneCSettings.objects.filter(node=node).first() or OneCSettings(node=node)
 
 
 @dataclass

@@ -26,10 +26,10 @@ from raccordo.core.errors import without_paths
 from raccordo.core.logfilters import redact
 from raccordo.exchange import mappings, settings_file
 from raccordo.exchange import selectors as exchange_selectors
-from raccordo.exchange.mappings import MappingData
 from raccordo.exchange.models import ExchangeNode
 
 from . import mapping_form, services, setup_views
+from . import selectors as onec_selectors
 from .models import OneCRequest, OneCSession
 from .services import COOKIE_NAME, Answer, ProtocolError
 
@@ -214,22 +214,18 @@ def node_list(request):
     last = {}
     for node in nodes:
         last[node.pk] = OneCRequest.objects.filter(node=node).first()
-    rows = [{"node": n, "last": last[n.pk], "settings": services.onec_settings(n)} for n in nodes]
+    rows = [{"node": n, "last": last[n.pk], "settings": onec_selectors.settings_shown(n)} for n in nodes]
     endpoint_url = request.build_absolute_uri(reverse("onec:endpoint"))
     return render(request, "onec/node_list.html", {"rows": rows, "endpoint_url": endpoint_url})
-
-
-def _mapping_forms(node, posted: tuple[str, MappingData, dict] | None = None) -> list[dict]:
-    """One form per object type: the saved mapping (or 1C's defaults), or what was posted with its errors."""
-    return mapping_form.mapping_forms(node, posted)
 
 
 def _node_page(request, node, *, posted=None, settings_errors=None, status=200):
     sessions = list(visible(OneCSession.objects.filter(node=node), request.user).prefetch_related("files")[:30])
     requests = list(visible(OneCRequest.objects.filter(node=node), request.user).select_related("session")[:300])
-    context = {"node": node, "settings": services.onec_settings(node), "sessions": sessions, "requests": requests,
+    context = {"node": node, "settings": onec_selectors.settings_shown(node), "sessions": sessions,
+               "requests": requests,
                "endpoint_url": request.build_absolute_uri(reverse("onec:endpoint")),
-               "mapping_forms": _mapping_forms(node, posted), "settings_errors": settings_errors or [],
+               "mapping_forms": mapping_form.mapping_forms(node, posted), "settings_errors": settings_errors or [],
                "tasks": list(node.tasks.all()), **setup_views.node_page_context(request, node),
                "refused": exchange_selectors.node_refused_documents(user=request.user, node=node)}
     return render(request, "onec/node_detail.html", context, status=status)

@@ -125,6 +125,16 @@ class CatalogImporter(ReferenceData, Products, Offers, LifeCycle):
             if not rec.only_changes:
                 self.full_catalogs.add(self.scope + OFFERS_SCOPE)
 
+    def note_listed(self, rec: cml.Record) -> None:
+        """Remember what a file already imported lists (its catalog, goods and offers) without writing anything:
+        how the end of a file-by-file exchange learns what the whole snapshot held before `finish`."""
+        if isinstance(rec, cml.PackageInfo):
+            self.note_package(rec)
+        elif isinstance(rec, cml.ProductRec):
+            self.seen.add(rec.id)
+        elif isinstance(rec, cml.OfferRec):
+            self.seen_offers.add(rec.id)
+
     @property
     def full_snapshot(self) -> bool:
         return bool(self.full_catalogs)
