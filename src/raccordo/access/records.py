@@ -49,9 +49,11 @@ def check_fields(model: type[models.Model], data: dict[str, Any], fields: Collec
 
     A foreign key may be given by its attribute name as well (`counterparty_id` for `counterparty`).
     """
+    # Both sides by field name: a service may list `responsible_id` and a caller send `responsible`, or back.
+    allowed = None if fields is None else {_field_name(model, f) or f for f in fields}
     for key in data:
         name = _field_name(model, key)
-        if name is None or (fields is not None and name not in fields):
+        if name is None or (allowed is not None and name not in allowed):
             raise FieldNotAllowed(
                 _("%(model)s: the field “%(field)s” cannot be set here.") % {
                     "model": model._meta.verbose_name, "field": key},
