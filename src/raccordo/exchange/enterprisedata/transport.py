@@ -295,14 +295,17 @@ def _unzip_one(archive: IO[bytes], name: str, packed_size: int, out: IO[bytes]) 
     except zipfile.BadZipFile as exc:
         raise _refused(name, _("The file is not a readable zip archive: %(error)s") % {"error": exc}) from exc
     with zf:
+        # 1C zips one message and reads the first member; a second one (or a folder) is not 1C's doing.
+        if len(zf.infolist()) != 1:
+            raise _refused(name, _("A zipped message holds exactly one file; this one holds %(n)s.") % {
+                "n": len(zf.infolist())})
         try:
             infos = zip_check(zf, packed_size=packed_size, max_entries=1, max_total=ZIP_MAX_TOTAL,
                               max_ratio=ZIP_MAX_RATIO)
         except UploadRefused as exc:
             raise _refused(name, exc.reason) from exc
-        if len(infos) != 1 or len(zf.infolist()) != 1:
-            raise _refused(name, _("A zipped message holds exactly one file; this one holds %(n)s.") % {
-                "n": len(zf.infolist())})
+        if not infos:
+            raise _refused(name, _("A zipped message holds exactly one file; this one holds %(n)s.") % {"n": 0})
         member = infos[0]
         if "/" in member.filename or "\\" in member.filename or member.filename in ("", ".", ".."):
             raise _refused(name, _("The zipped message's file %(member)s has a path; refused.") % {
