@@ -231,6 +231,7 @@ def test_the_newest_message_is_taken_and_names_follow_1c():
     assert not tr.is_message_of("Message_XBP_RC.xml", "BP", "RC")
     assert not tr.is_message_of("Message_BP_RC.txt", "BP", "RC")
     assert not tr.is_message_of("Message_RC_BP.xml", "BP", "RC")
+    assert not tr.is_message_of("Message_x\r\nDELE y_BP_RC.xml", "BP", "RC")
     files = [tr.Found("Message_BP_RC.xml", 10, 1.0), tr.Found("Message_БП_BP_RC.zip", 10, 2.0),
              tr.Found("Message_BP_RC.zip", 0, 3.0)]     # empty: skipped, as 1C does
     assert tr.newest_message(files, "BP", "RC").name == "Message_БП_BP_RC.zip"

@@ -67,6 +67,9 @@ def message_stem(sender: str, recipient: str, prefix: str = "") -> str:
 def is_message_of(name: str, sender: str, recipient: str) -> bool:
     """True when `name` matches 1C's receiving pattern ``Message*_<sender>_<recipient>.*`` (.xml or .zip)."""
     stem, dot, ext = name.rpartition(".")
+    # A name from an FTP listing goes back into a command: no path, no line break, no NUL.
+    if any(c in name for c in "/\\\r\n\0"):
+        return False
     if not dot or f".{ext.lower()}" not in SUFFIXES or not stem.startswith("Message"):
         return False
     middle = stem[len("Message"):]
@@ -209,8 +212,10 @@ class FtpTransport:
         return self.ftp
 
     def _failed(self, what: str, name: str, exc: Exception) -> TransportError:
-        return TransportError(_("FTP %(where)s: %(what)s %(name)s failed: %(error)s") % {
-            "where": self.where, "what": what, "name": name, "error": exc})
+        templates = {"listing": _("FTP %(where)s: the directory cannot be listed: %(error)s"),
+                     "reading": _("FTP %(where)s: %(name)s cannot be read: %(error)s"),
+                     "writing": _("FTP %(where)s: %(name)s cannot be written: %(error)s")}
+        return TransportError(templates[what] % {"where": self.where, "name": name, "error": exc})
 
     def listing(self) -> list[Found]:
         ftp = self._conn()
