@@ -36,7 +36,7 @@ from pyftpdlib.handlers import FTPHandler  # noqa: E402
 from pyftpdlib.servers import FTPServer  # noqa: E402
 
 pytestmark = [pytest.mark.django_db, needs_corpus]
-USER, PASSWORD = "onec", "s3cret-пароль"
+USER, PASSWORD, READER = "onec", "s3cret-пароль", "reader"
 GUID_1C = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
 GUID_US = "11111111-2222-3333-4444-555555555555"
 
@@ -48,6 +48,7 @@ def ftp_server(tmp_path):
     (root / "exchange").mkdir(parents=True)
     authorizer = DummyAuthorizer()
     authorizer.add_user(USER, PASSWORD, str(root), perm="elradfmwMT")
+    authorizer.add_user(READER, PASSWORD, str(root), perm="elr")      # may read, may not write
     handler = type("Handler", (FTPHandler,), {"authorizer": authorizer, "encoding": "utf-8"})
     logging.getLogger("pyftpdlib").setLevel(logging.WARNING)
     server = FTPServer(("127.0.0.1", 0), handler)
@@ -95,10 +96,10 @@ class FtpOneCPeer(OneCPeer):
             return sorted(name for name, facts in ftp.mlsd() if facts["type"] == "file")
 
 
-def _ftp_node(host, port, *, password=PASSWORD, compress=False, our="RC", theirs="BP"):
+def _ftp_node(host, port, *, password=PASSWORD, compress=False, our="RC", theirs="BP", user=USER):
     node = node_create(user=None, code="bp", kind=NodeKind.ENTERPRISEDATA)
     ed.peer_setup(user=None, node=node, our_code=our, peer_code=theirs, transport="ftp", compress=compress,
-                  ftp=tr.FtpSettings(host=host, port=port, user=USER, password=password, directory="/exchange"))
+                  ftp=tr.FtpSettings(host=host, port=port, user=user, password=password, directory="/exchange"))
     return node
 
 
@@ -159,6 +160,23 @@ def test_a_wrong_password_is_a_clear_error_and_writes_nothing(ftp_server, messag
     assert (node.last_sent_no, node.last_received_no) == (0, 0)
     with pytest.raises(CommandError, match="refused the login"):
         call_command("exchange", "enterprisedata", "run", "--node", "bp")
+
+
+def test_a_refused_write_fails_the_run_and_keeps_the_numbers(ftp_server, message_schema):
+    host, port, folder = ftp_server
+    node = _ftp_node(host, port, user=READER)
+    peer = OneCPeer(folder, message_schema)
+    peer.send(settings_only=True)
+    _run(node)              # 1C's settings are read; our answer cannot be stored
+    peer.version = "1.17"
+    peer.send([lambda v: fmt.counterparty_element(_romashka(v), v)])
+    run = _run(node)
+    assert run.status == "failed"
+    item = run.items.get(outcome="failed")
+    assert item.code == "exchange.enterprisedata.transport" and "cannot be written" in item.message
+    assert sorted(p.name for p in folder.iterdir()) == ["Message_BP_RC.xml"]     # no temporary file left
+    node.refresh_from_db()
+    assert (node.last_sent_no, node.last_received_no) == (0, 1)   # 1C's message was taken; ours not numbered
 
 
 def test_an_unreachable_server_is_a_clear_error(ftp_server):

@@ -230,8 +230,11 @@ def _put(transport: tr.MessageTransport, peer: EnterpriseDataPeer, write: tr.Wri
     transport.put(name, tr.zipped(inner, write) if peer.compress else write)
     # 1C takes the newest of Message*_<us>_<it>.*: a stale file of the other form must not linger.
     other = inner if peer.compress else f"{inner[:-4]}.zip"
-    if any(f.name == other for f in transport.listing()):
-        transport.remove(other)
+    try:
+        if any(f.name == other for f in transport.listing()):
+            transport.remove(other)
+    except tr.TransportError:
+        pass    # ours is written and newer: failing the run now would number the next message twice
     return name
 
 
