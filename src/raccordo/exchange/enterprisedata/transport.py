@@ -80,7 +80,7 @@ def is_message_of(name: str, sender: str, recipient: str) -> bool:
 
 def newest_message(files: list[Found], sender: str, recipient: str) -> Found | None:
     """1C's choice among the directory's files: the newest non-empty message from `sender` to `recipient`."""
-    ours = [f for f in files if f.size > 0 and is_message_of(f.name, sender, recipient)]
+    ours = [f for f in files if f.size != 0 and is_message_of(f.name, sender, recipient)]
     return max(ours, key=lambda f: (f.mtime, f.name), default=None)
 
 
@@ -226,7 +226,8 @@ class FtpTransport:
             return self._listing_nlst(ftp)
         except (OSError, ftplib.Error) as exc:
             raise self._failed("listing", "", exc) from exc
-        return [Found(name, int(facts.get("size", 0)), float(facts.get("modify", "0")))
+        # A server that gives no size fact: -1, "unknown", which is not "empty" (empty files are skipped).
+        return [Found(name, int(facts.get("size", -1)), float(facts.get("modify", "0")))
                 for name, facts in rows if facts.get("type") == "file"]
 
     def _listing_nlst(self, ftp: ftplib.FTP) -> list[Found]:
@@ -333,8 +334,10 @@ def open_message(transport: MessageTransport, found: Found) -> Iterator[IO[bytes
     with tempfile.TemporaryFile() as copy, tempfile.TemporaryFile() as plain:
         if local is not None:
             source: IO[bytes] = local.open("rb")
+            packed = local.stat().st_size
         else:
             transport.download(found.name, copy)
+            packed = copy.tell()     # what really came, whatever the listing said
             copy.seek(0)
             source = copy
         try:
@@ -343,7 +346,7 @@ def open_message(transport: MessageTransport, found: Found) -> Iterator[IO[bytes
             if head != ZIP_MAGIC:
                 yield source
                 return
-            _unzip_one(source, found.name, found.size, plain)
+            _unzip_one(source, found.name, packed, plain)
             plain.seek(0)
             yield plain
         finally:

@@ -126,7 +126,7 @@ def _add_enterprisedata_parser(sub) -> None:
     ed_setup.add_argument("--ftp-tls", action="store_true", help="FTPS: explicit TLS on the control and data channels")
     ed_setup.add_argument("--zip", action=argparse.BooleanOptionalAction, default=None,
                           help="zip our messages (1C's \"compress files\"); 1C's zips are read either way")
-    ed_run = ed_sub.add_parser("run", help="read 1C's message from the node's folder and write ours")
+    ed_run = ed_sub.add_parser("run", help="read 1C's message from the node's folder or FTP directory and write ours")
     ed_run.add_argument("--node", required=True)
     ed_run.add_argument("--json", action="store_true", help="print the run's counters as JSON")
 
