@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,18 @@ class OneCPeer:
         self.sent_no = 0       # НомерОтправленного
         self.received_no = 0   # НомерПринятого
         self.version = None
+        self.compress = False      # 1C's "compress files": it writes Message_….zip holding the .xml
+        self.ib_prefix = ""        # with GUID codes 1C writes Message_<prefix>_<its GUID>_<our GUID>
+
+    def write_file(self, name, data):
+        """Put a file where Raccordo reads (the folder; an FTP peer overrides it)."""
+        (self.folder / name).write_bytes(data)
+
+    def read_file(self, name):
+        return (self.folder / name).read_bytes()
+
+    def file_names(self):
+        return sorted(p.name for p in self.folder.iterdir())
 
     def send(self, objects=(), *, settings_only=False, recipient=None, message_no=None):
         """Write Message_<1C>_<us>.xml, overwriting the previous one as 1C does."""
@@ -60,11 +73,26 @@ class OneCPeer:
             header.received_no = self.received_no
         out = io.BytesIO()
         env.write_message(out, header, [o(self.version) if callable(o) else o for o in objects])
-        (self.folder / f"Message_{self.code}_{self.ours}.xml").write_bytes(b"\xef\xbb\xbf" + out.getvalue())
+        stem = f"Message_{self.ib_prefix}_{self.code}_{self.ours}" if self.ib_prefix else f"Message_{self.code}_{self.ours}"
+        data = b"\xef\xbb\xbf" + out.getvalue()
+        if self.compress:
+            packed = io.BytesIO()
+            with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as zf:
+                zf.writestr(f"{stem}.xml", data)
+            self.write_file(f"{stem}.zip", packed.getvalue())
+        else:
+            self.write_file(f"{stem}.xml", data)
 
     def receive(self):
         """Read Raccordo's message as 1C would: schema-valid, addressed to 1C; returns (header, records)."""
-        data = (self.folder / f"Message_{self.ours}_{self.code}.xml").read_bytes()
+        names = [n for n in self.file_names() if n.startswith("Message_") and n[:-4].endswith(f"_{self.ours}_{self.code}")]
+        assert len(names) == 1, names      # ours replaced its older self, in either form
+        data = self.read_file(names[0])
+        if names[0].endswith(".zip"):
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                [member] = zf.namelist()
+                assert member == names[0][:-4] + ".xml"
+                data = zf.read(member)
         reader = env.MessageReader(io.BytesIO(data))
         header = reader.header
         version = header.version

@@ -18,12 +18,23 @@ def default_versions() -> list[str]:
     return list(VERSIONS)
 
 
+class Transport(models.TextChoices):
+    """Where messages travel (1C's ТранспортСообщенийОбмена FILE and FTP)."""
+
+    FOLDER = "folder", _("Folder")
+    FTP = "ftp", _("FTP")
+
+
 class EnterpriseDataPeer(BaseModel):
     """One 1C base reached by EnterpriseData: the node codes of both sides, the versions, what 1C said it has.
 
     `our_code` is the code 1C's synchronisation settings give this CRM (1C writes it in To and in its file
     names), `peer_code` the code of 1C's own node (its From). `format_version` is the highest version both
     sides list (1C's МаксимальнаяОбщаяВерсияФормата); empty until 1C's header has been read.
+
+    Messages travel through the node's folder (`transport` folder) or an FTP directory; `ftp_password` is
+    kept as given because it must be sent to the server, so it is not editable in forms and is never shown
+    or exported. `compress` zips our messages as 1C's "compress files" option does.
     """
 
     node = models.OneToOneField("exchange.ExchangeNode", on_delete=models.CASCADE, related_name="enterprisedata",
@@ -39,6 +50,15 @@ class EnterpriseDataPeer(BaseModel):
     peer_prefix = models.CharField(_("1C's infobase prefix"), max_length=8, blank=True)
     peer_exchange_plan = models.CharField(_("1C's exchange plan"), max_length=150, blank=True,
                                           default=EXCHANGE_PLAN)
+    transport = models.CharField(_("transport"), max_length=8, choices=Transport.choices, default=Transport.FOLDER)
+    compress = models.BooleanField(_("compress messages to ZIP"), default=False)
+    ftp_host = models.CharField(_("FTP server"), max_length=255, blank=True)
+    ftp_port = models.PositiveIntegerField(_("FTP port"), default=21)
+    ftp_user = models.CharField(_("FTP user"), max_length=150, blank=True)
+    # Not hashed (it is sent to the server), not editable (no form or export shows it back).
+    ftp_password = models.CharField(_("FTP password"), max_length=256, blank=True, editable=False)
+    ftp_dir = models.CharField(_("FTP directory"), max_length=500, blank=True)
+    ftp_tls = models.BooleanField(_("FTP over TLS (FTPS)"), default=False)
 
     class Meta:
         verbose_name = _("EnterpriseData peer")

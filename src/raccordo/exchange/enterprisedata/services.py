@@ -1,8 +1,9 @@
-"""EnterpriseData exchange with one 1C base over a folder: read 1C's message, answer with ours.
+"""EnterpriseData exchange with one 1C base over a folder or FTP: read 1C's message, answer with ours.
 
 One exchange (`enterprisedata_exchange`) follows SSL's rules on our side:
 
-* 1C's message ``Message_<1C's code>_<our code>.xml`` is read if present. Its header must be addressed
+* 1C's message ``Message_<1C's code>_<our code>.xml`` (or ``.zip``, or 1C's long name with its prefix; the
+  newest, see `transport`) is read if present, from the folder or FTP directory the peer names. Its header must be addressed
   to us (1C's error 178) and come from the node's 1C base; its ReceivedNo confirms our messages up to
   that number (the acknowledged journal position advances); a MessageNo at or below the last one
   received is skipped, body and all (1C's warning 174). The body's counterparties, bank accounts,
@@ -13,7 +14,7 @@ One exchange (`enterprisedata_exchange`) follows SSL's rules on our side:
   when we say so): MessageNo = last sent + 1, ReceivedNo = last received, and — like 1C's messages,
   cumulative — every counterparty, contract and issued invoice changed since 1C's last confirmation,
   except changes that came from this node (`outgoing`). Written to a temporary name and renamed, so 1C
-  never reads half a file.
+  never reads half a file; zipped when the peer says so.
 * Until a version is agreed, both sides send settings-only messages (base Format, no Body); 1C's
   AvailableVersion list fixes the highest common version.
 
@@ -24,10 +25,10 @@ by our id (1C creates objects with the GUIDs we send), then by INN+KPP, then cre
 
 from __future__ import annotations
 
-import os
-import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -44,8 +45,9 @@ from raccordo.exchange.formats.enterprisedata import documents as doc
 from raccordo.exchange.formats.enterprisedata import envelope as env
 from raccordo.exchange.models import ExchangeNode, NodeKind, Run, RunItem
 
+from . import transport as tr
 from .incoming import MessageImporter
-from .models import EnterpriseDataPeer, SentMessage
+from .models import EnterpriseDataPeer, SentMessage, Transport
 from .outgoing import outgoing_objects
 
 # What we send and read ("" : not in that direction). 1C stalls on an empty list; listing what we do not
@@ -70,12 +72,41 @@ def message_name(sender: str, recipient: str) -> str:
 
 # What peer_setup sets on a node's EnterpriseData peer (its node is set once, at creation).
 PEER_FIELDS = ("our_code", "peer_code", "prefix", "versions")
+TRANSPORT_FIELDS = ("transport", "compress", "ftp_host", "ftp_port", "ftp_user", "ftp_password", "ftp_dir", "ftp_tls")
+
+
+def _transport_data(transport: str | None, compress: bool | None, ftp: tr.FtpSettings | None) -> dict[str, Any]:
+    """The peer fields a transport choice sets; an FTP transport without a server is refused."""
+    data: dict[str, Any] = {}
+    if compress is not None:
+        data["compress"] = compress
+    if transport is None:
+        return data
+    if transport not in Transport.values:
+        raise ExchangeRefused(_("Unknown transport %(name)s: folder or ftp.") % {"name": transport},
+                              code="exchange.enterprisedata.transport")
+    data["transport"] = transport
+    if transport == Transport.FTP:
+        if ftp is None or not ftp.host.strip():
+            raise ExchangeRefused(_("The FTP transport needs a server (host:port)."),
+                                  code="exchange.enterprisedata.transport")
+        if not 0 < ftp.port < 65536:
+            raise ExchangeRefused(_("FTP port %(port)s is not a port (1-65535).") % {"port": ftp.port},
+                                  code="exchange.enterprisedata.transport")
+        data.update(ftp_host=ftp.host.strip(), ftp_port=ftp.port, ftp_user=ftp.user, ftp_password=ftp.password,
+                    ftp_dir=ftp.directory, ftp_tls=ftp.tls)
+    return data
 
 
 @transaction.atomic
 def peer_setup(*, user, node: ExchangeNode, our_code: str, peer_code: str, prefix: str = "RC",
-               versions: list[str] | None = None) -> EnterpriseDataPeer:
-    """Set (or change) the node codes of both sides and the versions we accept for an EnterpriseData node."""
+               versions: list[str] | None = None, transport: str | None = None, compress: bool | None = None,
+               ftp: tr.FtpSettings | None = None) -> EnterpriseDataPeer:
+    """Set (or change) the node codes of both sides, the versions we accept and where messages travel.
+
+    `transport` (folder or ftp; None keeps the current one) with `ftp` for an FTP directory; `compress`
+    zips our messages (None keeps the setting). The FTP password is stored as given: it is sent to the server.
+    """
     if node.kind != NodeKind.ENTERPRISEDATA:
         raise ExchangeRefused(_("Node %(code)s is not an EnterpriseData node.") % {"code": node.code},
                               code="exchange.node.kind")
@@ -87,27 +118,12 @@ def peer_setup(*, user, node: ExchangeNode, our_code: str, peer_code: str, prefi
                             "prefix": prefix.strip()}
     if versions:
         data["versions"] = list(versions)
+    data.update(_transport_data(transport, compress, ftp))
+    fields = (*PEER_FIELDS, *TRANSPORT_FIELDS)
     peer = EnterpriseDataPeer.objects.filter(node=node).first()
     if peer is None:
-        return record_create(EnterpriseDataPeer, user=user, data={**data, "node": node}, fields=("node", *PEER_FIELDS))
-    return record_update(peer, user=user, data=data, fields=PEER_FIELDS)
-
-
-
-def _write_atomically(folder: Path, name: str, write) -> Path:
-    """Write a file under a temporary name in the same folder, then rename it: 1C never sees half of it."""
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".raccordo-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            write(out)
-            out.flush()
-            os.fsync(out.fileno())
-        target = folder / name
-        os.replace(tmp, target)
-        return target
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        return record_create(EnterpriseDataPeer, user=user, data={**data, "node": node}, fields=("node", *fields))
+    return record_update(peer, user=user, data=data, fields=fields)
 
 
 # ---------------------------------------------------------------------------------------------------- exchange
@@ -122,7 +138,7 @@ def _peer(node: ExchangeNode) -> EnterpriseDataPeer:
         raise ExchangeRefused(_("Node %(code)s has no EnterpriseData codes yet: set them with "
                                 "`raccordo exchange enterprisedata setup`.") % {"code": node.code},
                               code="exchange.enterprisedata.not_set_up")
-    if not node.path or not Path(node.path).is_dir():
+    if peer.transport == Transport.FOLDER and (not node.path or not Path(node.path).is_dir()):
         raise ExchangeRefused(_("The folder %(path)s of node %(code)s does not exist.") % {
             "path": node.path or "-", "code": node.code}, code="exchange.enterprisedata.folder")
     return peer
@@ -140,96 +156,154 @@ def _acknowledge(node: ExchangeNode, received_no: int | None) -> None:
     confirmed.delete()
 
 
-def _read_incoming(node: ExchangeNode, peer: EnterpriseDataPeer, path: Path, run: Run, recorder: RunRecorder) -> str:
-    """Take 1C's message; return a note for the run (what happened to it)."""
-    with path.open("rb") as raw:
-        reader = env.MessageReader(raw, file=path.name)
-        header = reader.header
-        env.check_addressed(header, our_codes=[peer.our_code], peer_codes=[peer.peer_code], file=path.name)
-        with transaction.atomic():
-            peer.peer_versions = header.versions
-            peer.peer_prefix = header.prefix[:8]
-            peer.peer_exchange_plan = header.exchange_plan[:150]
-            if header.object_types is not None:
-                peer.peer_object_types = [[o.name, o.sending, o.receiving] for o in header.object_types]
-            common = env.highest_common_version(peer.versions, header.versions)
-            if common is None:
-                raise env.EnvelopeError(
-                    _("1C lists versions %(theirs)s, none of which Raccordo accepts (%(ours)s).") % {
-                        "theirs": ", ".join(header.versions), "ours": ", ".join(peer.versions)},
-                    "exchange.enterprisedata.version", file=path.name, line=header.line)
-            peer.format_version = common
-            peer.save(update_fields=["peer_versions", "peer_prefix", "peer_exchange_plan", "peer_object_types",
-                                     "format_version", "updated_at"])
-            if header.settings_only:
-                return _("1C's settings read; version %(version)s agreed.") % {"version": common}
-            if header.version not in peer.versions:
-                raise env.EnvelopeError(_("EnterpriseData %(version)s is not accepted from this node.") % {
-                    "version": header.version}, "exchange.enterprisedata.version", file=path.name, line=header.line)
-            # Its ReceivedNo is honoured even when the message itself was received before (1C does the same).
-            _acknowledge(node, header.received_no)
-            if env.already_received(header, node.last_received_no):
-                recorder.add(RunItem(outcome="skipped", object_type="message", code="exchange.enterprisedata.174",
-                                     message=_("Message %(no)s was already received; its data is skipped.") % {
-                                         "no": header.message_no}, file=path.name, line=header.line))
-                recorder.save()
-                return _("Message %(no)s was already received (1C's warning 174).") % {"no": header.message_no}
-            importer = MessageImporter(node, recorder, path.name, header.version)  # type: ignore[arg-type]  # in peer.versions: a version
-            for el in reader.objects():
-                importer.take(el)
-            if header.message_no and header.message_no > 0:
-                node.last_received_no = header.message_no
-                ExchangeNode.objects.filter(pk=node.pk).update(last_received_no=header.message_no)
+@contextmanager
+def _transport(node: ExchangeNode, peer: EnterpriseDataPeer) -> Iterator[tr.MessageTransport]:
+    """The peer's transport, open (an FTP login is made here); a refusal is an ExchangeRefused, nothing written."""
+    try:
+        if peer.transport != Transport.FTP:
+            yield tr.FolderTransport(node.path)
+            return
+        ftp = tr.FtpTransport(tr.FtpSettings(host=peer.ftp_host, port=peer.ftp_port, user=peer.ftp_user,
+                                             password=peer.ftp_password, directory=peer.ftp_dir, tls=peer.ftp_tls))
+        ftp.open()
+    except tr.TransportError as exc:
+        raise ExchangeRefused(str(exc), code="exchange.enterprisedata.transport") from exc
+    try:
+        yield ftp
+    finally:
+        ftp.close()
+
+
+def _read_incoming(node: ExchangeNode, peer: EnterpriseDataPeer, raw: IO[bytes], name: str, run: Run,
+                   recorder: RunRecorder) -> str:
+    """Take 1C's message (a readable stream of its XML); return a note for the run (what happened to it)."""
+    reader = env.MessageReader(raw, file=name)
+    header = reader.header
+    env.check_addressed(header, our_codes=[peer.our_code], peer_codes=[peer.peer_code], file=name)
+    with transaction.atomic():
+        peer.peer_versions = header.versions
+        peer.peer_prefix = header.prefix[:8]
+        peer.peer_exchange_plan = header.exchange_plan[:150]
+        if header.object_types is not None:
+            peer.peer_object_types = [[o.name, o.sending, o.receiving] for o in header.object_types]
+        common = env.highest_common_version(peer.versions, header.versions)
+        if common is None:
+            raise env.EnvelopeError(
+                _("1C lists versions %(theirs)s, none of which Raccordo accepts (%(ours)s).") % {
+                    "theirs": ", ".join(header.versions), "ours": ", ".join(peer.versions)},
+                "exchange.enterprisedata.version", file=name, line=header.line)
+        peer.format_version = common
+        peer.save(update_fields=["peer_versions", "peer_prefix", "peer_exchange_plan", "peer_object_types",
+                                 "format_version", "updated_at"])
+        if header.settings_only:
+            return _("1C's settings read; version %(version)s agreed.") % {"version": common}
+        if header.version not in peer.versions:
+            raise env.EnvelopeError(_("EnterpriseData %(version)s is not accepted from this node.") % {
+                "version": header.version}, "exchange.enterprisedata.version", file=name, line=header.line)
+        # Its ReceivedNo is honoured even when the message itself was received before (1C does the same).
+        _acknowledge(node, header.received_no)
+        if env.already_received(header, node.last_received_no):
+            recorder.add(RunItem(outcome="skipped", object_type="message", code="exchange.enterprisedata.174",
+                                 message=_("Message %(no)s was already received; its data is skipped.") % {
+                                     "no": header.message_no}, file=name, line=header.line))
             recorder.save()
+            return _("Message %(no)s was already received (1C's warning 174).") % {"no": header.message_no}
+        importer = MessageImporter(node, recorder, name, header.version)  # type: ignore[arg-type]  # in peer.versions: a version
+        for el in reader.objects():
+            importer.take(el)
+        if header.message_no and header.message_no > 0:
+            node.last_received_no = header.message_no
+            ExchangeNode.objects.filter(pk=node.pk).update(last_received_no=header.message_no)
+        recorder.save()
     return _("Message %(no)s from 1C taken.") % {"no": header.message_no or 0}
 
 
-def _write_outgoing(node: ExchangeNode, peer: EnterpriseDataPeer, recorder: RunRecorder) -> tuple[Path, int]:
-    folder = Path(node.path)
-    name = message_name(peer.our_code, peer.peer_code)
+def _outgoing_name(peer: EnterpriseDataPeer) -> tuple[str, str]:
+    """Our message's file name and, when zipped, the name of the XML inside (1C's ИмяФайлаСообщенияОбмена)."""
+    stem = tr.message_stem(peer.our_code, peer.peer_code, peer.prefix)
+    return (f"{stem}.zip" if peer.compress else f"{stem}.xml"), f"{stem}.xml"
+
+
+def _put(transport: tr.MessageTransport, peer: EnterpriseDataPeer, write: tr.Writer) -> str:
+    """Write our message atomically, zipped if the peer says so; drop our older file of the other form."""
+    name, inner = _outgoing_name(peer)
+    transport.put(name, tr.zipped(inner, write) if peer.compress else write)
+    # 1C takes the newest of Message*_<us>_<it>.*: a stale file of the other form must not linger.
+    other = inner if peer.compress else f"{inner[:-4]}.zip"
+    try:
+        if any(f.name == other for f in transport.listing()):
+            transport.remove(other)
+    except tr.TransportError:
+        pass    # ours is written and newer: failing the run now would number the next message twice
+    return name
+
+
+def _write_outgoing(node: ExchangeNode, peer: EnterpriseDataPeer, transport: tr.MessageTransport,
+                    recorder: RunRecorder) -> tuple[str, int]:
+    """Write our answer through the transport; the message number advances only if it was written."""
     version = peer.format_version
     header = env.Header(format=env.format_uri(version or None), sender=peer.our_code, recipient=peer.peer_code,
                         versions=list(peer.versions), object_types=OBJECT_TYPES, prefix=peer.prefix,
                         exchange_plan=peer.peer_exchange_plan or env.EXCHANGE_PLAN)
     if not version:
-        _write_atomically(folder, name, lambda out: env.write_message(out, header))
-        return folder / name, 0
+        return _put(transport, peer, lambda out: env.write_message(out, header)), 0
     with transaction.atomic():
         locked = ExchangeNode.objects.select_for_update().get(pk=node.pk)
         upto = journal_horizon(locked.export_cursor)
         objects = outgoing_objects(locked, version, locked.export_cursor, upto, recorder)
         header.message_no = locked.last_sent_no + 1
         header.received_no = locked.last_received_no
-        path = _write_atomically(folder, name, lambda out: env.write_message(out, header, objects))
+        name = _put(transport, peer, lambda out: env.write_message(out, header, objects))
         SentMessage.objects.create(node=locked, number=header.message_no, journal_seq=upto,
                                    objects_count=len(objects))
         ExchangeNode.objects.filter(pk=node.pk).update(last_sent_no=header.message_no)
         node.last_sent_no = header.message_no
-    return path, len(objects)
+    return name, len(objects)
 
 
 def enterprisedata_exchange(*, node: ExchangeNode, user=None) -> Run:
-    """One exchange with the node's 1C base over its folder: read 1C's message (if any), write ours; the run."""
+    """One exchange with the node's 1C base over its folder or FTP: read 1C's message (if any), write ours.
+
+    An FTP server that cannot be reached or refuses the login is an ExchangeRefused before anything is
+    written (not even a run); a transport failure later fails the run and rolls back our message's number.
+    """
     peer = _peer(node)
-    folder = Path(node.path)
-    incoming = folder / message_name(peer.peer_code, peer.our_code)
-    run = start_run(node=node, kind=RUN_KIND, files=[incoming.name] if incoming.is_file() else [], user=user)
-    recorder = RunRecorder(run)
-    notes = []
-    with change_context(origin=Origin.EXCHANGE, node=node.code, request_id=f"run-{run.pk}"):
-        if incoming.is_file() and incoming.stat().st_size > 0:
+    with _transport(node, peer) as transport:
+        try:
+            found = tr.newest_message(transport.listing(), peer.peer_code, peer.our_code)
+        except tr.TransportError as exc:
+            raise ExchangeRefused(str(exc), code="exchange.enterprisedata.transport") from exc
+        run = start_run(node=node, kind=RUN_KIND, files=[found.name] if found else [], user=user)
+        recorder = RunRecorder(run)
+        with change_context(origin=Origin.EXCHANGE, node=node.code, request_id=f"run-{run.pk}"):
             try:
-                notes.append(_read_incoming(node, peer, incoming, run, recorder))
-            except env.EnvelopeError as exc:
-                run.refresh_from_db()
-                recorder.add(RunItem(outcome="failed", object_type="message", code=exc.code[:64], message=exc.message,
-                                     file=exc.file or incoming.name, line=exc.line))
-                run.failed += 1
-                recorder.save()
-                return finish_run(run, error=str(exc))
-            peer.refresh_from_db()
-            node.refresh_from_db()
-        path, count = _write_outgoing(node, peer, recorder)
-        notes.append(_("%(name)s written with %(count)s object(s).") % {"name": path.name, "count": count})
+                return _exchange(node, peer, transport, found, run, recorder)
+            except tr.TransportError as exc:
+                return _failed(run, recorder, env.EnvelopeError(str(exc), "exchange.enterprisedata.transport"),
+                               found.name if found else "")
+
+
+def _failed(run: Run, recorder: RunRecorder, exc: env.EnvelopeError, name: str) -> Run:
+    run.refresh_from_db()
+    recorder.add(RunItem(outcome="failed", object_type="message", code=exc.code[:64], message=exc.message,
+                         file=exc.file or name, line=exc.line))
+    run.failed += 1
+    recorder.save()
+    return finish_run(run, error=str(exc))
+
+
+def _exchange(node: ExchangeNode, peer: EnterpriseDataPeer, transport: tr.MessageTransport, found: tr.Found | None,
+              run: Run, recorder: RunRecorder) -> Run:
+    notes = []
+    if found is not None:
+        try:
+            with tr.open_message(transport, found) as stream:
+                notes.append(_read_incoming(node, peer, stream, found.name, run, recorder))
+        except env.EnvelopeError as exc:
+            return _failed(run, recorder, exc, found.name)
+        peer.refresh_from_db()
+        node.refresh_from_db()
+    name, count = _write_outgoing(node, peer, transport, recorder)
+    notes.append(_("%(name)s written with %(count)s object(s).") % {"name": name, "count": count})
     recorder.save()
     return finish_run(run, note=" ".join(notes))

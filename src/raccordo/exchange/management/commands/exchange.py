@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
+import getpass
 import json
+import os
 import sys
 import time
 
@@ -14,6 +17,7 @@ from raccordo.core.models import Origin
 from raccordo.exchange import nodes, runs, selectors, services, settings_file
 from raccordo.exchange.conflicts import CONFLICT
 from raccordo.exchange.enterprisedata import services as ed
+from raccordo.exchange.enterprisedata import transport as ed_transport
 from raccordo.exchange.exporters.orders import orders_export
 from raccordo.exchange.importers.documents import REFUSED, REQUISITES
 from raccordo.exchange.models import ExchangeNode, ExchangeTask, NodeKind, RecordPolicy, Run
@@ -104,8 +108,8 @@ def _add_task_parser(sub) -> None:
 
 
 def _add_enterprisedata_parser(sub) -> None:
-    """`enterprisedata setup|run`: the EnterpriseData exchange over a folder."""
-    ed = sub.add_parser("enterprisedata", help="exchange with 1C in EnterpriseData (universal format) over a folder")
+    """`enterprisedata setup|run`: the EnterpriseData exchange over a folder or FTP."""
+    ed = sub.add_parser("enterprisedata", help="exchange with 1C in EnterpriseData (universal format), folder or FTP")
     ed_sub = ed.add_subparsers(dest="ed_action", required=True)
     ed_setup = ed_sub.add_parser("setup", help="set the node codes of both sides (as 1C's sync settings show them)")
     ed_setup.add_argument("--node", required=True)
@@ -113,7 +117,16 @@ def _add_enterprisedata_parser(sub) -> None:
     ed_setup.add_argument("--peer-code", required=True, help="1C's own node code (1C's From)")
     ed_setup.add_argument("--prefix", default="RC", help="Raccordo's infobase prefix sent to 1C")
     ed_setup.add_argument("--versions", default="", help="versions accepted, e.g. 1.16,1.17 (default: all written)")
-    ed_run = ed_sub.add_parser("run", help="read 1C's message from the node's folder and write ours")
+    ed_setup.add_argument("--folder", action="store_true", help="messages travel through the node's folder (default)")
+    ed_setup.add_argument("--ftp", metavar="HOST[:PORT]", help="messages travel through this FTP server (passive mode)")
+    ed_setup.add_argument("--ftp-user", default="anonymous")
+    ed_setup.add_argument("--ftp-password-env", metavar="VAR",
+                          help="environment variable holding the FTP password (else it is asked for)")
+    ed_setup.add_argument("--ftp-dir", default="", help="directory on the FTP server")
+    ed_setup.add_argument("--ftp-tls", action="store_true", help="FTPS: explicit TLS on the control and data channels")
+    ed_setup.add_argument("--zip", action=argparse.BooleanOptionalAction, default=None,
+                          help="zip our messages (1C's \"compress files\"); 1C's zips are read either way")
+    ed_run = ed_sub.add_parser("run", help="read 1C's message from the node's folder or FTP directory and write ours")
     ed_run.add_argument("--node", required=True)
     ed_run.add_argument("--json", action="store_true", help="print the run's counters as JSON")
 
@@ -203,6 +216,38 @@ class Command(BaseCommand):
         if run.status == "failed":
             raise CommandError(run.message or failed)
 
+    def _ftp_settings(self, opts) -> ed_transport.FtpSettings | None:
+        """The FTP settings the options give (None without --ftp); the password from the environment or a prompt."""
+        if not opts["ftp"]:
+            return None
+        host, _sep, port = opts["ftp"].rpartition(":") if ":" in opts["ftp"] else (opts["ftp"], "", "21")
+        if not port.isdigit():
+            raise CommandError(f"--ftp {opts['ftp']!r}: give it as host:port, e.g. ftp.example.com:21.")
+        var = opts["ftp_password_env"]
+        if var:
+            if var not in os.environ:
+                raise CommandError(f"--ftp-password-env {var}: the environment variable {var} is not set.")
+            password = os.environ[var]
+        elif sys.stdin.isatty():
+            password = getpass.getpass(f"FTP password for {opts['ftp_user']}@{host}: ")
+        else:
+            raise CommandError("No FTP password: give --ftp-password-env VAR (no terminal to ask on).")
+        return ed_transport.FtpSettings(host=host, port=int(port), user=opts["ftp_user"], password=password,
+                                        directory=opts["ftp_dir"], tls=opts["ftp_tls"])
+
+    def _enterprisedata_setup(self, node, opts) -> None:
+        versions = [v.strip() for v in opts["versions"].split(",") if v.strip()]
+        ftp = self._ftp_settings(opts)
+        transport = "ftp" if ftp else ("folder" if opts["folder"] else None)
+        peer = ed.peer_setup(user=None, node=node, our_code=opts["our_code"], peer_code=opts["peer_code"],
+                             prefix=opts["prefix"], versions=versions or None, transport=transport,
+                             compress=opts["zip"], ftp=ftp)
+        where = node.path if peer.transport == "folder" else ed_transport.FtpSettings(
+            host=peer.ftp_host, port=peer.ftp_port, directory=peer.ftp_dir, tls=peer.ftp_tls).where
+        self.stdout.write(f"node {node.code}: we are {peer.our_code}, 1C is {peer.peer_code}, "
+                          f"versions {', '.join(peer.versions)}; messages via {where}"
+                          f"{' (zipped)' if peer.compress else ''}")
+
     def _enterprisedata(self, opts):
         node = ExchangeNode.objects.filter(code=opts["node"]).first()
         if node is None:
@@ -210,12 +255,7 @@ class Command(BaseCommand):
                                f"`raccordo exchange node add CODE --kind enterprisedata --path DIR`.")
         try:
             if opts["ed_action"] == "setup":
-                versions = [v.strip() for v in opts["versions"].split(",") if v.strip()]
-                peer = ed.peer_setup(user=None, node=node, our_code=opts["our_code"], peer_code=opts["peer_code"],
-                                     prefix=opts["prefix"], versions=versions or None)
-                self.stdout.write(f"node {node.code}: we are {peer.our_code}, 1C is {peer.peer_code}, "
-                                  f"versions {', '.join(peer.versions)}")
-                return
+                return self._enterprisedata_setup(node, opts)
             started = time.monotonic()
             run = ed.enterprisedata_exchange(node=node)
         except ed.ExchangeRefused as exc:
