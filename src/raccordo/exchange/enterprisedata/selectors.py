@@ -17,7 +17,14 @@ from django.db.models import F, Sum
 from raccordo.access.policy import visible
 from raccordo.core.models import ChangeJournal, Operation
 from raccordo.exchange.models import ExchangeNode, NodeKind
-from raccordo.sales.models import AccountingShipment, Contract, Invoice, InvoiceStatus, Payment, PaymentAllocation
+from raccordo.sales.models import (
+    AccountingShipment,
+    Contract,
+    Invoice,
+    InvoiceStatus,
+    Payment,
+    PaymentAllocation,
+)
 
 ZERO = Decimal("0")
 BOOKED_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTLY_PAID, InvoiceStatus.PAID)
