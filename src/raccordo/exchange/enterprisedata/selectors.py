@@ -64,11 +64,11 @@ def accounting_node_codes() -> list[str]:
 
 
 def from_accounting(model, ids, codes) -> set:
-    """The ids among `ids` whose creation a run of one of the nodes `codes` journaled."""
-    if not ids or not codes:
+    """The ids among `ids` (a list or a query of ids) whose creation a run of one of the nodes `codes` journaled."""
+    if not codes or (isinstance(ids, list) and not ids):
         return set()
     content_type = ContentType.objects.get_for_model(model)
-    return set(ChangeJournal.objects.filter(content_type=content_type, object_id__in=list(ids),
+    return set(ChangeJournal.objects.filter(content_type=content_type, object_id__in=ids,
                                             operation=Operation.CREATE, node__in=codes)
                .values_list("object_id", flat=True))
 
