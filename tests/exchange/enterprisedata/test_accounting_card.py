@@ -98,6 +98,7 @@ def test_a_sale_naming_no_invoice_is_stored_shown_and_once(node, peer, reference
     client.force_login(admin_user)
     html = client.get(reverse("web:counterparty_detail", args=[cp.pk])).content.decode()
     assert 'data-testid="accounting-not-invoiced"' in html and "БП-90" in html
+    assert "БП-90" in client.get("/admin/sales/accountingshipment/").content.decode()
 
     # The same message again (cumulative until confirmed): nothing written, not even the journal.
     journal = ChangeJournal.objects.count()
