@@ -62,6 +62,7 @@ RULES: dict[str, Rule] = {
     "sales.invoiceline": Rule(counterparty="invoice__counterparty", subject="invoices"),
     "sales.payment": Rule(counterparty="counterparty", subject="payments"),
     "sales.paymentallocation": Rule(counterparty="payment__counterparty", subject="payments"),
+    "sales.accountingshipment": Rule(counterparty="counterparty", subject="invoices"),
     "activities.interaction": Rule(counterparty="counterparty", owners=("author",), subject="activities"),
     "activities.task": Rule(counterparty="counterparty", owners=("assignee", "author"), subject="activities"),
     "activities.reminder": Rule(counterparty="counterparty", owners=("user",), subject="activities"),

@@ -9,6 +9,7 @@ from django.contrib import admin
 from raccordo.core.admin import JournaledModelAdmin, ReadOnlyInline
 
 from .models import (
+    AccountingShipment,
     Contract,
     Deal,
     DealLine,
@@ -110,3 +111,19 @@ class PaymentAdmin(JournaledModelAdmin):
     raw_id_fields = ("counterparty",)
     date_hierarchy = "date"
     inlines = [PaymentAllocationInline]
+
+
+@admin.register(AccountingShipment)
+class AccountingShipmentAdmin(JournaledModelAdmin):
+    """Shipments accounting reported without a Raccordo invoice; the exchange keeps them, so read here."""
+
+    list_display = ("date", "number", "counterparty", "amount", "currency")
+    search_fields = ("number", "counterparty__name")
+    list_select_related = ("counterparty",)
+    date_hierarchy = "date"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -294,3 +294,29 @@ class PaymentAllocation(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.payment} -> {self.invoice}: {self.amount}"
+
+
+class AccountingShipment(BaseModel):
+    """A shipment (sale, act, UPD) accounting reported that names no invoice of Raccordo.
+
+    Kept in sales, not in the exchange: it is a fact about a client (what was shipped to it), shown on the
+    counterparty card and scoped by the same counterparty rule as invoices, whichever peer reported it. A
+    shipment that names an invoice is recorded on that invoice instead (`invoice_accounting_update`).
+    """
+
+    counterparty = models.ForeignKey("parties.Counterparty", on_delete=models.PROTECT,
+                                     related_name="accounting_shipments", verbose_name=_("counterparty"))
+    own_company = models.ForeignKey("parties.OwnCompany", on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+", verbose_name=_("own company"))
+    number = models.CharField(_("shipment document"), max_length=50)
+    date = models.DateField(_("shipped on"))
+    amount = models.DecimalField(_("amount"), max_digits=18, decimal_places=2, default=ZERO)
+    currency = models.CharField(_("currency"), max_length=3, default=default_currency, validators=[validate_currency])
+
+    class Meta:
+        verbose_name = _("shipment not invoiced")
+        verbose_name_plural = _("shipments not invoiced")
+        ordering = ["-date", "-number"]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.date}"

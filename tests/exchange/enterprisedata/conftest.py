@@ -11,6 +11,7 @@ from lxml import etree
 
 from raccordo.exchange.enterprisedata import services as ed
 from raccordo.exchange.formats.enterprisedata import catalogs as cat
+from raccordo.exchange.formats.enterprisedata import contacts as ct
 from raccordo.exchange.formats.enterprisedata import counterparties as fmt
 from raccordo.exchange.formats.enterprisedata import documents as doc
 from raccordo.exchange.formats.enterprisedata import envelope as env
@@ -103,7 +104,7 @@ class OneCPeer:
         if header.settings_only or env.already_received(header, self.received_no):
             return header, []
         records = [fmt.read_object(el, version) or cat.read_catalog_object(el, version)
-                   or doc.read_document(el, version) for el in reader.objects()]
+                   or doc.read_document(el, version) or ct.read_contact(el, version) for el in reader.objects()]
         self.received_no = header.message_no
         return header, records
 

@@ -9,7 +9,9 @@
   the service's own rules decide (same counterparty and currency, awaiting payment, at most what is
   owed); what no invoice can take stays on the payment as an overpayment and is reported.
 * 1C's РеализацияТоваровУслуг stores its number and date on the invoice its order names, as the
-  CommerceML document importer does (`invoice_accounting_update`: shipment document, shipped on).
+  CommerceML document importer does (`invoice_accounting_update`: shipment document, shipped on); a sale
+  naming no invoice of ours is stored as a `sales.AccountingShipment` of its counterparty (the card lists
+  it as shipped, not invoiced), and moves onto the invoice once 1C names one.
 """
 
 from __future__ import annotations
@@ -25,8 +27,13 @@ from raccordo.exchange.engine import Source
 from raccordo.exchange.formats.enterprisedata import counterparties as fmt
 from raccordo.exchange.formats.enterprisedata import documents as doc
 from raccordo.exchange.models import Binding, ExchangeNode, RunItem
-from raccordo.sales.models import Invoice, InvoiceStatus, Payment
-from raccordo.sales.services import invoice_accounting_update, payment_record
+from raccordo.sales.models import AccountingShipment, Invoice, InvoiceStatus, Payment
+from raccordo.sales.services import (
+    accounting_shipment_delete,
+    accounting_shipment_save,
+    invoice_accounting_update,
+    payment_record,
+)
 
 from .catalogs import PRODUCT_BINDING, contract_rec, digest, organization_rec, own_company_for
 
@@ -125,7 +132,8 @@ class DocumentImporter:
         self.importer.bind(doc.PAYMENT, rec.ref, payment, hashed)
         return payment
 
-    def sale(self, rec: doc.SaleRec) -> Invoice | None:
+    def sale(self, rec: doc.SaleRec) -> Invoice | AccountingShipment | None:
+        """A sale to a customer: on the invoice its order names, else stored as a shipment not invoiced."""
         if rec.operation != doc.SALE_TO_CUSTOMER:
             self._note(doc.SALE, rec.ref, rec.line, "exchange.enterprisedata.sale_kind",
                        _("Sale %(number)s is of kind %(kind)s; only sales to customers are recorded.") % {
@@ -135,13 +143,14 @@ class DocumentImporter:
         binding = self.importer.binding(doc.SALE, rec.ref)
         company = own_company_for(rec.organization, ref=rec.ref, line=rec.line)
         invoice = self.find_invoice(rec.order, company)
+        stored = AccountingShipment.objects.filter(pk=binding.object_id).first() if binding is not None else None
         if invoice is None:
-            self._note(doc.SALE, rec.ref, rec.line, "exchange.enterprisedata.sale_without_invoice",
-                       _("Sale %(number)s names no invoice of Raccordo; it is not stored.") % {"number": rec.number})
-            return None
+            return self._shipment(rec, company, stored, hashed)
         if binding is not None and binding.content_hash == hashed and binding.object_id == invoice.pk:
             self.recorder.count("unchanged")
             return invoice
+        if stored is not None:     # 1C now names an invoice: the invoice carries the shipment from here on
+            accounting_shipment_delete(user=None, shipment=stored)
         before = invoice.updated_at
         invoice = invoice_accounting_update(user=None, invoice=invoice, data={
             "shipped_on": rec.date, "shipment_number": rec.number[:50]})
@@ -149,12 +158,39 @@ class DocumentImporter:
         self.importer.bind(doc.SALE, rec.ref, invoice, hashed)
         return invoice
 
+    def _shipment(self, rec: doc.SaleRec, company, stored: AccountingShipment | None,
+                  hashed: str) -> AccountingShipment | None:
+        """A sale naming no invoice of ours: kept for the counterparty card (shipments not yet invoiced)."""
+        counterparty = self.importer.find_counterparty(rec.counterparty)
+        if counterparty is None:
+            self._note(doc.SALE, rec.ref, rec.line, "exchange.enterprisedata.sale_without_invoice",
+                       _("Sale %(number)s names no invoice of Raccordo and no counterparty known here; it is not "
+                         "stored.") % {"number": rec.number})
+            return None
+        binding = self.importer.binding(doc.SALE, rec.ref)
+        if stored is not None and binding is not None and binding.content_hash == hashed:
+            self.recorder.count("unchanged")
+            return stored
+        shipment = accounting_shipment_save(user=None, shipment=stored, data={
+            "counterparty": counterparty, "own_company": company, "number": rec.number[:50], "date": rec.date,
+            "amount": rec.amount, "currency": rec.currency})
+        self.recorder.count("updated" if stored is not None else "created")
+        self.importer.bind(doc.SALE, rec.ref, shipment, hashed)
+        return shipment
+
     def deletion(self, rec: fmt.DeletionRec) -> bool:
         """1C deleted a sale: the invoice forgets that shipment. False: not a document read here."""
         if rec.object_type != "РеализацияТоваровУслугСсылка":
             return False
         binding = self.importer.binding(doc.SALE, rec.ref)
         invoice = Invoice.objects.filter(pk=binding.object_id).first() if binding is not None else None
+        shipment = (AccountingShipment.objects.filter(pk=binding.object_id).first()
+                    if binding is not None and invoice is None else None)
+        if shipment is not None:
+            accounting_shipment_delete(user=None, shipment=shipment)
+            self.recorder.count("updated")
+            Binding.objects.filter(pk=binding.pk).update(peer_deleted=True, content_hash="")
+            return True
         if invoice is None:
             self.recorder.count("skipped")
             return True

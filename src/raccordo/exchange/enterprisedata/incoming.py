@@ -2,7 +2,7 @@
 
 :class:`MessageImporter` takes the body's objects one by one (each in its own savepoint: one object's
 writes stand or fall together) and counts each outcome on the run. Counterparties and bank accounts are
-written here; contracts and products by :mod:`.catalogs`, payments, sales and orders by
+written here; contracts and products by :mod:`.catalogs`, contact persons by :mod:`.contacts`, payments, sales and orders by
 :mod:`.documents`, which use this importer's bindings. 1C's deletions make ours inactive, never deleted.
 """
 
@@ -19,6 +19,7 @@ from raccordo.core.errors import ApplicationError
 from raccordo.core.phones import normalize_phone
 from raccordo.exchange.engine import RunRecorder, Source, content_hash, validation_message
 from raccordo.exchange.formats.enterprisedata import catalogs as cat
+from raccordo.exchange.formats.enterprisedata import contacts as ct
 from raccordo.exchange.formats.enterprisedata import counterparties as fmt
 from raccordo.exchange.formats.enterprisedata import documents as doc
 from raccordo.exchange.models import Binding, ExchangeNode, RunItem
@@ -33,7 +34,7 @@ from raccordo.parties.services import (
     phone_add,
 )
 
-from . import catalogs, documents
+from . import catalogs, contacts, documents
 
 
 class MessageImporter:
@@ -43,6 +44,7 @@ class MessageImporter:
         self.node, self.recorder, self.file, self.version = node, recorder, file, version
         self.catalogs = catalogs.CatalogImporter(self)
         self.documents = documents.DocumentImporter(self)
+        self.contacts = contacts.ContactImporter(self)
 
     def binding(self, object_type: str, ref: str) -> Binding | None:
         """This node's binding of 1C's GUID ``ref`` for ``object_type``; None when there is none (or no ref)."""
@@ -177,7 +179,7 @@ class MessageImporter:
 
     def deletion(self, rec: fmt.DeletionRec) -> None:
         """1C deleted (or marked deleted) a counterparty: ours is made inactive, never deleted."""
-        if self.catalogs.deletion(rec) or self.documents.deletion(rec):
+        if self.catalogs.deletion(rec) or self.documents.deletion(rec) or self.contacts.deletion(rec):
             return
         if rec.object_type != "КонтрагентыСсылка":
             self.recorder.count("skipped")
@@ -202,7 +204,7 @@ class MessageImporter:
         on the run, and the message goes on."""
         try:
             rec = (fmt.read_object(el, self.version) or cat.read_catalog_object(el, self.version)
-                   or doc.read_document(el, self.version))
+                   or doc.read_document(el, self.version) or ct.read_contact(el, self.version))
             if rec is None:
                 self.recorder.count("skipped")
                 return
@@ -221,6 +223,8 @@ class MessageImporter:
                     self.documents.sale(rec)
                 elif isinstance(rec, doc.OrderRec):
                     self.documents.order(rec)
+                elif isinstance(rec, ct.ContactRec):
+                    self.contacts.contact(rec)
                 else:
                     self.deletion(rec)
         except fmt.ObjectInvalid as exc:

@@ -1,7 +1,7 @@
 """Our side of an EnterpriseData message: what changed here since 1C's last confirmation.
 
 :func:`outgoing_objects` gathers the counterparties (with their bank accounts) changed in the journal by
-anyone but the node itself, the contracts (:mod:`.catalogs`) and the issued invoices (:mod:`.documents`),
+anyone but the node itself, the contracts (:mod:`.catalogs`), the contact persons in 1.17 (:mod:`.contacts`) and the issued invoices (:mod:`.documents`),
 as XDTO elements, and records under which GUID each travels (:class:`OutgoingRefs`) with the content hash
 of what 1C will send back, so that 1C's echo is recognised as unchanged.
 """
@@ -20,7 +20,7 @@ from raccordo.exchange.formats.enterprisedata import counterparties as fmt
 from raccordo.exchange.models import Binding, ExchangeNode
 from raccordo.parties.models import Address, BankAccount, Counterparty, CounterpartyKind, Email, Phone
 
-from . import catalogs, documents
+from . import catalogs, contacts, documents
 
 
 def _counterparty_rec(cp: Counterparty, ref_of) -> fmt.CounterpartyRec:
@@ -111,6 +111,7 @@ def outgoing_objects(node: ExchangeNode, version: str, after: int, upto: int, re
         if ext:   # 1C is told of a deletion only for what it knows (SSL sends it only with a public id)
             out.append(fmt.deletion_element("КонтрагентыСсылка", ext, version))
     out.extend(catalogs.outgoing_contracts(node, version, after, upto, refs, _counterparty_rec, digests))
+    out.extend(contacts.outgoing_contacts(node, version, after, upto, refs, _counterparty_rec, digests))
     out.extend(documents.outgoing_invoices(node, version, after, upto, refs, _counterparty_rec, digests, recorder))
     for (object_type, object_id), ext in refs.new.items():
         Binding.objects.get_or_create(node=node, object_type=object_type, external_id=ext,

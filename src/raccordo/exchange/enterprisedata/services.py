@@ -40,6 +40,7 @@ from raccordo.core.models import Origin
 from raccordo.exchange.engine import RunRecorder, finish_run, start_run
 from raccordo.exchange.exporters.horizon import journal_horizon
 from raccordo.exchange.formats.enterprisedata import catalogs as cat
+from raccordo.exchange.formats.enterprisedata import contacts as ct
 from raccordo.exchange.formats.enterprisedata import counterparties as fmt
 from raccordo.exchange.formats.enterprisedata import documents as doc
 from raccordo.exchange.formats.enterprisedata import envelope as env
@@ -55,7 +56,10 @@ from .outgoing import outgoing_objects
 OBJECT_TYPES = [env.ObjectTypeSupport(fmt.COUNTERPARTY), env.ObjectTypeSupport(fmt.BANK_ACCOUNT),
                 env.ObjectTypeSupport(cat.CONTRACT), env.ObjectTypeSupport(cat.PRODUCT, sending=""),
                 env.ObjectTypeSupport(doc.ORDER, receiving=""), env.ObjectTypeSupport(doc.PAYMENT, sending=""),
-                env.ObjectTypeSupport(doc.SALE, sending="")]
+                env.ObjectTypeSupport(doc.SALE, sending=""),
+                # Contact persons exist in the format from 1.17 only: listed for that version alone.
+                env.ObjectTypeSupport(ct.CONTACT, sending=",".join(ct.CONTACT_VERSIONS),
+                                      receiving=",".join(ct.CONTACT_VERSIONS))]
 RUN_KIND = "enterprisedata"
 
 

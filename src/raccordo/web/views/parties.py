@@ -13,11 +13,12 @@ from django.views.decorators.http import require_POST
 
 from raccordo.access import services as access_services
 from raccordo.access.history import record_history
-from raccordo.access.policy import allows, can_share, visible
+from raccordo.access.policy import allows, can_share, is_admin, visible
 from raccordo.activities.selectors import interaction_list, task_list
 from raccordo.activities.services import interaction_log
 from raccordo.core.errors import ApplicationError
 from raccordo.core.ids import parse_uuid
+from raccordo.exchange.enterprisedata.selectors import accounting_card
 from raccordo.parties.models import CounterpartyKind
 from raccordo.parties.selectors import (
     contact_get,
@@ -132,6 +133,8 @@ def _counterparty_card(request, counterparty, *, tab="overview", contact_form=No
         "history": record_history(user=user, obj=counterparty),
         "shares": access_services.counterparty_shares(user=user, counterparty=counterparty),
         "can_share": can_share(user, counterparty) and not counterparty.is_vip,
+        "accounting": accounting_card(user=user, counterparty=counterparty),
+        "accounting_setup_url": reverse("onec:node_create") + "?kind=enterprisedata" if is_admin(user) else "",
     }
     if context["can_share"]:
         shared = [s.user_id for s in context["shares"]]
