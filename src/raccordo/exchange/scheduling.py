@@ -83,7 +83,7 @@ def step_kinds_for(node: ExchangeNode) -> list[tuple[str, str]]:
     folder and export orders (their folder holds CommerceML, which an EnterpriseData step would not read)."""
     if node.kind == NodeKind.ENTERPRISEDATA:
         return [(StepKind.ENTERPRISEDATA.value, str(StepKind.ENTERPRISEDATA.label))]
-    return [(value, label) for value, label in StepKind.choices if value != StepKind.ENTERPRISEDATA]
+    return [(value, str(label)) for value, label in StepKind.choices if value != StepKind.ENTERPRISEDATA]
 
 
 def _steps_fit(node: ExchangeNode, steps, errors: dict[str, list[str]]) -> None:
