@@ -149,6 +149,7 @@ def test_1c_json_settings_file_sets_codes_and_common_versions(admin, tmp_path):
      "does not give our node code, 1C's node code"),
     ("other.json", b'{"node": {"code": "x"}}', "there is no MainExchangeParameters block"),
     ("bad.json", b'{"MainExchangeParameters": ', "not JSON"),
+    ("deep.json", b"{\"a\": " + b"[" * 200_000, "nested too deeply"),
     ("evil.json", json.dumps({"MainExchangeParameters": {"NodeCode": "../../etc", "CorrespondentNodeCode": "A"}})
      .encode(), "cannot be part of a file name"),
     ("old.json", json.dumps({"MainExchangeParameters": {"NodeCode": "B", "CorrespondentNodeCode": "A",
@@ -183,3 +184,13 @@ def test_the_forms_of_another_kind_of_node_are_not_found(admin, tmp_path):
 
     folder = node_create(user=None, code="files", kind=NodeKind.FOLDER, path=str(tmp_path))
     assert admin.post(reverse("onec:node_enterprisedata", args=[folder.pk]), {}).status_code == 404
+
+
+def test_the_task_form_of_an_enterprisedata_node_offers_its_step(admin, tmp_path):
+    node = _node(tmp_path)
+    page = admin.get(reverse("exchange:task_create", args=[node.pk])).content.decode()
+    assert 'value="enterprisedata-exchange" selected' in page and 'value="import-folder"' not in page
+    refused = admin.post(reverse("exchange:task_create", args=[node.pk]),
+                         {"name": "wrong", "step_kind": ["import-folder"], "step_policy_record": ["skip"],
+                          "step_policy_step": ["go_on"], "is_active": "on"})
+    assert refused.status_code == 422 and "cannot run this step" in html.unescape(refused.content.decode())

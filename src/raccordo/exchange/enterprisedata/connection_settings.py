@@ -71,6 +71,8 @@ def _from_json(data: bytes, name: str) -> ConnectionSettings:
         raise _refuse(_("the file is not UTF-8 text."), name) from None
     except json.JSONDecodeError as exc:
         raise _refuse(_("not JSON: %(error)s.") % {"error": exc.msg}, name, exc.lineno) from None
+    except RecursionError:   # "[[[[…" a megabyte deep: Python's parser gives up before memory does
+        raise _refuse(_("not JSON: %(error)s.") % {"error": _("nested too deeply")}, name) from None
     main = doc.get("MainExchangeParameters") if isinstance(doc, dict) else None
     if not isinstance(main, dict):
         raise _refuse(_("there is no MainExchangeParameters block: this is not the file 1C saves with "
