@@ -3,7 +3,7 @@ the wizard makes the node (folder checked, both codes, prefix, versions); a task
 is made with the task form and run with "Run now" against a scripted 1C that leaves its messages in the folder;
 the run report and the node page show the exchange (version agreed, messages counted).
 
-Screenshots: 47-enterprisedata-run, 48-enterprisedata-node.
+Screenshots: 47-enterprisedata-wizard, 48-enterprisedata-run, 49-enterprisedata-node.
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ def test_the_wizard_makes_an_enterprisedata_node_and_a_task_exchanges_with_1c(ad
     page.fill("[data-testid=ed-our-code]", "RC")
     page.fill("[data-testid=ed-peer-code]", "BP")
     page.fill("[data-testid=ed-prefix]", "RC")
+    shot(page, "47-enterprisedata-wizard")
     page.click("[data-testid=node-create]")
     page.wait_for_url(re.compile(r"/exchange/nodes/[0-9a-f-]{36}/(#enterprisedata)?$"))
     node = ExchangeNode.objects.get(code="bp")
@@ -95,11 +96,11 @@ def test_the_wizard_makes_an_enterprisedata_node_and_a_task_exchanges_with_1c(ad
     expect(page.get_by_text("Succeeded").first).to_be_visible()
     expect(page.locator("body")).to_contain_text("Message 1 from 1C taken.")
     assert Counterparty.objects.filter(inn="7707083893").exists()
-    shot(page, "47-enterprisedata-run")
+    shot(page, "48-enterprisedata-run")
 
     page.goto(f"{page.base_url}/exchange/nodes/{node.pk}/#enterprisedata")
     expect(page.locator("[data-testid=ed-fact-version]")).to_have_text("1.17")
     expect(page.locator("[data-testid=ed-sent-no]")).to_have_text("2")
     expect(page.locator("[data-testid=ed-received-no]")).to_have_text("1")
     page.locator("#enterprisedata").evaluate("section => section.scrollIntoView()")
-    shot(page, "48-enterprisedata-node")
+    shot(page, "49-enterprisedata-node")
