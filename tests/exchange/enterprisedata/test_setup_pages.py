@@ -194,3 +194,22 @@ def test_the_task_form_of_an_enterprisedata_node_offers_its_step(admin, tmp_path
                          {"name": "wrong", "step_kind": ["import-folder"], "step_policy_record": ["skip"],
                           "step_policy_step": ["go_on"], "is_active": "on"})
     assert refused.status_code == 422 and "cannot run this step" in html.unescape(refused.content.decode())
+
+
+@pytest.mark.django_db(transaction=True)   # the worker is handed the task when the request commits
+def test_run_now_follows_the_task_policy(client, admin_user, manager, tmp_path, huey_immediate):
+    from raccordo.exchange import scheduling  # noqa: PLC0415  # only this test needs it
+    from raccordo.exchange.models import Run  # noqa: PLC0415  # only this test needs it
+
+    node = _node(tmp_path)
+    task = scheduling.task_create(user=None, node=node, data={"name": "exchange", "steps": [
+        {"kind": "enterprisedata-exchange"}]})
+    client.force_login(manager)
+    assert client.post(reverse("exchange:task_run", args=[task.pk])).status_code == 404
+    assert not Run.objects.exists()
+    client.force_login(admin_user)
+    reply = client.post(reverse("exchange:task_run", args=[task.pk]))
+    run = Run.objects.get(task=task)
+    assert reply.status_code == 302 and reply.url == reverse("exchange:run_detail", args=[run.pk])
+    assert (run.kind, run.status) == ("enterprisedata", "succeeded"), run.message
+    assert (tmp_path / "Message_RC_BP.xml").is_file()   # the settings-only answer, before 1C has written
