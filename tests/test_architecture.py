@@ -238,7 +238,7 @@ EXCHANGE_FLOORS: list[tuple[str, tuple[str, ...]]] = [
     ("importers", ("importers", "tabular", "enterprisedata", "nodes", "sources")),
     ("orchestration", ("services", "run_execution", "task_running", "tasks", "runs", "scheduling", "selectors",
                        "conflict_review", "settings_file")),
-    ("transports and pages", ("onec", "views", "task_views", "conflict_views", "urls", "templatetags",
+    ("transports and pages", ("onec", "enterprisedata.views", "views", "task_views", "conflict_views", "urls", "templatetags",
                               "management")),
 ]
 

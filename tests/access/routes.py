@@ -71,6 +71,8 @@ ROUTES: dict[str, Route] = {
     "onec:node_checkauth": Route("object", "node", allowed=("root",)),
     "onec:node_password": Route("object", "node", allowed=("root",), method="post"),
     "onec:node_folder_check": Route("object", "node", allowed=("root",), method="post"),
+    "onec:node_enterprisedata": Route("object", "node", allowed=("root",), method="post"),
+    "onec:node_enterprisedata_settings": Route("object", "node", allowed=("root",), method="post"),
     # --- web: start page, search
     "web:dashboard": Route("page"),
     "web:search": Route("search"),

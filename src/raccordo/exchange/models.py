@@ -217,6 +217,7 @@ class RunItem(models.Model):
 class StepKind(models.TextChoices):
     IMPORT_FOLDER = "import-folder", _("Import the node's folder")
     EXPORT_ORDERS = "export-orders", _("Export orders")
+    ENTERPRISEDATA = "enterprisedata-exchange", _("Exchange EnterpriseData messages with 1C")
 
 
 class StepPolicy(models.TextChoices):
@@ -227,7 +228,7 @@ class StepPolicy(models.TextChoices):
 class ExchangeTask(BaseModel):
     """An ordered list of exchange steps of one node, run by hand or on a cron schedule.
 
-    steps: [{"kind": "import-folder" | "export-orders", "policy_record": skip | end_step | stop_run,
+    steps: [{"kind": "import-folder" | "export-orders" | "enterprisedata-exchange", "policy_record": skip | end_step | stop_run,
     "policy_step": go_on | stop}, ...]
     """
 

@@ -121,8 +121,8 @@ def _field_errors(exc: ValidationError) -> dict[str, list[str]]:
 @transaction.atomic
 def node_setup(*, user, kind: str, name: str, code: str = "", path: str = "") -> tuple[ExchangeNode, str]:
     """The node wizard's save: a node of `kind` with a checked code (suggested from the name when empty); a 1C
-    node gets a generated login and password (returned once, stored hashed), a folder node a folder the server
-    can read and write. NodeInvalid lists every problem by field; nothing is written then."""
+    node gets a generated login and password (returned once, stored hashed), a folder or EnterpriseData node a
+    folder the server can read and write. NodeInvalid lists every problem by field; nothing is written then."""
     errors: dict[str, list[str]] = {}
     name, code, path = (name or "").strip(), (code or "").strip().lower(), (path or "").strip()
     if kind not in NodeKind.values:
@@ -133,13 +133,14 @@ def node_setup(*, user, kind: str, name: str, code: str = "", path: str = "") ->
     if code and ExchangeNode.objects.filter(code=code).exists():
         errors["code"] = [_("The code %(code)s is taken by another node; try %(free)s.") % {
             "code": code, "free": node_code_suggest(code)}]
-    if kind == NodeKind.FOLDER:
+    if kind in (NodeKind.FOLDER, NodeKind.ENTERPRISEDATA):
         problems = folder_problems(path)
         if problems:
             errors["path"] = problems
     password = node_password_generate() if kind == NodeKind.ONEC_HTTP else ""
     probe = ExchangeNode(code=code, name=name, kind=kind if kind in NodeKind.values else NodeKind.ONEC_HTTP,
-                         login=_login_for(code) if password else "", path=path if kind == NodeKind.FOLDER else "")
+                         login=_login_for(code) if password else "",
+                         path=path if kind in (NodeKind.FOLDER, NodeKind.ENTERPRISEDATA) else "")
     try:
         probe.clean_fields(exclude=["password_hash"])
     except ValidationError as exc:
@@ -175,7 +176,7 @@ def node_password_reset(*, user, node: ExchangeNode) -> str:
 def node_folder_set(*, user, node: ExchangeNode, path: str) -> ExchangeNode:
     """Check a folder node's folder (and point the node at `path` when it differs); NodeInvalid says what the
     server process cannot do there, and the node keeps its folder."""
-    if node.kind != NodeKind.FOLDER:
+    if node.kind not in (NodeKind.FOLDER, NodeKind.ENTERPRISEDATA):
         raise NodeInvalid(_("Only a folder node has a folder to check."), code="exchange.node.kind")
     path = (path or "").strip()
     problems = folder_problems(path)

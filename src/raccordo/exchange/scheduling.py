@@ -23,7 +23,7 @@ from raccordo.core.models import Operation
 
 # Named here by the task pages, the settings file and the tests; they live with the code that runs tasks.
 from .cron import cron_next, cron_parse  # noqa: F401
-from .models import ExchangeNode, ExchangeTask, NodeLock, RecordPolicy, StepKind, StepPolicy
+from .models import ExchangeNode, ExchangeTask, NodeKind, NodeLock, RecordPolicy, StepKind, StepPolicy
 from .task_running import (  # noqa: F401
     FOLDER_ORDER,
     STALE_LOCK,
@@ -76,6 +76,23 @@ def step_labels(steps: list[dict]) -> list[dict[str, str]]:
     return [{"kind": str(kinds.get(s.get("kind"), s.get("kind"))),  # type: ignore[arg-type]  # a step without a kind: kinds.get(None) finds none
              "policy_record": str(records.get(s.get("policy_record") or RecordPolicy.SKIP, "")),
              "policy_step": str(policies.get(s.get("policy_step") or StepPolicy.GO_ON, ""))} for s in steps]
+
+
+def step_kinds_for(node: ExchangeNode) -> list[tuple[str, str]]:
+    """The steps a node's tasks may have: an EnterpriseData node exchanges messages; the others import their
+    folder and export orders (their folder holds CommerceML, which an EnterpriseData step would not read)."""
+    if node.kind == NodeKind.ENTERPRISEDATA:
+        return [(StepKind.ENTERPRISEDATA.value, str(StepKind.ENTERPRISEDATA.label))]
+    return [(value, str(label)) for value, label in StepKind.choices if value != StepKind.ENTERPRISEDATA]
+
+
+def _steps_fit(node: ExchangeNode, steps, errors: dict[str, list[str]]) -> None:
+    allowed = {value for value, _label in step_kinds_for(node)}
+    for i, step in enumerate(steps if isinstance(steps, list) else []):
+        if isinstance(step, dict) and step.get("kind") in StepKind.values and step["kind"] not in allowed:
+            errors.setdefault(f"steps[{i}].kind", []).append(
+                _("A %(kind)s node cannot run this step; one of %(known)s.") % {
+                    "kind": node.get_kind_display(), "known": ", ".join(sorted(allowed))})
 
 
 def task_check(data: dict, path: str = "") -> dict[str, list[str]]:
@@ -131,6 +148,7 @@ def task_problems(*, node: ExchangeNode, data: dict, task: ExchangeTask | None =
     """Everything wrong with a task as the task form sends it: `task_check`'s problems, a name another task
     of the node has, and people named who could not run it anyway (their role lacks the exchange's "run")."""
     errors = task_check(data)
+    _steps_fit(node, data.get("steps", []), errors)
     others = ExchangeTask.objects.filter(node=node, name=data.get("name") or "")
     if task is not None:
         others = others.exclude(pk=task.pk)

@@ -23,6 +23,7 @@ from raccordo.core.errors import ApplicationError, PermissionDenied
 
 from .cron import cron_parse
 from .engine import finish_run, start_run
+from .enterprisedata.services import ExchangeRefused, enterprisedata_exchange
 from .exporters.orders import orders_export
 from .models import ExchangeNode, ExchangeTask, NodeLock, RecordPolicy, Run, RunStatus, StepKind, StepPolicy
 from .services import exchange_import
@@ -129,7 +130,32 @@ def _export_orders(task: ExchangeTask, step: dict, *, user, dry_run: bool) -> Ru
         return finish_run(run, error=f"{type(exc).__name__}: {exc}")
 
 
-STEP_RUNNERS = {StepKind.IMPORT_FOLDER: _import_folder, StepKind.EXPORT_ORDERS: _export_orders}
+def _enterprisedata(task: ExchangeTask, step: dict, *, user, dry_run: bool) -> Run:
+    """One EnterpriseData exchange with the node's 1C base (the service the CLI runs), as a step of the task."""
+    node = task.node
+    if dry_run:
+        # Reading 1C's message moves ReceivedNo and our answer moves MessageNo: both sides' numbering would
+        # change, so a dry run reads and writes nothing and says so in its run.
+        run = start_run(node=node, kind="dry-run", user=user)
+        run.task = task
+        run.save(update_fields=["task"])
+        return finish_run(run, note=_("An EnterpriseData exchange has no dry run: 1C's message numbers would "
+                                      "move. Nothing was read or written."))
+    try:
+        run = enterprisedata_exchange(node=node, user=user)
+    except ExchangeRefused as exc:
+        # No folder, no codes, not an EnterpriseData node: the step fails with the reason in its run.
+        run = start_run(node=node, kind="enterprisedata", user=user)
+        run.task = task
+        run.save(update_fields=["task"])
+        return finish_run(run, error=exc.message)
+    run.task = task
+    run.save(update_fields=["task"])
+    return run
+
+
+STEP_RUNNERS = {StepKind.IMPORT_FOLDER: _import_folder, StepKind.EXPORT_ORDERS: _export_orders,
+                StepKind.ENTERPRISEDATA: _enterprisedata}
 
 
 def task_run(*, task: ExchangeTask, user=None, dry_run: bool = False) -> list[Run]:

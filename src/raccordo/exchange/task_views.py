@@ -23,7 +23,7 @@ from raccordo.access.policy import allows, is_admin, visible
 from raccordo.core import errors as app_errors
 
 from . import scheduling, selectors
-from .models import ExchangeNode, ExchangeTask, RecordPolicy, Run, StepKind, StepPolicy
+from .models import ExchangeNode, ExchangeTask, RecordPolicy, Run, StepPolicy
 
 PREVIEW_COUNT = 3
 
@@ -74,12 +74,17 @@ def _posted_steps(post) -> list[dict]:
              "policy_step": steps[i] if i < len(steps) else StepPolicy.GO_ON} for i, kind in enumerate(kinds)]
 
 
-def _step_action(steps: list[dict], action: str) -> list[dict]:
+def _new_step(node: ExchangeNode) -> dict:
+    """The step a new row starts as: the first the node's kind may run."""
+    return {"kind": scheduling.step_kinds_for(node)[0][0], "policy_record": RecordPolicy.SKIP,
+            "policy_step": StepPolicy.GO_ON}
+
+
+def _step_action(steps: list[dict], action: str, node: ExchangeNode) -> list[dict]:
     """Add / remove / move a step of the form being edited (nothing is saved until the form is)."""
     verb, _sep, index = action.partition("-")
     if verb == "add":
-        return [*steps, {"kind": StepKind.IMPORT_FOLDER, "policy_record": RecordPolicy.SKIP,
-                         "policy_step": StepPolicy.GO_ON}]
+        return [*steps, _new_step(node)]
     try:
         i = int(index)
     except ValueError:
@@ -124,7 +129,7 @@ def _task_form_page(request, node: ExchangeNode, task: ExchangeTask | None):
         steps = _posted_steps(request.POST)
         action = request.POST.get("step_action", "")
         if action:
-            steps = _step_action(steps, action)
+            steps = _step_action(steps, action, node)
         else:
             valid = form.is_valid()
             data = {**{k: v for k, v in (form.cleaned_data if valid else {}).items()}, "steps": steps}
@@ -153,8 +158,7 @@ def _task_form_page(request, node: ExchangeNode, task: ExchangeTask | None):
     else:
         if task is None:
             form = TaskForm(initial={"is_active": True})
-            steps = [{"kind": StepKind.IMPORT_FOLDER, "policy_record": RecordPolicy.SKIP,
-                      "policy_step": StepPolicy.GO_ON}]
+            steps = [_new_step(node)]
         else:
             form = TaskForm(initial={"name": task.name, "cron": task.cron, "is_active": task.is_active,
                                      "allowed_users": list(task.allowed_users.all()),
@@ -163,7 +167,7 @@ def _task_form_page(request, node: ExchangeNode, task: ExchangeTask | None):
     cron_value = form["cron"].value() or ""
     context = {"node": node, "task": task, "form": form, "step_rows": _step_rows(steps, errors),
                "checklists": [form["allowed_users"], form["allowed_roles"]],
-               "steps_errors": errors.get("steps", []), "step_kinds": StepKind.choices,
+               "steps_errors": errors.get("steps", []), "step_kinds": scheduling.step_kinds_for(node),
                "record_policies": RecordPolicy.choices, "step_policies": StepPolicy.choices,
                "preview": cron_preview(cron_value), "timezone_name": timezone.get_default_timezone_name()}
     return render(request, "exchange/task_form.html", context, status=status)

@@ -23,6 +23,8 @@ from django.views.decorators.http import require_POST
 
 from raccordo.access.policy import is_admin, visible
 from raccordo.exchange import nodes, scheduling
+from raccordo.exchange.enterprisedata import setup as ed_setup
+from raccordo.exchange.enterprisedata.views import PeerForm
 from raccordo.exchange.models import ExchangeNode, NodeKind
 
 from . import selectors
@@ -40,6 +42,9 @@ KIND_CARDS = [
     {"kind": NodeKind.TABULAR, "icon": "bi-file-earmark-spreadsheet", "title": gettext_lazy("CSV / XLSX files"),
      "text": gettext_lazy("Counterparties, contact persons and products from spreadsheets, with a column "
                           "mapping and duplicate detection.")},
+    {"kind": NodeKind.ENTERPRISEDATA, "icon": "bi-journal-arrow-up", "title": gettext_lazy("1C accounting (EnterpriseData)"),
+     "text": gettext_lazy("1C:Accounting 3.0, Trade Management 11, UNF… exchange counterparties, contracts, invoices, "
+                          "sales and payments in 1C's universal format through a shared folder.")},
 ]
 
 
@@ -64,6 +69,10 @@ class NodeForm(forms.Form):
     path = forms.CharField(label=gettext_lazy("Folder on the server"), max_length=500, required=False,
                            help_text=gettext_lazy("The full path; the server process must be able to read and "
                                                   "write it."))
+
+
+class EnterpriseDataNodeForm(NodeForm, PeerForm):
+    """The wizard's second step for an EnterpriseData node: name, folder, then both sides' codes."""
 
 
 def _password_key(node) -> str:
@@ -123,11 +132,11 @@ def node_create(request):
     if kind not in NodeKind.values:
         return render(request, "onec/node_wizard.html", {"step": 1, "cards": KIND_CARDS})
     card = next(c for c in KIND_CARDS if c["kind"] == kind)
-    form = NodeForm(request.POST or None)
+    form = (EnterpriseDataNodeForm if kind == NodeKind.ENTERPRISEDATA else NodeForm)(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            node, password = nodes.node_setup(user=request.user, kind=kind, **form.cleaned_data)
+            node, password = _node_save(request, kind, form.cleaned_data)
         except nodes.NodeInvalid as exc:
             if not form.cleaned_data["code"].strip() and form.cleaned_data["name"].strip() and "code" not in \
                     exc.extra["errors"]:
@@ -141,6 +150,10 @@ def node_create(request):
         else:
             if kind == NodeKind.ONEC_HTTP:
                 return _hand_over_password(request, redirect("onec:node_connect", pk=node.pk), node, password)
+            if kind == NodeKind.ENTERPRISEDATA:
+                messages.success(request, _("The node %(node)s is ready: now set up the synchronisation in 1C as "
+                                            "this page says.") % {"node": node.code})
+                return redirect(reverse("onec:node_detail", args=[node.pk]) + "#enterprisedata")
             if kind == NodeKind.FOLDER:
                 messages.success(request, _("The node %(node)s is ready: the server can read and write its folder.")
                                  % {"node": node.code})
@@ -152,6 +165,13 @@ def node_create(request):
     return render(request, "onec/node_wizard.html", {"step": 2, "kind": kind, "card": card, "form": form,
                                                      "suggest_url": reverse("onec:node_code_suggest")},
                   status=status)
+
+
+def _node_save(request, kind: str, data: dict) -> tuple[ExchangeNode, str]:
+    """The wizard's save through the service of the kind (an EnterpriseData node also gets its codes)."""
+    if kind == NodeKind.ENTERPRISEDATA:
+        return ed_setup.enterprisedata_node_setup(user=request.user, **data), ""
+    return nodes.node_setup(user=request.user, kind=kind, **data)
 
 
 @login_required
@@ -237,11 +257,18 @@ def node_folder_check(request, pk):
 def node_page_context(request, node) -> dict:
     """What the node page's connection and task sections show beyond the node itself."""
     context: dict[str, Any] = {
-        "folder_problems": nodes.folder_problems(node.path) if node.kind == NodeKind.FOLDER else [],
+        "folder_problems": (nodes.folder_problems(node.path)
+                            if node.kind in (NodeKind.FOLDER, NodeKind.ENTERPRISEDATA) else []),
         "checkauth": (selectors.checkauth_status(user=request.user, node=node)
                       if node.kind == NodeKind.ONEC_HTTP else None),
         "tabular_url": (reverse("exchange:tabular_upload") + f"?node={node.code}"
                         if node.kind == NodeKind.TABULAR else "")}
+    if node.kind == NodeKind.ENTERPRISEDATA:
+        overview = ed_setup.peer_overview(node)
+        peer = overview["peer"]
+        context["ed"] = overview
+        context["ed_form"] = PeerForm(initial={"our_code": peer.our_code, "peer_code": peer.peer_code,
+                                               "prefix": peer.prefix, "versions": peer.versions} if peer else None)
     lock = scheduling.node_busy(node)
     now = timezone.now()
     rows = []

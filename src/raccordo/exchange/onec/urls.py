@@ -1,5 +1,7 @@
 from django.urls import path
 
+from raccordo.exchange.enterprisedata import views as enterprisedata_views
+
 from . import setup_views, views
 
 app_name = "onec"
@@ -12,6 +14,9 @@ urlpatterns = [
     path("nodes/<uuid:pk>/checkauth/", setup_views.node_checkauth, name="node_checkauth"),
     path("nodes/<uuid:pk>/password/", setup_views.node_password, name="node_password"),
     path("nodes/<uuid:pk>/folder/", setup_views.node_folder_check, name="node_folder_check"),
+    path("nodes/<uuid:pk>/enterprisedata/", enterprisedata_views.peer_save, name="node_enterprisedata"),
+    path("nodes/<uuid:pk>/enterprisedata/settings/", enterprisedata_views.settings_upload,
+         name="node_enterprisedata_settings"),
     path("nodes/<uuid:pk>/", views.node_detail, name="node_detail"),
     path("nodes/<uuid:pk>/mappings/<str:object_type>/", views.node_mapping, name="node_mapping"),
     path("nodes/<uuid:pk>/settings.json", views.node_settings_export, name="node_settings_export"),

@@ -1,0 +1,115 @@
+"""Setting up an EnterpriseData node from the pages: the wizard's save, the peer form, 1C's settings file.
+
+Each goes through the services the command line uses (`nodes.node_setup` for the node and its folder,
+`services.peer_setup` for the codes, prefix and versions), so a node made here and one made by
+`raccordo exchange enterprisedata setup` are the same.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from raccordo.exchange.formats.enterprisedata import counterparties as fmt
+from raccordo.exchange.models import ExchangeNode, NodeKind
+from raccordo.exchange.nodes import NodeInvalid, node_setup
+
+from .connection_settings import ConnectionSettings, connection_settings_read
+from .models import EnterpriseDataPeer, SentMessage
+from .services import ExchangeRefused, peer_setup
+
+# Characters a node code may not have: it is part of 1C's file names (Message_<from>_<to>.xml).
+_BAD_CODE_CHARS = set("/\\:*?\"<>|_ \t\x00")
+
+
+def peer_problems(*, our_code: str, peer_code: str, prefix: str, versions: list[str]) -> dict[str, list[str]]:
+    """What is wrong with an EnterpriseData node's codes, prefix and versions, by form field."""
+    errors: dict[str, list[str]] = {}
+    for field, value in (("our_code", our_code), ("peer_code", peer_code)):
+        value = (value or "").strip()
+        if not value:
+            errors[field] = [_("Enter the code exactly as 1C shows it.")]
+        elif len(value) > 64 or set(value) & _BAD_CODE_CHARS:
+            # "_" separates the codes in Message_<from>_<to>.xml: a code with one would be read back wrongly.
+            errors[field] = [_("A node code of at most 64 characters, without spaces, “_” or any of / \\ : * ? "
+                               "\" < > |: it is part of the message file names.")]
+    if (our_code or "").strip() and (our_code or "").strip() == (peer_code or "").strip():
+        errors.setdefault("peer_code", []).append(_("1C's code must differ from ours."))
+    if len((prefix or "").strip()) > 8:
+        errors["prefix"] = [_("A prefix of at most 8 characters (1C uses 2).")]
+    unknown = [v for v in versions if v not in fmt.VERSIONS]
+    if not versions:
+        errors["versions"] = [_("Choose at least one version.")]
+    elif unknown:
+        errors["versions"] = [_("Raccordo does not write EnterpriseData %(versions)s.") % {
+            "versions": ", ".join(unknown)}]
+    return errors
+
+
+@transaction.atomic
+def enterprisedata_node_setup(*, user, name: str, code: str = "", path: str = "", our_code: str,
+                              peer_code: str, prefix: str = "RC", versions: list[str] | None = None) -> ExchangeNode:
+    """The wizard's save for an EnterpriseData node: the node with a folder the server can read and write, then
+    its codes, prefix and versions. NodeInvalid lists every problem by field; nothing is written then."""
+    versions = list(fmt.VERSIONS) if versions is None else list(versions)
+    errors = peer_problems(our_code=our_code, peer_code=peer_code, prefix=prefix, versions=versions)
+    try:
+        node, _password = node_setup(user=user, kind=NodeKind.ENTERPRISEDATA, name=name, code=code, path=path)
+    except NodeInvalid as exc:
+        errors = {**exc.extra["errors"], **errors}
+    if errors:
+        raise NodeInvalid("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()), code="exchange.node.invalid",
+                          extra={"errors": errors})
+    peer_setup(user=user, node=node, our_code=our_code, peer_code=peer_code, prefix=prefix, versions=versions)
+    return node
+
+
+@transaction.atomic
+def peer_change(*, user, node: ExchangeNode, our_code: str, peer_code: str, prefix: str,
+                versions: list[str]) -> EnterpriseDataPeer:
+    """The node page's peer form: new codes, prefix or versions, checked as the wizard checks them."""
+    errors = peer_problems(our_code=our_code, peer_code=peer_code, prefix=prefix, versions=versions)
+    if errors:
+        raise NodeInvalid("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()), code="exchange.node.invalid",
+                          extra={"errors": errors})
+    return peer_setup(user=user, node=node, our_code=our_code, peer_code=peer_code, prefix=prefix, versions=versions)
+
+
+@transaction.atomic
+def peer_settings_file_apply(*, user, node: ExchangeNode, data: bytes,
+                             name: str) -> tuple[EnterpriseDataPeer, ConnectionSettings]:
+    """Take the node codes, our prefix and the versions from the file 1C saved for "another program".
+
+    Versions: those both 1C's file and Raccordo list (all of Raccordo's when the file lists none, as 1C's XML
+    file does). SettingsFileRefused / ExchangeRefused say what is wrong; the peer keeps its settings then.
+    """
+    if node.kind != NodeKind.ENTERPRISEDATA:
+        raise ExchangeRefused(_("Node %(code)s is not an EnterpriseData node.") % {"code": node.code},
+                              code="exchange.node.kind")
+    settings = connection_settings_read(data, name)
+    versions = [v for v in fmt.VERSIONS if v in settings.versions] if settings.versions else list(fmt.VERSIONS)
+    if not versions:
+        raise ExchangeRefused(_("%(file)s: 1C lists versions %(theirs)s, none of which Raccordo writes (%(ours)s).")
+                              % {"file": name, "theirs": ", ".join(settings.versions), "ours": ", ".join(fmt.VERSIONS)},
+                              code="exchange.enterprisedata.version")
+    current = EnterpriseDataPeer.objects.filter(node=node).first()
+    prefix = settings.our_prefix or (current.prefix if current else "RC")
+    errors = peer_problems(our_code=settings.our_code, peer_code=settings.peer_code, prefix=prefix,
+                           versions=versions)
+    if errors:
+        raise ExchangeRefused(_("%(file)s: %(problems)s") % {"file": name, "problems": " ".join(
+            " ".join(v) for v in errors.values())}, code="exchange.enterprisedata.settings_file")
+    peer = peer_setup(user=user, node=node, our_code=settings.our_code, peer_code=settings.peer_code,
+                      prefix=prefix, versions=versions)
+    return peer, settings
+
+
+def peer_overview(node: ExchangeNode) -> dict:
+    """What the node page shows of an EnterpriseData node: its peer settings and the messages both ways."""
+    peer = EnterpriseDataPeer.objects.filter(node=node).first()
+    waiting = list(SentMessage.objects.filter(node=node).order_by("-number")[:10])
+    return {"peer": peer, "sent_no": node.last_sent_no, "received_no": node.last_received_no,
+            "waiting": waiting, "all_versions": list(fmt.VERSIONS),
+            "incoming_name": f"Message_{peer.peer_code}_{peer.our_code}.xml" if peer else "",
+            "outgoing_name": f"Message_{peer.our_code}_{peer.peer_code}.xml" if peer else ""}
+
