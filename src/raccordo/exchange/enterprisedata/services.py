@@ -200,12 +200,13 @@ def _write_outgoing(node: ExchangeNode, peer: EnterpriseDataPeer, recorder: RunR
         objects = outgoing_objects(locked, version, locked.export_cursor, upto, recorder)
         header.message_no = locked.last_sent_no + 1
         header.received_no = locked.last_received_no
-        path = _write_atomically(folder, name, lambda out: env.write_message(out, header, objects))
+        written: list[int] = []   # the objects are a generator, written one at a time: counted as written
+        path = _write_atomically(folder, name, lambda out: written.append(env.write_message(out, header, objects)))
         SentMessage.objects.create(node=locked, number=header.message_no, journal_seq=upto,
-                                   objects_count=len(objects))
+                                   objects_count=written[0])
         ExchangeNode.objects.filter(pk=node.pk).update(last_sent_no=header.message_no)
         node.last_sent_no = header.message_no
-    return path, len(objects)
+    return path, written[0]
 
 
 def enterprisedata_exchange(*, node: ExchangeNode, user=None) -> Run:
