@@ -16,6 +16,8 @@ dropped here), each measurement runs in its own subprocess, which reports its wa
 * read     -- (a) the exchange reading 1C's message no. 1 (which confirms ours) into the database;
 * re-read  -- (b) 1C's message no. 2, the same body again (1C's messages are cumulative until confirmed):
               everything is recognised unchanged, nothing is written;
+* format   -- (--format-sizes) the format layer alone, no database: 1C's message written, streamed, then every
+              object read back by the streaming reader;
 * floor    -- a plain lxml iterparse of the same message, each object's fields read and the element
               cleared, no database: what any reader must pay.
 
@@ -182,6 +184,35 @@ def child_floor(path: str) -> dict:
     return {"seconds": time.perf_counter() - start, "rss_mb": _peak_rss_mb(), "objects": objects, "leaves": leaves}
 
 
+def child_format(path: str, n: int) -> dict:
+    """The format layer alone, no database: write 1C's message of N+N objects, streamed."""
+    _django()
+    from decimal import Decimal
+
+    start = time.perf_counter()
+    # The N (invoice id, number, counterparty id, total) tuples are the bench's own input: ~0.4 MB per 1,000.
+    _write_1c_message(Path(path), 1, [(_guid(5, i), f"RC-{i}", _guid(6, i), Decimal("1200.00")) for i in range(n)])
+    return {"seconds": time.perf_counter() - start, "rss_mb": _peak_rss_mb(), "mb": Path(path).stat().st_size / 1e6}
+
+
+def child_format_read(path: str) -> dict:
+    """The format layer alone, no database: every object of a message read back by the streaming reader."""
+    _django()
+    from raccordo.exchange.formats.enterprisedata import catalogs as cat
+    from raccordo.exchange.formats.enterprisedata import counterparties as fmt
+    from raccordo.exchange.formats.enterprisedata import documents as doc
+    from raccordo.exchange.formats.enterprisedata import envelope as env
+
+    start = time.perf_counter()
+    records = 0
+    with open(path, "rb") as raw:
+        reader = env.MessageReader(raw, file=path)
+        for el in reader.objects():
+            records += (fmt.read_object(el, "1.17") or cat.read_catalog_object(el, "1.17")
+                        or doc.read_document(el, "1.17")) is not None
+    return {"seconds": time.perf_counter() - start, "rss_mb": _peak_rss_mb(), "records": records}
+
+
 # --------------------------------------------------------------------------- the parent
 
 
@@ -261,6 +292,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument("--db", default="sqlite,postgres")
+    parser.add_argument("--format-sizes", default="", help="also the format layer alone (no database) at these N")
     parser.add_argument("--json", type=Path, help="also write every child's figures here")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -270,6 +302,10 @@ def main() -> None:
         sys.path.insert(0, str(ROOT / "src"))
         if mode == "setup":
             result = child_setup(rest[0], int(rest[1]))
+        elif mode == "format":
+            result = child_format(rest[0], int(rest[1]))
+        elif mode == "format-read":
+            result = child_format_read(rest[0])
         elif mode == "exchange":
             result = child_exchange(rest[0], rest[1])
         else:
@@ -283,10 +319,21 @@ def main() -> None:
     print(json.dumps(machine()))
     print(HEADER, flush=True)
     results = []
-    for db in args.db.split(","):
-        for n in [int(s) for s in args.sizes.split(",")]:
+    for db in [d for d in args.db.split(",") if d]:
+        for n in [int(s) for s in args.sizes.split(",") if s]:
             results.append(measure(db, n))
             print(row(results[-1]), flush=True)
+    for n in [int(s) for s in args.format_sizes.split(",") if s]:
+        with tempfile.TemporaryDirectory() as tmp:
+            env = {**os.environ, "DJANGO_SETTINGS_MODULE": "raccordo.settings", "RACCORDO_VAR": tmp,
+                   "SECRET_KEY": "bench", "PYTHONPATH": str(ROOT / "src")}
+            w = _run_child("format", [str(Path(tmp) / "1c.xml"), str(n)], env)
+            r = _run_child("format-read", [str(Path(tmp) / "1c.xml")], env)
+        assert r["records"] == 3 * n, r
+        results.append({"format": n, "write": w, "read": r})
+        print(f"format layer, N={n:,}: {w['mb']:.0f} MB message of {3 * n:,} objects written in {w['seconds']:.1f} s "
+              f"(peak RSS {w['rss_mb']:.0f} MB), read back in {r['seconds']:.1f} s "
+              f"({3 * n / r['seconds']:,.0f} objects/s; peak RSS {r['rss_mb']:.0f} MB)", flush=True)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, default=str))
 
