@@ -171,7 +171,8 @@ class DocumentImporter:
 def _changed_invoices(node: ExchangeNode, after: int, upto: int) -> set:
     ct = ContentType.objects.get_for_model(Invoice).pk
     return set(ChangeJournal.objects.filter(seq__gt=after, seq__lte=upto, content_type_id=ct)
-               .exclude(node=node.code).exclude(operation=Operation.DELETE).values_list("object_id", flat=True))
+               .exclude(node=node.code).exclude(operation=Operation.DELETE).values_list("object_id", flat=True)
+               .iterator(chunk_size=2000))   # streamed into the set: no cached list of rows beside it
 
 
 def order_rec(invoice: Invoice, node: ExchangeNode, refs, counterparty_rec) -> doc.OrderRec:

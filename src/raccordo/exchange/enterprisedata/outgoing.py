@@ -48,7 +48,8 @@ def _changed_counterparties(node: ExchangeNode, after: int,
     """Counterparties changed in the journal in (after, upto] by anyone but this node: (alive ids, deleted ids)."""
     types = {ContentType.objects.get_for_model(m).pk: m for m in (Counterparty, Phone, Email, Address, BankAccount)}
     rows = (ChangeJournal.objects.filter(seq__gt=after, seq__lte=upto, content_type_id__in=list(types))
-            .exclude(node=node.code).values_list("content_type_id", "object_id", "operation", "changes"))
+            .exclude(node=node.code).values_list("content_type_id", "object_id", "operation", "changes")
+            .iterator(chunk_size=2000))   # streamed: only the ids are kept, not every row's changes
     alive: set[uuid.UUID] = set()
     gone: set[uuid.UUID] = set()
     for ct, object_id, operation, changes in rows:
