@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
@@ -206,7 +207,8 @@ class DocumentImporter:
 def _changed_invoices(node: ExchangeNode, after: int, upto: int) -> set:
     ct = ContentType.objects.get_for_model(Invoice).pk
     return set(ChangeJournal.objects.filter(seq__gt=after, seq__lte=upto, content_type_id=ct)
-               .exclude(node=node.code).exclude(operation=Operation.DELETE).values_list("object_id", flat=True))
+               .exclude(node=node.code).exclude(operation=Operation.DELETE).values_list("object_id", flat=True)
+               .iterator(chunk_size=2000))   # streamed into the set: no cached list of rows beside it
 
 
 def order_rec(invoice: Invoice, node: ExchangeNode, refs, counterparty_rec) -> doc.OrderRec:
@@ -231,20 +233,20 @@ def order_rec(invoice: Invoice, node: ExchangeNode, refs, counterparty_rec) -> d
 
 
 def outgoing_invoices(node: ExchangeNode, version: str, after: int, upto: int, refs, counterparty_rec,
-                      digests: dict, recorder) -> list:
+                      digests: dict, recorder) -> Iterator:
     """Our changed, issued invoices as ЗаказКлиента; cancelled ones 1C knows as its deletion.
 
-    An invoice the version cannot carry (a VAT rate ≤ 1.16's enum lacks) is reported and left out.
+    One at a time (a generator, like `outgoing.outgoing_objects`). An invoice the version cannot carry (a VAT
+    rate ≤ 1.16's enum lacks) is reported and left out.
     """
-    out = []
     for invoice in (Invoice.objects.filter(pk__in=_changed_invoices(node, after, upto))
                     .select_related("counterparty", "own_company", "contract__counterparty", "contract__own_company")
-                    .order_by("date", "number", "id")):
+                    .order_by("date", "number", "id").iterator(chunk_size=500)):
         if invoice.status == InvoiceStatus.CANCELLED:
             ext = (Binding.objects.filter(node=node, object_type=doc.ORDER, object_id=invoice.pk)
                    .values_list("external_id", flat=True).first())
             if ext:
-                out.append(fmt.deletion_element("ЗаказКлиентаСсылка", ext, version))
+                yield fmt.deletion_element("ЗаказКлиентаСсылка", ext, version)
             continue
         if invoice.status not in SENT_STATUSES:
             continue
@@ -258,6 +260,5 @@ def outgoing_invoices(node: ExchangeNode, version: str, after: int, upto: int, r
                               "number": invoice.number, "version": version, "error": exc})
             continue
         digests[(doc.ORDER, invoice.pk)] = digest(doc.read_document(el, version))
-        out.append(el)
-    return out
+        yield el
 

@@ -9,10 +9,12 @@ of what 1C will send back, so that 1C's echo is recognised as unchanged.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from dataclasses import asdict
 from typing import cast
 
 from django.contrib.contenttypes.models import ContentType
+from lxml import etree
 
 from raccordo.core.models import ChangeJournal, Operation
 from raccordo.exchange.engine import RunRecorder, content_hash
@@ -46,7 +48,8 @@ def _changed_counterparties(node: ExchangeNode, after: int,
     """Counterparties changed in the journal in (after, upto] by anyone but this node: (alive ids, deleted ids)."""
     types = {ContentType.objects.get_for_model(m).pk: m for m in (Counterparty, Phone, Email, Address, BankAccount)}
     rows = (ChangeJournal.objects.filter(seq__gt=after, seq__lte=upto, content_type_id__in=list(types))
-            .exclude(node=node.code).values_list("content_type_id", "object_id", "operation", "changes"))
+            .exclude(node=node.code).values_list("content_type_id", "object_id", "operation", "changes")
+            .iterator(chunk_size=2000))   # streamed: only the ids are kept, not every row's changes
     alive: set[uuid.UUID] = set()
     gone: set[uuid.UUID] = set()
     for ct, object_id, operation, changes in rows:
@@ -79,14 +82,19 @@ class OutgoingRefs:
         return ext
 
 
-def outgoing_objects(node: ExchangeNode, version: str, after: int, upto: int, recorder: RunRecorder) -> list:
+def outgoing_objects(node: ExchangeNode, version: str, after: int, upto: int,
+                     recorder: RunRecorder) -> Iterator[etree._Element]:
     """The XDTO elements of what changed in the journal in (after, upto], deletions included; the GUIDs and
-    content hashes they travel with are bound as a side effect."""
+    content hashes they travel with are bound once the last one is taken.
+
+    A generator, so that the message is written one object at a time: a list of every element (and of every
+    model instance behind them) grew with the message (enterprisedata_bench: +20 MB per 1,000 counterparties
+    with their invoices). Only the GUIDs and hashes to bind are kept to the end.
+    """
     refs = OutgoingRefs(node)
     alive, gone = _changed_counterparties(node, after, upto)
-    out = []
     digests: dict[tuple[str, uuid.UUID], str] = {}
-    for cp in Counterparty.objects.filter(pk__in=alive).order_by("created_at", "id"):
+    for cp in Counterparty.objects.filter(pk__in=alive).order_by("created_at", "id").iterator(chunk_size=500):
         rec = _counterparty_rec(cp, refs)
         accounts = list(cp.bank_accounts.order_by("-is_primary", "created_at", "id"))
         account_recs = [(acc, _account_rec(acc, refs)) for acc in accounts if acc.account_number or acc.iban]
@@ -96,28 +104,27 @@ def outgoing_objects(node: ExchangeNode, version: str, after: int, upto: int, re
         # The hash is of what 1C will send back (read as we read it), so an echo is recognised as unchanged.
         back = cast(fmt.CounterpartyRec, fmt.read_object(el, version))  # a counterparty element: read as one
         digests[(fmt.COUNTERPARTY, cp.pk)] = content_hash(asdict(back) | {"line": None, "main_account": None})
-        out.append(el)
+        yield el
         for acc, arec in account_recs:
             ael = fmt.bank_account_element(arec, rec, version)
             aback = cast(fmt.BankAccountRec, fmt.read_object(ael, version))  # a bank account's: read as one
             digests[(fmt.BANK_ACCOUNT, acc.pk)] = content_hash(asdict(aback) | {
                 "line": None, "owner": aback.owner.ref})  # type: ignore[union-attr]  # written with its owner, read with it
-            out.append(ael)
+            yield ael
         if not cp.is_active:
-            out.append(fmt.deletion_element("КонтрагентыСсылка", rec.ref, version))
+            yield fmt.deletion_element("КонтрагентыСсылка", rec.ref, version)
     for object_id in gone:
         ext = (Binding.objects.filter(node=node, object_type=fmt.COUNTERPARTY, object_id=object_id)
                .values_list("external_id", flat=True).first())
         if ext:   # 1C is told of a deletion only for what it knows (SSL sends it only with a public id)
-            out.append(fmt.deletion_element("КонтрагентыСсылка", ext, version))
-    out.extend(catalogs.outgoing_contracts(node, version, after, upto, refs, _counterparty_rec, digests))
-    out.extend(contacts.outgoing_contacts(node, version, after, upto, refs, _counterparty_rec, digests))
-    out.extend(documents.outgoing_invoices(node, version, after, upto, refs, _counterparty_rec, digests, recorder))
+            yield fmt.deletion_element("КонтрагентыСсылка", ext, version)
+    yield from catalogs.outgoing_contracts(node, version, after, upto, refs, _counterparty_rec, digests)
+    yield from contacts.outgoing_contacts(node, version, after, upto, refs, _counterparty_rec, digests)
+    yield from documents.outgoing_invoices(node, version, after, upto, refs, _counterparty_rec, digests, recorder)
     for (object_type, object_id), ext in refs.new.items():
         Binding.objects.get_or_create(node=node, object_type=object_type, external_id=ext,
                                       defaults={"object_id": object_id,
                                                 "content_hash": digests.get((object_type, object_id), "")})
     for (object_type, object_id), digest in digests.items():
         Binding.objects.filter(node=node, object_type=object_type, object_id=object_id).update(content_hash=digest)
-    return out
 

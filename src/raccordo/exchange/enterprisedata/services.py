@@ -257,12 +257,13 @@ def _write_outgoing(node: ExchangeNode, peer: EnterpriseDataPeer, transport: tr.
         objects = outgoing_objects(locked, version, locked.export_cursor, upto, recorder)
         header.message_no = locked.last_sent_no + 1
         header.received_no = locked.last_received_no
-        name = _put(transport, peer, lambda out: env.write_message(out, header, objects))
+        written: list[int] = []   # the objects are a generator, written one at a time: counted as written
+        name = _put(transport, peer, lambda out: written.append(env.write_message(out, header, objects)))
         SentMessage.objects.create(node=locked, number=header.message_no, journal_seq=upto,
-                                   objects_count=len(objects))
+                                   objects_count=written[0])
         ExchangeNode.objects.filter(pk=node.pk).update(last_sent_no=header.message_no)
         node.last_sent_no = header.message_no
-    return name, len(objects)
+    return name, written[0]
 
 
 def enterprisedata_exchange(*, node: ExchangeNode, user=None) -> Run:
