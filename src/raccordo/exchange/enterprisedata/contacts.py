@@ -14,16 +14,14 @@ from __future__ import annotations
 import uuid
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from raccordo.core.models import ChangeJournal, Operation
-from raccordo.core.phones import normalize_phone
 from raccordo.exchange.formats.enterprisedata import contacts as ct
 from raccordo.exchange.formats.enterprisedata import counterparties as fmt
-from raccordo.exchange.models import Binding, ExchangeNode, RunItem
+from raccordo.exchange.models import Binding, ExchangeNode
 from raccordo.parties.models import ContactPerson, Email, Phone
-from raccordo.parties.services import contact_create, contact_update, email_add, phone_add
+from raccordo.parties.services import contact_create, contact_update
 
 from .catalogs import digest
 
@@ -91,28 +89,8 @@ class ContactImporter:
 
     def _points(self, contact: ContactPerson, rec: ct.ContactRec) -> bool:
         """Add the person's phones and e-mails 1C has and we lack (ours are kept)."""
-        added = False
-        phones = set(Phone.objects.filter(contact=contact).values_list("number", flat=True))
-        for kind, number in rec.phones:
-            try:
-                normal = normalize_phone(number)
-            except ValidationError:   # an unreadable number is reported, the person still comes in
-                self.recorder.add(RunItem(outcome="skipped", object_type=ct.CONTACT, external_id=rec.ref[:255],
-                                          code="exchange.enterprisedata.phone", file=self.importer.file,
-                                          line=rec.line, message=_("Phone %(number)s cannot be read.") % {
-                                              "number": number}))
-                continue
-            if normal not in phones:
-                phone_add(user=None, counterparty=contact.counterparty, contact=contact, number=number, kind=kind)
-                phones.add(normal)
-                added = True
-        emails = set(Email.objects.filter(contact=contact).values_list("address", flat=True))
-        for address in rec.emails:
-            if address.strip().lower() not in emails:
-                email_add(user=None, counterparty=contact.counterparty, contact=contact, address=address)
-                emails.add(address.strip().lower())
-                added = True
-        return added
+        return self.importer.phones_emails_add(rec, object_type=ct.CONTACT, counterparty=contact.counterparty,
+                                               contact=contact)
 
     def deletion(self, rec: fmt.DeletionRec) -> bool:
         """1C deleted a contact person: ours becomes inactive. False: not a contact person's deletion."""

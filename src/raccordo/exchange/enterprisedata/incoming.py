@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -23,7 +24,15 @@ from raccordo.exchange.formats.enterprisedata import contacts as ct
 from raccordo.exchange.formats.enterprisedata import counterparties as fmt
 from raccordo.exchange.formats.enterprisedata import documents as doc
 from raccordo.exchange.models import Binding, ExchangeNode, RunItem
-from raccordo.parties.models import Address, BankAccount, Counterparty, CounterpartyKind, Email, Phone
+from raccordo.parties.models import (
+    Address,
+    BankAccount,
+    ContactPerson,
+    Counterparty,
+    CounterpartyKind,
+    Email,
+    Phone,
+)
 from raccordo.parties.services import (
     address_add,
     bank_account_add,
@@ -111,27 +120,36 @@ class MessageImporter:
         self.bind(fmt.COUNTERPARTY, rec.ref, found, digest)
         return found
 
-    def _contacts(self, cp: Counterparty, rec: fmt.CounterpartyRec) -> bool:
-        """Add the phones, e-mails and addresses 1C has and we lack (ours are kept: the CRM may know more)."""
+    def phones_emails_add(self, rec, *, object_type: str, counterparty: Counterparty,
+                          contact: ContactPerson | None = None) -> bool:
+        """Add the phones and e-mails 1C has and the counterparty (or its contact person) lacks; ours are kept,
+        the CRM may know more. An unreadable number is reported and the record still comes in."""
+        # A counterparty's numbers include its contact persons' (as before contact persons travelled).
+        owner: dict[str, Any] = {"contact": contact} if contact is not None else {"counterparty": counterparty}
         added = False
-        phones = set(Phone.objects.filter(counterparty=cp).values_list("number", flat=True))
+        phones = set(Phone.objects.filter(**owner).values_list("number", flat=True))
         for kind, number in rec.phones:
             try:
                 normal = normalize_phone(number)
-            except ValidationError:   # an unreadable number is reported, the counterparty still comes in
+            except ValidationError:
                 self._note(rec, "exchange.enterprisedata.phone", _("Phone %(number)s cannot be read.") % {
-                    "number": number})
+                    "number": number}, object_type=object_type)
                 continue
             if normal not in phones:
-                phone_add(user=None, counterparty=cp, number=number, kind=kind)
+                phone_add(user=None, counterparty=counterparty, contact=contact, number=number, kind=kind)
                 phones.add(normal)
                 added = True
-        emails = set(Email.objects.filter(counterparty=cp).values_list("address", flat=True))
+        emails = set(Email.objects.filter(**owner).values_list("address", flat=True))
         for address in rec.emails:
             if address.strip().lower() not in emails:
-                email_add(user=None, counterparty=cp, address=address)
+                email_add(user=None, counterparty=counterparty, contact=contact, address=address)
                 emails.add(address.strip().lower())
                 added = True
+        return added
+
+    def _contacts(self, cp: Counterparty, rec: fmt.CounterpartyRec) -> bool:
+        """Add the phones, e-mails and addresses 1C has and we lack (ours are kept: the CRM may know more)."""
+        added = self.phones_emails_add(rec, object_type=fmt.COUNTERPARTY, counterparty=cp)
         addresses = set(Address.objects.filter(counterparty=cp).values_list("kind", "text"))
         for kind, text in rec.addresses:
             if (kind, text[:500]) not in addresses:
@@ -143,8 +161,8 @@ class MessageImporter:
             added = True
         return added
 
-    def _note(self, rec, code: str, message: str) -> None:
-        self.recorder.add(RunItem(outcome="skipped", object_type=fmt.COUNTERPARTY, external_id=rec.ref[:255],
+    def _note(self, rec, code: str, message: str, *, object_type: str = fmt.COUNTERPARTY) -> None:
+        self.recorder.add(RunItem(outcome="skipped", object_type=object_type, external_id=rec.ref[:255],
                                   code=code, message=message, file=self.file, line=rec.line))
 
     def bank_account(self, acc: fmt.BankAccountRec) -> None:

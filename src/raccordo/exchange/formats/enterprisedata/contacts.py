@@ -25,7 +25,7 @@ from .counterparties import (
     _keys,
     _local,
     _t,
-    field_value,
+    contact_info,
 )
 
 CONTACT = "Справочник.КонтактныеЛица"
@@ -89,11 +89,7 @@ def read_contact(el: etree._Element, version: str) -> ContactRec | None:
                             "has no counterparty in Raccordo)", line=keys.sourceline, ref=ref)
     rec = ContactRec(ref=ref, name=name, counterparty=_keys(owner, version),
                      position=_t(el, "ОписаниеДолжности"), line=el.sourceline)
-    ci = _child(el, "КонтактнаяИнформация")
-    for row in ci if ci is not None else ():
-        kind, value = _t(row, "ВидКонтактнойИнформации"), field_value(_t(row, "ЗначенияПолей"))
-        if not value:
-            continue
+    for kind, value in contact_info(el):
         if kind in _PHONE_BY_KI:
             rec.phones.append((_PHONE_BY_KI[kind], value))
         elif kind in _EMAIL_KI:

@@ -20,6 +20,7 @@ Pure module: no Django.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -293,6 +294,16 @@ def _account_keys(k: etree._Element, version: str) -> BankAccountRec:
                           line=k.sourceline)
 
 
+def contact_info(el: etree._Element) -> Iterator[tuple[str, str]]:
+    """(kind, value) of each КонтактнаяИнформация row of `el` that has a value (a counterparty's or a contact
+    person's: the rows have the same shape)."""
+    rows = _child(el, "КонтактнаяИнформация")
+    for row in rows if rows is not None else ():
+        kind, value = _t(row, "ВидКонтактнойИнформации"), field_value(_t(row, "ЗначенияПолей"))
+        if value:
+            yield kind, value
+
+
 def read_object(el: etree._Element, version: str) -> CounterpartyRec | BankAccountRec | DeletionRec | None:
     """One Body object as a record; None for an object type not read here (it is passed over)."""
     name = _local(el.tag)
@@ -303,10 +314,7 @@ def read_object(el: etree._Element, version: str) -> CounterpartyRec | BankAccou
         rec = _keys(keys, version)
         rec.line = el.sourceline
         rec.okpo = _t(el, "ОКПО")
-        for row in _child(el, "КонтактнаяИнформация") if _child(el, "КонтактнаяИнформация") is not None else ():  # type: ignore[union-attr]  # None is tested just before
-            kind, value = _t(row, "ВидКонтактнойИнформации"), field_value(_t(row, "ЗначенияПолей"))
-            if not value:
-                continue
+        for kind, value in contact_info(el):
             if kind in _PHONE_BY_KI:
                 rec.phones.append((_PHONE_BY_KI[kind], value))
             elif kind in _EMAIL_KI:
