@@ -15,6 +15,7 @@ from raccordo.catalog.models import Product
 from raccordo.core.models import ChangeJournal
 from raccordo.exchange import tabular
 from raccordo.exchange.models import Run, RunItem
+from raccordo.exchange.tabular.columns import max_file_size
 from raccordo.parties.models import ContactPerson, Counterparty, Email, Phone
 from raccordo.parties.services import counterparty_create
 from tests.factories import ProductFactory
@@ -200,3 +201,9 @@ def test_upload_page_maps_previews_and_imports(tmp_path, admin_user, manager, cl
     assert page.status_code == 200   # the importer sees their own run
     client.force_login(admin_user)
     assert client.get(response["Location"]).status_code == 200
+
+
+def test_the_size_limit_is_the_setting_read_at_call_time(settings):
+    assert max_file_size() == 50 * 1024 * 1024
+    settings.TABULAR_MAX_FILE_SIZE = 1024
+    assert max_file_size() == 1024

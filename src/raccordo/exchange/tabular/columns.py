@@ -13,8 +13,8 @@ from raccordo.core.errors import ApplicationError
 
 
 def max_file_size() -> int:
-    """The largest file a tabular import reads, in bytes (TABULAR_max_file_size(), read at call time)."""
-    return getattr(settings, "TABULAR_max_file_size()", 50 * 1024 * 1024)
+    """The largest file a tabular import reads, in bytes (TABULAR_MAX_FILE_SIZE, read at call time)."""
+    return getattr(settings, "TABULAR_MAX_FILE_SIZE", 50 * 1024 * 1024)
 
 
 # An XLSX is a zip: a workbook of 50 MB holds a few dozen parts; its sheets compress well, but not 1000:1.
