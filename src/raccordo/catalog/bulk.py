@@ -2,7 +2,7 @@
 
 `products_write_bulk` creates products from plain rows (core.bulk: the model's own field rules). A
 catalog exchange sets a price per (product, price type) and a quantity per (product, warehouse) for
-thousands of products a batch. `prices_set_bulk` and `stock_set_bulk` write them as plain rows
+thousands of products a batch. `PRICES.set_bulk` and `STOCK.set_bulk` write them as plain rows
 (core.rows: executemany) and journal them as plain rows (core.journal.JournalRows), which is what
 `price_set` and `stock_set` do one record at a time. The rules of a value (its places and its digits,
 `ValueRows.clean`) are here once, for both. The caller holds the transaction.
@@ -57,6 +57,10 @@ class ValueRows:
             self.field.run_validators(value)
         return value
 
+    def _text(self, product, target, value) -> str:
+        # Only for a row that is written: an unchanged value (most of a re-import) never builds its journal text.
+        return str(RowView(self.model, product=product, **{self.target: target, self.value: value}))
+
     def set_bulk(self, entries: list[tuple[Any, dict[Any, Decimal]]], *, targets: dict[Any, Any],
                  keep_existing: bool = False) -> set[int]:
         """Make each entry's product hold these values (target pk -> value, cleaned); journaled.
@@ -79,16 +83,16 @@ class ValueRows:
         for index, (product, values) in enumerate(entries):
             for target_pk, value in values.items():
                 existing = rows.get((product.pk, target_pk))
-                text = str(RowView(self.model, product=product, **{self.target: targets[target_pk], self.value: value}))
                 if existing is None:
                     row = {"id": new_id(), "created_at": now, "updated_at": now, "product_id": product.pk,
                            self.target_id: target_pk, self.value: value, **self.defaults}
                     rows[(product.pk, target_pk)] = [row["id"], value]
                     new_rows.append(row)
-                    journal.add(self.model, row["id"], text, Operation.CREATE, diff({}, row_snapshot(self.model, row)))
+                    journal.add(self.model, row["id"], self._text(product, targets[target_pk], value), Operation.CREATE,
+                                diff({}, row_snapshot(self.model, row)))
                     changed.add(index)
                 elif existing[1] != value and not keep_existing:
-                    journal.add(self.model, existing[0], text, Operation.UPDATE,
+                    journal.add(self.model, existing[0], self._text(product, targets[target_pk], value), Operation.UPDATE,
                                 {self.value: [str(existing[1]), str(value)]})
                     existing[1] = value
                     changed_rows.append((existing[0], value, now))
@@ -102,15 +106,3 @@ class ValueRows:
 
 PRICES = ValueRows(Price, "price_type", "value", Decimal("0.01"))
 STOCK = ValueRows(StockLevel, "warehouse", "quantity", Decimal("0.001"))
-
-
-def prices_set_bulk(entries: list[tuple[Any, dict[Any, Decimal]]], *, price_types: dict[Any, Any],
-                    keep_existing: bool = False) -> set[int]:
-    """Set products' prices (price type pk -> value) in bulk; see `ValueRows.set_bulk`."""
-    return PRICES.set_bulk(entries, targets=price_types, keep_existing=keep_existing)
-
-
-def stock_set_bulk(entries: list[tuple[Any, dict[Any, Decimal]]], *, warehouses: dict[Any, Any],
-                   keep_existing: bool = False) -> set[int]:
-    """Set the quantities warehouses hold of products (warehouse pk -> quantity) in bulk; see `ValueRows.set_bulk`."""
-    return STOCK.set_bulk(entries, targets=warehouses, keep_existing=keep_existing)

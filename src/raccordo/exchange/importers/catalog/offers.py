@@ -2,7 +2,7 @@
 
 An offer's prices and its stock each keep a binding (object types OFFER_PRICES, OFFER_STOCK) whose
 content hash is the digest of what was last exchanged; only a part whose digest changed is written,
-through the catalog's bulk services (`prices_set_bulk`, `stock_set_bulk`).
+through the catalog's bulk services (`PRICES` and `STOCK`, `catalog.bulk.ValueRows.set_bulk`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from raccordo.catalog.bulk import PRICES, STOCK, ValueRows, prices_set_bulk, stock_set_bulk
+from raccordo.catalog.bulk import PRICES, STOCK, ValueRows
 from raccordo.catalog.models import Product
 from raccordo.core.rows import RowView
 from raccordo.exchange.binding_rows import NewBinding, update_bindings, write_bindings
@@ -39,9 +39,7 @@ class OfferPart:
     def write(self, entries: list[tuple[Any, dict[Any, Decimal]]], targets: dict[Any, Any],
               keep_existing: bool) -> set[int]:
         """Through the catalog's bulk service of this part; the indexes of the entries that changed a row."""
-        if self.rows is PRICES:
-            return prices_set_bulk(entries, price_types=targets, keep_existing=keep_existing)
-        return stock_set_bulk(entries, warehouses=targets, keep_existing=keep_existing)
+        return self.rows.set_bulk(entries, targets=targets, keep_existing=keep_existing)
 
 
 PRICE_PART = OfferPart(OFFER_PRICES, PRICES, "prices")
