@@ -14,6 +14,16 @@ OPEN_TASK_STATUSES = [TaskStatus.OPEN, TaskStatus.IN_PROGRESS]
 OPEN_COMPLAINT_STATUSES = [ComplaintStatus.NEW, ComplaintStatus.IN_PROGRESS]
 
 
+def tasks_open(queryset):
+    """Only the open tasks of `queryset` (open or in progress): the "active" status, and the selector's `open_only`."""
+    return queryset.filter(status__in=OPEN_TASK_STATUSES)
+
+
+def tasks_of(queryset, user):
+    """Only the tasks of `queryset` assigned to `user`: the "mine" chip, and the selector's `mine`."""
+    return queryset.filter(assignee=user)
+
+
 class TaskFilter(FilterSet):
     """Tasks: by assignee, author, counterparty, deal, status (or "active", "all"), priority, due time; chips."""
 
@@ -34,11 +44,11 @@ class TaskFilter(FilterSet):
 
     def filter_status(self, queryset, name, value):
         if value == "active":
-            return queryset.filter(status__in=OPEN_TASK_STATUSES)
+            return tasks_open(queryset)
         return queryset if value == "all" else queryset.filter(status=value)
 
     def filter_mine(self, queryset, name, value):
-        return queryset.filter(assignee=self.caller) if chip_on(value) else queryset
+        return tasks_of(queryset, self.caller) if chip_on(value) else queryset
 
     def filter_overdue(self, queryset, name, value):
         if not chip_on(value):

@@ -8,9 +8,8 @@ from django.utils import timezone
 
 from raccordo.access.policy import visible
 from raccordo.core.errors import NotFound
-from raccordo.core.filters import CHIP_ON
 
-from .filters import ComplaintFilter, TaskFilter
+from .filters import ComplaintFilter, TaskFilter, tasks_of, tasks_open
 from .models import Complaint, Interaction, InteractionKind, Reminder, Task, TaskStatus
 
 
@@ -27,9 +26,11 @@ def task_list(*, user, search: str = "", filters=None, mine: bool = False, open_
     counterparty; `mine` and `open_only` are that filter set's "mine" chip and "active" status, for callers in code.
     """
     qs = visible(Task.objects.select_related("assignee", "counterparty", "deal"), user)
-    presets = {"mine": CHIP_ON if mine else "", "status": "active" if open_only else ""}
-    if mine or open_only:
-        qs = TaskFilter(presets, qs, user=user).qs
+    # The filter set's own definitions, without building its form: the sidebar's badge asks on every page.
+    if mine:
+        qs = tasks_of(qs, user)
+    if open_only:
+        qs = tasks_open(qs)
     if filters is not None:
         qs = TaskFilter(filters, qs, user=user).qs
     if search:

@@ -9,6 +9,11 @@ from raccordo.core.filters import FilterSet, chip, chip_on, uuid_filter
 from .models import Price, PriceType, Product, StockLevel, Warehouse
 
 
+def products_active(queryset):
+    """Only the active products of `queryset`: the "active" chip, and the selector's `active_only`."""
+    return queryset.filter(is_active=True)
+
+
 class ProductFilter(FilterSet):
     """Products: by group, article, barcode, service or goods, active; the web list's chips."""
 
@@ -23,7 +28,7 @@ class ProductFilter(FilterSet):
         fields = ["article", "barcode", "is_service", "is_active"]
 
     def filter_active(self, queryset, name, value):
-        return queryset.filter(is_active=True) if chip_on(value) else queryset
+        return products_active(queryset) if chip_on(value) else queryset
 
     def filter_kind(self, queryset, name, value):
         return queryset.filter(is_service=value == "services")
