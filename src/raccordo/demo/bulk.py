@@ -25,7 +25,7 @@ from django.utils import timezone
 from raccordo.access.models import User
 from raccordo.activities.models import Interaction, Task
 from raccordo.core.ids import new_id
-from raccordo.parties import search
+from raccordo.core.signals import records_written
 from raccordo.parties.models import ContactPerson, Counterparty, Email, OwnCompany, Phone
 from raccordo.sales.models import (
     Deal,
@@ -176,8 +176,9 @@ def _write_batch(plan: _ScalePlan, numbers: range) -> None:
         batch_ids = [row[0] for row in plan.writers["counterparty"].pending]
         for writer in plan.writers.values():
             writer.flush()
-        # The batch's search documents, in the same transaction (bulk rows send no signals).
-        search.index_refresh(counterparty_ids=batch_ids)
+        # Bulk rows send no model signals: the batch tells whoever keeps derived data (the search index), in the
+        # same transaction, as every bulk write path does.
+        records_written.send(sender=Counterparty, pks=batch_ids)
 
 
 @dataclass

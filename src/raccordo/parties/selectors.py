@@ -64,8 +64,8 @@ def default_own_company(*, user=None) -> OwnCompany | None:
 
     With `user`, only among the companies they may see; without (an import, the API's fallback), among all.
     """
-    qs = OwnCompany.objects.all() if user is None else visible(OwnCompany.objects.all(), user)
-    return qs.order_by("-is_default", "name").first()
+    qs = OwnCompany.objects.order_by("-is_default", "name") if user is None else own_company_list(user=user)
+    return qs.first()
 
 
 def tag_list(*, user) -> QuerySet[Tag]:

@@ -90,26 +90,24 @@ def invoice_get(*, user, pk) -> Invoice:
     return obj
 
 
-def receivable_total(*, user, counterparty=None, deal=None) -> dict[str, Decimal]:
-    """Outstanding amounts of issued, unpaid invoices per currency (of a counterparty or a deal), in the database."""
-    qs = invoice_list(user=user).filter(status__in=OPEN_INVOICE_STATUSES)
+def _owed_per_currency(qs: QuerySet[Invoice], counterparty, deal) -> dict[str, Decimal]:
+    """What the invoices of `qs` still owe per currency (of a counterparty or a deal), summed in the database."""
     if counterparty is not None:
         qs = qs.filter(counterparty=counterparty)
     if deal is not None:
         qs = qs.filter(deal=deal)
     rows = qs.values("currency").annotate(owed=Sum(F("total") - F("paid_amount"))).order_by("currency")
     return {row["currency"]: row["owed"] for row in rows if row["owed"]}
+
+
+def receivable_total(*, user, counterparty=None, deal=None) -> dict[str, Decimal]:
+    """Outstanding amounts of issued, unpaid invoices per currency (of a counterparty or a deal), in the database."""
+    return _owed_per_currency(invoice_list(user=user).filter(status__in=OPEN_INVOICE_STATUSES), counterparty, deal)
 
 
 def overdue_total(*, user, counterparty=None, deal=None) -> dict[str, Decimal]:
     """Outstanding amounts past their due date, per currency (of a counterparty or a deal)."""
-    qs = invoice_list(user=user, filters={"overdue": CHIP_ON})
-    if counterparty is not None:
-        qs = qs.filter(counterparty=counterparty)
-    if deal is not None:
-        qs = qs.filter(deal=deal)
-    rows = qs.values("currency").annotate(owed=Sum(F("total") - F("paid_amount"))).order_by("currency")
-    return {row["currency"]: row["owed"] for row in rows if row["owed"]}
+    return _owed_per_currency(invoice_list(user=user, filters={"overdue": CHIP_ON}), counterparty, deal)
 
 
 def payment_list(*, user, filters=None) -> QuerySet[Payment]:

@@ -16,7 +16,7 @@ from raccordo.exchange.nodes import NodeInvalid, node_setup
 
 from .connection_settings import ConnectionSettings, connection_settings_read
 from .models import EnterpriseDataPeer, SentMessage
-from .services import ExchangeRefused, peer_setup
+from .services import ExchangeRefused, message_name, peer_setup
 
 # Characters a node code may not have: it is part of 1C's file names (Message_<from>_<to>.xml).
 _BAD_CODE_CHARS = set("/\\:*?\"<>|_ \t\x00")
@@ -110,6 +110,6 @@ def peer_overview(node: ExchangeNode) -> dict:
     waiting = list(SentMessage.objects.filter(node=node).order_by("-number")[:10])
     return {"peer": peer, "sent_no": node.last_sent_no, "received_no": node.last_received_no,
             "waiting": waiting, "all_versions": list(fmt.VERSIONS),
-            "incoming_name": f"Message_{peer.peer_code}_{peer.our_code}.xml" if peer else "",
-            "outgoing_name": f"Message_{peer.our_code}_{peer.peer_code}.xml" if peer else ""}
+            "incoming_name": message_name(peer.peer_code, peer.our_code) if peer else "",
+            "outgoing_name": message_name(peer.our_code, peer.peer_code) if peer else ""}
 

@@ -41,7 +41,7 @@ from ..formats.commerceml import records as cml
 from ..mappings import mapping_plan
 from ..models import Binding, ExchangeNode, RunItem, UnknownOrders
 from .buyers import COUNTERPARTY, Buyers, DocumentSkipped
-from .catalog.kinds import PRODUCT, vat_rate_from
+from .catalog.kinds import PRODUCT, bound_ids, vat_rate_from
 
 INVOICE = "sales.invoice"
 TRUE = {"true", "да", "1", "yes"}
@@ -190,9 +190,7 @@ class DocumentImporter(Buyers):
         if own is None:
             raise ApplicationError(_("no own company is set up to receive orders"), code="exchange.document.no_company")
         counterparty = self._counterparty(doc)
-        bound = dict(Binding.objects.filter(node=self.node, object_type=PRODUCT,
-                                            external_id__in=[ln.product_id for ln in doc.lines if ln.product_id])
-                     .values_list("external_id", "object_id"))
+        bound = bound_ids(self.node, PRODUCT, [ln.product_id for ln in doc.lines if ln.product_id])
         products = Product.objects.in_bulk(list(bound.values()))
         lines = []
         for ln in doc.lines:

@@ -66,21 +66,16 @@ def enqueue(task_name: str, pk) -> None:
 
 
 
-def _finish_later(session_id) -> None:
-    """How the end of an exchange decided here reaches the worker."""
-    enqueue("finish_session", session_id)
-
-
 def session_finish_start(*, session: OneCSession, explicit: bool, every_catalog: bool = False,
                          since: dt.datetime | None = None) -> Run | None:
     """End a catalog exchange, once (see `catalog_import.session_finish_start`), in the background worker."""
-    return catalog_import.session_finish_start(session=session, explicit=explicit, queue=_finish_later,
+    return catalog_import.session_finish_start(session=session, explicit=explicit, queue=tasks.finish_later,
                                                every_catalog=every_catalog, since=since)
 
 
 def sessions_finish_idle(*, now: dt.datetime | None = None) -> int:
     """End the catalog exchanges 1C left open and idle (see `catalog_import.sessions_finish_idle`)."""
-    return catalog_import.sessions_finish_idle(queue=_finish_later, now=now)
+    return catalog_import.sessions_finish_idle(queue=tasks.finish_later, now=now)
 
 
 def import_step(*, session: OneCSession, filename: str) -> Answer:

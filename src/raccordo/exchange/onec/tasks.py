@@ -25,7 +25,7 @@ def finish_session(session_id: str) -> None:
     catalog_import.session_finish(session_id)
 
 
-def _finish_later(session_id) -> None:
+def finish_later(session_id) -> None:
     """Queue the end of an exchange once the transaction that decided it is committed."""
     transaction.on_commit(lambda: finish_session(str(session_id)))
 
@@ -33,7 +33,7 @@ def _finish_later(session_id) -> None:
 @db_periodic_task(crontab(minute="*"))
 def finish_idle_sessions() -> None:
     """End the catalog exchanges 1C left open (older clients never say `complete`)."""
-    catalog_import.sessions_finish_idle(queue=_finish_later)
+    catalog_import.sessions_finish_idle(queue=finish_later)
 
 
 @db_periodic_task(crontab(minute="17", hour="*/6"))

@@ -15,19 +15,19 @@ from django.utils.translation import gettext as _
 
 from raccordo.access.records import record_create
 
-from ..models import Invoice, InvoiceStatus, Payment, PaymentAllocation
+from ..filters import OPEN_INVOICE_STATUSES
+from ..models import Invoice, Payment, PaymentAllocation
 from .invoices import refresh_paid_status
 from .lines import ZERO
 
 PAYMENT_FIELDS = ("counterparty", "date", "amount", "currency", "number", "comment")
-AWAITING_PAYMENT = (InvoiceStatus.ISSUED, InvoiceStatus.PARTLY_PAID)
 
 
 def _oldest_open_first(payment: Payment) -> list[tuple[Invoice, Decimal]]:
     """Spread a payment over its counterparty's open invoices in its currency, oldest first (locked)."""
     open_invoices = (Invoice.objects.select_for_update()
                      .filter(counterparty=payment.counterparty, currency=payment.currency,
-                             status__in=AWAITING_PAYMENT)
+                             status__in=OPEN_INVOICE_STATUSES)
                      .order_by("date", "number"))
     remaining, allocations = payment.amount, []
     for invoice in open_invoices:
@@ -45,7 +45,7 @@ def _check_allocation(payment: Payment, invoice: Invoice, amount: Decimal) -> No
     if invoice.currency != payment.currency:
         raise ValidationError({"allocations": [_("Invoice %(n)s is in %(c)s, the payment in %(p)s.")
                                                % {"n": invoice.number, "c": invoice.currency, "p": payment.currency}]})
-    if invoice.status not in AWAITING_PAYMENT:
+    if invoice.status not in OPEN_INVOICE_STATUSES:
         raise ValidationError({"allocations": [_("Invoice %(n)s is not awaiting payment.") % {"n": invoice.number}]})
     if amount > invoice.outstanding:
         # The rest of the payment stays unallocated (an overpayment), it is never pushed onto an invoice.
