@@ -19,6 +19,7 @@ from django.db.models import Count
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from raccordo.access.policy import node_visible
 from raccordo.access.records import record_create, record_update
 from raccordo.catalog.models import Product, ProductGroup
 from raccordo.core.ids import parse_uuid
@@ -460,6 +461,11 @@ def node_managers(node: ExchangeNode) -> list[str]:
     """The managers a node's counterparty mapping is limited to (its filter), as ids; empty: no limit.
     The node's scope for every record hanging off a counterparty (see `access.policy.node_visible`)."""
     return list(mapping_plan(node, COUNTERPARTY).filter_values)
+
+
+def node_scoped(node: ExchangeNode, queryset: models.QuerySet) -> models.QuerySet:
+    """``queryset`` narrowed to what ``node`` may be sent: its scope, the managers of its counterparty mapping."""
+    return node_visible(queryset, managers=node_managers(node))
 
 
 def responsible_for_new(node: ExchangeNode | None):

@@ -133,19 +133,11 @@ def _export_orders(task: ExchangeTask, step: dict, *, user, dry_run: bool) -> Ru
 def _enterprisedata(task: ExchangeTask, step: dict, *, user, dry_run: bool) -> Run:
     """One EnterpriseData exchange with the node's 1C base (the service the CLI runs), as a step of the task."""
     node = task.node
-    if dry_run:
-        # Reading 1C's message moves ReceivedNo and our answer moves MessageNo: both sides' numbering would
-        # change, so a dry run reads and writes nothing and says so in its run.
-        run = start_run(node=node, kind="dry-run", user=user)
-        run.task = task
-        run.save(update_fields=["task"])
-        return finish_run(run, note=_("An EnterpriseData exchange has no dry run: 1C's message numbers would "
-                                      "move. Nothing was read or written."))
     try:
-        run = enterprisedata_exchange(node=node, user=user)
+        run = enterprisedata_exchange(node=node, user=user, dry_run=dry_run)
     except ExchangeRefused as exc:
         # No folder, no codes, not an EnterpriseData node: the step fails with the reason in its run.
-        run = start_run(node=node, kind="enterprisedata", user=user)
+        run = start_run(node=node, kind="dry-run" if dry_run else "enterprisedata", user=user)
         run.task = task
         run.save(update_fields=["task"])
         return finish_run(run, error=exc.message)

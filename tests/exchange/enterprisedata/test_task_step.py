@@ -6,12 +6,14 @@ import datetime as dt
 
 import pytest
 
+from raccordo.core.models import ChangeJournal
 from raccordo.exchange import scheduling, task_running
 from raccordo.exchange.enterprisedata.models import SentMessage
 from raccordo.exchange.formats.enterprisedata import counterparties as fmt
 from raccordo.exchange.models import ExchangeTask, NodeKind, RunStatus, StepKind
 from raccordo.exchange.services import node_create
 from raccordo.parties.models import Counterparty
+from raccordo.parties.services import counterparty_create
 
 from .conftest import needs_corpus
 
@@ -63,11 +65,35 @@ def test_a_node_without_codes_fails_the_step_with_the_reason(tmp_path):
     assert "no EnterpriseData codes" in run.message
 
 
-def test_a_dry_run_reads_and_writes_nothing(node, tmp_path):
+@needs_corpus
+def test_a_dry_run_says_what_would_happen_and_writes_nothing(node, peer, manager):
     task = _task(node)
+    peer.send(settings_only=True)
+    task_running.task_run(task=task)
+    peer.receive()
+    counterparty_create(user=manager, data={"name": "Ours", "inn": "500100732259", "kind": "sole_trader"})
+    rec = fmt.CounterpartyRec(ref="5a1c1b8e-7a3d-11ee-b962-0242ac120002", name="Ромашка", inn="7707083893",
+                              kpp="770701001")
+    peer.send([lambda v: fmt.counterparty_element(rec, v)])
+    node.refresh_from_db()
+    numbers = (node.last_received_no, node.last_sent_no, node.export_cursor)
+    files = {p.name: p.stat().st_mtime_ns for p in peer.folder.iterdir()}
+    journal = ChangeJournal.objects.count()
+
     [run] = task_running.task_run(task=task, dry_run=True)
-    assert run.status == RunStatus.SUCCEEDED and "no dry run" in run.message
-    assert not list(tmp_path.joinpath("exchange").iterdir())
+    assert (run.status, run.kind, run.created) == (RunStatus.SUCCEEDED, "dry-run", 1), run.message
+    assert "would carry 1 object(s)" in run.message and "nothing was written" in run.message
+    assert not Counterparty.objects.filter(inn="7707083893").exists()
+    node.refresh_from_db()
+    assert (node.last_received_no, node.last_sent_no, node.export_cursor) == numbers
+    assert {p.name: p.stat().st_mtime_ns for p in peer.folder.iterdir()} == files
+    assert ChangeJournal.objects.count() == journal
+
+    # The real run then does what the dry run said.
+    [run] = task_running.task_run(task=task)
+    assert run.created == 1 and Counterparty.objects.filter(inn="7707083893").exists()
+    _header, records = peer.receive()
+    assert [r.name for r in records if isinstance(r, fmt.CounterpartyRec)] == ["Ours"]
 
 
 def test_steps_must_fit_the_node_kind(node, tmp_path):

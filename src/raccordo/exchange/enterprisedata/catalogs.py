@@ -24,6 +24,7 @@ from raccordo.core.models import ChangeJournal, Operation
 from raccordo.exchange.engine import content_hash
 from raccordo.exchange.formats.enterprisedata import catalogs as cat
 from raccordo.exchange.formats.enterprisedata import counterparties as fmt
+from raccordo.exchange.mappings import node_scoped
 from raccordo.exchange.models import Binding, ExchangeNode, RunItem
 from raccordo.parties.models import OwnCompany
 from raccordo.sales.models import Contract
@@ -97,6 +98,8 @@ class CatalogImporter:
         if counterparty is None:
             raise fmt.ObjectInvalid(_("the contract's counterparty %(name)s is no counterparty known here") % {
                 "name": rec.counterparty.name}, line=rec.line, ref=rec.ref)
+        self.importer.in_scope(counterparty, ref=rec.ref, what=_("Contract %(number)s") % {
+            "number": rec.number or rec.ref})
         company = own_company_for(rec.organization, ref=rec.ref, line=rec.line)
         if rec.date is None or not rec.number:
             raise fmt.ObjectInvalid(_("the contract has no Номер or no Дата"), line=rec.line, ref=rec.ref)
@@ -222,7 +225,7 @@ def outgoing_contracts(node: ExchangeNode, version: str, after: int, upto: int, 
     """Our changed contracts as Справочник.Договоры, and deletions of those 1C knows."""
     alive, gone = changed_contracts(node, after, upto)
     out = []
-    for contract in (Contract.objects.filter(pk__in=alive).select_related("counterparty", "own_company")
+    for contract in (node_scoped(node, Contract.objects.filter(pk__in=alive)).select_related("counterparty", "own_company")
                      .order_by("created_at", "id")):
         el = cat.contract_element(contract_rec(contract, refs, counterparty_rec), version)
         digests[(cat.CONTRACT, contract.pk)] = digest(cat.read_catalog_object(el, version))

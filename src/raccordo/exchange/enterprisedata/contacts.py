@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from raccordo.core.models import ChangeJournal, Operation
 from raccordo.exchange.formats.enterprisedata import contacts as ct
 from raccordo.exchange.formats.enterprisedata import counterparties as fmt
+from raccordo.exchange.mappings import node_scoped
 from raccordo.exchange.models import Binding, ExchangeNode
 from raccordo.parties.models import ContactPerson, Email, Phone
 from raccordo.parties.services import contact_create, contact_update
@@ -68,6 +69,7 @@ class ContactImporter:
         if counterparty is None:
             raise fmt.ObjectInvalid(_("the contact person's counterparty is none known here"), line=rec.line,
                                     ref=rec.ref)
+        self.importer.in_scope(counterparty, ref=rec.ref, what=_("Contact person %(name)s") % {"name": rec.name})
         hashed = digest(rec)
         found = self.find(rec, counterparty)
         binding = self.importer.binding(ct.CONTACT, rec.ref)
@@ -137,7 +139,7 @@ def outgoing_contacts(node: ExchangeNode, version: str, after: int, upto: int, r
         return []
     alive, gone = changed_contacts(node, after, upto)
     out = []
-    for contact in (ContactPerson.objects.filter(pk__in=alive).select_related("counterparty")
+    for contact in (node_scoped(node, ContactPerson.objects.filter(pk__in=alive)).select_related("counterparty")
                     .order_by("created_at", "id")):
         rec = ct.ContactRec(
             ref=refs(ct.CONTACT, contact), name=full_name(contact), position=contact.position,

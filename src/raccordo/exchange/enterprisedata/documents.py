@@ -27,6 +27,7 @@ from raccordo.core.models import ChangeJournal, Operation
 from raccordo.exchange.engine import Source
 from raccordo.exchange.formats.enterprisedata import counterparties as fmt
 from raccordo.exchange.formats.enterprisedata import documents as doc
+from raccordo.exchange.mappings import node_scoped
 from raccordo.exchange.models import Binding, ExchangeNode, RunItem
 from raccordo.sales.models import AccountingShipment, Invoice, InvoiceStatus, Payment
 from raccordo.sales.services import (
@@ -104,8 +105,11 @@ class DocumentImporter:
         counterparty = self.importer.find_counterparty(rec.counterparty) if rec.counterparty is not None else None
         allocations: list[tuple[Invoice, Decimal]] = []
         notes: list[tuple[str, str]] = []     # reported once the payment is recorded, not for a refused one
+        what = _("Receipt %(number)s") % {"number": rec.number}
+        self.importer.in_scope(counterparty, ref=rec.ref, what=what)
         for order, amount in rec.rows:
             invoice = self.find_invoice(order, company)
+            self.importer.in_scope(invoice, ref=rec.ref, what=what)
             if invoice is None:
                 if order is not None:
                     notes.append(("exchange.enterprisedata.payment_unallocated", _("Receipt %(number)s names order %(order)s, which is no invoice here; %(amount)s "
@@ -144,6 +148,7 @@ class DocumentImporter:
         binding = self.importer.binding(doc.SALE, rec.ref)
         company = own_company_for(rec.organization, ref=rec.ref, line=rec.line)
         invoice = self.find_invoice(rec.order, company)
+        self.importer.in_scope(invoice, ref=rec.ref, what=_("Sale %(number)s") % {"number": rec.number})
         stored = AccountingShipment.objects.filter(pk=binding.object_id).first() if binding is not None else None
         if invoice is None:
             return self._shipment(rec, company, stored, hashed)
@@ -163,6 +168,7 @@ class DocumentImporter:
                   hashed: str) -> AccountingShipment | None:
         """A sale naming no invoice of ours: kept for the counterparty card (shipments not yet invoiced)."""
         counterparty = self.importer.find_counterparty(rec.counterparty)
+        self.importer.in_scope(counterparty, ref=rec.ref, what=_("Sale %(number)s") % {"number": rec.number})
         if counterparty is None:
             self._note(doc.SALE, rec.ref, rec.line, "exchange.enterprisedata.sale_without_invoice",
                        _("Sale %(number)s names no invoice of Raccordo and no counterparty known here; it is not "
@@ -239,7 +245,7 @@ def outgoing_invoices(node: ExchangeNode, version: str, after: int, upto: int, r
     One at a time (a generator, like `outgoing.outgoing_objects`). An invoice the version cannot carry (a VAT
     rate ≤ 1.16's enum lacks) is reported and left out.
     """
-    for invoice in (Invoice.objects.filter(pk__in=_changed_invoices(node, after, upto))
+    for invoice in (node_scoped(node, Invoice.objects.filter(pk__in=_changed_invoices(node, after, upto)))
                     .select_related("counterparty", "own_company", "contract__counterparty", "contract__own_company")
                     .order_by("date", "number", "id").iterator(chunk_size=500)):
         if invoice.status == InvoiceStatus.CANCELLED:

@@ -8,6 +8,7 @@ written here; contracts and products by :mod:`.catalogs`, contact persons by :mo
 
 from __future__ import annotations
 
+import copy
 import uuid
 from dataclasses import asdict
 from typing import Any
@@ -16,13 +17,18 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from raccordo.access.policy import node_can
 from raccordo.core.errors import ApplicationError
+from raccordo.core.journal import diff, snapshot
 from raccordo.core.phones import normalize_phone
+from raccordo.exchange.conflicts import MergeRules
 from raccordo.exchange.engine import RunRecorder, Source, content_hash, validation_message
 from raccordo.exchange.formats.enterprisedata import catalogs as cat
 from raccordo.exchange.formats.enterprisedata import contacts as ct
 from raccordo.exchange.formats.enterprisedata import counterparties as fmt
 from raccordo.exchange.formats.enterprisedata import documents as doc
+from raccordo.exchange.mappings import COUNTERPARTY as MAPPED_COUNTERPARTY
+from raccordo.exchange.mappings import mapping_plan, responsible_for_new
 from raccordo.exchange.models import Binding, ExchangeNode, RunItem
 from raccordo.parties.models import (
     Address,
@@ -45,12 +51,33 @@ from raccordo.parties.services import (
 
 from . import catalogs, contacts, documents
 
+REFUSED = "refused"
+
+
+class OutOfScope(Exception):
+    """An object about a record outside the node's scope (the managers its counterparty mapping is limited
+    to, see `access.policy.node_can`): refused whole, listed on the node's page, nothing of it written."""
+
+    def __init__(self, message: str, ref: str = ""):
+        super().__init__(message)
+        self.message, self.ref = message, ref
+
 
 class MessageImporter:
-    """Writes one message's objects through the parties services; counts each outcome on the run."""
+    """Writes one message's objects through the parties services; counts each outcome on the run.
+
+    The node's counterparty mapping steers it as it steers a CommerceML node: the fields the CRM owns are
+    never overwritten, a field changed on both sides since 1C last sent it is a conflict for the mapping's
+    policy (`conflicts.MergeRules`), its managers filter is the node's scope, and new counterparties get
+    its responsible.
+    """
 
     def __init__(self, node: ExchangeNode, recorder: RunRecorder, file: str, version: str):
         self.node, self.recorder, self.file, self.version = node, recorder, file, version
+        plan = mapping_plan(node, MAPPED_COUNTERPARTY)
+        self.managers = list(plan.filter_values)
+        self.cp_rules = MergeRules(node=node, object_type=MAPPED_COUNTERPARTY, crm_owned=plan.crm_owned,
+                                   policy=plan.conflict_policy, run=recorder.run)
         self.catalogs = catalogs.CatalogImporter(self)
         self.documents = documents.DocumentImporter(self)
         self.contacts = contacts.ContactImporter(self)
@@ -68,6 +95,12 @@ class MessageImporter:
         Binding.objects.update_or_create(node=self.node, object_type=object_type, external_id=ref,
                                          defaults={"object_id": obj.pk, "content_hash": digest,
                                                    "peer_deleted": deleted})
+
+    def in_scope(self, obj, *, ref: str, what: str) -> None:
+        """Refuse (:class:`OutOfScope`) an object about ``obj`` when ``obj`` is outside the node's scope."""
+        if obj is not None and not node_can(obj, managers=self.managers):
+            raise OutOfScope(_("%(what)s is about a record whose counterparty is not one of the managers this "
+                               "node is limited to: refused.") % {"what": what}, ref=ref)
 
     def find_counterparty(self, rec: fmt.CounterpartyRec) -> Counterparty | None:
         """By the binding of 1C's GUID, then by our own id (our GUIDs come back), then by INN+KPP (one match)."""
@@ -109,16 +142,47 @@ class MessageImporter:
                 "kind": kind, "country": rec.country or "RU", "is_active": True}
         created = found is None
         if found is None:
-            found = counterparty_create(user=None, data={**data, "responsible": self.node.default_responsible})
+            found = counterparty_create(user=None, data={**data, "responsible": self._responsible(rec)})
             changed = True
         else:
+            self.in_scope(found, ref=rec.ref, what=_("Counterparty %(name)s") % {"name": rec.name})
+            data = self._merged(found, data, rec.ref, bound=binding is not None, line=rec.line)
             before = found.updated_at
-            found = counterparty_update(user=None, counterparty=found, data=data)
+            if data:
+                found = counterparty_update(user=None, counterparty=found, data=data)
             changed = found.updated_at != before
         changed = self._contacts(found, rec) or changed
         self.recorder.count("created" if created else "updated" if changed else "unchanged")
         self.bind(fmt.COUNTERPARTY, rec.ref, found, digest)
         return found
+
+    def _responsible(self, rec: fmt.CounterpartyRec):
+        """Who gets a counterparty 1C brings: the mapping's responsible, else the node's default; a node
+        limited to some managers takes a new one only for one of them."""
+        responsible = responsible_for_new(self.node)
+        if self.managers and (responsible is None or str(responsible.pk) not in {str(m) for m in self.managers}):
+            raise OutOfScope(_("Counterparty %(name)s is new, and its responsible would not be one of the "
+                               "managers this node is limited to: refused.") % {"name": rec.name}, ref=rec.ref)
+        return responsible
+
+    def _merged(self, found: Counterparty, data: dict[str, Any], ref: str, *, bound: bool, line) -> dict[str, Any]:
+        """What of 1C's ``data`` to write on ``found``: not the fields the CRM owns (the mapping), not what did
+        not change, and of a field both sides changed since 1C last sent it, what the mapping's policy says
+        (each such conflict is a RunItem of the run)."""
+        data = {k: v for k, v in data.items() if k not in self.cp_rules.crm_owned}
+        probe = copy.copy(found)
+        before = snapshot(found)
+        for key, value in data.items():
+            setattr(probe, key, value)
+        changes = diff(before, snapshot(probe))
+        if changes and bound:
+            history = self.cp_rules.histories(Counterparty, [found.pk]).get(found.pk)
+            decided = self.cp_rules.decide(history=history, before=before, after=snapshot(probe), changes=changes)
+            if decided:
+                keep = self.cp_rules.record(self.recorder, conflicts=decided, external_id=ref, object_id=found.pk,
+                                            source=Source(file=self.file, line=line, external_id=ref))
+                changes = {k: v for k, v in changes.items() if k not in keep}
+        return {k: data[k] for k in changes}
 
     def phones_emails_add(self, rec, *, object_type: str, counterparty: Counterparty,
                           contact: ContactPerson | None = None) -> bool:
@@ -156,7 +220,7 @@ class MessageImporter:
                 address_add(user=None, counterparty=cp, data={"kind": kind, "text": text[:500]})
                 addresses.add((kind, text[:500]))
                 added = True
-        if rec.website and cp.website != rec.website:
+        if rec.website and cp.website != rec.website and "website" not in self.cp_rules.crm_owned:
             counterparty_update(user=None, counterparty=cp, data={"website": rec.website})
             added = True
         return added
@@ -171,6 +235,7 @@ class MessageImporter:
         if owner is None:
             raise fmt.ObjectInvalid(_("the bank account's owner is no counterparty known here"), line=acc.line,
                                     ref=acc.ref)
+        self.in_scope(owner, ref=acc.ref, what=_("Bank account %(number)s") % {"number": acc.number})
         digest = content_hash(asdict(acc) | {"line": None, "owner": acc.owner.ref if acc.owner else ""})
         binding = self.binding(fmt.BANK_ACCOUNT, acc.ref)
         found = BankAccount.objects.filter(pk=binding.object_id).first() if binding is not None else None
@@ -208,6 +273,7 @@ class MessageImporter:
             self.recorder.count("skipped")
             return
         assert binding is not None  # found only through its binding
+        self.in_scope(found, ref=rec.ref, what=_("The deletion of counterparty %(name)s") % {"name": found.name})
         if found.is_active:
             counterparty_update(user=None, counterparty=found, data={"is_active": False})
             self.recorder.count("updated")
@@ -245,6 +311,11 @@ class MessageImporter:
                     self.contacts.contact(rec)
                 else:
                     self.deletion(rec)
+        except OutOfScope as exc:
+            self.recorder.count("skipped")
+            self.recorder.add(RunItem(outcome=REFUSED, object_type=el.tag.rpartition("}")[2][:64],
+                                      external_id=exc.ref[:255], code="exchange.enterprisedata.out_of_scope",
+                                      message=exc.message, file=self.file, line=el.sourceline))
         except fmt.ObjectInvalid as exc:
             self.recorder.fail(object_type=el.tag.rpartition("}")[2], code="exchange.enterprisedata.object",
                                source=Source(file=self.file, line=exc.line or el.sourceline, external_id=exc.ref),

@@ -19,6 +19,7 @@ from lxml import etree
 from raccordo.core.models import ChangeJournal, Operation
 from raccordo.exchange.engine import RunRecorder, content_hash
 from raccordo.exchange.formats.enterprisedata import counterparties as fmt
+from raccordo.exchange.mappings import node_scoped
 from raccordo.exchange.models import Binding, ExchangeNode
 from raccordo.parties.models import Address, BankAccount, Counterparty, CounterpartyKind, Email, Phone
 
@@ -94,7 +95,9 @@ def outgoing_objects(node: ExchangeNode, version: str, after: int, upto: int,
     refs = OutgoingRefs(node)
     alive, gone = _changed_counterparties(node, after, upto)
     digests: dict[tuple[str, uuid.UUID], str] = {}
-    for cp in Counterparty.objects.filter(pk__in=alive).order_by("created_at", "id").iterator(chunk_size=500):
+    # The node's scope (its counterparty mapping's managers) decides what it is sent, as for CommerceML orders.
+    for cp in node_scoped(node, Counterparty.objects.filter(pk__in=alive)).order_by("created_at", "id").iterator(
+            chunk_size=500):
         rec = _counterparty_rec(cp, refs)
         accounts = list(cp.bank_accounts.order_by("-is_primary", "created_at", "id"))
         account_recs = [(acc, _account_rec(acc, refs)) for acc in accounts if acc.account_number or acc.iban]

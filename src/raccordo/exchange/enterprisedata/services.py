@@ -61,6 +61,7 @@ OBJECT_TYPES = [env.ObjectTypeSupport(fmt.COUNTERPARTY), env.ObjectTypeSupport(f
                 env.ObjectTypeSupport(ct.CONTACT, sending=",".join(ct.CONTACT_VERSIONS),
                                       receiving=",".join(ct.CONTACT_VERSIONS))]
 RUN_KIND = "enterprisedata"
+DRY_RUN_KIND = "dry-run"
 
 
 class ExchangeRefused(ApplicationError):
@@ -266,11 +267,14 @@ def _write_outgoing(node: ExchangeNode, peer: EnterpriseDataPeer, transport: tr.
     return name, written[0]
 
 
-def enterprisedata_exchange(*, node: ExchangeNode, user=None) -> Run:
+def enterprisedata_exchange(*, node: ExchangeNode, user=None, dry_run: bool = False) -> Run:
     """One exchange with the node's 1C base over its folder or FTP: read 1C's message (if any), write ours.
 
     An FTP server that cannot be reached or refuses the login is an ExchangeRefused before anything is
     written (not even a run); a transport failure later fails the run and rolls back our message's number.
+    A dry run (`dry_run=True`) does all of it but the writing of our message, inside a transaction that is
+    rolled back: its run says what 1C's message would change (counters, conflicts, refusals) and how many
+    objects ours would carry, and neither side's message numbers move.
     """
     peer = _peer(node)
     with _transport(node, peer) as transport:
@@ -278,10 +282,13 @@ def enterprisedata_exchange(*, node: ExchangeNode, user=None) -> Run:
             found = tr.newest_message(transport.listing(), peer.peer_code, peer.our_code)
         except tr.TransportError as exc:
             raise ExchangeRefused(str(exc), code="exchange.enterprisedata.transport") from exc
-        run = start_run(node=node, kind=RUN_KIND, files=[found.name] if found else [], user=user)
-        recorder = RunRecorder(run)
+        run = start_run(node=node, kind=DRY_RUN_KIND if dry_run else RUN_KIND, files=[found.name] if found else [],
+                        user=user)
+        recorder = RunRecorder(run, dry_run=dry_run)
         with change_context(origin=Origin.EXCHANGE, node=node.code, request_id=f"run-{run.pk}"):
             try:
+                if dry_run:
+                    return _rehearse(node, peer, transport, found, run, recorder)
                 return _exchange(node, peer, transport, found, run, recorder)
             except tr.TransportError as exc:
                 return _failed(run, recorder, env.EnvelopeError(str(exc), "exchange.enterprisedata.transport"),
@@ -312,3 +319,31 @@ def _exchange(node: ExchangeNode, peer: EnterpriseDataPeer, transport: tr.Messag
     notes.append(_("%(name)s written with %(count)s object(s).") % {"name": name, "count": count})
     recorder.save()
     return finish_run(run, note=" ".join(notes))
+
+
+def _rehearse(node: ExchangeNode, peer: EnterpriseDataPeer, transport: tr.MessageTransport, found: tr.Found | None,
+              run: Run, recorder: RunRecorder) -> Run:
+    """The dry run of an exchange: 1C's message taken and our answer gathered, then all of it rolled back."""
+    notes, error = [], ""
+    try:
+        with transaction.atomic():
+            if found is not None:
+                with tr.open_message(transport, found) as stream:
+                    notes.append(_read_incoming(node, peer, stream, found.name, run, recorder))
+                peer.refresh_from_db()
+                node.refresh_from_db()
+            version = peer.format_version
+            count = sum(1 for _el in outgoing_objects(node, version, node.export_cursor,
+                                                      journal_horizon(node.export_cursor), recorder)) if version else 0
+            notes.append(_("Raccordo's message would carry %(count)s object(s).") % {"count": count})
+            transaction.set_rollback(True)
+    except env.EnvelopeError as exc:
+        recorder.add(RunItem(outcome="failed", object_type="message", code=exc.code[:64], message=exc.message,
+                             file=exc.file or (found.name if found else ""), line=exc.line))
+        recorder.count("failed")
+        error = str(exc)
+    finally:
+        recorder.persist()
+    node.refresh_from_db()
+    notes.append(_("Dry run: nothing was written and neither side's message numbers moved."))
+    return finish_run(run, error=error, note=" ".join(notes))

@@ -2,7 +2,7 @@
 
 The change journal is the source: entries after the node's acknowledged cursor, except those that
 came from this very node (what 1C told us is not echoed back to 1C), of invoices within the node's
-scope (`access.policy.node_visible`).
+scope (`mappings.node_scoped`).
 """
 
 from __future__ import annotations
@@ -15,13 +15,12 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 
-from raccordo.access.policy import node_visible
 from raccordo.core.models import ChangeJournal
 from raccordo.core.money import round_money
 from raccordo.sales.models import Invoice, InvoiceStatus
 
 from ..formats.commerceml.writer import LineOut, OrderOut, PartyOut, write_orders
-from ..mappings import node_managers
+from ..mappings import node_scoped
 from ..models import Binding, ExchangeNode
 from .horizon import journal_horizon
 
@@ -45,7 +44,7 @@ def pending_invoices(node: ExchangeNode) -> tuple[list[Invoice], int]:
     # Only the invoices of the node's managers (its counterparty mapping's filter): a node limited to one
     # manager is told nothing of the others' clients. The cursor still passes the others: widening the
     # filter later does not resend old invoices, a change of theirs does.
-    scoped = node_visible(Invoice.objects.filter(pk__in=ids), managers=node_managers(node))
+    scoped = node_scoped(node, Invoice.objects.filter(pk__in=ids))
     invoices = list(scoped.exclude(status=InvoiceStatus.DRAFT)
                     .select_related("counterparty", "own_company")
                     .prefetch_related("lines__product", "lines__unit", "counterparty__addresses",

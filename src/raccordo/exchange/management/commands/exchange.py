@@ -129,6 +129,8 @@ def _add_enterprisedata_parser(sub) -> None:
     ed_run = ed_sub.add_parser("run", help="read 1C's message from the node's folder or FTP directory and write ours")
     ed_run.add_argument("--node", required=True)
     ed_run.add_argument("--json", action="store_true", help="print the run's counters as JSON")
+    ed_run.add_argument("--dry-run", action="store_true",
+                        help="read 1C's message and gather ours, then roll back: nothing written, numbers unchanged")
 
 
 class Command(BaseCommand):
@@ -257,7 +259,7 @@ class Command(BaseCommand):
             if opts["ed_action"] == "setup":
                 return self._enterprisedata_setup(node, opts)
             started = time.monotonic()
-            run = ed.enterprisedata_exchange(node=node)
+            run = ed.enterprisedata_exchange(node=node, dry_run=opts["dry_run"])
         except ed.ExchangeRefused as exc:
             raise CommandError(exc.message) from exc
         self._report(run, time.monotonic() - started, opts, failed="the exchange failed")
