@@ -18,6 +18,7 @@ from __future__ import annotations
 import ftplib
 import os
 import shutil
+import ssl
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
@@ -169,7 +170,10 @@ class FtpTransport:
         """Connect, log in and enter the directory; a clear TransportError on any refusal."""
         s = self.settings
         server = f"{s.host}:{s.port}"
-        ftp = ftplib.FTP_TLS(timeout=s.timeout) if s.tls else ftplib.FTP(timeout=s.timeout)
+        # FTPS checks the server's certificate and name (ftplib's default context checks neither): a bank
+        # detail must not go to whoever answers. A server with its own CA is trusted through SSL_CERT_FILE.
+        ftp = (ftplib.FTP_TLS(timeout=s.timeout, context=ssl.create_default_context()) if s.tls
+               else ftplib.FTP(timeout=s.timeout))
         try:
             ftp.connect(s.host, s.port)
         except (OSError, ftplib.Error) as exc:
