@@ -7,6 +7,7 @@ import io
 import logging
 import threading
 import zipfile
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
@@ -50,6 +51,13 @@ def ftp_server(tmp_path):
     authorizer.add_user(USER, PASSWORD, str(root), perm="elradfmwMT")
     authorizer.add_user(READER, PASSWORD, str(root), perm="elr")      # may read, may not write
     handler = type("Handler", (FTPHandler,), {"authorizer": authorizer, "encoding": "utf-8"})
+    with served(handler) as port:
+        yield "127.0.0.1", port, root / "exchange"
+
+
+@contextmanager
+def served(handler):
+    """A pyftpdlib server with `handler` on 127.0.0.1 and a free port, served from a thread while the block runs."""
     logging.getLogger("pyftpdlib").setLevel(logging.WARNING)
     server = FTPServer(("127.0.0.1", 0), handler)
     stop = threading.Event()
@@ -61,9 +69,11 @@ def ftp_server(tmp_path):
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
-    yield "127.0.0.1", server.socket.getsockname()[1], root / "exchange"
-    stop.set()
-    thread.join()
+    try:
+        yield server.socket.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join()
 
 
 class FtpOneCPeer(OneCPeer):

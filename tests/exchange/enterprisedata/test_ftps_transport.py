@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import logging
-import threading
 
 import pytest
 
@@ -19,6 +17,7 @@ from raccordo.parties.models import Counterparty
 
 from .conftest import OneCPeer, needs_corpus
 from .test_exchange import _romashka
+from .test_ftp_transport import served
 
 pytest.importorskip("OpenSSL")   # pyftpdlib's TLS handler
 from cryptography import x509  # noqa: E402  # installed with pyOpenSSL, known to be there only now
@@ -27,7 +26,6 @@ from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
 from cryptography.x509.oid import NameOID  # noqa: E402
 from pyftpdlib.authorizers import DummyAuthorizer  # noqa: E402
 from pyftpdlib.handlers import TLS_FTPHandler  # noqa: E402
-from pyftpdlib.servers import FTPServer  # noqa: E402
 
 pytestmark = [pytest.mark.django_db, needs_corpus]
 USER, PASSWORD = "onec", "s3cret-пароль"
@@ -64,20 +62,8 @@ def ftps_server(tmp_path):
     handler = type("Handler", (TLS_FTPHandler,), {"authorizer": authorizer, "encoding": "utf-8",
                                                   "certfile": str(certfile), "tls_control_required": True,
                                                   "tls_data_required": True})
-    logging.getLogger("pyftpdlib").setLevel(logging.WARNING)
-    server = FTPServer(("127.0.0.1", 0), handler)
-    stop = threading.Event()
-
-    def serve():
-        while not stop.is_set():
-            server.serve_forever(timeout=0.05, blocking=False, handle_exit=False)
-        server.close_all()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield "127.0.0.1", server.socket.getsockname()[1], root / "exchange", ca
-    stop.set()
-    thread.join()
+    with served(handler) as port:
+        yield "127.0.0.1", port, root / "exchange", ca
 
 
 def _node(host, port):
