@@ -57,9 +57,11 @@ def reference_data(db):
 
 @pytest.fixture
 def var_dir(settings, tmp_path):
-    """Kept run files, uploads and 1C sessions of a test land in its own directory, not in the checkout's var/."""
+    """Kept run files, uploads, 1C sessions and pictures of a test land in its own directory, not in the
+    checkout's var/."""
     settings.VAR_DIR = tmp_path / "var"
     settings.VAR_DIR.mkdir()
+    settings.MEDIA_ROOT = settings.VAR_DIR / "media"
     return settings.VAR_DIR
 
 

@@ -7,6 +7,8 @@ by going idle), one HTTP exchange per file; and a second identical exchange writ
 
 from __future__ import annotations
 
+import urllib.request
+
 import pytest
 from django.core.management import call_command
 
@@ -22,7 +24,7 @@ from raccordo.catalog.models import (
 )
 from raccordo.core.models import ChangeJournal
 from raccordo.exchange.models import Binding, Run
-from raccordo.exchange.onec.models import OneCSession, OneCSettings
+from raccordo.exchange.onec.models import OneCFile, OneCSession, OneCSettings
 from raccordo.exchange.onec.services import sessions_finish_idle
 from raccordo.exchange.services import exchange_import
 from tests import corpus
@@ -221,6 +223,31 @@ def test_a_package_export_ends_with_deactivate(ctx, node):
     assert states["b0"] and states["b1"]   # another catalog is never touched
 
 
+def test_deactivate_with_a_timestamp_counts_every_exchange_begun_since_it(ctx, node):
+    """Bitrix's `deactivate&timestamp=T`: a package export spread over two exchanges; what either listed
+    since T stays, what neither listed goes (in the catalogs listed)."""
+    cli_one_call(ctx, lifecycle.before())
+    a = lifecycle.Catalog("cat-a", [lifecycle.Good(f"p{i}") for i in range(6)])
+    first = OneC(ctx["url"])
+    stamp = first.checkauth().lines[4].removeprefix("timestamp=")
+    first.init(version="3.1")
+    first.send("import___1.xml", lifecycle.import_xml(a, full=False, goods=a.goods[:3]))
+    assert first.import_("import___1.xml")[-1].first == "success"
+    assert first.call("catalog", "complete").first == "success"      # changes only: nothing goes yet
+    assert all(active(node).values())
+    second = OneC(ctx["url"])
+    second.checkauth()
+    second.init(version="3.1")
+    second.send("import___2.xml", lifecycle.import_xml(a, full=False, goods=a.goods[3:]))
+    assert second.import_("import___2.xml")[-1].first == "success"
+    reply = second.call("catalog", "deactivate", timestamp=stamp)
+    assert reply.first == "success" and reply.lines[1] == "deactivated 2", reply.text   # p6, p7
+    assert second.call("catalog", "complete").first == "success"
+    states = active(node)
+    assert [k for k in ("p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7") if not states[k]] == ["p6", "p7"]
+    assert states["b0"] and states["b1"]   # another catalog is never touched
+
+
 def test_an_exchange_left_open_ends_when_the_next_begins(ctx, node):
     OneCSettings.objects.filter(node=node).update(snapshot_idle=3600)
     a = lifecycle.Catalog("cat-a", [lifecycle.Good(f"p{i}") for i in range(3)])
@@ -325,11 +352,46 @@ def test_pictures_of_an_exchange_are_attached_to_their_products(ctx, node):
     assert list(p0.images.values_list("source_name", flat=True)) == ["import_files/a/p0.jpg"]
 
 
+def test_pictures_of_an_exchange_are_shown_and_served_over_http_to_signed_in_users(ctx, node, manager):
+    """From 1C's archive to the browser, on the live server: the product page shows the picture, its
+    address serves it to a signed-in user, and sends anyone else to the sign-in page."""
+    from django.conf import settings
+    from django.test import Client
+    from django.urls import reverse
+
+    a = lifecycle.Catalog("cat-a", [lifecycle.Good("p0", images=("import_files/a/p0.png",))])
+    onec = OneC(ctx["url"])
+    onec.checkauth()
+    onec.init()
+    onec.send("v8_1.zip", zipped({"import.xml": lifecycle.import_xml(a), "import_files/a/p0.png": PNG}))
+    assert onec.import_("import.xml")[-1].first == "success"
+    product = Product.objects.get(article="cat-a-p0")
+    image_url = reverse("web:product_image", args=[product.pk, product.images.get().pk])
+    with urllib.request.urlopen(ctx["url"] + image_url, timeout=30) as anonymous:   # follows the redirect
+        assert reverse(settings.LOGIN_URL) in anonymous.url and anonymous.read() != PNG
+    signed_in = Client()
+    signed_in.force_login(manager)
+    cookie = f"{settings.SESSION_COOKIE_NAME}={signed_in.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+    def get(path: str):
+        return urllib.request.urlopen(urllib.request.Request(ctx["url"] + path, headers={"Cookie": cookie}),
+                                      timeout=30)
+
+    with get(reverse("web:product_detail", args=[product.pk])) as page:
+        assert image_url in page.read().decode()
+    with get(image_url) as picture:
+        assert picture.headers["Content-Type"] == "image/png" and picture.read() == PNG
+
+
 def test_with_the_background_worker_between_requests(live_server, node, var_dir, worker, tmp_path):
     """The same exchange with imports and its end run by a worker thread between 1C's requests (the
     server answers `progress` meanwhile), as `raccordo serve` runs them."""
     OneCSettings.objects.update_or_create(node=node, defaults={"snapshot_idle": 0, "time_budget": 0.05})
     ctx = {"url": live_server.url, "node": node, "tmp": tmp_path}
+    cli_one_call(ctx, lifecycle.before())
+    cli_one_call(ctx, lifecycle.after())
+    reference = state(node)   # the tables, as the other groupings compare them
+    wipe()
     cli_one_call(ctx, lifecycle.before())
     onec = OneC(live_server.url, turns=worker.lock)
     onec.checkauth()
@@ -343,5 +405,10 @@ def test_with_the_background_worker_between_requests(live_server, node, var_dir,
     for thread in worker.threads:
         thread.join(timeout=120)
     assert not worker.errors, worker.errors
-    assert active(node) == lifecycle.EXPECTED_ACTIVE
+    assert active(node) == lifecycle.EXPECTED_ACTIVE and state(node) == reference
     assert OneCSession.objects.get(pk=OneCSession.objects.latest("created_at").pk).finish_run.status == "succeeded"
+    # Each offer not taken is in the worker's run report one by one, with its file, line and reason.
+    run = OneCFile.objects.get(session=OneCSession.objects.latest("created_at"), name="offers.xml").run
+    skipped = {i.external_id: i for i in run.items.filter(outcome="skipped")}
+    assert set(skipped) == {"p7", "p8", "p3#x"}
+    assert all("deleted" in i.message and i.file == "offers.xml" and i.line for i in skipped.values())

@@ -136,3 +136,28 @@ def test_1c_is_told_what_was_applied_and_what_was_refused(onec, node):
     assert reply.first == "failure" and "not one of the managers" in reply.text, reply.text
     invoice.refresh_from_db()
     assert invoice.accounting_number == "УТ-000124"
+
+
+def test_M2_M3_query_sends_the_nodes_scope_and_a_control_character_blocks_nothing(onec, node):
+    # M2: a node limited to some managers used to be sent every order; M3: one control character in a
+    # client's name made every query answer `failure`. Both over the live endpoint.
+    from raccordo.exchange.mappings import mapping_for, mapping_save
+    from raccordo.parties.models import Counterparty
+
+    mine = issued_invoice()
+    Counterparty.objects.filter(pk=mine.counterparty_id).update(name="Ctrl\x0bChar\x01Client")
+    other = UserFactory(username="other")
+    theirs = invoice_issue(user=other, invoice=invoice_create(
+        user=other, data={"own_company": reference_data()["own_company"],
+                          "counterparty": CounterpartyFactory(responsible=other, name="VIP client", is_vip=True)},
+        lines=[LineInput(description="Pump", quantity=Decimal("1"), price=Decimal("10"))]))
+    data = mapping_for(node, "parties.counterparty")
+    data.filters = {"managers": [str(mine.counterparty.responsible_id)]}
+    mapping_save(user=None, node=node, data=data)
+    onec.checkauth("sale")
+    onec.init("sale")
+    sent = onec.call("sale", "query")
+    assert sent.status == 200 and sent.content_type == "application/xml; charset=windows-1251", sent.body[:200]
+    text = sent.body.decode("windows-1251")
+    assert documents(sent.body) == 1 and str(mine.pk) in text and str(theirs.pk) not in text
+    assert "Ctrl CharClient" in text and "VIP client" not in text
