@@ -11,6 +11,7 @@ import urllib.request
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 
 from raccordo.catalog.models import (
     Price,
@@ -202,7 +203,7 @@ def test_changes_only_exports_never_deactivate(ctx, node):
     assert finish.deactivated == 0 and "Only changes" in finish.message
 
 
-def test_a_package_export_ends_with_deactivate(ctx, node):
+def test_a_package_export_ends_with_deactivate(ctx, node, admin_client):
     """1C's package mode (UT 11.4 2.08+, the 1C-Bitrix module): every file says "changes only", and
     `mode=deactivate` says the export was whole: what the exchange did not list goes, in its catalogs."""
     cli_one_call(ctx, lifecycle.before())
@@ -221,6 +222,15 @@ def test_a_package_export_ends_with_deactivate(ctx, node):
     states = active(node)
     assert [k for k, v in sorted(states.items()) if not v] == ["p3#x", "p5#b", "p5#r", "p6", "p7", "q2"]
     assert states["b0"] and states["b1"]   # another catalog is never touched
+    # Each deactivated good is on the run's report by name, 1C's id and catalog, not only as a number.
+    run = Run.objects.filter(deactivated=6).latest("started_at")
+    dropped = sorted(run.items.filter(outcome="dropped").values_list("external_id", "code"))
+    assert dropped == sorted((ext, "exchange.catalog.absent") for ext in ("p3#x", "p5#b", "p5#r", "p6", "p7", "q2"))
+    assert all("full export of catalog cat-a" in m for m in run.items.filter(outcome="dropped")
+               .values_list("message", flat=True))
+    page = admin_client.get(reverse("exchange:run_detail", args=[run.pk]), {"outcome": "deactivated"})
+    html = page.content.decode()
+    assert page.status_code == 200 and 'data-testid="tab-deactivated"' in html and "p5#r" in html
 
 
 def test_deactivate_with_a_timestamp_counts_every_exchange_begun_since_it(ctx, node):

@@ -190,12 +190,12 @@ def run_retry(*, user, run: Run, background: bool = True, progress=None) -> Run:
 # --- the report --------------------------------------------------------------------------------------------------
 
 
-OUTCOMES = ("error", "created", "updated", "unchanged", "skipped", "conflict")
+OUTCOMES = ("error", "created", "updated", "unchanged", "skipped", "conflict", "deactivated")
 # outcome shown -> outcomes stored on run items
 # "refused": a document the node may not apply (outside its scope), counted with the skipped ones.
 ITEM_OUTCOMES = {"error": ("failed",), "created": ("created",), "updated": ("updated",),
                  "unchanged": ("unchanged",), "skipped": ("skipped", "duplicate", "refused"),
-                 "conflict": ("conflict",)}
+                 "conflict": ("conflict",), "deactivated": ("dropped",)}
 SHOWN_OUTCOME = {stored: shown for shown, stored_all in ITEM_OUTCOMES.items() for stored in stored_all}
 
 

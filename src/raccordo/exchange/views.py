@@ -129,7 +129,8 @@ RECORDS_PER_PAGE = 50
 def _records_page(request, run):
     """The outcome chosen (tab), the tabs with their counts, and one page of the run's records of that outcome."""
     counts = {"error": run.failed, "created": run.created, "updated": run.updated, "unchanged": run.unchanged,
-              "skipped": run.skipped, "conflict": run.items.filter(outcome="conflict").count()}
+              "skipped": run.skipped, "conflict": run.items.filter(outcome="conflict").count(),
+              "deactivated": run.deactivated}
     outcome = request.GET.get("outcome", "")
     if outcome not in runs.OUTCOMES:
         outcome = next((o for o in ("error", "conflict", "created", "updated", "skipped") if counts[o]), "error")
@@ -153,14 +154,16 @@ def _records_page(request, run):
         url = item_url(row.object_type, row.object_id) if run.kind != "dry-run" or row.outcome != "created" else None
         rows.append({"row": row, "url": url})
     listed = outcome != "unchanged" or runs.items_list_writes(run)
-    tabs = [(key, label, counts[key]) for key, label in OUTCOME_LABELS.items()]
+    # Deactivation happens to catalogs sent whole: the tab is there when the run deactivated something.
+    tabs = [(key, label, counts[key]) for key, label in OUTCOME_LABELS.items()
+            if key != "deactivated" or counts[key] or outcome == key]
     return {"outcome": outcome, "tabs": tabs, "page": page, "rows": rows, "listed": listed,
             "outcome_label": OUTCOME_LABELS[outcome], "hidden": hidden}
 
 
 OUTCOME_LABELS = {"error": _("Errors"), "conflict": _("Conflicts"), "created": pgettext_lazy("records", "Created"),
                   "updated": pgettext_lazy("records", "Updated"), "unchanged": _("Unchanged"),
-                  "skipped": _("Skipped and duplicates")}
+                  "skipped": _("Skipped and duplicates"), "deactivated": _("Deactivated")}
 
 
 def _progress_context(run) -> dict:

@@ -10,15 +10,18 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from raccordo.catalog.models import Product
 from raccordo.core.journal import journal_bulk
 from raccordo.core.models import Operation
-from raccordo.exchange.models import Binding, ExchangeNode
+from raccordo.exchange.models import Binding, ExchangeNode, RunItem
 
 from .kinds import OFFERS_SCOPE, PRODUCT
 from .seen import SeenIds
 from .state import ImporterState
+
+DROPPED = "dropped"   # a RunItem's outcome (10 characters at most): a product deactivated by a full export
 
 
 def set_active(products: list[Product], active: bool) -> None:
@@ -79,18 +82,32 @@ class LifeCycle(ImporterState):
                     object_id__in=Product.objects.filter(is_active=True).values("pk"))
                 if after is not None:
                     absent = absent.filter(object_id__gt=after)
-                ids = list(seen.exclude_seen(absent).order_by("object_id").values_list("object_id", flat=True)[:500])
-                if not ids:
+                rows = list(seen.exclude_seen(absent).order_by("object_id")
+                            .values_list("object_id", "external_id", "scope")[:500])
+                if not rows:
                     break
-                after = ids[-1]
-                chunk = list(Product.objects.filter(pk__in=ids, is_active=True))
+                after = rows[-1][0]
+                chunk = list(Product.objects.filter(pk__in=[r[0] for r in rows], is_active=True))
                 if variants:
                     chunk = self._without_listed_variants(chunk)
                 set_active(chunk, False)
                 deactivated += len(chunk)
                 self.recorder.count("deactivated", len(chunk))
+                self._list_dropped(chunk, {r[0]: r for r in rows})
                 self.recorder.save()
         return deactivated
+
+    def _list_dropped(self, products: list[Product], bindings: dict[Any, tuple]) -> None:
+        """Each deactivated product on the run's report, with 1C's id and the catalog whose full export did
+        not list it: a number alone does not tell anyone which goods went (issue #13)."""
+        for product in products:
+            _pk, external_id, scope = bindings[product.pk]
+            catalog = scope.removesuffix(OFFERS_SCOPE) or "-"
+            self.recorder.add(RunItem(
+                outcome=DROPPED, object_type=PRODUCT, external_id=(external_id or "")[:255], object_id=product.pk,
+                code="exchange.catalog.absent", message=_("%(name)s is not in the full export of catalog "
+                                                          "%(catalog)s: deactivated.") % {
+                    "name": product.name, "catalog": catalog}))
 
     def _without_listed_variants(self, products: list[Product]) -> list[Product]:
         """Leave out the variants whose good this exchange listed: a catalog file lists goods, not their
