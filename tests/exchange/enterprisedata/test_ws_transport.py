@@ -266,3 +266,9 @@ def test_envelopes_and_addresses():
         "https://1c.example.com/bp/ws/EnterpriseDataExchange_1_0_1_1.1cws"
     assert ws.service_url("https://h/bp/ws/x.1cws") == "https://h/bp/ws/x.1cws"
     assert ws.url_problem("ftp://h/bp") and ws.url_problem("h/bp") and not ws.url_problem("http://h")
+
+
+def test_the_connection_test_only_pings(service):
+    node = _ws_node(service)
+    assert ed.transport_check(node=node) == f"{service.base}/ws/EnterpriseDataExchange_1_0_1_1.1cws"
+    assert service.calls == ["Ping", "TestConnection"]

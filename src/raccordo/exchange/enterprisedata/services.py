@@ -220,6 +220,15 @@ def transport_where(node: ExchangeNode, peer: EnterpriseDataPeer) -> str:
     return node.path
 
 
+def transport_check(*, node: ExchangeNode) -> str:
+    """Open the node's transport and close it again, reading and writing nothing: the folder is there, the FTP
+    login and directory work, 1C's web service answers Ping and TestConnection. Where it is; else ExchangeRefused."""
+    peer = _peer(node)
+    with _transport(node, peer):
+        pass
+    return transport_where(node, peer)
+
+
 def _read_incoming(node: ExchangeNode, peer: EnterpriseDataPeer, raw: IO[bytes], name: str, run: Run,
                    recorder: RunRecorder) -> str:
     """Take 1C's message (a readable stream of its XML); return a note for the run (what happened to it)."""

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 from raccordo.access.policy import is_admin, visible
 from raccordo.exchange import nodes, scheduling
 from raccordo.exchange.enterprisedata import setup as ed_setup
-from raccordo.exchange.enterprisedata.views import PeerForm
+from raccordo.exchange.enterprisedata.views import PeerForm, transport_form
 from raccordo.exchange.models import ExchangeNode, NodeKind
 
 from . import selectors
@@ -259,6 +259,7 @@ def node_page_context(request, node) -> dict:
     context: dict[str, Any] = {
         "folder_problems": (nodes.folder_problems(node.path)
                             if node.kind in (NodeKind.FOLDER, NodeKind.ENTERPRISEDATA) else []),
+        "uses_folder": node.kind in (NodeKind.FOLDER, NodeKind.ENTERPRISEDATA),
         "checkauth": (selectors.checkauth_status(user=request.user, node=node)
                       if node.kind == NodeKind.ONEC_HTTP else None),
         "tabular_url": (reverse("exchange:tabular_upload") + f"?node={node.code}"
@@ -269,6 +270,9 @@ def node_page_context(request, node) -> dict:
         context["ed"] = overview
         context["ed_form"] = PeerForm(initial={"our_code": peer.our_code, "peer_code": peer.peer_code,
                                                "prefix": peer.prefix, "versions": peer.versions} if peer else None)
+        context["ed_transport_form"] = transport_form(peer)
+        # An EnterpriseData node over FTP or the web service has no folder to check.
+        context["uses_folder"] = peer is None or peer.transport == "folder"
     lock = scheduling.node_busy(node)
     now = timezone.now()
     rows = []
