@@ -62,6 +62,7 @@ class OneCService:
         self.payload: bytes | None = None    # handed out instead of the peer's message (hostile zips)
         self.html_page = False       # every answer a 200 HTML page (a web server's error page)
         self.node_known = True
+        self.redirect_to: str | None = None   # every request sent elsewhere (302)
         self.calls: list[str] = []
         self.uploads: dict[str, dict[int, bytes]] = {}
         self.confirmed: list[str] = []
@@ -76,6 +77,9 @@ class OneCService:
             start_response("401 Unauthorized", [("WWW-Authenticate", 'Basic realm="1C"'),
                                                 ("Content-Type", "text/plain")])
             return [b"401"]
+        if self.redirect_to:
+            start_response("302 Found", [("Location", self.redirect_to), ("Content-Type", "text/plain")])
+            return [b""]
         if self.html_page:
             start_response("200 OK", [("Content-Type", "text/html")])
             return [b"<html><body>Publication not found</body></html>"]

@@ -182,6 +182,13 @@ def test_an_html_page_instead_of_an_answer_is_a_clear_error(service):
         ed.enterprisedata_exchange(node=_ws_node(service))
 
 
+def test_a_redirect_is_not_followed_with_the_password(service):
+    service.redirect_to = f"{service.base}/elsewhere"
+    with pytest.raises(ed.ExchangeRefused, match="answered Ping with HTTP 302 Found"):
+        ed.enterprisedata_exchange(node=_ws_node(service))
+    assert service.calls == []
+
+
 def test_an_unreachable_service_is_a_clear_error(service):
     with pytest.raises(ed.ExchangeRefused, match="cannot be reached \\(Ping\\)"):
         ed.enterprisedata_exchange(node=_ws_node(service, url="http://127.0.0.1:1/bp"))

@@ -26,6 +26,7 @@ as hostile as a zip from a folder.
 from __future__ import annotations
 
 import base64
+import http.client
 import shutil
 import tempfile
 import time
@@ -96,6 +97,16 @@ class Pace:
 DEFAULT_PACE = Pace()
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect is answered as the HTTP error it is: following it would send the 1C password elsewhere."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
 class WebServiceTransport:
     """1C's EnterpriseDataExchange_1_0_1_1 service, as a MessageTransport for one exchange (see the module)."""
 
@@ -118,11 +129,11 @@ class WebServiceTransport:
             "Content-Type": soap.CONTENT_TYPE, "SOAPAction": f'"{soap.soap_action(operation)}"',
             "Authorization": f"Basic {token}"})
         try:
-            with urllib.request.urlopen(req, timeout=s.timeout) as answer:  # http(s) only: url_problem
+            with _OPENER.open(req, timeout=s.timeout) as answer:  # http(s) only: url_problem
                 return self._read(answer, operation)
         except urllib.error.HTTPError as exc:
             raise self._http_error(operation, exc) from exc
-        except (urllib.error.URLError, OSError) as exc:
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
             reason = getattr(exc, "reason", exc)
             raise TransportError(_("1C's web service %(where)s cannot be reached (%(operation)s): %(error)s") % {
                 "where": self.where, "operation": operation, "error": reason}) from exc
@@ -141,7 +152,7 @@ class WebServiceTransport:
                                                           "code": exc.code, "operation": operation})
         try:
             fault = soap.fault_of(exc.read(MAX_ANSWER))
-        except OSError:
+        except (OSError, http.client.HTTPException):
             fault = None
         if fault is not None:
             return self._error(operation, fault.text or fault.code)
