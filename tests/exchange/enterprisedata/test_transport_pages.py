@@ -119,3 +119,29 @@ def test_only_administrators_choose_the_transport(client, manager, node):
                        {"transport": "ws", "ws_url": "https://h/bp", "ws_user": "u"}).status_code == 404
     assert client.post(reverse("onec:node_enterprisedata_test", args=[node.pk])).status_code == 404
     assert _peer(node).transport == "folder"
+
+
+def _wizard(admin, **data):
+    return admin.post(reverse("onec:node_create"), {"kind": "enterprisedata", "name": "Бухгалтерия", "our_code": "RC",
+                                                    "peer_code": "BP", "prefix": "RC", "versions": ["1.17"], **data})
+
+
+def test_the_wizard_offers_the_transports_and_needs_no_folder_for_the_web_service(admin, monkeypatch):
+    form = admin.get(reverse("onec:node_create"), {"kind": "enterprisedata"}).content.decode()
+    assert 'data-testid="ed-wizard-transport"' in form and 'name="ws_url"' in form and 'name="ftp_host"' in form
+    monkeypatch.setenv("BP_WS_PASSWORD", SECRET)
+    reply = _wizard(admin, transport="ws", ws_url="https://1c.example.com/bp", ws_user="Обмен",
+                    ws_password_env="BP_WS_PASSWORD")
+    assert reply.status_code == 302, html.unescape(reply.content.decode())[:2000]
+    peer = EnterpriseDataPeer.objects.get()
+    assert (peer.node.path, peer.transport, peer.ws_user, peer.ws_password, peer.versions) == (
+        "", "ws", "Обмен", SECRET, ["1.17"])
+
+
+def test_the_wizard_refuses_an_ftp_node_without_a_server_and_a_folder_node_without_a_folder(admin):
+    reply = _wizard(admin, transport="ftp")
+    assert reply.status_code == 422
+    assert "Enter the FTP server's name or address." in html.unescape(reply.content.decode())
+    folder = _wizard(admin, transport="folder")
+    assert folder.status_code == 422 and "path" in folder.context["form"].errors
+    assert not EnterpriseDataPeer.objects.exists()

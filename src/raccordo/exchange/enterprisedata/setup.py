@@ -60,18 +60,27 @@ def peer_problems(*, our_code: str, peer_code: str, prefix: str, versions: list[
 
 @transaction.atomic
 def enterprisedata_node_setup(*, user, name: str, code: str = "", path: str = "", our_code: str,
-                              peer_code: str, prefix: str = "RC", versions: list[str] | None = None) -> ExchangeNode:
-    """The wizard's save for an EnterpriseData node: the node with a folder the server can read and write, then
-    its codes, prefix and versions. NodeInvalid lists every problem by field; nothing is written then."""
+                              peer_code: str, prefix: str = "RC", versions: list[str] | None = None,
+                              transport: dict | None = None) -> ExchangeNode:
+    """The wizard's save for an EnterpriseData node: the node, its codes, prefix and versions, and where its messages
+    travel (`transport`, the node page's transport form's data; the folder when None). A folder the server can read
+    and write is required for the folder transport only. NodeInvalid lists every problem by field; nothing is
+    written then."""
     versions = list(fmt.VERSIONS) if versions is None else list(versions)
     errors = peer_problems(our_code=our_code, peer_code=peer_code, prefix=prefix, versions=versions)
+    data = {**(transport or {})}
+    data["transport"] = data.get("transport") or Transport.FOLDER
+    # No stored passwords yet: an unsaved peer keeps none.
+    chosen, ftp, ws = _transport_settings(EnterpriseDataPeer(), data, errors, folder_path=None)
     try:
-        node, _password = node_setup(user=user, kind=NodeKind.ENTERPRISEDATA, name=name, code=code, path=path)
+        node, _password = node_setup(user=user, kind=NodeKind.ENTERPRISEDATA, name=name, code=code, path=path,
+                                     folder_required=chosen == Transport.FOLDER)
     except NodeInvalid as exc:
         errors = {**exc.extra["errors"], **errors}
     if errors:
         raise _invalid(errors)
-    peer_setup(user=user, node=node, our_code=our_code, peer_code=peer_code, prefix=prefix, versions=versions)
+    peer_setup(user=user, node=node, our_code=our_code, peer_code=peer_code, prefix=prefix, versions=versions,
+               transport=chosen, compress=bool(data.get("compress")), ftp=ftp, ws=ws)
     return node
 
 
@@ -151,6 +160,24 @@ def _ws_settings(peer: EnterpriseDataPeer, data: dict, errors: dict[str, list[st
     return webservice.WsSettings(url=url, user=user, password=password)
 
 
+def _transport_settings(peer: EnterpriseDataPeer, data: dict, errors: dict[str, list[str]], *,
+                        folder_path: str | None) -> tuple[str, tr.FtpSettings | None, webservice.WsSettings | None]:
+    """The transport a form chose with its FTP or web-service settings; problems go into `errors` by field.
+    `folder_path` is checked when the folder is chosen (None: the caller checks it)."""
+    transport = data.get("transport") or ""
+    ftp, ws = None, None
+    if transport == Transport.FTP:
+        ftp = _ftp_settings(peer, data, errors)
+    elif transport == Transport.WS:
+        ws = _ws_settings(peer, data, errors)
+    elif transport == Transport.FOLDER:
+        if folder_path is not None and (problems := folder_problems(folder_path)):
+            errors["transport"] = problems
+    else:
+        errors["transport"] = [_("Choose the folder, FTP or 1C's web service.")]
+    return transport, ftp, ws
+
+
 @transaction.atomic
 def transport_change(*, user, node: ExchangeNode, data: dict) -> EnterpriseDataPeer:
     """The node page's transport form: the folder, an FTP directory or 1C's web service, as the command line's
@@ -161,17 +188,7 @@ def transport_change(*, user, node: ExchangeNode, data: dict) -> EnterpriseDataP
     if peer is None:
         raise ExchangeRefused(_("Set the node codes first."), code="exchange.enterprisedata.not_set_up")
     errors: dict[str, list[str]] = {}
-    transport = data.get("transport") or ""
-    ftp, ws = None, None
-    if transport == Transport.FTP:
-        ftp = _ftp_settings(peer, data, errors)
-    elif transport == Transport.WS:
-        ws = _ws_settings(peer, data, errors)
-    elif transport == Transport.FOLDER:
-        if problems := folder_problems(node.path):
-            errors["transport"] = problems
-    else:
-        errors["transport"] = [_("Choose the folder, FTP or 1C's web service.")]
+    transport, ftp, ws = _transport_settings(peer, data, errors, folder_path=node.path)
     if errors:
         raise _invalid(errors)
     return peer_setup(user=user, node=node, our_code=peer.our_code, peer_code=peer.peer_code, prefix=peer.prefix,

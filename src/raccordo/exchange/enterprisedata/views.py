@@ -49,7 +49,8 @@ _PASSWORD_ENV_HELP = gettext_lazy("Passwords are not typed into pages: name an e
 class TransportForm(forms.Form):
     """Where messages travel: the node's folder, an FTP directory or 1C's web service (the CLI's setup options)."""
 
-    transport = forms.ChoiceField(label=gettext_lazy("Messages travel through"), choices=Transport.choices)
+    transport = forms.ChoiceField(label=gettext_lazy("Messages travel through"), choices=Transport.choices,
+                                  required=False, initial=Transport.FOLDER)
     compress = forms.BooleanField(label=gettext_lazy("Zip our messages (1C's «Сжимать отправляемые данные в архив»)"),
                                   required=False)
     ftp_host = forms.CharField(label=gettext_lazy("FTP server"), max_length=255, required=False)
