@@ -154,3 +154,16 @@ def test_the_wizard_refuses_an_ftp_node_without_a_server_and_a_folder_node_witho
     folder = _wizard(admin, transport="folder")
     assert folder.status_code == 422 and "path" in folder.context["form"].errors
     assert not EnterpriseDataPeer.objects.exists()
+
+
+def test_1cs_folder_in_its_settings_file_is_not_compared_for_a_web_service_node(admin, node):
+    from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: PLC0415  # only this test uploads
+
+    from .test_setup_pages import SETTINGS_XML  # noqa: PLC0415  # 1C's file, kept with the set-up tests
+
+    _save(admin, node, transport="ws", ws_url="https://h/bp", ws_user="u")
+    reply = admin.post(reverse("onec:node_enterprisedata_settings", args=[node.pk]),
+                       {"file": SimpleUploadedFile("Настройки подключения.xml", SETTINGS_XML.encode())}, follow=True)
+    page = html.unescape(reply.content.decode())
+    assert "Read from Настройки подключения.xml" in page and "They must be the same folder" not in page
+    assert _peer(node).transport == "ws"

@@ -177,7 +177,7 @@ def settings_upload(request, pk):
                                     "versions %(versions)s.") % {
             "file": upload.name, "ours": peer.our_code, "theirs": peer.peer_code, "prefix": peer.prefix or "—",
             "versions": ", ".join(peer.versions)})
-        if settings.folder and settings.folder != node.path:
+        if settings.folder and peer.transport == Transport.FOLDER and settings.folder != node.path:
             messages.info(request, _("1C's folder is %(theirs)s; Raccordo reads %(ours)s. They must be the same "
                                      "folder (a share may have two names).") % {"theirs": settings.folder,
                                                                                 "ours": node.path})
