@@ -165,6 +165,20 @@ def test_a_fault_while_1c_loads_ours_fails_the_run_and_keeps_the_numbers(service
     assert "PutData failed: Ошибка загрузки данных" in item.message
     node.refresh_from_db()
     assert (node.last_sent_no, node.last_received_no) == (1, 1)   # 1C's message was taken; ours not numbered
+    # The next exchange converges: 1C's message again is already received (174), ours goes with the next number.
+    del service.faults["PutData"]
+    again = _run(node)
+    assert again.status == "succeeded" and again.items.filter(code="exchange.enterprisedata.174").exists()
+    header, _records = peer.receive()
+    assert (header.message_no, header.received_no) == (2, 1)
+
+
+def test_zip_our_messages_changes_nothing_on_the_wire(service):
+    node, peer = _ws_node(service), service.peer
+    EnterpriseDataPeer.objects.filter(node=node).update(compress=True)
+    peer.compress = True        # 1C hands out its own zip as it is
+    header, _records = _handshake(node, peer)
+    assert header.version == "1.17" and "Message_RC_BP.xml" in peer.file_names()
 
 
 def test_a_job_that_never_ends_is_given_up_at_the_timeout(service, fake_time):
