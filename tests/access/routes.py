@@ -73,6 +73,8 @@ ROUTES: dict[str, Route] = {
     "onec:node_folder_check": Route("object", "node", allowed=("root",), method="post"),
     "onec:node_enterprisedata": Route("object", "node", allowed=("root",), method="post"),
     "onec:node_enterprisedata_settings": Route("object", "node", allowed=("root",), method="post"),
+    "onec:node_enterprisedata_transport": Route("object", "node", allowed=("root",), method="post"),
+    "onec:node_enterprisedata_test": Route("object", "node", allowed=("root",), method="post"),
     # --- web: start page, search
     "web:dashboard": Route("page"),
     "web:search": Route("search"),

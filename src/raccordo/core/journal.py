@@ -64,6 +64,18 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     return {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
 
 
+SECRET_SHOWN = "••••••"
+
+
+def masked(model: type[models.Model], changes: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    """`changes` with the values of the model's secret fields (``JOURNAL_SECRET_FIELDS``: passwords a transport
+    must send, so kept as given) replaced by a mark: the journal says one was set or changed, never what it is."""
+    secret = getattr(model, "JOURNAL_SECRET_FIELDS", ())
+    if not secret or not secret & changes.keys():
+        return changes
+    return {k: [SECRET_SHOWN if x else x for x in v] if k in secret else v for k, v in changes.items()}
+
+
 def journal_record(*, obj: models.Model, operation: str, changes: dict[str, list[Any]], user=None,
                    ) -> ChangeJournal:
     """Append one journal entry for `obj`, stamped with the current origin, node and request."""
@@ -73,7 +85,7 @@ def journal_record(*, obj: models.Model, operation: str, changes: dict[str, list
         object_id=obj.pk,
         object_repr=str(obj)[:255],
         operation=operation,
-        changes=changes,
+        changes=masked(type(obj), changes),
         user=user if getattr(user, "pk", None) else None,
         origin=ctx.origin,
         node=ctx.node,
@@ -90,7 +102,7 @@ def journal_bulk(*, entries: list[tuple[models.Model, str, dict[str, list[Any]]]
     rows = [
         ChangeJournal(
             content_type=ContentType.objects.get_for_model(type(obj)), object_id=obj.pk,
-            object_repr=str(obj)[:255], operation=op, changes=changes,
+            object_repr=str(obj)[:255], operation=op, changes=masked(type(obj), changes),
             user=user if getattr(user, "pk", None) else None, origin=ctx.origin, node=ctx.node,
             request_id=ctx.request_id,
         )

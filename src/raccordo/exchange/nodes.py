@@ -119,10 +119,12 @@ def _field_errors(exc: ValidationError) -> dict[str, list[str]]:
 
 
 @transaction.atomic
-def node_setup(*, user, kind: str, name: str, code: str = "", path: str = "") -> tuple[ExchangeNode, str]:
+def node_setup(*, user, kind: str, name: str, code: str = "", path: str = "",
+               folder_required: bool = True) -> tuple[ExchangeNode, str]:
     """The node wizard's save: a node of `kind` with a checked code (suggested from the name when empty); a 1C
     node gets a generated login and password (returned once, stored hashed), a folder or EnterpriseData node a
-    folder the server can read and write. NodeInvalid lists every problem by field; nothing is written then."""
+    folder the server can read and write (an EnterpriseData node over FTP or a web service, `folder_required`
+    false, only when one is given). NodeInvalid lists every problem by field; nothing is written then."""
     errors: dict[str, list[str]] = {}
     name, code, path = (name or "").strip(), (code or "").strip().lower(), (path or "").strip()
     if kind not in NodeKind.values:
@@ -133,7 +135,8 @@ def node_setup(*, user, kind: str, name: str, code: str = "", path: str = "") ->
     if code and ExchangeNode.objects.filter(code=code).exists():
         errors["code"] = [_("The code %(code)s is taken by another node; try %(free)s.") % {
             "code": code, "free": node_code_suggest(code)}]
-    if kind in (NodeKind.FOLDER, NodeKind.ENTERPRISEDATA):
+    optional = kind == NodeKind.ENTERPRISEDATA and not folder_required and not path
+    if kind in (NodeKind.FOLDER, NodeKind.ENTERPRISEDATA) and not optional:
         problems = folder_problems(path)
         if problems:
             errors["path"] = problems

@@ -19,10 +19,11 @@ def default_versions() -> list[str]:
 
 
 class Transport(models.TextChoices):
-    """Where messages travel (1C's ТранспортСообщенийОбмена FILE and FTP)."""
+    """Where messages travel (1C's ТранспортСообщенийОбмена FILE and FTP; 1C's web service EnterpriseDataExchange)."""
 
     FOLDER = "folder", _("Folder")
     FTP = "ftp", _("FTP")
+    WS = "ws", _("1C web service")
 
 
 class EnterpriseDataPeer(BaseModel):
@@ -32,9 +33,10 @@ class EnterpriseDataPeer(BaseModel):
     names), `peer_code` the code of 1C's own node (its From). `format_version` is the highest version both
     sides list (1C's МаксимальнаяОбщаяВерсияФормата); empty until 1C's header has been read.
 
-    Messages travel through the node's folder (`transport` folder) or an FTP directory; `ftp_password` is
-    kept as given because it must be sent to the server, so it is not editable in forms and is never shown
-    or exported. `compress` zips our messages as 1C's "compress files" option does.
+    Messages travel through the node's folder (`transport` folder), an FTP directory or 1C's web service
+    EnterpriseDataExchange_1_0_1_1 (`ws_url`, the 1C user `ws_user`); `ftp_password` and `ws_password` are kept
+    as given because they must be sent to the server, so they are not editable in forms and are never shown
+    or exported. `compress` zips our messages as 1C's "compress files" option does (the web service always zips).
     """
 
     node = models.OneToOneField("exchange.ExchangeNode", on_delete=models.CASCADE, related_name="enterprisedata",
@@ -59,6 +61,14 @@ class EnterpriseDataPeer(BaseModel):
     ftp_password = models.CharField(_("FTP password"), max_length=256, blank=True, editable=False)
     ftp_dir = models.CharField(_("FTP directory"), max_length=500, blank=True)
     ftp_tls = models.BooleanField(_("FTP over TLS (FTPS)"), default=False)
+    ws_url = models.CharField(_("1C web service address"), max_length=500, blank=True,
+                              help_text=_("…/ws/EnterpriseDataExchange_1_0_1_1.1cws of 1C's web publication."))
+    ws_user = models.CharField(_("1C user for the web service"), max_length=150, blank=True)
+    # As ftp_password: sent to 1C, so kept as given and never shown.
+    ws_password = models.CharField(_("1C user's password"), max_length=256, blank=True, editable=False)
+
+    # The change journal marks these as set or changed, never with their values (core.journal.masked).
+    JOURNAL_SECRET_FIELDS = frozenset({"ftp_password", "ws_password"})
 
     class Meta:
         verbose_name = _("EnterpriseData peer")

@@ -1,9 +1,10 @@
-"""EnterpriseData exchange with one 1C base over a folder or FTP: read 1C's message, answer with ours.
+"""EnterpriseData exchange with one 1C base over a folder, FTP or 1C's web service: read 1C's message, answer.
 
 One exchange (`enterprisedata_exchange`) follows SSL's rules on our side:
 
 * 1C's message ``Message_<1C's code>_<our code>.xml`` (or ``.zip``, or 1C's long name with its prefix; the
-  newest, see `transport`) is read if present, from the folder or FTP directory the peer names. Its header must be addressed
+  newest, see `transport`) is read if present, from the folder or FTP directory the peer names, or asked of
+  1C's web service EnterpriseDataExchange_1_0_1_1 (`webservice`). Its header must be addressed
   to us (1C's error 178) and come from the node's 1C base; its ReceivedNo confirms our messages up to
   that number (the acknowledged journal position advances); a MessageNo at or below the last one
   received is skipped, body and all (1C's warning 174). The body's counterparties, bank accounts,
@@ -47,6 +48,7 @@ from raccordo.exchange.formats.enterprisedata import envelope as env
 from raccordo.exchange.models import ExchangeNode, NodeKind, Run, RunItem
 
 from . import transport as tr
+from . import webservice
 from .incoming import MessageImporter
 from .models import EnterpriseDataPeer, SentMessage, Transport
 from .outgoing import outgoing_objects
@@ -77,40 +79,62 @@ def message_name(sender: str, recipient: str) -> str:
 
 # What peer_setup sets on a node's EnterpriseData peer (its node is set once, at creation).
 PEER_FIELDS = ("our_code", "peer_code", "prefix", "versions")
-TRANSPORT_FIELDS = ("transport", "compress", "ftp_host", "ftp_port", "ftp_user", "ftp_password", "ftp_dir", "ftp_tls")
+TRANSPORT_FIELDS = ("transport", "compress", "ftp_host", "ftp_port", "ftp_user", "ftp_password", "ftp_dir", "ftp_tls",
+                    "ws_url", "ws_user", "ws_password")
 
 
-def _transport_data(transport: str | None, compress: bool | None, ftp: tr.FtpSettings | None) -> dict[str, Any]:
-    """The peer fields a transport choice sets; an FTP transport without a server is refused."""
+def _refused_transport(message: str) -> ExchangeRefused:
+    return ExchangeRefused(message, code="exchange.enterprisedata.transport")
+
+
+def _ftp_data(ftp: tr.FtpSettings | None) -> dict[str, Any]:
+    if ftp is None or not ftp.host.strip():
+        raise _refused_transport(_("The FTP transport needs a server (host:port)."))
+    if not 0 < ftp.port < 65536:
+        raise _refused_transport(_("FTP port %(port)s is not a port (1-65535).") % {"port": ftp.port})
+    return {"ftp_host": ftp.host.strip(), "ftp_port": ftp.port, "ftp_user": ftp.user, "ftp_password": ftp.password,
+            "ftp_dir": ftp.directory, "ftp_tls": ftp.tls}
+
+
+def _ws_data(ws: webservice.WsSettings | None) -> dict[str, Any]:
+    if ws is None or not ws.url.strip():
+        raise _refused_transport(_("The web-service transport needs the address of 1C's web publication."))
+    problem = webservice.url_problem(ws.url)
+    if problem:
+        raise _refused_transport(problem)
+    if not ws.user.strip():
+        raise _refused_transport(_("The web-service transport needs the 1C user it logs in as."))
+    return {"ws_url": webservice.service_url(ws.url), "ws_user": ws.user.strip(), "ws_password": ws.password}
+
+
+def _transport_data(transport: str | None, compress: bool | None, ftp: tr.FtpSettings | None,
+                    ws: webservice.WsSettings | None = None) -> dict[str, Any]:
+    """The peer fields a transport choice sets; an FTP transport without a server, a web service without an
+    address or a user, is refused."""
     data: dict[str, Any] = {}
     if compress is not None:
         data["compress"] = compress
     if transport is None:
         return data
     if transport not in Transport.values:
-        raise ExchangeRefused(_("Unknown transport %(name)s: folder or ftp.") % {"name": transport},
-                              code="exchange.enterprisedata.transport")
+        raise _refused_transport(_("Unknown transport %(name)s: folder, ftp or ws.") % {"name": transport})
     data["transport"] = transport
     if transport == Transport.FTP:
-        if ftp is None or not ftp.host.strip():
-            raise ExchangeRefused(_("The FTP transport needs a server (host:port)."),
-                                  code="exchange.enterprisedata.transport")
-        if not 0 < ftp.port < 65536:
-            raise ExchangeRefused(_("FTP port %(port)s is not a port (1-65535).") % {"port": ftp.port},
-                                  code="exchange.enterprisedata.transport")
-        data.update(ftp_host=ftp.host.strip(), ftp_port=ftp.port, ftp_user=ftp.user, ftp_password=ftp.password,
-                    ftp_dir=ftp.directory, ftp_tls=ftp.tls)
+        data.update(_ftp_data(ftp))
+    elif transport == Transport.WS:
+        data.update(_ws_data(ws))
     return data
 
 
 @transaction.atomic
 def peer_setup(*, user, node: ExchangeNode, our_code: str, peer_code: str, prefix: str = "RC",
                versions: list[str] | None = None, transport: str | None = None, compress: bool | None = None,
-               ftp: tr.FtpSettings | None = None) -> EnterpriseDataPeer:
+               ftp: tr.FtpSettings | None = None, ws: webservice.WsSettings | None = None) -> EnterpriseDataPeer:
     """Set (or change) the node codes of both sides, the versions we accept and where messages travel.
 
-    `transport` (folder or ftp; None keeps the current one) with `ftp` for an FTP directory; `compress`
-    zips our messages (None keeps the setting). The FTP password is stored as given: it is sent to the server.
+    `transport` (folder, ftp or ws; None keeps the current one) with `ftp` for an FTP directory or `ws` for 1C's
+    web service; `compress` zips our messages (None keeps the setting). The FTP and web-service passwords are
+    stored as given: they are sent to the server.
     """
     if node.kind != NodeKind.ENTERPRISEDATA:
         raise ExchangeRefused(_("Node %(code)s is not an EnterpriseData node.") % {"code": node.code},
@@ -123,7 +147,7 @@ def peer_setup(*, user, node: ExchangeNode, our_code: str, peer_code: str, prefi
                             "prefix": prefix.strip()}
     if versions:
         data["versions"] = list(versions)
-    data.update(_transport_data(transport, compress, ftp))
+    data.update(_transport_data(transport, compress, ftp, ws))
     fields = (*PEER_FIELDS, *TRANSPORT_FIELDS)
     peer = EnterpriseDataPeer.objects.filter(node=node).first()
     if peer is None:
@@ -161,22 +185,49 @@ def _acknowledge(node: ExchangeNode, received_no: int | None) -> None:
     confirmed.delete()
 
 
+def _open(node: ExchangeNode, peer: EnterpriseDataPeer) -> tr.MessageTransport:
+    """The peer's transport, open: an FTP login, or the web service's Ping and TestConnection, is made here."""
+    if peer.transport == Transport.FTP:
+        return tr.FtpTransport(tr.FtpSettings(host=peer.ftp_host, port=peer.ftp_port, user=peer.ftp_user,
+                                              password=peer.ftp_password, directory=peer.ftp_dir,
+                                              tls=peer.ftp_tls)).open()
+    if peer.transport == Transport.WS:
+        return webservice.WebServiceTransport(
+            webservice.WsSettings(url=peer.ws_url, user=peer.ws_user, password=peer.ws_password),
+            exchange_plan=peer.peer_exchange_plan or env.EXCHANGE_PLAN, our_code=peer.our_code,
+            peer_code=peer.peer_code).open()
+    return tr.FolderTransport(node.path)
+
+
 @contextmanager
 def _transport(node: ExchangeNode, peer: EnterpriseDataPeer) -> Iterator[tr.MessageTransport]:
-    """The peer's transport, open (an FTP login is made here); a refusal is an ExchangeRefused, nothing written."""
+    """The peer's transport, open; a refusal is an ExchangeRefused, nothing written. Closed afterwards."""
     try:
-        if peer.transport != Transport.FTP:
-            yield tr.FolderTransport(node.path)
-            return
-        ftp = tr.FtpTransport(tr.FtpSettings(host=peer.ftp_host, port=peer.ftp_port, user=peer.ftp_user,
-                                             password=peer.ftp_password, directory=peer.ftp_dir, tls=peer.ftp_tls))
-        ftp.open()
+        opened = _open(node, peer)
     except tr.TransportError as exc:
         raise ExchangeRefused(str(exc), code="exchange.enterprisedata.transport") from exc
     try:
-        yield ftp
+        yield opened
     finally:
-        ftp.close()
+        opened.close()
+
+
+def transport_where(node: ExchangeNode, peer: EnterpriseDataPeer) -> str:
+    """Where the peer's messages travel, for people: the folder, ftp://host:port/dir or the service's address."""
+    if peer.transport == Transport.FTP:
+        return tr.FtpSettings(host=peer.ftp_host, port=peer.ftp_port, directory=peer.ftp_dir, tls=peer.ftp_tls).where
+    if peer.transport == Transport.WS:
+        return peer.ws_url
+    return node.path
+
+
+def transport_check(*, node: ExchangeNode) -> str:
+    """Open the node's transport and close it again, reading and writing nothing: the folder is there, the FTP
+    login and directory work, 1C's web service answers Ping and TestConnection. Where it is; else ExchangeRefused."""
+    peer = _peer(node)
+    with _transport(node, peer):
+        pass
+    return transport_where(node, peer)
 
 
 def _read_incoming(node: ExchangeNode, peer: EnterpriseDataPeer, raw: IO[bytes], name: str, run: Run,
@@ -268,13 +319,15 @@ def _write_outgoing(node: ExchangeNode, peer: EnterpriseDataPeer, transport: tr.
 
 
 def enterprisedata_exchange(*, node: ExchangeNode, user=None, dry_run: bool = False) -> Run:
-    """One exchange with the node's 1C base over its folder or FTP: read 1C's message (if any), write ours.
+    """One exchange with the node's 1C base over its folder, FTP or web service: read 1C's message (if any),
+    write ours.
 
-    An FTP server that cannot be reached or refuses the login is an ExchangeRefused before anything is
-    written (not even a run); a transport failure later fails the run and rolls back our message's number.
-    A dry run (`dry_run=True`) does all of it but the writing of our message, inside a transaction that is
-    rolled back: its run says what 1C's message would change (counters, conflicts, refusals) and how many
-    objects ours would carry, and neither side's message numbers move.
+    An FTP server or web service that cannot be reached or refuses the login, and 1C's failure to give its
+    message, is an ExchangeRefused before anything is written (not even a run); a transport failure later
+    fails the run and rolls back our message's number. A dry run (`dry_run=True`) does all of it but the
+    writing of our message, inside a transaction that is rolled back: its run says what 1C's message would
+    change (counters, conflicts, refusals) and how many objects ours would carry, and neither side's message
+    numbers move.
     """
     peer = _peer(node)
     with _transport(node, peer) as transport:

@@ -1,8 +1,9 @@
 """Where EnterpriseData messages are read and written: a folder or an FTP directory, plain or zipped.
 
 The exchange itself (`services`) does not know where messages live: it asks a `MessageTransport` for
-1C's newest message and hands it a writer for ours. Two transports exist, as in SSL's
-`ТранспортСообщенийОбмена`: FILE (`FolderTransport`) and FTP (`FtpTransport`, passive, optionally FTPS).
+1C's newest message and hands it a writer for ours. Three transports exist: as in SSL's
+`ТранспортСообщенийОбмена`, FILE (`FolderTransport`) and FTP (`FtpTransport`, passive, optionally FTPS); and 1C's
+web service EnterpriseDataExchange_1_0_1_1 with Raccordo as its client (`webservice.WebServiceTransport`).
 
 File names follow 1C's `ИмяФайлаСообщенияОбмена`: ``Message_<sender>_<recipient>``, or, when the sender's
 code is a 36-character GUID and its infobase prefix is set, ``Message_<prefix>_<sender>_<recipient>``;
@@ -46,7 +47,7 @@ Writer = Callable[[IO[bytes]], object]
 
 
 class TransportError(Exception):
-    """The folder or FTP server cannot be used: what failed and where, for people; nothing was written."""
+    """The folder, FTP server or web service cannot be used: what failed and where, for people."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,8 @@ class MessageTransport(Protocol):
 
     def local_path(self, name: str) -> Path | None: ...
 
+    def close(self) -> None: ...
+
 
 class FolderTransport:
     """A local or mounted folder (1C's FILE transport)."""
@@ -139,6 +142,9 @@ class FolderTransport:
 
     def remove(self, name: str) -> None:
         (self.folder / name).unlink(missing_ok=True)
+
+    def close(self) -> None:
+        """Nothing is held open."""
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """The EnterpriseData node's own forms on its page (administrators only, as every node page): the peer's codes,
-prefix and versions, and the upload of the settings file 1C saves for "another program". Thin: the services
-in `setup` decide; these redirect back to the node page with what happened."""
+prefix and versions, where messages travel (folder, FTP, 1C's web service) with a connection test, and the upload
+of the settings file 1C saves for "another program". Thin: the services in `setup` and `services` decide; these
+redirect back to the node page with what happened."""
 
 from __future__ import annotations
 
@@ -20,8 +21,9 @@ from raccordo.exchange.formats.enterprisedata.counterparties import VERSIONS
 from raccordo.exchange.models import ExchangeNode, NodeKind
 from raccordo.exchange.nodes import NodeInvalid
 
-from . import setup
+from . import services, setup
 from .connection_settings import MAX_SIZE
+from .models import Transport
 
 
 class PeerForm(forms.Form):
@@ -37,6 +39,44 @@ class PeerForm(forms.Form):
     versions = forms.MultipleChoiceField(label=gettext_lazy("Format versions"), required=False,
                                          choices=[(v, v) for v in VERSIONS], initial=list(VERSIONS),
                                          widget=forms.CheckboxSelectMultiple)
+
+
+_PASSWORD_ENV_HELP = gettext_lazy("Passwords are not typed into pages: name an environment variable of the Raccordo "
+                                   "server that holds it (as the command line's --ftp-password-env). Left empty: the "
+                                   "stored password is kept.")
+
+
+class TransportForm(forms.Form):
+    """Where messages travel: the node's folder, an FTP directory or 1C's web service (the CLI's setup options)."""
+
+    transport = forms.ChoiceField(label=gettext_lazy("Messages travel through"), choices=Transport.choices,
+                                  required=False, initial=Transport.FOLDER)
+    compress = forms.BooleanField(label=gettext_lazy("Zip our messages (1C's «Сжимать отправляемые данные в архив»)"),
+                                  required=False)
+    ftp_host = forms.CharField(label=gettext_lazy("FTP server"), max_length=255, required=False)
+    ftp_port = forms.IntegerField(label=gettext_lazy("Port"), required=False, initial=21)
+    ftp_user = forms.CharField(label=gettext_lazy("FTP user"), max_length=150, required=False)
+    ftp_password_env = forms.CharField(label=gettext_lazy("Environment variable with the FTP password"),
+                                       max_length=128, required=False, help_text=_PASSWORD_ENV_HELP)
+    ftp_dir = forms.CharField(label=gettext_lazy("Directory on the server"), max_length=500, required=False)
+    ftp_tls = forms.BooleanField(label=gettext_lazy("FTPS: explicit TLS (passive mode is always used)"),
+                                 required=False)
+    ws_url = forms.CharField(label=gettext_lazy("1C's web publication"), max_length=500, required=False,
+                             help_text=gettext_lazy("E.g. https://1c.example.com/bp: the service's address "
+                                                    "…/ws/EnterpriseDataExchange_1_0_1_1.1cws is added."))
+    ws_user = forms.CharField(label=gettext_lazy("1C user"), max_length=150, required=False)
+    ws_password_env = forms.CharField(label=gettext_lazy("Environment variable with the 1C user's password"),
+                                      max_length=128, required=False, help_text=_PASSWORD_ENV_HELP)
+
+
+def transport_form(peer) -> TransportForm:
+    """The form as the node page shows it, filled from the peer (never with a password)."""
+    if peer is None:
+        return TransportForm()
+    return TransportForm(initial={
+        "transport": peer.transport, "compress": peer.compress, "ftp_host": peer.ftp_host, "ftp_port": peer.ftp_port,
+        "ftp_user": peer.ftp_user, "ftp_dir": peer.ftp_dir, "ftp_tls": peer.ftp_tls, "ws_url": peer.ws_url,
+        "ws_user": peer.ws_user})
 
 
 def _node(request, pk) -> ExchangeNode:
@@ -64,12 +104,53 @@ def peer_save(request, pk):
         setup.peer_change(user=request.user, node=node, versions=list(form.cleaned_data.get("versions") or []),
                           **data)
     except NodeInvalid as exc:
-        labels = {name: str(field.label) for name, field in PeerForm.base_fields.items()}
-        for field, msgs in exc.extra["errors"].items():
-            for msg in msgs:
-                messages.error(request, f"{labels.get(field, field)}: {msg}")
+        _form_errors(request, PeerForm, exc)
     else:
         messages.success(request, _("The EnterpriseData settings are saved."))
+    return redirect(_back(node))
+
+
+def _form_errors(request, form_class, exc: NodeInvalid) -> None:
+    labels = {name: str(field.label) for name, field in form_class.base_fields.items()}
+    for field, msgs in exc.extra["errors"].items():
+        for msg in msgs:
+            messages.error(request, f"{labels.get(field, field)}: {msg}")
+
+
+@login_required
+@require_POST
+def transport_save(request, pk):
+    """Change where the node's messages travel; each problem is shown by its field's label on the node page."""
+    node = _node(request, pk)
+    form = TransportForm(request.POST)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            messages.error(request, f"{label}: {' '.join(str(e) for e in errors)}")
+        return redirect(_back(node))
+    try:
+        setup.transport_change(user=request.user, node=node, data=form.cleaned_data)
+    except NodeInvalid as exc:
+        _form_errors(request, TransportForm, exc)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Messages now travel through %(where)s.") % {
+            "where": services.transport_where(node, node.enterprisedata)})
+    return redirect(_back(node))
+
+
+@login_required
+@require_POST
+def transport_test(request, pk):
+    """Open the node's transport and close it (an FTP login, 1C's Ping and TestConnection); nothing is exchanged."""
+    node = _node(request, pk)
+    try:
+        where = services.transport_check(node=node)
+    except ApplicationError as exc:
+        messages.error(request, _("The connection does not work: %(problem)s") % {"problem": exc.message})
+    else:
+        messages.success(request, _("The connection works: %(where)s answers.") % {"where": where})
     return redirect(_back(node))
 
 
@@ -96,7 +177,7 @@ def settings_upload(request, pk):
                                     "versions %(versions)s.") % {
             "file": upload.name, "ours": peer.our_code, "theirs": peer.peer_code, "prefix": peer.prefix or "—",
             "versions": ", ".join(peer.versions)})
-        if settings.folder and settings.folder != node.path:
+        if settings.folder and peer.transport == Transport.FOLDER and settings.folder != node.path:
             messages.info(request, _("1C's folder is %(theirs)s; Raccordo reads %(ours)s. They must be the same "
                                      "folder (a share may have two names).") % {"theirs": settings.folder,
                                                                                 "ours": node.path})

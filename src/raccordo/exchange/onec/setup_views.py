@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 from raccordo.access.policy import is_admin, visible
 from raccordo.exchange import nodes, scheduling
 from raccordo.exchange.enterprisedata import setup as ed_setup
-from raccordo.exchange.enterprisedata.views import PeerForm
+from raccordo.exchange.enterprisedata.views import PeerForm, TransportForm, transport_form
 from raccordo.exchange.models import ExchangeNode, NodeKind
 
 from . import selectors
@@ -71,8 +71,8 @@ class NodeForm(forms.Form):
                                                   "write it."))
 
 
-class EnterpriseDataNodeForm(NodeForm, PeerForm):
-    """The wizard's second step for an EnterpriseData node: name, folder, then both sides' codes."""
+class EnterpriseDataNodeForm(NodeForm, PeerForm, TransportForm):
+    """The wizard's second step for an EnterpriseData node: name, folder, both sides' codes, the transport."""
 
 
 def _password_key(node) -> str:
@@ -170,7 +170,9 @@ def node_create(request):
 def _node_save(request, kind: str, data: dict) -> tuple[ExchangeNode, str]:
     """The wizard's save through the service of the kind (an EnterpriseData node also gets its codes)."""
     if kind == NodeKind.ENTERPRISEDATA:
-        return ed_setup.enterprisedata_node_setup(user=request.user, **data), ""
+        transport = {k: v for k, v in data.items() if k in TransportForm.base_fields}
+        rest = {k: v for k, v in data.items() if k not in TransportForm.base_fields}
+        return ed_setup.enterprisedata_node_setup(user=request.user, transport=transport, **rest), ""
     return nodes.node_setup(user=request.user, kind=kind, **data)
 
 
@@ -259,6 +261,7 @@ def node_page_context(request, node) -> dict:
     context: dict[str, Any] = {
         "folder_problems": (nodes.folder_problems(node.path)
                             if node.kind in (NodeKind.FOLDER, NodeKind.ENTERPRISEDATA) else []),
+        "uses_folder": node.kind in (NodeKind.FOLDER, NodeKind.ENTERPRISEDATA),
         "checkauth": (selectors.checkauth_status(user=request.user, node=node)
                       if node.kind == NodeKind.ONEC_HTTP else None),
         "tabular_url": (reverse("exchange:tabular_upload") + f"?node={node.code}"
@@ -269,6 +272,9 @@ def node_page_context(request, node) -> dict:
         context["ed"] = overview
         context["ed_form"] = PeerForm(initial={"our_code": peer.our_code, "peer_code": peer.peer_code,
                                                "prefix": peer.prefix, "versions": peer.versions} if peer else None)
+        context["ed_transport_form"] = transport_form(peer)
+        # An EnterpriseData node over FTP or the web service has no folder to check.
+        context["uses_folder"] = peer is None or peer.transport == "folder"
     lock = scheduling.node_busy(node)
     now = timezone.now()
     rows = []

@@ -18,6 +18,7 @@ from raccordo.exchange import nodes, runs, selectors, services, settings_file
 from raccordo.exchange.conflicts import CONFLICT
 from raccordo.exchange.enterprisedata import services as ed
 from raccordo.exchange.enterprisedata import transport as ed_transport
+from raccordo.exchange.enterprisedata import webservice as ed_webservice
 from raccordo.exchange.exporters.orders import orders_export
 from raccordo.exchange.importers.documents import REFUSED, REQUISITES
 from raccordo.exchange.models import ExchangeNode, ExchangeTask, NodeKind, RecordPolicy, Run
@@ -108,8 +109,9 @@ def _add_task_parser(sub) -> None:
 
 
 def _add_enterprisedata_parser(sub) -> None:
-    """`enterprisedata setup|run`: the EnterpriseData exchange over a folder or FTP."""
-    ed = sub.add_parser("enterprisedata", help="exchange with 1C in EnterpriseData (universal format), folder or FTP")
+    """`enterprisedata setup|run`: the EnterpriseData exchange over a folder, FTP or 1C's web service."""
+    ed = sub.add_parser("enterprisedata",
+                        help="exchange with 1C in EnterpriseData (universal format), folder, FTP or web service")
     ed_sub = ed.add_subparsers(dest="ed_action", required=True)
     ed_setup = ed_sub.add_parser("setup", help="set the node codes of both sides (as 1C's sync settings show them)")
     ed_setup.add_argument("--node", required=True)
@@ -124,6 +126,11 @@ def _add_enterprisedata_parser(sub) -> None:
                           help="environment variable holding the FTP password (else it is asked for)")
     ed_setup.add_argument("--ftp-dir", default="", help="directory on the FTP server")
     ed_setup.add_argument("--ftp-tls", action="store_true", help="FTPS: explicit TLS on the control and data channels")
+    ed_setup.add_argument("--ws", metavar="URL", help="messages travel through 1C's web service EnterpriseDataExchange_1_0_1_1 "
+                          "at this web publication (http(s)://server/base, or the full …/ws/….1cws address)")
+    ed_setup.add_argument("--ws-user", default="", help="the 1C user the web service is called as")
+    ed_setup.add_argument("--ws-password-env", metavar="VAR",
+                          help="environment variable holding the 1C user's password (else it is asked for)")
     ed_setup.add_argument("--zip", action=argparse.BooleanOptionalAction, default=None,
                           help="zip our messages (1C's \"compress files\"); 1C's zips are read either way")
     ed_run = ed_sub.add_parser("run", help="read 1C's message from the node's folder or FTP directory and write ours")
@@ -218,6 +225,17 @@ class Command(BaseCommand):
         if run.status == "failed":
             raise CommandError(run.message or failed)
 
+    @staticmethod
+    def _password(var: str | None, option: str, prompt: str) -> str:
+        """A password from the environment variable `var`, or asked on the terminal; never from the command line."""
+        if var:
+            if var not in os.environ:
+                raise CommandError(f"{option} {var}: the environment variable {var} is not set.")
+            return os.environ[var]
+        if sys.stdin.isatty():
+            return getpass.getpass(prompt)
+        raise CommandError(f"No password: give {option} VAR (no terminal to ask on).")
+
     def _ftp_settings(self, opts) -> ed_transport.FtpSettings | None:
         """The FTP settings the options give (None without --ftp); the password from the environment or a prompt."""
         if not opts["ftp"]:
@@ -225,29 +243,32 @@ class Command(BaseCommand):
         host, _sep, port = opts["ftp"].rpartition(":") if ":" in opts["ftp"] else (opts["ftp"], "", "21")
         if not port.isdigit():
             raise CommandError(f"--ftp {opts['ftp']!r}: give it as host:port, e.g. ftp.example.com:21.")
-        var = opts["ftp_password_env"]
-        if var:
-            if var not in os.environ:
-                raise CommandError(f"--ftp-password-env {var}: the environment variable {var} is not set.")
-            password = os.environ[var]
-        elif sys.stdin.isatty():
-            password = getpass.getpass(f"FTP password for {opts['ftp_user']}@{host}: ")
-        else:
-            raise CommandError("No FTP password: give --ftp-password-env VAR (no terminal to ask on).")
+        password = self._password(opts["ftp_password_env"], "--ftp-password-env",
+                                  f"FTP password for {opts['ftp_user']}@{host}: ")
         return ed_transport.FtpSettings(host=host, port=int(port), user=opts["ftp_user"], password=password,
                                         directory=opts["ftp_dir"], tls=opts["ftp_tls"])
 
+    def _ws_settings(self, opts) -> ed_webservice.WsSettings | None:
+        """The web-service settings the options give (None without --ws); the password as for FTP."""
+        if not opts["ws"]:
+            return None
+        if not opts["ws_user"]:
+            raise CommandError("--ws needs --ws-user: the 1C user the web service is called as.")
+        password = self._password(opts["ws_password_env"], "--ws-password-env",
+                                  f"1C password for {opts['ws_user']} at {opts['ws']}: ")
+        return ed_webservice.WsSettings(url=opts["ws"], user=opts["ws_user"], password=password)
+
     def _enterprisedata_setup(self, node, opts) -> None:
         versions = [v.strip() for v in opts["versions"].split(",") if v.strip()]
-        ftp = self._ftp_settings(opts)
-        transport = "ftp" if ftp else ("folder" if opts["folder"] else None)
+        if sum(bool(x) for x in (opts["ftp"], opts["ws"], opts["folder"])) > 1:
+            raise CommandError("Choose one transport: --folder, --ftp or --ws.")
+        ftp, ws = self._ftp_settings(opts), self._ws_settings(opts)
+        transport = "ftp" if ftp else "ws" if ws else ("folder" if opts["folder"] else None)
         peer = ed.peer_setup(user=None, node=node, our_code=opts["our_code"], peer_code=opts["peer_code"],
                              prefix=opts["prefix"], versions=versions or None, transport=transport,
-                             compress=opts["zip"], ftp=ftp)
-        where = node.path if peer.transport == "folder" else ed_transport.FtpSettings(
-            host=peer.ftp_host, port=peer.ftp_port, directory=peer.ftp_dir, tls=peer.ftp_tls).where
+                             compress=opts["zip"], ftp=ftp, ws=ws)
         self.stdout.write(f"node {node.code}: we are {peer.our_code}, 1C is {peer.peer_code}, "
-                          f"versions {', '.join(peer.versions)}; messages via {where}"
+                          f"versions {', '.join(peer.versions)}; messages via {ed.transport_where(node, peer)}"
                           f"{' (zipped)' if peer.compress else ''}")
 
     def _enterprisedata(self, opts):
