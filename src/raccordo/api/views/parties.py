@@ -16,6 +16,10 @@ class CounterpartyViewSet(CrudViewSet):
 
     A manager sees and changes the counterparties they are responsible for; administrators see all.
     `responsible` is set by administrators only; anyone else's new counterparty is their own.
+
+    A new INN (+KPP) that another counterparty has is answered 409 `parties.counterparty.duplicate` with the
+    matches in `extra.matches`: id and name of those the caller sees, only the responsible manager's name of
+    the others. Send it again with `duplicate_confirmed: true` to save it anyway (unless `extra.blocked`).
     """
 
     serializer_class = CounterpartySerializer
@@ -34,12 +38,14 @@ class CounterpartyViewSet(CrudViewSet):
 
     def service_create(self, data):
         tags, phones, emails = data.pop("tags", None), data.pop("phones", None), data.pop("emails", None)
+        confirmed = data.pop("duplicate_confirmed", False)
         return services.counterparty_create(user=self.request.user, data=data, tags=tags, phones=phones,
-                                            emails=emails)
+                                            emails=emails, duplicate_confirmed=confirmed)
 
     def service_update(self, instance, data):
-        tags = data.pop("tags", None)
-        return services.counterparty_update(user=self.request.user, counterparty=instance, data=data, tags=tags)
+        tags, confirmed = data.pop("tags", None), data.pop("duplicate_confirmed", False)
+        return services.counterparty_update(user=self.request.user, counterparty=instance, data=data, tags=tags,
+                                            duplicate_confirmed=confirmed)
 
     def service_delete(self, instance):
         services.counterparty_delete(user=self.request.user, counterparty=instance)
