@@ -83,6 +83,7 @@ ROUTES: dict[str, Route] = {
     "web:counterparty_duplicates": Route("page"),
     "web:counterparty_access_request": Route("exempt", note="POST asking a hidden client's manager for it by INN; "
                                                             "tests/parties/test_duplicates.py"),
+    "web:counterparty_merge": Route("detail", "counterparty", edit=True),
     "web:counterparty_detail": Route("detail", "counterparty"),
     "web:counterparty_edit": Route("detail", "counterparty", edit=True),
     "web:counterparty_contact_add": Route("action", "counterparty"),

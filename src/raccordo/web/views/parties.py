@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from raccordo.access import services as access_services
 from raccordo.access.history import record_history
-from raccordo.access.policy import allows, can_share, is_admin, visible
+from raccordo.access.policy import allows, can_merge, can_share, is_admin, visible
 from raccordo.activities.selectors import interaction_list, task_list
 from raccordo.activities.services import interaction_log
 from raccordo.core.errors import ApplicationError
@@ -174,6 +174,7 @@ def _counterparty_card(request, counterparty, *, tab="overview", contact_form=No
         "history": record_history(user=user, obj=counterparty),
         "shares": access_services.counterparty_shares(user=user, counterparty=counterparty),
         "can_share": can_share(user, counterparty) and not counterparty.is_vip,
+        "can_merge": can_merge(user),
         "accounting": accounting_card(user=user, counterparty=counterparty),
         "accounting_setup_url": reverse("onec:node_create") + "?kind=enterprisedata" if is_admin(user) else "",
     }
