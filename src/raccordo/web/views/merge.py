@@ -20,7 +20,8 @@ from raccordo.parties.selectors import counterparty_get, counterparty_list
 from .base import get_or_404
 
 # The fields shown side by side.
-SHOWN_FIELDS = ("name", "full_name", "inn", "kpp", "kind", "responsible", "is_vip", "is_active", *FILLED_FIELDS)
+SHOWN_FIELDS = tuple(dict.fromkeys(("name", "full_name", "inn", "kpp", "kind", "responsible", "is_vip", "is_active",
+                                    *FILLED_FIELDS)))
 
 
 def _candidates(user, survivor: Counterparty, q: str) -> list[Counterparty]:
