@@ -115,16 +115,24 @@ def test_the_merge_is_journaled_on_both_and_history_stays(pair):
     before = ChangeJournal.objects.count()
     counterparty_merge(user=pair["admin"], survivor=survivor, duplicate=duplicate)
     on_survivor = ChangeJournal.objects.filter(content_type=ct, object_id=survivor.pk, changes__has_key="merged")
-    assert on_survivor.get().changes["merged"][1]["id"] == str(duplicate.pk)
+    assert on_survivor.get().changes["merged_id"][1] == str(duplicate.pk)
     on_duplicate = ChangeJournal.objects.filter(content_type=ct, object_id=duplicate.pk).order_by("seq")
     ops = [(e.operation, sorted(e.changes)) for e in on_duplicate]
-    assert ("update", ["merged_into"]) in ops and ops[-1][0] == "delete"
+    assert ("update", ["merged_into", "merged_into_id"]) in ops and ops[-1][0] == "delete"
     # every moved row has its own entry saying it changed counterparty
     invoice = Invoice.objects.get(number="M-1")
     entry = ChangeJournal.objects.filter(content_type=ContentType.objects.get_for_model(Invoice),
                                          object_id=invoice.pk).latest("seq")
     assert entry.changes == {"counterparty": [str(duplicate.pk), str(survivor.pk)]}
     assert ChangeJournal.objects.count() > before + 15
+
+
+def test_the_survivors_history_says_it_in_words(pair, client):
+    survivor = pair["survivor"]
+    counterparty_merge(user=pair["admin"], survivor=survivor, duplicate=pair["duplicate"])
+    client.force_login(pair["admin"])
+    page = client.get(reverse("web:counterparty_detail", args=[survivor.pk]), {"tab": "history"}).content.decode()
+    assert "Merged from" in page and "Волгатерм" in page and "{" not in page.split("Merged from", 1)[1][:300]
 
 
 def test_only_administrators_merge(pair):

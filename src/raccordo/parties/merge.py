@@ -178,11 +178,12 @@ def counterparty_merge(*, user, survivor: Counterparty, duplicate: Counterparty)
         if fills:
             # The survivor's fields go through the service rules (validated, journaled); its own INN stays.
             record_update(survivor, user=user, data=fills, fields=(*FILLED_FIELDS, "is_vip"))
-        summary = {"id": str(duplicate.pk), "name": duplicate.name, "inn": duplicate.inn, "kpp": duplicate.kpp,
-                   "moved": plan.moves}
-        journal_record(obj=survivor, operation=Operation.UPDATE, changes={"merged": [None, summary]}, user=user)
-        journal_record(obj=duplicate, operation=Operation.UPDATE,
-                       changes={"merged_into": [None, {"id": str(survivor.pk), "name": survivor.name}]}, user=user)
+        # Plain values, so that the History tab reads them as words (access.history.EXTRA_LABELS names them).
+        journal_record(obj=survivor, operation=Operation.UPDATE, user=user, changes={
+            "merged": [None, duplicate.name], "merged_id": [None, str(duplicate.pk)],
+            "merged_records": [None, plan.total]})
+        journal_record(obj=duplicate, operation=Operation.UPDATE, user=user, changes={
+            "merged_into": [None, survivor.name], "merged_into_id": [None, str(survivor.pk)]})
         duplicate.refresh_from_db()
         record_delete(duplicate, user=user)
         search.index_refresh(counterparty_ids=[survivor.pk])
