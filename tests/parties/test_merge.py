@@ -158,6 +158,16 @@ def test_a_failure_leaves_everything_as_it_was(pair, monkeypatch):
     assert not ChangeJournal.objects.filter(changes__has_key="merged").exists()
 
 
+def test_the_survivors_primary_phone_stays_the_only_one(pair):
+    survivor, duplicate = pair["survivor"], pair["duplicate"]
+    Phone.objects.create(counterparty=survivor, number="+7 495 111-22-33", is_primary=True)
+    Phone.objects.create(counterparty=duplicate, number="+7 495 444-55-66", is_primary=True)
+    counterparty_merge(user=pair["admin"], survivor=survivor, duplicate=duplicate)
+    primary = Phone.objects.filter(counterparty=survivor, contact__isnull=True, is_primary=True)
+    assert [p.number for p in primary] == ["+7 495 111-22-33"]
+    assert Phone.objects.filter(counterparty=survivor).count() == 3
+
+
 def test_a_vip_duplicate_makes_the_survivor_vip(pair):
     duplicate = pair["duplicate"]
     Counterparty.objects.filter(pk=duplicate.pk).update(is_vip=True)

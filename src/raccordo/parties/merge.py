@@ -36,7 +36,7 @@ from raccordo.core.journal import journal_bulk, journal_record, plain
 from raccordo.core.models import Operation
 
 from . import search
-from .models import Counterparty, SearchDocument
+from .models import BankAccount, Counterparty, Email, Phone, SearchDocument
 
 # Sent inside the merge's transaction, before the duplicate is deleted, with survivor=, duplicate= and
 # dry_run= (True: only count). A receiver returns {model label: number of records} of what it moved (or would).
@@ -131,9 +131,22 @@ def merge_preview(*, survivor: Counterparty, duplicate: Counterparty) -> MergePl
     return plan
 
 
+def _keep_one_primary(user, survivor: Counterparty, duplicate: Counterparty) -> None:
+    """The survivor's primary phone, e-mail and bank account stay primary: the duplicate's become ordinary ones
+    (a contact person's own phones and e-mails move with their person and keep theirs)."""
+    for model in (Phone, Email, BankAccount):
+        own = {"contact__isnull": True} if model is not BankAccount else {}
+        if not model.objects.filter(counterparty=survivor, is_primary=True, **own).exists():
+            continue
+        rows = list(model.objects.filter(counterparty=duplicate, is_primary=True, **own))
+        model.objects.filter(pk__in=[r.pk for r in rows]).update(is_primary=False)
+        journal_bulk(entries=[(row, Operation.UPDATE, {"is_primary": [True, False]}) for row in rows], user=user)
+
+
 def _move_rows(user, survivor: Counterparty, duplicate: Counterparty) -> None:
     """Point every row of the duplicate at the survivor; one journal entry per moved row."""
     _shares_in_the_way(survivor, duplicate).delete()
+    _keep_one_primary(user, survivor, duplicate)
     for fk in _relations():
         rows = list(_moving(fk, survivor, duplicate))
         if not rows:
