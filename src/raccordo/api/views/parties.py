@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Prefetch
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 
 from raccordo.api.serializers.parties import ContactPersonSerializer, CounterpartySerializer
 from raccordo.parties import search, selectors, services
@@ -10,7 +11,14 @@ from raccordo.parties.filters import ContactPersonFilter, CounterpartyFilter
 
 from .base import CrudViewSet
 
+_DUPLICATE = OpenApiResponse(description="Another counterparty has this INN (+KPP): `{code: "
+                              "\"parties.counterparty.duplicate\", message, extra: {blocked, matches}}`; each match is "
+                              "`{visible, responsible}`, plus `id, name, inn, kpp` when the caller sees it.")
 
+
+@extend_schema_view(create=extend_schema(responses={201: CounterpartySerializer, 409: _DUPLICATE}),
+                    update=extend_schema(responses={200: CounterpartySerializer, 409: _DUPLICATE}),
+                    partial_update=extend_schema(responses={200: CounterpartySerializer, 409: _DUPLICATE}))
 class CounterpartyViewSet(CrudViewSet):
     """Companies, sole traders and people we sell to, with their phones, e-mails and addresses.
 
