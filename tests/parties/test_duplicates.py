@@ -283,3 +283,16 @@ def test_the_import_uses_the_same_check(people, tmp_path, settings):
     settings.DUPLICATE_CHECK = "warn"
     run = tabular.tabular_import(path=path, kind="counterparties", user=anna, on_duplicate="create")
     assert run.created == 1 and Counterparty.objects.filter(inn=inn10(22)).count() == 2
+
+
+def test_who_may_not_write_is_refused_before_being_told(people):
+    from raccordo.access.models import CustomRole
+    from raccordo.core.errors import PermissionDenied
+
+    dmitry = people["dmitry"]
+    _create(dmitry, "Hidden Ltd", inn10(23))
+    reader = UserFactory(username="reader", role="manager",
+                         custom_role=CustomRole.objects.create(name="Reader", scope="all",
+                                                               permissions={"counterparties": ["view"]}))
+    with pytest.raises(PermissionDenied):
+        counterparty_create(user=reader, data={"name": "Probe", "inn": inn10(23)})

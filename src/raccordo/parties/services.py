@@ -10,7 +10,7 @@ from django.utils import translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from raccordo.access.policy import can_request_access
+from raccordo.access.policy import allows, can, can_request_access
 from raccordo.access.records import record_create, record_delete, record_update
 from raccordo.activities.models import Task, TaskStatus
 from raccordo.activities.services import task_create
@@ -60,6 +60,10 @@ def counterparty_create(*, user, data: dict[str, Any], tags: list[Tag] | None = 
 
 
 def _check_duplicate(user, counterparty: Counterparty | None, data: dict[str, Any], confirmed: bool) -> None:
+    # Someone who may not write this at all is refused by record_create/update, not told about a duplicate.
+    if user is not None and not (can(user, "change", counterparty) if counterparty is not None
+                                 else allows(user, "add", Counterparty)):
+        return
     keys = tax_id_changes(counterparty, data)
     if keys is not None:
         duplicate_check(user=user, inn=keys[0], kpp=keys[1], counterparty=counterparty, confirmed=confirmed)
