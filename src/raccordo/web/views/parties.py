@@ -113,7 +113,9 @@ def counterparty_duplicates_view(request):
     exclude = None
     if parse_uuid(request.GET.get("exclude", "")):
         exclude = counterparty_list(user=request.user).filter(pk=request.GET["exclude"]).first()
-    asks = inn.isdigit() and allows(request.user, "view", "counterparties")
+    # Only for those who may write counterparties, as the save itself (parties.services._check_duplicate).
+    asks = inn.isdigit() and (allows(request.user, "add", "counterparties")
+                              or allows(request.user, "change", "counterparties"))
     matches = tax_id_matches(user=request.user, inn=inn, kpp=kpp, exclude=exclude) if asks else []
     return render(request, "web/counterparties/_duplicates.html", {"duplicate": {
         "matches": [m.as_dict() for m in matches], "blocked": duplicates_blocked(), "live": True}})
