@@ -317,6 +317,13 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "raccordo@localhost")
 EMAIL_CONFIGURED = any(name in os.environ for name in ("EMAIL_HOST", "EMAIL_BACKEND"))
 PASSWORD_RESET_TIMEOUT = int(os.environ.get("RACCORDO_PASSWORD_RESET_TIMEOUT", str(3 * 24 * 3600)))
 
+# --- Counterparties.
+# A counterparty whose INN (+KPP when both have one) another one already has: "warn" shows the match and
+# saves when the user confirms, "block" refuses (an administrator merges the two instead).
+DUPLICATE_CHECK = os.environ.get("RACCORDO_DUPLICATE_CHECK", "warn").strip().lower()
+if DUPLICATE_CHECK not in ("warn", "block"):
+    DUPLICATE_CHECK = "warn"
+
 # --- Sales rules.
 # Issuing an invoice whose lines exceed the available stock (quantity - reserved, all warehouses):
 # "warn" issues it and says so, "block" refuses, "off" does not look.

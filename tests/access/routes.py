@@ -82,6 +82,10 @@ ROUTES: dict[str, Route] = {
     "web:counterparty_list": Route("list", "counterparty"),
     "web:counterparty_create": Route("page"),
     "web:counterparty_export": Route("export", "counterparty"),
+    "web:counterparty_duplicates": Route("page"),
+    "web:counterparty_access_request": Route("exempt", note="POST asking a hidden client's manager for it by INN; "
+                                                            "tests/parties/test_duplicates.py"),
+    "web:counterparty_merge": Route("detail", "counterparty", edit=True),
     "web:counterparty_detail": Route("detail", "counterparty"),
     "web:counterparty_edit": Route("detail", "counterparty", edit=True),
     "web:counterparty_contact_add": Route("action", "counterparty"),

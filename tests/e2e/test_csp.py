@@ -22,7 +22,7 @@ def test_L6_the_ui_and_the_api_docs_work_under_the_csp(page):
     assert "script-src 'self'" in header
 
     # htmx: the live search drops its results in under the search box.
-    page.locator("#global-search").press_sequentially("Vostok")   # htmx listens to keyup
+    page.locator("#global-search").press_sequentially("Vostok")   # htmx listens to input (typing and pasting)
     page.locator("#global-search-results").get_by_text("Vostok Trade").first.wait_for()
 
     # The language switch sends its form from raccordo.js (it was an onchange="" attribute).

@@ -8,7 +8,7 @@ from raccordo.core.models import ChangeJournal
 from raccordo.exchange.mappings import MappingData, MappingInvalid, mapping_save
 from raccordo.exchange.models import Mapping
 from raccordo.exchange.services import node_create
-from tests.factories import ProductFactory
+from tests.factories import CounterpartyFactory, ProductFactory, inn10
 
 pytestmark = pytest.mark.django_db
 
@@ -26,6 +26,17 @@ def test_a_matching_key_shared_by_two_products_is_refused(node):
         mapping_save(user=None, node=node, data=MappingData(object_type="catalog.product", match_keys=["article"]))
     assert caught.value.errors["match_keys"] == ["article is not unique: 2 products have ART-1"]
     assert not Mapping.objects.exists()
+
+
+def test_duplicate_counterparties_are_refused_with_the_way_out(node):
+    # Issue #17: the refusal said what was wrong and not what to do about it.
+    CounterpartyFactory(inn=inn10(51), kpp="773601001")
+    CounterpartyFactory(inn=inn10(51), kpp="773601001")
+    with pytest.raises(MappingInvalid) as caught:
+        mapping_save(user=None, node=node, data=MappingData(object_type="parties.counterparty",
+                                                            match_keys=["inn", "kpp"]))
+    errors = caught.value.errors["match_keys"]
+    assert errors[0].startswith("inn+kpp is not unique: 2") and "Merge a duplicate" in errors[-1]
 
 
 def test_unknown_fields_and_update_only_without_a_key(node):

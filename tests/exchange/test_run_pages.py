@@ -266,11 +266,14 @@ def test_run_items_name_no_record_a_person_may_not_see(client, manager, other_ma
     path = tmp_path / "c.csv"
     path.write_bytes(counterparties_csv(2))
     run = tabular.tabular_import(path=path, kind="counterparties", user=manager, on_duplicate="skip")
-    # Another manager's client is no duplicate for her: not named, not linked, not even hinted at (L1).
-    assert not RunItem.objects.filter(run=run, outcome="duplicate").exists() and run.created == 2
+    # Another manager's client: a duplicate by its INN (issue #17, the same check as the form), reported by its
+    # manager only: not named, not linked.
+    hidden = RunItem.objects.get(run=run, outcome="duplicate")
+    assert hidden.object_id is None and str(other_manager) in hidden.message and run.created == 1
     client.force_login(manager)
-    page = client.get(reverse("exchange:run_detail", args=[run.pk]), {"outcome": "skipped"}).content.decode()
-    assert str(theirs.pk) not in page and "Theirs" not in page
+    for outcome in ("skipped", "duplicate"):
+        page = client.get(reverse("exchange:run_detail", args=[run.pk]), {"outcome": outcome}).content.decode()
+        assert str(theirs.pk) not in page and "Theirs" not in page
 
 
 def test_an_import_from_a_csv_node_page_is_a_run_of_that_node(client, admin_user, manager, huey_immediate,

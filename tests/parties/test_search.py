@@ -311,3 +311,38 @@ def test_tabular_import_reaches_the_index(manager, tmp_path):
     assert found(manager, "8 916 400 01 23") == {"Imported 123"}
     assert found(manager, "i123@import.example") == {"Imported 123"}
     assert_index_in_step()
+
+
+@pytest.mark.parametrize("term", ["Волгатерм", "волга-терм", "Волга Терм", "ВОЛГАТЕРМ", "волга.терм"])
+def test_hyphens_spaces_and_dots_inside_a_name_do_not_matter(manager, term):
+    # Issue #17: "Волгатерм" did not find "Волга-Терм".
+    counterparty_create(user=manager, data={"name": "Волга-Терм"})
+    counterparty_create(user=manager, data={"name": "Волгатерм Сервис"})
+    counterparty_create(user=manager, data={"name": "Волга Терм Юг", "full_name": "ООО «Волга Терм Юг»"})
+    counterparty_create(user=manager, data={"name": "Волгоград"})
+    assert found(manager, term) == {"Волга-Терм", "Волгатерм Сервис", "Волга Терм Юг"}
+
+
+def test_a_joined_up_name_is_found_for_a_contact_too(manager):
+    cp = counterparty_create(user=manager, data={"name": "Aqua-Term"})
+    contact_create(user=manager, counterparty=cp, data={"last_name": "Rossi", "first_name": "Paolo"})
+    assert found_contacts(manager, "aquaterm") == {"Rossi"}
+
+
+def test_a_joined_up_term_is_still_answered_by_the_index(manager):
+    counterparty_create(user=manager, data={"name": "Волга-Терм"})
+    sql = str(search.matching_documents("волга-терм").query)
+    if connection.vendor == "sqlite":
+        assert search.FTS_TRIGRAM in sql and "MATCH" in sql
+    else:
+        assert "LIKE" in sql.upper()   # the pg_trgm GIN index answers LIKE '%...%'
+    assert search.parse("волга-терм") == [("волга-терм", "волгатерм")]
+
+
+def test_pasting_searches_too(client, manager):
+    # Issue #17: the search fields listened to keyup only, so text pasted with the mouse searched nothing.
+    client.force_login(manager)
+    page = client.get(reverse("web:counterparty_list")).content.decode()
+    assert 'hx-trigger="input changed delay:300ms, search"' in page          # the top bar
+    assert "input changed delay:300ms from:#list-q" in page                  # the list's own field
+    assert "keyup" not in page

@@ -20,7 +20,11 @@ from raccordo.core.models import ChangeJournal
 from .policy import visible
 
 HIDDEN = _("(not visible to you)")
-EXTRA_LABELS = {"shared_with": _("shared with")}
+EXTRA_LABELS = {"shared_with": _("shared with"),
+                # parties.merge: the survivor names the duplicate it took in, the duplicate the survivor
+                "merged": _("merged from"), "merged_id": _("id of the merged counterparty"),
+                "merged_records": _("records moved"), "merged_into": _("merged into"),
+                "merged_into_id": _("id of the counterparty merged into")}
 
 
 @dataclass

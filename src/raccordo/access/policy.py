@@ -8,6 +8,7 @@
     node_visible(queryset, managers=...) / node_can(obj, managers=...) -> what an exchange node may see
         and change: the records of its managers' counterparties
     can_share(user, counterparty) -> may `user` share this client with colleagues (or stop sharing it)
+    can_merge(user) / can_request_access(user, counterparty) -> merging duplicates; asking for a hidden client
     visible_references(qs, user, ...) -> rows that name records by (type, id), narrowed to those records
         `user` sees (run items, change-journal entries of an exchange run)
     holds_role(user, names) -> is the user's effective role (built-in, or the custom role replacing it) named
@@ -48,11 +49,11 @@ from .roles import PermissionSet, permission_set
 from .rules import ASSIGNMENT_FIELDS, RULES, Rule, rule_for
 from .subjects import ACTIONS, SUBJECTS
 
-__all__ = ["ACTIONS", "ASSIGNMENT_FIELDS", "RULES", "SHARE_GRANTS", "allows", "assignable_users", "can", "can_share",
-           "department_subtree", "holds_role", "is_admin", "may_set_password", "node_can", "node_visible",
-           "onec_token_usable", "oversees_team", "require", "require_assignable", "require_share",
-           "role_name", "role_names", "Rule", "rule_for", "visible", "invoice_send_refused",
-           "visible_references"]
+__all__ = ["ACTIONS", "ASSIGNMENT_FIELDS", "RULES", "SHARE_GRANTS", "allows", "assignable_users", "can",
+           "can_merge", "can_request_access", "can_share", "department_subtree", "holds_role", "is_admin",
+           "may_set_password", "node_can", "node_visible", "onec_token_usable", "oversees_team", "require",
+           "require_assignable", "require_share", "role_name", "role_names", "Rule", "rule_for", "visible",
+           "invoice_send_refused", "visible_references"]
 
 
 # What a share of a client gives the colleague, on the client and on everything hanging off it. Not
@@ -396,6 +397,17 @@ def require_share(user, counterparty) -> None:
         raise PermissionDenied(_("Only the responsible manager and their heads share this counterparty."),
                                code="access.share.denied",
                                extra={"object_type": counterparty._meta.label_lower})
+
+
+def can_merge(user) -> bool:
+    """May `user` merge two counterparties (it moves other people's deals, invoices and history, and deletes a
+    client)? Administrators only, whatever a role grants; `user=None` is the system."""
+    return user is None or is_admin(user)
+
+
+def can_request_access(user, counterparty) -> bool:
+    """May `user` ask for a client they cannot see (the duplicate check found it)? Anyone who works with clients."""
+    return allows(user, "view", "counterparties") and not can(user, "view", counterparty)
 
 
 # --- Rows that name records of other types (run items, journal entries) -------------------------------------

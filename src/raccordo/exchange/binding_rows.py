@@ -56,3 +56,22 @@ def write_bindings(bindings: Sequence[Binding | NewBinding]) -> None:
 def update_bindings(attnames: list[str], rows: list[tuple]) -> None:
     """Change these columns of existing bindings; rows: (pk, value for each of attnames)."""
     RowWriter(Binding).update(attnames, rows)
+
+
+def bindings_merge(sender, *, survivor, duplicate, dry_run: bool, **kwargs) -> dict[str, int]:
+    """`parties.merge.counterparty_merged`: the duplicate's bindings to the peers' records now name the survivor.
+
+    A node binds one of our records to one of its own at most (binding_unique_object), so where the survivor
+    is bound to the same node already, its binding stays and the duplicate's is dropped: the peer's second
+    record is then found again by the mapping's matching keys (INN+KPP) the next time it comes, and bound to
+    the survivor if the mapping allows it. Returns {"exchange.binding": bindings moved or dropped}.
+    """
+    object_type = sender._meta.label_lower
+    theirs = Binding.objects.filter(object_type=object_type, object_id=duplicate.pk)
+    taken = Binding.objects.filter(object_type=object_type, object_id=survivor.pk).values("node_id")
+    if dry_run:
+        count = theirs.count()
+    else:
+        theirs.filter(node_id__in=taken).delete()
+        count = theirs.update(object_id=survivor.pk, updated_at=timezone.now())
+    return {Binding._meta.label_lower: count} if count else {}

@@ -325,6 +325,10 @@ def _check_keys_unique(model, keys: list[str], plural: str, add) -> None:
             "value": "/".join(str(row[k]) for k in keys)})
     if total > 5:
         add("match_keys", _("… and %(more)d more values shared by several records.") % {"more": total - 5})
+    if total and model is Counterparty:
+        # Issue #17: the way out of duplicate clients, rather than a dead end.
+        add("match_keys", _("Search Counterparties for the INN, open the one to keep and merge the others into it "
+                            "(“Merge a duplicate”)."))
 
 
 def _check_filters(data: MappingData, errors: dict, add, filters_in_data: bool) -> None:

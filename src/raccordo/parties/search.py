@@ -44,6 +44,7 @@ from raccordo.core.planner import refresh_statistics
 from raccordo.core.signals import records_written
 
 from .models import ContactPerson, Counterparty, Email, Phone, SearchDocument
+from .search_text import document_text, normalize, phone_digits, word_alternatives
 
 # Words shorter than this are matched as word prefixes, longer ones as substrings (trigram indexes
 # cannot look up fewer than three characters).
@@ -65,19 +66,6 @@ _PHONE_LIKE = re.compile(r"^\+?[\d\s().\-/]+$")
 
 
 # --- Documents ----------------------------------------------------------------------------------------------
-
-def normalize(text: str) -> str:
-    """Lower case, ё as е, spaces collapsed: the form documents and terms are compared in."""
-    return " ".join((text or "").lower().replace("ё", "е").split())
-
-
-def phone_digits(number: str) -> str:
-    return "".join(ch for ch in number or "" if ch.isdigit())
-
-
-def document_text(*parts: str | None) -> str:
-    return "\n".join(p for p in (normalize(part) for part in parts) if p)
-
 
 def _chunks(values: list, size: int = 2000) -> Iterator[list]:
     for start in range(0, len(values), size):
@@ -107,14 +95,16 @@ def build_documents(counterparty_ids: Iterable, exclude_contacts: Iterable = ())
                 "pk", "name", "full_name", "inn", "ogrn", "vat_number", "tax_code").order_by():
             cp_id = row[0]
             names[cp_id] = row[1]
-            docs.append((cp_id, None, document_text(*row[1:], *(v for _c, v in points.get(cp_id, ())))))
+            docs.append((cp_id, None, document_text(*row[1:], *(v for _c, v in points.get(cp_id, ())),
+                                                    names=row[1:3])))
         for contact_id, cp_id, last, first, middle, position in ContactPerson.objects.filter(
                 counterparty_id__in=chunk).values_list(
                 "pk", "counterparty_id", "last_name", "first_name", "middle_name", "position").order_by():
             if cp_id not in names or contact_id in excluded:
                 continue
             own = (v for c, v in points.get(cp_id, ()) if c == contact_id)
-            docs.append((cp_id, contact_id, document_text(last, first, middle, position, names[cp_id], *own)))
+            docs.append((cp_id, contact_id, document_text(last, first, middle, position, names[cp_id], *own,
+                                                          names=[names[cp_id]])))
     return docs
 
 
@@ -406,7 +396,7 @@ def parse(term: str) -> list[tuple[str, ...]]:
     words = list(dict.fromkeys(normalize(term).split()))
     # Longer words first: they narrow the most, and only MAX_WORDS are used.
     words.sort(key=len, reverse=True)
-    return [(w,) for w in words[:MAX_WORDS]]
+    return [word_alternatives(w) for w in words[:MAX_WORDS]]
 
 
 def _fts_phrase(text: str) -> str:

@@ -6,11 +6,17 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from raccordo.access.policy import allows, can, can_request_access
 from raccordo.access.records import record_create, record_delete, record_update
+from raccordo.activities.models import Task, TaskStatus
+from raccordo.activities.services import task_create
 
 from . import search
+from .duplicates import duplicate_check, tax_id_changes, tax_id_matches
 from .models import Address, BankAccount, ContactPerson, Counterparty, Email, OwnCompany, Phone, Tag
 
 # The fields each service lets its callers set; anything else is refused by record_create/record_update.
@@ -29,9 +35,16 @@ OWN_COMPANY_FIELDS = ("inn", "kpp", "ogrn", "vat_number", "tax_code", "name", "f
 
 @transaction.atomic
 def counterparty_create(*, user, data: dict[str, Any], tags: list[Tag] | None = None,
-                        phones: list[str] | None = None, emails: list[str] | None = None) -> Counterparty:
-    """Create a counterparty; a manager becomes its responsible unless one is given."""
+                        phones: list[str] | None = None, emails: list[str] | None = None,
+                        duplicate_confirmed: bool = False) -> Counterparty:
+    """Create a counterparty; a manager becomes its responsible unless one is given.
+
+    Another counterparty with the same INN (+KPP) refuses it (parties.duplicates.DuplicateCounterparty, with
+    what the user may be told of the match) unless settings.DUPLICATE_CHECK is "warn" and the user saw the
+    match and confirmed (`duplicate_confirmed`).
+    """
     data = dict(data)
+    _check_duplicate(user, None, data, duplicate_confirmed)
     if user is not None and not data.get("responsible") and not data.get("responsible_id"):
         data["responsible"] = user
     # The search documents are written once, with the phones and e-mails, not once per row.
@@ -46,9 +59,21 @@ def counterparty_create(*, user, data: dict[str, Any], tags: list[Tag] | None = 
     return counterparty
 
 
+def _check_duplicate(user, counterparty: Counterparty | None, data: dict[str, Any], confirmed: bool) -> None:
+    # Someone who may not write this at all is refused by record_create/update, not told about a duplicate.
+    if user is not None and not (can(user, "change", counterparty) if counterparty is not None
+                                 else allows(user, "add", Counterparty)):
+        return
+    keys = tax_id_changes(counterparty, data)
+    if keys is not None:
+        duplicate_check(user=user, inn=keys[0], kpp=keys[1], counterparty=counterparty, confirmed=confirmed)
+
+
 def counterparty_update(*, user, counterparty: Counterparty, data: dict[str, Any],
-                        tags: list[Tag] | None = None) -> Counterparty:
-    """Change a counterparty's fields (and tags, when given)."""
+                        tags: list[Tag] | None = None, duplicate_confirmed: bool = False) -> Counterparty:
+    """Change a counterparty's fields (and tags, when given); a new INN or KPP is checked for duplicates as
+    `counterparty_create` checks it (the record itself is not its own duplicate)."""
+    _check_duplicate(user, counterparty, data, duplicate_confirmed)
     with transaction.atomic():
         counterparty = record_update(counterparty, user=user, data=data, fields=COUNTERPARTY_FIELDS)
         if tags is not None:
@@ -139,15 +164,47 @@ def tag_get_or_create(*, user, name: str) -> Tag:
 
 @transaction.atomic
 def counterparty_save(*, user, data: dict[str, Any], tag_names: list[str], phones: list[str] | None = None,
-                      emails: list[str] | None = None, counterparty: Counterparty | None = None) -> Counterparty:
+                      emails: list[str] | None = None, counterparty: Counterparty | None = None,
+                      duplicate_confirmed: bool = False) -> Counterparty:
     """Create (`counterparty` None) or change a counterparty with its tags by name and new phones and
     e-mails, all or nothing: what the counterparty form saves. A tag not known yet is created."""
     tags = [tag_get_or_create(user=user, name=name) for name in tag_names]
     if counterparty is None:
-        return counterparty_create(user=user, data=data, tags=tags, phones=phones, emails=emails)
-    counterparty = counterparty_update(user=user, counterparty=counterparty, data=data, tags=tags)
+        return counterparty_create(user=user, data=data, tags=tags, phones=phones, emails=emails,
+                                   duplicate_confirmed=duplicate_confirmed)
+    counterparty = counterparty_update(user=user, counterparty=counterparty, data=data, tags=tags,
+                                       duplicate_confirmed=duplicate_confirmed)
     for number in phones or []:
         phone_add(user=user, counterparty=counterparty, number=number)
     for address in emails or []:
         email_add(user=user, counterparty=counterparty, address=address)
     return counterparty
+
+
+@transaction.atomic
+def access_request(*, user, inn: str, kpp: str = "") -> list[Task]:
+    """Ask the responsible managers of the counterparties with this INN (+KPP) that `user` cannot see to share
+    them: a task for each, assigned to that manager (or left as it is when one is already open).
+
+    The requester names the client by its tax id only: they were never told its name or id. The task is
+    written by the system, since the requester may neither reach the client nor give work to its manager; it
+    names the requester as its author, and only the manager (and whoever sees the client) sees it.
+    """
+    tasks = []
+    for match in tax_id_matches(user=user, inn=inn, kpp=kpp):
+        cp = match.counterparty
+        if match.visible or cp.responsible is None or not can_request_access(user, cp):
+            continue
+        # One open request per requester and client: asking twice does not fill the manager's list.
+        open_task = Task.objects.filter(counterparty=cp, author=user, assignee=cp.responsible,
+                                        status=TaskStatus.OPEN).first()
+        if open_task is not None:
+            tasks.append(open_task)
+            continue
+        with translation.override(cp.responsible.language or None):
+            title = gettext("%(user)s asks for access to “%(name)s”") % {"user": user, "name": cp.name}
+            text = gettext("%(user)s tried to add a counterparty with INN %(inn)s, which is yours. Share it with "
+                           "them from its card if they should work with it.") % {"user": user, "inn": cp.inn}
+        tasks.append(task_create(user=None, data={"title": title[:255], "description": text, "author": user,
+                                                  "assignee": cp.responsible, "counterparty": cp}))
+    return tasks

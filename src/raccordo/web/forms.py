@@ -84,6 +84,9 @@ class CounterpartyForm(PhoneFormMixin, ServiceModelForm):
                             widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}))
     email = forms.EmailField(label=_("E-mail"), required=False)
     website = forms.URLField(label=_("Website"), required=False, assume_scheme="https")
+    # Shown only next to a duplicate the check found (settings.DUPLICATE_CHECK = "warn"): "save it anyway".
+    duplicate_confirmed = forms.BooleanField(label=_("I have seen the existing counterparty; save this one anyway"),
+                                             required=False)
     extra_model_fields = ("website",)
 
     class Meta:

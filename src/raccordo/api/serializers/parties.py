@@ -78,12 +78,16 @@ class CounterpartySerializer(ContactPointsMixin, BaseModelSerializer):
     addresses = AddressSerializer(many=True, read_only=True)
     tags = PrefetchedManyRelatedField(child_relation=VisibleRelatedField(queryset=Tag.objects.all()),
                                       required=False, allow_empty=True)
+    duplicate_confirmed = serializers.BooleanField(
+        write_only=True, required=False, default=False,
+        help_text="Save although another counterparty has the same INN (+KPP): the caller saw the 409 answer's "
+                  "matches. Refused all the same when the server blocks duplicates (RACCORDO_DUPLICATE_CHECK).")
 
     class Meta:
         model = Counterparty
         fields = ["id", "kind", "name", "full_name", "inn", "kpp", "ogrn", "vat_number", "tax_code", "country",
                   "responsible", "is_vip", "is_active", "tags", "segment", "price_type", "website", "notes",
-                  "phones", "emails", "addresses", "created_at", "updated_at"]
+                  "phones", "emails", "addresses", "created_at", "updated_at", "duplicate_confirmed"]
         read_only_fields = ["id", "created_at", "updated_at"]
         admin_only_fields = ["responsible"]
         create_only_fields = ["phones", "emails"]

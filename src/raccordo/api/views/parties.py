@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Prefetch
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 
 from raccordo.api.serializers.parties import ContactPersonSerializer, CounterpartySerializer
 from raccordo.parties import search, selectors, services
@@ -10,12 +11,23 @@ from raccordo.parties.filters import ContactPersonFilter, CounterpartyFilter
 
 from .base import CrudViewSet
 
+_DUPLICATE = OpenApiResponse(description="Another counterparty has this INN (+KPP): `{code: "
+                              "\"parties.counterparty.duplicate\", message, extra: {blocked, matches}}`; each match is "
+                              "`{visible, responsible}`, plus `id, name, inn, kpp` when the caller sees it.")
 
+
+@extend_schema_view(create=extend_schema(responses={201: CounterpartySerializer, 409: _DUPLICATE}),
+                    update=extend_schema(responses={200: CounterpartySerializer, 409: _DUPLICATE}),
+                    partial_update=extend_schema(responses={200: CounterpartySerializer, 409: _DUPLICATE}))
 class CounterpartyViewSet(CrudViewSet):
     """Companies, sole traders and people we sell to, with their phones, e-mails and addresses.
 
     A manager sees and changes the counterparties they are responsible for; administrators see all.
     `responsible` is set by administrators only; anyone else's new counterparty is their own.
+
+    A new INN (+KPP) that another counterparty has is answered 409 `parties.counterparty.duplicate` with the
+    matches in `extra.matches`: id and name of those the caller sees, only the responsible manager's name of
+    the others. Send it again with `duplicate_confirmed: true` to save it anyway (unless `extra.blocked`).
     """
 
     serializer_class = CounterpartySerializer
@@ -34,12 +46,14 @@ class CounterpartyViewSet(CrudViewSet):
 
     def service_create(self, data):
         tags, phones, emails = data.pop("tags", None), data.pop("phones", None), data.pop("emails", None)
+        confirmed = data.pop("duplicate_confirmed", False)
         return services.counterparty_create(user=self.request.user, data=data, tags=tags, phones=phones,
-                                            emails=emails)
+                                            emails=emails, duplicate_confirmed=confirmed)
 
     def service_update(self, instance, data):
-        tags = data.pop("tags", None)
-        return services.counterparty_update(user=self.request.user, counterparty=instance, data=data, tags=tags)
+        tags, confirmed = data.pop("tags", None), data.pop("duplicate_confirmed", False)
+        return services.counterparty_update(user=self.request.user, counterparty=instance, data=data, tags=tags,
+                                            duplicate_confirmed=confirmed)
 
     def service_delete(self, instance):
         services.counterparty_delete(user=self.request.user, counterparty=instance)

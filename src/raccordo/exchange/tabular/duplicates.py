@@ -1,4 +1,4 @@
-"""Duplicates of a batch of rows among the records the person sees: INN+KPP, e-mail, phone, article."""
+"""Duplicates of a batch of rows among the existing records: INN+KPP (parties.duplicates), e-mail, phone, article."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from typing import Any
 
 from raccordo.access import policy
 from raccordo.catalog.models import Product
-from raccordo.parties.models import Counterparty, Email, Phone
+from raccordo.parties.duplicates import Match, tax_id_matches_many
+from raccordo.parties.models import Email, Phone
 
 from .columns import (
     CONTACTS,
@@ -33,22 +34,21 @@ def duplicate_keys(kind: str, p: Parsed) -> list[tuple[str, str, str]]:
 def existing_records(kind: str, batch: list[Parsed], user=None) -> dict[tuple[str, str], Any]:
     """The existing records that rows of a batch duplicate, by key: one query per key kind.
 
-    Only among the records `user` sees (user=None: the system, all of them). A match the importer may not
-    see is no match: the row reads exactly as a new record would (created, or "would be created" in a dry
-    run), so an import never tells whether an INN, phone or e-mail belongs to someone else's or a VIP
-    client (report L1). The price is a second record for that client, made by the importer and theirs,
-    which is what typing it in by hand would give too; reporting "exists, not visible to you" was not
-    chosen, as it is the very answer the probe is after.
+    INN (+KPP) goes through the one duplicate check of counterparties (`parties.duplicates`, as the form and
+    the API): a match the importer sees is the record itself; one they do not see is its `Match`, which the
+    import names only as "a counterparty you cannot see, responsible: <manager>" and never merges into (the
+    form says the same, and offers to ask that manager for it). E-mails, phones and articles are looked for
+    among the records `user` sees only (user=None: the system, all of them): a phone or an e-mail is no
+    proof of the same client, so a match the importer may not see is no match (report L1).
     """
     def scoped(qs):
         return qs if user is None else policy.visible(qs, user)
 
     found: dict[tuple[str, str], Any] = {}
-    inns = {p.data["inn"] for p in batch if kind == COUNTERPARTIES and p.data.get("inn")}
-    if inns:
-        for obj in scoped(Counterparty.objects.filter(inn__in=inns)):
-            found.setdefault(("inn", f"{obj.inn}/{obj.kpp}"), obj)
-            found.setdefault(("inn", f"{obj.inn}/"), obj)   # a row without KPP is the same INN
+    tax_ids = {(p.data["inn"], p.data.get("kpp", "")) for p in batch if kind == COUNTERPARTIES and p.data.get("inn")}
+    for (inn, kpp), matches in tax_id_matches_many(user=user, keys=tax_ids).items():
+        first = matches[0]   # the ones the user sees come first
+        found[("inn", f"{inn}/{kpp}")] = first.counterparty if first.visible else first
     articles = {p.data["article"] for p in batch if kind == PRODUCTS and p.data.get("article")}
     if articles:
         for obj in scoped(Product.objects.filter(article__in=articles)):
@@ -68,3 +68,8 @@ def existing_records(kind: str, batch: list[Parsed], user=None) -> dict[tuple[st
                 found.setdefault(("phone", point.number), getattr(point, owner))
     return found
 
+
+
+def hidden(obj: Any) -> bool:
+    """Is this duplicate a counterparty the importer may not see (a `Match`, never the record itself)?"""
+    return isinstance(obj, Match)

@@ -42,7 +42,7 @@ from .columns import (
     choices_check,
     guess_mapping,
 )
-from .duplicates import duplicate_keys, existing_records
+from .duplicates import duplicate_keys, existing_records, hidden
 from .reading import Row, Sheet, count_rows, open_sheet
 from .rows import Parsed, RowError, parse_row
 
@@ -109,7 +109,8 @@ class TabularImport:
                 break
         if duplicate is not None and self.on_duplicate != OnDuplicate.CREATE:
             key_kind, column, obj, line = duplicate
-            where = (_("row %(line)s of this file") % {"line": line}) if line else _("an existing record")
+            where = self._where(obj, line)
+            obj = None if hidden(obj) else obj
             if self.on_duplicate == OnDuplicate.SKIP or obj is None:
                 self.recorder.count("skipped")
                 self.item("duplicate", p, code=f"exchange.tabular.duplicate.{key_kind}", column=column, obj=obj,
@@ -120,11 +121,20 @@ class TabularImport:
             return
         if duplicate is not None:
             key_kind, column, obj, line = duplicate
-            where = (_("row %(line)s of this file") % {"line": line}) if line else _("an existing record")
+            where = self._where(obj, line)
+            obj = None if hidden(obj) else obj
             self.item("duplicate", p, code=f"exchange.tabular.duplicate.{key_kind}", column=column, obj=obj,
                       message=_("Duplicate of %(where)s (same %(key)s): created anyway.") % {"where": where,
                                                                                              "key": key_kind})
         self.write(p, keys)
+
+    @staticmethod
+    def _where(obj, line: int | None) -> str:
+        if line:
+            return _("row %(line)s of this file") % {"line": line}
+        if hidden(obj):
+            return _("a counterparty you cannot see (responsible: %(name)s)") % {"name": obj.responsible_name or "—"}
+        return _("an existing record")
 
     def write(self, p: Parsed, keys, *, merge_into=None, duplicate_note=None) -> None:
         try:
@@ -187,8 +197,10 @@ class TabularImport:
         if self.kind == COUNTERPARTIES:
             if self.responsible is not None and not data.get("responsible"):
                 data["responsible"] = self.responsible
-            obj: models.Model = counterparty_create(user=self.user, data=data, phones=p.phones,
-                                                    emails=p.emails)
+            # A duplicate of an INN the file's rows were checked for above: "create anyway" is the confirmation
+            # (refused all the same when settings.DUPLICATE_CHECK blocks duplicates).
+            obj: models.Model = counterparty_create(user=self.user, data=data, phones=p.phones, emails=p.emails,
+                                                    duplicate_confirmed=self.on_duplicate == OnDuplicate.CREATE)
         elif self.kind == CONTACTS:
             obj = contact_create(user=self.user, counterparty=self._counterparty(p), data=data, phones=p.phones,
                                  emails=p.emails)
@@ -202,7 +214,7 @@ class TabularImport:
         before = snapshot(obj)
         data = self._fields(p)
         if self.kind == COUNTERPARTIES:
-            counterparty_update(user=self.user, counterparty=obj, data=data)
+            counterparty_update(user=self.user, counterparty=obj, data=data, duplicate_confirmed=True)
             counterparty, contact = obj, None
         elif self.kind == CONTACTS:
             contact_update(user=self.user, contact=obj, data=data)

@@ -13,12 +13,13 @@ from django.views.decorators.http import require_POST
 
 from raccordo.access import services as access_services
 from raccordo.access.history import record_history
-from raccordo.access.policy import allows, can_share, is_admin, visible
+from raccordo.access.policy import allows, can_merge, can_share, is_admin, visible
 from raccordo.activities.selectors import interaction_list, task_list
 from raccordo.activities.services import interaction_log
 from raccordo.core.errors import ApplicationError
 from raccordo.core.ids import parse_uuid
 from raccordo.exchange.enterprisedata.selectors import accounting_card
+from raccordo.parties.duplicates import DuplicateCounterparty, duplicates_blocked, tax_id_matches
 from raccordo.parties.models import CounterpartyKind
 from raccordo.parties.selectors import (
     contact_get,
@@ -28,6 +29,7 @@ from raccordo.parties.selectors import (
     counterparty_list,
 )
 from raccordo.parties.services import (
+    access_request,
     contact_create,
     contact_update,
     counterparty_save,
@@ -77,37 +79,78 @@ def _save_counterparty(form, user, instance=None):
     phones = [form.cleaned_data["phone"]] if form.cleaned_data.get("phone") else []
     emails = [form.cleaned_data["email"]] if form.cleaned_data.get("email") else []
     return counterparty_save(user=user, data=form.service_data(), tag_names=form.tag_list(), phones=phones,
-                             emails=emails, counterparty=instance)
+                             emails=emails, counterparty=instance,
+                             duplicate_confirmed=form.cleaned_data.get("duplicate_confirmed", False))
+
+
+def _duplicate_context(exc: Exception) -> dict:
+    """The duplicate box of the form: the matches the check found (what the user may be told of them)."""
+    if not isinstance(exc, DuplicateCounterparty):
+        return {}
+    return {"duplicate": {"matches": exc.extra["matches"], "blocked": exc.extra["blocked"]}}
 
 
 @login_required
 def counterparty_create_view(request):
     form = CounterpartyForm(request.POST or None, user=request.user)
+    context: dict = {"form": form}
     if request.method == "POST" and form.is_valid():
         try:
             counterparty = _save_counterparty(form, request.user)
         except SERVICE_ERRORS as exc:
             apply_errors(form, exc, POINT_FIELDS)
+            context.update(_duplicate_context(exc))
         else:
             messages.success(request, _("Counterparty “%(name)s” created.") % {"name": counterparty.name})
             return redirect("web:counterparty_detail", pk=counterparty.pk)
-    return render(request, "web/counterparties/form.html", {"form": form})
+    return render(request, "web/counterparties/form.html", context)
+
+
+@login_required
+def counterparty_duplicates_view(request):
+    """The duplicate box for the INN and KPP being typed (htmx, on leaving the field): what the save would say."""
+    inn, kpp = request.GET.get("inn", "").strip()[:12], request.GET.get("kpp", "").strip()[:9]
+    exclude = None
+    if parse_uuid(request.GET.get("exclude", "")):
+        exclude = counterparty_list(user=request.user).filter(pk=request.GET["exclude"]).first()
+    # Only for those who may write counterparties, as the save itself (parties.services._check_duplicate).
+    asks = inn.isdigit() and (allows(request.user, "add", "counterparties")
+                              or allows(request.user, "change", "counterparties"))
+    matches = tax_id_matches(user=request.user, inn=inn, kpp=kpp, exclude=exclude) if asks else []
+    return render(request, "web/counterparties/_duplicates.html", {"duplicate": {
+        "matches": [m.as_dict() for m in matches], "blocked": duplicates_blocked(), "live": True}})
+
+
+@login_required
+@require_POST
+def counterparty_access_request_view(request):
+    """Ask the responsible managers of a counterparty the user cannot see (found by its INN) to share it."""
+    inn, kpp = request.POST.get("inn", "").strip()[:12], request.POST.get("kpp", "").strip()[:9]
+    tasks = access_request(user=request.user, inn=inn, kpp=kpp) if inn.isdigit() else []
+    if tasks:
+        names = ", ".join(sorted({str(t.assignee) for t in tasks}))
+        messages.success(request, _("Your request was sent to %(names)s.") % {"names": names})
+    else:
+        messages.info(request, _("There is nobody to ask: no counterparty you cannot see has this INN."))
+    return redirect("web:counterparty_list")
 
 
 @login_required
 def counterparty_edit_view(request, pk):
     counterparty = get_or_404(counterparty_get, user=request.user, pk=pk)
     form = CounterpartyForm(request.POST or None, instance=counterparty, user=request.user)
+    context: dict = {"form": form, "object": counterparty}
     if request.method == "POST" and form.is_valid():
         try:
             _save_counterparty(form, request.user, instance=counterparty)
         except SERVICE_ERRORS as exc:
             counterparty.refresh_from_db()
             apply_errors(form, exc, POINT_FIELDS)
+            context.update(_duplicate_context(exc))
         else:
             messages.success(request, _("Changes saved."))
             return redirect("web:counterparty_detail", pk=counterparty.pk)
-    return render(request, "web/counterparties/form.html", {"form": form, "object": counterparty})
+    return render(request, "web/counterparties/form.html", context)
 
 
 def _counterparty_card(request, counterparty, *, tab="overview", contact_form=None, log_form=None):
@@ -133,6 +176,7 @@ def _counterparty_card(request, counterparty, *, tab="overview", contact_form=No
         "history": record_history(user=user, obj=counterparty),
         "shares": access_services.counterparty_shares(user=user, counterparty=counterparty),
         "can_share": can_share(user, counterparty) and not counterparty.is_vip,
+        "can_merge": can_merge(user),
         "accounting": accounting_card(user=user, counterparty=counterparty),
         "accounting_setup_url": reverse("onec:node_create") + "?kind=enterprisedata" if is_admin(user) else "",
     }
