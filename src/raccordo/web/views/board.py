@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import render
@@ -48,7 +49,8 @@ def _board_context(request, *, cards: bool = True) -> dict:
     # The people whose deals the user sees by scope (a head: her departments), not every colleague in the company.
     managers = team_members(user).order_by("last_name", "first_name", "username")
     manager_id = params.get("manager", "")
-    manager = user if manager_id == "me" else (managers.filter(pk=parse_uuid(manager_id)).first()
+    # A link may name anyone (a shared client's manager): the filter applies, the policy still narrows the deals.
+    manager = user if manager_id == "me" else (get_user_model().objects.filter(pk=parse_uuid(manager_id)).first()
                                                if parse_uuid(manager_id) else None)
     tags = reference.tags(user)
     tag = tags.filter(pk=parse_uuid(params.get("tag", ""))).first() if parse_uuid(params.get("tag", "")) else None
