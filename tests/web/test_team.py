@@ -164,3 +164,28 @@ def test_task_form_deals_follow_the_counterparty(client, people):
     hidden = deal_for(CounterpartyFactory(responsible=people["giulia"]), people["ref"], title="Hidden")
     assert "Hidden" not in client.get(reverse("web:task_deal_options"),
                                       {"counterparty": str(hidden.counterparty_id)}).content.decode()
+
+
+def test_head_dashboard_queries_do_not_grow_with_her_team(head, people):
+    """Ten times the clients, deals, tasks and people: the same number of queries for the head's dashboard."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def populate(n: int, start: int) -> None:
+        for i in range(start, start + n):
+            person = UserFactory(username=f"m{i}", role="manager", department=people["elena"].department)
+            cp = CounterpartyFactory(responsible=person)
+            deal_for(cp, people["ref"], title=f"D{i}")
+            Task.objects.create(title=f"T{i}", assignee=person, counterparty=cp,
+                                due_at=timezone.now() - dt.timedelta(days=1))
+
+    def count() -> int:
+        head.get(reverse("web:dashboard"))  # the cached receivable figures are computed once, then read
+        with CaptureQueriesContext(connection) as queries:
+            assert head.get(reverse("web:dashboard")).status_code == 200
+        return len(queries)
+
+    populate(2, 0)
+    small = count()
+    populate(20, 2)
+    assert count() == small

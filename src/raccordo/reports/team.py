@@ -58,17 +58,17 @@ def team_overview(*, user) -> list[TeamRow]:
     for r in deals_open(deals).values("manager_id", "currency").annotate(n=Count("pk"), total=Sum("amount")):
         rows[r["manager_id"]].open_deals += r["n"]
         _add(rows[r["manager_id"]].pipeline, r["currency"], r["total"])
-    for r in deals_without_next_step(deals).values("manager_id").annotate(n=Count("pk")):
-        rows[r["manager_id"]].no_next_step = r["n"]
+    for bare in deals_without_next_step(deals).values("manager_id").annotate(n=Count("pk")):
+        rows[bare["manager_id"]].no_next_step = bare["n"]
     tasks = visible(Task.objects.filter(assignee__in=ids, status__in=OPEN_TASK_STATUSES,
                                         due_at__lt=timezone.now()), user).order_by()
-    for r in tasks.values("assignee_id").annotate(n=Count("pk")):
-        rows[r["assignee_id"]].overdue_tasks = r["n"]
+    for late in tasks.values("assignee_id").annotate(n=Count("pk")):
+        rows[late["assignee_id"]].overdue_tasks = late["n"]
     invoices = visible(Invoice.objects.filter(responsible__in=ids, status__in=OPEN_INVOICE_STATUSES,
                                               due_date__lt=timezone.localdate()), user).order_by()
     owed = Sum(F("total") - F("paid_amount"), output_field=MONEY)
-    for r in invoices.values("responsible_id", "currency").annotate(n=Count("pk"), owed=owed):
-        rows[r["responsible_id"]].overdue_invoices += r["n"]
-        _add(rows[r["responsible_id"]].overdue_amount, r["currency"], r["owed"])
+    for unpaid in invoices.values("responsible_id", "currency").annotate(n=Count("pk"), owed=owed):
+        rows[unpaid["responsible_id"]].overdue_invoices += unpaid["n"]
+        _add(rows[unpaid["responsible_id"]].overdue_amount, unpaid["currency"], unpaid["owed"])
     # The people with something open or late first, in name order; the quiet ones after them.
     return sorted(rows.values(), key=lambda row: row.quiet)
