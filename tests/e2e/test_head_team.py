@@ -110,6 +110,12 @@ def test_head_runs_her_team_in_english_and_italian(page, company, shot):
 
     # She gives two of Anna's clients to Dmitry from the list, their open deals and tasks with them.
     page.goto(f"{base}/counterparties/?team=1")
+    boxes = page.locator("input[name=ids]")
+    assert boxes.count() == 3  # her team's three clients; Marco's is not in "My team"
+    page.locator("[data-testid=select-all]").check()
+    assert all(boxes.nth(i).is_checked() for i in range(3))
+    page.locator("[data-testid=select-all]").uncheck()
+    assert not any(boxes.nth(i).is_checked() for i in range(3))
     for name in ("Vostok Trade", "Severstal Supply"):
         page.locator("tr", has_text=name).locator("input[name=ids]").check()
     page.click("[data-testid=bulk-reassign]")
