@@ -189,3 +189,19 @@ def test_head_dashboard_queries_do_not_grow_with_her_team(head, people):
     small = count()
     populate(20, 2)
     assert count() == small
+
+
+def test_invoice_form_deals_follow_the_counterparty_too(client, people):
+    """The invoice form shares the task form's dependent deal list (one endpoint, the same rule)."""
+    anna = people["anna"]
+    client.force_login(anna)
+    ours, other = CounterpartyFactory(responsible=anna), CounterpartyFactory(responsible=anna)
+    won = deal_for(ours, people["ref"], title="Won one")
+    from raccordo.sales.models import Deal  # only this test moves a deal to a closed stage
+
+    Deal.objects.filter(pk=won.pk).update(stage=people["ref"]["stages"]["Won"])
+    deal_for(other, people["ref"], title="Other's")
+    form = client.get(reverse("web:invoice_create"), {"counterparty": str(ours.pk)}).context["form"]
+    assert list(form.fields["deal"].queryset) == [won]
+    # A won deal is invoiced: the reloaded list offers it too.
+    assert "Won one" in client.get(reverse("web:task_deal_options"), {"counterparty": str(ours.pk)}).content.decode()

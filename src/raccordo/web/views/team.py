@@ -16,7 +16,6 @@ from raccordo.access.reassign import counterparties_reassign, deals_reassign
 from raccordo.core.errors import ApplicationError
 from raccordo.core.ids import parse_uuid
 from raccordo.parties.selectors import contact_list, counterparty_list
-from raccordo.sales.filters import deals_open
 from raccordo.sales.selectors import deal_list
 
 from .. import reference
@@ -92,10 +91,10 @@ def deal_contact_options_view(request):
 
 @login_required
 def task_deal_options_view(request):
-    """The open deals of the chosen counterparty (every visible one without a counterparty), as the task
-    form's <option>s (htmx)."""
+    """The deals of the chosen counterparty, newest first, as the task and invoice forms' <option>s (htmx): the
+    same deals those forms accept for that counterparty."""
     counterparty = parse_uuid(request.GET.get("counterparty", ""))
     deals = deal_list(user=request.user)
-    deals = deals_open(deals.filter(counterparty_id=counterparty)) if counterparty else deals.none()
+    deals = deals.filter(counterparty_id=counterparty) if counterparty else deals.none()
     return render(request, "web/team/_options.html", {"options": deals.order_by("-created_at")[:200],
                                                       "empty": "---------"})
