@@ -4,7 +4,8 @@
     can(user, action, obj) -> bool
     require(user, action, obj) -> raises PermissionDenied
     allows(user, action, model_or_subject) -> may the user do `action` on some records of this type at all
-    assignable_users(user) -> the colleagues `user` may give records to
+    assignable_users(user) -> the colleagues `user` may give records (and tasks) to
+    team_members(user) -> the people whose work `user` sees by scope (team filters and dashboard)
     node_visible(queryset, managers=...) / node_can(obj, managers=...) -> what an exchange node may see
         and change: the records of its managers' counterparties
     can_share(user, counterparty) -> may `user` share this client with colleagues (or stop sharing it)
@@ -44,16 +45,16 @@ from raccordo.activities.models import Interaction
 from raccordo.core.errors import PermissionDenied
 from raccordo.parties.models import Email
 
-from .models import CounterpartyShare, CustomRole, Department, Role, Scope
-from .roles import PermissionSet, permission_set
+from .models import CounterpartyShare, Department, Scope
+from .roles import PermissionSet, holds_role, permission_set, role_name, role_names
 from .rules import ASSIGNMENT_FIELDS, RULES, Rule, rule_for
 from .subjects import ACTIONS, SUBJECTS
 
-__all__ = ["ACTIONS", "ASSIGNMENT_FIELDS", "RULES", "SHARE_GRANTS", "allows", "assignable_users", "can",
-           "can_merge", "can_request_access", "can_share", "department_subtree", "holds_role", "is_admin",
+__all__ = ["ACTIONS", "allows", "assignable_users", "ASSIGNMENT_FIELDS", "can", "can_merge", "can_request_access",
+           "can_share", "department_subtree", "holds_role", "invoice_send_refused", "is_admin",
            "may_set_password", "node_can", "node_visible", "onec_token_usable", "oversees_team", "require",
-           "require_assignable", "require_share", "role_name", "role_names", "Rule", "rule_for", "visible",
-           "invoice_send_refused", "visible_references"]
+           "require_assignable", "require_share", "role_name", "role_names", "Rule", "rule_for", "RULES",
+           "SHARE_GRANTS", "team_members", "visible", "visible_references"]
 
 
 # What a share of a client gives the colleague, on the client and on everything hanging off it. Not
@@ -284,18 +285,26 @@ def require(user, action: str, obj: models.Model) -> None:
 
 # --- Giving records to people -------------------------------------------------------------------------------
 
-def assignable_users(user):
-    """The active colleagues `user` may make responsible for a record: everyone for administrators, their
-    department and the departments below for heads, only themselves for everyone else (a role that reads
-    all records, like a marketer's or an accountant's, does not hand clients around)."""
+def team_members(user):
+    """The active people whose work `user` sees by scope: everyone (administrators, roles reaching every record),
+    their department and below (heads), or themselves: the team filters, the board and the team dashboard."""
     users = get_user_model().objects.filter(is_active=True)
     if not _active(user):
         return users.none()
-    if is_admin(user):
+    scope = permission_set(user).scope
+    if is_admin(user) or scope == Scope.ALL:
         return users
-    if permission_set(user).scope == Scope.DEPARTMENT:
+    if scope == Scope.DEPARTMENT:
         return users.filter(Q(pk=user.pk) | Q(department__in=list(_subtree(user))))
     return users.filter(pk=user.pk)
+
+
+def assignable_users(user):
+    """The active colleagues `user` may make responsible for a record or give a task to, in forms and API alike:
+    everyone (administrators), their team (heads), only themselves (others: a marketer hands no work around)."""
+    if _active(user) and not is_admin(user) and permission_set(user).scope == Scope.ALL:
+        return get_user_model().objects.filter(pk=user.pk, is_active=True)
+    return team_members(user)
 
 
 def require_assignable(user, obj: models.Model, before: dict | None = None) -> None:
@@ -307,7 +316,10 @@ def require_assignable(user, obj: models.Model, before: dict | None = None) -> N
         value = getattr(obj, attname)
         if value is None or (before is not None and str(before.get(name)) == str(value)):
             continue
-        if not assignable_users(user).filter(pk=value).exists():
+        held = (before or {}).get(name)
+        # Taken only from someone in reach too (even one who left): a share reaches a client, not its hand-over.
+        if not assignable_users(user).filter(pk=value).exists() or (held and not _user_in_scope(
+                user, permission_set(user), get_user_model().objects.filter(pk=held).first())):
             raise PermissionDenied(
                 f"You may not give this {obj._meta.verbose_name} to that person.", code="access.assign_denied",
                 extra={"field": name, "object_type": obj._meta.label_lower})
@@ -437,32 +449,6 @@ def visible_references(queryset: models.QuerySet, user, *, type_field: str, mode
             continue
         condition |= Q(**{type_field: type_value, f"{id_field}__in": reachable.values("pk")})
     return queryset.filter(condition)
-
-
-# --- Roles by name ------------------------------------------------------------------------------------------
-
-def role_name(user) -> str:
-    """The name of the role that decides what `user` may do: the custom role's name when one replaces the
-    built-in role (the `role` field is then ignored), else the built-in role's value ("" for nobody)."""
-    if not _active(user):
-        return ""
-    if user.is_superuser:
-        return "admin"
-    if user.custom_role_id:
-        return user.custom_role.name
-    return user.role
-
-
-def role_names() -> list[str]:
-    """The names a list of roles may hold (an exchange task's "roles who may run it"): the built-in roles'
-    values, then the custom roles' names."""
-    return list(Role.values) + list(CustomRole.objects.order_by("name").values_list("name", flat=True))
-
-
-def holds_role(user, names) -> bool:
-    """Is the role that decides what `user` may do one of `names` (built-in values or custom role names)?"""
-    name = role_name(user)
-    return bool(name) and name in set(names)
 
 
 def oversees_team(user) -> bool:

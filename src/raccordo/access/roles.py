@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .models import Role, Scope
+from .models import CustomRole, Role, Scope
 from .subjects import ACTIONS, ALL_ACTIONS, SUBJECTS
 
 __all__ = ["ACTIONS", "ALL_ACTIONS", "BUILTIN_ROLES", "NOTHING", "SUBJECTS", "PermissionSet", "permission_set"]
@@ -67,3 +67,30 @@ def permission_set(user) -> PermissionSet:
         result = BUILTIN_ROLES.get(user.role, NOTHING)
     user._raccordo_permission_set = (key, result)
     return result
+
+
+# --- Roles by name (what the policy's decisions and the task pages ask of a user's role) -----------------------
+
+
+def role_name(user) -> str:
+    """The name of the role that decides what `user` may do: the custom role's name when one replaces the
+    built-in role (the `role` field is then ignored), else the built-in role's value ("" for nobody)."""
+    if not (user is not None and getattr(user, "is_authenticated", False) and user.is_active):
+        return ""
+    if user.is_superuser:
+        return "admin"
+    if user.custom_role_id:
+        return user.custom_role.name
+    return user.role
+
+
+def role_names() -> list[str]:
+    """The names a list of roles may hold (an exchange task's "roles who may run it"): the built-in roles'
+    values, then the custom roles' names."""
+    return list(Role.values) + list(CustomRole.objects.order_by("name").values_list("name", flat=True))
+
+
+def holds_role(user, names) -> bool:
+    """Is the role that decides what `user` may do one of `names` (built-in values or custom role names)?"""
+    name = role_name(user)
+    return bool(name) and name in set(names)

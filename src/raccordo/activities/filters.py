@@ -6,6 +6,7 @@ import django_filters
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from raccordo.access.policy import team_members
 from raccordo.core.filters import FilterSet, chip, chip_on, uuid_filter
 
 from .models import Complaint, ComplaintStatus, Interaction, Reminder, Task, TaskStatus
@@ -36,6 +37,7 @@ class TaskFilter(FilterSet):
     status = django_filters.ChoiceFilter(choices=STATUSES, method="filter_status",
                                          label="A status, or active (open and in progress), or all")
     mine = chip("filter_mine", "1: only the tasks assigned to the caller")
+    team = chip("filter_team", "1: only the tasks assigned to the caller's team (people the caller leads)")
     overdue = chip("filter_overdue", "1: only open tasks past their due time")
 
     class Meta:
@@ -49,6 +51,9 @@ class TaskFilter(FilterSet):
 
     def filter_mine(self, queryset, name, value):
         return tasks_of(queryset, self.caller) if chip_on(value) else queryset
+
+    def filter_team(self, queryset, name, value):
+        return queryset.filter(assignee__in=team_members(self.caller).values("pk")) if chip_on(value) else queryset
 
     def filter_overdue(self, queryset, name, value):
         if not chip_on(value):

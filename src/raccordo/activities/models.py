@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -94,6 +95,11 @@ class Task(BaseModel):
 
     def __str__(self) -> str:
         return self.title
+
+    def clean(self) -> None:
+        # A task about another company's deal would show on the wrong card and reach the wrong people.
+        if self.deal_id and self.counterparty_id and self.deal.counterparty_id != self.counterparty_id:
+            raise ValidationError({"deal": _("The deal belongs to another counterparty.")})
 
 
 class Importance(models.TextChoices):

@@ -50,6 +50,9 @@ def task_create(*, user, data: dict[str, Any]) -> Task:
         data.setdefault("author", user)
         if not data.get("assignee"):
             data["assignee"] = user
+    if getattr(data.get("deal"), "counterparty_id", None) and not data.get("counterparty"):
+        # A task about a deal is about its client too: it shows on the client's card.
+        data["counterparty"] = data["deal"].counterparty
     return record_create(Task, user=user, data=data, fields=(*TASK_FIELDS, "completed_at"))
 
 

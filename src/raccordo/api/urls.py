@@ -9,6 +9,7 @@ from .views.auth import ObtainTokenView
 from .views.catalog import PriceTypeViewSet, PriceViewSet, ProductViewSet, StockLevelViewSet, WarehouseViewSet
 from .views.parties import ContactPersonViewSet, CounterpartyViewSet
 from .views.sales import DealViewSet, FunnelViewSet, InvoiceViewSet, PaymentViewSet, StageViewSet
+from .views.team import CounterpartyHandOverView, DealHandOverView
 
 router = DefaultRouter()
 router.register("counterparties", CounterpartyViewSet, basename="counterparty")
@@ -31,5 +32,7 @@ router.register("reminders", ReminderViewSet, basename="reminder")
 app_name = "api"
 urlpatterns = [
     path("auth/token/", ObtainTokenView.as_view(), name="auth-token"),
+    path("hand-over/counterparties/", CounterpartyHandOverView.as_view(), name="hand-over-counterparties"),
+    path("hand-over/deals/", DealHandOverView.as_view(), name="hand-over-deals"),
     *router.urls,
 ]

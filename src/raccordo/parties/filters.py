@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from raccordo.access.policy import team_members
 from raccordo.core.filters import FilterSet, chip, chip_on, uuid_filter
 
 from .models import ContactPerson, Counterparty
@@ -15,6 +16,7 @@ class CounterpartyFilter(FilterSet):
     price_type = uuid_filter("price_type")
     vip = chip("filter_vip", "1: only VIP counterparties (the web list's chip)")
     mine = chip("filter_mine", "1: only the caller's counterparties (they are responsible)")
+    team = chip("filter_team", "1: only the counterparties of the caller's team (people the caller leads)")
 
     class Meta:
         model = Counterparty
@@ -25,6 +27,9 @@ class CounterpartyFilter(FilterSet):
 
     def filter_mine(self, queryset, name, value):
         return queryset.filter(responsible=self.caller) if chip_on(value) else queryset
+
+    def filter_team(self, queryset, name, value):
+        return queryset.filter(responsible__in=team_members(self.caller).values("pk")) if chip_on(value) else queryset
 
 
 class ContactPersonFilter(FilterSet):

@@ -6,10 +6,14 @@
 from __future__ import annotations
 
 import django_filters
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from raccordo.access.policy import team_members
+from raccordo.activities.filters import OPEN_TASK_STATUSES
+from raccordo.activities.models import Reminder, Task
 from raccordo.core.filters import FilterSet, chip, chip_on, uuid_filter
 
 from .models import Deal, Invoice, InvoiceStatus, Payment, Stage, StageKind
@@ -31,6 +35,16 @@ def deals_open(queryset: QuerySet[Deal], is_open: bool = True) -> QuerySet[Deal]
     return queryset.filter(open_deal() if is_open else ~open_deal())
 
 
+def deals_without_next_step(queryset: QuerySet[Deal]) -> QuerySet[Deal]:
+    """The open deals of `queryset` with nothing planned on them: no open task and no pending reminder on the deal.
+
+    What a head chases first (the "no next step" chip and the team dashboard count the same deals)."""
+    task = Task.objects.filter(deal_id=OuterRef("pk"), status__in=OPEN_TASK_STATUSES)
+    reminder = Reminder.objects.filter(target_type=ContentType.objects.get_for_model(Deal), target_id=OuterRef("pk"),
+                                       is_done=False)
+    return deals_open(queryset).filter(~Exists(task), ~Exists(reminder))
+
+
 class DealFilter(FilterSet):
     """Deals: by counterparty, funnel, stage, manager, currency, expected close; open/closed; the web's chips."""
 
@@ -44,6 +58,8 @@ class DealFilter(FilterSet):
     state = django_filters.ChoiceFilter(choices=STATES, method="filter_state",
                                         label="open, won, lost or all (the web list's selector)")
     mine = chip("filter_mine", "1: only the caller's deals (they are the manager)")
+    team = chip("filter_team", "1: only the deals of the caller's team (their managers are people the caller leads)")
+    no_next_step = chip("filter_no_next_step", "1: only open deals with no open task and no pending reminder")
 
     class Meta:
         model = Deal
@@ -63,6 +79,12 @@ class DealFilter(FilterSet):
 
     def filter_mine(self, queryset, name, value):
         return queryset.filter(manager=self.caller) if chip_on(value) else queryset
+
+    def filter_team(self, queryset, name, value):
+        return queryset.filter(manager__in=team_members(self.caller).values("pk")) if chip_on(value) else queryset
+
+    def filter_no_next_step(self, queryset, name, value):
+        return deals_without_next_step(queryset) if chip_on(value) else queryset
 
 
 class InvoiceFilter(FilterSet):

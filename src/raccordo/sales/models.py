@@ -100,6 +100,9 @@ class Deal(BaseModel):
     def clean(self) -> None:
         if self.stage_id and self.funnel_id and self.stage.funnel_id != self.funnel_id:
             raise ValidationError({"stage": _("The stage belongs to another funnel.")})
+        # The contact person speaks for the deal's client: another company's contact is refused (findings top 8).
+        if self.contact_id and self.counterparty_id and self.contact.counterparty_id != self.counterparty_id:
+            raise ValidationError({"contact": _("The contact person works for another counterparty.")})
 
 
 class LineMixin(models.Model):

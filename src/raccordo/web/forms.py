@@ -9,12 +9,15 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
+from django.db.models import Q
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from raccordo.access.policy import allows
 from raccordo.activities.models import Interaction, Task, TaskStatus
 from raccordo.catalog.models import Product
 from raccordo.catalog.selectors import counterparty_price, product_list
+from raccordo.core.ids import parse_uuid
 from raccordo.core.inputs import BoundedDatesMixin
 from raccordo.core.money import default_currency, validate_currency
 from raccordo.core.phones import normalize_phone
@@ -168,6 +171,22 @@ class StageChoiceField(forms.ModelChoiceField):
         return f"{obj.funnel.name} — {obj.name}"
 
 
+def chosen_counterparty(form):
+    """The counterparty a deal or task form is about: posted, given in the link, or the record's own (an id)."""
+    if form.is_bound and "counterparty" in form.fields:
+        value = form.data.get("counterparty")
+    else:
+        value = form.initial.get("counterparty") or getattr(form.instance, "counterparty_id", None)
+    value = getattr(value, "pk", value)
+    return parse_uuid(str(value)) if value else None
+
+
+def dependent_choices(field, url_name: str, target: str) -> None:
+    """Make choosing in `field` reload the <option>s of the select `target` from `url_name` (htmx, no script)."""
+    field.widget.attrs.update({"hx-get": reverse_lazy(url_name), "hx-target": target, "hx-trigger": "change",
+                               "hx-swap": "innerHTML"})
+
+
 class DealForm(ServiceModelForm):
     currency = CurrencyField(initial=default_currency)
     stage = StageChoiceField(queryset=None, label=_("Stage"), required=False,
@@ -182,7 +201,9 @@ class DealForm(ServiceModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["counterparty"].queryset = counterparty_list(user=user)
-        self.fields["contact"].queryset = contact_list(user=user)
+        # Only the chosen client's contacts; choosing another client reloads them (findings top 8).
+        self.fields["contact"].queryset = contact_list(user=user).filter(counterparty_id=chosen_counterparty(self))
+        dependent_choices(self.fields["counterparty"], "web:deal_contact_options", "#id_contact")
         self.fields["stage"].queryset = reference.stages(user)
         if self.is_edit:
             # The stage changes with the stage buttons on the deal (deal_move), which close won/lost deals.
@@ -215,7 +236,10 @@ class InvoiceForm(ServiceModelForm):
         super().__init__(*args, **kwargs)
         self.fields["own_company"].queryset = reference.own_companies(user)
         self.fields["counterparty"].queryset = counterparty_list(user=user)
-        self.fields["deal"].queryset = deal_list(user=user)
+        # Only the chosen client's deals; choosing another client reloads them (findings top 8).
+        self.fields["deal"].queryset = deal_list(user=user).filter(
+            Q(counterparty_id=chosen_counterparty(self)) | Q(pk=getattr(self.instance, "deal_id", None)))
+        dependent_choices(self.fields["counterparty"], "web:task_deal_options", "#id_deal")
         self.fields["date"].required = False
         if self.is_edit and self.instance.status != "draft":
             # An issued invoice changes only its due date and comment.
@@ -321,7 +345,10 @@ class TaskForm(ServiceModelForm):
         self.fields["assignee"].queryset = assignable
         self.fields["assignee"].required = False
         self.fields["counterparty"].queryset = counterparty_list(user=user)
-        self.fields["deal"].queryset = deal_list(user=user)
+        # Only the chosen client's deals; choosing another client reloads them (findings top 8).
+        self.fields["deal"].queryset = deal_list(user=user).filter(
+            Q(counterparty_id=chosen_counterparty(self)) | Q(pk=getattr(self.instance, "deal_id", None)))
+        dependent_choices(self.fields["counterparty"], "web:task_deal_options", "#id_deal")
         # The same people the task service lets the API name (policy.assignable_users): offered only to
         # those who may give tasks to anyone but themselves (administrators, heads, custom roles alike).
         if not assignable.exclude(pk=user.pk).exists():

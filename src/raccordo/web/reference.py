@@ -46,6 +46,13 @@ def assignable_users(user):
     return policy.assignable_users(user)
 
 
+def team_choices(user):
+    """The people a list's person filter offers (`policy.team_members`, by name), or None when that is only the
+    user (a manager's lists have "Mine" for that)."""
+    people = policy.team_members(user).order_by("last_name", "first_name", "username")
+    return people if people.exclude(pk=user.pk).exists() else None
+
+
 def colleagues(user):
     """Active colleagues a counterparty can be shared with (names of colleagues are not client data)."""
     if user is None or not user.is_authenticated:

@@ -16,6 +16,7 @@ from .views import (
     receivables,
     reminders,
     sales,
+    team,
 )
 
 app_name = "web"
@@ -30,6 +31,7 @@ urlpatterns = [
     path("counterparties/access-request/", parties.counterparty_access_request_view,
          name="counterparty_access_request"),
     path("counterparties/<uuid:pk>/merge/", merge.counterparty_merge_view, name="counterparty_merge"),
+    path("counterparties/reassign/", team.counterparty_reassign_view, name="counterparty_reassign"),
     path("counterparties/<uuid:pk>/", parties.counterparty_detail_view, name="counterparty_detail"),
     path("counterparties/<uuid:pk>/edit/", parties.counterparty_edit_view, name="counterparty_edit"),
     path("counterparties/<uuid:pk>/contacts/add/", parties.counterparty_contact_add_view,
@@ -46,6 +48,8 @@ urlpatterns = [
     # Deals and invoices
     path("deals/", sales.deal_list_view, name="deal_list"),
     path("deals/export/", sales.deal_export_view, name="deal_export"),
+    path("deals/reassign/", team.deal_reassign_view, name="deal_reassign"),
+    path("deals/contact-options/", team.deal_contact_options_view, name="deal_contact_options"),
     path("deals/new/", sales.deal_create_view, name="deal_create"),
     path("deals/<uuid:pk>/", sales.deal_detail_view, name="deal_detail"),
     path("deals/<uuid:pk>/edit/", sales.deal_edit_view, name="deal_edit"),
@@ -88,6 +92,7 @@ urlpatterns = [
     path("tasks/", activities.task_list_view, name="task_list"),
     path("tasks/export/", activities.task_export_view, name="task_export"),
     path("tasks/new/", activities.task_create_view, name="task_create"),
+    path("tasks/deal-options/", team.task_deal_options_view, name="task_deal_options"),
     path("tasks/<uuid:pk>/", activities.task_detail_view, name="task_detail"),
     path("tasks/<uuid:pk>/edit/", activities.task_edit_view, name="task_edit"),
     path("tasks/<uuid:pk>/status/", activities.task_status_view, name="task_status"),

@@ -15,6 +15,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from raccordo.access.policy import team_members
 from raccordo.core.errors import ApplicationError
 from raccordo.core.ids import parse_uuid
 from raccordo.core.keyset import after_q, decode_cursor, encode_cursor, row_values, sort_keys
@@ -45,10 +46,11 @@ def _board_context(request, *, cards: bool = True) -> dict:
     funnels = reference.funnels(user).order_by("order", "name")
     funnel = funnels.filter(pk=parse_uuid(params.get("funnel", ""))).first() if parse_uuid(params.get("funnel", "")) else None
     funnel = funnel or default_funnel(user=user)
-    # Names of colleagues are not client data; the deals shown are still narrowed by the access policy.
-    managers = get_user_model().objects.filter(is_active=True).order_by("last_name", "first_name", "username")
+    # The people whose deals the user sees by scope (a head: her departments), not every colleague in the company.
+    managers = team_members(user).order_by("last_name", "first_name", "username")
     manager_id = params.get("manager", "")
-    manager = user if manager_id == "me" else (managers.filter(pk=parse_uuid(manager_id)).first()
+    # A link may name anyone (a shared client's manager): the filter applies, the policy still narrows the deals.
+    manager = user if manager_id == "me" else (get_user_model().objects.filter(pk=parse_uuid(manager_id)).first()
                                                if parse_uuid(manager_id) else None)
     tags = reference.tags(user)
     tag = tags.filter(pk=parse_uuid(params.get("tag", ""))).first() if parse_uuid(params.get("tag", "")) else None

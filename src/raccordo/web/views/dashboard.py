@@ -13,6 +13,7 @@ from raccordo.core.inputs import search_term
 from raccordo.parties.selectors import contact_list, counterparty_list
 from raccordo.reports.models import SnapshotKind
 from raccordo.reports.services import report_figures
+from raccordo.reports.team import team_overview
 from raccordo.sales.selectors import deal_list, invoice_list
 
 from .base import is_htmx
@@ -39,6 +40,8 @@ def dashboard_view(request):
         "overdue": money.data["overdue"],
         "money_as_of": money.computed_at,
         "now": now,
+        # A head's people with their pipeline and what is late (empty for someone who leads nobody).
+        "team": team_overview(user=user),
     })
 
 

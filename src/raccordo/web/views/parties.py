@@ -41,6 +41,7 @@ from raccordo.sales.selectors import deal_list, invoice_list, overdue_total, rec
 from .. import exports, reference
 from ..forms import ContactForm, CounterpartyForm, InteractionForm
 from .base import ListPage, apply_errors, error_text, get_or_404
+from .team import may_hand_over
 
 SERVICE_ERRORS = (ValidationError, ApplicationError)
 # phone_add / email_add report on their own model's field names.
@@ -63,6 +64,9 @@ def counterparty_list_view(request):
         "phones", "emails", "tags")
     return page.render(qs, template="web/counterparties/list.html", partial="web/counterparties/_table.html",
                        context={"kinds": CounterpartyKind.choices, "users": users,
+                                "team_chip": reference.team_choices(request.user) is not None,
+                                "can_reassign_clients": users is not None
+                                and may_hand_over(request.user, "counterparties"),
                                 "can_export": allows(request.user, "export", "counterparties")})
 
 

@@ -36,6 +36,7 @@ from raccordo.sales.services import (
 from .. import exports, reference
 from ..forms import DealForm, DealMoveForm, InvoiceForm, PaymentForm, invoice_line_formset, line_inputs
 from .base import ListPage, apply_errors, error_text, get_or_404, with_defaults
+from .team import may_hand_over
 
 SERVICE_ERRORS = (ValidationError, ApplicationError)
 
@@ -55,9 +56,11 @@ def deal_list_view(request):
     page = ListPage(request, default_sort="-created", sorts=DEAL_SORTS)
     filters = with_defaults(request.GET, DEAL_DEFAULTS)
     qs = deal_list(user=request.user, search=page.q, filters=filters)
+    people = reference.team_choices(request.user)
     return page.render(qs, template="web/deals/list.html", partial="web/deals/_table.html", context={
         "stages": reference.stages(request.user), "funnels": reference.funnels(request.user),
-        "state": filters["state"], "states": DealFilter.STATES,
+        "state": filters["state"], "states": DealFilter.STATES, "people": people,
+        "can_reassign_deals": people is not None and may_hand_over(request.user, "deals"),
         "can_export": allows(request.user, "export", "deals")})
 
 

@@ -52,6 +52,16 @@
     if (el && el.matches && el.matches("select[data-autosubmit]") && el.form) el.form.submit();
   });
 
+  // A list's "select all" box ticks every row box of the same bulk form (data-select-all="<form id>"); the box has
+  // no name, so only the rows are sent. Delegated too: the table is swapped in by htmx when filters change.
+  document.addEventListener("change", function (e) {
+    var box = e.target;
+    if (!box || !box.matches || !box.matches("input[data-select-all]")) return;
+    document.querySelectorAll('input[name="ids"][form="' + box.dataset.selectAll + '"]').forEach(function (row) {
+      row.checked = box.checked;
+    });
+  });
+
   document.addEventListener("htmx:afterSwap", function (e) {
     showToasts(e.target);
     if (e.target.id === "global-search-results") {
