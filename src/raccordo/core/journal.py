@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -33,6 +34,24 @@ def plain(value: Any) -> Any:
         return {k: plain(v) for k, v in value.items()}
     return str(value)
 
+
+
+# Fields whose values are secrets (a user's password hash, a 1C node's, an FTP password kept to be sent, API
+# token hashes): the journal records that they changed, never what they hold, and no page shows them.
+SECRET_FIELD = re.compile(r"password|secret|token|key_hash", re.IGNORECASE)
+MASK = "********"
+
+
+def is_secret_field(name: str) -> bool:
+    return bool(SECRET_FIELD.search(name))
+
+
+def mask_secrets(changes: dict[str, Any]) -> dict[str, Any]:
+    """`changes` with every secret field's values replaced by a mask (an empty value stays empty)."""
+    if not any(is_secret_field(k) for k in changes):
+        return changes
+    return {k: [v if v in (None, "") else MASK for v in pair] if is_secret_field(k) and isinstance(pair, list)
+            else pair for k, pair in changes.items()}
 
 
 def journaled_fields(model: type[models.Model]) -> list[models.Field]:
@@ -73,7 +92,7 @@ def journal_record(*, obj: models.Model, operation: str, changes: dict[str, list
         object_id=obj.pk,
         object_repr=str(obj)[:255],
         operation=operation,
-        changes=changes,
+        changes=mask_secrets(changes),
         user=user if getattr(user, "pk", None) else None,
         origin=ctx.origin,
         node=ctx.node,
@@ -90,7 +109,7 @@ def journal_bulk(*, entries: list[tuple[models.Model, str, dict[str, list[Any]]]
     rows = [
         ChangeJournal(
             content_type=ContentType.objects.get_for_model(type(obj)), object_id=obj.pk,
-            object_repr=str(obj)[:255], operation=op, changes=changes,
+            object_repr=str(obj)[:255], operation=op, changes=mask_secrets(changes),
             user=user if getattr(user, "pk", None) else None, origin=ctx.origin, node=ctx.node,
             request_id=ctx.request_id,
         )
@@ -136,5 +155,5 @@ def history_for(obj: models.Model):
     ).select_related("user").order_by("-seq")
 
 
-__all__ = ["JournalRows", "Operation", "diff", "history_for", "journal_bulk", "journal_record", "plain", "row_snapshot",
-           "snapshot"]
+__all__ = ["MASK", "JournalRows", "Operation", "diff", "history_for", "is_secret_field", "journal_bulk",
+           "journal_record", "mask_secrets", "plain", "row_snapshot", "snapshot"]
