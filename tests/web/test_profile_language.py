@@ -188,3 +188,22 @@ def test_a_records_history_masks_old_secrets(admin_user):
                                  changes={"password_hash": ["old-hash", "new-hash"]})
     change = record_history(user=admin_user, obj=node)[0].changes[0]
     assert (change.before, change.after) == (MASK, MASK)
+
+
+def test_reminders_made_before_the_parameters_are_backfilled_from_their_rule(manager, reference_data, settings):
+    import importlib
+
+    from django.apps import apps
+
+    settings.INVOICE_REMINDER_DAYS = [-1, 4]
+    invoice = _issued_invoice(manager, reference_data)
+    Reminder.objects.filter(target_id=invoice.pk).update(subject_params={})      # as rows made before 0004
+    Reminder.objects.create(user=manager, subject="Call back", start_at=timezone.now())
+    migration = importlib.import_module("raccordo.activities.migrations.0004_reminder_subject_params")
+    migration.backfill(apps, None)
+    params = {r.rule: r.subject_params for r in Reminder.objects.filter(target_id=invoice.pk)}
+    assert params == {"invoice:-1": {"kind": "invoice_due", "number": invoice.number, "offset": -1},
+                      "invoice:+4": {"kind": "invoice_due", "number": invoice.number, "offset": 4}}
+    assert Reminder.objects.get(subject="Call back").subject_params == {}
+    with translation.override("ru"):
+        assert Reminder.objects.get(rule="invoice:+4").text == f"Счёт {invoice.number} просрочен на 4 дня"
