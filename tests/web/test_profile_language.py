@@ -207,3 +207,9 @@ def test_reminders_made_before_the_parameters_are_backfilled_from_their_rule(man
     assert Reminder.objects.get(subject="Call back").subject_params == {}
     with translation.override("ru"):
         assert Reminder.objects.get(rule="invoice:+4").text == f"Счёт {invoice.number} просрочен на 4 дня"
+
+
+def test_the_switch_works_signed_out_with_the_cookie_only(client):
+    response = client.post(reverse("web:language"), {"language": "it", "next": "/login/"})
+    assert response.status_code == 302 and response["Location"] == "/login/"
+    assert response.cookies[django_settings.LANGUAGE_COOKIE_NAME].value == "it"

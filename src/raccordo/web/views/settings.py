@@ -166,14 +166,15 @@ def profile_view(request):
     return render(request, "web/settings/profile.html", {"form": form})
 
 
-@login_required
 @require_POST
 def language_view(request):
-    """The top bar's language switch: for a signed-in user it is their preference, kept in the profile."""
+    """The top bar's language switch: for a signed-in user it is their preference, kept in the profile;
+    for anyone else (an error page's top bar) the cookie alone, as Django's set_language does."""
     code = request.POST.get("language", "")
     if code not in dict(django_settings.LANGUAGES):
         code = ""
-    me = get_user_model().objects.get(pk=request.user.pk)
-    if code != me.language:
-        access_services.user_update(user=me, target=me, data={"language": code})
+    if request.user.is_authenticated:
+        me = get_user_model().objects.get(pk=request.user.pk)
+        if code != me.language:
+            access_services.user_update(user=me, target=me, data={"language": code})
     return _remember_language(HttpResponseRedirect(safe_next(request, "web:dashboard")), code)
