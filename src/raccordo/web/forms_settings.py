@@ -76,7 +76,7 @@ ACTION_LABELS = {"view": _("view"), "add": _("add"), "change": _("change"), "del
 
 
 def _subject_field(subject: str) -> forms.MultipleChoiceField:
-    return forms.MultipleChoiceField(label=SUBJECTS[subject], required=False, widget=forms.CheckboxSelectMultiple,
+    return forms.MultipleChoiceField(label=SUBJECTS[subject], required=False, widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
                                      choices=[(a, ACTION_LABELS[a]) for a in ACTIONS])
 
 
