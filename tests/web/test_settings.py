@@ -240,3 +240,26 @@ def test_service_validation_reaches_a_department_cycle(admin_user):
     child = access_services.department_create(user=admin_user, data={"name": "Child", "parent": root})
     with pytest.raises(ValidationError):
         access_services.department_update(user=admin_user, department=root, data={"parent": child})
+
+
+def test_a_manager_is_refused_by_every_settings_service(manager, reference_data):
+    from raccordo.catalog import services as catalog
+    from raccordo.parties import services as parties
+
+    ref = reference_data
+    calls = [
+        lambda: access_services.department_create(user=manager, data={"name": "Mine"}),
+        lambda: access_services.custom_role_create(user=manager, data={"name": "Mine", "scope": "all"}),
+        lambda: access_services.user_settings_update(user=manager, target=manager, data={"role": "admin"}),
+        lambda: catalog.warehouse_update(user=manager, warehouse=ref["warehouse"], data={"name": "Mine"}),
+        lambda: catalog.price_type_update(user=manager, price_type=ref["price_type"], data={"name": "Mine"}),
+        lambda: parties.own_company_update(user=manager, company=ref["own_company"], data={"name": "Mine"}),
+        lambda: parties.bank_account_add(user=manager, data={"own_company": ref["own_company"], "bank_name": "B",
+                                                             "account_number": "40702810938000012345"}),
+    ]
+    for call in calls:
+        with pytest.raises(PermissionDenied):
+            call()
+    assert not Department.objects.exists() and not CustomRole.objects.exists()
+    manager.refresh_from_db()
+    assert manager.role == "manager"
