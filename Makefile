@@ -5,6 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Try-it mode: with no mail server configured (neither EMAIL_HOST nor EMAIL_BACKEND in the environment),
+# `make run` prints outgoing e-mail (invoices, reminder digests) to the terminal instead of failing to
+# reach an SMTP server on localhost:25. Set EMAIL_HOST to send for real.
+RUN_MAIL := $(if $(EMAIL_HOST)$(EMAIL_BACKEND),,EMAIL_BACKEND=django.core.mail.backends.console.EmailBackend)
 
 .PHONY: run test test-sqlite test-postgres e2e-deps lint bench bench-smoke messages clean
 
@@ -17,7 +21,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/raccordo migrate --noinput
 	$(BIN)/raccordo bootstrap
-	$(BIN)/raccordo serve --host $(HOST) --port $(PORT)
+	$(RUN_MAIL) $(BIN)/raccordo serve --host $(HOST) --port $(PORT)
 
 # The whole suite on the database DATABASE_URL names (SQLite under var/ when unset), in TEST_WORKERS
 # processes (pytest-xdist; each has its own test database). TEST_WORKERS=0 runs it in this process.

@@ -26,6 +26,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from raccordo.web.settings_sections import SECTIONS as SETTINGS_SECTIONS
+
 
 @dataclass(frozen=True)
 class Route:
@@ -90,6 +92,12 @@ ROUTES: dict[str, Route] = {
     "web:counterparty_merge": Route("detail", "counterparty", edit=True),
     "web:counterparty_detail": Route("detail", "counterparty"),
     "web:counterparty_edit": Route("detail", "counterparty", edit=True),
+    "web:counterparty_address_add": Route("detail", "counterparty", edit=True),
+    "web:counterparty_bank_account_add": Route("detail", "counterparty", edit=True),
+    "web:counterparty_address_edit": Route("exempt", note="a counterparty's address; tests/web/test_party_details.py"),
+    "web:counterparty_address_delete": Route("exempt", note="POST; tests/web/test_party_details.py"),
+    "web:counterparty_bank_account_edit": Route("exempt", note="a counterparty's account; tests/web/test_party_details.py"),
+    "web:counterparty_bank_account_delete": Route("exempt", note="POST; tests/web/test_party_details.py"),
     "web:counterparty_contact_add": Route("action", "counterparty"),
     "web:counterparty_log": Route("action", "counterparty"),
     "web:counterparty_payment": Route("detail", "counterparty"),
@@ -162,6 +170,18 @@ ROUTES: dict[str, Route] = {
     "web:user_password": Route("reach", allowed=("root",)),
     "web:token_revoke": Route("exempt", note="one's own tokens only; test_security.py"),
     "web:audit": Route("reach", allowed=("root",)),
+    # --- settings (administrators: policy.may_configure) and everyone's own profile
+    "web:settings": Route("reach", allowed=("root",)),
+    "web:settings_email": Route("reach", allowed=("root",)),
+    "web:profile": Route("page"),
+    "web:language": Route("exempt", note="POST, the signed-in user's own language (tests/web/test_settings.py)"),
+    "web:settings_company_account_new": Route("exempt", note="administrators only (tests/web/test_settings.py)"),
+    "web:settings_company_account_edit": Route("exempt", note="administrators only (tests/web/test_settings.py)"),
+    "web:settings_company_account_delete": Route("exempt", note="administrators only (tests/web/test_settings.py)"),
+    **{name: Route("reach", allowed=("root",)) for key in SETTINGS_SECTIONS
+       for name in (f"web:settings_{key}", f"web:settings_{key}_new")},
+    **{f"web:settings_{key}_edit": Route("exempt", note="administrators only (tests/web/test_settings.py)")
+       for key in SETTINGS_SECTIONS},
     "web:reassign": Route("reach", allowed=("root", "elena", "olga", "giulia")),
     # --- reports: whoever may view deals (the accountant too); each part shows only what the policy allows
     "reports:kpi": Route("reach", allowed=("root", "elena", "olga", "anna", "dmitry", "ivan", "giulia", "marco",

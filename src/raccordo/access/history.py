@@ -14,7 +14,7 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext_lazy as _
 
 from raccordo.core.ids import parse_uuid
-from raccordo.core.journal import history_for
+from raccordo.core.journal import MASK, history_for, is_secret_field
 from raccordo.core.models import ChangeJournal
 
 from .policy import visible
@@ -41,9 +41,11 @@ class HistoryRow:
     changes: list[FieldChange] = field(default_factory=list)
 
 
-def _display(field_obj, value, resolved: dict) -> Any:
+def _display(field_obj, value, resolved: dict, name: str = "") -> Any:
     if value is None or value == "":
         return None
+    if is_secret_field(name):
+        return MASK     # entries written before the journal masked secrets still hold them
     if field_obj is None:
         return resolved.get(str(value), value)
     if field_obj.is_relation:
@@ -97,10 +99,26 @@ def record_history(*, user, obj: models.Model, limit: int = 200) -> list[History
                 label = str(field_obj.verbose_name)
             except Exception:
                 field_obj, label = None, str(EXTRA_LABELS.get(name, name))
-            row.changes.append(FieldChange(name=name, label=label, before=_display(field_obj, before, resolved),
-                                           after=_display(field_obj, after, resolved)))
+            row.changes.append(FieldChange(name=name, label=label, before=_display(field_obj, before, resolved, name),
+                                           after=_display(field_obj, after, resolved, name)))
         rows.append(row)
     return rows
+
+
+def field_label(model: type[models.Model] | None, name: str) -> str:
+    """A journaled field's name in words (its verbose name, in the reader's language)."""
+    if name in EXTRA_LABELS:
+        return str(EXTRA_LABELS[name])
+    try:
+        return str(model._meta.get_field(name).verbose_name) if model is not None else name
+    except Exception:  # a field since removed from the model: its stored name is all there is
+        return name
+
+
+def changed_fields(entry: ChangeJournal) -> list[str]:
+    """The fields an audit entry changed, in words; a secret field is named, its values never shown."""
+    model = entry.content_type.model_class() if entry.content_type_id else None
+    return [field_label(model, name) for name in (entry.changes or {})]
 
 
 def journal_list(*, user, filters: dict | None = None) -> QuerySet[ChangeJournal]:
@@ -132,4 +150,5 @@ def journal_content_types():
     return ContentType.objects.filter(pk__in=ids).order_by("app_label", "model")
 
 
-__all__ = ["FieldChange", "HistoryRow", "journal_content_types", "journal_list", "record_history"]
+__all__ = ["FieldChange", "HistoryRow", "changed_fields", "field_label", "journal_content_types", "journal_list",
+           "record_history"]

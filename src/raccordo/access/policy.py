@@ -51,7 +51,7 @@ from .rules import ASSIGNMENT_FIELDS, RULES, Rule, rule_for
 from .subjects import ACTIONS, SUBJECTS
 
 __all__ = ["ACTIONS", "allows", "assignable_users", "ASSIGNMENT_FIELDS", "can", "can_merge", "can_request_access",
-           "can_share", "department_subtree", "holds_role", "invoice_send_refused", "is_admin",
+           "can_share", "department_subtree", "holds_role", "invoice_send_refused", "is_admin", "may_configure",
            "may_set_password", "node_can", "node_visible", "onec_token_usable", "oversees_team", "require",
            "require_assignable", "require_share", "role_name", "role_names", "Rule", "rule_for", "RULES",
            "SHARE_GRANTS", "team_members", "visible", "visible_references"]
@@ -378,6 +378,11 @@ def may_set_password(user, target) -> bool:
     if target is None or not _active(user):
         return False
     return target.pk == user.pk or is_admin(user)
+
+
+def may_configure(user) -> bool:
+    """Whether `user` manages the settings pages (users, roles, funnels, companies, e-mail): administrators."""
+    return is_admin(user)
 
 
 def onec_token_usable(session, *, type_: str) -> bool:

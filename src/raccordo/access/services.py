@@ -6,7 +6,8 @@ import datetime as dt
 import secrets
 from typing import Any
 
-from django.contrib.auth import password_validation
+from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,7 +20,8 @@ from raccordo.parties.models import Counterparty
 from raccordo.sales.models import Deal, StageKind
 
 from . import policy
-from .models import ApiToken, CounterpartyShare, TokenScope, hash_token
+from .models import ApiToken, CounterpartyShare, CustomRole, Department, TokenScope, hash_token
+from .records import check_fields, record_create, record_update
 
 TOKEN_PREFIX = "rcd_"
 # Fields that decide what a user may do: nobody changes them on themselves, only administrators on others.
@@ -139,6 +141,64 @@ def user_password_set(*, user, target, password: str):
     by = "self" if target.pk == user.pk else "administrator"
     journal_record(obj=target, operation=Operation.UPDATE, changes={"password": ["", f"set by {by}"]}, user=user)
     return target
+
+
+# --- Settings: users, departments and custom roles (administrators; access.policy.may_configure) ------------
+
+USER_CREATE_FIELDS = ("username", "first_name", "last_name", "email", "phone", "language", "role", "custom_role",
+                      "department", "is_active", "password")
+# What the users page changes; a password changes only through user_password_set, which validates it.
+USER_SETTINGS_FIELDS = ("first_name", "last_name", "email", "phone", "language", "role", "custom_role", "department",
+                        "is_active")
+DEPARTMENT_FIELDS = ("name", "parent")
+CUSTOM_ROLE_FIELDS = ("name", "scope", "permissions", "view_vip")
+
+
+@transaction.atomic
+def user_create(*, user, data: dict[str, Any], password: str):
+    """A new colleague with a first password (validated by the settings' password validators), journaled.
+
+    Only administrators add people (the user model has no access rule: policy.require refuses everyone else).
+    The journal names the password field but never holds its hash (core.journal masks secrets).
+    """
+    data = {k: v for k, v in data.items() if k != "password"}
+    password_validation.validate_password(password, get_user_model()(**data))
+    return record_create(get_user_model(), user=user, data={**data, "password": make_password(password)},
+                         fields=USER_CREATE_FIELDS)
+
+
+def user_settings_update(*, user, target, data: dict[str, Any]):
+    """Change a colleague's name, contacts, language, role, department or whether they may sign in.
+
+    Goes through user_update, so nobody changes their own role or deactivates themselves.
+    """
+    check_fields(get_user_model(), data, USER_SETTINGS_FIELDS)
+    if user is not None and not policy.may_configure(user):
+        raise PermissionDenied(_("Only administrators manage users."), code="access.user.denied")
+    # The page sends every field: an unchanged role is not a change of role (an administrator may still
+    # correct their own name there), a changed one on oneself is refused by user_update.
+    data = {k: v for k, v in data.items() if k not in PRIVILEGED_USER_FIELDS or v != getattr(target, k)}
+    return user_update(user=user, target=target, data=data)
+
+
+def department_create(*, user, data: dict[str, Any]) -> Department:
+    """Add a department to the company's tree (administrators only)."""
+    return record_create(Department, user=user, data=data, fields=DEPARTMENT_FIELDS)
+
+
+def department_update(*, user, department: Department, data: dict[str, Any]) -> Department:
+    """Rename a department or move it in the tree (never below itself: Department.clean)."""
+    return record_update(department, user=user, data=data, fields=DEPARTMENT_FIELDS)
+
+
+def custom_role_create(*, user, data: dict[str, Any]) -> CustomRole:
+    """Compose a role of actions per object type, a scope and the VIP grant (administrators only)."""
+    return record_create(CustomRole, user=user, data=data, fields=CUSTOM_ROLE_FIELDS)
+
+
+def custom_role_update(*, user, role: CustomRole, data: dict[str, Any]) -> CustomRole:
+    """Change a custom role; its holders get the new permissions on their next request."""
+    return record_update(role, user=user, data=data, fields=CUSTOM_ROLE_FIELDS)
 
 
 # --- API tokens -----------------------------------------------------------------------------------------------

@@ -11,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 from raccordo.core.models import BaseModel
 
+from .texts import reminder_text
+
 
 class InteractionKind(models.TextChoices):
     CALL = "call", _("Call")
@@ -134,6 +136,9 @@ class Reminder(BaseModel):
     emailed_at = models.DateTimeField(_("e-mailed"), null=True, blank=True)
     # A reminder made by an automatic rule ("invoice:-1" = a day before the invoice's due date): keeps the rule idempotent.
     rule = models.CharField(_("rule"), max_length=50, blank=True, db_index=True)
+    # What a rule's reminder says, as parameters ({"kind": "invoice_due", "number": ..., "offset": ...}), so
+    # it is rendered in the reader's language (activities.texts); `subject` keeps the text in the writer's.
+    subject_params = models.JSONField(_("subject parameters"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("reminder")
@@ -142,7 +147,12 @@ class Reminder(BaseModel):
         indexes = [models.Index(fields=["target_type", "target_id"])]
 
     def __str__(self) -> str:
-        return self.subject
+        return self.text
+
+    @property
+    def text(self) -> str:
+        """The subject in the active language (a rule's reminder is rendered from its parameters)."""
+        return reminder_text(subject=self.subject, params=self.subject_params)
 
 
 class ComplaintStatus(models.TextChoices):

@@ -108,6 +108,6 @@ def calendar_entries(*, user, start, end, mine: bool = True) -> list[dict]:
                for t in tasks]
     entries += [{"kind": "meeting", "at": m.occurred_at, "title": m.subject, "obj": m, "done": False}
                 for m in meetings]
-    entries += [{"kind": "reminder", "at": r.start_at, "title": r.subject, "obj": r, "done": r.is_done}
+    entries += [{"kind": "reminder", "at": r.start_at, "title": r.text, "obj": r, "done": r.is_done}
                 for r in reminders]
     return sorted(entries, key=lambda e: e["at"])

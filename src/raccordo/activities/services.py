@@ -14,12 +14,14 @@ from django.core.mail import EmailMessage
 from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from raccordo.access.records import check_fields, record_create, record_update
 from raccordo.sales.models import Invoice, InvoiceStatus
 
 from .models import Complaint, ComplaintStatus, Interaction, Periodicity, Reminder, Task, TaskStatus
 from .selectors import reminders_due
+from .texts import INVOICE_DUE, reminder_text
 
 # The fields each service lets its callers set; anything else is refused by record_create/record_update.
 INTERACTION_FIELDS = ("kind", "direction", "counterparty", "contact", "deal", "subject", "body", "occurred_at",
@@ -27,7 +29,8 @@ INTERACTION_FIELDS = ("kind", "direction", "counterparty", "contact", "deal", "s
 # The time a task was completed is the service's: it follows from the status.
 TASK_FIELDS = ("title", "description", "assignee", "author", "counterparty", "deal", "due_at", "priority", "status")
 # What the reminder is attached to comes from `target`; when it was e-mailed, from the digest.
-REMINDER_FIELDS = ("user", "subject", "counterparty", "start_at", "importance", "periodicity", "is_done", "rule")
+REMINDER_FIELDS = ("user", "subject", "counterparty", "start_at", "importance", "periodicity", "is_done", "rule",
+                   "subject_params")
 REMINDER_TARGET_FIELDS = ("target_type", "target_id")
 COMPLAINT_FIELDS = ("counterparty", "received_at", "subject", "description", "status", "responsible", "deadline",
                     "resolution")
@@ -187,15 +190,10 @@ def invoice_reminders_schedule(*, user, invoice, days: list[int] | None = None) 
         if rule in existing:
             continue
         start = dt.datetime.combine(invoice.due_date + dt.timedelta(days=offset), dt.time(9, 0))
-        number = invoice.number or "—"
-        if offset < 0:
-            subject = _("Invoice %(number)s is due in %(n)s day(s)") % {"number": number, "n": -offset}
-        elif offset == 0:
-            subject = _("Invoice %(number)s is due today") % {"number": number}
-        else:
-            subject = _("Invoice %(number)s is %(n)s day(s) overdue") % {"number": number, "n": offset}
+        params = {"kind": INVOICE_DUE, "number": invoice.number or "—", "offset": offset}
+        subject = reminder_text(subject="", params=params)
         made.append(reminder_create(user=None, target=invoice, data={
-            "user": person, "subject": subject, "rule": rule,
+            "user": person, "subject": subject, "subject_params": params, "rule": rule,
             "start_at": timezone.make_aware(start) if timezone.is_naive(start) else start,
             "importance": "high" if offset > 0 else "normal"}))
     return made
@@ -217,8 +215,9 @@ def reminders_email_due(*, now=None) -> int:
         if not due:
             continue
         with translation.override(person.language or None):
-            subject = _("Raccordo: %(n)s reminder(s) due") % {"n": len(due)}
-            lines = [f"- {timezone.localtime(r.start_at):%d.%m.%Y %H:%M} [{r.get_importance_display()}] {r.subject}"
+            subject = ngettext("Raccordo: %(n)s reminder due", "Raccordo: %(n)s reminders due", len(due)) % {
+                "n": len(due)}
+            lines = [f"- {timezone.localtime(r.start_at):%d.%m.%Y %H:%M} [{r.get_importance_display()}] {r.text}"
                      + (f" ({r.counterparty})" if r.counterparty_id else "") for r in due]
             body = "\n".join([_("Due reminders:"), "", *lines])
         EmailMessage(subject=subject, body=body, to=[person.email]).send(fail_silently=False)

@@ -7,6 +7,8 @@ import logging
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, lock_task
 
+from raccordo.core.outgoing_mail import mail_failure_line
+
 from . import services
 
 log = logging.getLogger(__name__)
@@ -16,7 +18,13 @@ log = logging.getLogger(__name__)
 @lock_task("reminders-email")
 def reminders_email_task() -> int:
     """Every 5 minutes: e-mail each person the reminders that became due (each one once)."""
-    sent = services.reminders_email_due()
+    try:
+        sent = services.reminders_email_due()
+    except OSError as exc:
+        # A mail server that refuses now refuses again in 5 minutes: one line each time, not a traceback.
+        # The reminders stay un-e-mailed and go out once the server answers.
+        log.warning("reminder e-mails not sent: %s", mail_failure_line(exc))
+        return 0
     if sent:
         log.info("reminder e-mails sent: %s", sent)
     return sent

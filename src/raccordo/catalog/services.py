@@ -66,6 +66,11 @@ def warehouse_create(*, user, data: dict[str, Any]) -> Warehouse:
     return record_create(Warehouse, user=user, data=data, fields=WAREHOUSE_FIELDS)
 
 
+def warehouse_update(*, user, warehouse: Warehouse, data: dict[str, Any]) -> Warehouse:
+    """Rename a warehouse, change its address, or take it out of use (its stock rows stay)."""
+    return record_update(warehouse, user=user, data=data, fields=WAREHOUSE_FIELDS)
+
+
 def price_set(*, user, product: Product, price_type: PriceType, value: Decimal) -> Price:
     """Set a product's price in a price type; an unchanged price writes nothing."""
     existing = Price.objects.filter(product=product, price_type=price_type).first()

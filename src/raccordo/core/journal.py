@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -35,6 +36,24 @@ def plain(value: Any) -> Any:
 
 
 
+# Fields whose values are secrets (a user's password hash, a 1C node's, an FTP password kept to be sent, API
+# token hashes): the journal records that they changed, never what they hold, and no page shows them.
+SECRET_FIELD = re.compile(r"password|secret|token|key_hash", re.IGNORECASE)
+MASK = "********"
+
+
+def is_secret_field(name: str) -> bool:
+    return bool(SECRET_FIELD.search(name))
+
+
+def mask_secrets(changes: dict[str, Any]) -> dict[str, Any]:
+    """`changes` with every secret field's values replaced by a mask (an empty value stays empty)."""
+    if not any(is_secret_field(k) for k in changes):
+        return changes
+    return {k: [v if v in (None, "") else MASK for v in pair] if is_secret_field(k) and isinstance(pair, list)
+            else pair for k, pair in changes.items()}
+
+
 def journaled_fields(model: type[models.Model]) -> list[models.Field]:
     skip = {"created_at", "updated_at"}
     return [f for f in model._meta.concrete_fields if f.name not in skip and not f.primary_key]
@@ -64,18 +83,6 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     return {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
 
 
-SECRET_SHOWN = "••••••"
-
-
-def masked(model: type[models.Model], changes: dict[str, list[Any]]) -> dict[str, list[Any]]:
-    """`changes` with the values of the model's secret fields (``JOURNAL_SECRET_FIELDS``: passwords a transport
-    must send, so kept as given) replaced by a mark: the journal says one was set or changed, never what it is."""
-    secret = getattr(model, "JOURNAL_SECRET_FIELDS", ())
-    if not secret or not secret & changes.keys():
-        return changes
-    return {k: [SECRET_SHOWN if x else x for x in v] if k in secret else v for k, v in changes.items()}
-
-
 def journal_record(*, obj: models.Model, operation: str, changes: dict[str, list[Any]], user=None,
                    ) -> ChangeJournal:
     """Append one journal entry for `obj`, stamped with the current origin, node and request."""
@@ -85,7 +92,7 @@ def journal_record(*, obj: models.Model, operation: str, changes: dict[str, list
         object_id=obj.pk,
         object_repr=str(obj)[:255],
         operation=operation,
-        changes=masked(type(obj), changes),
+        changes=mask_secrets(changes),
         user=user if getattr(user, "pk", None) else None,
         origin=ctx.origin,
         node=ctx.node,
@@ -102,7 +109,7 @@ def journal_bulk(*, entries: list[tuple[models.Model, str, dict[str, list[Any]]]
     rows = [
         ChangeJournal(
             content_type=ContentType.objects.get_for_model(type(obj)), object_id=obj.pk,
-            object_repr=str(obj)[:255], operation=op, changes=masked(type(obj), changes),
+            object_repr=str(obj)[:255], operation=op, changes=mask_secrets(changes),
             user=user if getattr(user, "pk", None) else None, origin=ctx.origin, node=ctx.node,
             request_id=ctx.request_id,
         )
@@ -148,5 +155,5 @@ def history_for(obj: models.Model):
     ).select_related("user").order_by("-seq")
 
 
-__all__ = ["JournalRows", "Operation", "diff", "history_for", "journal_bulk", "journal_record", "plain", "row_snapshot",
-           "snapshot"]
+__all__ = ["MASK", "JournalRows", "Operation", "diff", "history_for", "is_secret_field", "journal_bulk",
+           "journal_record", "mask_secrets", "plain", "row_snapshot", "snapshot"]

@@ -135,6 +135,21 @@ def address_add(*, user, counterparty: Counterparty, data: dict[str, Any]) -> Ad
     return record_create(Address, user=user, data={**data, "counterparty": counterparty}, fields=ADDRESS_FIELDS)
 
 
+def address_update(*, user, address: Address, data: dict[str, Any]) -> Address:
+    """Correct a counterparty's address (it stays with its counterparty)."""
+    return record_update(address, user=user, data=data, fields=ADDRESS_FIELDS[1:])
+
+
+def address_delete(*, user, address: Address) -> None:
+    """Remove an address from a counterparty's card (whoever may change the counterparty)."""
+    record_delete(address, user=user)
+
+
+def bank_account_delete(*, user, account: BankAccount) -> None:
+    """Remove a bank account of a counterparty or an own company."""
+    record_delete(account, user=user)
+
+
 def bank_account_add(*, user, data: dict[str, Any]) -> BankAccount:
     """Add a bank account to a counterparty or an own company."""
     return record_create(BankAccount, user=user, data=data, fields=BANK_ACCOUNT_FIELDS)
@@ -148,6 +163,11 @@ def bank_account_update(*, user, account: BankAccount, data: dict[str, Any]) -> 
 def own_company_create(*, user, data: dict[str, Any]) -> OwnCompany:
     """Register one of our own legal entities (administrators only)."""
     return record_create(OwnCompany, user=user, data=data, fields=OWN_COMPANY_FIELDS)
+
+
+def own_company_update(*, user, company: OwnCompany, data: dict[str, Any]) -> OwnCompany:
+    """Change one of our own legal entities' requisites (administrators only)."""
+    return record_update(company, user=user, data=data, fields=OWN_COMPANY_FIELDS)
 
 
 def tag_get_or_create(*, user, name: str) -> Tag:

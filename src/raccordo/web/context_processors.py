@@ -38,6 +38,7 @@ ADMIN_NAVIGATION = [
     ("exchange:task_list", _("Exchange tasks"), "bi-calendar2-week"),
     ("onec:node_list", _("1C nodes"), "bi-hdd-network"),
     ("web:audit", _("Audit log"), "bi-journal-text"),
+    ("web:settings", _("Settings"), "bi-gear"),
 ]
 
 

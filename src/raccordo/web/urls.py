@@ -1,5 +1,6 @@
 from django.urls import path
 
+from .settings_sections import SECTIONS
 from .views import (
     access,
     activities,
@@ -12,10 +13,12 @@ from .views import (
     lines,
     merge,
     parties,
+    party_details,
     payments,
     receivables,
     reminders,
     sales,
+    settings,
     team,
 )
 
@@ -40,6 +43,18 @@ urlpatterns = [
     path("counterparties/<uuid:pk>/payment/", payments.counterparty_payment_view, name="counterparty_payment"),
     path("counterparties/<uuid:pk>/share/", parties.counterparty_share_view, name="counterparty_share"),
     path("counterparties/<uuid:pk>/unshare/", parties.counterparty_unshare_view, name="counterparty_unshare"),
+    path("counterparties/<uuid:pk>/addresses/new/", party_details.counterparty_address_view,
+         name="counterparty_address_add"),
+    path("counterparties/<uuid:pk>/addresses/<uuid:address_pk>/", party_details.counterparty_address_view,
+         name="counterparty_address_edit"),
+    path("counterparties/<uuid:pk>/addresses/<uuid:address_pk>/delete/", party_details.counterparty_address_delete_view,
+         name="counterparty_address_delete"),
+    path("counterparties/<uuid:pk>/bank-accounts/new/", party_details.counterparty_bank_account_view,
+         name="counterparty_bank_account_add"),
+    path("counterparties/<uuid:pk>/bank-accounts/<uuid:account_pk>/", party_details.counterparty_bank_account_view,
+         name="counterparty_bank_account_edit"),
+    path("counterparties/<uuid:pk>/bank-accounts/<uuid:account_pk>/delete/",
+         party_details.counterparty_bank_account_delete_view, name="counterparty_bank_account_delete"),
     path("contacts/", parties.contact_list_view, name="contact_list"),
     path("contacts/export/", parties.contact_export_view, name="contact_export"),
     path("contacts/new/", parties.contact_create_view, name="contact_create"),
@@ -103,4 +118,21 @@ urlpatterns = [
     path("settings/tokens/<uuid:pk>/revoke/", access.token_revoke_view, name="token_revoke"),
     path("audit/", access.audit_view, name="audit"),
     path("team/reassign/", access.reassign_view, name="reassign"),
+    # Settings: the administrators' pages (one list and one form per section), e-mail, everyone's profile
+    path("settings/", settings.settings_index_view, name="settings"),
+    path("settings/profile/", settings.profile_view, name="profile"),
+    path("settings/language/", settings.language_view, name="language"),
+    path("settings/email/", settings.settings_email_view, name="settings_email"),
+    path("settings/companies/<uuid:company_pk>/accounts/new/", settings.company_account_view,
+         name="settings_company_account_new"),
+    path("settings/companies/<uuid:company_pk>/accounts/<uuid:pk>/", settings.company_account_view,
+         name="settings_company_account_edit"),
+    path("settings/companies/<uuid:company_pk>/accounts/<uuid:pk>/delete/", settings.company_account_delete_view,
+         name="settings_company_account_delete"),
 ]
+for _key in SECTIONS:
+    urlpatterns += [
+        path(f"settings/{_key}/", settings.settings_list_view, {"key": _key}, name=f"settings_{_key}"),
+        path(f"settings/{_key}/new/", settings.settings_form_view, {"key": _key}, name=f"settings_{_key}_new"),
+        path(f"settings/{_key}/<uuid:pk>/", settings.settings_form_view, {"key": _key}, name=f"settings_{_key}_edit"),
+    ]

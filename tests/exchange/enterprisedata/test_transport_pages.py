@@ -9,7 +9,7 @@ import json
 import pytest
 from django.urls import reverse
 
-from raccordo.core.journal import SECRET_SHOWN
+from raccordo.core.journal import MASK
 from raccordo.core.models import ChangeJournal
 from raccordo.exchange.enterprisedata import services as ed
 from raccordo.exchange.enterprisedata.models import EnterpriseDataPeer
@@ -68,7 +68,7 @@ def test_ftp_is_chosen_with_the_password_from_the_servers_environment(admin, nod
     # The change journal says the password was set, never what it is.
     entries = list(ChangeJournal.objects.filter(object_id=peer.pk).order_by("seq").values_list("changes", flat=True))
     assert SECRET not in json.dumps(entries, ensure_ascii=False)
-    assert entries[-1]["ftp_password"] == ["", SECRET_SHOWN]
+    assert entries[-1]["ftp_password"] == ["", MASK]
     # Another directory, no variable named: the stored password stays.
     _save(admin, node, transport="ftp", ftp_host="ftp.example.com", ftp_port="21", ftp_user="onec", ftp_dir="/x")
     assert (_peer(node).ftp_dir, _peer(node).ftp_password) == ("/x", SECRET)
@@ -84,7 +84,7 @@ def test_the_web_service_is_chosen(admin, node, monkeypatch):
     assert (peer.transport, peer.ws_url, peer.ws_user, peer.ws_password) == ("ws", url, "Обмен", SECRET)
     assert SECRET not in page and 'data-testid="ed-1c-step-ws"' in page
     changes = ChangeJournal.objects.filter(object_id=peer.pk).latest("seq").changes
-    assert changes["ws_password"] == ["", SECRET_SHOWN] and changes["ws_user"] == ["", "Обмен"]
+    assert changes["ws_password"] == ["", MASK] and changes["ws_user"] == ["", "Обмен"]
     assert "EnterpriseDataExchange_1_0_1_1" in page and "Публикация на веб-сервере" in page
 
 

@@ -67,9 +67,6 @@ class EnterpriseDataPeer(BaseModel):
     # As ftp_password: sent to 1C, so kept as given and never shown.
     ws_password = models.CharField(_("1C user's password"), max_length=256, blank=True, editable=False)
 
-    # The change journal marks these as set or changed, never with their values (core.journal.masked).
-    JOURNAL_SECRET_FIELDS = frozenset({"ftp_password", "ws_password"})
-
     class Meta:
         verbose_name = _("EnterpriseData peer")
         verbose_name_plural = _("EnterpriseData peers")

@@ -17,6 +17,7 @@ from .deals import (
     deal_update,
     default_funnel,
 )
+from .funnels import FUNNEL_FIELDS, STAGE_FIELDS, funnel_create, funnel_update, stage_create, stage_update
 from .invoices import (
     ACCOUNTING_FIELDS,
     INVOICE_FIELDS,
@@ -34,6 +35,7 @@ from .payments import PAYMENT_FIELDS, invoice_payment_record, payment_record, pa
 from .shipments import SHIPMENT_FIELDS, accounting_shipment_delete, accounting_shipment_save
 
 __all__ = [
+    "FUNNEL_FIELDS", "STAGE_FIELDS", "funnel_create", "funnel_update", "stage_create", "stage_update",
     "ACCOUNTING_FIELDS", "CONTRACT_FIELDS", "DEAL_CREATE_FIELDS", "DEAL_UPDATE_FIELDS", "INVOICE_FIELDS",
     "PAYMENT_FIELDS", "SHIPMENT_FIELDS", "ZERO", "accounting_shipment_delete", "accounting_shipment_save", "LineInput", "combined_discount", "contract_create", "contract_update", "deal_change",
     "deal_create", "deal_move", "deal_set_lines", "deal_update", "default_funnel", "invoice_accounting_update",

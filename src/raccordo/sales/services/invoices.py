@@ -8,6 +8,7 @@ Its responsible person is assignment-checked like every other record's.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from decimal import Decimal
 from typing import Any
 
@@ -26,12 +27,15 @@ from raccordo.activities.services import interaction_log, invoice_reminders_sche
 from raccordo.core.errors import ApplicationError
 from raccordo.core.journal import diff, journal_record, snapshot
 from raccordo.core.models import Operation
+from raccordo.core.outgoing_mail import mail_failure_line, mail_failure_text
 
 from ..models import Deal, Invoice, InvoiceLine, InvoiceNumberSeries, InvoiceStatus, PaymentAllocation
 from ..pricing import document_totals
 from ..printing import invoice_filename, invoice_language, invoice_pdf
 from ..selectors import invoice_sendable, invoice_stock_shortages
 from .lines import ZERO, LineInput, build_lines, line_summary, replace_lines
+
+log = logging.getLogger(__name__)
 
 # What a caller may set on a draft. Not status, number, subtotal, vat_amount, total or paid_amount:
 # issuing, cancelling, the lines and the payments set those.
@@ -237,8 +241,9 @@ def invoice_send(*, user, invoice: Invoice, to: list[str], subject: str = "", bo
     try:
         message.send(fail_silently=False)
     except OSError as exc:  # SMTP errors are OSError subclasses, as are refused connections
-        raise ApplicationError(_("The e-mail could not be sent: %(error)s") % {"error": exc},
-                               code="sales.invoice.mail_failed") from exc
+        log.warning("invoice %s not sent: %s", invoice.pk, mail_failure_line(exc))
+        raise ApplicationError(mail_failure_text(exc), code="sales.invoice.mail_failed",
+                               extra={"error": type(exc).__name__}) from exc
     return interaction_log(user=user, data={
         "kind": "email", "direction": "out", "counterparty": invoice.counterparty, "deal": invoice.deal,
         "subject": subject, "outcome": ", ".join(recipients),

@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from raccordo.access.history import changed_fields
 from raccordo.core.money import default_currency, format_money
 from raccordo.web.exports import xlsx_max_rows
 from raccordo.web.views.base import ListWindow
@@ -153,3 +154,9 @@ def kind_icon(kind: str) -> str:
 @register.simple_tag
 def yes_no(value) -> str:
     return _("Yes") if value else _("No")
+
+
+@register.filter
+def journal_fields(entry) -> str:
+    """An audit entry's changed fields in words ("legal address, phone"), never their values."""
+    return ", ".join(changed_fields(entry))

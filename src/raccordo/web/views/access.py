@@ -138,7 +138,9 @@ def user_password_view(request):
     """An administrator gives a colleague a new password (journaled); others get a 404."""
     if not is_admin(request.user):
         raise Http404
-    form = UserPasswordSetForm(request.POST or None, user=request.user)
+    # ?target= comes from a user's settings page ("Set a password"): that colleague is preselected.
+    form = UserPasswordSetForm(request.POST or None, user=request.user,
+                               initial={"target": request.GET.get("target") or None})
     if request.method == "POST" and form.is_valid():
         target = form.cleaned_data["target"]
         try:

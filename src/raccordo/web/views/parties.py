@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from raccordo.access import services as access_services
 from raccordo.access.history import record_history
-from raccordo.access.policy import allows, can_merge, can_share, is_admin, visible
+from raccordo.access.policy import allows, can, can_merge, can_share, is_admin, visible
 from raccordo.activities.selectors import interaction_list, task_list
 from raccordo.activities.services import interaction_log
 from raccordo.core.errors import ApplicationError
@@ -167,6 +167,8 @@ def _counterparty_card(request, counterparty, *, tab="overview", contact_form=No
         "phones": counterparty.phones.select_related("contact"),
         "emails": counterparty.emails.select_related("contact"),
         "addresses": counterparty.addresses.all(),
+        "bank_accounts": counterparty.bank_accounts.all(),
+        "can_change": can(user, "change", counterparty),
         "contacts": contact_list(user=user, counterparty=counterparty).prefetch_related("phones", "emails"),
         "deals": deal_list(user=user).filter(counterparty=counterparty).order_by("-created_at")[:50],
         "invoices": invoice_list(user=user).filter(counterparty=counterparty).order_by("-date", "-number")[:50],
