@@ -15,6 +15,7 @@ from .views import (
     receivables,
     reminders,
     sales,
+    undo,
 )
 
 app_name = "web"
@@ -33,17 +34,20 @@ urlpatterns = [
     path("counterparties/<uuid:pk>/payment/", payments.counterparty_payment_view, name="counterparty_payment"),
     path("counterparties/<uuid:pk>/share/", parties.counterparty_share_view, name="counterparty_share"),
     path("counterparties/<uuid:pk>/unshare/", parties.counterparty_unshare_view, name="counterparty_unshare"),
+    path("counterparties/<uuid:pk>/delete/", undo.counterparty_delete_view, name="counterparty_delete"),
     path("contacts/", parties.contact_list_view, name="contact_list"),
     path("contacts/export/", parties.contact_export_view, name="contact_export"),
     path("contacts/new/", parties.contact_create_view, name="contact_create"),
     path("contacts/<uuid:pk>/", parties.contact_detail_view, name="contact_detail"),
     path("contacts/<uuid:pk>/edit/", parties.contact_edit_view, name="contact_edit"),
+    path("contacts/<uuid:pk>/delete/", undo.contact_delete_view, name="contact_delete"),
     # Deals and invoices
     path("deals/", sales.deal_list_view, name="deal_list"),
     path("deals/export/", sales.deal_export_view, name="deal_export"),
     path("deals/new/", sales.deal_create_view, name="deal_create"),
     path("deals/<uuid:pk>/", sales.deal_detail_view, name="deal_detail"),
     path("deals/<uuid:pk>/edit/", sales.deal_edit_view, name="deal_edit"),
+    path("deals/<uuid:pk>/delete/", undo.deal_delete_view, name="deal_delete"),
     path("deals/<uuid:pk>/move/", sales.deal_move_view, name="deal_move"),
     path("deals/<uuid:pk>/invoice/", sales.deal_invoice_view, name="deal_invoice"),
     path("deals/board/", board.board_view, name="board"),
@@ -72,6 +76,9 @@ urlpatterns = [
     path("invoices/<uuid:pk>/edit/", sales.invoice_edit_view, name="invoice_edit"),
     path("invoices/<uuid:pk>/issue/", sales.invoice_issue_view, name="invoice_issue"),
     path("invoices/<uuid:pk>/payment/", sales.invoice_payment_view, name="invoice_payment"),
+    path("invoices/<uuid:pk>/cancel/", undo.invoice_cancel_view, name="invoice_cancel"),
+    path("invoices/<uuid:pk>/delete/", undo.invoice_delete_view, name="invoice_delete"),
+    path("payments/<uuid:pk>/reverse/", undo.payment_reverse_view, name="payment_reverse"),
     # Catalog
     path("products/", catalog.product_list_view, name="product_list"),
     path("products/export/", catalog.product_export_view, name="product_export"),
