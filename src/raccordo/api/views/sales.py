@@ -120,11 +120,11 @@ class InvoiceViewSet(CrudViewSet):
     def cancel(self, request, pk=None):
         """Cancel an invoice, with the reason (kept with it and journaled). 409 when it has payments (reverse
         them first) or is already cancelled."""
+        invoice = self.get_object()   # a record the caller does not see is 404 whatever the body says
         body = ReasonSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         with transaction.atomic():
-            invoice = services.invoice_cancel(user=request.user, invoice=self.get_object(),
-                                              reason=body.validated_data["reason"])
+            invoice = services.invoice_cancel(user=request.user, invoice=invoice, reason=body.validated_data["reason"])
         return Response(self.get_serializer(self.reload(invoice)).data)
 
     @extend_schema(request=InvoicePaymentSerializer, responses={201: PaymentSerializer})
@@ -132,11 +132,11 @@ class InvoiceViewSet(CrudViewSet):
     def payment(self, request, pk=None):
         """Record a payment against this invoice. More than it is owed is refused (409
         `sales.payment.overpayment`, with what is owed) unless `overpayment` is true."""
+        invoice = self.get_object()
         body = InvoicePaymentSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         with transaction.atomic():
-            payment = services.invoice_payment_record(user=request.user, invoice=self.get_object(),
-                                                      **body.validated_data)
+            payment = services.invoice_payment_record(user=request.user, invoice=invoice, **body.validated_data)
         return Response(PaymentSerializer(payment, context=self.get_serializer_context()).data, status=201)
 
 
@@ -164,9 +164,9 @@ class PaymentViewSet(CreateReadViewSet):
         """Reverse a payment recorded by mistake, with the reason: its allocations are removed, the invoices
         owe again, and the payment stays on record as reversed. 403 without the right to delete payments, 409
         when it is already reversed."""
+        payment = self.get_object()
         body = ReasonSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         with transaction.atomic():
-            payment = services.payment_reverse(user=request.user, payment=self.get_object(),
-                                               reason=body.validated_data["reason"])
+            payment = services.payment_reverse(user=request.user, payment=payment, reason=body.validated_data["reason"])
         return Response(self.get_serializer(self.reload(payment)).data)

@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -161,12 +162,11 @@ def invoice_delete_view(request, pk):
 def _reversal_follows(payment) -> list[str]:
     follows = []
     for allocation in payment.allocations.select_related("invoice"):
-        follows.append(_("Invoice %(number)s is owed %(amount)s %(currency)s again.") % {
-            "number": allocation.invoice.number, "amount": allocation.amount, "currency": payment.currency})
+        follows.append(_("Invoice %(number)s is owed %(amount)s again.") % {
+            "number": allocation.invoice.number, "amount": money(allocation.amount, payment.currency)})
     over = payment_unallocated(payment)
     if over > 0:
-        follows.append(_("The overpayment of %(amount)s %(currency)s is removed.")
-                       % {"amount": over, "currency": payment.currency})
+        follows.append(_("The overpayment of %(amount)s is removed.") % {"amount": money(over, payment.currency)})
     follows.append(_("The payment stays on record as reversed, with the reason, and counts in no sum."))
     return follows
 
@@ -190,9 +190,9 @@ def payment_reverse_view(request, pk):
             return redirect(back)
     return _confirm(
         request, title=_("Reverse the payment?"),
-        question=_("Reverse the payment of %(amount)s %(currency)s from %(client)s of %(date)s?") % {
-            "amount": payment.amount, "currency": payment.currency, "client": payment.counterparty,
-            "date": payment.date.strftime("%d.%m.%Y")},
+        question=_("Reverse the payment of %(amount)s from %(client)s of %(date)s?") % {
+            "amount": money(payment.amount, payment.currency), "client": payment.counterparty,
+            "date": date_format(payment.date, "SHORT_DATE_FORMAT")},
         follows=_reversal_follows(payment), action=reverse("web:payment_reverse", args=[pk]) + "?" + urlencode({"next": back}),
         button=_("Reverse the payment"), back=back, reason_label=_("Why is it reversed?"),
         refusal=_("This payment is already reversed.") if payment.reversed_at else "", error=error)
