@@ -18,7 +18,15 @@ from raccordo.core.errors import Conflict, PermissionDenied
 from raccordo.core.models import ChangeJournal, Operation
 from raccordo.parties.models import ContactPerson, Counterparty, Phone
 from raccordo.parties.services import contact_create, contact_delete, counterparty_delete, phone_add
-from raccordo.sales.models import Deal, DealLine, Invoice, InvoiceLine, InvoiceStatus, Payment, PaymentAllocation
+from raccordo.sales.models import (
+    Deal,
+    DealLine,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    Payment,
+    PaymentAllocation,
+)
 from raccordo.sales.selectors import overpayment_total
 from raccordo.sales.services import (
     LineInput,

@@ -76,7 +76,7 @@ def counterparty_delete(*, user, counterparty: Counterparty) -> str:
     removal = counterparty_removal(counterparty=counterparty)
     if removal["archive"]:
         if not counterparty.is_active:
-            raise Conflict(_("This counterparty is already archived."), code="parties.counterparty.archived")
+            raise Conflict(str(_("This counterparty is already archived.")), code="parties.counterparty.archived")
         record_update(counterparty, user=user, data={"is_active": False}, fields=("is_active",))
         return "archived"
     for name in COUNTERPARTY_DEPENDANTS:

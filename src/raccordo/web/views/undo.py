@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, npgettext
 from django.views.decorators.http import require_http_methods
 
 from raccordo.access import policy
@@ -60,7 +60,7 @@ def _counted(name: str, n: int) -> str:
         "payments": lambda: ngettext("%(n)s payment", "%(n)s payments", n),
         "accounting_shipments": lambda: ngettext("%(n)s shipment from accounting",
                                                  "%(n)s shipments from accounting", n),
-        "lines": lambda: ngettext("%(n)s line", "%(n)s lines", n),
+        "lines": lambda: npgettext("what is deleted", "%(n)s line", "%(n)s lines", n),
     }
     return words[name]() % {"n": n}
 
