@@ -36,6 +36,7 @@ from raccordo.sales.services import (
 from .. import exports, reference
 from ..forms import DealForm, DealMoveForm, InvoiceForm, PaymentForm, invoice_line_formset, line_inputs
 from .base import ListPage, apply_errors, error_text, get_or_404, with_defaults
+from ..templatetags.raccordo_ui import money
 from .undo import invoice_issue_question
 
 SERVICE_ERRORS = (ValidationError, ApplicationError)
@@ -300,7 +301,10 @@ def invoice_payment_view(request, pk):
         except Conflict as exc:
             if exc.code != "sales.payment.overpayment":
                 raise
-            overpayment = exc.message
+            # The service's words, with the amounts in the reader's format.
+            overpayment = _("The invoice is owed %(owed)s; %(over)s more would stay as an overpayment.") % {
+                "owed": money(exc.extra["outstanding"], invoice.currency),
+                "over": money(exc.extra["overpayment"], invoice.currency)}
         except SERVICE_ERRORS as exc:
             apply_errors(form, exc)
         else:
