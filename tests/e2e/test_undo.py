@@ -73,8 +73,8 @@ def test_cancel_with_reason_and_reverse_payment_in_english_and_russian(page, bro
     assert "ТестСтрой" in modal.inner_text() and "15,680.00" in modal.inner_text()
     shot(page, "60-issue-confirm")
     assert Invoice.objects.get(pk=draft.pk).status == InvoiceStatus.DRAFT
-    modal.locator("[data-testid=confirm-submit]").click()
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        modal.locator("[data-testid=confirm-submit]").click()
     assert Invoice.objects.get(pk=draft.pk).status == InvoiceStatus.ISSUED
 
     # 999,999 typed against 15,680: asked before it becomes an overpayment; the amount is corrected.
@@ -87,8 +87,8 @@ def test_cancel_with_reason_and_reverse_payment_in_english_and_russian(page, bro
     assert not Payment.objects.filter(counterparty=draft.counterparty, amount=Decimal("999999")).exists()
     page.fill("#id_amount", "15680")
     page.fill("#id_number", "PP-117")
-    page.click("[data-testid=record-payment]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("[data-testid=record-payment]")
     assert Invoice.objects.get(pk=draft.pk).status == InvoiceStatus.PAID
 
     # The paid invoice cannot be cancelled: the question says to reverse the payment first. A manager
@@ -108,8 +108,8 @@ def test_cancel_with_reason_and_reverse_payment_in_english_and_russian(page, bro
     assert "is owed RUB\u00a015,680.00 again" in modal.inner_text()
     modal.locator("#confirm-reason").fill("Wrong payer: the money came from Vostok Trade")
     shot(olga, "62-reverse-payment")
-    modal.locator("[data-testid=confirm-submit]").click()
-    olga.wait_for_load_state("networkidle")
+    with olga.expect_navigation():
+        modal.locator("[data-testid=confirm-submit]").click()
     assert "Payment reversed." in olga.inner_text("body")
     payment = Payment.objects.get(number="PP-117")
     assert payment.reversed_at and payment.reversal_reason.startswith("Wrong payer")
@@ -121,8 +121,8 @@ def test_cancel_with_reason_and_reverse_payment_in_english_and_russian(page, bro
     modal = _modal(page)
     modal.locator("#confirm-reason").fill("Client ordered twice; see invoice of the same day")
     shot(page, "63-cancel-invoice")
-    modal.locator("[data-testid=confirm-submit]").click()
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        modal.locator("[data-testid=confirm-submit]").click()
     assert "Client ordered twice" in page.inner_text("[data-testid=cancel-reason]")
     invoice = Invoice.objects.get(pk=draft.pk)
     assert invoice.status == InvoiceStatus.CANCELLED and invoice.cancel_reason.startswith("Client ordered twice")
@@ -136,16 +136,16 @@ def test_cancel_with_reason_and_reverse_payment_in_english_and_russian(page, bro
     modal = _modal(olga)
     assert "Сторнировать оплату?" in modal.inner_text() and "снова к оплате" in modal.inner_text()
     modal.locator("#confirm-reason").fill("Платёж задвоен банком")
-    modal.locator("[data-testid=confirm-submit]").click()
-    olga.wait_for_load_state("networkidle")
+    with olga.expect_navigation():
+        modal.locator("[data-testid=confirm-submit]").click()
     assert "Оплата сторнирована." in olga.inner_text("body")
     olga.click("[data-testid=invoice-cancel]")
     modal = _modal(olga)
     assert "Отменить счёт?" in modal.inner_text() and "Почему счёт отменяется?" in modal.inner_text()
     modal.locator("#confirm-reason").fill("Клиент отказался от заказа")
     shot(olga, "64-cancel-invoice-ru")
-    modal.locator("[data-testid=confirm-submit]").click()
-    olga.wait_for_load_state("networkidle")
+    with olga.expect_navigation():
+        modal.locator("[data-testid=confirm-submit]").click()
     assert "Отменён" in olga.inner_text(".rc-page-head")
     assert "Клиент отказался от заказа" in olga.inner_text("[data-testid=cancel-reason]")
     assert Invoice.objects.get(pk=paid.pk).status == InvoiceStatus.CANCELLED

@@ -13,7 +13,7 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 
-from raccordo.activities.models import Task
+from raccordo.activities.models import Reminder, Task
 from raccordo.core.errors import Conflict, PermissionDenied
 from raccordo.core.models import ChangeJournal, Operation
 from raccordo.parties.models import ContactPerson, Counterparty, Phone
@@ -27,6 +27,7 @@ from raccordo.sales.models import (
     Payment,
     PaymentAllocation,
 )
+from raccordo.reports.selectors import kpi_report
 from raccordo.sales.selectors import overpayment_total
 from raccordo.sales.services import (
     LineInput,
@@ -81,6 +82,18 @@ def test_cancel_stores_the_reason_and_journals_it_with_the_status(manager, cp, r
     assert entry.changes["status"] == [InvoiceStatus.ISSUED, InvoiceStatus.CANCELLED]
     assert entry.changes["cancel_reason"] == ["", "Client ordered twice"]
     assert entry.user == manager
+
+
+def test_a_cancelled_invoices_reminders_are_done(manager, cp, reference_data, settings):
+    settings.INVOICE_REMINDER_DAYS = [-1, 3]
+    invoice = _draft(manager, cp, reference_data)
+    invoice.due_date = dt.date(2026, 11, 10)
+    invoice.save()
+    invoice = invoice_issue(user=manager, invoice=invoice)
+    reminders = Reminder.objects.filter(target_id=invoice.pk)
+    assert reminders.count() == 2 and not reminders.filter(is_done=True).exists()
+    invoice_cancel(user=manager, invoice=invoice, reason="wrong client")
+    assert reminders.filter(is_done=False).count() == 0
 
 
 def test_a_person_must_say_why_the_system_need_not(manager, cp, reference_data):
@@ -193,6 +206,16 @@ def test_a_reversed_overpayment_counts_in_no_sum(manager, accountant, cp, refere
     assert overpayment_total(user=manager, counterparty=cp) == {"RUB": Decimal("998999.00")}
     payment_reverse(user=accountant, payment=payment, reason="999,999 was a typo for 1,000")
     assert overpayment_total(user=manager, counterparty=cp) == {}
+
+
+def test_the_kpi_report_leaves_a_reversed_payment_out(manager, accountant, cp, reference_data):
+    kept = payment_record(user=manager, data={"counterparty": cp, "amount": Decimal("70"), "date": DAY,
+                                              "currency": "RUB"})
+    wrong = payment_record(user=manager, data={"counterparty": cp, "amount": Decimal("9000"), "date": DAY,
+                                               "currency": "RUB"})
+    assert kpi_report(user=accountant, year=2026)["totals"]["received"] == {"RUB": Decimal("9070.00")}
+    payment_reverse(user=accountant, payment=wrong, reason="typo")
+    assert kpi_report(user=accountant, year=2026)["totals"]["received"] == {"RUB": kept.amount}
 
 
 def test_a_payment_is_reversed_once(accountant, manager, cp, reference_data):

@@ -186,8 +186,12 @@ def invoice_cancel(*, user, invoice: Invoice, reason: str = "") -> Invoice:
     reason = (reason or "").strip()
     if user is not None and not reason:
         raise ValidationError({"reason": [_("Say why the invoice is cancelled.")]})
-    return record_update(invoice, user=user, data={"status": InvoiceStatus.CANCELLED, "cancel_reason": reason[:255]},
-                         fields=("status", "cancel_reason"))
+    invoice = record_update(invoice, user=user, data={"status": InvoiceStatus.CANCELLED,
+                                                      "cancel_reason": reason[:255]},
+                            fields=("status", "cancel_reason"))
+    # Nobody chases the payment of a cancelled invoice: its reminders are done, as a paid one's are.
+    reminders_complete_for(user=user, target=invoice)
+    return invoice
 
 
 @transaction.atomic

@@ -98,6 +98,7 @@ def invoice_issue_question(request, invoice):
                  _("Its lines and amounts can no longer be changed (only the due date and the comment)."),
                  _("Reminders to chase the payment are set.")],
         action=reverse("web:invoice_issue", args=[invoice.pk]), button=_("Issue"), danger=False,
+        refusal="" if invoice.status == InvoiceStatus.DRAFT else _("Only a draft invoice can be issued."),
         back=reverse("web:invoice_detail", args=[invoice.pk]))
 
 
