@@ -18,6 +18,7 @@ from raccordo.core.errors import Conflict, PermissionDenied
 from raccordo.core.models import ChangeJournal, Operation
 from raccordo.parties.models import ContactPerson, Counterparty, Phone
 from raccordo.parties.services import contact_create, contact_delete, counterparty_delete, phone_add
+from raccordo.reports.selectors import kpi_report
 from raccordo.sales.models import (
     Deal,
     DealLine,
@@ -27,7 +28,6 @@ from raccordo.sales.models import (
     Payment,
     PaymentAllocation,
 )
-from raccordo.reports.selectors import kpi_report
 from raccordo.sales.selectors import overpayment_total
 from raccordo.sales.services import (
     LineInput,

@@ -35,8 +35,8 @@ from raccordo.sales.services import (
 
 from .. import exports, reference
 from ..forms import DealForm, DealMoveForm, InvoiceForm, PaymentForm, invoice_line_formset, line_inputs
-from .base import ListPage, apply_errors, error_text, get_or_404, with_defaults
 from ..templatetags.raccordo_ui import money
+from .base import ListPage, apply_errors, error_text, get_or_404, with_defaults
 from .undo import invoice_issue_question
 
 SERVICE_ERRORS = (ValidationError, ApplicationError)
