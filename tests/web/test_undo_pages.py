@@ -12,7 +12,7 @@ from django.urls import reverse
 from raccordo.parties.models import ContactPerson, Counterparty
 from raccordo.parties.services import contact_create, counterparty_create
 from raccordo.sales.models import Deal, Invoice, InvoiceStatus, Payment
-from raccordo.sales.services import LineInput, invoice_create, invoice_payment_record
+from raccordo.sales.services import LineInput, invoice_create, invoice_payment_record, payment_record
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -147,3 +147,15 @@ def test_another_managers_records_are_404(manager_client, world):
                          ("web:contact_delete", "contact"), ("web:deal_delete", "deal")):
         assert manager_client.post(reverse(name, args=[theirs[record].pk]), {"reason": "x"}).status_code == 404
     assert Invoice.objects.get(pk=theirs["invoice"].pk).status == InvoiceStatus.ISSUED
+
+
+def test_an_advance_no_invoice_took_is_reversed_from_the_clients_payments(accountant_client, world, manager):
+    cp = world["mine"]["counterparty"]
+    advance = payment_record(user=manager, data={"counterparty": cp, "amount": Decimal("5000"),
+                                                 "date": dt.date(2026, 11, 2), "currency": "EUR"})
+    page = _text(accountant_client.get(reverse("web:counterparty_payment", args=[cp.pk])))
+    assert "Payments received" in page and reverse("web:payment_reverse", args=[advance.pk]) in page
+    accountant_client.post(reverse("web:payment_reverse", args=[advance.pk]), {"reason": "sent to us by mistake"})
+    assert Payment.objects.get(pk=advance.pk).reversed_at is not None
+    page = _text(accountant_client.get(reverse("web:counterparty_payment", args=[cp.pk])))
+    assert "<s>" in page and reverse("web:payment_reverse", args=[advance.pk]) not in page
