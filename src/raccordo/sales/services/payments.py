@@ -121,8 +121,8 @@ def payment_reverse(*, user, payment: Payment, reason: str = "") -> Payment:
     (paid amount and status recomputed), and the payment is marked reversed, with when and why.
 
     Marked, not deleted, because that is what an accountant expects of a storno: the document that came
-    with a bank statement keeps its number, date and amount on record and in the client's history, the same
-    payment reported again by accounting is recognised instead of recorded twice, and every sum
+    with a bank statement keeps its number, date and amount on record and in the client's history, a receipt
+    1C sends again (EnterpriseData, bound to this payment) is recognised instead of recorded twice, and every sum
     (overpayments, the KPI report) leaves it out. Who may reverse is the policy's "delete" on the payment
     (accountants and administrators among the built-in roles): undoing money received is not a sales task.
     Each removed allocation, each invoice's new paid amount and the reversal itself are journaled.
