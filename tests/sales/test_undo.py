@@ -186,6 +186,20 @@ def test_reversal_removes_allocations_and_the_invoice_owes_again(manager, accoun
     assert reversal["reversal_reason"] == ["", "Bank returned it"] and reversal["reversed_at"][1]
 
 
+def test_reversal_opens_again_the_payment_reminders_the_payment_closed(manager, accountant, cp, reference_data,
+                                                                      settings):
+    settings.INVOICE_REMINDER_DAYS = [-1, 3]
+    invoice = _draft(manager, cp, reference_data)
+    invoice.due_date = dt.date(2026, 11, 10)
+    invoice.save()
+    invoice = invoice_issue(user=manager, invoice=invoice)
+    payment = invoice_payment_record(user=manager, invoice=invoice, amount=Decimal("1000.00"), date=DAY)
+    reminders = Reminder.objects.filter(target_id=invoice.pk)
+    assert reminders.count() == 2 and not reminders.filter(is_done=False).exists()
+    payment_reverse(user=accountant, payment=payment, reason="bounced")
+    assert reminders.filter(is_done=False).count() == 2
+
+
 def test_reversing_one_of_two_payments_leaves_the_invoice_partly_paid_and_then_it_can_be_cancelled(
         manager, accountant, cp, reference_data):
     invoice = invoice_issue(user=manager, invoice=_draft(manager, cp, reference_data))

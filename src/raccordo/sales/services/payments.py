@@ -16,10 +16,11 @@ from django.utils.translation import gettext as _
 
 from raccordo.access import policy
 from raccordo.access.records import record_create, record_delete, record_update
+from raccordo.activities.services import invoice_reminders_reopen
 from raccordo.core.errors import Conflict
 
 from ..filters import OPEN_INVOICE_STATUSES
-from ..models import Invoice, Payment, PaymentAllocation
+from ..models import Invoice, InvoiceStatus, Payment, PaymentAllocation
 from .invoices import refresh_paid_status
 from .lines import ZERO
 
@@ -140,6 +141,8 @@ def payment_reverse(*, user, payment: Payment, reason: str = "") -> Payment:
     for allocation in list(locked.allocations.all()):
         record_delete(allocation, user=user)
     for invoice in invoices:
-        refresh_paid_status(invoice, user=user)
+        was_paid = invoice.status == InvoiceStatus.PAID
+        if refresh_paid_status(invoice, user=user).status != InvoiceStatus.PAID and was_paid:
+            invoice_reminders_reopen(invoice=invoice)
     return record_update(locked, user=user, data={"reversed_at": timezone.now(), "reversal_reason": reason[:255]},
                          fields=("reversed_at", "reversal_reason"))
