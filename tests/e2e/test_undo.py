@@ -2,8 +2,8 @@
 amount due asks before it becomes an overpayment, a paid invoice cannot be cancelled until its payment is
 reversed, the accountant reverses it with a reason, and the invoice is cancelled with a reason.
 
-Screenshots: 60-issue-confirm, 61-overpayment-question, 62-reverse-payment, 63-cancel-invoice,
-64-cancel-invoice-ru.
+Screenshots: 55-issue-confirm, 56-overpayment-question, 57-reverse-payment, 58-cancel-invoice,
+59-cancel-invoice-ru.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def test_cancel_with_reason_and_reverse_payment_in_english_and_russian(page, bro
     page.click("[data-testid=invoice-issue]")
     modal = _modal(page)
     assert "ТестСтрой" in modal.inner_text() and "15,680.00" in modal.inner_text()
-    shot(page, "60-issue-confirm")
+    shot(page, "55-issue-confirm")
     assert Invoice.objects.get(pk=draft.pk).status == InvoiceStatus.DRAFT
     with page.expect_navigation():
         modal.locator("[data-testid=confirm-submit]").click()
@@ -83,7 +83,7 @@ def test_cancel_with_reason_and_reverse_payment_in_english_and_russian(page, bro
     page.wait_for_selector("[data-testid=overpayment-question]")
     assert "984,319.00" in page.inner_text("[data-testid=overpayment-question]")
     page.locator("#payment").scroll_into_view_if_needed()
-    shot(page, "61-overpayment-question")
+    shot(page, "56-overpayment-question")
     assert not Payment.objects.filter(counterparty=draft.counterparty, amount=Decimal("999999")).exists()
     page.fill("#id_amount", "15680")
     page.fill("#id_number", "PP-117")
@@ -107,7 +107,7 @@ def test_cancel_with_reason_and_reverse_payment_in_english_and_russian(page, bro
     modal = _modal(olga)
     assert "is owed RUB\u00a015,680.00 again" in modal.inner_text()
     modal.locator("#confirm-reason").fill("Wrong payer: the money came from Vostok Trade")
-    shot(olga, "62-reverse-payment")
+    shot(olga, "57-reverse-payment")
     with olga.expect_navigation():
         modal.locator("[data-testid=confirm-submit]").click()
     assert "Payment reversed." in olga.inner_text("body")
@@ -120,7 +120,7 @@ def test_cancel_with_reason_and_reverse_payment_in_english_and_russian(page, bro
     page.click("[data-testid=invoice-cancel]")
     modal = _modal(page)
     modal.locator("#confirm-reason").fill("Client ordered twice; see invoice of the same day")
-    shot(page, "63-cancel-invoice")
+    shot(page, "58-cancel-invoice")
     with page.expect_navigation():
         modal.locator("[data-testid=confirm-submit]").click()
     assert "Client ordered twice" in page.inner_text("[data-testid=cancel-reason]")
@@ -143,7 +143,7 @@ def test_cancel_with_reason_and_reverse_payment_in_english_and_russian(page, bro
     modal = _modal(olga)
     assert "Отменить счёт?" in modal.inner_text() and "Почему счёт отменяется?" in modal.inner_text()
     modal.locator("#confirm-reason").fill("Клиент отказался от заказа")
-    shot(olga, "64-cancel-invoice-ru")
+    shot(olga, "59-cancel-invoice-ru")
     with olga.expect_navigation():
         modal.locator("[data-testid=confirm-submit]").click()
     assert "Отменён" in olga.inner_text(".rc-page-head")
