@@ -77,16 +77,17 @@ def test_update_validates_through_the_model(api, manager):
     assert "kpp" in response.json()["extra"]
 
 
-def test_delete_counterparty_and_protected_one(api, manager, reference_data):
+def test_delete_counterparty_and_archive_one_with_documents(api, manager, reference_data):
     free = factories.CounterpartyFactory(responsible=manager)
     assert api.delete(f"{URL}{free.pk}/").status_code == 204
     assert not Counterparty.objects.filter(pk=free.pk).exists()
     busy = factories.CounterpartyFactory(responsible=manager)
     factories.deal_for(busy, reference_data)
+    # A deal is the record of business done: the counterparty is archived instead (#17), and says so.
     response = api.delete(f"{URL}{busy.pk}/")
-    assert response.status_code == 409
-    assert response.json()["code"] == "record.protected"
-    assert Counterparty.objects.filter(pk=busy.pk).exists()
+    assert response.status_code == 200
+    assert response.json()["is_active"] is False
+    assert Counterparty.objects.filter(pk=busy.pk, is_active=False).exists()
 
 
 def test_filters_narrow_only_visible_records(api, manager, other_manager):

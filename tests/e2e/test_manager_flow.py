@@ -100,7 +100,10 @@ def test_manager_creates_client_contact_deal_invoice_and_switches_language(page,
     page.wait_for_url(re.compile(r"/invoices/[0-9a-f-]{36}/$"))
     invoice = Invoice.objects.get()
     assert invoice.total == Decimal("2500.00") and invoice.vat_amount == Decimal("416.67")
-    page.click("form[action$='/issue/'] button[type=submit]")
+    page.click("[data-testid=invoice-issue]")        # issuing asks first (#17)
+    page.wait_for_selector("#rc-modal.show [data-testid=confirm-submit]")
+    with page.expect_navigation():
+        page.click("#rc-modal [data-testid=confirm-submit]")
     page.wait_for_load_state("networkidle")
     invoice.refresh_from_db()
     assert invoice.status == InvoiceStatus.ISSUED and invoice.number

@@ -141,7 +141,10 @@ def test_sales_manager_day(page, world, shot, smtp_server, tmp_path):
     page.click("form[action$='/invoice/'] button[type=submit]")
     page.wait_for_url(re.compile(r"/invoices/[0-9a-f-]{36}/$"))
     invoice = Invoice.objects.get(deal=deal)
-    page.click("form[action$='/issue/'] button[type=submit]")
+    page.click("[data-testid=invoice-issue]")        # issuing asks first (#17)
+    page.wait_for_selector("#rc-modal.show [data-testid=confirm-submit]")
+    with page.expect_navigation():
+        page.click("#rc-modal [data-testid=confirm-submit]")
     page.wait_for_load_state("networkidle")
     invoice.refresh_from_db()
     assert invoice.status == InvoiceStatus.ISSUED and invoice.number and invoice.total == Decimal("4295.00")

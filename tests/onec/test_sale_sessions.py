@@ -121,7 +121,7 @@ def test_1c_is_told_what_was_applied_and_what_was_refused(onec, node):
     reply = onec.call("sale", "file", cancelled.encode("windows-1251"), filename="documents___2.xml")
     assert reply.first == "success", reply.text
     assert "requisites: applied 3, refused 1" in reply.lines[1]
-    assert "Отменен" in reply.text and "cannot be cancelled" in reply.text
+    assert "Отменен" in reply.text and "Reverse the payments first" in reply.text
     invoice.refresh_from_db()
     assert invoice.accounting_number == "УТ-000124" and invoice.is_posted and invoice.status == InvoiceStatus.PAID
 

@@ -159,7 +159,7 @@ def test_a_field_the_model_does_not_have_is_refused_by_name(manager, cp, referen
 def test_invoice_payment_record_keeps_the_part_above_the_amount_due_as_an_overpayment(manager, cp, reference_data):
     invoice = invoice_issue(user=manager, invoice=_draft(manager, cp, reference_data))
     payment = invoice_payment_record(user=manager, invoice=invoice, amount=Decimal("1500.00"),
-                                     date=dt.date(2026, 11, 2), number="77", comment="by bank")
+                                     date=dt.date(2026, 11, 2), number="77", comment="by bank", overpayment=True)
     invoice = Invoice.objects.get(pk=invoice.pk)
     assert invoice.status == InvoiceStatus.PAID and invoice.paid_amount == Decimal("1000.00")
     assert payment.currency == invoice.currency and payment.counterparty == cp and payment.number == "77"
@@ -170,7 +170,8 @@ def test_invoice_payment_record_on_a_paid_invoice_is_all_overpayment(manager, cp
     invoice = invoice_issue(user=manager, invoice=_draft(manager, cp, reference_data))
     invoice_payment_record(user=manager, invoice=invoice, amount=Decimal("1000.00"), date=dt.date(2026, 11, 2))
     stale = invoice   # the caller's copy still says it is owed 1000
-    payment = invoice_payment_record(user=manager, invoice=stale, amount=Decimal("10.00"), date=dt.date(2026, 11, 3))
+    payment = invoice_payment_record(user=manager, invoice=stale, amount=Decimal("10.00"), date=dt.date(2026, 11, 3),
+                                     overpayment=True)
     assert payment_unallocated(payment) == Decimal("10.00")
     assert Invoice.objects.get(pk=invoice.pk).paid_amount == Decimal("1000.00")
 

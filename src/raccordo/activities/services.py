@@ -166,6 +166,19 @@ def reminders_complete_for(*, user, target) -> int:  # noqa: ARG001 - kept for t
     return count
 
 
+def invoice_reminders_reopen(*, invoice) -> int:
+    """Open again the reminders the automatic rule made for an invoice that is owed again (its payment was
+    reversed): they were done because it got paid, not because anyone chased it. Returns how many."""
+    reminders = Reminder.objects.filter(target_type=ContentType.objects.get_for_model(type(invoice)),
+                                        target_id=invoice.pk, is_done=True, rule__startswith="invoice:")
+    count = 0
+    for reminder in reminders:
+        # The system reopens it: the reminder is the responsible manager's, whoever reversed the payment.
+        record_update(reminder, user=None, data={"is_done": False}, fields=("is_done",))
+        count += 1
+    return count
+
+
 def reminder_emailed(*, reminder: Reminder, when=None) -> Reminder:
     """Note that a due reminder was e-mailed to its person, so the digest sends it once."""
     return record_update(reminder, user=None, data={"emailed_at": when or timezone.now()}, fields=("emailed_at",))

@@ -8,8 +8,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from raccordo.core.errors import ApplicationError, NotFound, PermissionDenied
-from raccordo.parties.duplicates import DuplicateCounterparty
+from raccordo.core.errors import ApplicationError, Conflict, NotFound, PermissionDenied
 
 
 def _code_of(exc) -> str:
@@ -29,7 +28,7 @@ def exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
         code = (status.HTTP_404_NOT_FOUND if isinstance(exc, NotFound)
                 else status.HTTP_403_FORBIDDEN if isinstance(exc, PermissionDenied)
-                else status.HTTP_409_CONFLICT if isinstance(exc, DuplicateCounterparty)
+                else status.HTTP_409_CONFLICT if isinstance(exc, Conflict)
                 else status.HTTP_400_BAD_REQUEST)
         return Response(exc.as_dict(), status=code)
     if isinstance(exc, ProtectedError | RestrictedError):

@@ -38,6 +38,13 @@ class PermissionDenied(ApplicationError):
     code = "permission_denied"
 
 
+class Conflict(ApplicationError):
+    """The record's state forbids the action now (an invoice with payments, a payment already reversed); the API
+    answers 409: the request was fine, the record must change first."""
+
+    code = "conflict"
+
+
 # An absolute path of at least two parts (POSIX or Windows), as OSError and friends put it in their text.
 _PATH = re.compile(r"(?<![\w.])(?:[A-Za-z]:)?[\\/](?:[^\s'\"\\/:,;]+[\\/])+([^\s'\"\\/:,;]*)")
 

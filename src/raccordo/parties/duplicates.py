@@ -24,7 +24,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from raccordo.access.policy import visible
-from raccordo.core.errors import ApplicationError
+from raccordo.core.errors import Conflict
 
 from .models import Counterparty
 
@@ -32,7 +32,7 @@ from .models import Counterparty
 MAX_MATCHES = 10
 
 
-class DuplicateCounterparty(ApplicationError):
+class DuplicateCounterparty(Conflict):
     """A counterparty with the same INN (+KPP) exists; `extra["matches"]` says what the user may be told."""
 
     code = "parties.counterparty.duplicate"

@@ -78,3 +78,31 @@ def counterparty_email_addresses(*, user, counterparty: Counterparty, limit: int
     addresses = (visible(Email.objects.filter(counterparty=counterparty), user)
                  .order_by("-is_primary", "address").values_list("address", flat=True)[:limit])
     return list(dict.fromkeys(addresses))
+
+
+# What removing a record takes with it, counted for the confirmation that asks first. Counted on the
+# records themselves, not narrowed by the reader's access: only someone who may delete the counterparty asks,
+# every row counted hangs off that counterparty (the policy gives them all with it), and the confirmation must
+# say the truth about what goes, not the part of it the reader happens to see.
+COUNTERPARTY_DOCUMENTS = ("deals", "contracts", "invoices", "payments", "accounting_shipments")
+COUNTERPARTY_DEPENDANTS = ("contacts", "phones", "emails", "addresses", "bank_accounts", "interactions", "tasks",
+                           "reminders", "complaints")
+
+
+def counterparty_removal(*, counterparty: Counterparty) -> dict:
+    """What deleting `counterparty` means: `archive` (it has deals, contracts, invoices, payments or shipments,
+    which keep it: it is archived instead), the counts of those `documents`, and the `dependants` deleted
+    with it (contacts, phones, e-mails, addresses, bank accounts, calls and notes, tasks, reminders, complaints).
+    Only non-zero counts are listed."""
+    documents = {name: getattr(counterparty, name).count() for name in COUNTERPARTY_DOCUMENTS}
+    dependants = {name: getattr(counterparty, name).count() for name in COUNTERPARTY_DEPENDANTS}
+    return {"archive": any(documents.values()), "documents": {k: v for k, v in documents.items() if v},
+            "dependants": {k: v for k, v in dependants.items() if v}}
+
+
+def contact_removal(*, contact: ContactPerson) -> dict:
+    """What deleting a contact person means: their phones and e-mails go with them; the deals and the calls and
+    notes that name them stay, without the name."""
+    counts = {"phones": contact.phones.count(), "emails": contact.emails.count(),
+              "deals": contact.deals.count(), "interactions": contact.interactions.count()}
+    return {k: v for k, v in counts.items() if v}

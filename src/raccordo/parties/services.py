@@ -10,14 +10,19 @@ from django.utils import translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from raccordo.access import policy
 from raccordo.access.policy import allows, can, can_request_access
 from raccordo.access.records import record_create, record_delete, record_update
 from raccordo.activities.models import Task, TaskStatus
 from raccordo.activities.services import task_create
+from raccordo.core.errors import Conflict
+from raccordo.core.journal import journal_record, snapshot
+from raccordo.core.models import Operation
 
 from . import search
 from .duplicates import duplicate_check, tax_id_changes, tax_id_matches
 from .models import Address, BankAccount, ContactPerson, Counterparty, Email, OwnCompany, Phone, Tag
+from .selectors import COUNTERPARTY_DEPENDANTS, counterparty_removal
 
 # The fields each service lets its callers set; anything else is refused by record_create/record_update.
 COUNTERPARTY_FIELDS = ("inn", "kpp", "ogrn", "vat_number", "tax_code", "kind", "name", "full_name", "country",
@@ -81,9 +86,35 @@ def counterparty_update(*, user, counterparty: Counterparty, data: dict[str, Any
     return counterparty
 
 
-def counterparty_delete(*, user, counterparty: Counterparty) -> None:
-    """Delete a counterparty that has no deals, invoices or payments (those protect it)."""
+@transaction.atomic
+def counterparty_delete(*, user, counterparty: Counterparty) -> str:
+    """Delete a counterparty, or archive it when it has sales documents; returns "deleted" or "archived".
+
+    Deals, contracts, invoices, payments and shipments are the record of business done and protect their
+    client: such a counterparty is archived (`is_active=False`: out of the lists, still behind its documents).
+    One without them is deleted with its contacts, phones, e-mails, addresses, bank accounts, calls, tasks,
+    reminders and complaints, each journaled with its last state. Either way the policy's "delete" on the
+    counterparty decides who may (its responsible manager, their heads, administrators; never a colleague it
+    is shared with).
+    """
+    policy.require(user, "delete", counterparty)
+    removal = counterparty_removal(counterparty=counterparty)
+    if removal["archive"]:
+        if not counterparty.is_active:
+            raise Conflict(str(_("This counterparty is already archived.")), code="parties.counterparty.archived")
+        record_update(counterparty, user=user, data={"is_active": False}, fields=("is_active",))
+        return "archived"
+    for name in COUNTERPARTY_DEPENDANTS:
+        _journal_deleted(getattr(counterparty, name).all(), user=user)
     record_delete(counterparty, user=user)
+    return "deleted"
+
+
+def _journal_deleted(rows, *, user) -> None:
+    """Journal rows that a delete cascades to, with their last state, before the database removes them."""
+    for row in rows:
+        journal_record(obj=row, operation=Operation.DELETE, changes={k: [v, None] for k, v in snapshot(row).items()},
+                       user=user)
 
 
 def contact_create(*, user, counterparty: Counterparty, data: dict[str, Any],
@@ -104,8 +135,13 @@ def contact_update(*, user, contact: ContactPerson, data: dict[str, Any]) -> Con
     return record_update(contact, user=user, data=data, fields=CONTACT_FIELDS)
 
 
+@transaction.atomic
 def contact_delete(*, user, contact: ContactPerson) -> None:
-    """Remove a contact person."""
+    """Remove a contact person with their phones and e-mails (each journaled); deals and calls that name them
+    stay, without the name (see `selectors.contact_removal`)."""
+    policy.require(user, "delete", contact)
+    _journal_deleted(contact.phones.all(), user=user)
+    _journal_deleted(contact.emails.all(), user=user)
     record_delete(contact, user=user)
 
 

@@ -145,7 +145,7 @@ def _fold_invoices(figures: _Figures, invoices, period: _Period) -> None:
 
 def _fold_payments(figures: _Figures, payments, period: _Period) -> None:
     """Payments received in the year. A payment has no manager of its own: it counts for the client's responsible."""
-    rows = (payments.filter(date__gte=period.start, date__lt=period.end).order_by()
+    rows = (payments.filter(date__gte=period.start, date__lt=period.end, reversed_at__isnull=True).order_by()
             .values(m=month_of("date", period.year, dates=True), person=F("counterparty__responsible"),
                     cur=F("currency"))
             .annotate(amount=Coalesce(Sum("amount"), Value(ZERO), output_field=MONEY)))

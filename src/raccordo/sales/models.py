@@ -206,6 +206,9 @@ class Invoice(BaseModel):
     is_posted = models.BooleanField(_("posted in accounting"), default=False)
     shipped_on = models.DateField(_("shipped on"), null=True, blank=True)
     shipment_number = models.CharField(_("shipment document"), max_length=50, blank=True)
+    # Why a person cancelled it: the invoice stays (its number is spent), and the reason is its own field so
+    # the card, the API and 1C show it, and the journal keeps it with the status change.
+    cancel_reason = models.CharField(_("reason cancelled"), max_length=255, blank=True)
 
     class Meta:
         verbose_name = _("invoice")
@@ -269,6 +272,10 @@ class Payment(BaseModel):
     currency = models.CharField(_("currency"), max_length=3, default=default_currency, validators=[validate_currency])
     number = models.CharField(_("document number"), max_length=50, blank=True)
     comment = models.CharField(_("comment"), max_length=255, blank=True)
+    # A reversed payment stays on record (see sales.services.payments.payment_reverse): no allocations, counted
+    # in no sum, with when and why it was reversed.
+    reversed_at = models.DateTimeField(_("reversed"), null=True, blank=True)
+    reversal_reason = models.CharField(_("reason reversed"), max_length=255, blank=True)
 
     class Meta:
         verbose_name = _("payment")

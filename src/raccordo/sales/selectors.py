@@ -116,6 +116,14 @@ def payment_list(*, user, filters=None) -> QuerySet[Payment]:
     return PaymentFilter(filters, qs, user=user).qs if filters is not None else qs
 
 
+def payment_get(*, user, pk) -> Payment:
+    """One payment `user` may see (NotFound otherwise, whether it exists or not)."""
+    obj = payment_list(user=user).filter(pk=pk).first()
+    if obj is None:
+        raise NotFound("Payment not found.")
+    return obj
+
+
 def deal_board(*, user, funnel, manager=None, date_from=None, date_to=None, tag=None,
                show_closed: bool = True) -> QuerySet[Deal]:
     """The deals of one funnel for its board, narrowed by manager, creation period and counterparty tag."""
@@ -189,7 +197,7 @@ def overpayment_total(*, user, counterparty=None) -> dict[str, Decimal]:
     allocated = (PaymentAllocation.objects.filter(payment=OuterRef("pk")).order_by().values("payment")
                  .annotate(s=Sum("amount")).values("s"))
     money = DecimalField(max_digits=18, decimal_places=2)
-    qs = payment_list(user=user)
+    qs = payment_list(user=user).filter(reversed_at__isnull=True)   # a reversed payment brought nothing
     if counterparty is not None:
         qs = qs.filter(counterparty=counterparty)
     rows = (qs.annotate(allocated=Coalesce(Subquery(allocated, output_field=money), Value(Decimal("0")),
@@ -218,3 +226,12 @@ UNSENDABLE_INVOICE_STATUSES = (InvoiceStatus.DRAFT, InvoiceStatus.CANCELLED)
 def invoice_sendable(invoice: Invoice) -> bool:
     """Whether `invoice` may be e-mailed (the rule invoice_send enforces; the send panel shows its form by it)."""
     return invoice.status not in UNSENDABLE_INVOICE_STATUSES
+
+
+def deal_removal(*, deal: Deal) -> dict:
+    """What deleting a deal means, for the confirmation: its lines go with it; its tasks and calls stay,
+    without the link; invoices keep it (a deal with invoices is not deleted). Counted on the deal's own rows:
+    whoever may delete the deal reaches everything hanging off it. Only non-zero counts are listed."""
+    counts = {"lines": deal.lines.count(), "tasks": deal.tasks.count(), "interactions": deal.interactions.count(),
+              "invoices": deal.invoices.count()}
+    return {k: v for k, v in counts.items() if v}

@@ -20,6 +20,7 @@ from .views import (
     sales,
     settings,
     team,
+    undo,
 )
 
 app_name = "web"
@@ -55,11 +56,13 @@ urlpatterns = [
          name="counterparty_bank_account_edit"),
     path("counterparties/<uuid:pk>/bank-accounts/<uuid:account_pk>/delete/",
          party_details.counterparty_bank_account_delete_view, name="counterparty_bank_account_delete"),
+    path("counterparties/<uuid:pk>/delete/", undo.counterparty_delete_view, name="counterparty_delete"),
     path("contacts/", parties.contact_list_view, name="contact_list"),
     path("contacts/export/", parties.contact_export_view, name="contact_export"),
     path("contacts/new/", parties.contact_create_view, name="contact_create"),
     path("contacts/<uuid:pk>/", parties.contact_detail_view, name="contact_detail"),
     path("contacts/<uuid:pk>/edit/", parties.contact_edit_view, name="contact_edit"),
+    path("contacts/<uuid:pk>/delete/", undo.contact_delete_view, name="contact_delete"),
     # Deals and invoices
     path("deals/", sales.deal_list_view, name="deal_list"),
     path("deals/export/", sales.deal_export_view, name="deal_export"),
@@ -68,6 +71,7 @@ urlpatterns = [
     path("deals/new/", sales.deal_create_view, name="deal_create"),
     path("deals/<uuid:pk>/", sales.deal_detail_view, name="deal_detail"),
     path("deals/<uuid:pk>/edit/", sales.deal_edit_view, name="deal_edit"),
+    path("deals/<uuid:pk>/delete/", undo.deal_delete_view, name="deal_delete"),
     path("deals/<uuid:pk>/move/", sales.deal_move_view, name="deal_move"),
     path("deals/<uuid:pk>/invoice/", sales.deal_invoice_view, name="deal_invoice"),
     path("deals/board/", board.board_view, name="board"),
@@ -96,6 +100,9 @@ urlpatterns = [
     path("invoices/<uuid:pk>/edit/", sales.invoice_edit_view, name="invoice_edit"),
     path("invoices/<uuid:pk>/issue/", sales.invoice_issue_view, name="invoice_issue"),
     path("invoices/<uuid:pk>/payment/", sales.invoice_payment_view, name="invoice_payment"),
+    path("invoices/<uuid:pk>/cancel/", undo.invoice_cancel_view, name="invoice_cancel"),
+    path("invoices/<uuid:pk>/delete/", undo.invoice_delete_view, name="invoice_delete"),
+    path("payments/<uuid:pk>/reverse/", undo.payment_reverse_view, name="payment_reverse"),
     # Catalog
     path("products/", catalog.product_list_view, name="product_list"),
     path("products/export/", catalog.product_export_view, name="product_export"),

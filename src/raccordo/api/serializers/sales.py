@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -123,9 +125,9 @@ class InvoiceSerializer(BaseModelSerializer):
         model = Invoice
         fields = ["id", "number", "own_company", "counterparty", "deal", "contract", "date", "due_date", "currency",
                   "vat_included", "discount_percent", "status", "subtotal", "vat_amount", "total", "paid_amount",
-                  "outstanding", "comment", "responsible", "lines", "created_at", "updated_at"]
+                  "outstanding", "comment", "responsible", "lines", "cancel_reason", "created_at", "updated_at"]
         read_only_fields = ["id", "number", "status", "subtotal", "vat_amount", "total", "paid_amount",
-                            "created_at", "updated_at"]
+                            "cancel_reason", "created_at", "updated_at"]
         extra_kwargs = {"date": {"required": False, "help_text": "Defaults to today."}}
         admin_only_fields = ["responsible"]
         # Uniqueness of the number is the model's (checked by the service's full_clean); it is read-only here.
@@ -155,8 +157,8 @@ class PaymentSerializer(BaseModelSerializer):
     class Meta:
         model = Payment
         fields = ["id", "counterparty", "date", "amount", "currency", "number", "comment", "allocations",
-                  "auto_allocate", "unallocated", "created_at", "updated_at"]
-        read_only_fields = ["id", "created_at", "updated_at"]
+                  "auto_allocate", "unallocated", "reversed_at", "reversal_reason", "created_at", "updated_at"]
+        read_only_fields = ["id", "reversed_at", "reversal_reason", "created_at", "updated_at"]
 
     @extend_schema_field(serializers.DecimalField(max_digits=18, decimal_places=2))
     def get_unallocated(self, obj: Payment) -> str:
@@ -173,3 +175,21 @@ class PaymentSerializer(BaseModelSerializer):
         if any(errors):
             raise serializers.ValidationError({"allocations": errors})
         return attrs
+
+
+class ReasonSerializer(serializers.Serializer):
+    """Why an invoice is cancelled or a payment reversed: kept with the record and in its history."""
+
+    reason = serializers.CharField(max_length=255, help_text="Why; required.")
+
+
+class InvoicePaymentSerializer(serializers.Serializer):
+    """A payment against one invoice. More than the invoice is owed is refused (409
+    `sales.payment.overpayment`) unless `overpayment` is true: the rest then stays on the payment."""
+
+    amount = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=Decimal("0.01"))
+    date = serializers.DateField()
+    number = serializers.CharField(max_length=50, required=False, default="", allow_blank=True)
+    comment = serializers.CharField(max_length=255, required=False, default="", allow_blank=True)
+    overpayment = serializers.BooleanField(required=False, default=False,
+                                           help_text="Record what is above the amount due as an overpayment.")

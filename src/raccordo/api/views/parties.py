@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework.response import Response
 
 from raccordo.api.serializers.parties import ContactPersonSerializer, CounterpartySerializer
 from raccordo.parties import search, selectors, services
@@ -55,8 +57,16 @@ class CounterpartyViewSet(CrudViewSet):
         return services.counterparty_update(user=self.request.user, counterparty=instance, data=data, tags=tags,
                                             duplicate_confirmed=confirmed)
 
-    def service_delete(self, instance):
-        services.counterparty_delete(user=self.request.user, counterparty=instance)
+    @extend_schema(responses={204: None, 200: CounterpartySerializer})
+    def destroy(self, request, *args, **kwargs):
+        """Delete a counterparty (204), or archive it when it has deals, contracts, invoices, payments or
+        shipments (200 with the counterparty, `is_active` false)."""
+        with transaction.atomic():
+            counterparty = self.get_object()
+            outcome = services.counterparty_delete(user=request.user, counterparty=counterparty)
+        if outcome == "archived":
+            return Response(self.get_serializer(self.reload(counterparty)).data)
+        return Response(status=204)
 
 
 class ContactPersonViewSet(CrudViewSet):

@@ -10,8 +10,10 @@ from rest_framework.response import Response
 from raccordo.api.serializers.sales import (
     DealSerializer,
     FunnelSerializer,
+    InvoicePaymentSerializer,
     InvoiceSerializer,
     PaymentSerializer,
+    ReasonSerializer,
     StageSerializer,
     line_inputs,
 )
@@ -20,7 +22,7 @@ from raccordo.sales import selectors, services
 from raccordo.sales.filters import DealFilter, InvoiceFilter, PaymentFilter, StageFilter
 from raccordo.sales.models import Funnel, Stage
 
-from .base import CreateReadUpdateViewSet, CreateReadViewSet, ReadOnlyViewSet
+from .base import CreateReadViewSet, CrudViewSet, ReadOnlyViewSet
 
 
 class FunnelViewSet(ReadOnlyViewSet):
@@ -44,9 +46,10 @@ class StageViewSet(ReadOnlyViewSet):
         return Stage.objects.all()
 
 
-class DealViewSet(CreateReadUpdateViewSet):
+class DealViewSet(CrudViewSet):
     """Deals of the counterparties the caller may see. Changing `stage` moves the deal (a lost stage needs
-    `lost_reason`); giving `lines` replaces them and makes the amount their total."""
+    `lost_reason`); giving `lines` replaces them and makes the amount their total. DELETE removes a deal with
+    its lines; one with invoices is refused (409): close it as lost instead."""
 
     serializer_class = DealSerializer
     filterset_class = DealFilter
@@ -68,10 +71,14 @@ class DealViewSet(CreateReadUpdateViewSet):
         stage = data.pop("stage", None)
         return services.deal_change(user=self.request.user, deal=instance, data=data, stage=stage, lines=lines)
 
+    def service_delete(self, instance):
+        services.deal_delete(user=self.request.user, deal=instance)
 
-class InvoiceViewSet(CreateReadUpdateViewSet):
+
+class InvoiceViewSet(CrudViewSet):
     """Invoices of the counterparties the caller may see. Totals follow from the lines; a draft is issued
-    (numbered) with POST .../issue/. An issued invoice changes only its due date and comment."""
+    (numbered) with POST .../issue/. An issued invoice changes only its due date and comment, and is cancelled
+    with a reason (POST .../cancel/); DELETE removes a draft only (409 for an issued one)."""
 
     serializer_class = InvoiceSerializer
     filterset_class = InvoiceFilter
@@ -94,6 +101,9 @@ class InvoiceViewSet(CreateReadUpdateViewSet):
         lines = line_inputs(data.pop("lines", None))
         return services.invoice_update(user=self.request.user, invoice=instance, data=data, lines=lines)
 
+    def service_delete(self, instance):
+        services.invoice_delete(user=self.request.user, invoice=instance)
+
     def _act(self, service):
         with transaction.atomic():
             invoice = service(user=self.request.user, invoice=self.get_object())
@@ -105,11 +115,29 @@ class InvoiceViewSet(CreateReadUpdateViewSet):
         """Number a draft invoice in its own company's yearly series and mark it issued."""
         return self._act(services.invoice_issue)
 
-    @extend_schema(request=None, responses=InvoiceSerializer)
+    @extend_schema(request=ReasonSerializer, responses=InvoiceSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        """Cancel an invoice that has no payments allocated to it."""
-        return self._act(services.invoice_cancel)
+        """Cancel an invoice, with the reason (kept with it and journaled). 409 when it has payments (reverse
+        them first) or is already cancelled."""
+        invoice = self.get_object()   # a record the caller does not see is 404 whatever the body says
+        body = ReasonSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        with transaction.atomic():
+            invoice = services.invoice_cancel(user=request.user, invoice=invoice, reason=body.validated_data["reason"])
+        return Response(self.get_serializer(self.reload(invoice)).data)
+
+    @extend_schema(request=InvoicePaymentSerializer, responses={201: PaymentSerializer})
+    @action(detail=True, methods=["post"])
+    def payment(self, request, pk=None):
+        """Record a payment against this invoice. More than it is owed is refused (409
+        `sales.payment.overpayment`, with what is owed) unless `overpayment` is true."""
+        invoice = self.get_object()
+        body = InvoicePaymentSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        with transaction.atomic():
+            payment = services.invoice_payment_record(user=request.user, invoice=invoice, **body.validated_data)
+        return Response(PaymentSerializer(payment, context=self.get_serializer_context()).data, status=201)
 
 
 class PaymentViewSet(CreateReadViewSet):
@@ -129,3 +157,16 @@ class PaymentViewSet(CreateReadViewSet):
         pairs = None if allocations is None else [(a["invoice"], a["amount"]) for a in allocations]
         return services.payment_record(user=self.request.user, data=data, allocations=pairs,
                                        auto_allocate=auto_allocate)
+
+    @extend_schema(request=ReasonSerializer, responses=PaymentSerializer)
+    @action(detail=True, methods=["post"])
+    def reverse(self, request, pk=None):
+        """Reverse a payment recorded by mistake, with the reason: its allocations are removed, the invoices
+        owe again, and the payment stays on record as reversed. 403 without the right to delete payments, 409
+        when it is already reversed."""
+        payment = self.get_object()
+        body = ReasonSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        with transaction.atomic():
+            payment = services.payment_reverse(user=request.user, payment=payment, reason=body.validated_data["reason"])
+        return Response(self.get_serializer(self.reload(payment)).data)

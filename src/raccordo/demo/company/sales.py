@@ -140,7 +140,8 @@ def _invoice(demo: DemoState, k: int, target: str, cp: Counterparty, deal: Deal 
     if target != "draft":
         invoice = sales.invoice_issue(user=user, invoice=invoice)
     if target == "cancelled":
-        sales.invoice_cancel(user=user, invoice=invoice)
+        sales.invoice_cancel(user=user, invoice=invoice, reason="Il cliente ha rinunciato all'ordine" if italian
+                             else "Клиент отказался от заказа")
     elif target in ("paid", "partly_paid"):
         _settle(demo, invoice, target, date, k)
 

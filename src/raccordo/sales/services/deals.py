@@ -16,12 +16,14 @@ from django.utils.translation import gettext as _
 
 from raccordo.access import policy
 from raccordo.access.records import record_create, record_update
-from raccordo.core.errors import ApplicationError
+from raccordo.core.errors import ApplicationError, Conflict
+from raccordo.core.journal import journal_record, snapshot
+from raccordo.core.models import Operation
 
 from .. import selectors
 from ..models import Deal, DealLine, Funnel, Stage, StageKind
 from ..pricing import document_totals
-from .lines import ZERO, LineInput, build_lines, replace_lines
+from .lines import ZERO, LineInput, build_lines, line_summary, replace_lines
 
 # What a caller may set when opening a deal; the amount follows from the lines when lines are given.
 DEAL_CREATE_FIELDS = ("title", "counterparty", "contact", "manager", "funnel", "stage", "amount", "currency",
@@ -109,3 +111,18 @@ def deal_change(*, user, deal: Deal, data: dict[str, Any], stage: Stage | None =
     if lines is not None:
         deal = deal_set_lines(user=user, deal=deal, lines=lines)
     return deal
+
+
+@transaction.atomic
+def deal_delete(*, user, deal: Deal) -> None:
+    """Delete a deal made by mistake, with its lines (journaled with its last state). A deal with invoices is
+    refused: the invoices are the record of what was sold, so such a deal is closed as lost instead. Tasks and
+    calls about it stay, without the link."""
+    policy.require(user, "delete", deal)
+    if deal.invoices.exists():
+        raise Conflict(_("This deal has invoices, so it is not deleted: close it as lost instead."),
+                       code="sales.deal.has_invoices")
+    changes = {k: [v, None] for k, v in snapshot(deal).items()}
+    changes["lines"] = [[line_summary(o) for o in deal.lines.all()], None]
+    journal_record(obj=deal, operation=Operation.DELETE, changes=changes, user=user)
+    deal.delete()

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from raccordo.access import policy
 from raccordo.access.records import check_fields, record_update
 from raccordo.activities.services import interaction_log, invoice_reminders_schedule, reminders_complete_for
-from raccordo.core.errors import ApplicationError
+from raccordo.core.errors import ApplicationError, Conflict
 from raccordo.core.journal import diff, journal_record, snapshot
 from raccordo.core.models import Operation
 from raccordo.core.outgoing_mail import mail_failure_line, mail_failure_text
@@ -172,14 +172,46 @@ def invoice_accounting_update(*, user, invoice: Invoice, data: dict[str, Any]) -
 
 
 @transaction.atomic
-def invoice_cancel(*, user, invoice: Invoice) -> Invoice:
-    """Cancel an invoice that has no payments allocated to it."""
+def invoice_cancel(*, user, invoice: Invoice, reason: str = "") -> Invoice:
+    """Cancel an invoice that has no payments allocated to it, with the reason (stored and journaled).
+
+    A person must say why; the system (accounting reporting a cancellation, `user=None`) may not. An invoice
+    with payments is refused: its payments are reversed first (`payment_reverse`), so money is never left
+    allocated to a cancelled invoice.
+    """
     # Lock the invoice first: a payment allocates only after locking it too, so none slips in between
     # this check and the cancellation.
     list(Invoice.objects.select_for_update().filter(pk=invoice.pk).values_list("pk", flat=True))
+    if invoice.status == InvoiceStatus.CANCELLED:
+        raise Conflict(_("This invoice is already cancelled."), code="sales.invoice.cancelled")
     if PaymentAllocation.objects.filter(invoice=invoice).exists():
-        raise ApplicationError(_("An invoice with payments cannot be cancelled."), code="sales.invoice.has_payments")
-    return record_update(invoice, user=user, data={"status": InvoiceStatus.CANCELLED}, fields=("status",))
+        raise Conflict(_("This invoice has payments against it. Reverse the payments first, then cancel it."),
+                       code="sales.invoice.has_payments")
+    reason = (reason or "").strip()
+    if user is not None and not reason:
+        raise ValidationError({"reason": [_("Say why the invoice is cancelled.")]})
+    invoice = record_update(invoice, user=user, data={"status": InvoiceStatus.CANCELLED,
+                                                      "cancel_reason": reason[:255]},
+                            fields=("status", "cancel_reason"))
+    # Nobody chases the payment of a cancelled invoice: its reminders are done, as a paid one's are.
+    reminders_complete_for(user=user, target=invoice)
+    return invoice
+
+
+@transaction.atomic
+def invoice_delete(*, user, invoice: Invoice) -> None:
+    """Delete a draft invoice with its lines. A draft has no number and no payments, so nothing refers to it;
+    an issued one has spent its number and is cancelled instead (`invoice_cancel`)."""
+    locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if locked.status != InvoiceStatus.DRAFT:
+        raise Conflict(_("Only a draft invoice can be deleted; cancel an issued one instead."),
+                       code="sales.invoice.not_draft")
+    policy.require(user, "delete", locked)
+    # The journal keeps the lines with the invoice's last state: the history shows what was deleted.
+    changes = {k: [v, None] for k, v in snapshot(locked).items()}
+    changes["lines"] = [[line_summary(o) for o in locked.lines.all()], None]
+    journal_record(obj=locked, operation=Operation.DELETE, changes=changes, user=user)
+    locked.delete()
 
 
 @transaction.atomic

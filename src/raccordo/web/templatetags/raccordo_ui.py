@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from raccordo.access import policy
 from raccordo.access.history import changed_fields
 from raccordo.core.money import default_currency, format_money
 from raccordo.web.exports import xlsx_max_rows
@@ -160,3 +161,11 @@ def yes_no(value) -> str:
 def journal_fields(entry) -> str:
     """An audit entry's changed fields in words ("legal address, phone"), never their values."""
     return ", ".join(changed_fields(entry))
+
+
+@register.simple_tag(takes_context=True)
+def may(context, action: str, obj) -> bool:
+    """Whether the signed-in user may `action` `obj`, as the access policy says: for showing a button only (the
+    service checks again when it writes). `{% may "delete" object as can_delete %}`."""
+    request = context.get("request")
+    return request is not None and policy.can(request.user, action, obj)

@@ -17,13 +17,14 @@ from django.utils.translation import gettext_lazy as _
 from raccordo.core.errors import ApplicationError
 from raccordo.core.money import validate_currency
 from raccordo.parties.selectors import counterparty_get
-from raccordo.sales.selectors import OPEN_INVOICE_STATUSES, invoice_list
+from raccordo.sales.selectors import OPEN_INVOICE_STATUSES, invoice_list, payment_list
 from raccordo.sales.services import payment_record, payment_unallocated
 
 from ..forms import PaymentForm
 from .base import apply_errors, get_or_404
 
 SERVICE_ERRORS = (ValidationError, ApplicationError)
+RECENT_PAYMENTS = 20
 
 
 class CounterpartyPaymentForm(PaymentForm):
@@ -80,5 +81,10 @@ def counterparty_payment_view(request, pk):
     for invoice in open_invoices:
         # What the user typed against each invoice comes back with the form's errors.
         invoice.typed = request.POST.get(f"alloc-{invoice.pk}", "") if request.method == "POST" else ""
+    # The client's latest payments, so one recorded by mistake (an advance no invoice took, too) can be reversed.
+    payments = list(payment_list(user=request.user).filter(counterparty=counterparty)
+                    .prefetch_related("allocations").order_by("-date", "-created_at")[:RECENT_PAYMENTS])
+    for payment in payments:
+        payment.unallocated = payment_unallocated(payment)
     return render(request, "web/payments/form.html", {
-        "counterparty": counterparty, "form": form, "open_invoices": open_invoices})
+        "counterparty": counterparty, "form": form, "open_invoices": open_invoices, "payments": payments})

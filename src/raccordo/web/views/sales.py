@@ -11,13 +11,13 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from raccordo.access.history import record_history
 from raccordo.access.policy import allows, visible
 from raccordo.activities.selectors import interaction_list, task_list
 from raccordo.catalog.selectors import chosen_price_type, price_types
-from raccordo.core.errors import ApplicationError
+from raccordo.core.errors import ApplicationError, Conflict
 from raccordo.sales.filters import DealFilter
 from raccordo.sales.models import InvoiceLine, InvoiceStatus
 from raccordo.sales.selectors import deal_get, deal_list, invoice_get, invoice_list, invoice_stock_shortages
@@ -35,8 +35,10 @@ from raccordo.sales.services import (
 
 from .. import exports, reference
 from ..forms import DealForm, DealMoveForm, InvoiceForm, PaymentForm, invoice_line_formset, line_inputs
+from ..templatetags.raccordo_ui import money
 from .base import ListPage, apply_errors, error_text, get_or_404, with_defaults
 from .team import may_hand_over
+from .undo import invoice_issue_question
 
 SERVICE_ERRORS = (ValidationError, ApplicationError)
 
@@ -248,7 +250,7 @@ def invoice_detail_view(request, pk):
     return _invoice_card(request, invoice)
 
 
-def _invoice_card(request, invoice, payment_form=None):
+def _invoice_card(request, invoice, payment_form=None, overpayment=None):
     allocations = visible(invoice.allocations.select_related("payment"), request.user).order_by("payment__date")
     return render(request, "web/invoices/detail.html", {
         "object": invoice, "lines": invoice.lines.all(), "allocations": allocations,
@@ -256,13 +258,17 @@ def _invoice_card(request, invoice, payment_form=None):
         "payment_form": payment_form or PaymentForm(initial={"amount": invoice.outstanding or None,
                                                              "date": timezone.localdate()}),
         "can_pay": invoice.status in (InvoiceStatus.ISSUED, InvoiceStatus.PARTLY_PAID),
+        "overpayment_question": overpayment,
     })
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def invoice_issue_view(request, pk):
+    """GET asks first (the client, the total, what issuing means); POST issues."""
     invoice = get_or_404(invoice_get, user=request.user, pk=pk)
+    if request.method == "GET":
+        return invoice_issue_question(request, invoice)
     try:
         invoice = invoice_issue(user=request.user, invoice=invoice)
     except SERVICE_ERRORS as exc:
@@ -286,11 +292,22 @@ def _warn_stock(request, invoice) -> None:
 @login_required
 @require_POST
 def invoice_payment_view(request, pk):
+    """Record a payment; more than the invoice is owed comes back with a question first (the form again, with
+    "Record with the overpayment"), so a typo is not taken as money received."""
     invoice = get_or_404(invoice_get, user=request.user, pk=pk)
     form = PaymentForm(request.POST)
+    overpayment = None
     if form.is_valid():
         try:
-            payment = invoice_payment_record(user=request.user, invoice=invoice, **form.cleaned_data)
+            payment = invoice_payment_record(user=request.user, invoice=invoice, **form.cleaned_data,
+                                             overpayment=request.POST.get("overpayment") == "1")
+        except Conflict as exc:
+            if exc.code != "sales.payment.overpayment":
+                raise
+            # The service's words, with the amounts in the reader's format.
+            overpayment = _("The invoice is owed %(owed)s; %(over)s more would stay as an overpayment.") % {
+                "owed": money(exc.extra["outstanding"], invoice.currency),
+                "over": money(exc.extra["overpayment"], invoice.currency)}
         except SERVICE_ERRORS as exc:
             apply_errors(form, exc)
         else:
@@ -299,6 +316,4 @@ def invoice_payment_view(request, pk):
             else:
                 messages.success(request, _("Payment recorded."))
             return redirect("web:invoice_detail", pk=pk)
-    return _invoice_card(request, invoice, payment_form=form)
-
-
+    return _invoice_card(request, invoice, payment_form=form, overpayment=overpayment)

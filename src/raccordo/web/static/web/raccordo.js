@@ -64,6 +64,15 @@
 
   document.addEventListener("htmx:afterSwap", function (e) {
     showToasts(e.target);
+    if (e.target.id === "rc-modal-dialog") {
+      // A confirmation came back: show it, and put the cursor on its reason (if it asks one) once visible.
+      var modal = document.getElementById("rc-modal");
+      modal.addEventListener("shown.bs.modal", function () {
+        var first = modal.querySelector("textarea, .modal-footer .btn-danger, .modal-footer .btn-primary");
+        if (first) first.focus();
+      }, { once: true });
+      bootstrap.Modal.getOrCreateInstance(modal).show();
+    }
     if (e.target.id === "global-search-results") {
       e.target.classList.toggle("show", e.target.innerHTML.trim() !== "");
     }
