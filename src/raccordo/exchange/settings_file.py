@@ -1,8 +1,9 @@
 """A node's settings as a file: export them from one Raccordo and import them into another.
 
 The file is JSON with "format": "raccordo-exchange-settings/1": the node (kind and options), its mappings,
-its 1C endpoint settings and its tasks. The exchange password is never written; an import sets it only
-when one is given. An import checks everything first and writes nothing when anything is wrong.
+its 1C endpoint settings, its EnterpriseData codes and transport, and its tasks. No password is ever written
+(the node's, an FTP server's, 1C's web service's); an import sets the node's only when one is given, and keeps
+the transport passwords a node already has. An import checks everything first and writes nothing when anything is wrong.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from raccordo.access.records import record_create, record_update
 from raccordo.core.errors import ApplicationError
 from raccordo.core.ids import parse_uuid
 
+from .enterprisedata import settings_section as ed_section
+from .enterprisedata.services import ExchangeRefused
 from .mappings import OBJECT_TYPES, MappingData, mapping_check, mapping_save
 from .models import ExchangeNode, ExchangeTask, Mapping
 from .nodes import node_create
@@ -53,6 +56,7 @@ def settings_export(node: ExchangeNode) -> dict[str, Any]:
         "mappings": [_mapping_export(m) for m in Mapping.objects.filter(node=node).select_related("responsible")
                      .order_by("object_type")],
         "onec": {f: getattr(onec, f) for f in ONEC_FIELDS} if onec else None,
+        "enterprisedata": ed_section.section_export(node),
         "tasks": [{"name": t.name, **{f: getattr(t, f) for f in TASK_FIELDS}}
                   for t in ExchangeTask.objects.filter(node=node).order_by("name")],
     }
@@ -144,7 +148,7 @@ def settings_check(data: Any) -> dict[str, list[str]]:
         errors["format"] = [_("Unknown format %(found)r; this Raccordo reads %(known)r.") % {
             "found": data.get("format"), "known": FORMAT}]
         return errors
-    unknown = set(data) - {"format", "node", "mappings", "onec", "tasks"}
+    unknown = set(data) - {"format", "node", "mappings", "onec", "enterprisedata", "tasks"}
     if unknown:
         errors["$"] = [_("Unknown keys: %(keys)s.") % {"keys": ", ".join(sorted(unknown))}]
     node = data.get("node")
@@ -183,6 +187,10 @@ def settings_check(data: Any) -> dict[str, list[str]]:
             OneCSettings(**{k: v for k, v in onec.items() if k in ONEC_FIELDS}).clean_fields(exclude=["node"])
         except (ValidationError, TypeError, ValueError) as exc:
             errors.update(_model_errors(exc, "onec") if isinstance(exc, ValidationError) else {"onec": [str(exc)]})
+    if data.get("enterprisedata") is not None:
+        errors.update(ed_section.section_check(data["enterprisedata"]))
+        if isinstance(node, dict) and node.get("kind") != "enterprisedata":
+            errors.setdefault("enterprisedata", []).append(_("Only an EnterpriseData node has these settings."))
     for path, row in _rows(data, "tasks", "name", TASK_FIELDS, _("Two tasks have this name."), errors):
         errors.update(task_check(row, path))
     return errors
@@ -230,6 +238,11 @@ def settings_import(*, user, data: Any, password: str | None = None) -> Exchange
             record_create(OneCSettings, user=user, data={"node": node, **data["onec"]}, fields=("node", *ONEC_FIELDS))
         else:
             record_update(found, user=user, data=data["onec"], fields=ONEC_FIELDS)
+    if data.get("enterprisedata") is not None:
+        try:
+            ed_section.section_import(user=user, node=node, row=data["enterprisedata"])
+        except ExchangeRefused as exc:   # what peer_setup refuses (an FTP transport without a server, ...)
+            raise SettingsInvalid({"enterprisedata": [exc.message]}) from exc
     for row in data.get("tasks", []):
         task_save(user=user, node=node, data=row)
     return node
