@@ -86,22 +86,25 @@ def counterparty_bank_account_view(request, pk, account_pk=None):
 @login_required
 @require_POST
 def counterparty_address_delete_view(request, pk, address_pk):
-    counterparty = _changeable(request, pk)
-    address = counterparty.addresses.filter(pk=address_pk).first()
-    if address is None:
-        raise Http404
-    services.address_delete(user=request.user, address=address)
-    messages.success(request, _("Address removed."))
-    return redirect(_card(counterparty))
+    return _detail_delete(request, pk, "addresses", address_pk,
+                          lambda address: services.address_delete(user=request.user, address=address),
+                          _("Address removed."))
 
 
 @login_required
 @require_POST
 def counterparty_bank_account_delete_view(request, pk, account_pk):
+    return _detail_delete(request, pk, "bank_accounts", account_pk,
+                          lambda account: services.bank_account_delete(user=request.user, account=account),
+                          _("Bank account removed."))
+
+
+def _detail_delete(request, pk, related: str, detail_pk, delete, done: str):
+    """Remove one of a counterparty's addresses or bank accounts (`related`), for whoever may change it."""
     counterparty = _changeable(request, pk)
-    account = counterparty.bank_accounts.filter(pk=account_pk).first()
-    if account is None:
+    detail = getattr(counterparty, related).filter(pk=detail_pk).first()
+    if detail is None:
         raise Http404
-    services.bank_account_delete(user=request.user, account=account)
-    messages.success(request, _("Bank account removed."))
+    delete(detail)
+    messages.success(request, done)
     return redirect(_card(counterparty))

@@ -79,6 +79,20 @@ def _confirm(request, *, title: str, question: str, follows: list[str], action: 
         "reason_max": REASON_MAX, "refusal": refusal, "danger": danger, "error": error})
 
 
+def _on_post(request, act, done):
+    """A confirmed question (POST): the service call `act()`; its refusal is the error shown in the question
+    again, its success a message and the redirect `done(result)` names as (message, url). (None, "") on GET."""
+    if request.method != "POST":
+        return None, ""
+    try:
+        result = act()
+    except SERVICE_ERRORS as exc:
+        return None, error_text(exc)
+    message, where = done(result)
+    messages.success(request, message)
+    return redirect(where), ""
+
+
 def _require(user, action: str, obj) -> None:
     """403 for a record the user sees but may not `action` (the policy decides; the service checks again)."""
     if not policy.can(user, action, obj):
@@ -108,15 +122,12 @@ def invoice_cancel_view(request, pk):
     invoice = get_or_404(invoice_get, user=request.user, pk=pk)
     _require(request.user, "change", invoice)
     back = reverse("web:invoice_detail", args=[pk])
-    error = ""
-    if request.method == "POST":
-        try:
-            invoice_cancel(user=request.user, invoice=invoice, reason=request.POST.get("reason", "")[:REASON_MAX])
-        except SERVICE_ERRORS as exc:
-            error = error_text(exc)
-        else:
-            messages.success(request, _("Invoice %(number)s cancelled.") % {"number": invoice.number or "—"})
-            return redirect(back)
+    reason = request.POST.get("reason", "")[:REASON_MAX]
+    done, error = _on_post(request, lambda: invoice_cancel(user=request.user, invoice=invoice, reason=reason),
+                           lambda _result: (_("Invoice %(number)s cancelled.") % {"number": invoice.number or "—"},
+                                            back))
+    if done is not None:
+        return done
     refusal = ""
     if invoice.status == InvoiceStatus.CANCELLED:
         refusal = _("This invoice is already cancelled.")
@@ -138,15 +149,11 @@ def invoice_delete_view(request, pk):
     invoice = get_or_404(invoice_get, user=request.user, pk=pk)
     _require(request.user, "delete", invoice)
     back = reverse("web:invoice_detail", args=[pk])
-    error = ""
-    if request.method == "POST":
-        try:
-            invoice_delete(user=request.user, invoice=invoice)
-        except SERVICE_ERRORS as exc:
-            error = error_text(exc)
-        else:
-            messages.success(request, _("Draft invoice deleted."))
-            return redirect("web:counterparty_detail", pk=invoice.counterparty_id)
+    done, error = _on_post(request, lambda: invoice_delete(user=request.user, invoice=invoice),
+                           lambda _result: (_("Draft invoice deleted."),
+                                            reverse("web:counterparty_detail", args=[invoice.counterparty_id])))
+    if done is not None:
+        return done
     refusal = "" if invoice.status == InvoiceStatus.DRAFT else \
         _("Only a draft invoice can be deleted; cancel an issued one instead.")
     return _confirm(
@@ -180,15 +187,11 @@ def payment_reverse_view(request, pk):
     first = payment.allocations.select_related("invoice").first()
     back = safe_next(request, reverse("web:invoice_detail", args=[first.invoice_id]) if first
                      else reverse("web:counterparty_detail", args=[payment.counterparty_id]))
-    error = ""
-    if request.method == "POST":
-        try:
-            payment_reverse(user=request.user, payment=payment, reason=request.POST.get("reason", "")[:REASON_MAX])
-        except SERVICE_ERRORS as exc:
-            error = error_text(exc)
-        else:
-            messages.success(request, _("Payment reversed."))
-            return redirect(back)
+    reason = request.POST.get("reason", "")[:REASON_MAX]
+    done, error = _on_post(request, lambda: payment_reverse(user=request.user, payment=payment, reason=reason),
+                           lambda _result: (_("Payment reversed."), back))
+    if done is not None:
+        return done
     return _confirm(
         request, title=_("Reverse the payment?"),
         question=_("Reverse the payment of %(amount)s from %(client)s of %(date)s?") % {
@@ -207,16 +210,11 @@ def counterparty_delete_view(request, pk):
     counterparty = get_or_404(counterparty_get, user=request.user, pk=pk)
     _require(request.user, "delete", counterparty)
     back = reverse("web:counterparty_detail", args=[pk])
-    error = ""
-    if request.method == "POST":
-        try:
-            outcome = counterparty_delete(user=request.user, counterparty=counterparty)
-        except SERVICE_ERRORS as exc:
-            error = error_text(exc)
-        else:
-            messages.success(request, _("%(name)s archived.") % {"name": counterparty.name} if outcome == "archived"
-                             else _("%(name)s deleted.") % {"name": counterparty.name})
-            return redirect("web:counterparty_list")
+    done, error = _on_post(request, lambda: counterparty_delete(user=request.user, counterparty=counterparty),
+                           lambda outcome: ((_("%(name)s archived.") if outcome == "archived" else _("%(name)s deleted."))
+                                            % {"name": counterparty.name}, reverse("web:counterparty_list")))
+    if done is not None:
+        return done
     removal = counterparty_removal(counterparty=counterparty)
     if removal["archive"]:
         follows = [_("It has %(what)s, which stay on record, so it is archived instead of deleted.")
@@ -238,15 +236,12 @@ def counterparty_delete_view(request, pk):
 def contact_delete_view(request, pk):
     contact = get_or_404(contact_get, user=request.user, pk=pk)
     _require(request.user, "delete", contact)
-    error = ""
-    if request.method == "POST":
-        try:
-            contact_delete(user=request.user, contact=contact)
-        except SERVICE_ERRORS as exc:
-            error = error_text(exc)
-        else:
-            messages.success(request, _("Contact “%(name)s” deleted.") % {"name": contact})
-            return redirect(reverse("web:counterparty_detail", args=[contact.counterparty_id]) + "?tab=contacts")
+    done, error = _on_post(request, lambda: contact_delete(user=request.user, contact=contact),
+                           lambda _result: (_("Contact “%(name)s” deleted.") % {"name": contact},
+                                            reverse("web:counterparty_detail", args=[contact.counterparty_id])
+                                            + "?tab=contacts"))
+    if done is not None:
+        return done
     counts = contact_removal(contact=contact)
     gone = {k: v for k, v in counts.items() if k in ("phones", "emails")}
     kept = {k: v for k, v in counts.items() if k not in gone}
@@ -265,15 +260,11 @@ def contact_delete_view(request, pk):
 def deal_delete_view(request, pk):
     deal = get_or_404(deal_get, user=request.user, pk=pk)
     _require(request.user, "delete", deal)
-    error = ""
-    if request.method == "POST":
-        try:
-            deal_delete(user=request.user, deal=deal)
-        except SERVICE_ERRORS as exc:
-            error = error_text(exc)
-        else:
-            messages.success(request, _("Deal “%(title)s” deleted.") % {"title": deal.title})
-            return redirect("web:counterparty_detail", pk=deal.counterparty_id)
+    done, error = _on_post(request, lambda: deal_delete(user=request.user, deal=deal),
+                           lambda _result: (_("Deal “%(title)s” deleted.") % {"title": deal.title},
+                                            reverse("web:counterparty_detail", args=[deal.counterparty_id])))
+    if done is not None:
+        return done
     counts = deal_removal(deal=deal)
     follows = []
     if counts.get("lines"):
