@@ -100,6 +100,7 @@ ROUTES: dict[str, Route] = {
     "web:counterparty_bank_account_delete": Route("exempt", note="POST; tests/web/test_party_details.py"),
     "web:counterparty_contact_add": Route("action", "counterparty"),
     "web:counterparty_log": Route("action", "counterparty"),
+    "web:counterparty_feed": Route("detail", "counterparty"),
     "web:counterparty_payment": Route("detail", "counterparty"),
     "web:counterparty_share": Route("action", "counterparty"),
     "web:counterparty_reassign": Route("reach", allowed=("root", "elena", "olga", "giulia"),

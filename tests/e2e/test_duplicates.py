@@ -86,6 +86,7 @@ def test_an_administrator_merges_two_counterparties(page, company, shot):
     mine, twin = company["mine"], company["twin"]
     login(page, "root", "pass-12345")
     page.goto(f"{page.base_url}/counterparties/{mine.pk}/")
+    page.get_by_test_id("card-menu").click()     # the card's other actions are in its "⋯" menu
     page.get_by_role("link", name="Merge a duplicate").click()
     page.locator("[data-merge-candidates]").get_by_role("link", name="Choose").first.click()
     expect(page.locator("[data-merge-compare]")).to_contain_text("ООО «Волгатерм»")

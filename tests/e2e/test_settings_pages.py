@@ -107,7 +107,7 @@ def test_a_manager_switches_her_language_and_keeps_it(browser, live_server, shot
     context, page = _context(browser, live_server)
     login(page, "anna", "pass-12345")
     expect(page.locator("html")).to_have_attribute("lang", "ru")
-    page.goto(f"{page.base_url}/counterparties/{client.pk}/")
+    page.goto(f"{page.base_url}/counterparties/{client.pk}/?tab=overview")
     page.get_by_test_id("address-add").click()
     page.fill("input[name=text]", "Москва, ул. Тверская, д. 1")
     page.fill("input[name=postcode]", "125009")

@@ -153,6 +153,14 @@ def kind_icon(kind: str) -> str:
 
 
 @register.simple_tag
+def feed_icon(kind: str) -> str:
+    """The icon of a line of the counterparty's activity feed (activities.feed)."""
+    icons = {"stage": "bi-kanban", "invoice": "bi-receipt", "payment": "bi-cash-coin", "task": "bi-check2-square",
+             "exchange": "bi-arrow-left-right"}
+    return icons.get(kind) or kind_icon(kind)
+
+
+@register.simple_tag
 def yes_no(value) -> str:
     return _("Yes") if value else _("No")
 

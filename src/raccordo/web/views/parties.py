@@ -14,8 +14,8 @@ from django.views.decorators.http import require_POST
 from raccordo.access import services as access_services
 from raccordo.access.history import record_history
 from raccordo.access.policy import allows, can, can_merge, can_share, is_admin, visible
+from raccordo.activities.feed import feed_page, next_steps
 from raccordo.activities.selectors import interaction_list, task_list
-from raccordo.activities.services import interaction_log
 from raccordo.core.errors import ApplicationError
 from raccordo.core.ids import parse_uuid
 from raccordo.exchange.enterprisedata.selectors import accounting_card
@@ -157,8 +157,10 @@ def counterparty_edit_view(request, pk):
     return render(request, "web/counterparties/form.html", context)
 
 
-def _counterparty_card(request, counterparty, *, tab="overview", contact_form=None, log_form=None):
+def _counterparty_card(request, counterparty, *, tab="activity", contact_form=None, log_form=None):
     user = request.user
+    # The feed is the card's first tab; "timeline" is its old name, still in bookmarks and redirects.
+    tab = "activity" if tab == "timeline" else tab
     interactions = interaction_list(user=user, counterparty=counterparty)
     last = interactions.first()
     context = {
@@ -174,7 +176,9 @@ def _counterparty_card(request, counterparty, *, tab="overview", contact_form=No
         "invoices": invoice_list(user=user).filter(counterparty=counterparty).order_by("-date", "-number")[:50],
         "receivable": receivable_total(user=user, counterparty=counterparty),
         "overdue": overdue_total(user=user, counterparty=counterparty),
-        "interactions": interactions[:50],
+        "feed": feed_page(user=user, counterparty=counterparty),
+        "next_steps": next_steps(user=user, counterparty=counterparty),
+        "can_hand_over": may_hand_over(user, "counterparties") and can(user, "change", counterparty),
         "last_contact": last.occurred_at if last else None,
         "tasks": task_list(user=user, open_only=True).filter(counterparty=counterparty).order_by("due_at"),
         "contact_form": contact_form or ContactForm(user=user, fixed_counterparty=counterparty),
@@ -196,7 +200,7 @@ def _counterparty_card(request, counterparty, *, tab="overview", contact_form=No
 @login_required
 def counterparty_detail_view(request, pk):
     counterparty = get_or_404(counterparty_get, user=request.user, pk=pk)
-    tab = request.GET.get("tab", "overview")
+    tab = request.GET.get("tab", "activity")
     return _counterparty_card(request, counterparty, tab=tab)
 
 
@@ -214,25 +218,6 @@ def counterparty_contact_add_view(request, pk):
             messages.success(request, _("Contact “%(name)s” added.") % {"name": contact})
             return redirect(reverse("web:counterparty_detail", args=[counterparty.pk]) + "?tab=contacts")
     return _counterparty_card(request, counterparty, tab="contacts", contact_form=form)
-
-
-@login_required
-@require_POST
-def counterparty_log_view(request, pk):
-    counterparty = get_or_404(counterparty_get, user=request.user, pk=pk)
-    form = InteractionForm(request.POST)
-    if form.is_valid():
-        data = form.service_data()
-        if not data.get("occurred_at"):
-            data.pop("occurred_at", None)
-        try:
-            interaction_log(user=request.user, data={**data, "counterparty": counterparty})
-        except SERVICE_ERRORS as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("Logged."))
-            return redirect(reverse("web:counterparty_detail", args=[counterparty.pk]) + "?tab=timeline")
-    return _counterparty_card(request, counterparty, tab="timeline", log_form=form)
 
 
 def _share_target(request):
@@ -254,7 +239,7 @@ def counterparty_share_view(request, pk):
             messages.error(request, error_text(exc))
         else:
             messages.success(request, _("Shared with %(name)s.") % {"name": colleague})
-    return redirect(reverse("web:counterparty_detail", args=[counterparty.pk]) + "#sharing")
+    return redirect(reverse("web:counterparty_detail", args=[counterparty.pk]) + "?tab=overview#sharing")
 
 
 @login_required
@@ -269,7 +254,7 @@ def counterparty_unshare_view(request, pk):
             messages.error(request, error_text(exc))
         else:
             messages.success(request, _("No longer shared with %(name)s.") % {"name": colleague})
-    return redirect(reverse("web:counterparty_detail", args=[counterparty.pk]) + "#sharing")
+    return redirect(reverse("web:counterparty_detail", args=[counterparty.pk]) + "?tab=overview#sharing")
 
 
 # --- Contact persons ------------------------------------------------------------------------------------------

@@ -30,7 +30,8 @@ def _changeable(request, pk):
 
 
 def _card(counterparty) -> str:
-    return reverse("web:counterparty_detail", args=[counterparty.pk])
+    # Addresses and bank accounts are on the card's Overview tab (the card opens on its activity feed).
+    return reverse("web:counterparty_detail", args=[counterparty.pk]) + "?tab=overview#addresses"
 
 
 @login_required
