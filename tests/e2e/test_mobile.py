@@ -95,6 +95,7 @@ def test_a_manager_on_a_phone_in_english(phone, shot):
     _anna("en")
     page, words = phone, WORDS["en"]
     login(page, "anna", PASSWORD)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]   # the dashboard is not clipped
     _menu_opens_with_labels(page, words)
     shot(page, "90-mobile-menu")
     page.locator("#rc-sidebar .rc-nav a", has_text=words["nav"]).click()
@@ -148,3 +149,14 @@ def _invoice_totals_visible(page, words) -> None:
     assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box      # not cut off at the right
     expect(page.locator("tfoot", has_text=words["total"])).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+def test_a_tablet_keeps_the_icon_rail_and_no_menu_button(page):
+    _anna("en")
+    page.set_viewport_size({"width": 900, "height": 1000})
+    login(page, "anna", PASSWORD)
+    expect(page.get_by_test_id("menu-button")).to_be_hidden()
+    expect(page.locator("#rc-sidebar")).to_be_visible()
+    assert page.locator("#rc-sidebar").bounding_box()["width"] < 80
+    page.goto(page.base_url + reverse("web:counterparty_list"))
+    expect(page.locator("#results table.rc-table thead")).to_be_visible()      # a table, not cards
