@@ -54,6 +54,7 @@ from .generators import (
 )
 from .reference import Reference
 from .table_writer import TableWriter
+from .words import say
 
 BATCH = 5000
 ZERO = Decimal("0")
@@ -364,7 +365,7 @@ def _task(client: _Client, deal_id: uuid.UUID | None, born: dt.datetime, plan: _
     done = due < now and rnd.random() < (0.97 if (now - due).days > 14 else 0.6)
     completed = min(now, due + dt.timedelta(hours=rnd.randint(-48, 24))) if done else None
     created = min(now, max(born, due - dt.timedelta(days=3)))
-    plan.writers["task"].add((new_id(), created, created, rnd.choice(data.TASK_TITLES), "", manager.pk, manager.pk,
+    plan.writers["task"].add((new_id(), created, created, say(rnd.choice(data.TASK_TITLES), plan.ref.language), "", manager.pk, manager.pk,
                               client.id, deal_id, due, "normal", "done" if done else "open", completed))
 
 

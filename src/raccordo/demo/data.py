@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
+from .words import Phrase as P
+
 # username, first name, last name, role, language, phone
 STAFF = [
     ("elena", "Елена", "Морозова", "head", "ru", "+79161002030"),
@@ -92,23 +94,23 @@ def _add(group: str, rows: list[tuple[str, str, str, D | None, D]]) -> None:
 
 V20, V22, V10, V0 = D("20"), D("22"), D("10"), D("0")
 _add("Pipes", [
-    (f"PPR-{d}", f"PP-R pipe PN20 {d} mm", "m", V20, p) for d, p in [(20, D("62")), (25, D("96")), (32, D("154"))]
+    (f"PPR-{d}", P("PP-R pipe PN20 {d} mm", d=d), "m", V20, p) for d, p in [(20, D("62")), (25, D("96")), (32, D("154"))]
 ] + [
-    (f"PEX-{d}", f"PEX-AL-PEX multilayer pipe {d}x2 mm", "m", V20, p) for d, p in [(16, D("118")), (20, D("176"))]
+    (f"PEX-{d}", P("PEX-AL-PEX multilayer pipe {d}x2 mm", d=d), "m", V20, p) for d, p in [(16, D("118")), (20, D("176"))]
 ] + [
-    (f"CU-{d}", f"Copper pipe {d}x1 mm, annealed", "m", V22, p) for d, p in [(15, D("690")), (22, D("1040"))]
+    (f"CU-{d}", P("Copper pipe {d}x1 mm, annealed", d=d), "m", V22, p) for d, p in [(15, D("690")), (22, D("1040"))]
 ])
 _add("Fittings", [
-    (f"PF-{kind[:2].upper()}-{d}", f"Press fitting {kind} {d} mm", "pcs", V20, p)
+    (f"PF-{kind[:2].upper()}-{d}", P("Press fitting {kind} {d} mm", kind=P(kind), d=d), "pcs", V20, p)
     for kind, base in [("elbow 90°", 140), ("tee", 190), ("coupling", 110)]
     for d, p in [(16, D(base)), (20, D(base + 45)), (26, D(base + 110))]
 ] + [
-    (f"CF-{d}", f"Compression coupling brass {d} mm", "pcs", V22, D(p)) for d, p in [(15, 260), (22, 390)]
+    (f"CF-{d}", P("Compression coupling brass {d} mm", d=d), "pcs", V22, D(p)) for d, p in [(15, 260), (22, 390)]
 ] + [
-    (f"NP-{s}", f"Threaded nipple brass {s}\"", "pcs", V20, D(p)) for s, p in [("1/2", 95), ("3/4", 135), ("1", 210)]
+    (f"NP-{s}", P("Threaded nipple brass {s}\"", s=s), "pcs", V20, D(p)) for s, p in [("1/2", 95), ("3/4", 135), ("1", 210)]
 ])
 _add("Valves", [
-    (f"BV-{dn}", f"Ball valve DN{dn} PN40 full bore, brass", "pcs", V22, D(p))
+    (f"BV-{dn}", P("Ball valve DN{dn} PN40 full bore, brass", dn=dn), "pcs", V22, D(p))
     for dn, p in [(15, 640), (20, 890), (25, 1320), (32, 2150)]
 ] + [
     ("CV-20", "Check valve DN20 spring, brass", "pcs", V22, D("720")),
@@ -120,7 +122,7 @@ _add("Valves", [
     ("AV-12", "Automatic air vent 1/2\"", "pcs", V22, D("540")),
 ])
 _add("Radiators", [
-    (f"RAD-AL-{n}", f"Aluminium radiator 500/80, {n} sections", "pcs", V20, D(p))
+    (f"RAD-AL-{n}", P("Aluminium radiator 500/80, {n} sections", n=n), "pcs", V20, D(p))
     for n, p in [(6, 5400), (8, 7200), (10, 8900), (12, 10600)]
 ] + [
     ("RAD-ST-22-1000", "Steel panel radiator type 22, 500x1000", "pcs", V20, D("9800")),
@@ -189,10 +191,11 @@ NOTE_SUBJECTS = ["Клиент переезжает в новый офис", "Cl
 OUTCOMES = ["interested", "call back next week", "waiting for approval", "ordered", "asked for a discount",
             "no answer", ""]
 
-TASK_TITLES = ["Позвонить по коммерческому предложению", "Отправить акт сверки", "Согласовать график поставок",
-               "Подготовить договор", "Chiamare per il pagamento", "Inviare offerta aggiornata",
-               "Prepare the tender documents", "Check stock for the order", "Выставить счёт",
-               "Назначить встречу на объекте"]
+# In English; seeded in the demo's language (words.py), as the reference names are.
+TASK_TITLES = ["Call about the commercial proposal", "Send the reconciliation statement", "Agree the delivery schedule",
+               "Prepare the contract", "Call about the payment", "Send the updated offer",
+               "Prepare the tender documents", "Check stock for the order", "Issue the invoice",
+               "Arrange a site visit"]
 COMPLAINTS = [
     ("Протечка пресс-фитингов из партии", "Три фитинга 20 мм дали течь при опрессовке на объекте."),
     ("Ritardo nella consegna", "La merce è arrivata con 6 giorni di ritardo rispetto alla conferma d'ordine."),

@@ -23,6 +23,7 @@ from raccordo.sales.selectors import default_funnel
 
 from . import data
 from .generators import inn10_from_body, italian_iban, kpp_for, ogrn_from, partita_iva_from_body, ru_account
+from .words import say
 
 # Our own legal entities. The Russian bank is Sberbank's Moscow branch (real BIC and correspondent account,
 # so the control keys check); the settlement account is generated with a valid control key.
@@ -49,6 +50,7 @@ class Reference:
     tags: dict[str, Tag] = field(default_factory=dict)
     created_users: list[User] = field(default_factory=list)
     passwords: dict[str, str] = field(default_factory=dict)   # username -> the password it was created with
+    language: str = "en"                # what the names are in (words.py); the word lists' keys stay English
 
 
 def ensure_staff(*, password: str | None = None,
@@ -103,21 +105,25 @@ def _own_companies(rnd: random.Random) -> tuple[OwnCompany, OwnCompany]:
     return own_ru, own_it
 
 
-def _catalog(rnd: random.Random) -> None:
+def _catalog(rnd: random.Random, language: str) -> None:
     units = {}
     for name, code, full in data.UNITS:
-        units[name] = Unit.objects.filter(name=name).first() or catalog.unit_create(
-            user=None, data={"name": name, "code": code, "full_name": full})
+        units[name] = Unit.objects.filter(name=say(name, language)).first() or catalog.unit_create(
+            user=None, data={"name": say(name, language), "code": code, "full_name": say(full, language)})
     wholesale = catalog.price_type_create(user=None, data={
-        "name": "Wholesale", "currency": "RUB", "vat_included": True, "is_default": True})
-    retail = catalog.price_type_create(user=None, data={"name": "Retail", "currency": "RUB", "vat_included": True})
-    eur = catalog.price_type_create(user=None, data={"name": "Export EUR", "currency": "EUR", "vat_included": False})
-    warehouses = [catalog.warehouse_create(user=None, data={"name": n, "address": a}) for n, a in data.WAREHOUSES]
+        "name": say("Wholesale", language), "currency": "RUB", "vat_included": True, "is_default": True})
+    retail = catalog.price_type_create(user=None, data={
+        "name": say("Retail", language), "currency": "RUB", "vat_included": True})
+    eur = catalog.price_type_create(user=None, data={
+        "name": say("Export EUR", language), "currency": "EUR", "vat_included": False})
+    warehouses = [catalog.warehouse_create(user=None, data={"name": say(n, language), "address": a})
+                  for n, a in data.WAREHOUSES]
     for group_name, rows in data.CATALOG.items():
-        group = catalog.product_group_create(user=None, data={"name": group_name})
+        group = catalog.product_group_create(user=None, data={"name": say(group_name, language)})
         for article, name, unit, vat, price in rows:
             product = catalog.product_create(user=None, data={
-                "article": article, "name": name, "group": group, "unit": units[unit], "vat_rate": vat,
+                "article": article, "name": say(name, language), "group": group, "unit": units[unit],
+                "vat_rate": vat,
                 "is_service": unit == "service"})
             catalog.price_set(user=None, product=product, price_type=wholesale, value=price)
             catalog.price_set(user=None, product=product, price_type=retail,
@@ -129,7 +135,7 @@ def _catalog(rnd: random.Random) -> None:
             if unit == "service":
                 continue
             for warehouse in warehouses:
-                if warehouse.name.startswith("Milano") and rnd.random() < 0.4:
+                if warehouse.address.endswith(" MI") and rnd.random() < 0.4:   # the Milan warehouse
                     continue
                 quantity = rnd.choice([0, 3, 12, 25, 40, 120, 500]) * (10 if unit == "m" else 1)
                 if unit == "kg":
@@ -137,36 +143,38 @@ def _catalog(rnd: random.Random) -> None:
                 catalog.stock_set(user=None, product=product, warehouse=warehouse, quantity=Decimal(quantity))
 
 
-def _funnel(name: str, stages: list[tuple[str, str, int]], *, order: int, default: bool) -> Funnel:
-    funnel = record_create(Funnel, user=None, data={"name": name, "order": order, "is_default": default},
+def _funnel(name: str, stages: list[tuple[str, str, int]], *, order: int, default: bool, language: str) -> Funnel:
+    funnel = record_create(Funnel, user=None, data={"name": say(name, language), "order": order,
+                                                   "is_default": default},
                            fields=("name", "order", "is_default"))
     for position, (stage_name, kind, probability) in enumerate(stages):
-        record_create(Stage, user=None, data={"funnel": funnel, "name": stage_name, "order": position,
+        record_create(Stage, user=None, data={"funnel": funnel, "name": say(stage_name, language), "order": position,
                                               "kind": kind, "probability": probability},
                       fields=("funnel", "name", "order", "kind", "probability"))
     return funnel
 
 
-def ensure_reference(*, rnd: random.Random, password: str | None = None) -> Reference:
+def ensure_reference(*, rnd: random.Random, password: str | None = None, language: str = "en") -> Reference:
     """Staff, own companies, catalog, price types, warehouses, funnels and tags; each created only if missing.
 
-    New staff get `password`, or (None) a random password each, listed in `Reference.passwords`.
+    New staff get `password`, or (None) a random password each, listed in `Reference.passwords`. Names are
+    in `language` (en, ru, it: words.py).
     """
     passwords: dict[str, str] = {}
     managers, head, created = ensure_staff(password=password, passwords=passwords)
     own_ru, own_it = _own_companies(rnd)
     if not Product.objects.exists():
-        _catalog(rnd)
+        _catalog(rnd, language)
     if not Funnel.objects.exists():
-        _funnel("Sales", data.SALES_STAGES, order=0, default=True)
-        _funnel("Projects and tenders", data.PROJECT_STAGES, order=1, default=False)
-    tags = {name: parties.tag_get_or_create(user=None, name=name) for name in data.TAGS}
+        _funnel("Sales", data.SALES_STAGES, order=0, default=True, language=language)
+        _funnel("Projects and tenders", data.PROJECT_STAGES, order=1, default=False, language=language)
+    tags = {name: parties.tag_get_or_create(user=None, name=say(name, language)) for name in data.TAGS}
 
     funnel = default_funnel()
     project_funnel = Funnel.objects.exclude(pk=funnel.pk).order_by("order").first()
     price_types = {
         "wholesale": default_price_type() or PriceType.objects.order_by("name").first(),
-        "retail": PriceType.objects.filter(name="Retail").first(),
+        "retail": PriceType.objects.filter(name=say("Retail", language)).first(),
         "eur": PriceType.objects.filter(currency="EUR").order_by("name").first(),
     }
     price_types = {k: v or price_types["wholesale"] for k, v in price_types.items()}
@@ -179,7 +187,7 @@ def ensure_reference(*, rnd: random.Random, password: str | None = None) -> Refe
         funnel=funnel, stages={s.name: s for s in funnel.stages.order_by("order")},
         project_funnel=project_funnel,
         project_stages={s.name: s for s in project_funnel.stages.order_by("order")} if project_funnel else {},
-        tags=tags, created_users=created, passwords=passwords,
+        tags=tags, created_users=created, passwords=passwords, language=language,
     )
 
 

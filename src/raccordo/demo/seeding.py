@@ -23,6 +23,7 @@ from raccordo.core.planner import refresh_statistics
 from .bulk import ScaleResult, seed_scale
 from .company import DemoCompany
 from .reference import Reference, ensure_reference
+from .words import demo_language
 
 
 @dataclass
@@ -33,29 +34,31 @@ class DemoResult:
     invoices: dict[str, int] = field(default_factory=dict)
 
 
-def seed_demo(*, seed: int = 2026, password: str | None = None,
+def seed_demo(*, seed: int = 2026, password: str | None = None, language: str | None = None,
               log: Callable[[str], None] | None = None) -> DemoResult:
     """Create the demo company through the services, in one transaction (all or nothing).
 
     password=None (the default): each demo user gets a random password, in `result.reference.passwords`.
+    language=None: RACCORDO_DEMO_LANGUAGE, else LANGUAGE_CODE (words.demo_language).
     """
     log = log or (lambda msg: None)
     rnd = random.Random(seed)
     with change_context(origin=Origin.CLI), transaction.atomic():
         log("  staff, own companies, catalog, funnels...")
-        ref = ensure_reference(rnd=rnd, password=password)
+        ref = ensure_reference(rnd=rnd, password=password, language=demo_language(language))
         invoices = DemoCompany(ref=ref, rnd=rnd, log=log).run()
     return DemoResult(reference=ref, invoices=invoices)
 
 
 def seed_bulk(*, n: int, seed: int = 2026, password: str | None = None, batch: int = 5000,
+              language: str | None = None,
               log: Callable[[str], None] | None = None) -> tuple[Reference, ScaleResult]:
     """Reference data if missing, then `n` bulk counterparties with their related rows."""
     log = log or (lambda msg: None)  # seed_scale has the same default; without it the last step failed
     rnd = random.Random(seed)
     with change_context(origin=Origin.CLI):
         with transaction.atomic():
-            ref = ensure_reference(rnd=rnd, password=password)
+            ref = ensure_reference(rnd=rnd, password=password, language=demo_language(language))
         result = seed_scale(n=n, ref=ref, rnd=rnd, batch=batch, log=log)
     # The planner picks the list indexes by the tables' sizes: tell it about the new rows.
     log("  planner statistics...")

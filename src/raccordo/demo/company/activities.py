@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 from raccordo.activities import services as activities
-from raccordo.activities.models import Complaint, Interaction, Task, TaskStatus
+from raccordo.activities.models import Complaint, Interaction, Reminder, Task, TaskStatus
 from raccordo.parties import services as parties
 from raccordo.parties.models import ContactPerson
 from raccordo.sales.models import Invoice, InvoiceStatus
 
 from .. import data
+from ..words import Phrase, say
 from .state import DemoState
 
 # When the demo's client tasks are due, in the order they are made.
@@ -22,6 +23,7 @@ def create_activities(demo: DemoState) -> None:
     create_interactions(demo)
     create_tasks(demo)
     create_reminders(demo)
+    dismiss_past_reminders(demo)
     create_complaints(demo)
 
 
@@ -72,10 +74,10 @@ def create_tasks(demo: DemoState) -> None:
         due = _task_due(demo, when)
         by_head = ref.head is not None and k % 7 == 0
         task = activities.task_create(user=None if by_head else cp.responsible, data={
-            "title": rnd.choice(data.TASK_TITLES), "assignee": cp.responsible,
+            "title": say(rnd.choice(data.TASK_TITLES), ref.language), "assignee": cp.responsible,
             "author": ref.head if by_head else cp.responsible, "counterparty": cp, "deal": deal,
             "due_at": due, "priority": rnd.choice(["normal", "normal", "high", "low"]),
-            "description": "Поставлено руководителем отдела продаж" if by_head else ""})
+            "description": say("Set by the head of sales", ref.language) if by_head else ""})
         if when == "done":
             activities.task_update(user=cp.responsible, task=task, data={"status": TaskStatus.DONE})
         elif when == "today" and k % 2 == 0:
@@ -83,31 +85,47 @@ def create_tasks(demo: DemoState) -> None:
         demo.backdate.append((Task, task.pk, min(due, demo.now) - dt.timedelta(days=rnd.randint(1, 5))))
     for manager in ref.managers:
         activities.task_create(user=manager, data={
-            "title": "Обновить прогноз продаж на месяц" if manager.language != "it" else
-            "Aggiornare il forecast mensile", "due_at": demo.at(demo.today + dt.timedelta(days=3))})
+            "title": say("Update the monthly sales forecast", ref.language),
+            "due_at": demo.at(demo.today + dt.timedelta(days=3))})
+
+
+def _ahead(demo: DemoState, day: dt.date, hour: int | None = None) -> dt.datetime:
+    """A moment on `day` in working hours, but never in the past: a demo seeded at 18:00 must not start with
+    a dashboard of stale reminders (finding: ten from past months on one manager's dashboard)."""
+    when = demo.at(day, hour)
+    return when if when > demo.now else demo.now + dt.timedelta(minutes=demo.rnd.choice([30, 60, 90]))
 
 
 def create_reminders(demo: DemoState) -> None:
-    """Reminders: chase the overdue invoices, call a few clients back, a contact's birthday."""
-    rnd, today = demo.rnd, demo.today
+    """Reminders, all still ahead: chase the overdue invoices, call a few clients back, a contact's birthday."""
+    rnd, today, language = demo.rnd, demo.today, demo.ref.language
     overdue = Invoice.objects.filter(status__in=[InvoiceStatus.ISSUED, InvoiceStatus.PARTLY_PAID],
                                      due_date__lt=today).select_related("counterparty").order_by("number")
     for invoice in overdue:
         activities.reminder_create(user=invoice.counterparty.responsible, target=invoice, data={
-            "subject": f"Payment overdue: {invoice.number}", "start_at": demo.at(today, hour=10),
+            "subject": say(Phrase("Payment overdue: {number}", number=invoice.number), language),
+            "start_at": _ahead(demo, today, hour=10),
             "importance": "high"})
     for cp in demo.counterparties[:4]:
         activities.reminder_create(user=cp.responsible, target=cp, data={
-            "counterparty": cp, "subject": f"Перезвонить: {cp.name}" if cp.country == "RU" else f"Richiamare {cp.name}",
-            "start_at": demo.at(today + dt.timedelta(days=rnd.randint(0, 3))), "importance": "normal"})
+            "counterparty": cp, "subject": say(Phrase("Call back: {name}", name=cp.name), language),
+            "start_at": _ahead(demo, today + dt.timedelta(days=rnd.randint(0, 3))), "importance": "normal"})
     contact = ContactPerson.objects.filter(counterparty__in=demo.counterparties).order_by("last_name").first()
     if contact is not None:
         birthday = today + dt.timedelta(days=2)
         parties.contact_update(user=None, contact=contact,
                                data={"birthday": dt.date(1980, birthday.month, min(birthday.day, 28))})
         activities.reminder_create(user=contact.counterparty.responsible, target=contact, data={
-            "subject": f"Birthday: {contact}", "start_at": demo.at(today + dt.timedelta(days=1), hour=9),
+            "subject": say(Phrase("Birthday: {name}", name=str(contact)), language),
+            "start_at": _ahead(demo, today + dt.timedelta(days=1), hour=9),
             "periodicity": "once", "importance": "low"})
+
+
+def dismiss_past_reminders(demo: DemoState) -> None:
+    """The reminders the app set by itself on the demo's invoices ("due in 1 day") for days already gone: in the
+    two months the demo pretends, their managers saw and dismissed them, so none is left stale on a dashboard."""
+    for reminder in Reminder.objects.filter(is_done=False, start_at__lt=demo.now).order_by("start_at"):
+        activities.reminder_done(user=reminder.user, reminder=reminder, final=True)
 
 
 def create_complaints(demo: DemoState) -> None:
@@ -122,5 +140,6 @@ def create_complaints(demo: DemoState) -> None:
         if statuses[k] != "new":
             activities.complaint_update(user=cp.responsible, complaint=complaint, data={
                 "status": statuses[k],
-                "resolution": "Replaced free of charge; credit note issued." if statuses[k] == "resolved" else ""})
+                "resolution": say("Replaced free of charge; credit note issued.", demo.ref.language)
+                if statuses[k] == "resolved" else ""})
         demo.backdate.append((Complaint, complaint.pk, received))

@@ -10,6 +10,7 @@ from raccordo.sales import services as sales
 from raccordo.sales.models import Deal, Invoice, Stage, StageKind
 
 from .. import data
+from ..words import say
 from .state import DemoState
 
 # Target statuses of the demo's invoices, in the order they are made; "overdue" is issued with its due
@@ -46,7 +47,7 @@ def create_deals(demo: DemoState) -> None:
     rnd.shuffle(order)
     n = 0
     for stage_name, count in plan:
-        stage = ref.stages.get(stage_name) or list(ref.stages.values())[0]
+        stage = ref.stages.get(say(stage_name, ref.language)) or list(ref.stages.values())[0]
         for _ in range(count):
             cp = companies[order[n % len(order)] % len(companies)]
             n += 1

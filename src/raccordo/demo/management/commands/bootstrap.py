@@ -20,6 +20,7 @@ from raccordo.access.models import Role, User
 from raccordo.catalog.models import Product
 from raccordo.demo.management.boxes import box, demo_logins_box
 from raccordo.demo.seeding import seed_demo
+from raccordo.demo.words import LANGUAGES
 from raccordo.parties.models import Counterparty
 from raccordo.sales.models import Funnel
 
@@ -40,15 +41,18 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--no-demo", action="store_true", help="Do not seed the demo company (or RACCORDO_DEMO=0).")
         parser.add_argument("--seed", type=int, default=2026, help="Random seed of the demo data.")
+        parser.add_argument("--language", choices=LANGUAGES, default=None,
+                            help="Language of the demo's names: stages, units, catalog, tasks "
+                                 "(default: RACCORDO_DEMO_LANGUAGE, else LANGUAGE_CODE).")
 
-    def handle(self, *args, no_demo: bool, seed: int, **options):
+    def handle(self, *args, no_demo: bool, seed: int, language: str | None = None, **options):
         did_something = False
         if not User.objects.filter(is_superuser=True).exists():
             self._create_admin()
             did_something = True
         if not no_demo and _env_bool("RACCORDO_DEMO", True) and database_is_empty():
             self.stdout.write("Empty database: creating the demo company...")
-            result = seed_demo(seed=seed, log=self.stdout.write)
+            result = seed_demo(seed=seed, language=language, log=self.stdout.write)
             users = result.reference.created_users
             if users:
                 self.stdout.write(demo_logins_box(users, result.reference.passwords))

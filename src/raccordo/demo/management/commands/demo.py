@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from raccordo.demo.management.boxes import demo_logins_box
 from raccordo.demo.seeding import seed_bulk, seed_demo
+from raccordo.demo.words import LANGUAGES
 from raccordo.parties.models import Counterparty
 
 
@@ -24,15 +25,18 @@ class Command(BaseCommand):
         parser.add_argument("--batch", type=int, default=5000, help="Rows per batch and transaction with --scale.")
         parser.add_argument("--force", action="store_true",
                             help="Add the small demo even though the database already has counterparties.")
+        parser.add_argument("--language", choices=LANGUAGES, default=None,
+                            help="Language of the demo's names: stages, units, catalog, tasks "
+                                 "(default: RACCORDO_DEMO_LANGUAGE, else LANGUAGE_CODE).")
 
-    def handle(self, *args, scale, seed, batch, force, verbosity, **options):
+    def handle(self, *args, scale, seed, batch, force, verbosity, language=None, **options):
         log = self.stdout.write if verbosity >= 1 else (lambda msg: None)
         started = time.perf_counter()
         if scale is not None:
             if scale < 1:
                 raise CommandError("--scale must be a positive number of counterparties.")
             log(f"Bulk demo: {scale:,} counterparties (seed {seed}, batches of {batch:,})")
-            ref, result = seed_bulk(n=scale, seed=seed, batch=batch, log=log)
+            ref, result = seed_bulk(n=scale, seed=seed, batch=batch, language=language, log=log)
             for name, count in result.counts.items():
                 log(f"  {name:<14} {count:>12,}")
             total = sum(result.counts.values())
@@ -44,7 +48,7 @@ class Command(BaseCommand):
             raise CommandError("The database already has counterparties; the demo is meant for an empty one. "
                                "Use --force to add it anyway, or --scale N to add bulk data.")
         log(f"Demo company (seed {seed}):")
-        result = seed_demo(seed=seed, log=log)
+        result = seed_demo(seed=seed, language=language, log=log)
         log(self.style.SUCCESS(f"Demo company created in {time.perf_counter() - started:.1f} s: "
                                f"{Counterparty.objects.count()} counterparties, invoices "
                                + ", ".join(f"{k} {v}" for k, v in sorted(result.invoices.items())) + "."))

@@ -40,6 +40,7 @@
       });
     }
     initLines();
+    labelTableCells(document);
     // After a refused submit, put the cursor on the first field that needs fixing.
     var invalid = document.querySelector("main .is-invalid");
     if (invalid) invalid.focus();
@@ -64,6 +65,7 @@
 
   document.addEventListener("htmx:afterSwap", function (e) {
     showToasts(e.target);
+    labelTableCells(e.target);
     if (e.target.id === "rc-modal-dialog") {
       // A confirmation came back: show it, and put the cursor on its reason (if it asks one) once visible.
       var modal = document.getElementById("rc-modal");
@@ -76,6 +78,56 @@
     if (e.target.id === "global-search-results") {
       e.target.classList.toggle("show", e.target.innerHTML.trim() !== "");
     }
+  });
+
+  /* On a phone a list's rows are cards (raccordo.css); each cell shows its column's name, which it takes from
+     the table header here, so the list templates keep one header and no repeated labels. */
+  function labelTableCells(root) {
+    var tables = root.matches && root.matches("table.rc-table") ? [root] : root.querySelectorAll("table.rc-table");
+    Array.prototype.forEach.call(tables, function (table) {
+      var head = table.tHead && table.tHead.rows[0];
+      if (!head) return;
+      var labels = [];
+      Array.prototype.forEach.call(head.cells, function (th) {
+        var text = th.textContent.replace(/\s+/g, " ").trim();
+        for (var i = 0; i < (th.colSpan || 1); i++) labels.push(text);
+      });
+      Array.prototype.forEach.call(table.tBodies, function (body) {
+        Array.prototype.forEach.call(body.rows, function (row) {
+          var col = 0;
+          Array.prototype.forEach.call(row.cells, function (cell) {
+            if (labels[col] && !cell.hasAttribute("data-label")) cell.setAttribute("data-label", labels[col]);
+            col += cell.colSpan || 1;
+          });
+        });
+      });
+    });
+  }
+
+  /* The phone menu: "Menu" opens the full navigation; the backdrop, the close button, Escape or a link close it. */
+  function setMenu(open) {
+    document.body.classList.toggle("rc-menu-open", open);
+    document.querySelectorAll("[data-rc-menu]").forEach(function (b) { b.setAttribute("aria-expanded", String(open)); });
+    if (open) {
+      var current = document.querySelector("#rc-sidebar .rc-nav a");
+      if (current) current.focus();
+    }
+  }
+  document.addEventListener("click", function (e) {
+    var el = e.target.closest ? e.target.closest("[data-rc-menu], [data-rc-menu-close], [data-rc-toggle]") : null;
+    if (!el) return;
+    if (el.hasAttribute("data-rc-menu")) setMenu(!document.body.classList.contains("rc-menu-open"));
+    else if (el.hasAttribute("data-rc-menu-close")) setMenu(false);
+    else {
+      // A button that shows or hides a panel (the board's filters on a phone).
+      var panel = document.getElementById(el.getAttribute("data-rc-toggle"));
+      if (!panel) return;
+      var shown = panel.classList.toggle("show");
+      el.setAttribute("aria-expanded", String(shown));
+    }
+  });
+  document.addEventListener("keydown", function (e) {
+    if (e.key === "Escape" && document.body.classList.contains("rc-menu-open")) setMenu(false);
   });
 
   /* Invoice lines: "Add line" clones the formset's empty form and bumps TOTAL_FORMS. */
