@@ -26,7 +26,9 @@ EXTRA_LABELS = {"shared_with": _("shared with"),
                 # parties.merge: the survivor names the duplicate it took in, the duplicate the survivor
                 "merged": _("merged from"), "merged_id": _("id of the merged counterparty"),
                 "merged_records": _("records moved"), "merged_into": _("merged into"),
-                "merged_into_id": _("id of the counterparty merged into")}
+                "merged_into_id": _("id of the counterparty merged into"),
+                # sales.services.invoices: the document's lines, one summary each (line_summary)
+                "lines": _("Lines")}
 
 
 @dataclass
@@ -64,7 +66,8 @@ def _typed(field_obj, value) -> Any:
     amounts as numbers, dates as dates, times in the reader's time zone."""
     try:
         if isinstance(field_obj, models.DecimalField):
-            return Decimal(str(value))
+            # Money keeps its cents (150 000,00), as the field holds it.
+            return Decimal(str(value)).quantize(Decimal(1).scaleb(-(field_obj.decimal_places or 0)))
         if isinstance(field_obj, models.DateTimeField):
             moment = parse_datetime(str(value))
             return timezone.localtime(moment) if moment and timezone.is_aware(moment) else (moment or value)

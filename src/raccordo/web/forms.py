@@ -268,9 +268,9 @@ class InvoiceLineForm(ServiceModelForm):
         super().__init__(*args, **kwargs)
         self.fields["product"].queryset = product_list(user=user, active_only=True)
         self.fields["description"].required = False
-        if self.instance.pk is None:
+        if not self.is_edit and default_vat is not None and self.initial.get("vat_rate") is None:
             # A new line starts at the own company's standard VAT rate (none for a company without VAT).
-            self.fields["vat_rate"].initial = default_vat
+            self.initial["vat_rate"] = default_vat
 
     def clean(self):
         data = super().clean()
