@@ -17,7 +17,7 @@ from raccordo.catalog.models import StockLevel, Warehouse
 from raccordo.parties.models import OwnCompany
 from raccordo.sales.models import Invoice
 from raccordo.sales.services import invoice_from_deal
-from tests.e2e.conftest import login
+from tests.e2e.conftest import SCREENSHOTS, login
 from tests.factories import CounterpartyFactory, UserFactory, deal_for, product_with_stock, reference_data
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -62,8 +62,9 @@ def test_product_choice_company_stock_and_cyrillic_pdf_name(page, world, shot, t
     stock = page.inner_text("#line-stock-lines-0")
     assert "Milano" not in stock and "550" not in stock, stock
     shot(page, "85-line-product-replaces-description")
-    page.locator("#line-stock-lines-0").scroll_into_view_if_needed()
-    shot(page, "86-line-company-stock")
+    # Close up of the line: the new description in full, the stock of the Moscow warehouse only.
+    page.locator("#id_lines-0-description").evaluate("el => { el.style.minWidth = '18rem'; }")
+    page.locator(".rc-line-editor").screenshot(path=str(SCREENSHOTS / "86-line-company-stock.png"))
     # An edited description is kept when the same product is chosen again.
     page.fill("#id_lines-0-description", "Монтаж котла в котельной, 1 этаж")
     page.fill("#lines-0-product-search", "котла")
