@@ -4,13 +4,15 @@ administrators' audit view."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import QuerySet
-from django.utils.dateparse import parse_date
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from raccordo.core.ids import parse_uuid
@@ -24,7 +26,9 @@ EXTRA_LABELS = {"shared_with": _("shared with"),
                 # parties.merge: the survivor names the duplicate it took in, the duplicate the survivor
                 "merged": _("merged from"), "merged_id": _("id of the merged counterparty"),
                 "merged_records": _("records moved"), "merged_into": _("merged into"),
-                "merged_into_id": _("id of the counterparty merged into")}
+                "merged_into_id": _("id of the counterparty merged into"),
+                # sales.services.invoices: the document's lines, one summary each (line_summary)
+                "lines": _("Lines")}
 
 
 @dataclass
@@ -54,6 +58,23 @@ def _display(field_obj, value, resolved: dict, name: str = "") -> Any:
         return dict(field_obj.flatchoices).get(value, value)
     if isinstance(field_obj, models.BooleanField):
         return _("yes") if value else _("no")
+    return _typed(field_obj, value)
+
+
+def _typed(field_obj, value) -> Any:
+    """A journaled value (stored as JSON text) as the Python value it was, so the page formats it per locale:
+    amounts as numbers, dates as dates, times in the reader's time zone."""
+    try:
+        if isinstance(field_obj, models.DecimalField):
+            # Money keeps its cents (150 000,00), as the field holds it.
+            return Decimal(str(value)).quantize(Decimal(1).scaleb(-(field_obj.decimal_places or 0)))
+        if isinstance(field_obj, models.DateTimeField):
+            moment = parse_datetime(str(value))
+            return timezone.localtime(moment) if moment and timezone.is_aware(moment) else (moment or value)
+        if isinstance(field_obj, models.DateField):
+            return parse_date(str(value)) or value
+    except (InvalidOperation, ValueError):  # an old entry in another shape: shown as it was stored
+        return value
     return value
 
 

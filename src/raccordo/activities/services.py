@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db.models import F, Q
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -230,7 +231,8 @@ def reminders_email_due(*, now=None) -> int:
         with translation.override(person.language or None):
             subject = ngettext("Raccordo: %(n)s reminder due", "Raccordo: %(n)s reminders due", len(due)) % {
                 "n": len(due)}
-            lines = [f"- {timezone.localtime(r.start_at):%d.%m.%Y %H:%M} [{r.get_importance_display()}] {r.text}"
+            lines = [f"- {date_format(timezone.localtime(r.start_at), 'SHORT_DATETIME_FORMAT')} "
+                     f"[{r.get_importance_display()}] {r.text}"
                      + (f" ({r.counterparty})" if r.counterparty_id else "") for r in due]
             body = "\n".join([_("Due reminders:"), "", *lines])
         EmailMessage(subject=subject, body=body, to=[person.email]).send(fail_silently=False)

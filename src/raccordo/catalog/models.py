@@ -145,6 +145,10 @@ class Warehouse(BaseModel):
     name = models.CharField(_("name"), max_length=150, unique=True)
     address = models.CharField(_("address"), max_length=500, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # Whose stock this is: an invoice of one own company offers only that company's stock. Empty is a warehouse
+    # every company sells from (as all were before companies were linked).
+    own_company = models.ForeignKey("parties.OwnCompany", on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="warehouses", verbose_name=_("own company"))
 
     class Meta:
         verbose_name = _("warehouse")

@@ -70,16 +70,28 @@ def product_search(*, user, term: str, limit: int = 10) -> QuerySet[Product]:
     return product_list(user=user, search=term, active_only=True).order_by("name")[:limit]
 
 
-def product_available(*, product_ids) -> dict:
-    """What can be sold now per product: quantity minus reserved, summed over all warehouses (DB aggregate)."""
-    rows = (StockLevel.objects.filter(product_id__in=list(product_ids)).values("product_id")  # type: ignore[no-redef]  # django-stubs: the annotation shares its name with StockLevel.available, read as a dict key only
+def company_stock(levels: QuerySet[StockLevel], own_company_id) -> QuerySet[StockLevel]:
+    """Only the stock `own_company_id` sells from: its warehouses and those of no company in particular.
+    No company given (a deal, which belongs to none): every warehouse."""
+    if not own_company_id:
+        return levels
+    return levels.filter(Q(warehouse__own_company_id=own_company_id) | Q(warehouse__own_company__isnull=True))
+
+
+def product_available(*, product_ids, own_company_id=None) -> dict:
+    """What can be sold now per product: quantity minus reserved, summed over the own company's warehouses
+    (all of them when none is given), as a DB aggregate."""
+    levels = company_stock(StockLevel.objects.filter(product_id__in=list(product_ids)), own_company_id)
+    rows = (levels.values("product_id")  # type: ignore[no-redef]  # django-stubs: the annotation shares its name with StockLevel.available, read as a dict key only
             .annotate(available=Sum(F("quantity") - F("reserved"))))
     return {row["product_id"]: row["available"] or Decimal("0") for row in rows}  # type: ignore[misc]
 
 
-def product_stock_by_warehouse(*, user, product: Product) -> list[dict]:
-    """The product's stock per warehouse: quantity, reserved and available, for the line editor."""
-    levels = visible(StockLevel.objects.filter(product=product).select_related("warehouse"), user)
+def product_stock_by_warehouse(*, user, product: Product, own_company_id=None) -> list[dict]:
+    """The product's stock per warehouse of the own company (see company_stock): quantity, reserved and
+    available, for the line editor."""
+    levels = company_stock(visible(StockLevel.objects.filter(product=product).select_related("warehouse"), user),
+                           own_company_id)
     return [{"warehouse": level.warehouse.name, "quantity": level.quantity, "reserved": level.reserved,
              "available": level.quantity - level.reserved} for level in levels.order_by("warehouse__name")]
 

@@ -20,7 +20,7 @@ PRODUCT_FIELDS = ("article", "barcode", "name", "full_name", "group", "unit", "v
 PRODUCT_GROUP_FIELDS = ("name", "parent", "is_active")
 UNIT_FIELDS = ("code", "name", "full_name")
 PRICE_TYPE_FIELDS = ("name", "currency", "vat_included", "is_default")
-WAREHOUSE_FIELDS = ("name", "address", "is_active")
+WAREHOUSE_FIELDS = ("name", "address", "is_active", "own_company")
 PRODUCT_IMAGE_FIELDS = ("product", "file", "sha1", "content_type", "size", "position", "source_name")
 
 

@@ -85,7 +85,7 @@ def _own_companies(rnd: random.Random) -> tuple[OwnCompany, OwnCompany]:
             "country": "RU", "inn": inn, "kpp": kpp_for(inn), "ogrn": ogrn_from(year=2016, region="77", serial=4561237),
             "address": "115035, г. Москва, ул. Садовническая, д. 82, стр. 2, офис 14",
             "director": "Морозов Андрей Викторович", "chief_accountant": "Лебедева Ольга Ивановна",
-            "invoice_prefix": "РТ-", "currency": "RUB", "is_default": True})
+            "invoice_prefix": "РТ-", "currency": "RUB", "is_default": True, "vat_rate": Decimal("20")})
         parties.bank_account_add(user=None, data={
             "own_company": own_ru, "bank_name": "ПАО Сбербанк", "bic": SBER_BIC,
             "correspondent_account": SBER_CORR, "account_number": ru_account(bic=SBER_BIC, serial=4561237),
@@ -97,7 +97,7 @@ def _own_companies(rnd: random.Random) -> tuple[OwnCompany, OwnCompany]:
             "name": "Raccordo Italia", "full_name": "Raccordo Italia S.r.l.", "country": "IT",
             "vat_number": piva, "tax_code": piva,
             "address": "Via Fabio Filzi 27, 20124 Milano MI", "director": "Marco Ferrari",
-            "invoice_prefix": "RI-", "currency": "EUR", "is_default": False})
+            "invoice_prefix": "RI-", "currency": "EUR", "is_default": False, "vat_rate": Decimal("22")})
         parties.bank_account_add(user=None, data={
             "own_company": own_it, "bank_name": "Intesa Sanpaolo S.p.A.", "bic": "BCITITMM",
             "iban": italian_iban(abi="03069", cab="09606", account="100000063518"), "currency": "EUR",
@@ -105,7 +105,7 @@ def _own_companies(rnd: random.Random) -> tuple[OwnCompany, OwnCompany]:
     return own_ru, own_it
 
 
-def _catalog(rnd: random.Random, language: str) -> None:
+def _catalog(rnd: random.Random, language: str, own_ru: OwnCompany, own_it: OwnCompany) -> None:
     units = {}
     for name, code, full in data.UNITS:
         units[name] = Unit.objects.filter(name=say(name, language)).first() or catalog.unit_create(
@@ -116,8 +116,10 @@ def _catalog(rnd: random.Random, language: str) -> None:
         "name": say("Retail", language), "currency": "RUB", "vat_included": True})
     eur = catalog.price_type_create(user=None, data={
         "name": say("Export EUR", language), "currency": "EUR", "vat_included": False})
-    warehouses = [catalog.warehouse_create(user=None, data={"name": say(n, language), "address": a})
-                  for n, a in data.WAREHOUSES]
+    # The Milan warehouse is the Italian company's, the others the Russian one's (each invoice sells its own).
+    warehouses = [catalog.warehouse_create(user=None, data={
+        "name": say(n, language), "address": a, "own_company": own_it if n.startswith("Milano") else own_ru})
+        for n, a in data.WAREHOUSES]
     for group_name, rows in data.CATALOG.items():
         group = catalog.product_group_create(user=None, data={"name": say(group_name, language)})
         for article, name, unit, vat, price in rows:
@@ -164,7 +166,7 @@ def ensure_reference(*, rnd: random.Random, password: str | None = None, languag
     managers, head, created = ensure_staff(password=password, passwords=passwords)
     own_ru, own_it = _own_companies(rnd)
     if not Product.objects.exists():
-        _catalog(rnd, language)
+        _catalog(rnd, language, own_ru, own_it)
     if not Funnel.objects.exists():
         _funnel("Sales", data.SALES_STAGES, order=0, default=True, language=language)
         _funnel("Projects and tenders", data.PROJECT_STAGES, order=1, default=False, language=language)

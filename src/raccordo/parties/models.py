@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -267,6 +270,11 @@ class OwnCompany(BaseModel, TaxIdentity):
     invoice_prefix = models.CharField(_("invoice number prefix"), max_length=10, blank=True)
     currency = models.CharField(_("default currency"), max_length=3, default=default_currency)
     is_default = models.BooleanField(_("default"), default=False)
+    # The tax status as invoices need it: a VAT payer's standard rate is what a new invoice line starts with;
+    # empty is a company that charges no VAT (e.g. a Russian one on the simplified system).
+    vat_rate = models.DecimalField(_("standard VAT rate, %"), max_digits=5, decimal_places=2, null=True, blank=True,
+                                   validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+                                   help_text=_("Empty if the company does not charge VAT."))
 
     class Meta:
         verbose_name = _("own company")

@@ -35,7 +35,8 @@ ADDRESS_FIELDS = ("counterparty", "kind", "text", "postcode", "city", "country")
 BANK_ACCOUNT_FIELDS = ("counterparty", "own_company", "bank_name", "bic", "account_number", "correspondent_account",
                        "iban", "currency", "is_primary")
 OWN_COMPANY_FIELDS = ("inn", "kpp", "ogrn", "vat_number", "tax_code", "name", "full_name", "country", "address",
-                      "director", "chief_accountant", "invoice_prefix", "currency", "is_default")
+                      "director", "chief_accountant", "invoice_prefix", "currency", "is_default",
+                      "vat_rate")
 
 
 @transaction.atomic

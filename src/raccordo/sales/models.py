@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -225,7 +226,9 @@ class Invoice(BaseModel):
                    models.Index(fields=["status", "date", "number", "id"], name="sales_invoice_status_date_id")]
 
     def __str__(self) -> str:
-        return _("Invoice %(number)s of %(date)s") % {"number": self.number or "—", "date": self.date}
+        # The reader's date format, as everywhere else (not the ISO form a date prints as).
+        date = date_format(self.date, "SHORT_DATE_FORMAT") if self.date else "—"
+        return _("Invoice %(number)s of %(date)s") % {"number": self.number or "—", "date": date}
 
     @property
     def outstanding(self) -> Decimal:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
+from raccordo.core.downloads import set_download_name
 from raccordo.core.xmltext import xml_text
 
 CSV_INJECTION = ("=", "+", "-", "@", "\t", "\r")
@@ -99,8 +100,8 @@ def table_response(rows, columns, *, basename: str, fmt: str = "csv", summary=No
         out = tempfile.TemporaryFile()
         book.save(out)
         out.seek(0)
-        response = FileResponse(out, as_attachment=True, filename=f"{basename}-{stamp}.xlsx",
-                                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        response = FileResponse(out, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        set_download_name(response, f"{basename}-{stamp}.xlsx")
         response["X-Export-Rows"] = str(count)
         return response
     writer = csv.writer(_Echo())
@@ -116,7 +117,7 @@ def table_response(rows, columns, *, basename: str, fmt: str = "csv", summary=No
             yield writer.writerow([_text_value(get(row)) for _label, get in columns])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{basename}-{stamp}.csv"'
+    set_download_name(response, f"{basename}-{stamp}.csv")
     return response
 
 

@@ -264,10 +264,13 @@ class InvoiceLineForm(ServiceModelForm):
         # Chosen with the line editor's product search (web/lines/_editor.html), which fills this id.
         widgets = {"product": forms.HiddenInput}
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, default_vat=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["product"].queryset = product_list(user=user, active_only=True)
         self.fields["description"].required = False
+        if not self.is_edit and default_vat is not None and self.initial.get("vat_rate") is None:
+            # A new line starts at the own company's standard VAT rate (none for a company without VAT).
+            self.initial["vat_rate"] = default_vat
 
     def clean(self):
         data = super().clean()
@@ -291,6 +294,16 @@ def invoice_line_formset(*, extra: int):
                                       extra=extra, can_delete=True)
 
 
+def _line_description(form) -> str:
+    """The line's description; a line whose product changed while its description was left as it was takes the
+    new product's name, so the printed invoice does not describe the old product (a typed one is kept)."""
+    data = form.cleaned_data
+    product = data.get("product")
+    if product is not None and "product" in form.changed_data and "description" not in form.changed_data:
+        return product.name
+    return data.get("description") or ""
+
+
 def line_inputs(formset, counterparty) -> list[LineInput]:
     """The lines of a valid line formset as the services take them (deleted and untouched rows left out).
 
@@ -305,7 +318,7 @@ def line_inputs(formset, counterparty) -> list[LineInput]:
         if price is None and data.get("product") is not None:
             price = counterparty_price(product=data["product"], counterparty=counterparty)
         lines.append(LineInput(
-            product=data.get("product"), description=data.get("description") or "",
+            product=data.get("product"), description=_line_description(form),
             quantity=data["quantity"] if data.get("quantity") is not None else Decimal("1"),
             price=price if price is not None else Decimal("0"),
             discount_percent=data.get("discount_percent") or Decimal("0"), vat_rate=data.get("vat_rate")))

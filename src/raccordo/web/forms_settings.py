@@ -128,7 +128,7 @@ class PriceTypeForm(ServiceModelForm):
 class WarehouseForm(ServiceModelForm):
     class Meta:
         model = Warehouse
-        fields = ["name", "address", "is_active"]
+        fields = ["name", "address", "own_company", "is_active"]
 
 
 class OwnCompanyForm(ServiceModelForm):
@@ -137,7 +137,7 @@ class OwnCompanyForm(ServiceModelForm):
     class Meta:
         model = OwnCompany
         fields = ["name", "full_name", "country", "inn", "kpp", "ogrn", "vat_number", "tax_code", "address",
-                  "director", "chief_accountant", "invoice_prefix", "currency", "is_default"]
+                  "director", "chief_accountant", "invoice_prefix", "currency", "vat_rate", "is_default"]
 
 
 class BankAccountForm(ServiceModelForm):

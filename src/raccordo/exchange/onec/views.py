@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from raccordo.access import throttle
 from raccordo.access.policy import is_admin, visible
+from raccordo.core.downloads import set_download_name
 from raccordo.core.errors import without_paths
 from raccordo.core.logfilters import redact
 from raccordo.exchange import mappings, settings_file
@@ -262,7 +263,7 @@ def node_settings_export(request, pk):
     node = get_object_or_404(visible(ExchangeNode.objects.all(), request.user), pk=pk)
     body = json.dumps(settings_file.settings_export(node), ensure_ascii=False, indent=2)
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="raccordo-exchange-{node.code}.json"'
+    set_download_name(response, f"raccordo-exchange-{node.code}.json")
     return response
 
 

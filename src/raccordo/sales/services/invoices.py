@@ -19,6 +19,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from raccordo.access import policy
@@ -220,6 +221,11 @@ def invoice_from_deal(*, user, deal: Deal, own_company, due_in_days: int = 5) ->
     lines = [LineInput.from_line(line) for line in deal.lines.all()]
     if not lines:
         lines = [LineInput(description=deal.title, quantity=Decimal("1"), price=deal.amount)]
+    # A deal belongs to no company, so its lines may have no VAT rate: they take the issuing company's standard
+    # one (a VAT payer's invoice must not print "no VAT"); a company without VAT leaves them without.
+    for line in lines:
+        if line.vat_rate is None and (line.product is None or line.product.vat_rate is None):
+            line.vat_rate = own_company.vat_rate
     today = timezone.localdate()
     return invoice_create(user=user, data={
         "own_company": own_company, "counterparty": deal.counterparty, "deal": deal, "currency": deal.currency,
@@ -266,7 +272,7 @@ def invoice_send(*, user, invoice: Invoice, to: list[str], subject: str = "", bo
         raise ValidationError({"to": refused})
     with translation.override(invoice_language(invoice)):
         subject = subject or _("Invoice %(number)s of %(date)s") % {
-            "number": invoice.number, "date": invoice.date.strftime("%d.%m.%Y")}
+            "number": invoice.number, "date": date_format(invoice.date, "SHORT_DATE_FORMAT")}
     message = EmailMessage(subject=subject, body=body, to=recipients, cc=cc or [],
                            reply_to=[user.email] if getattr(user, "email", "") else None)
     message.attach(invoice_filename(invoice), invoice_pdf(invoice), "application/pdf")

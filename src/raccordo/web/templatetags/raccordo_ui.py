@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from decimal import Decimal
 
 from django import forms, template
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.formats import date_format, number_format
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -177,3 +180,46 @@ def may(context, action: str, obj) -> bool:
     service checks again when it writes). `{% may "delete" object as can_delete %}`."""
     request = context.get("request")
     return request is not None and policy.can(request.user, action, obj)
+
+
+# sales.services.lines.line_summary: "description × quantity @ price -discount% = amount".
+_LINE_SUMMARY = re.compile(r"^(?P<what>.*) × (?P<qty>[\d.]+) @ (?P<price>[\d.]+) -(?P<disc>[\d.]+)% = (?P<amount>[\d.]+)$")
+
+
+def _number(text: str, *, trim: bool = False) -> str:
+    # Quantities drop their trailing zeros (1, not 1.000); money keeps its cents.
+    number = Decimal(text)
+    if trim:
+        number = number.quantize(Decimal(1)) if number == number.to_integral() else number.normalize()
+    return number_format(number, use_l10n=True, force_grouping=True)
+
+
+def _history_line(text) -> str:
+    match = _LINE_SUMMARY.match(str(text))
+    if not match:
+        return str(text)
+    parts = {"what": match["what"], "qty": _number(match["qty"], trim=True), "price": _number(match["price"]),
+             "amount": _number(match["amount"])}
+    if Decimal(match["disc"]):
+        parts["disc"] = _number(match["disc"], trim=True)
+        return _("%(what)s: %(qty)s × %(price)s, discount %(disc)s %%, amount %(amount)s") % parts
+    return _("%(what)s: %(qty)s × %(price)s, amount %(amount)s") % parts
+
+
+@register.filter
+def history_value(value) -> str:
+    """A value from the history in words: a list one item a line (an invoice's lines as sentences), numbers,
+    dates and times in the reader's locale, anything else as text."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, list | tuple):
+        if not value:
+            return "—"
+        return format_html_join(mark_safe("<br>"), "{}", ((_history_line(item),) for item in value))
+    if isinstance(value, dt.datetime):
+        return date_format(value, "SHORT_DATETIME_FORMAT")
+    if isinstance(value, dt.date):
+        return date_format(value, "SHORT_DATE_FORMAT")
+    if isinstance(value, Decimal | int | float) and not isinstance(value, bool):
+        return number_format(value, use_l10n=True, force_grouping=True)
+    return str(value)

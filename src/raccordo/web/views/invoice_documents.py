@@ -10,6 +10,7 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from raccordo.core.downloads import set_download_name
 from raccordo.core.errors import ApplicationError
 from raccordo.sales.printing import invoice_filename, invoice_pdf
 from raccordo.sales.selectors import invoice_get
@@ -22,8 +23,7 @@ from .base import error_text, get_or_404
 def invoice_pdf_view(request, pk):
     invoice = get_or_404(invoice_get, user=request.user, pk=pk)
     response = HttpResponse(invoice_pdf(invoice), content_type="application/pdf")
-    disposition = "inline" if request.GET.get("inline") == "1" else "attachment"
-    response["Content-Disposition"] = f'{disposition}; filename="{invoice_filename(invoice)}"'
+    set_download_name(response, invoice_filename(invoice), inline=request.GET.get("inline") == "1")
     return response
 
 

@@ -75,7 +75,9 @@ def product_info_view(request):
     price_type = chosen_price_type(request.user, price_type_id=request.GET.get("price_type", ""),
                                    counterparty_id=request.GET.get("counterparty", ""))
     price = product_price(product=product, price_type=price_type)
-    stock = product_stock_by_warehouse(user=request.user, product=product)
+    # The invoice's own company sells only from its warehouses (a Moscow invoice does not offer Milan stock).
+    stock = product_stock_by_warehouse(user=request.user, product=product,
+                                       own_company_id=parse_uuid(request.GET.get("own_company", "")))
     return JsonResponse({
         "id": str(product.pk), "name": product.name, "article": product.article,
         "unit": str(product.unit) if product.unit_id else "",
@@ -141,8 +143,10 @@ def line_totals_view(request):
         rows.append(row)
     product_ids = {row["product_id"] for row in rows if row.get("product_id")}
     visible_products = {p.pk: p for p in product_list(user=request.user).filter(pk__in=product_ids)}
-    available = product_available(product_ids=visible_products)
-    stock = {pk: product_stock_by_warehouse(user=request.user, product=prod) for pk, prod in visible_products.items()}
+    company = parse_uuid(data.get("own_company", ""))
+    available = product_available(product_ids=visible_products, own_company_id=company)
+    stock = {pk: product_stock_by_warehouse(user=request.user, product=prod, own_company_id=company)
+             for pk, prod in visible_products.items()}
     for row in rows:
         pid = row.get("product_id")
         if pid in visible_products and not visible_products[pid].is_service:

@@ -208,7 +208,7 @@ def invoice_create_view(request):
         initial["counterparty"] = counterparty_id
     form = InvoiceForm(request.POST or None, initial=initial, user=user)
     formset = invoice_line_formset(extra=1)(request.POST or None, queryset=InvoiceLine.objects.none(),
-                                            prefix="lines", form_kwargs={"user": user})
+                                            prefix="lines", form_kwargs={"user": user, "default_vat": own and own.vat_rate})
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         try:
             invoice = invoice_create(user=user, data=form.service_data(),
@@ -230,7 +230,7 @@ def invoice_edit_view(request, pk):
     formset = None
     if is_draft:
         formset = invoice_line_formset(extra=0)(request.POST or None, queryset=invoice.lines.all(), prefix="lines",
-                                                form_kwargs={"user": user})
+                                                form_kwargs={"user": user, "default_vat": invoice.own_company.vat_rate})
     if request.method == "POST" and form.is_valid() and (formset is None or formset.is_valid()):
         lines = line_inputs(formset, invoice.counterparty) if formset is not None else None
         try:

@@ -14,6 +14,12 @@
     return select ? select.value : "";
   }
 
+  // The invoice's own company (its select on the form, else the editor's attribute): stock is that company's.
+  function ownCompany() {
+    var select = document.getElementById("id_own_company");
+    return select ? select.value : (editor.dataset.ownCompany || "");
+  }
+
   function rowField(row, name) { return row.querySelector("[name$='-" + name + "']"); }
 
   function search(input) {
@@ -35,14 +41,19 @@
     var list = row.querySelector(".rc-ac-list");
     list.classList.remove("show");
     input.value = item.dataset.name;
-    rowField(row, "product").value = item.dataset.product;
+    var productField = rowField(row, "product");
+    // A different product replaces the description (it would otherwise print the old text on the invoice);
+    // choosing the same product again keeps a description the user edited.
+    var productChanged = productField.value !== item.dataset.product;
+    productField.value = item.dataset.product;
     var params = new URLSearchParams({ product: item.dataset.product, counterparty: counterparty(),
-                                       price_type: (document.getElementById("line-price-type") || {}).value || "" });
+                                       price_type: (document.getElementById("line-price-type") || {}).value || "",
+                                       own_company: ownCompany() });
     fetch(editor.dataset.infoUrl + "?" + params.toString())
       .then(function (r) { return r.json(); })
       .then(function (info) {
         var description = rowField(row, "description");
-        if (description && !description.value) description.value = info.name;
+        if (description && (productChanged || !description.value)) description.value = info.name;
         if (info.price !== "") rowField(row, "price").value = info.price;
         var vat = rowField(row, "vat_rate");
         if (vat && info.vat_rate !== "") vat.value = info.vat_rate;
