@@ -14,8 +14,10 @@ from collections import Counter
 import pytest
 
 from raccordo.access.models import Role, User
+from raccordo.access.services import custom_role_create
 from raccordo.catalog.models import PriceType, Product, ProductGroup, Unit, Warehouse
 from raccordo.demo.seeding import seed_demo
+from raccordo.exchange.scheduling import task_create
 from raccordo.exchange.services import exchange_import, node_create
 from raccordo.parties.models import Tag
 from raccordo.sales.models import Funnel, Stage
@@ -43,13 +45,19 @@ KNOWN = [
 @pytest.fixture
 def demo_world(var_dir, tmp_path):
     """The demo company (departments, VIP clients, deals in every stage, invoices draft/issued/paid,
-    payments, tasks, reminders, complaints), an administrator, and an exchange node with a finished run."""
+    payments, tasks, reminders, complaints), an administrator, a folder exchange node with a finished run
+    and a task, a 1C node and a custom role."""
     seed_demo(seed=2026, password="crawl-pass")
     admin = User.objects.create_superuser(username="root", password="crawl-pass", email="root@example.com",
                                           role=Role.ADMIN)
     path = tmp_path / "catalog.xml"
     path.write_bytes(catalog_xml(5))
-    exchange_import(paths=[path], node=node_create(user=admin, code="shop", kind="folder", path=str(tmp_path)))
+    folder = node_create(user=admin, code="shop", kind="folder", path=str(tmp_path))
+    exchange_import(paths=[path], node=folder)
+    task_create(user=admin, node=folder, data={"name": "nightly", "steps": [{"kind": "import-folder"}]})
+    node_create(user=admin, code="accounting", login="accounting", password="crawl-pass")   # a 1C peer's pages
+    custom_role_create(user=admin, data={"name": "Auditor", "scope": "all",
+                                         "permissions": {"counterparties": ["view"]}})
     return {"manager": User.objects.get(username="anna"), "head": User.objects.get(username="elena"),
             "admin": admin}
 
