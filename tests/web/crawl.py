@@ -100,7 +100,10 @@ class CatalogCheck:
                     continue   # too short to be told apart from data
                 if PLACEHOLDER.search(english):
                     parts = [re.escape(p).replace(r"\ ", r"\s") for p in PLACEHOLDER.split(english)]
-                    if len(re.sub(r"[^A-Za-z]", "", literal)) >= 8 and len(max(parts, key=len)) >= 5:
+                    # One literal word and a placeholder ("%(n)s contract") is any sentence ending in that
+                    # word ("Prepare the contract", a task's title): too little to tell a catalog string by.
+                    if (len(re.sub(r"[^A-Za-z]", "", literal)) >= 8 and len(max(parts, key=len)) >= 5
+                            and len(literal.split()) >= 2):
                         check.patterns.append((english, re.compile(r"(?<!\w)" + r"\S.*?".join(parts) + r"(?!\w)")))
                 else:
                     check.exact.add(english)

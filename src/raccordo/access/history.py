@@ -173,3 +173,21 @@ def journal_content_types():
 
 __all__ = ["FieldChange", "HistoryRow", "changed_fields", "field_label", "journal_content_types", "journal_list",
            "record_history"]
+
+
+def name_now(entries) -> None:
+    """Give each journal entry `shown_name`: its record's name now, in the reader's language (a reminder's
+    text, a renamed client), or the name it had when written (`object_repr`) once the record is gone.
+    One query per record type on the page."""
+    wanted: dict[int, set] = {}
+    for entry in entries:
+        wanted.setdefault(entry.content_type_id, set()).add(entry.object_id)
+    names: dict[tuple[int, str], str] = {}
+    for ct_id, ids in wanted.items():
+        model = ContentType.objects.get_for_id(ct_id).model_class()
+        if model is None:
+            continue
+        for obj in model._default_manager.filter(pk__in=[i for i in ids if i]):
+            names[(ct_id, str(obj.pk))] = str(obj)
+    for entry in entries:
+        entry.shown_name = names.get((entry.content_type_id, str(entry.object_id)), entry.object_repr)

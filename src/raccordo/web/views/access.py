@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from raccordo.access import services
 from raccordo.access.forms import OwnPasswordChangeForm, ThrottledAuthenticationForm, UserPasswordSetForm
-from raccordo.access.history import journal_content_types, journal_list
+from raccordo.access.history import journal_content_types, journal_list, name_now
 from raccordo.access.models import TokenScope
 from raccordo.access.policy import allows, assignable_users, is_admin
 from raccordo.core.errors import ApplicationError
@@ -73,7 +73,8 @@ def audit_view(request):
     filters = {k: request.GET.get(k, "").strip() for k in keys}
     filters["q"] = page.q
     qs = journal_list(user=request.user, filters=filters)
-    return page.render(qs, template="web/access/audit.html", partial="web/access/_audit_table.html", context={
+    return page.render(qs, template="web/access/audit.html", partial="web/access/_audit_table.html",
+                       prepare=name_now, context={
         "users": get_user_model().objects.order_by("last_name", "first_name", "username"),
         "content_types": journal_content_types(), "origins": Origin.choices, "filters": filters})
 

@@ -275,8 +275,12 @@ class ListPage:
         return ListWindow(rows=rows, start=start, total=total, exact=exact, has_next=has_next,
                           has_previous=has_previous, page_size=size, urls=urls)
 
-    def render(self, qs, *, template: str, partial: str, context: dict[str, Any] | None = None) -> HttpResponse:
+    def render(self, qs, *, template: str, partial: str, context: dict[str, Any] | None = None,
+               prepare=None) -> HttpResponse:
+        """The list page (or its table alone for htmx); `prepare(rows)` may add to the page's rows in one go."""
         page = self.window(qs)
+        if prepare is not None:
+            prepare(page.object_list)
         ctx = {"page": page, "rows": page.object_list, "q": self.q, "sort": self.sort,
                "filtered": bool(self.q) or any(k not in (*self.PAGING, "sort") and v not in ("", "0")
                                                for k, v in self.request.GET.items()),
