@@ -100,7 +100,7 @@ class CatalogImporter:
                 "name": rec.counterparty.name}, line=rec.line, ref=rec.ref)
         self.importer.in_scope(counterparty, ref=rec.ref, what=_("Contract %(number)s") % {
             "number": rec.number or rec.ref})
-        company = own_company_for(rec.organization, ref=rec.ref, line=rec.line)
+        company = self.importer.own_company(rec.organization, ref=rec.ref, line=rec.line)
         if rec.date is None or not rec.number:
             raise fmt.ObjectInvalid(_("the contract has no Номер or no Дата"), line=rec.line, ref=rec.ref)
         hashed = digest(rec)
@@ -191,7 +191,7 @@ class CatalogImporter:
                        % {"ref": rec.ref})
         else:
             return False
-        Binding.objects.filter(pk=binding.pk).update(peer_deleted=True, content_hash="")
+        self.importer.bindings.mark_peer_deleted(binding)
         return True
 
 

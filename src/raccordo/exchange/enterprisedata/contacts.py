@@ -107,7 +107,7 @@ class ContactImporter:
         if was_active:
             contact_update(user=None, contact=found, data={"is_active": False})
         self.recorder.count("updated" if was_active else "unchanged")
-        Binding.objects.filter(pk=binding.pk).update(peer_deleted=True, content_hash="")
+        self.importer.bindings.mark_peer_deleted(binding)
         return True
 
 

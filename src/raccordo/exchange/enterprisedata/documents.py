@@ -37,7 +37,7 @@ from raccordo.sales.services import (
     payment_record,
 )
 
-from .catalogs import PRODUCT_BINDING, contract_rec, digest, organization_rec, own_company_for
+from .catalogs import PRODUCT_BINDING, contract_rec, digest, organization_rec
 
 ZERO = Decimal("0")
 SENT_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTLY_PAID, InvoiceStatus.PAID)
@@ -101,7 +101,7 @@ class DocumentImporter:
                            _("Receipt %(number)s changed in 1C after Raccordo recorded it; the recorded payment "
                              "is kept.") % {"number": rec.number})
             return None
-        company = own_company_for(rec.organization, ref=rec.ref, line=rec.line)
+        company = self.importer.own_company(rec.organization, ref=rec.ref, line=rec.line)
         counterparty = self.importer.find_counterparty(rec.counterparty) if rec.counterparty is not None else None
         allocations: list[tuple[Invoice, Decimal]] = []
         notes: list[tuple[str, str]] = []     # reported once the payment is recorded, not for a refused one
@@ -146,7 +146,7 @@ class DocumentImporter:
             return None
         hashed = digest(rec)
         binding = self.importer.binding(doc.SALE, rec.ref)
-        company = own_company_for(rec.organization, ref=rec.ref, line=rec.line)
+        company = self.importer.own_company(rec.organization, ref=rec.ref, line=rec.line)
         invoice = self.find_invoice(rec.order, company)
         self.importer.in_scope(invoice, ref=rec.ref, what=_("Sale %(number)s") % {"number": rec.number})
         stored = AccountingShipment.objects.filter(pk=binding.object_id).first() if binding is not None else None
@@ -196,14 +196,14 @@ class DocumentImporter:
         if shipment is not None:
             accounting_shipment_delete(user=None, shipment=shipment)
             self.recorder.count("updated")
-            Binding.objects.filter(pk=binding.pk).update(peer_deleted=True, content_hash="")
+            self.importer.bindings.mark_peer_deleted(binding)
             return True
         if invoice is None:
             self.recorder.count("skipped")
             return True
         invoice_accounting_update(user=None, invoice=invoice, data={"shipped_on": None, "shipment_number": ""})
         self.recorder.count("updated")
-        Binding.objects.filter(pk=binding.pk).update(peer_deleted=True, content_hash="")
+        self.importer.bindings.mark_peer_deleted(binding)
         return True
 
 
