@@ -71,10 +71,13 @@ def child_setup(folder: str, n: int) -> dict:
     import datetime as dt
     from decimal import Decimal
 
+    from django.db import transaction
+
     from raccordo.exchange.enterprisedata import services as ed
     from raccordo.exchange.enterprisedata.models import EnterpriseDataPeer
     from raccordo.exchange.models import NodeKind
     from raccordo.exchange.services import node_create
+    from raccordo.parties import search
     from raccordo.parties.models import OwnCompany
     from raccordo.parties.services import counterparty_create
     from raccordo.sales.services import LineInput, invoice_create, invoice_issue
@@ -87,14 +90,18 @@ def child_setup(folder: str, n: int) -> dict:
                                     kpp="773601001", is_default=True)
     start = time.perf_counter()
     invoices = []
-    for i in range(n):
-        cp = counterparty_create(user=None, data={"name": f"Customer {i}", "kind": "legal"})
-        invoice = invoice_create(user=None, data={"own_company": own, "counterparty_id": cp.pk,
-                                                  "date": dt.date(2024, 5, 6)},
-                                 lines=[LineInput(description=f"Service {i}", quantity=Decimal("1"),
-                                                  price=Decimal("1000"), vat_rate=Decimal("20"))])
-        invoice = invoice_issue(user=None, invoice=invoice)
-        invoices.append((str(invoice.pk), invoice.number, str(cp.pk), invoice.total))
+    # Through the services, 500 at a time in one transaction with their search documents written once per
+    # 500 (not measured: at 10,000 one commit and one index refresh per record took most of the setup).
+    for first in range(0, n, 500):
+        with transaction.atomic(), search.deferred():
+            for i in range(first, min(n, first + 500)):
+                cp = counterparty_create(user=None, data={"name": f"Customer {i}", "kind": "legal"})
+                invoice = invoice_create(user=None, data={"own_company": own, "counterparty_id": cp.pk,
+                                                          "date": dt.date(2024, 5, 6)},
+                                         lines=[LineInput(description=f"Service {i}", quantity=Decimal("1"),
+                                                          price=Decimal("1000"), vat_rate=Decimal("20"))])
+                invoice = invoice_issue(user=None, invoice=invoice)
+                invoices.append((str(invoice.pk), invoice.number, str(cp.pk), invoice.total))
     made = time.perf_counter() - start
     for message_no in (1, 2):
         _write_1c_message(Path(folder).parent / f"1c-{message_no}.xml", message_no, invoices)

@@ -11,9 +11,14 @@ the chunk is looked up in the database again.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
+from lxml import etree
+
+from raccordo.exchange.formats.enterprisedata import counterparties as fmt
 from raccordo.exchange.models import Binding, ExchangeNode
+
+DELETIONS_CHUNK = 500
 
 
 class NodeBindings:
@@ -62,3 +67,17 @@ class NodeBindings:
         """1C deleted the object bound: its binding says so, and forgets the hash (a re-sent object is written)."""
         Binding.objects.filter(pk=binding.pk).update(peer_deleted=True, content_hash="")
         binding.peer_deleted, binding.content_hash = True, ""
+
+
+def known_deletions(node: ExchangeNode, object_type: str, ids: Iterable, ref_type: str,
+                    version: str) -> Iterator[etree._Element]:
+    """The deletion elements (УдалениеОбъекта of ``ref_type``) of the records ``ids`` that 1C knows, i.e. that
+    are bound for the node: SSL sends a deletion only with a public id. Looked up 500 ids at a time."""
+    ids = list(ids)
+    for start in range(0, len(ids), DELETIONS_CHUNK):
+        part = ids[start:start + DELETIONS_CHUNK]
+        known = dict(Binding.objects.filter(node=node, object_type=object_type, object_id__in=part)
+                     .values_list("object_id", "external_id"))
+        for object_id in part:
+            if known.get(object_id):
+                yield fmt.deletion_element(ref_type, known[object_id], version)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Iterator
 
 from django.contrib.contenttypes.models import ContentType
 from django.utils.translation import gettext as _
@@ -25,10 +26,12 @@ from raccordo.exchange.engine import content_hash
 from raccordo.exchange.formats.enterprisedata import catalogs as cat
 from raccordo.exchange.formats.enterprisedata import counterparties as fmt
 from raccordo.exchange.mappings import node_scoped
-from raccordo.exchange.models import Binding, ExchangeNode, RunItem
+from raccordo.exchange.models import ExchangeNode, RunItem
 from raccordo.parties.models import OwnCompany
 from raccordo.sales.models import Contract
 from raccordo.sales.services import contract_create, contract_update
+
+from .bindings import known_deletions
 
 PRODUCT_BINDING = "catalog.product"   # the CommerceML importer's object type: one product, one binding per node
 
@@ -221,18 +224,12 @@ def contract_rec(contract: Contract, refs, counterparty_rec) -> cat.ContractRec:
 
 
 def outgoing_contracts(node: ExchangeNode, version: str, after: int, upto: int, refs, counterparty_rec,
-                       digests: dict) -> list:
-    """Our changed contracts as Справочник.Договоры, and deletions of those 1C knows."""
+                       digests: dict) -> Iterator:
+    """Our changed contracts as Справочник.Договоры, and deletions of those 1C knows (a generator)."""
     alive, gone = changed_contracts(node, after, upto)
-    out = []
     for contract in (node_scoped(node, Contract.objects.filter(pk__in=alive)).select_related("counterparty", "own_company")
-                     .order_by("created_at", "id")):
+                     .order_by("created_at", "id").iterator(chunk_size=500)):
         el = cat.contract_element(contract_rec(contract, refs, counterparty_rec), version)
         digests[(cat.CONTRACT, contract.pk)] = digest(cat.read_catalog_object(el, version))
-        out.append(el)
-    for object_id in gone:
-        ext = (Binding.objects.filter(node=node, object_type=cat.CONTRACT, object_id=object_id)
-               .values_list("external_id", flat=True).first())
-        if ext:
-            out.append(fmt.deletion_element("ДоговорыСсылка", ext, version))
-    return out
+        yield el
+    yield from known_deletions(node, cat.CONTRACT, gone, "ДоговорыСсылка", version)
