@@ -41,7 +41,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 PG_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
-PG_DB = "raccordo_bench_ed"
+# A database of its own, dropped after each size (RACCORDO_BENCH_ED_DB names another, for a run beside this one).
+PG_DB = os.environ.get("RACCORDO_BENCH_ED_DB", "raccordo_bench_ed")
 PG_BENCH_URL = f"postgres://postgres@127.0.0.1:5432/{PG_DB}"
 NODE_CODE = "bp"
 OURS, THEIRS = "RC", "BP"

@@ -57,11 +57,21 @@ class NodeBindings:
         if dropped:
             self._held = {key: b for key, b in self._held.items()
                           if not (b.object_type == object_type and b.object_id == obj.pk and b.external_id != ref)}
-        binding, _ = Binding.objects.update_or_create(node=self.node, object_type=object_type, external_id=ref,
-                                                      defaults={"object_id": obj.pk, "content_hash": digest,
-                                                                "peer_deleted": deleted})
-        if ref in self._refs:
-            self._held[(object_type, ref)] = binding
+        key = (object_type, ref)
+        if ref not in self._refs:
+            Binding.objects.update_or_create(node=self.node, object_type=object_type, external_id=ref,
+                                             defaults={"object_id": obj.pk, "content_hash": digest,
+                                                       "peer_deleted": deleted})
+            return
+        # Held: whether it exists is known, so it is written in one query (no look-up, no savepoint).
+        binding = self._held.get(key)
+        if binding is None:
+            binding = Binding.objects.create(node=self.node, object_type=object_type, external_id=ref,
+                                             object_id=obj.pk, content_hash=digest, peer_deleted=deleted)
+        else:
+            binding.object_id, binding.content_hash, binding.peer_deleted = obj.pk, digest, deleted
+            binding.save(update_fields=["object_id", "content_hash", "peer_deleted", "updated_at"])
+        self._held[key] = binding
 
     def mark_peer_deleted(self, binding: Binding) -> None:
         """1C deleted the object bound: its binding says so, and forgets the hash (a re-sent object is written)."""
