@@ -227,7 +227,11 @@ def child_format_read(path: str) -> dict:
 def _run_child(mode: str, args: list[str], env: dict) -> dict:
     out = subprocess.run([sys.executable, __file__, "--child", mode, *args], env=env, check=True,
                          capture_output=True, text=True, cwd=ROOT)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    # Each step as it ends (a 10,000 run takes long: what was measured is kept even if a later step is cut off).
+    print(f"  {time.strftime('%H:%M:%S')} {mode} {' '.join(a for a in args if not a.startswith('/'))}: "
+          f"{json.dumps(result, default=str)}", file=sys.stderr, flush=True)
+    return result
 
 
 class FreshDatabase:
