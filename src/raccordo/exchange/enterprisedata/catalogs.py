@@ -118,21 +118,9 @@ class CatalogImporter:
             return found
         data = {"counterparty": counterparty, "own_company": company, "number": rec.number[:50], "date": rec.date,
                 "title": rec.name[:255], "currency": rec.currency, "valid_until": rec.valid_until}
-        found = self._create_or_update(found, lambda: contract_create(user=None, data=data),
+        found = self.importer.create_or_update(found, lambda: contract_create(user=None, data=data),
                                        lambda obj: contract_update(user=None, contract=obj, data=data))
         self.importer.bind(cat.CONTRACT, rec.ref, found, hashed)
-        return found
-
-    def _create_or_update(self, found, create, update):
-        """Create the record (none found) or update it through its service; counted as created, updated or
-        unchanged (a service that changes nothing leaves `updated_at` as it was)."""
-        if found is None:
-            found = create()
-            self.recorder.count("created")
-            return found
-        before = found.updated_at
-        found = update(found)
-        self.recorder.count("updated" if found.updated_at != before else "unchanged")
         return found
 
     def _unit(self, rec: cat.ProductRec) -> Unit | None:
@@ -166,7 +154,7 @@ class CatalogImporter:
             data["unit"] = unit
         if rec.vat_known:    # absent: 1C said nothing, the CRM's rate stands
             data["vat_rate"] = rec.vat_rate
-        found = self._create_or_update(found, lambda: product_create(user=None, data=data),
+        found = self.importer.create_or_update(found, lambda: product_create(user=None, data=data),
                                        lambda obj: product_update(user=None, product=obj, data=data))
         self.importer.bind(PRODUCT_BINDING, rec.ref, found, hashed)
         return found

@@ -262,14 +262,23 @@ class MessageImporter:
             return
         data = {"bank_name": acc.bank_name or acc.bic or "?", "bic": acc.bic, "account_number": acc.number,
                 "correspondent_account": acc.correspondent_account, "currency": acc.currency}
-        if found is None:
-            found = bank_account_add(user=None, data={**data, "counterparty": owner})
-            self.recorder.count("created")
-        else:
-            before = found.updated_at
-            found = bank_account_update(user=None, account=found, data={**data, "counterparty": owner})
-            self.recorder.count("updated" if found.updated_at != before else "unchanged")
+        found = self.create_or_update(
+            found, lambda: bank_account_add(user=None, data={**data, "counterparty": owner}),
+            lambda obj: bank_account_update(user=None, account=obj, data={**data, "counterparty": owner}))
         self.bind(fmt.BANK_ACCOUNT, acc.ref, found, digest)
+
+    def create_or_update(self, found, create, update):
+        """Create the record (none found) or update it through its service; counted as created, updated or
+        unchanged (a service that changes nothing leaves `updated_at` as it was). For bank accounts, contracts
+        and products."""
+        if found is None:
+            found = create()
+            self.recorder.count("created")
+            return found
+        before = found.updated_at
+        found = update(found)
+        self.recorder.count("updated" if found.updated_at != before else "unchanged")
+        return found
 
     def deletion(self, rec: fmt.DeletionRec) -> None:
         """1C deleted (or marked deleted) a counterparty: ours is made inactive, never deleted."""
