@@ -126,7 +126,10 @@ class OutgoingRefs:
             for b in rows:
                 b.content_hash = hashes[b.object_id]
             Binding.objects.bulk_update(rows, ["content_hash"], batch_size=500)
-        self.new, self.digests, self._held = {}, {}, {}
+        # Emptied in place: the sections' generators hold `digests` itself.
+        self.new.clear()
+        self.digests.clear()
+        self._held.clear()
 
 
 def _flushing(elements: Iterable[etree._Element], refs: OutgoingRefs) -> Iterator[etree._Element]:
