@@ -28,3 +28,25 @@ def chunked(iterable: Iterable, size: int) -> Iterator[list]:
     it = iter(iterable)
     while chunk := list(islice(it, size)):
         yield chunk
+
+
+PREFETCHED = ("ed_phones", "ed_emails", "ed_addresses", "ed_accounts", "ed_lines")
+
+
+def release(records: Iterable) -> None:
+    """Drop what was prefetched onto a chunk's records and the counterparties they name, once written.
+
+    A prefetched row points back at its owner (Django sets ``phone.counterparty`` to the counterparty whose
+    ``ed_phones`` holds it), so each chunk left cycles that only Python's full collection frees, and those
+    run rarely: the write grew by ~0.5 MB per 100 invoices. Without the lists the rows are freed at once.
+    """
+    for record in records:
+        owners = [record]
+        if getattr(record, "counterparty_id", None) is not None:
+            owners.append(record.counterparty)
+        contract = getattr(record, "contract", None) if getattr(record, "contract_id", None) else None
+        if contract is not None:
+            owners.append(contract.counterparty)
+        for owner in owners:
+            for name in PREFETCHED:
+                owner.__dict__.pop(name, None)

@@ -40,7 +40,7 @@ from raccordo.sales.services import (
 )
 
 from .catalogs import PRODUCT_BINDING, contract_rec, digest, organization_rec
-from .chunks import CHUNK, chunked, contact_prefetches
+from .chunks import CHUNK, chunked, contact_prefetches, release
 
 ZERO = Decimal("0")
 SENT_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTLY_PAID, InvoiceStatus.PAID)
@@ -273,6 +273,7 @@ def outgoing_invoices(node: ExchangeNode, version: str, after: int, upto: int, r
         products = _product_refs(node, {ln.product_id for invoice in chunk for ln in invoice.ed_lines if ln.product_id})
         for invoice in chunk:
             yield from _invoice_elements(invoice, node, version, refs, counterparty_rec, digests, recorder, products)
+        release(chunk)
 
 
 def _invoice_elements(invoice: Invoice, node: ExchangeNode, version: str, refs, counterparty_rec, digests: dict,

@@ -26,7 +26,7 @@ from raccordo.parties.models import Address, BankAccount, Counterparty, Counterp
 
 from . import catalogs, contacts, documents
 from .bindings import known_deletions
-from .chunks import CHUNK, chunked, contact_prefetches
+from .chunks import CHUNK, chunked, contact_prefetches, release
 
 
 def _counterparty_rec(cp: Counterparty, ref_of) -> fmt.CounterpartyRec:
@@ -175,6 +175,7 @@ def _counterparties(node: ExchangeNode, version: str, after: int, upto: int,
         refs.preload(fmt.BANK_ACCOUNT, [acc.pk for cp in chunk for acc in cp.ed_accounts])
         for cp in chunk:
             yield from _counterparty_elements(cp, version, refs)
+        release(chunk)
     yield from known_deletions(node, fmt.COUNTERPARTY, gone, "КонтрагентыСсылка", version)
 
 
