@@ -21,8 +21,10 @@ dropped here), each measurement runs in its own subprocess, which reports its wa
 * floor    -- a plain lxml iterparse of the same message, each object's fields read and the element
               cleared, no database: what any reader must pay.
 
-Printed per row: objects/s of each step and the peak RSS of each child; flat memory means the RSS
-columns do not grow with N.
+Printed per row: wall seconds, CPU seconds (the child's own: on a shared machine steadier than the wall
+clock; on PostgreSQL the server's share is not in it) and objects/s of each step, and the peak RSS of each
+child; flat memory means the RSS columns do not grow with N. Each step's figures are also printed (stderr)
+as it ends, so a long run that is cut off keeps what it measured.
 """
 
 from __future__ import annotations
@@ -297,14 +299,16 @@ def measure(db: str, n: int) -> dict:
 
 def row(r: dict) -> str:
     n, w, f, a, b = r["n"], r["write"], r["floor"], r["read"], r["again"]
-    return (f"| {r['db']} | {n:,} | {r['in_mb']:.1f} | {w['out_mb']:.1f} | {w['seconds']:.1f} | {2 * n / w['seconds']:,.0f} "
-            f"| {w['rss_mb']:.0f} | {f['seconds']:.2f} | {f['rss_mb']:.0f} | {a['seconds']:.1f} | {3 * n / a['seconds']:,.0f} "
-            f"| {a['rss_mb']:.0f} | {b['seconds']:.1f} | {3 * n / b['seconds']:,.0f} | {b['rss_mb']:.0f} |")
+    return (f"| {r['db']} | {n:,} | {r['in_mb']:.1f} | {w['out_mb']:.1f} | {w['seconds']:.1f} | {w['cpu_s']:.1f} "
+            f"| {2 * n / w['seconds']:,.0f} | {w['rss_mb']:.0f} | {f['seconds']:.2f} | {f['rss_mb']:.0f} "
+            f"| {a['seconds']:.1f} | {a['cpu_s']:.1f} | {3 * n / a['seconds']:,.0f} | {a['rss_mb']:.0f} "
+            f"| {b['seconds']:.1f} | {b['cpu_s']:.1f} | {3 * n / b['seconds']:,.0f} | {b['rss_mb']:.0f} |")
 
 
-HEADER = ("| db | N | 1C msg MB | our msg MB | (c) write s | objects/s | RSS MB | floor s | floor RSS | "
-          "(a) read s | objects/s | RSS MB | (b) re-read s | objects/s | RSS MB |\n"
-          "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+# "CPU s" is the child's own CPU time: all of the work on SQLite, the client's share on PostgreSQL.
+HEADER = ("| db | N | 1C msg MB | our msg MB | (c) write s | CPU s | objects/s | RSS MB | floor s | floor RSS | "
+          "(a) read s | CPU s | objects/s | RSS MB | (b) re-read s | CPU s | objects/s | RSS MB |\n"
+          "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
 
 
 def main() -> None:
