@@ -213,11 +213,13 @@ class DocumentImporter:
 # ---------------------------------------------------------------------------------------------------- export
 
 
-def _changed_invoices(node: ExchangeNode, after: int, upto: int) -> set:
+def _changed_invoices(node: ExchangeNode, after: int, upto: int):
+    """The ids of the invoices changed in the journal in (after, upto] by anyone but this node, as a subquery:
+    the database matches them, so no set of every id (and no query naming each of them) grows with the
+    message."""
     ct = ContentType.objects.get_for_model(Invoice).pk
-    return set(ChangeJournal.objects.filter(seq__gt=after, seq__lte=upto, content_type_id=ct)
-               .exclude(node=node.code).exclude(operation=Operation.DELETE).values_list("object_id", flat=True)
-               .iterator(chunk_size=2000))   # streamed into the set: no cached list of rows beside it
+    return (ChangeJournal.objects.filter(seq__gt=after, seq__lte=upto, content_type_id=ct)
+            .exclude(node=node.code).exclude(operation=Operation.DELETE).values("object_id"))
 
 
 def _product_refs(node: ExchangeNode, product_ids) -> dict:

@@ -14,7 +14,7 @@ from dataclasses import asdict
 from typing import cast
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q, QuerySet
 from lxml import etree
 
 from raccordo.core.models import ChangeJournal, Operation
@@ -53,26 +53,28 @@ def _account_rec(acc: BankAccount, ref_of) -> fmt.BankAccountRec:
                               correspondent_account=acc.correspondent_account, currency=acc.currency)
 
 
-def _changed_counterparties(node: ExchangeNode, after: int,
-                            upto: int) -> tuple[set[uuid.UUID], set[uuid.UUID]]:
-    """Counterparties changed in the journal in (after, upto] by anyone but this node: (alive ids, deleted ids)."""
-    types = {ContentType.objects.get_for_model(m).pk: m for m in (Counterparty, Phone, Email, Address, BankAccount)}
-    rows = (ChangeJournal.objects.filter(seq__gt=after, seq__lte=upto, content_type_id__in=list(types))
-            .exclude(node=node.code).values_list("content_type_id", "object_id", "operation", "changes")
-            .iterator(chunk_size=2000))   # streamed: only the ids are kept, not every row's changes
-    alive: set[uuid.UUID] = set()
-    gone: set[uuid.UUID] = set()
-    for ct, object_id, operation, changes in rows:
-        model = types[ct]
-        if model is Counterparty:
-            (gone if operation == Operation.DELETE else alive).add(object_id)
-            continue
-        owner = (changes or {}).get("counterparty")
-        owner_id = next((v for v in (owner or []) if v), None)
+def _changed_counterparties(node: ExchangeNode, after: int, upto: int) -> tuple[QuerySet, set[uuid.UUID]]:
+    """Counterparties changed in the journal in (after, upto] by anyone but this node: (the alive ones, the ids of
+    the deleted ones).
+
+    The counterparties' own changes are matched by the database (a subquery): a set of every id, and a query
+    naming each, grew with the message. Only the owners of changed phones, e-mails, addresses and accounts
+    (read from each row's changes) and the deleted ids are gathered here.
+    """
+    counterparty_type = ContentType.objects.get_for_model(Counterparty).pk
+    journal = ChangeJournal.objects.filter(seq__gt=after, seq__lte=upto).exclude(node=node.code)
+    direct = journal.filter(content_type_id=counterparty_type).exclude(operation=Operation.DELETE).values("object_id")
+    gone = set(journal.filter(content_type_id=counterparty_type, operation=Operation.DELETE)
+               .values_list("object_id", flat=True))
+    children = [ContentType.objects.get_for_model(m).pk for m in (Phone, Email, Address, BankAccount)]
+    owners: set[uuid.UUID] = set()
+    for changes in (journal.filter(content_type_id__in=children).values_list("changes", flat=True)
+                    .iterator(chunk_size=2000)):   # streamed: only the owners' ids are kept
+        owner_id = next((v for v in ((changes or {}).get("counterparty") or []) if v), None)
         if owner_id:
-            alive.add(uuid.UUID(str(owner_id)))
+            owners.add(uuid.UUID(str(owner_id)))
     gone -= set(Counterparty.objects.filter(pk__in=gone).values_list("pk", flat=True))
-    return alive - gone, gone
+    return Counterparty.objects.filter(Q(pk__in=direct) | Q(pk__in=owners - gone)), gone
 
 
 class OutgoingRefs:
@@ -166,7 +168,7 @@ def _counterparties(node: ExchangeNode, version: str, after: int, upto: int,
     """Our changed counterparties with their bank accounts, a chunk at a time; deletions of those 1C knows."""
     alive, gone = _changed_counterparties(node, after, upto)
     # The node's scope (its counterparty mapping's managers) decides what it is sent, as for CommerceML orders.
-    rows = (node_scoped(node, Counterparty.objects.filter(pk__in=alive)).order_by("created_at", "id")
+    rows = (node_scoped(node, alive).order_by("created_at", "id")
             .prefetch_related(*contact_prefetches(), Prefetch(
                 "bank_accounts", queryset=BankAccount.objects.order_by("-is_primary", "created_at", "id"),
                 to_attr="ed_accounts")).iterator(chunk_size=CHUNK))
