@@ -203,3 +203,41 @@ def test_cli_runs_an_exchange(node, peer, capsys):
     with pytest.raises(CommandError, match="not an EnterpriseData node"):
         call_command("exchange", "enterprisedata", "run", "--node", other.code)
     assert ExchangeNode.objects.get(code="bp").enterprisedata.format_version == "1.17"
+
+
+def test_messages_longer_than_a_chunk_bind_and_hash_everything(node, peer, manager, monkeypatch):
+    """Both ways work a chunk at a time (bindings preloaded and written per chunk): with chunks of two, every
+    record sent is bound with the hash of what 1C sends back, so the whole echo is recognised unchanged."""
+    from raccordo.exchange.enterprisedata import documents, incoming, outgoing
+    from raccordo.exchange.formats.enterprisedata import contacts as ct
+    from raccordo.parties.services import contact_create
+
+    for module in (outgoing, documents, incoming):
+        monkeypatch.setattr(module, "CHUNK", 2)
+    _handshake(node, peer)
+    for i in range(3):
+        cp = counterparty_create(user=manager, data={"name": f"Client {i}", "kind": "legal"})
+        bank_account_add(user=manager, data={"counterparty": cp, "bank_name": "Banca", "bic": "044525225",
+                                             "account_number": f"4070281090000000000{i}"})
+        contact_create(user=manager, counterparty=cp, data={"first_name": f"Anna {i}", "last_name": "Rossi"})
+    peer.send()
+    assert _run(node).status == "succeeded"
+    _header, records = peer.receive()
+    assert len(records) == 9
+    hashes = dict(Binding.objects.filter(node=node).values_list("external_id", "content_hash"))
+    assert len(hashes) == 9 and all(hashes.values())
+
+    owners = {r.ref: r for r in records if isinstance(r, fmt.CounterpartyRec)}
+    echo = []
+    for rec in records:
+        if isinstance(rec, fmt.CounterpartyRec):
+            echo.append(lambda v, r=rec: fmt.counterparty_element(r, v))
+        elif isinstance(rec, fmt.BankAccountRec):
+            echo.append(lambda v, r=rec: fmt.bank_account_element(r, owners[r.owner.ref], v))
+        else:
+            echo.append(lambda v, r=rec: ct.contact_element(r, owners[r.counterparty.ref], v))
+    journal = ChangeJournal.objects.count()
+    peer.send(echo)
+    run = _run(node)
+    assert (run.created, run.updated, run.unchanged, run.failed) == (0, 0, 9, 0), list(run.items.values("message"))
+    assert ChangeJournal.objects.count() == journal

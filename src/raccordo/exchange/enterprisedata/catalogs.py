@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Iterator
 
 from django.contrib.contenttypes.models import ContentType
 from django.utils.translation import gettext as _
@@ -25,10 +26,12 @@ from raccordo.exchange.engine import content_hash
 from raccordo.exchange.formats.enterprisedata import catalogs as cat
 from raccordo.exchange.formats.enterprisedata import counterparties as fmt
 from raccordo.exchange.mappings import node_scoped
-from raccordo.exchange.models import Binding, ExchangeNode, RunItem
+from raccordo.exchange.models import ExchangeNode, RunItem
 from raccordo.parties.models import OwnCompany
 from raccordo.sales.models import Contract
 from raccordo.sales.services import contract_create, contract_update
+
+from .bindings import known_deletions
 
 PRODUCT_BINDING = "catalog.product"   # the CommerceML importer's object type: one product, one binding per node
 
@@ -100,7 +103,7 @@ class CatalogImporter:
                 "name": rec.counterparty.name}, line=rec.line, ref=rec.ref)
         self.importer.in_scope(counterparty, ref=rec.ref, what=_("Contract %(number)s") % {
             "number": rec.number or rec.ref})
-        company = own_company_for(rec.organization, ref=rec.ref, line=rec.line)
+        company = self.importer.own_company(rec.organization, ref=rec.ref, line=rec.line)
         if rec.date is None or not rec.number:
             raise fmt.ObjectInvalid(_("the contract has no Номер or no Дата"), line=rec.line, ref=rec.ref)
         hashed = digest(rec)
@@ -115,21 +118,9 @@ class CatalogImporter:
             return found
         data = {"counterparty": counterparty, "own_company": company, "number": rec.number[:50], "date": rec.date,
                 "title": rec.name[:255], "currency": rec.currency, "valid_until": rec.valid_until}
-        found = self._create_or_update(found, lambda: contract_create(user=None, data=data),
+        found = self.importer.create_or_update(found, lambda: contract_create(user=None, data=data),
                                        lambda obj: contract_update(user=None, contract=obj, data=data))
         self.importer.bind(cat.CONTRACT, rec.ref, found, hashed)
-        return found
-
-    def _create_or_update(self, found, create, update):
-        """Create the record (none found) or update it through its service; counted as created, updated or
-        unchanged (a service that changes nothing leaves `updated_at` as it was)."""
-        if found is None:
-            found = create()
-            self.recorder.count("created")
-            return found
-        before = found.updated_at
-        found = update(found)
-        self.recorder.count("updated" if found.updated_at != before else "unchanged")
         return found
 
     def _unit(self, rec: cat.ProductRec) -> Unit | None:
@@ -163,7 +154,7 @@ class CatalogImporter:
             data["unit"] = unit
         if rec.vat_known:    # absent: 1C said nothing, the CRM's rate stands
             data["vat_rate"] = rec.vat_rate
-        found = self._create_or_update(found, lambda: product_create(user=None, data=data),
+        found = self.importer.create_or_update(found, lambda: product_create(user=None, data=data),
                                        lambda obj: product_update(user=None, product=obj, data=data))
         self.importer.bind(PRODUCT_BINDING, rec.ref, found, hashed)
         return found
@@ -191,7 +182,7 @@ class CatalogImporter:
                        % {"ref": rec.ref})
         else:
             return False
-        Binding.objects.filter(pk=binding.pk).update(peer_deleted=True, content_hash="")
+        self.importer.bindings.mark_peer_deleted(binding)
         return True
 
 
@@ -221,18 +212,12 @@ def contract_rec(contract: Contract, refs, counterparty_rec) -> cat.ContractRec:
 
 
 def outgoing_contracts(node: ExchangeNode, version: str, after: int, upto: int, refs, counterparty_rec,
-                       digests: dict) -> list:
-    """Our changed contracts as Справочник.Договоры, and deletions of those 1C knows."""
+                       digests: dict) -> Iterator:
+    """Our changed contracts as Справочник.Договоры, and deletions of those 1C knows (a generator)."""
     alive, gone = changed_contracts(node, after, upto)
-    out = []
     for contract in (node_scoped(node, Contract.objects.filter(pk__in=alive)).select_related("counterparty", "own_company")
-                     .order_by("created_at", "id")):
+                     .order_by("created_at", "id").iterator(chunk_size=500)):
         el = cat.contract_element(contract_rec(contract, refs, counterparty_rec), version)
         digests[(cat.CONTRACT, contract.pk)] = digest(cat.read_catalog_object(el, version))
-        out.append(el)
-    for object_id in gone:
-        ext = (Binding.objects.filter(node=node, object_type=cat.CONTRACT, object_id=object_id)
-               .values_list("external_id", flat=True).first())
-        if ext:
-            out.append(fmt.deletion_element("ДоговорыСсылка", ext, version))
-    return out
+        yield el
+    yield from known_deletions(node, cat.CONTRACT, gone, "ДоговорыСсылка", version)

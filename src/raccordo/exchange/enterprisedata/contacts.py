@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 
 from django.contrib.contenttypes.models import ContentType
 from django.utils.translation import gettext as _
@@ -20,10 +21,11 @@ from raccordo.core.models import ChangeJournal, Operation
 from raccordo.exchange.formats.enterprisedata import contacts as ct
 from raccordo.exchange.formats.enterprisedata import counterparties as fmt
 from raccordo.exchange.mappings import node_scoped
-from raccordo.exchange.models import Binding, ExchangeNode
+from raccordo.exchange.models import ExchangeNode
 from raccordo.parties.models import ContactPerson, Email, Phone
 from raccordo.parties.services import contact_create, contact_update
 
+from .bindings import known_deletions
 from .catalogs import digest
 
 
@@ -107,7 +109,7 @@ class ContactImporter:
         if was_active:
             contact_update(user=None, contact=found, data={"is_active": False})
         self.recorder.count("updated" if was_active else "unchanged")
-        Binding.objects.filter(pk=binding.pk).update(peer_deleted=True, content_hash="")
+        self.importer.bindings.mark_peer_deleted(binding)
         return True
 
 
@@ -133,26 +135,21 @@ def changed_contacts(node: ExchangeNode, after: int, upto: int) -> tuple[set, se
 
 
 def outgoing_contacts(node: ExchangeNode, version: str, after: int, upto: int, refs, counterparty_rec,
-                      digests: dict) -> list:
-    """Our changed contact persons as Справочник.КонтактныеЛица (1.17 only), and deletions 1C knows of."""
+                      digests: dict) -> Iterator:
+    """Our changed contact persons as Справочник.КонтактныеЛица (1.17 only), and deletions 1C knows of
+    (a generator)."""
     if not ct.carries_contacts(version):
-        return []
+        return
     alive, gone = changed_contacts(node, after, upto)
-    out = []
     for contact in (node_scoped(node, ContactPerson.objects.filter(pk__in=alive)).select_related("counterparty")
-                    .order_by("created_at", "id")):
+                    .order_by("created_at", "id").iterator(chunk_size=500)):
         rec = ct.ContactRec(
             ref=refs(ct.CONTACT, contact), name=full_name(contact), position=contact.position,
             phones=[(p.kind, p.number) for p in contact.phones.order_by("created_at", "id")],
             emails=[e.address for e in contact.emails.order_by("created_at", "id")])
         el = ct.contact_element(rec, counterparty_rec(contact.counterparty, refs), version)
         digests[(ct.CONTACT, contact.pk)] = digest(ct.read_contact(el, version))
-        out.append(el)
+        yield el
         if not contact.is_active:
-            out.append(fmt.deletion_element(ct.CONTACT_REF, rec.ref, version))
-    for object_id in gone:
-        ext = (Binding.objects.filter(node=node, object_type=ct.CONTACT, object_id=object_id)
-               .values_list("external_id", flat=True).first())
-        if ext:
-            out.append(fmt.deletion_element(ct.CONTACT_REF, ext, version))
-    return out
+            yield fmt.deletion_element(ct.CONTACT_REF, rec.ref, version)
+    yield from known_deletions(node, ct.CONTACT, gone, ct.CONTACT_REF, version)

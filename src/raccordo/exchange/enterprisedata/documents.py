@@ -21,15 +21,17 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
+from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
 from raccordo.core.models import ChangeJournal, Operation
 from raccordo.exchange.engine import Source
+from raccordo.exchange.formats.enterprisedata import catalogs as cat
 from raccordo.exchange.formats.enterprisedata import counterparties as fmt
 from raccordo.exchange.formats.enterprisedata import documents as doc
 from raccordo.exchange.mappings import node_scoped
 from raccordo.exchange.models import Binding, ExchangeNode, RunItem
-from raccordo.sales.models import AccountingShipment, Invoice, InvoiceStatus, Payment
+from raccordo.sales.models import AccountingShipment, Invoice, InvoiceLine, InvoiceStatus, Payment
 from raccordo.sales.services import (
     accounting_shipment_delete,
     accounting_shipment_save,
@@ -37,7 +39,8 @@ from raccordo.sales.services import (
     payment_record,
 )
 
-from .catalogs import PRODUCT_BINDING, contract_rec, digest, organization_rec, own_company_for
+from .catalogs import PRODUCT_BINDING, contract_rec, digest, organization_rec
+from .chunks import CHUNK, chunked, contact_prefetches, release
 
 ZERO = Decimal("0")
 SENT_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.PARTLY_PAID, InvoiceStatus.PAID)
@@ -101,7 +104,7 @@ class DocumentImporter:
                            _("Receipt %(number)s changed in 1C after Raccordo recorded it; the recorded payment "
                              "is kept.") % {"number": rec.number})
             return None
-        company = own_company_for(rec.organization, ref=rec.ref, line=rec.line)
+        company = self.importer.own_company(rec.organization, ref=rec.ref, line=rec.line)
         counterparty = self.importer.find_counterparty(rec.counterparty) if rec.counterparty is not None else None
         allocations: list[tuple[Invoice, Decimal]] = []
         notes: list[tuple[str, str]] = []     # reported once the payment is recorded, not for a refused one
@@ -146,7 +149,7 @@ class DocumentImporter:
             return None
         hashed = digest(rec)
         binding = self.importer.binding(doc.SALE, rec.ref)
-        company = own_company_for(rec.organization, ref=rec.ref, line=rec.line)
+        company = self.importer.own_company(rec.organization, ref=rec.ref, line=rec.line)
         invoice = self.find_invoice(rec.order, company)
         self.importer.in_scope(invoice, ref=rec.ref, what=_("Sale %(number)s") % {"number": rec.number})
         stored = AccountingShipment.objects.filter(pk=binding.object_id).first() if binding is not None else None
@@ -196,33 +199,46 @@ class DocumentImporter:
         if shipment is not None:
             accounting_shipment_delete(user=None, shipment=shipment)
             self.recorder.count("updated")
-            Binding.objects.filter(pk=binding.pk).update(peer_deleted=True, content_hash="")
+            self.importer.bindings.mark_peer_deleted(binding)
             return True
         if invoice is None:
             self.recorder.count("skipped")
             return True
         invoice_accounting_update(user=None, invoice=invoice, data={"shipped_on": None, "shipment_number": ""})
         self.recorder.count("updated")
-        Binding.objects.filter(pk=binding.pk).update(peer_deleted=True, content_hash="")
+        self.importer.bindings.mark_peer_deleted(binding)
         return True
 
 
 # ---------------------------------------------------------------------------------------------------- export
 
 
-def _changed_invoices(node: ExchangeNode, after: int, upto: int) -> set:
+def _changed_invoices(node: ExchangeNode, after: int, upto: int):
+    """The ids of the invoices changed in the journal in (after, upto] by anyone but this node, as a subquery:
+    the database matches them, so no set of every id (and no query naming each of them) grows with the
+    message."""
     ct = ContentType.objects.get_for_model(Invoice).pk
-    return set(ChangeJournal.objects.filter(seq__gt=after, seq__lte=upto, content_type_id=ct)
-               .exclude(node=node.code).exclude(operation=Operation.DELETE).values_list("object_id", flat=True)
-               .iterator(chunk_size=2000))   # streamed into the set: no cached list of rows beside it
+    return (ChangeJournal.objects.filter(seq__gt=after, seq__lte=upto, content_type_id=ct)
+            .exclude(node=node.code).exclude(operation=Operation.DELETE).values("object_id"))
 
 
-def order_rec(invoice: Invoice, node: ExchangeNode, refs, counterparty_rec) -> doc.OrderRec:
-    """Raccordo's invoice as a customer order; a line's product travels under 1C's Ссылка when it is bound."""
-    lines = list(invoice.lines.select_related("product", "unit").order_by("position"))
-    product_refs = dict(Binding.objects.filter(node=node, object_type=PRODUCT_BINDING,
-                                               object_id__in=[ln.product_id for ln in lines if ln.product_id])
-                        .values_list("object_id", "external_id"))
+def _product_refs(node: ExchangeNode, product_ids) -> dict:
+    """1C's Ссылка of each of these products bound for the node."""
+    return dict(Binding.objects.filter(node=node, object_type=PRODUCT_BINDING, object_id__in=list(product_ids))
+                .values_list("object_id", "external_id"))
+
+
+def order_rec(invoice: Invoice, node: ExchangeNode, refs, counterparty_rec,
+              product_refs: dict | None = None) -> doc.OrderRec:
+    """Raccordo's invoice as a customer order; a line's product travels under 1C's Ссылка when it is bound.
+
+    The lines come from ``invoice.ed_lines`` when prefetched, and the products' Ссылка from ``product_refs``
+    when given (looked up for a chunk of invoices at once)."""
+    lines = getattr(invoice, "ed_lines", None)
+    if lines is None:
+        lines = list(invoice.lines.select_related("product", "unit").order_by("position"))
+    if product_refs is None:
+        product_refs = _product_refs(node, {ln.product_id for ln in lines if ln.product_id})
     return doc.OrderRec(
         ref=refs(doc.ORDER, invoice), number=invoice.number, date=invoice.date,
         organization=organization_rec(invoice.own_company), counterparty=counterparty_rec(invoice.counterparty, refs),
@@ -245,26 +261,41 @@ def outgoing_invoices(node: ExchangeNode, version: str, after: int, upto: int, r
     One at a time (a generator, like `outgoing.outgoing_objects`). An invoice the version cannot carry (a VAT
     rate ≤ 1.16's enum lacks) is reported and left out.
     """
-    for invoice in (node_scoped(node, Invoice.objects.filter(pk__in=_changed_invoices(node, after, upto)))
-                    .select_related("counterparty", "own_company", "contract__counterparty", "contract__own_company")
-                    .order_by("date", "number", "id").iterator(chunk_size=500)):
-        if invoice.status == InvoiceStatus.CANCELLED:
-            ext = (Binding.objects.filter(node=node, object_type=doc.ORDER, object_id=invoice.pk)
-                   .values_list("external_id", flat=True).first())
-            if ext:
-                yield fmt.deletion_element("ЗаказКлиентаСсылка", ext, version)
-            continue
-        if invoice.status not in SENT_STATUSES:
-            continue
-        try:
-            el = doc.order_element(order_rec(invoice, node, refs, counterparty_rec), version)
-        except ValueError as exc:
-            refs.new.pop((doc.ORDER, invoice.pk), None)
-            recorder.fail(object_type=doc.ORDER, code="exchange.enterprisedata.not_expressible",
-                          source=Source(file="", line=None, external_id=str(invoice.pk)),
-                          message=_("Invoice %(number)s cannot travel in EnterpriseData %(version)s: %(error)s") % {
-                              "number": invoice.number, "version": version, "error": exc})
-            continue
-        digests[(doc.ORDER, invoice.pk)] = digest(doc.read_document(el, version))
-        yield el
+    rows = (node_scoped(node, Invoice.objects.filter(pk__in=_changed_invoices(node, after, upto)))
+            .select_related("counterparty", "own_company", "contract__counterparty", "contract__own_company")
+            .prefetch_related(Prefetch("lines", queryset=InvoiceLine.objects.select_related("product", "unit")
+                                       .order_by("position"), to_attr="ed_lines"),
+                              *contact_prefetches("counterparty__"), *contact_prefetches("contract__counterparty__"))
+            .order_by("date", "number", "id").iterator(chunk_size=CHUNK))
+    for chunk in chunked(rows, CHUNK):
+        refs.preload(doc.ORDER, [invoice.pk for invoice in chunk])
+        refs.preload(fmt.COUNTERPARTY, [invoice.counterparty_id for invoice in chunk]
+                     + [invoice.contract.counterparty_id for invoice in chunk if invoice.contract_id])
+        refs.preload(cat.CONTRACT, [invoice.contract_id for invoice in chunk])
+        products = _product_refs(node, {ln.product_id for invoice in chunk for ln in invoice.ed_lines if ln.product_id})
+        for invoice in chunk:
+            yield from _invoice_elements(invoice, node, version, refs, counterparty_rec, digests, recorder, products)
+        release(chunk)
 
+
+def _invoice_elements(invoice: Invoice, node: ExchangeNode, version: str, refs, counterparty_rec, digests: dict,
+                      recorder, products: dict) -> Iterator:
+    if invoice.status == InvoiceStatus.CANCELLED:
+        ext = (Binding.objects.filter(node=node, object_type=doc.ORDER, object_id=invoice.pk)
+               .values_list("external_id", flat=True).first())
+        if ext:
+            yield fmt.deletion_element("ЗаказКлиентаСсылка", ext, version)
+        return
+    if invoice.status not in SENT_STATUSES:
+        return
+    try:
+        el = doc.order_element(order_rec(invoice, node, refs, counterparty_rec, products), version)
+    except ValueError as exc:
+        refs.new.pop((doc.ORDER, invoice.pk), None)
+        recorder.fail(object_type=doc.ORDER, code="exchange.enterprisedata.not_expressible",
+                      source=Source(file="", line=None, external_id=str(invoice.pk)),
+                      message=_("Invoice %(number)s cannot travel in EnterpriseData %(version)s: %(error)s") % {
+                          "number": invoice.number, "version": version, "error": exc})
+        return
+    digests[(doc.ORDER, invoice.pk)] = digest(doc.read_document(el, version))
+    yield el

@@ -9,9 +9,11 @@ written here; contracts and products by :mod:`.catalogs`, contact persons by :mo
 from __future__ import annotations
 
 import copy
+import dataclasses
 import uuid
+from collections.abc import Iterable
 from dataclasses import asdict
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -39,6 +41,7 @@ from raccordo.parties.models import (
     Email,
     Phone,
 )
+from raccordo.parties.search import deferred
 from raccordo.parties.services import (
     address_add,
     bank_account_add,
@@ -50,8 +53,10 @@ from raccordo.parties.services import (
 )
 
 from . import catalogs, contacts, documents
+from .bindings import NodeBindings
 
 REFUSED = "refused"
+CHUNK = 500     # objects read ahead, whose bindings are loaded in one query (`MessageImporter.take_all`)
 
 
 class OutOfScope(Exception):
@@ -81,20 +86,24 @@ class MessageImporter:
         self.catalogs = catalogs.CatalogImporter(self)
         self.documents = documents.DocumentImporter(self)
         self.contacts = contacts.ContactImporter(self)
+        self.bindings = NodeBindings(node)
+        self._new_responsible: list = []     # responsible_for_new, asked once per message
+        self._own_companies: dict[tuple[str, str, str], Any] = {}
 
     def binding(self, object_type: str, ref: str) -> Binding | None:
         """This node's binding of 1C's GUID ``ref`` for ``object_type``; None when there is none (or no ref)."""
-        return Binding.objects.filter(node=self.node, object_type=object_type, external_id=ref).first() if ref else None
+        return self.bindings.get(object_type, ref)
 
     def bind(self, object_type: str, ref: str, obj, digest: str, *, deleted: bool = False) -> None:
         """Bind ``obj`` to 1C's GUID ``ref`` (one GUID per object) with the content hash of what 1C sent."""
-        if not ref:
-            return
-        Binding.objects.filter(node=self.node, object_type=object_type, object_id=obj.pk).exclude(
-            external_id=ref).delete()
-        Binding.objects.update_or_create(node=self.node, object_type=object_type, external_id=ref,
-                                         defaults={"object_id": obj.pk, "content_hash": digest,
-                                                   "peer_deleted": deleted})
+        self.bindings.bind(object_type, ref, obj, digest, deleted=deleted)
+
+    def own_company(self, org: cat.OrganizationRec, *, ref: str, line: int | None):
+        """Our own company 1C names (`catalogs.own_company_for`), looked up once per message and kind of keys."""
+        key = (org.inn, org.kpp, org.name)
+        if key not in self._own_companies:
+            self._own_companies[key] = catalogs.own_company_for(org, ref=ref, line=line)
+        return self._own_companies[key]
 
     def in_scope(self, obj, *, ref: str, what: str) -> None:
         """Refuse (:class:`OutOfScope`) an object about ``obj`` when ``obj`` is outside the node's scope."""
@@ -159,7 +168,9 @@ class MessageImporter:
     def _responsible(self, rec: fmt.CounterpartyRec):
         """Who gets a counterparty 1C brings: the mapping's responsible, else the node's default; a node
         limited to some managers takes a new one only for one of them."""
-        responsible = responsible_for_new(self.node)
+        if not self._new_responsible:
+            self._new_responsible.append(responsible_for_new(self.node))
+        responsible = self._new_responsible[0]
         if self.managers and (responsible is None or str(responsible.pk) not in {str(m) for m in self.managers}):
             raise OutOfScope(_("Counterparty %(name)s is new, and its responsible would not be one of the "
                                "managers this node is limited to: refused.") % {"name": rec.name}, ref=rec.ref)
@@ -251,14 +262,23 @@ class MessageImporter:
             return
         data = {"bank_name": acc.bank_name or acc.bic or "?", "bic": acc.bic, "account_number": acc.number,
                 "correspondent_account": acc.correspondent_account, "currency": acc.currency}
-        if found is None:
-            found = bank_account_add(user=None, data={**data, "counterparty": owner})
-            self.recorder.count("created")
-        else:
-            before = found.updated_at
-            found = bank_account_update(user=None, account=found, data={**data, "counterparty": owner})
-            self.recorder.count("updated" if found.updated_at != before else "unchanged")
+        found = self.create_or_update(
+            found, lambda: bank_account_add(user=None, data={**data, "counterparty": owner}),
+            lambda obj: bank_account_update(user=None, account=obj, data={**data, "counterparty": owner}))
         self.bind(fmt.BANK_ACCOUNT, acc.ref, found, digest)
+
+    def create_or_update(self, found, create, update):
+        """Create the record (none found) or update it through its service; counted as created, updated or
+        unchanged (a service that changes nothing leaves `updated_at` as it was). For bank accounts, contracts
+        and products."""
+        if found is None:
+            found = create()
+            self.recorder.count("created")
+            return found
+        before = found.updated_at
+        found = update(found)
+        self.recorder.count("updated" if found.updated_at != before else "unchanged")
+        return found
 
     def deletion(self, rec: fmt.DeletionRec) -> None:
         """1C deleted (or marked deleted) a counterparty: ours is made inactive, never deleted."""
@@ -286,42 +306,108 @@ class MessageImporter:
     def take(self, el) -> None:
         """Read one object of the body and write it; a record the format or the services refuse is reported
         on the run, and the message goes on."""
+        self._write(self._read(el))
+
+    def take_all(self, elements: Iterable) -> None:
+        """Take the body's objects in chunks of CHUNK: each chunk's records are read (the reader drops each
+        element as the next is asked for; the records stay), the bindings of every GUID they name are loaded
+        in one query, then each is written in its own savepoint, in the message's order. The search
+        documents of the counterparties a chunk touches are rewritten once, at the chunk's end, inside the
+        message's transaction (`parties.search.deferred`), not once per phone, e-mail and counterparty."""
+        chunk: list[_Read] = []
+        for el in elements:
+            chunk.append(self._read(el))
+            if len(chunk) >= CHUNK:
+                self._write_chunk(chunk)
+                chunk = []
+        if chunk:
+            self._write_chunk(chunk)
+
+    def _write_chunk(self, chunk: list[_Read]) -> None:
+        refs: set[str] = set()
+        for item in chunk:
+            _collect_refs(item.rec, refs)
+        self.bindings.preload(refs)
+        with deferred():
+            for item in chunk:
+                self._write(item)
+        self.bindings.forget()
+
+    def _read(self, el) -> _Read:
+        tag = el.tag.rpartition("}")[2]
         try:
             rec = (fmt.read_object(el, self.version) or cat.read_catalog_object(el, self.version)
                    or doc.read_document(el, self.version) or ct.read_contact(el, self.version))
-            if rec is None:
+        except (fmt.ObjectInvalid, ValidationError, ApplicationError) as exc:
+            return _Read(tag, el.sourceline, None, exc)
+        return _Read(tag, el.sourceline, rec, None)
+
+    def _write(self, item: _Read) -> None:
+        try:
+            if item.error is not None:
+                raise item.error
+            if item.rec is None:
                 self.recorder.count("skipped")
                 return
-            with transaction.atomic():   # one object's writes stand or fall together
-                if isinstance(rec, fmt.CounterpartyRec):
-                    self.counterparty(rec)
-                elif isinstance(rec, fmt.BankAccountRec):
-                    self.bank_account(rec)
-                elif isinstance(rec, cat.ContractRec):
-                    self.catalogs.contract(rec)
-                elif isinstance(rec, cat.ProductRec):
-                    self.catalogs.product(rec)
-                elif isinstance(rec, doc.PaymentRec):
-                    self.documents.payment(rec)
-                elif isinstance(rec, doc.SaleRec):
-                    self.documents.sale(rec)
-                elif isinstance(rec, doc.OrderRec):
-                    self.documents.order(rec)
-                elif isinstance(rec, ct.ContactRec):
-                    self.contacts.contact(rec)
-                else:
-                    self.deletion(rec)
+            try:
+                with transaction.atomic():   # one object's writes stand or fall together
+                    self._dispatch(item.rec)
+            except BaseException:
+                self.bindings.forget()       # what it bound may have been rolled back with it
+                raise
         except OutOfScope as exc:
             self.recorder.count("skipped")
-            self.recorder.add(RunItem(outcome=REFUSED, object_type=el.tag.rpartition("}")[2][:64],
+            self.recorder.add(RunItem(outcome=REFUSED, object_type=item.tag[:64],
                                       external_id=exc.ref[:255], code="exchange.enterprisedata.out_of_scope",
-                                      message=exc.message, file=self.file, line=el.sourceline))
+                                      message=exc.message, file=self.file, line=item.line))
         except fmt.ObjectInvalid as exc:
-            self.recorder.fail(object_type=el.tag.rpartition("}")[2], code="exchange.enterprisedata.object",
-                               source=Source(file=self.file, line=exc.line or el.sourceline, external_id=exc.ref),
+            self.recorder.fail(object_type=item.tag, code="exchange.enterprisedata.object",
+                               source=Source(file=self.file, line=exc.line or item.line, external_id=exc.ref),
                                message=exc.message)
         except (ValidationError, ApplicationError) as exc:   # a record the services refuse: reported, not fatal
             text = validation_message(exc) if isinstance(exc, ValidationError) else exc.message
-            self.recorder.fail(object_type=el.tag.rpartition("}")[2], code="exchange.record.invalid",
-                               source=Source(file=self.file, line=el.sourceline), message=text)
+            self.recorder.fail(object_type=item.tag, code="exchange.record.invalid",
+                               source=Source(file=self.file, line=item.line), message=text)
 
+    def _dispatch(self, rec) -> None:
+        if isinstance(rec, fmt.CounterpartyRec):
+            self.counterparty(rec)
+        elif isinstance(rec, fmt.BankAccountRec):
+            self.bank_account(rec)
+        elif isinstance(rec, cat.ContractRec):
+            self.catalogs.contract(rec)
+        elif isinstance(rec, cat.ProductRec):
+            self.catalogs.product(rec)
+        elif isinstance(rec, doc.PaymentRec):
+            self.documents.payment(rec)
+        elif isinstance(rec, doc.SaleRec):
+            self.documents.sale(rec)
+        elif isinstance(rec, doc.OrderRec):
+            self.documents.order(rec)
+        elif isinstance(rec, ct.ContactRec):
+            self.contacts.contact(rec)
+        else:
+            self.deletion(rec)
+
+
+class _Read(NamedTuple):
+    """One object of the body as read: its element's name and line, its record, or why it could not be read."""
+
+    tag: str
+    line: int | None
+    rec: Any
+    error: Exception | None
+
+
+def _collect_refs(value, out: set[str]) -> None:
+    """Every 1C GUID (``ref``) a record names, its own and those of the records it refers to."""
+    if dataclasses.is_dataclass(value):
+        for field in dataclasses.fields(value):
+            item = getattr(value, field.name)
+            if field.name == "ref" and isinstance(item, str):
+                out.add(item)
+            elif isinstance(item, (list, tuple)) or dataclasses.is_dataclass(item):
+                _collect_refs(item, out)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _collect_refs(item, out)

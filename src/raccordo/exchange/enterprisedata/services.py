@@ -265,8 +265,7 @@ def _read_incoming(node: ExchangeNode, peer: EnterpriseDataPeer, raw: IO[bytes],
             recorder.save()
             return _("Message %(no)s was already received (1C's warning 174).") % {"no": header.message_no}
         importer = MessageImporter(node, recorder, name, header.version)  # type: ignore[arg-type]  # in peer.versions: a version
-        for el in reader.objects():
-            importer.take(el)
+        importer.take_all(reader.objects())
         if header.message_no and header.message_no > 0:
             node.last_received_no = header.message_no
             ExchangeNode.objects.filter(pk=node.pk).update(last_received_no=header.message_no)
