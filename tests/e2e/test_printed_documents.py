@@ -79,8 +79,10 @@ def test_product_choice_company_stock_and_cyrillic_pdf_name(page, world, shot, t
     assert line.product == world["boiler"] and line.description == "Монтаж котла в котельной, 1 этаж"
 
     # Issue, then the PDF: downloaded (not opened in place) under its Cyrillic name.
-    page.once("dialog", lambda dialog: dialog.accept())
-    page.click("form[action$='/issue/'] button[type=submit]")
+    page.click("[data-testid=invoice-issue]")        # issuing asks first (#17)
+    page.wait_for_selector("#rc-modal.show [data-testid=confirm-submit]")
+    with page.expect_navigation():
+        page.click("#rc-modal [data-testid=confirm-submit]")
     page.wait_for_load_state("networkidle")
     number = Invoice.objects.get(pk=invoice.pk).number
     assert number.startswith("РТ-")

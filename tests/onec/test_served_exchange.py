@@ -293,7 +293,7 @@ def test_orders_go_to_1c_and_its_answer_is_applied_requisite_by_requisite(served
     reply = onec.call("sale", "file", answer.encode("windows-1251"), filename="documents___1.xml")
     assert reply.first == "success", reply.text
     assert "requisites: applied 3, refused 1" in reply.lines[1], reply.text
-    assert "Отменен" in reply.text and "cannot be cancelled" in reply.text, reply.text
+    assert "Отменен" in reply.text and "Reverse the payments first" in reply.text, reply.text
 
     after = served.django(ORDER_STATE.format(pk=paid_pk))
     assert after["invoice"] == ["paid", "УТ-000124", True]    # number and posting stored, status kept
@@ -305,4 +305,4 @@ def test_orders_go_to_1c_and_its_answer_is_applied_requisite_by_requisite(served
     with browser.open(f"{served.url}/exchange/runs/{after['run']}/", timeout=30) as page:
         assert page.status == 200
         html = page.read().decode()
-    assert "cannot be cancelled" in html and "Cancelled" in html and paid_number in html
+    assert "Reverse the payments first" in html and "Cancelled" in html and paid_number in html
