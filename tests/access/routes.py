@@ -83,9 +83,9 @@ ROUTES: dict[str, Route] = {
     "web:dashboard": Route("page"),
     "web:search": Route("search"),
     # --- counterparties and contacts
-    "web:counterparty_list": Route("list", "counterparty"),
+    "web:counterparty_list": Route("list", "counterparty", query={"team": "0"}),
     "web:counterparty_create": Route("page"),
-    "web:counterparty_export": Route("export", "counterparty"),
+    "web:counterparty_export": Route("export", "counterparty", query={"team": "0"}),
     "web:counterparty_duplicates": Route("page"),
     "web:counterparty_access_request": Route("exempt", note="POST asking a hidden client's manager for it by INN; "
                                                             "tests/parties/test_duplicates.py"),
@@ -114,8 +114,8 @@ ROUTES: dict[str, Route] = {
     "web:contact_edit": Route("detail", "contact", edit=True),
     "web:contact_delete": Route("detail", "contact", edit=True),
     # --- deals and invoices
-    "web:deal_list": Route("list", "deal", query={"state": "all"}),
-    "web:deal_export": Route("export", "deal", query={"state": "all"}),
+    "web:deal_list": Route("list", "deal", query={"state": "all", "team": "0"}),
+    "web:deal_export": Route("export", "deal", query={"state": "all", "team": "0"}),
     "web:deal_create": Route("page"),
     "web:deal_detail": Route("detail", "deal"),
     "web:deal_edit": Route("detail", "deal", edit=True),

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
+
 import pytest
+from django.utils import timezone, translation
 
 from raccordo.activities.models import Complaint, Interaction, Reminder, Task
+from raccordo.sales.services import LineInput, invoice_create, invoice_issue
 from tests import factories
 
 from .conftest import ids
@@ -108,3 +113,28 @@ def test_reminder_importance_is_validated(api):
     response = api.post("/api/v1/reminders/", {"subject": "X", "start_at": "2026-12-01T10:00:00Z",
                                                "importance": "urgent"}, format="json")
     assert response.status_code == 400 and "importance" in response.json()["extra"]
+
+
+def test_an_italian_api_user_reads_an_automatic_reminder_in_italian(api, manager, reference_data, settings):
+    settings.INVOICE_REMINDER_DAYS = [-2]
+    with translation.override("en"):
+        invoice = invoice_issue(user=manager, invoice=invoice_create(user=manager, data={
+            "own_company": reference_data["own_company"], "counterparty": factories.CounterpartyFactory(
+                responsible=manager), "currency": "RUB", "date": timezone.localdate(),
+            "due_date": timezone.localdate() + dt.timedelta(days=5)},
+            lines=[LineInput(description="Pump", quantity=Decimal("1"), price=Decimal("10"))]))
+    reminder = Reminder.objects.get(target_id=invoice.pk)
+    url = f"/api/v1/reminders/{reminder.pk}/"
+    manager.language = "it"
+    manager.save()
+    with translation.override("en"):      # the request's activation is undone after the test
+        body = api.get(url).json()
+    assert body["text"] == f"La fattura {invoice.number} scade tra 2 giorni"
+    assert body["subject"] == f"Invoice {invoice.number} is due in 2 days"      # stored as written
+    # Without a choice in the profile, the request's language (Accept-Language) decides.
+    manager.language = ""
+    manager.save()
+    with translation.override("en"):
+        body = api.get(url, HTTP_ACCEPT_LANGUAGE="it").json()
+        assert body["text"] == f"La fattura {invoice.number} scade tra 2 giorni"
+        assert api.get(url, HTTP_ACCEPT_LANGUAGE="en").json()["text"] == body["subject"]

@@ -27,12 +27,47 @@ def test_payment_split_by_hand_and_overpayment_kept(client, manager, reference_d
     page = client.get(url).content.decode()
     assert first.number in page and second.number in page
     response = client.post(url, {"amount": "500", "currency": "RUB", "date": "2026-11-20", "number": "PP-1",
-                                 f"alloc-{second.pk}": "300", f"alloc-{first.pk}": "50"})
+                                 f"alloc-{second.pk}": "300", f"alloc-{first.pk}": "50", "advance": "1"})
     assert response.status_code == 302
     first.refresh_from_db()
     second.refresh_from_db()
     assert (first.status, second.status) == (InvoiceStatus.PARTLY_PAID, InvoiceStatus.PAID)
     assert payment_unallocated(Payment.objects.get()) == Decimal("150.00")
+
+
+def test_more_than_the_client_owes_is_asked_about_first(client, manager, reference_data):
+    cp = CounterpartyFactory(responsible=manager)
+    first, second = _issued(manager, cp, reference_data, "100", 1), _issued(manager, cp, reference_data, "300", 2)
+    client.force_login(manager)
+    url = reverse("web:counterparty_payment", args=[cp.pk])
+    typed = {"amount": "4000", "currency": "RUB", "date": "2026-11-20", "number": "PP-9"}
+    response = client.post(url, typed)
+    assert response.status_code == 200
+    assert response.context["advance_question"]
+    html = response.content.decode()
+    assert 'data-testid="advance-question"' in html and 'name="advance" value="1"' in html
+    assert 'value="4000"' in html                       # the form comes back as typed
+    assert not Payment.objects.exists()                  # nothing recorded, nothing allocated
+    first.refresh_from_db()
+    assert first.paid_amount == 0 and first.status == InvoiceStatus.ISSUED
+    # Confirmed: recorded as before, the invoices settled and the rest kept as an advance.
+    response = client.post(url, {**typed, "advance": "1"})
+    assert response.status_code == 302
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == (InvoiceStatus.PAID, InvoiceStatus.PAID)
+    assert payment_unallocated(Payment.objects.get()) == Decimal("3600.00")
+
+
+def test_within_what_the_client_owes_nothing_is_asked(client, manager, reference_data):
+    cp = CounterpartyFactory(responsible=manager)
+    _issued(manager, cp, reference_data, "100", 1)
+    _issued(manager, cp, reference_data, "300", 2)
+    client.force_login(manager)
+    response = client.post(reverse("web:counterparty_payment", args=[cp.pk]),
+                           {"amount": "400", "currency": "RUB", "date": "2026-11-20"})
+    assert response.status_code == 302
+    assert payment_unallocated(Payment.objects.get()) == 0
 
 
 def test_empty_allocations_settle_the_oldest_first(client, manager, reference_data):

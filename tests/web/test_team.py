@@ -89,13 +89,43 @@ def test_deal_and_counterparty_lists_have_a_team_filter(head, people):
     from raccordo.access.models import CounterpartyShare  # the share makes a client outside her team visible
 
     CounterpartyShare.objects.create(counterparty=theirs, user=people["elena"])
-    assert {c.name for c in head.get(reverse("web:counterparty_list")).context["rows"]} == {"Ours", "Shared"}
+    assert {c.name for c in head.get(reverse("web:counterparty_list"), {"team": "0"}).context["rows"]} == {
+        "Ours", "Shared"}
     assert [c.name for c in head.get(reverse("web:counterparty_list"), {"team": "1"}).context["rows"]] == ["Ours"]
     deal_for(theirs, people["ref"], title="Their deal")
     deal_for(CounterpartyFactory(responsible=people["dmitry"]), people["ref"], title="Our deal")
     response = head.get(reverse("web:deal_list"), {"team": "1"})
     assert [d.title for d in response.context["rows"]] == ["Our deal"]
     assert 'data-testid="bulk-reassign"' in response.content.decode()
+
+
+def test_deal_and_counterparty_lists_open_on_the_team_for_a_head(client, head, people):
+    theirs = CounterpartyFactory(responsible=people["giulia"], name="Shared")
+    from raccordo.access.models import CounterpartyShare  # the share makes a client outside her team visible
+
+    CounterpartyShare.objects.create(counterparty=theirs, user=people["elena"])
+    ours = CounterpartyFactory(responsible=people["anna"], name="Ours")
+    deal_for(theirs, people["ref"], title="Their deal")
+    deal_for(ours, people["ref"], title="Our deal")
+    clients = head.get(reverse("web:counterparty_list"))
+    assert clients.context["team"] and [c.name for c in clients.context["rows"]] == ["Ours"]
+    assert 'name="team" value="1" checked' in clients.content.decode()
+    deals = head.get(reverse("web:deal_list"))
+    assert deals.context["team"] and [d.title for d in deals.context["rows"]] == ["Our deal"]
+    assert 'name="team" value="1" checked' in deals.content.decode()
+    # The export takes the same default.
+    exported = b"".join(head.get(reverse("web:counterparty_export")).streaming_content).decode()
+    assert "Ours" in exported and "Shared" not in exported
+    # Unticking it (the hidden 0) shows everything she may see.
+    assert not head.get(reverse("web:deal_list"), {"team": "0"}).context["team"]
+    assert {d.title for d in head.get(reverse("web:deal_list"), {"team": "0"}).context["rows"]} == {
+        "Their deal", "Our deal"}
+    # A manager's lists are as before: no team filter, her own records.
+    client.force_login(people["anna"])
+    assert not client.get(reverse("web:deal_list")).context["team"]
+    assert [d.title for d in client.get(reverse("web:deal_list")).context["rows"]] == ["Our deal"]
+    assert not client.get(reverse("web:counterparty_list")).context["team"]
+    assert [c.name for c in client.get(reverse("web:counterparty_list")).context["rows"]] == ["Ours"]
 
 
 def test_head_gives_selected_clients_to_a_colleague(head, people):

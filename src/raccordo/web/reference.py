@@ -53,6 +53,12 @@ def team_choices(user):
     return people if people.exclude(pk=user.pk).exists() else None
 
 
+def opens_on_team(user, people) -> bool:
+    """Does a list start on "My team" for `user` (`people` = `team_choices(user)`): a head who leads others sees
+    few records of her own, so her lists open on her team's (issue #17); `team=0` in the address shows all."""
+    return people is not None and policy.oversees_team(user)
+
+
 def colleagues(user):
     """Active colleagues a counterparty can be shared with (names of colleagues are not client data)."""
     if user is None or not user.is_authenticated:

@@ -55,10 +55,14 @@ class ReminderSerializer(BaseModelSerializer):
     user = UserField(required=False, help_text="Who is reminded; only administrators set it for others.")
     importance = NamedChoiceField(enum_name="ImportanceEnum", choices=Importance.choices, required=False)
     target_type = serializers.SerializerMethodField(help_text="Type of the record reminded about, e.g. sales.invoice.")
+    # `subject` is stored in the writer's language; an automatic reminder is rendered from its parameters.
+    text = serializers.CharField(read_only=True, help_text="The subject in the caller's language (the profile's, "
+                                 "else Accept-Language): an automatic reminder's is rendered for the reader, a "
+                                 "typed one is as written. `subject` is the stored text.")
 
     class Meta:
         model = Reminder
-        fields = ["id", "user", "subject", "counterparty", "target_type", "target_id", "start_at", "importance",
+        fields = ["id", "user", "subject", "text", "counterparty", "target_type", "target_id", "start_at", "importance",
                   "periodicity", "is_done", "created_at", "updated_at"]
         read_only_fields = ["id", "target_id", "created_at", "updated_at"]
         admin_only_fields = ["user"]

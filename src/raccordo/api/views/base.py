@@ -6,9 +6,11 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models, transaction
+from django.utils import translation
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import mixins, viewsets
 
+from raccordo.access.middleware import preferred_language
 from raccordo.access.policy import visible
 from raccordo.api.filters import OrderingFilter, SearchFilter
 
@@ -24,6 +26,15 @@ class ApiViewSet(viewsets.GenericViewSet):
     filter_backends = [DjangoFilterBackend, OrderingFilter, SearchFilter]
     # Cursor pagination pages on the first ordering field, so only non-null fields may be listed here.
     ordering_fields: list[str] = ["created_at"]
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # A token's user is known only now, after the middleware chose from Accept-Language: the language they
+        # chose in their profile wins, as on the site (texts rendered for the reader, e.g. a reminder's).
+        code = preferred_language(request.user)
+        if code and code != translation.get_language():
+            translation.activate(code)
+            request.LANGUAGE_CODE = code
 
     def get_base_queryset(self) -> models.QuerySet:
         raise ImproperlyConfigured(f"{type(self).__name__} must say where its records come from "

@@ -54,17 +54,27 @@ def _responsible_choices(user):
     return users if users.exclude(pk=user.pk).exists() else None
 
 
+def _counterparty_filters(request, people):
+    """The list's query string, starting a head on her team's clients unless the address says otherwise."""
+    filters = request.GET.copy()
+    if reference.opens_on_team(request.user, people):
+        filters.setdefault("team", "1")
+    return filters
+
+
 @login_required
 def counterparty_list_view(request):
     page = ListPage(request, default_sort="name", sorts={
         "name": "name", "kind": "kind", "inn": "inn", "responsible": ("responsible__last_name", "responsible__username"),
         "created": "created_at", "vip": "is_vip"})
     users = _responsible_choices(request.user)
-    qs = counterparty_list(user=request.user, search=page.q, filters=request.GET).prefetch_related(
+    people = reference.team_choices(request.user)
+    filters = _counterparty_filters(request, people)
+    qs = counterparty_list(user=request.user, search=page.q, filters=filters).prefetch_related(
         "phones", "emails", "tags")
     return page.render(qs, template="web/counterparties/list.html", partial="web/counterparties/_table.html",
                        context={"kinds": CounterpartyKind.choices, "users": users,
-                                "team_chip": reference.team_choices(request.user) is not None,
+                                "team_chip": people is not None, "team": filters.get("team") == "1",
                                 "can_reassign_clients": users is not None
                                 and may_hand_over(request.user, "counterparties"),
                                 "can_export": allows(request.user, "export", "counterparties")})
@@ -74,7 +84,8 @@ def counterparty_list_view(request):
 def counterparty_export_view(request):
     """The list as filtered on screen, as CSV (default) or XLSX (`?format=xlsx`): only exportable rows."""
     page = ListPage(request, default_sort="name", sorts={"name": "name"})
-    qs = counterparty_export(user=request.user, search=page.q, filters=request.GET).order_by("name", "pk")
+    filters = _counterparty_filters(request, reference.team_choices(request.user))
+    qs = counterparty_export(user=request.user, search=page.q, filters=filters).order_by("name", "pk")
     return exports.counterparties_response(qs, fmt=request.GET.get("format", "csv"))
 
 

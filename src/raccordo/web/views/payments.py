@@ -21,6 +21,7 @@ from raccordo.sales.selectors import OPEN_INVOICE_STATUSES, invoice_list, paymen
 from raccordo.sales.services import payment_record, payment_unallocated
 
 from ..forms import PaymentForm
+from ..templatetags.raccordo_ui import money
 from .base import apply_errors, get_or_404
 
 SERVICE_ERRORS = (ValidationError, ApplicationError)
@@ -50,6 +51,19 @@ def _allocations(request, open_invoices) -> tuple[list, list[str]]:
     return chosen, errors
 
 
+def _advance_question(request, form, open_invoices) -> str | None:
+    """More than the client owes in the payment's currency is asked about first, as on an invoice's card: a typo
+    must not become an advance unasked. None when within what is owed, or once confirmed (`advance=1`)."""
+    if request.POST.get("advance") == "1":
+        return None
+    amount, currency = form.cleaned_data["amount"], form.cleaned_data["currency"]
+    owed = sum((i.outstanding for i in open_invoices if i.currency == currency), Decimal(0))
+    if amount <= owed:
+        return None
+    return str(_("The client owes %(owed)s; %(over)s more would be recorded as an advance.")
+               % {"owed": money(owed, currency), "over": money(amount - owed, currency)})
+
+
 @login_required
 def counterparty_payment_view(request, pk):
     counterparty = get_or_404(counterparty_get, user=request.user, pk=pk)
@@ -59,6 +73,7 @@ def counterparty_payment_view(request, pk):
     currency = open_invoices[0].currency if open_invoices else settings.DEFAULT_CURRENCY
     form = CounterpartyPaymentForm(request.POST or None,
                                    initial={"date": timezone.localdate(), "currency": currency})
+    question = None
     if request.method == "POST" and form.is_valid():
         chosen, errors = _allocations(request, open_invoices)
         for error in errors:
@@ -68,9 +83,15 @@ def counterparty_payment_view(request, pk):
             try:
                 with transaction.atomic():
                     payment = payment_record(user=request.user, data=data, allocations=chosen or None)
+                    # Asked after the service has checked the allocations, so their errors come first.
+                    question = _advance_question(request, form, open_invoices)
+                    if question:
+                        transaction.set_rollback(True)
             except SERVICE_ERRORS as exc:
                 apply_errors(form, exc)
             else:
+                if question:
+                    return _payment_page(request, counterparty, form, open_invoices, question)
                 over = payment_unallocated(payment)
                 if over > 0:
                     messages.warning(request, _("Payment recorded; %(amount)s %(currency)s stays unallocated as an "
@@ -78,6 +99,11 @@ def counterparty_payment_view(request, pk):
                 else:
                     messages.success(request, _("Payment recorded."))
                 return redirect("web:counterparty_detail", pk=counterparty.pk)
+    return _payment_page(request, counterparty, form, open_invoices, question)
+
+
+def _payment_page(request, counterparty, form, open_invoices, question=None):
+    """The form (again, with what was typed and any question), and the client's latest payments."""
     for invoice in open_invoices:
         # What the user typed against each invoice comes back with the form's errors.
         invoice.typed = request.POST.get(f"alloc-{invoice.pk}", "") if request.method == "POST" else ""
@@ -87,4 +113,5 @@ def counterparty_payment_view(request, pk):
     for payment in payments:
         payment.unallocated = payment_unallocated(payment)
     return render(request, "web/payments/form.html", {
-        "counterparty": counterparty, "form": form, "open_invoices": open_invoices, "payments": payments})
+        "counterparty": counterparty, "form": form, "open_invoices": open_invoices, "payments": payments,
+        "advance_question": question})

@@ -49,19 +49,26 @@ DEAL_SORTS = {"title": "title", "counterparty": "counterparty__name", "stage": (
               "amount": "amount", "expected_close": "expected_close", "created": "created_at"}
 
 
-# What a list shows before the user chooses: the open deals.
+# What a list shows before the user chooses: the open deals; a head's, her team's.
 DEAL_DEFAULTS = {"state": "open"}
+TEAM_DEAL_DEFAULTS = {**DEAL_DEFAULTS, "team": "1"}
+
+
+def _deal_filters(request, people) -> dict:
+    defaults = TEAM_DEAL_DEFAULTS if reference.opens_on_team(request.user, people) else DEAL_DEFAULTS
+    return with_defaults(request.GET, defaults)
 
 
 @login_required
 def deal_list_view(request):
     page = ListPage(request, default_sort="-created", sorts=DEAL_SORTS)
-    filters = with_defaults(request.GET, DEAL_DEFAULTS)
-    qs = deal_list(user=request.user, search=page.q, filters=filters)
     people = reference.team_choices(request.user)
+    filters = _deal_filters(request, people)
+    qs = deal_list(user=request.user, search=page.q, filters=filters)
     return page.render(qs, template="web/deals/list.html", partial="web/deals/_table.html", context={
         "stages": reference.stages(request.user), "funnels": reference.funnels(request.user),
         "state": filters["state"], "states": DealFilter.STATES, "people": people,
+        "team": filters.get("team") == "1",
         "can_reassign_deals": people is not None and may_hand_over(request.user, "deals"),
         "can_export": allows(request.user, "export", "deals")})
 
@@ -70,7 +77,8 @@ def deal_list_view(request):
 def deal_export_view(request):
     """The deal list as filtered and sorted on screen, as CSV or XLSX: only the rows the user may export."""
     page = ListPage(request, default_sort="-created", sorts=DEAL_SORTS)
-    qs = deal_list(user=request.user, search=page.q, filters=with_defaults(request.GET, DEAL_DEFAULTS))
+    qs = deal_list(user=request.user, search=page.q,
+                   filters=_deal_filters(request, reference.team_choices(request.user)))
     qs = page.order(visible(qs, request.user, "export"))
     return exports.table_response(qs.iterator(chunk_size=1000), exports.deal_columns(), basename="deals",
                                   fmt=exports.export_format(request))
