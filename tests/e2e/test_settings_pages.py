@@ -123,4 +123,11 @@ def test_a_manager_switches_her_language_and_keeps_it(browser, live_server, shot
     page.goto(f"{page.base_url}/settings/users/")
     expect(page.locator("h1")).to_have_text("Пользователи")
     shot(page, "73-settings-users-ru")
+    # ...and the e-mail state in Russian too: what is set and how, never an errno.
+    page.goto(f"{page.base_url}/settings/")
+    page.get_by_test_id("settings-email").click()
+    state = page.get_by_test_id("mail-state")
+    expect(state).to_be_visible()
+    assert "Errno" not in page.content() and state.inner_text().strip()
+    expect(page.locator("html")).to_have_attribute("lang", "ru")
     context.close()
