@@ -48,6 +48,9 @@ if not SECRET_KEY:
         key_file.write_text(get_random_secret_key())
         key_file.chmod(0o600)
     SECRET_KEY = key_file.read_text().strip()
+# Encrypts the secrets Raccordo must send on (mailbox passwords, PBX and SMS keys: core.secrets). Unset, a key
+# is derived from SECRET_KEY; set it (comma-separated Fernet keys, newest first) to keep them apart or rotate.
+RACCORDO_SECRETS_KEY = os.environ.get("RACCORDO_SECRETS_KEY", "")
 
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]

@@ -46,6 +46,8 @@ class FeedItem:
     amount: Decimal | None = None
     currency: str = ""
     from_exchange: bool = False
+    # A direct address to open (a call's recording, a mail message's page), when `link` names no record type.
+    url: str = ""
 
 
 @dataclass
@@ -53,6 +55,19 @@ class FeedPage:
     items: list[FeedItem] = field(default_factory=list)
     # The time to read the next page before (None: this is the last page).
     next_before: dt.datetime | None = None
+
+
+# Further sources of the feed, registered by the apps that own them (mail, calls) from their AppConfig.ready(),
+# so this module needs not know them. Each is called as source(user=, counterparty=, before=, limit=) and
+# returns at most `limit` FeedItems older than `before` (None: the newest), newest first, already narrowed by
+# the access policy; it must cost a fixed number of queries.
+FEED_SOURCES: list = []
+
+
+def register_source(source) -> None:
+    """Add a source of feed lines (idempotent: registering the same function twice keeps one)."""
+    if source not in FEED_SOURCES:
+        FEED_SOURCES.append(source)
 
 
 def interaction_item(interaction: Interaction) -> FeedItem:
@@ -186,6 +201,8 @@ def feed_page(*, user, counterparty, before: dt.datetime | None = None, size: in
     # size + 1 of each source tells whether anything is left after this page.
     items = [interaction_item(i) for i in interactions[: size + 1]]
     items += _journal_items(list(journal[: size + 1]), types)
+    for source in FEED_SOURCES:
+        items += source(user=user, counterparty=counterparty, before=before, limit=size + 1)
     items.sort(key=lambda item: item.at, reverse=True)
     page = FeedPage(items=items[:size])
     if len(items) > size:

@@ -1,0 +1,64 @@
+"""The access policy: the one place that decides who sees and changes which records.
+
+    visible(queryset, user, action="view") -> queryset narrowed to what `user` may `action`
+    can(user, action, obj) -> bool
+    require(user, action, obj) -> raises PermissionDenied
+    allows(user, action, model_or_subject) -> may the user do `action` on some records of this type at all
+    assignable_users(user) -> the colleagues `user` may give records (and tasks) to
+    team_members(user) -> the people whose work `user` sees by scope (team filters and dashboard)
+    node_visible(queryset, managers=...) / node_can(obj, managers=...) -> what an exchange node may see
+        and change: the records of its managers' counterparties
+    can_share(user, counterparty) -> may `user` share this client with colleagues (or stop sharing it)
+    can_merge(user) / can_request_access(user, counterparty) -> merging duplicates; asking for a hidden client
+    visible_references(qs, user, ...) -> rows that name records by (type, id), narrowed to those records
+        `user` sees (run items, change-journal entries of an exchange run)
+    holds_role(user, names) -> is the user's effective role (built-in, or the custom role replacing it) named
+    oversees_team(user) -> does the user lead other people's work (a head's dashboard)
+
+Deny by default: a model that is not registered in RULES (declared in access.rules) (or whose rule names no subject) is invisible
+to everyone but administrators. A user reaches a row when
+
+1. their role (access.roles) grants the action on the rule's subject ("counterparties", "invoices", ...);
+2. for rows hanging off a counterparty: they may view counterparties, and the counterparty is
+   theirs (responsible), in their scope (department and below / all), or shared with them;
+   a VIP counterparty additionally needs: theirs, their department's (they are the manager's head),
+   or a role granted "view VIP". Everyone else simply does not see it: not in lists, not in counts.
+   A share reaches the client for SHARE_GRANTS only (view, add, change, export): deleting it, or sharing
+   it onward, stays with its responsible manager, their heads and roles that reach every client;
+3. for rows with no counterparty: one of the owner fields is them (or in their scope).
+
+Every selector, list, search, export, report and API endpoint goes through `visible`; services call
+`require` before writing.
+"""
+
+from __future__ import annotations
+
+# A package, one module per concern, so that each stays readable; everything is imported from here
+# (`from raccordo.access.policy import visible`), and no other module decides access.
+from ..roles import holds_role, role_name, role_names
+from ..rules import ASSIGNMENT_FIELDS, RULES, Rule, rule_for
+from ..subjects import ACTIONS
+from .nodes import node_can, node_visible, onec_token_usable
+from .people import (
+    assignable_users,
+    may_configure,
+    may_set_password,
+    oversees_team,
+    require_assignable,
+    team_members,
+)
+from .rows import SHARE_GRANTS, allows, can, department_subtree, is_admin, require, visible
+from .sharing import (
+    can_merge,
+    can_request_access,
+    can_share,
+    invoice_send_refused,
+    require_share,
+    visible_references,
+)
+
+__all__ = ["ACTIONS", "allows", "assignable_users", "ASSIGNMENT_FIELDS", "can", "can_merge", "can_request_access",
+           "can_share", "department_subtree", "holds_role", "invoice_send_refused", "is_admin", "may_configure",
+           "may_set_password", "node_can", "node_visible", "onec_token_usable", "oversees_team", "require",
+           "require_assignable", "require_share", "role_name", "role_names", "Rule", "rule_for", "RULES",
+           "SHARE_GRANTS", "team_members", "visible", "visible_references"]
