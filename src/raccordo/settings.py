@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "raccordo.exchange.onec",
     "raccordo.exchange.enterprisedata",
     "raccordo.reports",
+    "raccordo.webhooks",
     "raccordo.demo",
     "raccordo.web",
 ]

@@ -75,6 +75,9 @@ RULES: dict[str, Rule] = {
     "exchange.runitem": Rule(shared=True, subject="exchange"),
     "exchange.exchangetask": Rule(shared=True, subject="exchange"),
     "exchange.nodelock": Rule(shared=True, subject="exchange"),
+    # Webhook subscriptions send records out on someone's behalf: administrators only (no subject).
+    "webhooks.webhooksubscription": Rule(),
+    "webhooks.webhookdelivery": Rule(),
     # Messages to clients: templates are the company's (everyone who may write to clients reads them;
     # administrators edit them); an opt-out hangs off the card it was set from.
     "comms.messagetemplate": Rule(shared=True, subject="reference"),

@@ -10,6 +10,7 @@ from .views.catalog import PriceTypeViewSet, PriceViewSet, ProductViewSet, Stock
 from .views.parties import ContactPersonViewSet, CounterpartyViewSet
 from .views.sales import DealViewSet, FunnelViewSet, InvoiceViewSet, PaymentViewSet, StageViewSet
 from .views.team import CounterpartyHandOverView, DealHandOverView
+from .views.webhooks import WebhookDeliveryViewSet, WebhookViewSet
 
 router = DefaultRouter()
 router.register("counterparties", CounterpartyViewSet, basename="counterparty")
@@ -28,6 +29,8 @@ router.register("tasks", TaskViewSet, basename="task")
 router.register("interactions", InteractionViewSet, basename="interaction")
 router.register("complaints", ComplaintViewSet, basename="complaint")
 router.register("reminders", ReminderViewSet, basename="reminder")
+router.register("webhooks", WebhookViewSet, basename="webhook")
+router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
 
 app_name = "api"
 urlpatterns = [

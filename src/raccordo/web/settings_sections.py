@@ -26,6 +26,8 @@ from raccordo.parties import services as parties_services
 from raccordo.parties.models import OwnCompany
 from raccordo.sales import services as sales_services
 from raccordo.sales.models import Funnel, Stage
+from raccordo.webhooks import services as webhook_services
+from raccordo.webhooks.models import WebhookSubscription
 
 from . import forms_settings as f
 
@@ -144,4 +146,15 @@ SECTIONS: dict[str, Section] = {s.key: s for s in [
             update=lambda *, user, obj, data: comms_services.template_update(user=user, template=obj, data=data),
             order_by=("channel", "name", "language"), related="web/settings/_template_variables.html",
             related_on_new=True),
+    Section("webhooks", _("Webhooks"), "bi-broadcast", WebhookSubscription, f.WebhookForm,
+            ((_("Name"), lambda x: x.name), (_("Receiver URL"), lambda x: x.url),
+             (_("On behalf of"), lambda x: x.owner), (_("Active"), lambda x: _yes(x.is_active)),
+             (_("Last delivery"), lambda x: x.last_delivery_at or ""), (_("Last error"), lambda x: x.last_error)),
+            create=lambda *, user, data, form: webhook_services.subscription_create(user=user, data=data),
+            new_title=_("New webhook"),
+            help=_("Other systems told of changes as they happen: signed HTTP POSTs, retried until received, "
+                   "with a delivery log and a replay button."),
+            update=lambda *, user, obj, data: webhook_services.subscription_update(user=user, subscription=obj,
+                                                                                   data=data),
+            order_by=("name",), related="web/settings/_webhook_deliveries.html", select_related=("owner",)),
 ]}
