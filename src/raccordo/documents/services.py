@@ -61,6 +61,7 @@ class DocumentRequest:
     format: str = DocumentFormat.DOCX
     language: str = ""                          # empty: the client's language (sources.source_language)
     template: DocumentTemplate | None = None    # None: an active uploaded template of the kind, else the shipped one
+    company: Any = None                         # a deal's own company; None: sources.deal_company
 
 
 def _next_number(kind: str, year: int) -> str:
@@ -111,8 +112,8 @@ def document_generate(*, user, request: DocumentRequest, day: Date | None = None
     source_record = _check_request(request)
     if not policy.may_generate_document(user, source_record):
         raise PermissionDenied(_("You may not make documents for this record."))
-    source = invoice_source(source_record) if isinstance(source_record, Invoice) else deal_source(source_record,
-                                                                                                   user=user)
+    source = invoice_source(source_record) if isinstance(source_record, Invoice) else deal_source(
+        source_record, user=user, company=request.company)
     if source.company is None:
         raise ApplicationError(_("Add your own company in Settings first: documents print its requisites."),
                                code="documents.no_company")

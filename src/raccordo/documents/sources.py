@@ -6,7 +6,8 @@ from datetime import date as Date
 from decimal import Decimal
 from types import SimpleNamespace
 
-from raccordo.parties.selectors import default_own_company
+from raccordo.parties.models import OwnCompany
+from raccordo.parties.selectors import default_own_company, own_company_list
 from raccordo.sales.models import Deal, Invoice
 
 from .context import Source
@@ -25,9 +26,17 @@ def _address(client) -> str:
     return ", ".join(p for p in (address.postcode, address.city, address.text) if p)
 
 
-def deal_source(deal: Deal, *, user=None) -> Source:
-    """A deal as a document's source: its lines (or its amount as one line), the default own company."""
-    company = default_own_company(user=user)
+def deal_company(deal: Deal, *, user=None):
+    """The own company a deal's documents come from: one in the client's country, else the default one."""
+    country = (deal.counterparty.country or "").upper()
+    companies = own_company_list(user=user) if user is not None else OwnCompany.objects.all()
+    same = companies.filter(country=country).order_by("-is_default", "name").first()
+    return same or default_own_company(user=user)
+
+
+def deal_source(deal: Deal, *, user=None, company=None) -> Source:
+    """A deal as a document's source: its lines (or its amount as one line) and an own company (`deal_company`)."""
+    company = company or deal_company(deal, user=user)
     lines = list(deal.lines.select_related("unit").order_by("position"))
     if not lines and deal.amount:
         # The same rule as "Create invoice": a deal without lines is one line of its amount.

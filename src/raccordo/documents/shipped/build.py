@@ -16,7 +16,7 @@ from docx.shared import Cm, Pt
 from .texts import KINDS, LABELS
 
 HERE = Path(__file__).resolve().parent
-WIDTHS = [Cm(0.9), Cm(6.6), Cm(1.6), Cm(1.3), Cm(2.6), Cm(1.5), Cm(2.8)]
+WIDTHS = [Cm(0.8), Cm(6.4), Cm(1.5), Cm(1.2), Cm(2.7), Cm(1.5), Cm(3.0)]
 COLUMNS = [("n", "{{ l.n }}"), ("item", "{{ l.description }}"), ("qty", "{{ l.quantity }}"),
            ("unit", "{{ l.unit }}"), ("price", "{{ l.price }}"), ("vat_rate", "{{ l.vat_rate }}"),
            ("amount", "{{ l.amount }}")]
@@ -43,6 +43,9 @@ def _lines(doc, t: dict) -> None:
         cell.text = tag
     table.rows[3].cells[0].text = "{%tr endfor %}"
     table.autofit = False
+    # Both the grid (what LibreOffice reads) and every cell (what Word reads) carry the widths.
+    for column, width in zip(table.columns, WIDTHS, strict=True):
+        column.width = width
     for row in table.rows:
         for cell, width in zip(row.cells, WIDTHS, strict=True):
             cell.width = width
