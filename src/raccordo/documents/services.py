@@ -29,6 +29,7 @@ from raccordo.sales.models import Deal, Invoice
 
 from .checking import TemplateRefused, check_template
 from .context import build_context
+from .fatturapa import fatturapa_filename, fatturapa_xml
 from .models import (
     DEAL_KINDS,
     INVOICE_KINDS,
@@ -205,5 +206,11 @@ def template_delete(*, user, template: DocumentTemplate) -> None:
     record_delete(template, user=user)
 
 
+def invoice_fatturapa(*, user, invoice: Invoice) -> tuple[str, bytes]:
+    """The invoice as a FatturaPA file (name, bytes) for download; never transmitted. Reading needs `view`."""
+    policy.require(user, "view", invoice)
+    return fatturapa_filename(invoice), fatturapa_xml(invoice)
+
+
 __all__ = ["DEAL_KINDS", "INVOICE_KINDS", "DocumentRequest", "TemplateRefused", "document_generate",
-           "document_send", "template_delete", "template_update", "template_upload"]
+           "document_send", "invoice_fatturapa", "template_delete", "template_update", "template_upload"]
