@@ -27,7 +27,7 @@ from raccordo.core.errors import ApplicationError, PermissionDenied
 from raccordo.core.outgoing_mail import mail_failure_line, mail_failure_text
 from raccordo.sales.models import Deal, Invoice
 
-from .checking import TemplateRefused, check_template
+from .checking import MAX_SIZE, TemplateRefused, check_template
 from .context import build_context
 from .fatturapa import fatturapa_filename, fatturapa_xml
 from .models import (
@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 
 NUMBER_PREFIX = {DocumentKind.OFFER: "OF", DocumentKind.CONTRACT: "CT", DocumentKind.ACT: "AC",
                  DocumentKind.SHIPPING_NOTE: "DN", DocumentKind.INVOICE: "IN"}
+# An upload is read at most one byte past the limit, so an oversized file is refused without reading all of it.
+MAX_TEMPLATE_READ = MAX_SIZE + 1
 DOCUMENT_FIELDS = ("kind", "number", "date", "language", "format", "counterparty", "deal", "invoice", "template",
                    "template_name", "file", "total", "currency", "author")
 TEMPLATE_FIELDS = ("name", "kind", "language", "is_active")
