@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "raccordo.exchange.enterprisedata",
     "raccordo.reports",
     "raccordo.webhooks",
+    "raccordo.documents",
     "raccordo.demo",
     "raccordo.web",
 ]

@@ -91,6 +91,14 @@ RULES: dict[str, Rule] = {
     "onec.onecrequest": Rule(),
     # Cached report figures: read only through reports.services, keyed by the reader's own access scope.
     "reports.reportsnapshot": Rule(),
+    # Printed documents (documents app). Templates are shared reference data: everyone who makes documents lists
+    # them, only administrators upload (policy.documents). A generated document belongs to its client, and the
+    # invoices permission governs it: it is the sale's paperwork, and both the manager who prints an offer and the
+    # accountant who prints an act hold that permission.
+    "documents.documenttemplate": Rule(shared=True, subject="reference"),
+    "documents.generateddocument": Rule(counterparty="counterparty", subject="invoices"),
+    # The yearly number series: read and written only by documents.services while numbering.
+    "documents.documentnumberseries": Rule(),
     # The change journal as a whole (the global audit view); a record's own history is shown with the record.
     "core.changejournal": Rule(shared=True, subject="audit"),
 }

@@ -38,6 +38,7 @@ from __future__ import annotations
 from ..roles import holds_role, role_name, role_names
 from ..rules import ASSIGNMENT_FIELDS, RULES, Rule, rule_for
 from ..subjects import ACTIONS
+from .documents import document_send_refused, may_generate_document, may_manage_templates
 from .nodes import node_can, node_visible, onec_token_usable
 from .people import (
     assignable_users,
@@ -59,7 +60,8 @@ from .sharing import (
 from .webhooks import may_manage_webhooks, require_webhooks
 
 __all__ = ["ACTIONS", "allows", "assignable_users", "ASSIGNMENT_FIELDS", "can", "can_merge", "can_request_access",
-           "can_share", "department_subtree", "holds_role", "invoice_send_refused", "is_admin", "may_configure",
+           "can_share", "department_subtree", "document_send_refused", "holds_role", "invoice_send_refused",
+           "is_admin", "may_configure", "may_generate_document", "may_manage_templates",
            "may_set_password", "node_can", "node_visible", "onec_token_usable", "oversees_team", "require",
            "require_assignable", "require_share", "role_name", "role_names", "Rule", "rule_for", "RULES",
            "SHARE_GRANTS", "team_members", "visible", "visible_references", "may_manage_webhooks", "require_webhooks"]
