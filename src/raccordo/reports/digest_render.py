@@ -56,10 +56,14 @@ def digest_subject(digest: Digest) -> str:
         "end": date_format(digest.end, "SHORT_DATE_FORMAT")}
 
 
+def digest_context(digest: Digest) -> dict:
+    """What reports/scheduled/_digest.html shows: the report and its parts' rows as text."""
+    return {"digest": digest, "sections": [{"section": s, "rows": _display_rows(s)} for s in digest.sections]}
+
+
 def digest_html(digest: Digest) -> str:
     """The report as the HTML body of the e-mail (inline styles: mail readers drop style sheets)."""
-    sections = [{"section": s, "rows": _display_rows(s)} for s in digest.sections]
-    return render_to_string("reports/scheduled/email.html", {"digest": digest, "sections": sections})
+    return render_to_string("reports/scheduled/email.html", digest_context(digest))
 
 
 def digest_text(digest: Digest) -> str:
