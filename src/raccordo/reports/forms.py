@@ -7,6 +7,7 @@ save, and their ValidationError is put back next to the fields.
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
@@ -39,13 +40,14 @@ class ScheduledReportForm(ServiceModelForm):
 
     # Not required here: the service says "choose at least one" together with every other mistake of the form.
     sections = forms.MultipleChoiceField(label=_("Parts of the report"), choices=ReportSection.choices,
-                                         widget=forms.CheckboxSelectMultiple, required=False)
+                                         widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+                                         required=False)
     run_as = _PersonChoice(label=_("Computed as"), queryset=get_user_model().objects.none(),
                            help_text=_("The report shows only what this person may see."))
     recipient_users = _PeopleChoice(label=_("People"), queryset=get_user_model().objects.none(), required=False,
                                     help_text=_("Hold Ctrl to choose several."))
     recipient_roles = forms.MultipleChoiceField(label=_("Everyone with the role"), required=False,
-                                                widget=forms.CheckboxSelectMultiple)
+                                                widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}))
     extra_model_fields = ("sections", "run_as", "recipient_users", "recipient_roles")
 
     class Meta:
@@ -61,6 +63,7 @@ class ScheduledReportForm(ServiceModelForm):
         self.fields["recipient_users"].queryset = people.filter(pk__in=report_recipients_reach(user).values("pk"))
         labels = dict(Role.choices)
         self.fields["recipient_roles"].choices = [(name, labels.get(name, name)) for name in role_names()]
+        self.fields["language"].choices = [("", _("Their own language")), *settings.LANGUAGES]
         self.fields["language"].help_text = _("Empty: the language of the person it is computed as.")
         if self.instance and not self.instance._state.adding:
             self.initial.update({"sections": self.instance.sections, "run_as": self.instance.run_as_id,

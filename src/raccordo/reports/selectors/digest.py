@@ -21,6 +21,7 @@ from django.db.models import Count, DecimalField, F, Min, Q, QuerySet, Sum, Valu
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from raccordo.access.policy import report_viewers, scheduled_reports_visible
 from raccordo.activities.models import Task, TaskStatus
@@ -142,7 +143,8 @@ def _deals(scope: _Scope) -> Section:
     currencies = sorted({c for p in per.values() for c in p["amount"]})
     names = _names(per)
     order = sorted(per, key=lambda pk: (pk is None, names.get(pk, "").lower()))
-    columns = [Column(_("Manager")), Column(_("New"), "int"), Column(_("Won"), "int"), Column(_("Lost"), "int")]
+    columns = [Column(_("Manager")), Column(pgettext("deals counted", "New"), "int"),
+               Column(pgettext("deals counted", "Won"), "int"), Column(pgettext("deals counted", "Lost"), "int")]
     columns += [Column(_("Won, %(currency)s") % {"currency": c}, "money") for c in currencies]
     return Section(ReportSection.DEALS, _("New, won and lost deals"), columns,
                    [[names.get(pk, _("Nobody")), per[pk]["new"], per[pk]["won"], per[pk]["lost"],
@@ -211,7 +213,7 @@ def _plan(scope: _Scope) -> Section:
     rows = plan_rows(viewers=scope.viewers, plans=plans, until=timezone.localtime(scope.now).date())
     return Section(ReportSection.PLAN, _("Plan vs actual"),
                    [Column(_("Manager")), Column(_("Period")), Column(_("Currency")), Column(_("Plan"), "money"),
-                    Column(_("Actual"), "money"), Column(_("Done, %"), "percent"), Column(_("Deals planned"), "int"),
+                    Column(pgettext("plan vs actual", "Actual"), "money"), Column(_("Done, %"), "percent"), Column(_("Deals planned"), "int"),
                     Column(_("Deals won"), "int")],
                    [[str(r.manager), r.period_label, r.plan.currency, r.plan.amount, r.actual, r.percent,
                      r.plan.deals, r.won] for r in rows if r.plan is not None],
