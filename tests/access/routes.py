@@ -207,6 +207,15 @@ ROUTES: dict[str, Route] = {
     "reports:kpi_export": Route("reach", allowed=("root", "elena", "olga", "anna", "dmitry", "ivan", "giulia",
                                                   "marco", "boris")),
     "reports:refresh": Route("exempt", note="POST, recomputes the caller's own cached figures (tests/reports)"),
+    # --- the head's reports (issue #19): heads and administrators only
+    "reports:plans": Route("reach", allowed=("root", "elena", "olga", "giulia")),
+    "reports:plan_set": Route("exempt", note="POST, a head's team but herself (tests/reports/test_schedule_pages.py)"),
+    "reports:plan_delete": Route("exempt", note="POST on a plan (tests/reports/test_schedule_pages.py)"),
+    "reports:scheduled_list": Route("reach", allowed=("root", "elena", "olga", "giulia")),
+    "reports:scheduled_new": Route("reach", allowed=("root", "elena", "olga", "giulia")),
+    **{f"reports:scheduled_{name}": Route("exempt", note="a scheduled report: its head or an administrator, 404 "
+                                                         "for everyone else (tests/reports/test_schedule_pages.py)")
+       for name in ("detail", "edit", "send", "preview", "delete")},
     # --- exchange
     "exchange:run_list": Route("reach", allowed=("root", "boris")),
     "exchange:conflict_resolve": Route("object", "conflict", allowed=("root", "boris"), method="post"),

@@ -9,10 +9,10 @@ import subprocess
 
 import pytest
 
+from raccordo.core.models import ChangeJournal
 from raccordo.documents.models import DocumentKind, GeneratedDocument
 from raccordo.documents.rendering import soffice_path
 from raccordo.documents.services import DocumentRequest, document_generate
-from raccordo.core.models import ChangeJournal
 from tests.factories import UserFactory, reference_data
 
 from .worlds import docx_pictures, docx_text, italian_sale, russian_sale

@@ -16,6 +16,7 @@ from raccordo.sales.models import Deal, Invoice
 from raccordo.sales.services import LineInput, deal_create, invoice_create, invoice_issue
 from tests.factories import CounterpartyFactory
 
+
 def png(width: int = 60, height: int = 60, rgb: tuple[int, int, int] = (40, 70, 160)) -> bytes:
     """A plain PNG picture of one colour (a stand-in for a scanned stamp or signature)."""
     def chunk(kind: bytes, body: bytes) -> bytes:

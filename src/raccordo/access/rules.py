@@ -99,6 +99,12 @@ RULES: dict[str, Rule] = {
     "documents.generateddocument": Rule(counterparty="counterparty", subject="invoices"),
     # The yearly number series: read and written only by documents.services while numbering.
     "documents.documentnumberseries": Rule(),
+    # A manager's sales plan: theirs to see, their heads' (access.policy.reports decides who sets it).
+    "reports.salesplan": Rule(owners=("manager",), subject="deals"),
+    # A scheduled report reaches whoever reaches the person it is computed as; access.policy.reports lets only
+    # heads and administrators set them up. Its log of sendings is read through the report.
+    "reports.scheduledreport": Rule(owners=("run_as",), subject="deals"),
+    "reports.scheduledreportsend": Rule(),
     # The change journal as a whole (the global audit view); a record's own history is shown with the record.
     "core.changejournal": Rule(shared=True, subject="audit"),
 }
@@ -112,6 +118,9 @@ ASSIGNMENT_FIELDS: dict[str, tuple[str, ...]] = {
     "activities.reminder": ("user",),
     # The API took any active user here (report L2); the web form offered only `assignable_users`.
     "activities.task": ("assignee",),
+    # Nobody sets a plan for, or computes a report as, someone outside their team.
+    "reports.salesplan": ("manager",),
+    "reports.scheduledreport": ("run_as",),
 }
 
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import DEAL_KINDS, INVOICE_KINDS, DocumentFormat, DocumentKind, DocumentLanguage, DocumentTemplate
+from .models import (
+    DEAL_KINDS,
+    INVOICE_KINDS,
+    DocumentFormat,
+    DocumentKind,
+    DocumentLanguage,
+    DocumentTemplate,
+)
 
 
 class GenerateForm(forms.Form):

@@ -14,6 +14,9 @@
         `user` sees (run items, change-journal entries of an exchange run)
     holds_role(user, names) -> is the user's effective role (built-in, or the custom role replacing it) named
     oversees_team(user) -> does the user lead other people's work (a head's dashboard)
+    may_plan / can_plan_for / plan_managers -> who sets whose sales plans (a head: her team but herself)
+    may_schedule_reports / can_manage_scheduled_report / scheduled_reports_visible / report_viewers ->
+        scheduled reports: heads for their team, administrators for all; whose access narrows the figures
 
 Deny by default: a model that is not registered in RULES (declared in access.rules) (or whose rule names no subject) is invisible
 to everyone but administrators. A user reaches a row when
@@ -48,6 +51,18 @@ from .people import (
     require_assignable,
     team_members,
 )
+from .reports import (
+    can_manage_scheduled_report,
+    can_plan_for,
+    may_plan,
+    may_schedule_reports,
+    plan_managers,
+    report_recipients_reach,
+    report_viewers,
+    require_plan_for,
+    require_scheduled_report,
+    scheduled_reports_visible,
+)
 from .rows import SHARE_GRANTS, allows, can, department_subtree, is_admin, require, visible
 from .sharing import (
     can_merge,
@@ -64,4 +79,8 @@ __all__ = ["ACTIONS", "allows", "assignable_users", "ASSIGNMENT_FIELDS", "can", 
            "is_admin", "may_configure", "may_generate_document", "may_manage_templates",
            "may_set_password", "node_can", "node_visible", "onec_token_usable", "oversees_team", "require",
            "require_assignable", "require_share", "role_name", "role_names", "Rule", "rule_for", "RULES",
-           "SHARE_GRANTS", "team_members", "visible", "visible_references", "may_manage_webhooks", "require_webhooks"]
+           "SHARE_GRANTS", "team_members", "visible", "visible_references", "may_manage_webhooks", "require_webhooks",
+           # the head's reports (issue #19): sales plans and scheduled reports
+           "can_manage_scheduled_report", "can_plan_for", "may_plan", "may_schedule_reports", "plan_managers",
+           "report_recipients_reach", "report_viewers", "require_plan_for", "require_scheduled_report",
+           "scheduled_reports_visible"]
