@@ -56,9 +56,10 @@ from .sharing import (
     require_share,
     visible_references,
 )
+from .sms import can_send_sms, may_mass_send
 
 __all__ = ["ACTIONS", "allows", "assignable_users", "ASSIGNMENT_FIELDS", "can", "can_merge", "can_request_access",
-           "can_share", "department_subtree", "holds_role", "invoice_send_refused", "is_admin", "may_configure",
-           "may_set_password", "node_can", "node_visible", "onec_token_usable", "oversees_team", "require",
+           "can_send_sms", "can_share", "department_subtree", "holds_role", "invoice_send_refused", "is_admin", "may_configure",
+           "may_mass_send", "may_set_password", "node_can", "node_visible", "onec_token_usable", "oversees_team", "require",
            "require_assignable", "require_share", "role_name", "role_names", "Rule", "rule_for", "RULES",
            "SHARE_GRANTS", "team_members", "visible", "visible_references"]
