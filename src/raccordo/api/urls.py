@@ -9,6 +9,7 @@ from .views.auth import ObtainTokenView
 from .views.catalog import PriceTypeViewSet, PriceViewSet, ProductViewSet, StockLevelViewSet, WarehouseViewSet
 from .views.parties import ContactPersonViewSet, CounterpartyViewSet
 from .views.sales import DealViewSet, FunnelViewSet, InvoiceViewSet, PaymentViewSet, StageViewSet
+from .views.sms import SmsCampaignViewSet, SmsMessageViewSet
 from .views.team import CounterpartyHandOverView, DealHandOverView
 
 router = DefaultRouter()
@@ -28,6 +29,8 @@ router.register("tasks", TaskViewSet, basename="task")
 router.register("interactions", InteractionViewSet, basename="interaction")
 router.register("complaints", ComplaintViewSet, basename="complaint")
 router.register("reminders", ReminderViewSet, basename="reminder")
+router.register("sms", SmsMessageViewSet, basename="sms")
+router.register("sms-campaigns", SmsCampaignViewSet, basename="sms-campaign")
 
 app_name = "api"
 urlpatterns = [
