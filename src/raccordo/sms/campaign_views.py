@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
@@ -29,8 +29,9 @@ RECIPIENT_ROWS = 200
 
 
 def _require_mass_send(request):
+    # No record in the address, so a role without mass SMS is told so (403), as other pages without a record do.
     if not may_mass_send(request.user):
-        raise Http404
+        raise PermissionDenied
 
 
 @login_required
