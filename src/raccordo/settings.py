@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "raccordo.sales",
     "raccordo.activities",
     "raccordo.comms",
+    "raccordo.sms",
     "raccordo.exchange",
     "raccordo.exchange.onec",
     "raccordo.exchange.enterprisedata",

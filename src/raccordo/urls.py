@@ -37,5 +37,6 @@ urlpatterns = [
     path("exchange/", include("raccordo.exchange.urls")),
     path("reports/", include("raccordo.reports.urls")),
     path("documents/", include("raccordo.documents.urls")),
+    path("sms/", include("raccordo.sms.urls")),
     path("", include("raccordo.web.urls")),
 ]

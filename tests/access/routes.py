@@ -143,6 +143,7 @@ ROUTES: dict[str, Route] = {
     "web:line_totals": Route("exempt", note="arithmetic on posted numbers, no records"),
     "web:invoice_pdf": Route("detail", "invoice"),
     "web:invoice_send": Route("action", "invoice"),
+    "web:invoice_remind": Route("action", "invoice"),
     "web:receivables": Route("page"),
     "web:receivables_export": Route("export", "invoice", note="open invoices with their ageing"),
     # --- reminders, complaints, calendar
@@ -270,6 +271,24 @@ ROUTES: dict[str, Route] = {
     "api:funnel-detail": Route("exempt", note="shared reference data: tests/api/test_access.py"),
     "api:stage-list": Route("api_list"),
     "api:stage-detail": Route("exempt", note="shared reference data: tests/api/test_access.py"),
+    # --- SMS (raccordo.sms): the card's composer and opt-outs, mass sends, the provider's settings and callback
+    "sms:settings": Route("reach", allowed=("root",)),
+    "sms:settings_test": Route("exempt", note="POST, administrators only; tests/sms/test_sms.py"),
+    "sms:settings_balance": Route("exempt", note="POST, administrators only; tests/sms/test_sms.py"),
+    "sms:callback": Route("exempt", note="the provider's delivery reports: secret and signature; tests/sms/test_sms.py"),
+    "sms:compose": Route("exempt", note="the card's composer refilled (htmx); 404 on a hidden client: "
+                                        "tests/sms/test_sms.py"),
+    "sms:send": Route("action", "counterparty"),
+    "sms:opt_out": Route("action", "counterparty"),
+    "sms:campaign_list": Route("page"),
+    "sms:campaign_new": Route("page"),
+    "sms:campaign_detail": Route("exempt", note="a mass send is its sender's: tests/sms/test_campaigns.py"),
+    "sms:campaign_cancel": Route("exempt", note="POST on a mass send, its sender's: tests/sms/test_campaigns.py"),
+    "api:sms-list": Route("exempt", note="messages through the policy: tests/sms/test_api.py"),
+    "api:sms-detail": Route("exempt", note="messages through the policy: tests/sms/test_api.py"),
+    "api:sms-campaign-list": Route("exempt", note="mass sends, their sender's: tests/sms/test_api.py"),
+    "api:sms-campaign-detail": Route("exempt", note="mass sends, their sender's: tests/sms/test_api.py"),
+    "api:sms-campaign-preview": Route("exempt", note="counts only, of the caller's clients: tests/sms/test_api.py"),
 }
 
 

@@ -82,6 +82,11 @@ RULES: dict[str, Rule] = {
     # administrators edit them); an opt-out hangs off the card it was set from.
     "comms.messagetemplate": Rule(shared=True, subject="reference"),
     "comms.optout": Rule(counterparty="counterparty", subject="counterparties"),
+    # SMS: a message is an activity on its client's card (its sender's own when it names no client, a test
+    # message); a mass send is its sender's; the provider's settings are the administrators'.
+    "sms.smsmessage": Rule(counterparty="counterparty", owners=("sent_by",), subject="activities"),
+    "sms.smscampaign": Rule(owners=("created_by",), subject="activities"),
+    "sms.smssettings": Rule(),
     # The orders export's bookkeeping of journal positions still in flight: read only by the exporter.
     "exchange.journalgap": Rule(),
     # The 1C endpoint's sessions, uploads and request log: administrators only.

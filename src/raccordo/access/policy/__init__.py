@@ -43,14 +43,7 @@ from ..rules import ASSIGNMENT_FIELDS, RULES, Rule, rule_for
 from ..subjects import ACTIONS
 from .documents import document_send_refused, may_generate_document, may_manage_templates
 from .nodes import node_can, node_visible, onec_token_usable
-from .people import (
-    assignable_users,
-    may_configure,
-    may_set_password,
-    oversees_team,
-    require_assignable,
-    team_members,
-)
+from .people import assignable_users, may_configure, may_set_password, oversees_team, require_assignable, team_members
 from .reports import (
     can_manage_scheduled_report,
     can_plan_for,
@@ -64,23 +57,16 @@ from .reports import (
     scheduled_reports_visible,
 )
 from .rows import SHARE_GRANTS, allows, can, department_subtree, is_admin, require, visible
-from .sharing import (
-    can_merge,
-    can_request_access,
-    can_share,
-    invoice_send_refused,
-    require_share,
-    visible_references,
-)
+from .sharing import can_merge, can_request_access, can_share, invoice_send_refused, require_share, visible_references
+from .sms import can_send_sms, may_mass_send
 from .webhooks import may_manage_webhooks, require_webhooks
 
-__all__ = ["ACTIONS", "allows", "assignable_users", "ASSIGNMENT_FIELDS", "can", "can_merge", "can_request_access",
-           "can_share", "department_subtree", "document_send_refused", "holds_role", "invoice_send_refused",
-           "is_admin", "may_configure", "may_generate_document", "may_manage_templates",
-           "may_set_password", "node_can", "node_visible", "onec_token_usable", "oversees_team", "require",
-           "require_assignable", "require_share", "role_name", "role_names", "Rule", "rule_for", "RULES",
-           "SHARE_GRANTS", "team_members", "visible", "visible_references", "may_manage_webhooks", "require_webhooks",
-           # the head's reports (issue #19): sales plans and scheduled reports
-           "can_manage_scheduled_report", "can_plan_for", "may_plan", "may_schedule_reports", "plan_managers",
-           "report_recipients_reach", "report_viewers", "require_plan_for", "require_scheduled_report",
-           "scheduled_reports_visible"]
+__all__ = ["ACTIONS", "allows", "assignable_users", "ASSIGNMENT_FIELDS", "can", "can_manage_scheduled_report",
+           "can_merge", "can_plan_for", "can_request_access", "can_send_sms", "can_share", "department_subtree",
+           "document_send_refused", "holds_role", "invoice_send_refused", "is_admin", "may_configure",
+           "may_generate_document", "may_manage_templates", "may_manage_webhooks", "may_mass_send", "may_plan",
+           "may_schedule_reports", "may_set_password", "node_can", "node_visible", "onec_token_usable",
+           "oversees_team", "plan_managers", "report_recipients_reach", "report_viewers", "require",
+           "require_assignable", "require_plan_for", "require_scheduled_report", "require_share", "require_webhooks",
+           "role_name", "role_names", "Rule", "rule_for", "RULES", "scheduled_reports_visible", "SHARE_GRANTS",
+           "team_members", "visible", "visible_references"]
