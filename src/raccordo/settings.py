@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "raccordo.exchange.onec",
     "raccordo.exchange.enterprisedata",
     "raccordo.reports",
+    "raccordo.processes",
     "raccordo.demo",
     "raccordo.web",
 ]

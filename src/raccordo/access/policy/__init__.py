@@ -14,6 +14,8 @@
         `user` sees (run items, change-journal entries of an exchange run)
     holds_role(user, names) -> is the user's effective role (built-in, or the custom role replacing it) named
     oversees_team(user) -> does the user lead other people's work (a head's dashboard)
+    may_edit_processes / may_edit_rules / may_start_process / may_cancel_process -> business processes and
+        automation rules; escalation_head(user) / role_holder(role, near=) -> who a late or a role's step goes to
 
 Deny by default: a model that is not registered in RULES (declared in access.rules) (or whose rule names no subject) is invisible
 to everyone but administrators. A user reaches a row when
@@ -47,6 +49,14 @@ from .people import (
     require_assignable,
     team_members,
 )
+from .processes import (
+    escalation_head,
+    may_cancel_process,
+    may_edit_processes,
+    may_edit_rules,
+    may_start_process,
+    role_holder,
+)
 from .rows import SHARE_GRANTS, allows, can, department_subtree, is_admin, require, visible
 from .sharing import (
     can_merge,
@@ -58,7 +68,8 @@ from .sharing import (
 )
 
 __all__ = ["ACTIONS", "allows", "assignable_users", "ASSIGNMENT_FIELDS", "can", "can_merge", "can_request_access",
-           "can_share", "department_subtree", "holds_role", "invoice_send_refused", "is_admin", "may_configure",
+           "can_share", "department_subtree", "escalation_head", "may_cancel_process", "may_edit_processes",
+           "may_edit_rules", "may_start_process", "role_holder", "holds_role", "invoice_send_refused", "is_admin", "may_configure",
            "may_set_password", "node_can", "node_visible", "onec_token_usable", "oversees_team", "require",
            "require_assignable", "require_share", "role_name", "role_names", "Rule", "rule_for", "RULES",
            "SHARE_GRANTS", "team_members", "visible", "visible_references"]
