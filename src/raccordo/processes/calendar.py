@@ -20,7 +20,7 @@ def add_working_days(start: dt.date, days: int, holidays: Iterable[dt.date] = ()
     """The date `days` working days after `start` (0: `start` itself, or the next working day if it is off)."""
     off = set(holidays)
     day = start
-    while not is_working_day(day, off):
+    while days == 0 and not is_working_day(day, off):
         day += dt.timedelta(days=1)
     left = days
     while left > 0:
@@ -32,7 +32,7 @@ def add_working_days(start: dt.date, days: int, holidays: Iterable[dt.date] = ()
 
 def holidays() -> set[dt.date]:
     """The holiday list administrators keep (Settings → Business processes → Holidays)."""
-    from .models import Holiday   # here, not above: the pure date arithmetic above needs no database
+    from .models import Holiday  # here, not above: the pure date arithmetic above needs no database
 
     return set(Holiday.objects.values_list("date", flat=True))
 

@@ -255,6 +255,10 @@ class RuleAction(BaseModel):
     days = models.PositiveSmallIntegerField(_("deadline, working days"), default=1)
     process_template = models.ForeignKey(ProcessTemplate, on_delete=models.PROTECT, null=True, blank=True,
                                          related_name="+", verbose_name=_("process template"))
+    message_template = models.ForeignKey("comms.MessageTemplate", on_delete=models.PROTECT, null=True, blank=True,
+                                         related_name="+", verbose_name=_("message template"),
+                                         help_text=_("Sent in the client's language when the template has "
+                                                     "variants in other languages."))
     field = models.CharField(_("field"), max_length=64, blank=True)
     value = models.CharField(_("value"), max_length=255, blank=True)
 

@@ -54,7 +54,11 @@ def seed(apps) -> None:
     if not rule_model.objects.filter(code=SHIPPED_RULE["code"]).exists():
         # Switched off until an administrator has checked the message it sends to clients.
         rule = rule_model.objects.create(is_active=False, **SHIPPED_RULE)
-        action_model.objects.create(rule=rule, order=0, kind="send_message")
+        # comms ships "order_shipped" in several languages; the one for any language is named, and the action
+        # picks the client's own variant when it sends.
+        message = (apps.get_model("comms", "MessageTemplate").objects
+                   .filter(key="order_shipped", channel="email").order_by("language").first())
+        action_model.objects.create(rule=rule, order=0, kind="send_message", message_template=message)
     journal = apps.get_model("core", "ChangeJournal")
     last = journal.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
     apps.get_model("processes", "AutomationCursor").objects.get_or_create(name="automation", defaults={"seq": last})

@@ -12,6 +12,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('activities', '0004_reminder_subject_params'),
+        ('comms', '0002_shipped_templates'),
         ('parties', '0006_own_company_vat_rate'),
         ('sales', '0008_undo_reasons'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
@@ -141,6 +142,7 @@ class Migration(migrations.Migration):
                 ('field', models.CharField(blank=True, max_length=64, verbose_name='field')),
                 ('value', models.CharField(blank=True, max_length=255, verbose_name='value')),
                 ('assignee_user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='person')),
+                ('message_template', models.ForeignKey(blank=True, help_text="Sent in the client's language when the template has variants in other languages.", null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='comms.messagetemplate', verbose_name='message template')),
                 ('process_template', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='processes.processtemplate', verbose_name='process template')),
                 ('rule', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='actions', to='processes.automationrule', verbose_name='automation rule')),
             ],

@@ -10,6 +10,7 @@ def forwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("processes", "0001_initial"), ("core", "0002_journal_content_type_index")]
+    dependencies = [("processes", "0001_initial"), ("core", "0002_journal_content_type_index"),
+                    ("comms", "0002_shipped_templates")]
 
     operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]

@@ -4,7 +4,15 @@
 rules, `actions` is what a rule does, `setup` saves templates, rules and the holiday list (administrators).
 """
 
-from .automation import RULE_MARK, TRIGGER_MODELS, PassResult, automation_pass, fire, journal_pass, triggers_of
+from .automation import (
+           RULE_MARK,
+           TRIGGER_MODELS,
+           PassResult,
+           automation_pass,
+           fire,
+           journal_pass,
+           triggers_of,
+)
 from .instances import process_advance, process_cancel, process_start, steps_escalate_overdue
 from .setup import holidays_set, rule_save, template_save
 

@@ -15,6 +15,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from raccordo.activities.services import complaint_update, reminder_create, task_create, task_update
+from raccordo.comms.channels import send_from_template, template_for
 from raccordo.core.errors import ApplicationError
 from raccordo.sales.services import deal_move, deal_update
 
@@ -94,8 +95,18 @@ def _notify(action: RuleAction, rule: AutomationRule, obj, now) -> str:
 
 
 def _send_message(action: RuleAction, rule: AutomationRule, obj, now) -> str:
-    raise ApplicationError(_("Messages to clients are not available in this installation."),
-                           code="processes.messages_unavailable")
+    chosen = action.message_template
+    if chosen is None:
+        raise ApplicationError(_("No message template is chosen."), code="processes.no_message_template")
+    counterparty = _counterparty(obj)
+    # A template Raccordo ships has variants per language under one key: the client reads their own.
+    template = (template_for(chosen.key, chosen.channel, counterparty) if chosen.key else None) or chosen
+    invoice = obj if obj._meta.label_lower == "sales.invoice" else None
+    contact = getattr(obj, "contact", None) or getattr(_deal(obj), "contact", None)
+    # A rule's message is not a manager's own: an address that opted out is not written to.
+    send_from_template(user=None, template=template, counterparty=counterparty, contact=contact, deal=_deal(obj),
+                       invoice=invoice, marketing=True)
+    return _("“%(template)s” sent to %(client)s") % {"template": template, "client": counterparty}
 
 
 def _change_field(action: RuleAction, rule: AutomationRule, obj, now) -> str:
