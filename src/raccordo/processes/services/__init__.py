@@ -14,8 +14,8 @@ from .automation import (
            triggers_of,
 )
 from .instances import process_advance, process_cancel, process_start, steps_escalate_overdue
-from .setup import holidays_set, rule_save, template_save
+from .setup import holidays_set, rule_save, rule_switch, template_save
 
 __all__ = ["RULE_MARK", "TRIGGER_MODELS", "PassResult", "automation_pass", "fire", "holidays_set", "journal_pass",
-           "process_advance", "process_cancel", "process_start", "rule_save", "steps_escalate_overdue",
+           "process_advance", "process_cancel", "process_start", "rule_save", "rule_switch", "steps_escalate_overdue",
            "template_save", "triggers_of"]

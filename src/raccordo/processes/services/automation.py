@@ -71,7 +71,9 @@ def triggers_of(row: ChangeJournal) -> list[tuple[str, Any]]:
         status = changes.get("status")
         if status and status[1] == "paid" and status[0] != "paid":
             found.append((Trigger.INVOICE_PAID, None))
-        if row.origin == Origin.EXCHANGE and any(name in changes for name in ONEC_FIELDS):
+        # A change, not the order's arrival: a new order's first state is not a status change.
+        if (row.origin == Origin.EXCHANGE and row.operation == Operation.UPDATE
+                and any(name in changes for name in ONEC_FIELDS)):
             found.append((Trigger.ONEC_STATUS, None))
     if label == "activities.complaint" and row.operation == Operation.CREATE:
         found.append((Trigger.COMPLAINT_NEW, None))
@@ -124,7 +126,11 @@ def _on_row(row: ChangeJournal, rules: dict[str, list[AutomationRule]], now, res
                 continue
             if not conditions.all_hold(rule.conditions, obj, row.changes):
                 continue
-            if fire(rule=rule, obj=obj, key=f"seq:{row.seq}", changes=row.changes, now=now):
+            key = f"seq:{row.seq}"
+            if trigger == Trigger.ONEC_STATUS and row.request_id:
+                # 1C's importer writes each requisite of a document on its own: one exchange is one change.
+                key = f"onec:{row.request_id}:{row.object_id}"
+            if fire(rule=rule, obj=obj, key=key, changes=row.changes, now=now):
                 result.fired += 1
 
 

@@ -23,6 +23,7 @@ STEP_FIELDS = ("template", "order", "title", "assignee_kind", "assignee_role", "
                "close_stage")
 RULE_FIELDS = ("code", "name", "is_active", "trigger", "trigger_stage", "conditions")
 ACTION_FIELDS = ("rule", "order", "kind", "text", "assignee_kind", "assignee_role", "assignee_user", "days",
+                 "message_template",
                  "process_template", "field", "value")
 
 
@@ -117,3 +118,10 @@ def holidays_set(*, user, text: str) -> list[Holiday]:
         else:
             record_create(Holiday, user=user, data={"date": day, "name": name}, fields=("date", "name"))
     return list(Holiday.objects.order_by("date"))
+
+
+def rule_switch(*, user, rule: AutomationRule, active: bool) -> AutomationRule:
+    """Switch a rule on or off (the list's button); a rule switched on fires on changes from then on."""
+    if not may_edit_rules(user):
+        raise PermissionDenied(_("Only administrators change automation rules."), code="processes.setup_denied")
+    return record_update(rule, user=user, data={"is_active": active}, fields=("is_active",))
