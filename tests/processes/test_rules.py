@@ -84,7 +84,7 @@ def test_rules_never_trigger_on_their_own_changes(sales, clock):
                         actions=[action("change_field", field="stage", value="Proposal")])
     deal_move(user=sales["anna"], deal=sales["small"], stage=stages["Negotiation"])
     deal_move(user=sales["anna"], deal=sales["big"], stage=stages["Won"])
-    for minute in range(5):
+    for _minute in range(5):
         automation_pass(now=clock.advance(minutes=1))
     sales["small"].refresh_from_db()
     sales["big"].refresh_from_db()
