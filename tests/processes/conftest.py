@@ -11,6 +11,20 @@ from raccordo.access.models import Department
 from tests import factories
 
 
+@pytest.fixture(autouse=True)
+def shipped(db):
+    """The shipped message templates and processes, as the data migrations wrote them: written again (each is
+    skipped when there) because a browser test's flush of the shared test database removes migration data."""
+    import importlib
+
+    from django.apps import apps
+
+    from raccordo.processes.shipped import seed
+
+    importlib.import_module("raccordo.comms.migrations.0002_shipped_templates").seed(apps, None)
+    seed(apps)
+
+
 @pytest.fixture
 def clock():
     """The time the tests say it is: services take `now=`, nothing reads the wall clock (no sleeps)."""
