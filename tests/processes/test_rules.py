@@ -3,6 +3,8 @@ imported from a real CommerceML file through the importer, each change once, and
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
@@ -163,3 +165,23 @@ def test_only_administrators_write_rules(team):
     with pytest.raises(PermissionDenied):
         rule_save(user=team["head"], data={"name": "Mine", "trigger": "deal_stage"}, conditions_text="",
                   actions=[action("create_task", text="x")])
+
+
+def test_a_late_task_fires_once_per_due_time(sales):
+    from django.utils import timezone
+
+    from raccordo.activities.services import task_create, task_update
+
+    rule_save(user=sales["admin"], data={"name": "Late task to the head", "trigger": "task_overdue"},
+              conditions_text="priority = high",
+              actions=[action("notify_user", text="A task is late", assignee_kind="role", assignee_role="head")])
+    soon = timezone.now() + dt.timedelta(days=1)
+    late = task_create(user=sales["anna"], data={"title": "Call back", "due_at": soon, "priority": "high"})
+    task_create(user=sales["anna"], data={"title": "Not urgent", "due_at": soon, "priority": "low"})
+    assert automation_pass(now=soon - dt.timedelta(minutes=1)).overdue == 0
+    assert automation_pass(now=soon + dt.timedelta(hours=1)).overdue == 1
+    assert automation_pass(now=soon + dt.timedelta(hours=2)).overdue == 0
+    assert Reminder.objects.filter(user=sales["head"], subject__startswith="A task is late").count() == 1
+    # Moved to a new date and late again: that is a new lateness.
+    task_update(user=sales["anna"], task=late, data={"due_at": soon + dt.timedelta(days=1)})
+    assert automation_pass(now=soon + dt.timedelta(days=2)).overdue == 1

@@ -40,9 +40,10 @@ def _error_text(exc: Exception) -> str:
 def run_action(*, action: RuleAction, rule: AutomationRule, obj, now=None) -> dict[str, Any]:
     """Do one action; a refusal is kept in the result, never raised, so the rule's other actions still run."""
     now = now or timezone.now()
-    handler = {ActionKind.CREATE_TASK: _create_task, ActionKind.START_PROCESS: _start_process,
+    handlers: dict[str, Any] = {ActionKind.CREATE_TASK: _create_task, ActionKind.START_PROCESS: _start_process,
                ActionKind.SEND_MESSAGE: _send_message, ActionKind.NOTIFY_USER: _notify,
-               ActionKind.CHANGE_FIELD: _change_field}[action.kind]
+               ActionKind.CHANGE_FIELD: _change_field}
+    handler = handlers[action.kind]
     try:
         with transaction.atomic():
             return {"action": action.kind, "did": handler(action, rule, obj, now)}

@@ -37,7 +37,7 @@ RULE_MARK = "rule:"
 CURSOR = "automation"
 BATCH = 500
 # The record each trigger is about: what its conditions name fields of.
-TRIGGER_MODELS = {Trigger.DEAL_STAGE: "sales.deal", Trigger.INVOICE_PAID: "sales.invoice",
+TRIGGER_MODELS: dict[str, str] = {Trigger.DEAL_STAGE: "sales.deal", Trigger.INVOICE_PAID: "sales.invoice",
                   Trigger.ONEC_STATUS: "sales.invoice", Trigger.TASK_OVERDUE: "activities.task",
                   Trigger.COMPLAINT_NEW: "activities.complaint"}
 # What accounting reports about an order (sales.services.ACCOUNTING_FIELDS and the status it settles).
@@ -168,7 +168,7 @@ def overdue_tasks_fire(*, now=None) -> int:
         for task in late:
             if not conditions.all_hold(rule.conditions, task):
                 continue
-            key = f"overdue:{task.pk}:{task.due_at.isoformat()}"
+            key = f"overdue:{task.pk}:{task.due_at.isoformat() if task.due_at else ''}"
             with transaction.atomic():
                 fired += fire(rule=rule, obj=task, key=key, now=now) is not None
     return fired

@@ -47,7 +47,8 @@ def _target_for(template: ProcessTemplate, obj) -> dict[str, Any]:
         found["complaint"] = obj
     elif label == "activities.task":
         found["deal"] = obj.deal
-    wanted = {Subject.DEAL: "deal", Subject.INVOICE: "invoice", Subject.COMPLAINT: "complaint"}.get(template.subject)
+    subjects: dict[str, str] = {Subject.DEAL: "deal", Subject.INVOICE: "invoice", Subject.COMPLAINT: "complaint"}
+    wanted = subjects.get(template.subject)
     if counterparty is None or (wanted and found[wanted] is None):
         raise ApplicationError(
             _("The process “%(process)s” runs on a %(subject)s, and this record has none.") % {
