@@ -95,3 +95,28 @@ def test_someone_who_cannot_see_the_deal_cannot_start_see_or_stop_its_process(cl
     assert client.post(reverse("processes:instance_cancel", args=[instance.pk])).status_code == 302
     instance.refresh_from_db()
     assert instance.status == ProcessStatus.CANCELLED
+
+
+def test_a_shipped_template_saved_unchanged_in_italian_keeps_its_english_names(client, team):
+    from django.utils import translation
+
+    template = ProcessTemplate.objects.get(code="complaint")
+    team["admin"].language = "it"
+    team["admin"].save()
+    client.force_login(team["admin"])
+    url = reverse("processes:template_edit", args=[template.pk])
+    with translation.override("it"):
+        italian = str(template)
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="it").content.decode()
+    assert escape(italian) in page
+    steps = list(template.steps.order_by("order"))
+    data = {"name": italian, "code": "complaint", "subject": "complaint", "is_active": "on",
+            "description": "", "steps-TOTAL_FORMS": str(len(steps)), "steps-INITIAL_FORMS": str(len(steps))}
+    with translation.override("it"):
+        for n, step in enumerate(steps):
+            data.update({f"steps-{n}-id": step.pk, f"steps-{n}-title": str(step), f"steps-{n}-days": step.days,
+                         f"steps-{n}-assignee_kind": step.assignee_kind, f"steps-{n}-closes_on": step.closes_on})
+    assert client.post(url, data, HTTP_ACCEPT_LANGUAGE="it").status_code == 302
+    template.refresh_from_db()
+    assert template.name == "Handling a complaint" and template.description == ""
+    assert [s.title for s in template.steps.order_by("order")] == [s.title for s in steps]

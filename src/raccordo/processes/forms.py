@@ -6,6 +6,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from raccordo.access.models import Role
 from raccordo.access.roles import role_names
 from raccordo.comms.models import MessageTemplate
 from raccordo.sales.models import Stage
@@ -18,7 +19,8 @@ def _people():
 
 
 def _roles():
-    return [("", "—"), *[(name, name) for name in role_names()]]
+    # Built-in roles by their label in the reader's language, custom roles by their own name.
+    return [("", "—"), *[(name, Role(name).label if name in Role.values else name) for name in role_names()]]
 
 
 def _stages():

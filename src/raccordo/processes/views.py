@@ -22,6 +22,7 @@ from . import conditions, selectors, services
 from .forms import ActionFormSet, HolidaysForm, RuleForm, StepFormSet, TemplateForm, rows_of
 from .models import Holiday, ProcessTemplate
 from .selectors import TARGET_FIELDS
+from .texts import shown
 
 STEP_KEYS = ("title", "assignee_kind", "assignee_role", "assignee_user", "days", "closes_on", "close_stage")
 ACTION_KEYS = ("kind", "text", "assignee_kind", "assignee_role", "assignee_user", "days", "process_template",
@@ -57,22 +58,34 @@ def template_edit_view(request, pk=None):
     """Create or change a process template and its steps in one form."""
     _only(may_edit_processes(request.user))
     template = _or_404(selectors.template_get, user=request.user, pk=pk) if pk else None
-    initial = {k: getattr(template, k) for k in ("name", "code", "subject", "description", "is_active")} \
+    # Shipped names are shown in the reader's language; saved unchanged, the stored (English) text stays.
+    initial = {k: shown(v) if k in ("name", "description") else v for k, v in (
+        (k, getattr(template, k)) for k in ("name", "code", "subject", "description", "is_active"))} \
         if template else None
-    steps = [{"id": s.pk, **{k: getattr(s, k) for k in STEP_KEYS}} for s in template.steps.order_by("order")] \
-        if template else []
+    stored = list(template.steps.order_by("order")) if template else []
+    steps = [{"id": s.pk, **{k: getattr(s, k) for k in STEP_KEYS}, "title": shown(s.title)} for s in stored]
     form = TemplateForm(request.POST or None, initial=initial)
     formset = StepFormSet(request.POST or None, initial=steps, prefix="steps")
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         try:
-            saved = services.template_save(user=request.user, template=template, data=form.cleaned_data,
-                                           steps=rows_of(formset))
+            saved = services.template_save(user=request.user, template=template,
+                                           data=_kept(form.cleaned_data, template),
+                                           steps=[_kept(row, next((s for s in stored if s.pk == row.get("id")), None))
+                                                  for row in rows_of(formset)])
         except (ValidationError, ApplicationError) as exc:
             apply_errors(form, exc)
         else:
             messages.success(request, _("“%(name)s” saved.") % {"name": saved})
             return redirect("processes:template_list")
     return render(request, "processes/template_form.html", {"object": template, "form": form, "formset": formset})
+
+
+def _kept(data: dict, original) -> dict:
+    """`data` with each text left as stored when it comes back as shown (a shipped name, translated)."""
+    if original is None:
+        return data
+    return {k: getattr(original, k) if k in ("name", "description", "title") and isinstance(v, str)
+            and v == shown(getattr(original, k)) else v for k, v in data.items()}
 
 
 @login_required
