@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "raccordo.reports",
     "raccordo.webhooks",
     "raccordo.documents",
+    "raccordo.processes",
     "raccordo.demo",
     "raccordo.web",
 ]

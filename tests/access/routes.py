@@ -217,6 +217,21 @@ ROUTES: dict[str, Route] = {
     **{f"reports:scheduled_{name}": Route("exempt", note="a scheduled report: its head or an administrator, 404 "
                                                          "for everyone else (tests/reports/test_schedule_pages.py)")
        for name in ("detail", "edit", "send", "preview", "delete")},
+    # --- business processes and automation rules (administrators set them up; a process hangs off its client)
+    "processes:template_list": Route("reach", allowed=("root",)),
+    "processes:template_new": Route("reach", allowed=("root",)),
+    "processes:template_edit": Route("exempt", note="administrators only (tests/processes/test_pages.py)"),
+    "processes:holidays": Route("reach", allowed=("root",)),
+    "processes:rule_list": Route("reach", allowed=("root",)),
+    "processes:rule_new": Route("reach", allowed=("root",)),
+    "processes:rule_edit": Route("exempt", note="administrators only (tests/processes/test_pages.py)"),
+    "processes:rule_switch": Route("exempt", note="POST, administrators only (tests/processes/test_pages.py)"),
+    "processes:instance_detail": Route("exempt", note="404 unless the process's client is visible "
+                                                      "(tests/processes/test_pages.py)"),
+    "processes:instance_cancel": Route("exempt", note="POST; 404 unless the client is visible "
+                                                      "(tests/processes/test_pages.py)"),
+    "processes:start": Route("exempt", note="POST on a visible deal, invoice, complaint or client "
+                                            "(tests/processes/test_pages.py)"),
     # --- exchange
     "exchange:run_list": Route("reach", allowed=("root", "boris")),
     "exchange:conflict_resolve": Route("object", "conflict", allowed=("root", "boris"), method="post"),

@@ -110,6 +110,17 @@ RULES: dict[str, Rule] = {
     # heads and administrators set them up. Its log of sendings is read through the report.
     "reports.scheduledreport": Rule(owners=("run_as",), subject="deals"),
     "reports.scheduledreportsend": Rule(),
+    # Business processes: templates are shared set-up (everyone who may start one reads them); a running
+    # process and its steps hang off the client they are about; rules and their log are administrators' only.
+    "processes.processtemplate": Rule(shared=True, subject="reference"),
+    "processes.processstep": Rule(shared=True, subject="reference"),
+    "processes.holiday": Rule(shared=True, subject="reference"),
+    "processes.processinstance": Rule(counterparty="counterparty", owners=("started_by",), subject="activities"),
+    "processes.steprun": Rule(counterparty="instance__counterparty", owners=("assignee",), subject="activities"),
+    "processes.automationrule": Rule(),
+    "processes.ruleaction": Rule(),
+    "processes.rulefiring": Rule(),
+    "processes.automationcursor": Rule(),
     # The change journal as a whole (the global audit view); a record's own history is shown with the record.
     "core.changejournal": Rule(shared=True, subject="audit"),
 }
