@@ -286,6 +286,13 @@ ROUTES: dict[str, Route] = {
     "api:funnel-detail": Route("exempt", note="shared reference data: tests/api/test_access.py"),
     "api:stage-list": Route("api_list"),
     "api:stage-detail": Route("exempt", note="shared reference data: tests/api/test_access.py"),
+    # --- webhooks: administrators only (settings pages are declared with the other sections)
+    "web:webhook_replay": Route("exempt", note="POST, administrators only: tests/webhooks/test_api_and_pages.py"),
+    "api:webhook-list": Route("exempt", note="administrators only: tests/webhooks/test_api_and_pages.py"),
+    "api:webhook-detail": Route("exempt", note="administrators only: tests/webhooks/test_api_and_pages.py"),
+    "api:webhook-delivery-list": Route("exempt", note="administrators only: tests/webhooks/test_api_and_pages.py"),
+    "api:webhook-delivery-detail": Route("exempt", note="administrators only: tests/webhooks/test_api_and_pages.py"),
+    "api:webhook-delivery-replay": Route("exempt", note="administrators only: tests/webhooks/test_api_and_pages.py"),
     # --- SMS (raccordo.sms): the card's composer and opt-outs, mass sends, the provider's settings and callback
     "sms:settings": Route("reach", allowed=("root",)),
     "sms:settings_test": Route("exempt", note="POST, administrators only; tests/sms/test_sms.py"),
