@@ -45,7 +45,14 @@ from ..rules import ASSIGNMENT_FIELDS, RULES, Rule, rule_for
 from ..subjects import ACTIONS
 from .documents import document_send_refused, may_generate_document, may_manage_templates
 from .nodes import node_can, node_visible, onec_token_usable
-from .people import assignable_users, may_configure, may_set_password, oversees_team, require_assignable, team_members
+from .people import (
+    assignable_users,
+    may_configure,
+    may_set_password,
+    oversees_team,
+    require_assignable,
+    team_members,
+)
 from .processes import (
     escalation_head,
     may_cancel_process,
@@ -67,7 +74,14 @@ from .reports import (
     scheduled_reports_visible,
 )
 from .rows import SHARE_GRANTS, allows, can, department_subtree, is_admin, require, visible
-from .sharing import can_merge, can_request_access, can_share, invoice_send_refused, require_share, visible_references
+from .sharing import (
+    can_merge,
+    can_request_access,
+    can_share,
+    invoice_send_refused,
+    require_share,
+    visible_references,
+)
 from .sms import can_send_sms, may_mass_send
 from .webhooks import may_manage_webhooks, require_webhooks
 
