@@ -8,6 +8,7 @@ lists the variables on the templates page (`VARIABLES`).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date as Date
@@ -23,6 +24,8 @@ from .words import amount_in_words
 
 BABEL = {"ru": "ru_RU", "it": "it_IT"}
 ZERO = Decimal("0")
+# How long an offer holds when its deal names no expected close date.
+OFFER_DAYS = 14
 
 
 @dataclass
@@ -104,7 +107,10 @@ def build_context(source: Source, *, number: str, day: Date, language: str) -> d
     company, client, cur = source.company, source.client, source.currency
     deal, invoice, contract = source.deal, source.invoice, getattr(source.invoice, "contract", None)
     return {
-        "document": {"number": number, "date": _date(day, language), "date_short": day.strftime("%d.%m.%Y")},
+        # An offer holds until the deal's expected close, or for OFFER_DAYS when the deal names no date.
+        "document": {"number": number, "date": _date(day, language), "date_short": day.strftime("%d.%m.%Y"),
+                     "valid_until": _date(getattr(deal, "expected_close", None) or day + dt.timedelta(days=OFFER_DAYS),
+                                          language)},
         "company": {**_requisites(company), "address": getattr(company, "address", "") or "",
                     "director": getattr(company, "director", "") or "",
                     "chief_accountant": getattr(company, "chief_accountant", "") or ""},
@@ -136,6 +142,7 @@ def build_context(source: Source, *, number: str, day: Date, language: str) -> d
 VARIABLES: list[tuple[str, Any]] = [
     ("document.number", _("the document's own number (per kind and year)")),
     ("document.date / document.date_short", _("the document's date, in words / as 31.12.2026")),
+    ("document.valid_until", _("an offer's last day: the deal's expected close, else 14 days on")),
     ("company.name, full_name, inn, kpp, ogrn, vat_number, tax_code, country, address, director, chief_accountant",
      _("our own company's requisites")),
     ("bank.name, bic, account, correspondent_account, iban", _("our company's primary bank account")),

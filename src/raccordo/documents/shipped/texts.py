@@ -32,12 +32,12 @@ KINDS = {
         "ru": ("Коммерческое предложение № {{ document.number }}",
                ["Уважаемые господа! {{ company.full_name }} предлагает {{ client.full_name }} следующие товары "
                 "и услуги по сделке «{{ deal.title }}»."],
-               ["Срок действия предложения: {{ deal.expected_close }}; валюта цен: {{ totals.currency }}",
+               ["Срок действия предложения: {{ document.valid_until }}; валюта цен: {{ totals.currency }}",
                 "Менеджер: {{ manager.name }} {{ manager.email }}"]),
         "it": ("Offerta commerciale n. {{ document.number }}",
                ["Spettabile {{ client.full_name }}, {{ company.full_name }} è lieta di proporVi quanto segue "
                 "per «{{ deal.title }}»."],
-               ["Validità dell'offerta: {{ deal.expected_close }}; valuta: {{ totals.currency }}",
+               ["Validità dell'offerta: {{ document.valid_until }}; valuta: {{ totals.currency }}",
                 "Referente: {{ manager.name }} {{ manager.email }}"]),
     },
     "contract": {
