@@ -14,6 +14,8 @@
         `user` sees (run items, change-journal entries of an exchange run)
     holds_role(user, names) -> is the user's effective role (built-in, or the custom role replacing it) named
     oversees_team(user) -> does the user lead other people's work (a head's dashboard)
+    can_send_from(user, mailbox) -> may the user send mail from this mailbox (access.policy.mail decides
+        mailboxes and messages: a rule's `scope` hands a model's rows to a function a policy module registers)
 
 Deny by default: a model that is not registered in RULES (declared in access.rules) (or whose rule names no subject) is invisible
 to everyone but administrators. A user reaches a row when
@@ -38,6 +40,7 @@ from __future__ import annotations
 from ..roles import holds_role, role_name, role_names
 from ..rules import ASSIGNMENT_FIELDS, RULES, Rule, rule_for
 from ..subjects import ACTIONS
+from .mail import can_send_from, department_chain
 from .nodes import node_can, node_visible, onec_token_usable
 from .people import (
     assignable_users,
@@ -47,7 +50,7 @@ from .people import (
     require_assignable,
     team_members,
 )
-from .rows import SHARE_GRANTS, allows, can, department_subtree, is_admin, require, visible
+from .rows import SHARE_GRANTS, allows, can, department_subtree, is_admin, register_scope, require, visible
 from .sharing import (
     can_merge,
     can_request_access,
@@ -58,7 +61,7 @@ from .sharing import (
 )
 
 __all__ = ["ACTIONS", "allows", "assignable_users", "ASSIGNMENT_FIELDS", "can", "can_merge", "can_request_access",
-           "can_share", "department_subtree", "holds_role", "invoice_send_refused", "is_admin", "may_configure",
-           "may_set_password", "node_can", "node_visible", "onec_token_usable", "oversees_team", "require",
+           "can_send_from", "can_share", "department_chain", "department_subtree", "holds_role", "invoice_send_refused", "is_admin", "may_configure",
+           "may_set_password", "node_can", "node_visible", "onec_token_usable", "oversees_team", "register_scope", "require",
            "require_assignable", "require_share", "role_name", "role_names", "Rule", "rule_for", "RULES",
            "SHARE_GRANTS", "team_members", "visible", "visible_references"]
