@@ -6,3 +6,10 @@ class MailConfig(AppConfig):
     name = "raccordo.mail"
     label = "mail"
     verbose_name = _("E-mail")
+
+    def ready(self) -> None:
+        from raccordo.activities.feed import register_source
+
+        from .feed import mail_feed_source
+
+        register_source(mail_feed_source)
