@@ -7,6 +7,7 @@ from . import schema  # noqa: F401  (registers drf-spectacular extensions)
 from .views.activities import ComplaintViewSet, InteractionViewSet, ReminderViewSet, TaskViewSet
 from .views.auth import ObtainTokenView
 from .views.catalog import PriceTypeViewSet, PriceViewSet, ProductViewSet, StockLevelViewSet, WarehouseViewSet
+from .views.mail import MailboxViewSet, MailFolderViewSet, MailMessageViewSet, MailThreadViewSet
 from .views.parties import ContactPersonViewSet, CounterpartyViewSet
 from .views.sales import DealViewSet, FunnelViewSet, InvoiceViewSet, PaymentViewSet, StageViewSet
 from .views.team import CounterpartyHandOverView, DealHandOverView
@@ -28,6 +29,10 @@ router.register("tasks", TaskViewSet, basename="task")
 router.register("interactions", InteractionViewSet, basename="interaction")
 router.register("complaints", ComplaintViewSet, basename="complaint")
 router.register("reminders", ReminderViewSet, basename="reminder")
+router.register("mailboxes", MailboxViewSet, basename="mailbox")
+router.register("mail-folders", MailFolderViewSet, basename="mail-folder")
+router.register("mail-threads", MailThreadViewSet, basename="mail-thread")
+router.register("mail-messages", MailMessageViewSet, basename="mail-message")
 
 app_name = "api"
 urlpatterns = [

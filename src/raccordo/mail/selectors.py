@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from raccordo.access.policy import visible
 from raccordo.core.errors import NotFound
@@ -15,7 +15,7 @@ def mailbox_list(*, user, mine_only: bool = False) -> QuerySet[Mailbox]:
     qs = visible(Mailbox.objects.select_related("owner", "shared_with"), user)
     if mine_only:
         qs = qs.filter(Q(owner=user) | Q(owner__isnull=True))
-    return qs.order_by("owner__isnull", "name")
+    return qs.order_by(F("owner_id").asc(nulls_last=True), "name")
 
 
 def mailbox_readable(*, user) -> QuerySet[Mailbox]:
