@@ -8,8 +8,9 @@ class MailConfig(AppConfig):
     verbose_name = _("E-mail")
 
     def ready(self) -> None:
-        from raccordo.activities.feed import register_source
+        # Imported here: the feed source reads models, which are loaded only once the apps are ready.
+        from raccordo.activities.feed import register_source  # noqa: PLC0415
 
-        from .feed import mail_feed_source
+        from .feed import mail_feed_source  # noqa: PLC0415,I001 - see the comment above
 
         register_source(mail_feed_source)
