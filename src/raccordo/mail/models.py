@@ -210,7 +210,9 @@ class MailMessage(BaseModel):
         constraints = [models.UniqueConstraint(fields=["mailbox", "message_id"], name="mail_message_unique_id")]
         indexes = [models.Index(fields=["counterparty", "-sent_at"], name="mail_message_card"),
                    models.Index(fields=["thread", "sent_at"], name="mail_message_thread"),
-                   models.Index(fields=["mailbox", "-sent_at"], name="mail_message_recent")]
+                   models.Index(fields=["mailbox", "-sent_at"], name="mail_message_recent"),
+                   # Threading a message that arrives before the one it answers looks for its replies.
+                   models.Index(fields=["mailbox", "in_reply_to"], name="mail_message_reply")]
 
     def __str__(self) -> str:
         return self.subject or "—"
