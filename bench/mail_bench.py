@@ -71,10 +71,10 @@ def seed_maildir(root: Path, n: int) -> None:
 def child_setup(port: int) -> dict:
     _django()
     from django.core.management import call_command
+    from tests.imap_server import PASSWORD
 
     from raccordo.mail.models import Mailbox, Security
     from raccordo.parties.models import Counterparty, Email
-    from tests.imap_server import PASSWORD
 
     call_command("migrate", verbosity=0)
     for c in range(COMPANIES):
