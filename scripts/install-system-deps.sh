@@ -6,6 +6,7 @@
 #   pango     - WeasyPrint renders the PDF invoices with the system's pango and harfbuzz
 #   poppler   - pdftoppm, to render a PDF page to PNG in the browser tests' screenshots
 #   libreoffice-writer-nogui - turns documents made from DOCX templates into PDF (documents app)
+#   dovecot   - a real IMAP server the mail sync tests start on loopback (tests/mail/dovecot.py)
 set -euo pipefail
 
 need=()
@@ -17,6 +18,7 @@ for pkg in libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0; do
 done
 command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
 command -v soffice >/dev/null 2>&1 || need+=(libreoffice-writer-nogui)
+[ -x /usr/sbin/dovecot ] || command -v dovecot >/dev/null 2>&1 || need+=(dovecot-imapd)
 
 [ ${#need[@]} -eq 0 ] && exit 0
 

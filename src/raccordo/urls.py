@@ -39,5 +39,6 @@ urlpatterns = [
     path("documents/", include("raccordo.documents.urls")),
     path("sms/", include("raccordo.sms.urls")),
     path("processes/", include("raccordo.processes.urls")),
+    path("mail/", include("raccordo.mail.urls")),
     path("", include("raccordo.web.urls")),
 ]

@@ -31,6 +31,7 @@ class Rule:
     owners: tuple[str, ...] = field(default_factory=tuple)
     shared: bool = False
     subject: str = ""
+    scope: str = ""
 
 
 RULES: dict[str, Rule] = {
@@ -67,6 +68,13 @@ RULES: dict[str, Rule] = {
     "activities.task": Rule(counterparty="counterparty", owners=("assignee", "author"), subject="activities"),
     "activities.reminder": Rule(counterparty="counterparty", owners=("user",), subject="activities"),
     "activities.complaint": Rule(counterparty="counterparty", owners=("responsible",), subject="activities"),
+    # E-mail: a mailbox's rows are its owner's or its department's (access.policy.mail), an activity like a call.
+    "mail.mailbox": Rule(subject="activities", scope="mail.mailbox"),
+    "mail.mailfolder": Rule(subject="activities", scope="mail.folder"),
+    "mail.mailthread": Rule(subject="activities", scope="mail.thread"),
+    "mail.mailmessage": Rule(subject="activities", scope="mail.message"),
+    "mail.maillocation": Rule(subject="activities", scope="mail.location"),
+    "mail.mailattachment": Rule(subject="activities", scope="mail.attachment"),
     # The exchange with accounting: administrators and accountants.
     "exchange.exchangenode": Rule(shared=True, subject="exchange"),
     "exchange.binding": Rule(shared=True, subject="exchange"),

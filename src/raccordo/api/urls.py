@@ -7,6 +7,7 @@ from . import schema  # noqa: F401  (registers drf-spectacular extensions)
 from .views.activities import ComplaintViewSet, InteractionViewSet, ReminderViewSet, TaskViewSet
 from .views.auth import ObtainTokenView
 from .views.catalog import PriceTypeViewSet, PriceViewSet, ProductViewSet, StockLevelViewSet, WarehouseViewSet
+from .views.mail import MailboxViewSet, MailFolderViewSet, MailMessageViewSet, MailThreadViewSet
 from .views.parties import ContactPersonViewSet, CounterpartyViewSet
 from .views.sales import DealViewSet, FunnelViewSet, InvoiceViewSet, PaymentViewSet, StageViewSet
 from .views.sms import SmsCampaignViewSet, SmsMessageViewSet
@@ -34,6 +35,10 @@ router.register("webhooks", WebhookViewSet, basename="webhook")
 router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
 router.register("sms", SmsMessageViewSet, basename="sms")
 router.register("sms-campaigns", SmsCampaignViewSet, basename="sms-campaign")
+router.register("mailboxes", MailboxViewSet, basename="mailbox")
+router.register("mail-folders", MailFolderViewSet, basename="mail-folder")
+router.register("mail-threads", MailThreadViewSet, basename="mail-thread")
+router.register("mail-messages", MailMessageViewSet, basename="mail-message")
 
 app_name = "api"
 urlpatterns = [

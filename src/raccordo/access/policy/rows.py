@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import reduce
 from operator import and_, or_
 
@@ -32,6 +34,43 @@ def is_admin(user) -> bool:
 def _check_action(action: str) -> None:
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}")
+
+
+# --- Scopes registered by policy modules ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RowScope:
+    """How the rows of a model whose rule names `scope` are reached, decided by the policy module that owns them.
+
+    visible(queryset, user, action) -> the rows `user` may `action`; can(user, action, obj) -> bool. Both are
+    called for active users only, after the role's grant on the rule's subject was checked (administrators
+    hold every grant), and they decide for administrators too: a colleague's personal mail stays theirs.
+    """
+
+    visible: Callable
+    can: Callable
+
+
+SCOPES: dict[str, RowScope] = {}
+
+
+def register_scope(name: str, *, visible: Callable, can: Callable) -> None:
+    """Make `name` usable as a rule's `scope` (called by the policy module deciding those rows, on import)."""
+    SCOPES[name] = RowScope(visible=visible, can=can)
+
+
+def _scoped(rule: Rule | None) -> RowScope | None:
+    """The registered scope deciding `rule`'s rows, None when the rule has none; LookupError for an unknown
+    name (a rule naming a scope nobody registered is a programming error, not something to deny quietly)."""
+    if rule is None or not rule.scope:
+        return None
+    if rule.scope not in SCOPES:
+        raise LookupError(f"access rule names the unregistered scope {rule.scope!r}")
+    return SCOPES[rule.scope]
+
+
+def _grants(user, rule: Rule, action: str) -> bool:
+    return is_admin(user) or permission_set(user).allows(rule.subject, action)
 
 
 # --- Departments --------------------------------------------------------------------------------------------
@@ -134,9 +173,12 @@ def visible(queryset: models.QuerySet, user, action: str = "view") -> models.Que
     _check_action(action)
     if not _active(user):
         return queryset.none()
+    rule = rule_for(queryset.model)
+    scoped = _scoped(rule)
+    if scoped is not None and rule is not None:
+        return scoped.visible(queryset, user, action) if _grants(user, rule, action) else queryset.none()
     if is_admin(user):
         return queryset
-    rule = rule_for(queryset.model)
     if rule is None or not rule.subject:
         return queryset.none()
     perms = permission_set(user)
@@ -210,9 +252,12 @@ def can(user, action: str, obj: models.Model) -> bool:
     _check_action(action)
     if not _active(user):
         return False
+    rule = rule_for(type(obj))
+    scoped = _scoped(rule)
+    if scoped is not None and rule is not None:
+        return _grants(user, rule, action) and bool(scoped.can(user, action, obj))
     if is_admin(user):
         return True
-    rule = rule_for(type(obj))
     if rule is None or not rule.subject:
         return False
     perms = permission_set(user)

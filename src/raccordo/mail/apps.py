@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class MailConfig(AppConfig):
+    name = "raccordo.mail"
+    label = "mail"
+    verbose_name = _("E-mail")
+
+    def ready(self) -> None:
+        # Imported here: the feed source reads models, which are loaded only once the apps are ready.
+        from raccordo.activities.feed import register_source  # noqa: PLC0415
+
+        from .feed import mail_feed_source  # noqa: PLC0415,I001 - see the comment above
+
+        register_source(mail_feed_source)
