@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "raccordo.catalog",
     "raccordo.sales",
     "raccordo.activities",
+    "raccordo.comms",
     "raccordo.mail",
     "raccordo.exchange",
     "raccordo.exchange.onec",

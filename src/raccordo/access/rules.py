@@ -83,6 +83,10 @@ RULES: dict[str, Rule] = {
     "exchange.runitem": Rule(shared=True, subject="exchange"),
     "exchange.exchangetask": Rule(shared=True, subject="exchange"),
     "exchange.nodelock": Rule(shared=True, subject="exchange"),
+    # Messages to clients: templates are the company's (everyone who may write to clients reads them;
+    # administrators edit them); an opt-out hangs off the card it was set from.
+    "comms.messagetemplate": Rule(shared=True, subject="reference"),
+    "comms.optout": Rule(counterparty="counterparty", subject="counterparties"),
     # The orders export's bookkeeping of journal positions still in flight: read only by the exporter.
     "exchange.journalgap": Rule(),
     # The 1C endpoint's sessions, uploads and request log: administrators only.

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from raccordo.access.models import CustomRole, Department
 from raccordo.access.subjects import ACTIONS, SUBJECTS
 from raccordo.catalog.models import PriceType, Warehouse
+from raccordo.comms.models import MessageTemplate
 from raccordo.parties.models import Address, BankAccount, OwnCompany
 from raccordo.sales.models import Funnel, Stage
 
@@ -129,6 +130,16 @@ class WarehouseForm(ServiceModelForm):
     class Meta:
         model = Warehouse
         fields = ["name", "address", "own_company", "is_active"]
+
+
+class MessageTemplateForm(ServiceModelForm):
+    language = forms.ChoiceField(label=_("Language"), required=False,
+                                 choices=[("", _("Any language")), *settings.LANGUAGES])
+
+    class Meta:
+        model = MessageTemplate
+        fields = ["name", "channel", "language", "subject", "body", "is_active"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 10})}
 
 
 class OwnCompanyForm(ServiceModelForm):
