@@ -16,6 +16,8 @@
     oversees_team(user) -> does the user lead other people's work (a head's dashboard)
     can_send_from(user, mailbox) -> may the user send mail from this mailbox (access.policy.mail decides
         mailboxes and messages: a rule's `scope` hands a model's rows to a function a policy module registers)
+    may_send_from / mail_send_refused / mail_unknown_recipients -> writing from the CRM (mail.sending): from
+        which mailbox, about which records, and which recipients need an explicit confirmation
 
 Deny by default: a model that is not registered in RULES (declared in access.rules) (or whose rule names no subject) is invisible
 to everyone but administrators. A user reaches a row when
@@ -40,7 +42,7 @@ from __future__ import annotations
 from ..roles import holds_role, role_name, role_names
 from ..rules import ASSIGNMENT_FIELDS, RULES, Rule, rule_for
 from ..subjects import ACTIONS
-from .mail import can_send_from, department_chain
+from .mail import can_send_from, department_chain, mail_send_refused, mail_unknown_recipients, may_send_from
 from .nodes import node_can, node_visible, onec_token_usable
 from .people import (
     assignable_users,
@@ -61,7 +63,8 @@ from .sharing import (
 )
 
 __all__ = ["ACTIONS", "allows", "assignable_users", "ASSIGNMENT_FIELDS", "can", "can_merge", "can_request_access",
-           "can_send_from", "can_share", "department_chain", "department_subtree", "holds_role", "invoice_send_refused", "is_admin", "may_configure",
+           "can_send_from", "can_share", "department_chain", "department_subtree", "holds_role", "invoice_send_refused", "is_admin", "mail_send_refused",
+           "mail_unknown_recipients", "may_configure", "may_send_from",
            "may_set_password", "node_can", "node_visible", "onec_token_usable", "oversees_team", "register_scope", "require",
            "require_assignable", "require_share", "role_name", "role_names", "Rule", "rule_for", "RULES",
            "SHARE_GRANTS", "team_members", "visible", "visible_references"]
