@@ -147,6 +147,11 @@ ROUTES: dict[str, Route] = {
     "web:receivables_export": Route("export", "invoice", note="open invoices with their ageing"),
     # --- reminders, complaints, calendar
     "web:reminder_create": Route("page"),
+    # Writing e-mail (mail.sending): the records come as ?counterparty=&deal=&invoice= through their selectors
+    "web:mail_compose": Route("page"),
+    "web:mail_compose_template": Route("page"),
+    "web:mail_reply": Route("exempt", note="a reply to a mail message: 404 unless the reader sees the message; "
+                                        "tests/web/test_mail_compose.py"),
     "web:reminder_done": Route("action", "reminder"),
     "web:complaint_list": Route("list", "complaint", query={"state": "all"}),
     "web:complaint_export": Route("export", "complaint", query={"state": "all"}),
