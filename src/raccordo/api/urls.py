@@ -7,6 +7,7 @@ from . import schema  # noqa: F401  (registers drf-spectacular extensions)
 from .views.activities import ComplaintViewSet, InteractionViewSet, ReminderViewSet, TaskViewSet
 from .views.auth import ObtainTokenView
 from .views.catalog import PriceTypeViewSet, PriceViewSet, ProductViewSet, StockLevelViewSet, WarehouseViewSet
+from .views.mail_send import MailReplyView, MailSendView
 from .views.parties import ContactPersonViewSet, CounterpartyViewSet
 from .views.sales import DealViewSet, FunnelViewSet, InvoiceViewSet, PaymentViewSet, StageViewSet
 from .views.team import CounterpartyHandOverView, DealHandOverView
@@ -34,5 +35,7 @@ urlpatterns = [
     path("auth/token/", ObtainTokenView.as_view(), name="auth-token"),
     path("hand-over/counterparties/", CounterpartyHandOverView.as_view(), name="hand-over-counterparties"),
     path("hand-over/deals/", DealHandOverView.as_view(), name="hand-over-deals"),
+    path("mail/send/", MailSendView.as_view(), name="mail-send"),
+    path("mail/messages/<uuid:pk>/reply/", MailReplyView.as_view(), name="mail-reply"),
     *router.urls,
 ]
