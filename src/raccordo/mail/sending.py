@@ -118,14 +118,14 @@ def _attachments(attachments, about: About, attach_invoice: bool) -> list[tuple[
     return files
 
 
-def _contact_for(about: About, recipients: list[str]):
-    """The contact person the message is to: the one given, else the first recipient who is one on the card."""
-    if about.contact is not None or about.counterparty is None:
-        return about.contact
-    row = (Email.objects.filter(counterparty_id=about.counterparty.pk, contact__isnull=False,
-                                address__in=[r.lower() for r in recipients])
-           .select_related("contact").first())
-    return row.contact if row else None
+def contact_for(counterparty, addresses) -> object | None:
+    """The client's contact person the first of `addresses` belongs to (on the card), None when none does."""
+    if counterparty is None:
+        return None
+    wanted = [a.strip().lower() for a in addresses if a and a.strip()]
+    rows = {row.address: row.contact for row in Email.objects.filter(
+        counterparty_id=counterparty.pk, contact__isnull=False, address__in=wanted).select_related("contact")}
+    return next((rows[a] for a in wanted if a in rows), None)
 
 
 def _sender_name(user, mailbox) -> str:
@@ -158,7 +158,7 @@ def send_mail_message(*, user, mailbox, to, cc=(), subject: str, body: str, atta
         raise ValidationError({"subject": [_("Give the message a subject.")]})
     _check(user, mailbox, about, to_list + cc_list, confirm_unknown)
     files = _attachments(attachments, about, attach_invoice)
-    about.contact = _contact_for(about, to_list + cc_list)
+    about.contact = about.contact or contact_for(about.counterparty, to_list + cc_list)
     sent_at = timezone.now().replace(microsecond=0)
     message_id = new_message_id(mailbox)
     wire = build_message(mailbox=mailbox, from_name=_sender_name(user, mailbox), to=to_list, cc=cc_list,
@@ -253,4 +253,4 @@ def reply_recipients(message: MailMessage, *, mailbox, reply_all: bool) -> tuple
     return to, cc
 
 
-__all__ = ["MAX_SEND_BYTES", "Sent", "reply_recipients", "reply_subject", "send_mail_message"]
+__all__ = ["MAX_SEND_BYTES", "Sent", "contact_for", "reply_recipients", "reply_subject", "send_mail_message"]

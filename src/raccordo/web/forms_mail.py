@@ -33,7 +33,8 @@ class ComposeForm(forms.Form):
     """A message to a client, or a reply; `card` are the (address, label) choices of the client's card."""
 
     mailbox = forms.ChoiceField(label=_("From"))
-    to_card = forms.MultipleChoiceField(label=_("To"), required=False, widget=forms.CheckboxSelectMultiple)
+    to_card = forms.MultipleChoiceField(label=_("To"), required=False,
+                                        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}))
     to = forms.CharField(label=_("Other addresses"), required=False, max_length=2000,
                          help_text=_("Separate several addresses with commas."))
     cc = forms.CharField(label=_("Cc"), required=False, max_length=2000)

@@ -21,7 +21,7 @@ from raccordo.core.errors import ApplicationError, NotFound
 from raccordo.core.ids import parse_uuid
 from raccordo.mail import compose
 from raccordo.mail.models import MailMessage
-from raccordo.mail.sending import send_mail_message
+from raccordo.mail.sending import contact_for, send_mail_message
 from raccordo.parties.selectors import contact_get, counterparty_get
 from raccordo.sales.selectors import deal_get, invoice_get, invoice_sendable
 
@@ -150,8 +150,11 @@ def mail_compose_template_view(request):
                                               channel="email", is_active=True).first()
     data = {"subject": request.GET.get("subject", ""), "body": request.GET.get("body", "")}
     if template is not None:
+        # Written to a contact's address: "Dear {{ contact.first_name }}" is that contact.
+        typed = request.GET.get("to", "").replace(";", ",").split(",")
+        contact = records["contact"] or contact_for(records["counterparty"], request.GET.getlist("to_card") + typed)
         draft = compose.template_draft(template, user=request.user, counterparty=records["counterparty"],
-                                       contact=records["contact"], deal=records["deal"], invoice=records["invoice"])
+                                       contact=contact, deal=records["deal"], invoice=records["invoice"])
         data = {"subject": draft.subject, "body": draft.body}
     form = ComposeForm(initial=data, mailboxes=[], card=[], invoice=None)
     return render(request, "web/mail/_compose_text.html", {"form": form})
