@@ -1,4 +1,4 @@
-"""POST /api/v1/mail/send/ and /mail/messages/{id}/reply/: the composer's service over the API, against the
+"""POST /api/v1/mail/send/ and /mail-messages/{id}/reply/: the composer's service over the API, against the
 aiosmtpd sink and Dovecot: sent and stored, the thread kept, strangers refused until confirmed, other people's
 mailboxes and messages 404/403, attachments in base64."""
 
@@ -47,7 +47,7 @@ def test_send_then_reply_in_the_thread(manager, box, cp, smtp_server):
     assert [p.get_content() for p in wire.iter_attachments()] == ["Price: 10"]
 
     first = MailMessage.objects.get(pk=sent["id"])
-    response = api.post(f"/api/v1/mail/messages/{first.pk}/reply/", {"body": "A reminder."}, format="json")
+    response = api.post(f"/api/v1/mail-messages/{first.pk}/reply/", {"body": "A reminder."}, format="json")
     assert response.status_code == 201, response.json()
     reply = response.json()
     assert reply["thread"] == sent["thread"] and reply["subject"] == "Re: Offer"
@@ -79,6 +79,6 @@ def test_other_peoples_mailboxes_clients_and_messages(manager, other_manager, bo
     assert response.status_code == 404  # Anna's client is not Marco's to see
     message = MailMessage.objects.create(mailbox=box, message_id="m1@x", subject="Private",
                                          from_address="buyer@romashka.test", sent_at="2026-11-02T10:00:00Z")
-    assert api.post(f"/api/v1/mail/messages/{message.pk}/reply/", {"body": "x"},
+    assert api.post(f"/api/v1/mail-messages/{message.pk}/reply/", {"body": "x"},
                     format="json").status_code == 404
     assert smtp_server.messages == []

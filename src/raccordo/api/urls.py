@@ -7,6 +7,7 @@ from . import schema  # noqa: F401  (registers drf-spectacular extensions)
 from .views.activities import ComplaintViewSet, InteractionViewSet, ReminderViewSet, TaskViewSet
 from .views.auth import ObtainTokenView
 from .views.catalog import PriceTypeViewSet, PriceViewSet, ProductViewSet, StockLevelViewSet, WarehouseViewSet
+from .views.mail import MailboxViewSet, MailFolderViewSet, MailMessageViewSet, MailThreadViewSet
 from .views.mail_send import MailReplyView, MailSendView
 from .views.parties import ContactPersonViewSet, CounterpartyViewSet
 from .views.sales import DealViewSet, FunnelViewSet, InvoiceViewSet, PaymentViewSet, StageViewSet
@@ -29,6 +30,10 @@ router.register("tasks", TaskViewSet, basename="task")
 router.register("interactions", InteractionViewSet, basename="interaction")
 router.register("complaints", ComplaintViewSet, basename="complaint")
 router.register("reminders", ReminderViewSet, basename="reminder")
+router.register("mailboxes", MailboxViewSet, basename="mailbox")
+router.register("mail-folders", MailFolderViewSet, basename="mail-folder")
+router.register("mail-threads", MailThreadViewSet, basename="mail-thread")
+router.register("mail-messages", MailMessageViewSet, basename="mail-message")
 
 app_name = "api"
 urlpatterns = [
@@ -36,6 +41,6 @@ urlpatterns = [
     path("hand-over/counterparties/", CounterpartyHandOverView.as_view(), name="hand-over-counterparties"),
     path("hand-over/deals/", DealHandOverView.as_view(), name="hand-over-deals"),
     path("mail/send/", MailSendView.as_view(), name="mail-send"),
-    path("mail/messages/<uuid:pk>/reply/", MailReplyView.as_view(), name="mail-reply"),
+    path("mail-messages/<uuid:pk>/reply/", MailReplyView.as_view(), name="mail-reply"),
     *router.urls,
 ]

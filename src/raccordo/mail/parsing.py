@@ -12,6 +12,7 @@ import html
 import re
 from dataclasses import dataclass, field
 from email import policy
+from email.header import decode_header, make_header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -94,7 +95,6 @@ def _addresses(message: EmailMessage, name: str) -> list[dict]:
 
 
 def _decoded(text: str) -> str:
-    from email.header import decode_header, make_header
     try:
         return str(make_header(decode_header(text)))
     except Exception:

@@ -1,4 +1,4 @@
-"""POST /api/v1/mail/send/ and /api/v1/mail/messages/{id}/reply/: writing e-mail through the same service as the
+"""POST /api/v1/mail/send/ and /api/v1/mail-messages/{id}/reply/: writing e-mail through the same service as the
 composer (mail.sending.send_mail_message): the same access rules, the same confirmation for strangers' addresses,
 the thread kept, the copy in Sent. A record or mailbox the caller does not see answers 404.
 """
