@@ -66,8 +66,14 @@ def test_write_from_the_card_with_a_template(page, story, shot):
     shot(page, "121-mail-compose-template")
 
     page.get_by_test_id("compose-send").click()
-    expect(page.locator("#toasts [data-level=success]")).to_contain_text("Sent to olga@romashka.test")
-    expect(page.locator("body")).to_contain_text("A copy is in the folder Sent of anna@firm.test")
+    toast = page.locator("#toasts [data-level=success]")
+    # Bootstrap fades the toast in ("showing", then "show"): the picture waits for it to be there in full.
+    expect(toast).to_have_class(re.compile(r"\bshow\b"))
+    expect(toast).not_to_have_class(re.compile(r"\bshowing\b"))
+    expect(toast).to_contain_text("Sent to olga@romashka.test. A copy is in the folder Sent of anna@firm.test")
+    # The card's feed shows the message once (the mail app's feed source), linked to its page.
+    expect(page.get_by_test_id("feed")).to_contain_text("Offer for Romashka")
+    expect(page.get_by_test_id("feed")).to_contain_text("E-mail sent to olga@romashka.test")
     shot(page, "122-mail-sent-card")
     (wire,) = story["sink"].messages
     assert wire["Subject"] == "Offer for Romashka" and wire["To"] == "olga@romashka.test"
@@ -84,7 +90,7 @@ def test_a_strangers_address_asks_first(page, story, shot):
     warning = page.get_by_test_id("compose-unknown")
     expect(warning).to_contain_text("someone@elsewhere.test")
     assert story["sink"].messages == []
-    shot(page, "123-mail-compose-confirm")
+    shot(page, "123-mail-compose-confirm", full_page=True)
     warning.get_by_label("Yes, send to these addresses").check()
     page.get_by_test_id("compose-send").click()
     expect(page.locator("body")).to_contain_text("Sent to olga@romashka.test, someone@elsewhere.test")
@@ -118,13 +124,15 @@ def test_in_russian_an_invoice_with_its_pdf_and_a_reply(page, story, shot):
         subject=f"RE: Счёт {invoice.number}", from_address="olga@romashka.test", from_name="Ольга Петрова",
         to_addresses=[{"address": "anna@firm.test", "name": ""}], sent_at=dt.datetime(2026, 11, 3, 9, 30, tzinfo=dt.UTC),
         body_text="Спасибо, оплатим в пятницу.\nОльга", counterparty=cp)
-    page.goto(f"{page.base_url}/mail/messages/{answer.pk}/reply/")
+    page.goto(f"{page.base_url}/mail/messages/{answer.pk}/")
+    page.get_by_test_id("mail-reply").click()
     expect(page.get_by_test_id("compose-subject")).to_have_value(f"Re: Счёт {invoice.number}")
     expect(page.get_by_test_id("compose-body")).to_have_value(re.compile(r"> Спасибо, оплатим в пятницу\."))
     page.get_by_test_id("compose-body").press("Control+Home")
     page.get_by_test_id("compose-body").type("Спасибо, ждём оплату.")
     shot(page, "125-mail-reply-ru")
     page.get_by_test_id("compose-send").click()
-    expect(page.locator("body")).to_contain_text("Отправлено: olga@romashka.test")
+    expect(page.locator("#toasts [data-level=success]")).to_contain_text("Отправлено: olga@romashka.test")
+    assert page.url.endswith(f"/mail/messages/{answer.pk}/")
     assert story["sink"].messages[-1]["In-Reply-To"] == "<answer-1@romashka.test>"
     assert MailMessage.objects.filter(thread=sent.thread).count() == 3

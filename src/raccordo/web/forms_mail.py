@@ -32,7 +32,7 @@ class MultipleFileField(forms.FileField):
 class ComposeForm(forms.Form):
     """A message to a client, or a reply; `card` are the (address, label) choices of the client's card."""
 
-    mailbox = forms.ChoiceField(label=_("From"))
+    mailbox = forms.ChoiceField(label=_("From mailbox"))
     to_card = forms.MultipleChoiceField(label=_("To"), required=False,
                                         widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}))
     to = forms.CharField(label=_("Other addresses"), required=False, max_length=2000,

@@ -71,8 +71,10 @@ def _send(request, form: ComposeForm, records: dict, replied=None):
             confirm_unknown=bool(form.cleaned_data.get("confirm_unknown")))
     except (ValidationError, ApplicationError) as exc:
         if getattr(exc, "code", "") == "mail.send.unknown_recipients":
+            # Asked next to the addresses, with the box that confirms them: not an error on top as well.
             form.unknown = exc.extra.get("addresses", [])  # type: ignore[union-attr]
-        apply_errors(form, exc, {"attachments": "files"})
+        else:
+            apply_errors(form, exc, {"attachments": "files"})
         return None
     to = ", ".join(a["address"] for a in sent.message.to_addresses + sent.message.cc_addresses)
     if sent.warning:
