@@ -17,6 +17,7 @@ from raccordo.activities.models import Interaction
 from raccordo.comms import channels
 from raccordo.comms.models import MessageTemplate
 from raccordo.core.errors import ApplicationError, PermissionDenied
+from raccordo.core.models import ChangeJournal
 from raccordo.mail import compose, imap, sync
 from raccordo.mail.models import MailDirection, MailFolder, MailLocation, MailMessage, Security
 from raccordo.mail.sending import send_mail_message
@@ -88,6 +89,9 @@ def test_a_reply_keeps_the_thread_on_the_wire_in_the_crm_and_in_sent(manager, cl
     assert wire["Message-ID"] == f"<{reply.message_id}>"
     question.refresh_from_db()
     assert question.answered and question.thread.message_count == 2
+    entry = ChangeJournal.objects.get(object_id=reply.pk)  # the send is journaled, by whom, what went out
+    assert entry.operation == "create" and entry.user == manager
+    assert entry.changes["subject"][1] == "Re: Delivery dates"
     assert sent.sent_folder == "Sent" and not sent.warning
     assert f"<{reply.message_id}>" in _sent_folder_ids(imap_server, box.imap_login)
 
