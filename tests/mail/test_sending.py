@@ -19,7 +19,7 @@ from raccordo.comms.models import MessageTemplate
 from raccordo.core.errors import ApplicationError, PermissionDenied
 from raccordo.core.models import ChangeJournal
 from raccordo.mail import compose, imap, sync
-from raccordo.mail.models import MailDirection, MailFolder, MailLocation, MailMessage, Security
+from raccordo.mail.models import Mailbox, MailDirection, MailFolder, MailLocation, MailMessage, Security
 from raccordo.mail.sending import send_mail_message
 from raccordo.parties.models import Email
 from raccordo.sales.services import LineInput, invoice_create, invoice_issue
@@ -225,3 +225,43 @@ def test_the_email_channel_sends_from_the_own_mailbox_else_the_company_server(ma
     logged = channels.send_from_template(user=other_manager, template=template, counterparty=client_card)
     assert isinstance(logged, Interaction) and logged.subject == "Hi Romashka"
     assert len(smtp_server.messages) == 2
+
+
+@pytest.fixture
+def smtp_with_login():
+    """An aiosmtpd server that requires AUTH (over plain text: loopback only) with one login and password."""
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    from tests.smtp_server import Inbox, _free_port
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        ok = auth_data.login == b"anna@firm.test" and auth_data.password == b"smtp-app-password"
+        return AuthResult(success=ok, handled=False)  # not handled: aiosmtpd answers 535 itself
+
+    inbox, port = Inbox(), _free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, authenticator=authenticator,
+                            auth_required=True, auth_require_tls=False)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_the_smtp_login_uses_the_encrypted_password(manager, client_card, mailbox_of, smtp_with_login):
+    inbox, port = smtp_with_login
+    box = mailbox_of(manager, smtp_host="127.0.0.1", smtp_port=port, smtp_security=Security.NONE,
+                     smtp_login="anna@firm.test", smtp_password="wrong-password")
+    with pytest.raises(ApplicationError) as caught:
+        send_mail_message(user=manager, mailbox=box, to=[CLIENT], subject="Hello", body="x",
+                          counterparty=client_card)
+    assert "refused the login or password" in caught.value.message, caught.value.extra
+    assert inbox.messages == []
+    box.smtp_password = "smtp-app-password"
+    box.save()
+    # Read back from the database: the password the send logs in with is the one the encrypted field decrypts.
+    send_mail_message(user=manager, mailbox=Mailbox.objects.get(pk=box.pk), to=[CLIENT], subject="Hello",
+                      body="x", counterparty=client_card)
+    assert len(inbox.messages) == 1
