@@ -265,3 +265,75 @@ def test_the_smtp_login_uses_the_encrypted_password(manager, client_card, mailbo
     send_mail_message(user=manager, mailbox=Mailbox.objects.get(pk=box.pk), to=[CLIENT], subject="Hello",
                       body="x", counterparty=client_card)
     assert len(inbox.messages) == 1
+
+
+def _self_signed(folder):
+    """A certificate for 127.0.0.1 and its key (server.pem), and the same certificate as a CA file (ca.pem)."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "SMTP test")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    (folder / "server.pem").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                          serialization.NoEncryption()) + cert.public_bytes(serialization.Encoding.PEM))
+    (folder / "ca.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return folder / "server.pem", folder / "ca.pem"
+
+
+@pytest.fixture
+def smtp_starttls(tmp_path):
+    """An aiosmtpd server that takes mail only after STARTTLS, with a self-signed certificate."""
+    import ssl
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    from tests.imap_server import PASSWORD
+    from tests.smtp_server import Inbox, _free_port
+
+    pem, ca = _self_signed(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(pem)
+    inbox, port = Inbox(), _free_port()
+    # Once on TLS the server offers AUTH, and the mailbox logs in with its IMAP login and password.
+    accept = lambda server, session, envelope, mechanism, data: AuthResult(  # noqa: E731
+        success=data.password == PASSWORD.encode(), handled=False)
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True,
+                            authenticator=accept)
+    controller.start()
+    try:
+        yield inbox, port, ca
+    finally:
+        controller.stop()
+
+
+def test_starttls_checks_the_certificate(manager, client_card, mailbox_of, smtp_starttls, monkeypatch):
+    inbox, port, ca = smtp_starttls
+    box = mailbox_of(manager, smtp_host="127.0.0.1", smtp_port=port, smtp_security=Security.STARTTLS)
+    with pytest.raises(ApplicationError) as caught:  # a certificate nobody vouches for: refused, nothing sent
+        send_mail_message(user=manager, mailbox=box, to=[CLIENT], subject="Hello", body="x",
+                          counterparty=client_card)
+    assert "secure connection" in caught.value.message and inbox.messages == []
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca))  # now the system trusts it, as it would a real provider's
+    send_mail_message(user=manager, mailbox=box, to=[CLIENT], subject="Hello", body="x", counterparty=client_card)
+    assert len(inbox.messages) == 1
+    # Without STARTTLS this server refuses the message: the setting is what made it go over TLS.
+    box.smtp_security = Security.NONE
+    box.save()
+    with pytest.raises(ApplicationError):
+        send_mail_message(user=manager, mailbox=box, to=[CLIENT], subject="Hello", body="x",
+                          counterparty=client_card)
+    assert len(inbox.messages) == 1
