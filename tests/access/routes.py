@@ -197,6 +197,18 @@ ROUTES: dict[str, Route] = {
     **{f"web:settings_{key}_edit": Route("exempt", note="administrators only (tests/web/test_settings.py)")
        for key in SETTINGS_SECTIONS},
     "web:reassign": Route("reach", allowed=("root", "elena", "olga", "giulia")),
+    # --- mail: personal mailboxes are their owner's alone, company ones their department's (access.policy.mail);
+    # the record pages are checked against that rule in tests/mail/test_pages.py and tests/access/test_mail_scope.py
+    "mail:mail_home": Route("page"),
+    "mail:mail_mailboxes": Route("page"),
+    "mail:mail_mailbox_create": Route("page"),
+    "mail:mail_thread": Route("exempt", note="a conversation: 404 unless its mailbox's rule lets the reader in; tests/mail/test_pages.py"),
+    "mail:mail_message": Route("exempt", note="a message: as its conversation; tests/mail/test_pages.py"),
+    "mail:mail_attachment": Route("exempt", note="an attachment: as its message (download only)"),
+    "mail:mail_mailbox_edit": Route("exempt", note="a mailbox's settings: its owner, administrators; tests/mail/test_pages.py"),
+    "mail:mail_mailbox_test": Route("exempt", note="POST, logs in to the mailbox's server; tests/mail/test_sync.py"),
+    "mail:mail_mailbox_sync": Route("exempt", note="POST, queues the mailbox's sync; tests/mail/test_sync.py"),
+    "mail:mail_folder_toggle": Route("exempt", note="POST, a folder of a mailbox the caller may change"),
     # --- reports: whoever may view deals (the accountant too); each part shows only what the policy allows
     "reports:kpi": Route("reach", allowed=("root", "elena", "olga", "anna", "dmitry", "ivan", "giulia", "marco",
                                            "boris")),
@@ -220,6 +232,16 @@ ROUTES: dict[str, Route] = {
     "exchange:task_delete": Route("object", "task", allowed=("root",), method="post"),
     "exchange:task_run": Route("object", "task", allowed=("root", "boris"), method="post"),
     # --- REST API
+    "api:mailbox-list": Route("exempt", note="the caller's own and department's mailboxes; tests/mail/test_pages.py"),
+    "api:mailbox-detail": Route("exempt", note="as the list; tests/mail/test_pages.py"),
+    "api:mailbox-test": Route("exempt", note="POST, logs in to the mailbox's server"),
+    "api:mailbox-sync": Route("exempt", note="POST, queues the mailbox's sync"),
+    "api:mail-folder-list": Route("exempt", note="folders of the mailboxes the caller reads"),
+    "api:mail-folder-detail": Route("exempt", note="as the list"),
+    "api:mail-thread-list": Route("exempt", note="access.policy.mail; tests/mail/test_pages.py"),
+    "api:mail-thread-detail": Route("exempt", note="access.policy.mail; tests/mail/test_pages.py"),
+    "api:mail-message-list": Route("exempt", note="access.policy.mail; tests/mail/test_pages.py"),
+    "api:mail-message-detail": Route("exempt", note="access.policy.mail; tests/mail/test_pages.py"),
     "api:counterparty-list": Route("api_list", "counterparty"),
     "api:counterparty-detail": Route("api_detail", "counterparty"),
     "api:contact-list": Route("api_list", "contact"),

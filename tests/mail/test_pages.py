@@ -157,3 +157,23 @@ def test_deal_found_by_an_invoice_number_of_the_same_client_only(manager, refere
 def test_public_domains_are_one_list():
     assert is_public_domain("Gmail.com") and is_public_domain("mail.ru") and is_public_domain("yandex.ru")
     assert not is_public_domain("acme.test")
+
+
+def test_an_administrator_shares_a_company_mailbox_with_a_department(client, admin_user, manager, other_manager):
+    sales = Department.objects.create(name="Sales")
+    manager.department = sales
+    manager.save()
+    client.force_login(admin_user)
+    response = client.post(reverse("mail:mail_mailbox_create") + "?company=1", {
+        "name": "Sales desk", "address": "sales@firm.test", "imap_host": "imap.firm.test", "imap_port": "993",
+        "imap_security": "ssl", "imap_login": "sales", "imap_password": "pw", "smtp_port": "465",
+        "smtp_security": "ssl", "import_all": "on", "is_active": "on", "shared_with": str(sales.pk)})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    box = Mailbox.objects.get(address="sales@firm.test")
+    assert (box.owner, box.shared_with, box.import_all) == (None, sales, True)
+    client.force_login(manager)
+    assert "Sales desk" in client.get(reverse("mail:mail_home")).content.decode()
+    # A member reads it but does not change its settings; someone of another department does not see it.
+    assert client.get(reverse("mail:mail_mailbox_edit", args=[box.pk])).status_code == 404
+    client.force_login(other_manager)
+    assert "Sales desk" not in client.get(reverse("mail:mail_home")).content.decode()

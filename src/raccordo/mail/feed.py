@@ -18,17 +18,18 @@ from .selectors import message_list
 
 def mail_feed_source(*, user, counterparty, before=None, limit: int = 20) -> list[FeedItem]:
     """The client's e-mails `user` may read, newest first, older than `before`."""
-    messages = message_list(user=user, counterparty=counterparty).select_related(None).select_related("mailbox")
+    messages = message_list(user=user, counterparty=counterparty).select_related(None).select_related(
+        "mailbox", "contact")
     if before is not None:
         messages = messages.filter(sent_at__lt=before)
     items = []
-    for m in messages.only("id", "subject", "sent_at", "direction", "from_address", "from_name", "to_addresses",
-                           "snippet", "mailbox__name", "mailbox__address")[:limit]:
+    for m in messages.defer("body_text", "body_html", "references")[:limit]:
         if m.direction == MailDirection.OUTBOUND:
             who = ", ".join(a.get("address", "") for a in (m.to_addresses or [])[:3])
             detail = _("E-mail sent to %(who)s") % {"who": who or "—"}
         else:
-            detail = _("E-mail from %(who)s") % {"who": m.from_name or m.from_address or "—"}
+            who = str(m.contact) if m.contact_id else (m.from_name or m.from_address or "—")
+            detail = _("E-mail from %(who)s") % {"who": who}
         detail += " · " + m.mailbox.name
         items.append(FeedItem(kind="email", at=m.sent_at, title=m.subject or _("(no subject)"),
                               detail=detail + ("\n" + m.snippet if m.snippet else ""),

@@ -44,6 +44,8 @@ class MailboxForm(ServiceModelForm):
                 label=_("Shared with department"), queryset=Department.objects.order_by("name"), required=False,
                 initial=stored.shared_with_id if stored is not None else None,
                 help_text=_("Its members, and those of the departments below it, read this mailbox."))
+            if stored is None:
+                self.fields["import_all"].initial = True  # info@, sales@: all of it is the company's business
         else:
             self.fields["import_all"].help_text = _(
                 "Off (recommended for a personal mailbox): only messages to or from CRM contacts are imported.")

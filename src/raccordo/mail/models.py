@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from raccordo.core.models import BaseModel
 from raccordo.core.secrets import EncryptedTextField
@@ -82,10 +83,10 @@ class Mailbox(BaseModel):
 
 
 class FolderRole(models.TextChoices):
-    INBOX = "inbox", _("Inbox")
-    SENT = "sent", _("Sent")
-    ARCHIVE = "archive", _("Archive")
-    OTHER = "other", _("Other")
+    INBOX = "inbox", pgettext_lazy("mail folder", "Inbox")
+    SENT = "sent", pgettext_lazy("mail folder", "Sent")
+    ARCHIVE = "archive", pgettext_lazy("mail folder", "Archive")
+    OTHER = "other", pgettext_lazy("mail folder", "Other")
 
 
 class MailFolder(BaseModel):
@@ -210,7 +211,9 @@ class MailMessage(BaseModel):
         constraints = [models.UniqueConstraint(fields=["mailbox", "message_id"], name="mail_message_unique_id")]
         indexes = [models.Index(fields=["counterparty", "-sent_at"], name="mail_message_card"),
                    models.Index(fields=["thread", "sent_at"], name="mail_message_thread"),
-                   models.Index(fields=["mailbox", "-sent_at"], name="mail_message_recent")]
+                   models.Index(fields=["mailbox", "-sent_at"], name="mail_message_recent"),
+                   # Threading a message that arrives before the one it answers looks for its replies.
+                   models.Index(fields=["mailbox", "in_reply_to"], name="mail_message_reply")]
 
     def __str__(self) -> str:
         return self.subject or "—"

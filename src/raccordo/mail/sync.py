@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from django.db import transaction
 from django.utils import timezone
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
@@ -194,6 +195,11 @@ class FolderSync:
 
     def _import_bodies(self, batch: list[store.Seen]) -> None:
         bodies = self.client.fetch([s.uid for s in batch], ["BODY.PEEK[]"])
+        # One transaction per batch: one commit for BODY_BATCH messages, each still stored whole or not at all.
+        with transaction.atomic():
+            self._store_bodies(batch, bodies)
+
+    def _store_bodies(self, batch: list[store.Seen], bodies: dict) -> None:
         for item in batch:
             raw = (bodies.get(item.uid) or {}).get(b"BODY[]")
             if raw is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
@@ -28,8 +28,9 @@ PAGE = 50
 
 
 def _require_mail(user) -> None:
+    # A section the role does not open (its sidebar entry is hidden too): forbidden, not a missing record.
     if not allows(user, "view", SUBJECT):
-        raise Http404
+        raise PermissionDenied
 
 
 def _get(selector, **kwargs):
