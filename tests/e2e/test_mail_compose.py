@@ -5,7 +5,8 @@ the client's values), sends, and is told where the copy went; an address that is
 In Russian: an invoice's e-mail with its PDF ticked, and a reply with the quoted original.
 
 Screenshots: tests/e2e/screenshots/120-mail-compose-card.png, 121-mail-compose-template.png,
-122-mail-sent-card.png, 123-mail-compose-confirm.png, 124-mail-compose-invoice-ru.png, 125-mail-reply-ru.png.
+122-mail-sent-card.png, 123-mail-compose-confirm.png, 124-mail-compose-invoice-ru.png, 125-mail-reply-ru.png,
+126-mail-message-reply-ru.png.
 """
 
 from __future__ import annotations
@@ -125,6 +126,8 @@ def test_in_russian_an_invoice_with_its_pdf_and_a_reply(page, story, shot):
         to_addresses=[{"address": "anna@firm.test", "name": ""}], sent_at=dt.datetime(2026, 11, 3, 9, 30, tzinfo=dt.UTC),
         body_text="Спасибо, оплатим в пятницу.\nОльга", counterparty=cp)
     page.goto(f"{page.base_url}/mail/messages/{answer.pk}/")
+    expect(page.get_by_test_id("mail-reply-all")).to_be_visible()
+    shot(page, "126-mail-message-reply-ru")
     page.get_by_test_id("mail-reply").click()
     expect(page.get_by_test_id("compose-subject")).to_have_value(f"Re: Счёт {invoice.number}")
     expect(page.get_by_test_id("compose-body")).to_have_value(re.compile(r"> Спасибо, оплатим в пятницу\."))
