@@ -20,7 +20,7 @@ from raccordo.core.secrets import EncryptedTextField
 class Security(models.TextChoices):
     SSL = "ssl", _("SSL/TLS")
     STARTTLS = "starttls", _("STARTTLS")
-    NONE = "none", _("None (local servers only)")
+    NONE = "none", _("No encryption (local servers only)")
 
 
 class Mailbox(BaseModel):
