@@ -60,6 +60,8 @@ ROUTES: dict[str, Route] = {
     "api:auth-token": Route("exempt", note="password for token; test_security.py"),
     "api:hand-over-counterparties": Route("exempt", note="POST only, a list of ids; tests/api/test_hand_over.py"),
     "api:hand-over-deals": Route("exempt", note="POST only, a list of ids; tests/api/test_hand_over.py"),
+    "api:mail-send": Route("exempt", note="POST only, sends e-mail; tests/api/test_mail_send.py"),
+    "api:mail-reply": Route("exempt", note="POST only, a reply to a visible message; tests/api/test_mail_send.py"),
     "onec_bitrix": Route("exempt", note="1C site-exchange protocol, node credentials (exchange/onec tests)"),
     "onec:endpoint": Route("exempt", note="1C site-exchange protocol, node credentials (exchange/onec tests)"),
     "onec_noslash": Route("exempt", note="1C site-exchange protocol without the slash (tests/onec/test_protocol_details.py)"),
@@ -148,6 +150,11 @@ ROUTES: dict[str, Route] = {
     "web:receivables_export": Route("export", "invoice", note="open invoices with their ageing"),
     # --- reminders, complaints, calendar
     "web:reminder_create": Route("page"),
+    # Writing e-mail (mail.sending): the records come as ?counterparty=&deal=&invoice= through their selectors
+    "web:mail_compose": Route("page"),
+    "web:mail_compose_template": Route("page"),
+    "web:mail_reply": Route("exempt", note="a reply to a mail message: 404 unless the reader sees the message; "
+                                        "tests/web/test_mail_compose.py"),
     "web:reminder_done": Route("action", "reminder"),
     "web:complaint_list": Route("list", "complaint", query={"state": "all"}),
     "web:complaint_export": Route("export", "complaint", query={"state": "all"}),

@@ -8,6 +8,7 @@ from .views.activities import ComplaintViewSet, InteractionViewSet, ReminderView
 from .views.auth import ObtainTokenView
 from .views.catalog import PriceTypeViewSet, PriceViewSet, ProductViewSet, StockLevelViewSet, WarehouseViewSet
 from .views.mail import MailboxViewSet, MailFolderViewSet, MailMessageViewSet, MailThreadViewSet
+from .views.mail_send import MailReplyView, MailSendView
 from .views.parties import ContactPersonViewSet, CounterpartyViewSet
 from .views.sales import DealViewSet, FunnelViewSet, InvoiceViewSet, PaymentViewSet, StageViewSet
 from .views.sms import SmsCampaignViewSet, SmsMessageViewSet
@@ -45,5 +46,7 @@ urlpatterns = [
     path("auth/token/", ObtainTokenView.as_view(), name="auth-token"),
     path("hand-over/counterparties/", CounterpartyHandOverView.as_view(), name="hand-over-counterparties"),
     path("hand-over/deals/", DealHandOverView.as_view(), name="hand-over-deals"),
+    path("mail/send/", MailSendView.as_view(), name="mail-send"),
+    path("mail-messages/<uuid:pk>/reply/", MailReplyView.as_view(), name="mail-reply"),
     *router.urls,
 ]

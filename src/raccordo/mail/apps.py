@@ -14,3 +14,7 @@ class MailConfig(AppConfig):
         from .feed import mail_feed_source  # noqa: PLC0415,I001 - see the comment above
 
         register_source(mail_feed_source)
+        # Inside ready() too: comms' "email" channel sends from the user's own mailbox (mail.channel).
+        from .channel import register_email_channel  # noqa: PLC0415
+
+        register_email_channel()

@@ -12,6 +12,7 @@ from .views import (
     feed,
     invoice_documents,
     lines,
+    mail_compose,
     merge,
     parties,
     party_details,
@@ -122,6 +123,10 @@ urlpatterns = [
     path("tasks/<uuid:pk>/", activities.task_detail_view, name="task_detail"),
     path("tasks/<uuid:pk>/edit/", activities.task_edit_view, name="task_edit"),
     path("tasks/<uuid:pk>/status/", activities.task_status_view, name="task_status"),
+    # Writing e-mail from the CRM (mail.sending): from a card, a deal or an invoice; replies in the thread
+    path("mail/write/", mail_compose.mail_compose_view, name="mail_compose"),
+    path("mail/write/template/", mail_compose.mail_compose_template_view, name="mail_compose_template"),
+    path("mail/messages/<uuid:pk>/reply/", mail_compose.mail_reply_view, name="mail_reply"),
     # Access: own API tokens, the audit log, handing clients over
     path("settings/password/", access.PasswordChangeView.as_view(), name="password_change"),
     path("team/password/", access.user_password_view, name="user_password"),

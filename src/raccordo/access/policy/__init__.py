@@ -21,6 +21,8 @@
         automation rules; escalation_head(user) / role_holder(role, near=) -> who a late or a role's step goes to
     can_send_from(user, mailbox) -> may the user send mail from this mailbox (access.policy.mail decides
         mailboxes and messages: a rule's `scope` hands a model's rows to a function a policy module registers)
+    may_send_from / mail_send_refused / mail_unknown_recipients -> writing from the CRM (mail.sending): from
+        which mailbox, about which records, and which recipients need an explicit confirmation
 
 Deny by default: a model that is not registered in RULES (declared in access.rules) (or whose rule names no subject) is invisible
 to everyone but administrators. A user reaches a row when
@@ -46,7 +48,7 @@ from ..roles import holds_role, role_name, role_names
 from ..rules import ASSIGNMENT_FIELDS, RULES, Rule, rule_for
 from ..subjects import ACTIONS
 from .documents import document_send_refused, may_generate_document, may_manage_templates
-from .mail import can_send_from, department_chain
+from .mail import can_send_from, department_chain, mail_send_refused, mail_unknown_recipients, may_send_from
 from .nodes import node_can, node_visible, onec_token_usable
 from .people import (
     assignable_users,
@@ -91,10 +93,11 @@ from .webhooks import may_manage_webhooks, require_webhooks
 __all__ = ["ACTIONS", "allows", "assignable_users", "ASSIGNMENT_FIELDS", "can", "can_manage_scheduled_report",
            "can_merge", "can_plan_for", "can_request_access", "can_send_from", "can_send_sms", "can_share",
            "department_chain", "department_subtree", "document_send_refused", "escalation_head", "holds_role",
-           "invoice_send_refused", "is_admin", "may_cancel_process", "may_configure", "may_edit_processes",
-           "may_edit_rules", "may_generate_document", "may_manage_templates", "may_manage_webhooks", "may_mass_send",
-           "may_plan", "may_schedule_reports", "may_set_password", "may_start_process", "node_can", "node_visible",
-           "onec_token_usable", "oversees_team", "plan_managers", "register_scope", "report_recipients_reach",
-           "report_viewers", "require", "require_assignable", "require_plan_for", "require_scheduled_report",
-           "require_share", "require_webhooks", "role_holder", "role_name", "role_names", "Rule", "rule_for",
-           "RULES", "scheduled_reports_visible", "SHARE_GRANTS", "team_members", "visible", "visible_references"]
+           "invoice_send_refused", "is_admin", "mail_send_refused", "mail_unknown_recipients", "may_cancel_process",
+           "may_configure", "may_edit_processes", "may_edit_rules", "may_generate_document", "may_manage_templates",
+           "may_manage_webhooks", "may_mass_send", "may_plan", "may_schedule_reports", "may_send_from",
+           "may_set_password", "may_start_process", "node_can", "node_visible", "onec_token_usable", "oversees_team",
+           "plan_managers", "register_scope", "report_recipients_reach", "report_viewers", "require",
+           "require_assignable", "require_plan_for", "require_scheduled_report", "require_share", "require_webhooks",
+           "role_holder", "role_name", "role_names", "Rule", "rule_for", "RULES", "scheduled_reports_visible",
+           "SHARE_GRANTS", "team_members", "visible", "visible_references"]

@@ -13,10 +13,14 @@
 from __future__ import annotations
 
 from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from raccordo.mail.models import MailMessage
+from raccordo.parties.models import Email
 
 from ..models import Department
 from ..roles import permission_set
-from .rows import _counterparty_q, _counterparty_reachable, is_admin, register_scope
+from .rows import _counterparty_q, _counterparty_reachable, can, is_admin, register_scope
 
 # Actions on messages that go with reading a mailbox (flags, sending); deleting is its owner's.
 READER_ACTIONS = frozenset({"view", "change", "export", "add"})
@@ -117,3 +121,43 @@ register_scope("mail.location", visible=lambda qs, user, action: qs.filter(_mess
 register_scope("mail.attachment",
                visible=lambda qs, user, action: qs.filter(_message_q(user, action, "message__")),
                can=lambda user, action, obj: _message_can(user, action, obj.message))
+
+
+# ---- Sending from the CRM (mail.sending) ------------------------------------------------------------------------
+# Kept apart from the reading rules above: who may put a message in a client's name on the wire, and to whom.
+
+
+def may_send_from(user, mailbox) -> bool:
+    """May `user` send from `mailbox`: their own personal mailbox, or a company mailbox shared with their
+    department (or one above it); administrators also from any company mailbox, never from a colleague's
+    personal one. The mailbox must be active and have an SMTP server."""
+    return can_send_from(user, mailbox) and bool(getattr(mailbox, "smtp_host", ""))
+
+
+def mail_send_refused(user, *, mailbox, counterparty=None, deal=None, invoice=None, replied=None) -> list[str]:
+    """Why `user` may not send this message, as sentences (empty: allowed).
+
+    The records a message is about must be visible to the writer (a hidden client is refused like any other
+    record), and the sent message is stored in the mailbox, linked to the client, so `add` on it must be allowed
+    (on a shared company mailbox that also needs the client). A reply needs the replied message to be readable.
+    """
+    if not may_send_from(user, mailbox):
+        return [_("You may not send from the mailbox %(mailbox)s.") % {"mailbox": mailbox}]
+    for record in (counterparty, deal, invoice, replied):
+        if record is not None and not can(user, "view", record):
+            return [_("You may not write about this record.")]
+    draft = MailMessage(mailbox=mailbox, counterparty=counterparty, deal=deal)
+    if not can(user, "add", draft):
+        return [_("You may not log mail for this client.")]
+    return []
+
+
+def mail_unknown_recipients(counterparty, recipients, known=()) -> list[str]:
+    """The addresses among `recipients` that are neither on the client's card (its and its contacts' e-mails)
+    nor in `known` (the people of the thread being answered). Sending to them needs an explicit confirmation:
+    the CRM writes to its clients, it is no relay for free text to strangers."""
+    allowed = {a.strip().lower() for a in known if a}
+    if counterparty is not None:
+        allowed |= {a.lower() for a in Email.objects.filter(counterparty_id=counterparty.pk)
+                    .values_list("address", flat=True)}
+    return [a for a in dict.fromkeys(r.strip() for r in recipients if r and r.strip()) if a.lower() not in allowed]
