@@ -289,6 +289,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One enum for a mailbox's IMAP and SMTP security (the same choices), not two identical ones.
+    "ENUM_NAME_OVERRIDES": {"MailSecurityEnum": "raccordo.mail.models.Security",
+                            "WebhookEventEnum": "raccordo.webhooks.models.EventType"},
     # The schema lists every operation and field: signed-in users only, unless API_DOCS_PUBLIC opens it.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny" if env_bool("API_DOCS_PUBLIC", False)
                           else "rest_framework.permissions.IsAuthenticated"],

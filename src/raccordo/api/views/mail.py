@@ -17,7 +17,7 @@ from raccordo.api.serializers.mail import (
     MailThreadSerializer,
 )
 from raccordo.mail import selectors, services, tasks
-from raccordo.mail.models import MailFolder, MailMessage, MailThread
+from raccordo.mail.models import Mailbox, MailFolder, MailMessage, MailThread
 
 from .base import CreateReadUpdateViewSet, ReadOnlyViewSet
 
@@ -27,6 +27,8 @@ class MailboxViewSet(CreateReadUpdateViewSet):
     POST .../test/ tries the login; POST .../sync/ queues a sync."""
 
     serializer_class = MailboxSerializer
+    # For the schema only (its id type): records always come from get_base_queryset, through the policy.
+    queryset = Mailbox.objects.none()
     ordering_fields = ["created_at"]
     search_fields = ["name", "address"]
 
@@ -70,6 +72,7 @@ class MailFolderViewSet(ReadOnlyViewSet):
 
     serializer_class = MailFolderSerializer
     filterset_class = MailFolderFilter
+    queryset = MailFolder.objects.none()  # for the schema only, as above
 
     def get_base_queryset(self):
         return selectors.folder_list(user=self.request.user).filter(
