@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "raccordo.exchange.onec",
     "raccordo.exchange.enterprisedata",
     "raccordo.reports",
+    "raccordo.telephony",
     "raccordo.demo",
     "raccordo.web",
 ]

@@ -8,6 +8,8 @@
     team_members(user) -> the people whose work `user` sees by scope (team filters and dashboard)
     node_visible(queryset, managers=...) / node_can(obj, managers=...) -> what an exchange node may see
         and change: the records of its managers' counterparties
+    call_party_visible(user, counterparty) / may_place_call(user, extension=, counterparty=) -> telephony: what a
+        ringing phone's pop-up may show, who dials a client
     can_share(user, counterparty) -> may `user` share this client with colleagues (or stop sharing it)
     can_merge(user) / can_request_access(user, counterparty) -> merging duplicates; asking for a hidden client
     visible_references(qs, user, ...) -> rows that name records by (type, id), narrowed to those records
@@ -56,9 +58,11 @@ from .sharing import (
     require_share,
     visible_references,
 )
+from .telephony import call_party_visible, may_configure_telephony, may_place_call
 
-__all__ = ["ACTIONS", "allows", "assignable_users", "ASSIGNMENT_FIELDS", "can", "can_merge", "can_request_access",
-           "can_share", "department_subtree", "holds_role", "invoice_send_refused", "is_admin", "may_configure",
-           "may_set_password", "node_can", "node_visible", "onec_token_usable", "oversees_team", "require",
+__all__ = ["ACTIONS", "allows", "assignable_users", "ASSIGNMENT_FIELDS", "call_party_visible", "can", "can_merge",
+           "can_request_access", "can_share", "department_subtree", "holds_role", "invoice_send_refused", "is_admin", "may_configure",
+           "may_configure_telephony", "may_place_call", "may_set_password", "node_can", "node_visible",
+           "onec_token_usable", "oversees_team", "require",
            "require_assignable", "require_share", "role_name", "role_names", "Rule", "rule_for", "RULES",
            "SHARE_GRANTS", "team_members", "visible", "visible_references"]
