@@ -50,4 +50,8 @@ def originate(config, *, extension: str, number: str) -> str:
                              "Timeout": 30000, "Async": "true"}))
         _until(sock, parser, action_id)
         sock.sendall(encode({"Action": "Logoff", "ActionID": f"{tag}-bye"}))
+        try:
+            _until(sock, parser, f"{tag}-bye")
+        except AmiError:
+            pass  # "Goodbye" is not "Success", and some servers just close: the call is queued either way
     return action_id
