@@ -212,6 +212,17 @@ ROUTES: dict[str, Route] = {
     "exchange:task_edit": Route("object", "task", allowed=("root",)),
     "exchange:task_delete": Route("object", "task", allowed=("root",), method="post"),
     "exchange:task_run": Route("object", "task", allowed=("root", "boris"), method="post"),
+    # --- telephony
+    "telephony:events": Route("exempt", note="PBX call events, HMAC-signed (tests/telephony/test_webhooks.py)"),
+    "telephony:mango_base": Route("exempt", note="Mango Office webhook, signed (tests/telephony/test_webhooks.py)"),
+    "telephony:mango": Route("exempt", note="Mango Office webhook, signed (tests/telephony/test_webhooks.py)"),
+    "telephony:mango_slash": Route("exempt", note="Mango Office webhook, signed (tests/telephony/test_webhooks.py)"),
+    "telephony:popup": Route("page"),
+    "telephony:popup_dismiss": Route("exempt", note="POST, the caller's own session only (tests/telephony/test_pages.py)"),
+    "telephony:call_phone": Route("exempt", note="POST, a phone the caller sees, from their own extension "
+                                                 "(tests/telephony/test_pages.py)"),
+    "telephony:settings": Route("reach", allowed=("root",)),
+    "telephony:extension": Route("exempt", note="POST, administrators only (tests/telephony/test_pages.py)"),
     # --- REST API
     "api:counterparty-list": Route("api_list", "counterparty"),
     "api:counterparty-detail": Route("api_detail", "counterparty"),

@@ -35,7 +35,7 @@ def popup_view(request):
     popup = selectors.call_popup(user=request.user)
     if popup is not None and str(popup.call.pk) in request.session.get(DISMISSED, []):
         popup = None
-    if request.GET.get("shown", "") == (popup.state if popup else ""):
+    if "shown" in request.GET and request.GET["shown"] == (popup.state if popup else ""):
         return HttpResponse(status=204)
     return _popup_response(request, popup)
 
