@@ -223,6 +223,9 @@ ROUTES: dict[str, Route] = {
                                                  "(tests/telephony/test_pages.py)"),
     "telephony:settings": Route("reach", allowed=("root",)),
     "telephony:extension": Route("exempt", note="POST, administrators only (tests/telephony/test_pages.py)"),
+    "api:call-list": Route("exempt", note="calls through the policy, VIP hidden (tests/telephony/test_api.py)"),
+    "api:call-detail": Route("exempt", note="calls through the policy, VIP 404 (tests/telephony/test_api.py)"),
+    "api:click-to-call": Route("exempt", note="POST, the caller's own extension (tests/telephony/test_api.py)"),
     # --- REST API
     "api:counterparty-list": Route("api_list", "counterparty"),
     "api:counterparty-detail": Route("api_detail", "counterparty"),

@@ -10,6 +10,7 @@ from .views.catalog import PriceTypeViewSet, PriceViewSet, ProductViewSet, Stock
 from .views.parties import ContactPersonViewSet, CounterpartyViewSet
 from .views.sales import DealViewSet, FunnelViewSet, InvoiceViewSet, PaymentViewSet, StageViewSet
 from .views.team import CounterpartyHandOverView, DealHandOverView
+from .views.telephony import CallViewSet, ClickToCallView
 
 router = DefaultRouter()
 router.register("counterparties", CounterpartyViewSet, basename="counterparty")
@@ -28,11 +29,13 @@ router.register("tasks", TaskViewSet, basename="task")
 router.register("interactions", InteractionViewSet, basename="interaction")
 router.register("complaints", ComplaintViewSet, basename="complaint")
 router.register("reminders", ReminderViewSet, basename="reminder")
+router.register("calls", CallViewSet, basename="call")
 
 app_name = "api"
 urlpatterns = [
     path("auth/token/", ObtainTokenView.as_view(), name="auth-token"),
     path("hand-over/counterparties/", CounterpartyHandOverView.as_view(), name="hand-over-counterparties"),
     path("hand-over/deals/", DealHandOverView.as_view(), name="hand-over-deals"),
+    path("calls/click-to-call/", ClickToCallView.as_view(), name="click-to-call"),
     *router.urls,
 ]
