@@ -6,7 +6,11 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from raccordo.api.serializers.telephony import CallSerializer, ClickToCallResultSerializer, ClickToCallSerializer
+from raccordo.api.serializers.telephony import (
+    CallSerializer,
+    ClickToCallResultSerializer,
+    ClickToCallSerializer,
+)
 from raccordo.telephony import selectors, services
 from raccordo.telephony.filters import CallFilter
 from raccordo.telephony.matching import match_number
