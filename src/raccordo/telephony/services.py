@@ -54,8 +54,7 @@ def _extension_user(number: str):
 
 def _new_call(event: CallEventInput) -> Call:
     """The call of a first event: the outside party's number matched to a client."""
-    outside = {CallDirection.INBOUND: event.from_number, CallDirection.OUTBOUND: event.to_number}.get(
-        event.direction, "")
+    outside = {"in": event.from_number, "out": event.to_number}.get(event.direction, "")
     match = match_number(outside)
     data = {"provider": event.provider, "call_id": event.call_id, "direction": event.direction,
             "status": CallStatus.RINGING, "from_number": event.from_number, "to_number": event.to_number or event.did,
@@ -140,8 +139,8 @@ def record_event(*, event: CallEventInput) -> Call:
 def _missed_call_task(call: Call):
     """A call-back task for the client's responsible manager (the employee at the extension for an unknown
     number), in their own language; None when nobody can be named."""
-    assignee = call.counterparty.responsible if call.counterparty_id and call.counterparty.responsible_id \
-        else call.user
+    client = call.counterparty
+    assignee = client.responsible if client is not None and client.responsible_id else call.user
     if assignee is None:
         return None
     who = call.contact or call.counterparty or format_phone(call.number or call.from_number)
@@ -221,7 +220,7 @@ def call_originate(*, user, number: str, counterparty=None) -> str:
     if not digits:
         raise ApplicationError(_("There is no number to dial."), code="telephony.call.number")
     try:
-        return originate(config, extension=own.number, number=digits)
+        return originate(config, extension=own.number if own else "", number=digits)
     except OSError as exc:
         pbx_state_report(provider="asterisk", error=f"Originate: {exc}")
         raise ApplicationError(_("Asterisk did not accept the call: %(error)s") % {"error": exc},
