@@ -186,3 +186,13 @@ def test_click_to_call_needs_an_extension(db, manager):
     with pytest.raises(Exception) as caught:
         call_originate(user=manager, number="+74951234567")
     assert caught.value.code == "telephony.call.denied"
+
+
+def test_a_call_whose_hangup_never_came_is_forgotten():
+    tracker = CallTracker()
+    tracker.feed({"Event": "Newchannel", "Channel": "PJSIP/trunk-1", "Uniqueid": "1.1", "Linkedid": "1.1",
+                  "CallerIDNum": "+74951234567", "Exten": "100", "Timestamp": "1000.0"})
+    assert set(tracker.calls) == {"1.1"}
+    tracker.feed({"Event": "Newchannel", "Channel": "PJSIP/trunk-2", "Uniqueid": "2.2", "Linkedid": "2.2",
+                  "CallerIDNum": "+74951234568", "Exten": "100", "Timestamp": str(1000.0 + 13 * 3600)})
+    assert set(tracker.calls) == {"2.2"}

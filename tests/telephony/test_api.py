@@ -66,3 +66,11 @@ def test_click_to_call_through_the_api(manager, admin_user):
         assert answer.status_code == 200
         originate = next(a for a in ami.actions if a["Action"] == "Originate")
         assert originate["ActionID"] == answer.json()["action_id"] and originate["Exten"] == "+74957654321"
+
+
+def test_click_to_call_refuses_a_number_of_a_client_one_may_not_see(vip_call, other_manager, admin_user):
+    Extension.objects.create(user=other_manager, number="102")
+    telephony_settings_update(user=admin_user, data={"ami_enabled": True, "ami_host": "127.0.0.1",
+                                                     "ami_username": "crm"})
+    answer = _client(other_manager).post("/api/v1/calls/click-to-call/", {"number": "+74951234567"})
+    assert answer.status_code == 403 and answer.json()["message"] == "You may not call this number from Raccordo."

@@ -117,3 +117,17 @@ def test_click_to_call_from_the_card(client, admin_user, manager, vip_client, ot
         client.force_login(other_manager)
         assert client.post(f"/telephony/phones/{phone.pk}/call/").status_code == 404
         assert len([a for a in ami.actions if a["Action"] == "Originate"]) == 1
+
+
+def test_a_tab_whose_session_ended_stops_polling(client):
+    assert client.get("/telephony/popup/", {"shown": ""}).status_code == 286
+
+
+def test_asterisk_switched_on_without_a_host_is_refused_next_to_the_field(client, admin_user):
+    client.force_login(admin_user)
+    answer = client.post("/telephony/settings/", {"ami_enabled": "on", "ami_host": "", "ami_port": "5038",
+                                                  "ami_context": "from-internal", "ami_channel": "PJSIP/101"})
+    assert answer.status_code == 200
+    errors = answer.context["form"].errors
+    assert "ami_host" in errors and "ami_channel" in errors
+    assert not TelephonySettings.objects.filter(ami_enabled=True).exists()

@@ -8,9 +8,9 @@ class TelephonyConfig(AppConfig):
     verbose_name = _("Telephony")
 
     def ready(self) -> None:
-        # The calls show on the counterparty card's feed without activities knowing this app.
-        from raccordo.activities.feed import register_source
-
+        # Models are loaded only now; the calls show on the card's feed without activities knowing this app.
+        from raccordo.activities.feed import register_source  # noqa: I001
+        # (the same reason: feed imports the models)
         from .feed import call_feed_source
 
         register_source(call_feed_source)

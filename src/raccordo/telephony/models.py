@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -147,6 +148,16 @@ class TelephonySettings(BaseModel):
 
     def __str__(self) -> str:
         return str(_("Telephony settings"))
+
+    def clean(self) -> None:
+        errors = {}
+        # Switched on without an address or a login, the worker would retry for ever against nothing.
+        if self.ami_enabled and not (self.ami_host and self.ami_username):
+            errors["ami_host"] = _("To connect to Asterisk, give its host and the AMI user.")
+        if "{extension}" not in (self.ami_channel or ""):
+            errors["ami_channel"] = _("The channel must contain {extension}, e.g. PJSIP/{extension}.")
+        if errors:
+            raise ValidationError(errors)
 
 
 class PbxState(BaseModel):

@@ -209,9 +209,11 @@ def call_originate(*, user, number: str, counterparty=None) -> str:
     from .ami.originate import originate  # noqa: PLC0415 - the AMI client is loaded only to dial
 
     own = Extension.objects.filter(user=user).first() if getattr(user, "pk", None) else None
-    if not may_place_call(user, extension=own.number if own else "", counterparty=counterparty):
+    if own is None:
         raise PermissionDenied(_("You need an extension of your own (Settings → Telephony) to place calls."),
                                code="telephony.call.denied")
+    if not may_place_call(user, extension=own.number, counterparty=counterparty):
+        raise PermissionDenied(_("You may not call this number from Raccordo."), code="telephony.call.denied")
     config = telephony_settings()
     if not (config.ami_enabled and config.ami_host and config.ami_username):
         raise ApplicationError(_("Asterisk is not connected: an administrator sets it up in Settings → Telephony."),
@@ -220,7 +222,7 @@ def call_originate(*, user, number: str, counterparty=None) -> str:
     if not digits:
         raise ApplicationError(_("There is no number to dial."), code="telephony.call.number")
     try:
-        return originate(config, extension=own.number if own else "", number=digits)
+        return originate(config, extension=own.number, number=digits)
     except OSError as exc:
         pbx_state_report(provider="asterisk", error=f"Originate: {exc}")
         raise ApplicationError(_("Asterisk did not accept the call: %(error)s") % {"error": exc},

@@ -28,10 +28,15 @@ def _popup_response(request, popup):
     return render(request, "telephony/_popup.html", {"popup": popup, "state": popup.state if popup else ""})
 
 
-@login_required
+# htmx stops polling on this status: a tab whose session ended must not swap the sign-in page into the slot.
+STOP_POLLING = 286
+
+
 def popup_view(request):
     """The pop-up slot, polled every 2 s: 204 while nothing changed (htmx then swaps nothing), else the slot
     anew with the state it shows, so an unchanged pop-up never flickers or loses a click."""
+    if not request.user.is_authenticated:
+        return HttpResponse(status=STOP_POLLING)
     popup = selectors.call_popup(user=request.user)
     if popup is not None and str(popup.call.pk) in request.session.get(DISMISSED, []):
         popup = None

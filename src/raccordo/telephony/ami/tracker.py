@@ -37,9 +37,14 @@ def channel_extension(channel: str) -> str:
     return found.group(1) if found else ""
 
 
+# A call whose hang-up never came (lost while the line was down) is forgotten after this long.
+FORGET_AFTER = 12 * 3600.0
+
+
 @dataclass
 class _Call:
     linkedid: str
+    seen: float = 0.0
     direction: str = "in"
     caller: str = ""
     dialled: str = ""
@@ -87,7 +92,8 @@ class CallTracker:
         if call is None:
             if m.get("Uniqueid", linkedid) != linkedid:
                 return []  # a leg of a call that began before we connected: not followed
-            call = self.calls[linkedid] = _Call(linkedid=linkedid)
+            self._forget_before(at - FORGET_AFTER)
+            call = self.calls[linkedid] = _Call(linkedid=linkedid, seen=at)
             call.caller, call.dialled = m.get("CallerIDNum", ""), m.get("Exten", "")
             own = channel_extension(m.get("Channel", ""))
             if self.is_extension(call.caller) or (own and self.is_extension(own) and own == call.caller):
@@ -95,6 +101,10 @@ class CallTracker:
                 call.direction = "internal" if self.is_extension(call.dialled) else "out"
         call.legs.add(m.get("Channel", ""))
         return []
+
+    def _forget_before(self, moment: float) -> None:
+        for linkedid in [k for k, c in self.calls.items() if c.seen < moment]:
+            del self.calls[linkedid]
 
     def _ringing_at(self, call: _Call, extension: str, at: float) -> list[CallEventInput]:
         if call.direction == "out":
