@@ -57,13 +57,17 @@ class Command(BaseCommand):
     help = "Keep the connection to the Asterisk Manager Interface open and record its calls (started by serve)."
 
     def handle(self, *args, **options):
-        asyncio.run(self._supervise())
+        asyncio.run(self._main())
 
-    async def _supervise(self) -> None:
+    async def _main(self) -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        await self.supervise(stop)
+
+    async def supervise(self, stop: asyncio.Event) -> None:
+        """Connect while Asterisk is switched on, follow the settings, until `stop` is set."""
         while not stop.is_set():
             try:
                 await self._connect_while_unchanged(stop)
