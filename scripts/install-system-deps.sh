@@ -5,6 +5,7 @@
 #   fonts     - so screenshots and PDFs render Cyrillic and Latin text
 #   pango     - WeasyPrint renders the PDF invoices with the system's pango and harfbuzz
 #   poppler   - pdftoppm, to render a PDF page to PNG in the browser tests' screenshots
+#   libreoffice-writer-nogui - turns documents made from DOCX templates into PDF (documents app)
 set -euo pipefail
 
 need=()
@@ -15,6 +16,7 @@ for pkg in libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
+command -v soffice >/dev/null 2>&1 || need+=(libreoffice-writer-nogui)
 
 [ ${#need[@]} -eq 0 ] && exit 0
 

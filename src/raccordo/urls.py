@@ -36,6 +36,7 @@ urlpatterns = [
     path("exchange/", include("raccordo.exchange.onec.urls")),
     path("exchange/", include("raccordo.exchange.urls")),
     path("reports/", include("raccordo.reports.urls")),
+    path("documents/", include("raccordo.documents.urls")),
     path("telephony/", include("raccordo.telephony.urls")),
     path("", include("raccordo.web.urls")),
 ]

@@ -190,12 +190,32 @@ ROUTES: dict[str, Route] = {
     **{f"web:settings_{key}_edit": Route("exempt", note="administrators only (tests/web/test_settings.py)")
        for key in SETTINGS_SECTIONS},
     "web:reassign": Route("reach", allowed=("root", "elena", "olga", "giulia")),
+    # --- documents from templates (documents app)
+    "documents:deal_generate": Route("action", "deal"),
+    "documents:invoice_generate": Route("action", "invoice"),
+    "documents:invoice_fatturapa": Route("exempt", note="an invoice as FatturaPA XML (a redirect with the reason when it cannot be); tests/documents/test_documents_web.py"),
+    "documents:download": Route("exempt", note="a generated document's file; tests/documents/test_documents_web.py"),
+    "documents:send": Route("exempt", note="POST, e-mails a generated document; tests/documents/test_documents_web.py"),
+    "documents:templates": Route("reach", allowed=("root",)),
+    "documents:shipped_template": Route("exempt", note="administrators only; tests/documents/test_documents_web.py"),
+    "documents:template_toggle": Route("exempt", note="POST, administrators only; tests/documents/test_documents_web.py"),
+    "documents:template_delete": Route("exempt", note="POST, administrators only; tests/documents/test_documents_web.py"),
+    "documents:company_pictures": Route("exempt", note="POST, administrators only; tests/documents/test_documents_web.py"),
     # --- reports: whoever may view deals (the accountant too); each part shows only what the policy allows
     "reports:kpi": Route("reach", allowed=("root", "elena", "olga", "anna", "dmitry", "ivan", "giulia", "marco",
                                            "boris")),
     "reports:kpi_export": Route("reach", allowed=("root", "elena", "olga", "anna", "dmitry", "ivan", "giulia",
                                                   "marco", "boris")),
     "reports:refresh": Route("exempt", note="POST, recomputes the caller's own cached figures (tests/reports)"),
+    # --- the head's reports (issue #19): heads and administrators only
+    "reports:plans": Route("reach", allowed=("root", "elena", "olga", "giulia")),
+    "reports:plan_set": Route("exempt", note="POST, a head's team but herself (tests/reports/test_schedule_pages.py)"),
+    "reports:plan_delete": Route("exempt", note="POST on a plan (tests/reports/test_schedule_pages.py)"),
+    "reports:scheduled_list": Route("reach", allowed=("root", "elena", "olga", "giulia")),
+    "reports:scheduled_new": Route("reach", allowed=("root", "elena", "olga", "giulia")),
+    **{f"reports:scheduled_{name}": Route("exempt", note="a scheduled report: its head or an administrator, 404 "
+                                                         "for everyone else (tests/reports/test_schedule_pages.py)")
+       for name in ("detail", "edit", "send", "preview", "delete")},
     # --- exchange
     "exchange:run_list": Route("reach", allowed=("root", "boris")),
     "exchange:conflict_resolve": Route("object", "conflict", allowed=("root", "boris"), method="post"),

@@ -163,3 +163,24 @@ def test_only_administrators_change_the_pbx_settings(manager):
     with pytest.raises(Exception) as caught:
         telephony_settings_update(user=manager, data={"ami_host": "evil"})
     assert getattr(caught.value, "code", "") == "access.denied"
+
+
+def test_the_heads_report_counts_missed_calls_from_telephony(client_with_phone, manager, other_manager):
+    from raccordo.access.policy import visible
+    from raccordo.reports.missed_calls import missed_calls_source
+
+    client_with_phone.is_vip = True
+    client_with_phone.save()
+    Extension.objects.create(user=other_manager, number="102")
+    record_event(event=_event("ringing", ext="102", call_id="m1"))
+    record_event(event=_event("missed", ext="", call_id="m1", at=20))
+    record_event(event=_event("ringing", ext="102", call_id="m2", from_number="+74950001122"))
+    record_event(event=_event("missed", ext="", call_id="m2", at=20, from_number="+74950001122"))
+    source = missed_calls_source()
+    assert source is not None
+    window = {"start_at": T0 - dt.timedelta(hours=1), "end_at": T0 + dt.timedelta(hours=1)}
+    # As the VIP client's manager: the VIP's missed call only (the other is Marco's own, outside her reach).
+    assert source(narrow=lambda qs: visible(qs, manager), **window) == {other_manager.pk: 1}
+    # As Marco: only the unknown number's; the VIP client's missed call is not counted for him.
+    assert source(narrow=lambda qs: visible(qs, other_manager), **window) == {other_manager.pk: 1}
+    assert source(narrow=lambda qs: qs, **window) == {other_manager.pk: 2}

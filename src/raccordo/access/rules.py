@@ -75,6 +75,13 @@ RULES: dict[str, Rule] = {
     "exchange.runitem": Rule(shared=True, subject="exchange"),
     "exchange.exchangetask": Rule(shared=True, subject="exchange"),
     "exchange.nodelock": Rule(shared=True, subject="exchange"),
+    # Webhook subscriptions send records out on someone's behalf: administrators only (no subject).
+    "webhooks.webhooksubscription": Rule(),
+    "webhooks.webhookdelivery": Rule(),
+    # Messages to clients: templates are the company's (everyone who may write to clients reads them;
+    # administrators edit them); an opt-out hangs off the card it was set from.
+    "comms.messagetemplate": Rule(shared=True, subject="reference"),
+    "comms.optout": Rule(counterparty="counterparty", subject="counterparties"),
     # The orders export's bookkeeping of journal positions still in flight: read only by the exporter.
     "exchange.journalgap": Rule(),
     # The 1C endpoint's sessions, uploads and request log: administrators only.
@@ -84,6 +91,20 @@ RULES: dict[str, Rule] = {
     "onec.onecrequest": Rule(),
     # Cached report figures: read only through reports.services, keyed by the reader's own access scope.
     "reports.reportsnapshot": Rule(),
+    # Printed documents (documents app). Templates are shared reference data: everyone who makes documents lists
+    # them, only administrators upload (policy.documents). A generated document belongs to its client, and the
+    # invoices permission governs it: it is the sale's paperwork, and both the manager who prints an offer and the
+    # accountant who prints an act hold that permission.
+    "documents.documenttemplate": Rule(shared=True, subject="reference"),
+    "documents.generateddocument": Rule(counterparty="counterparty", subject="invoices"),
+    # The yearly number series: read and written only by documents.services while numbering.
+    "documents.documentnumberseries": Rule(),
+    # A manager's sales plan: theirs to see, their heads' (access.policy.reports decides who sets it).
+    "reports.salesplan": Rule(owners=("manager",), subject="deals"),
+    # A scheduled report reaches whoever reaches the person it is computed as; access.policy.reports lets only
+    # heads and administrators set them up. Its log of sendings is read through the report.
+    "reports.scheduledreport": Rule(owners=("run_as",), subject="deals"),
+    "reports.scheduledreportsend": Rule(),
     # Telephony: a call is the client's (a VIP client's calls only for those who see it); a call from an unknown
     # number is its employee's. The PBX connection and its state are the administrators'.
     "telephony.call": Rule(counterparty="counterparty", owners=("user",), subject="activities"),
@@ -104,6 +125,9 @@ ASSIGNMENT_FIELDS: dict[str, tuple[str, ...]] = {
     "activities.reminder": ("user",),
     # The API took any active user here (report L2); the web form offered only `assignable_users`.
     "activities.task": ("assignee",),
+    # Nobody sets a plan for, or computes a report as, someone outside their team.
+    "reports.salesplan": ("manager",),
+    "reports.scheduledreport": ("run_as",),
 }
 
 

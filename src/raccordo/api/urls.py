@@ -11,6 +11,7 @@ from .views.parties import ContactPersonViewSet, CounterpartyViewSet
 from .views.sales import DealViewSet, FunnelViewSet, InvoiceViewSet, PaymentViewSet, StageViewSet
 from .views.team import CounterpartyHandOverView, DealHandOverView
 from .views.telephony import CallViewSet, ClickToCallView
+from .views.webhooks import WebhookDeliveryViewSet, WebhookViewSet
 
 router = DefaultRouter()
 router.register("counterparties", CounterpartyViewSet, basename="counterparty")
@@ -29,6 +30,8 @@ router.register("tasks", TaskViewSet, basename="task")
 router.register("interactions", InteractionViewSet, basename="interaction")
 router.register("complaints", ComplaintViewSet, basename="complaint")
 router.register("reminders", ReminderViewSet, basename="reminder")
+router.register("webhooks", WebhookViewSet, basename="webhook")
+router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
 router.register("calls", CallViewSet, basename="call")
 
 app_name = "api"

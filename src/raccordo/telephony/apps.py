@@ -8,9 +8,15 @@ class TelephonyConfig(AppConfig):
     verbose_name = _("Telephony")
 
     def ready(self) -> None:
-        # Models are loaded only now; the calls show on the card's feed without activities knowing this app.
+        """Plug the calls into the card's feed and into the head's report, without those apps knowing this one."""
+        # Imported here, once the models are loaded: the feed and the report's hook read models.
         from raccordo.activities.feed import register_source  # noqa: I001
-        # (the same reason: feed imports the models)
+        # (the same reason)
+        from raccordo.reports.missed_calls import register_missed_calls_source
+        # (the same reason: feed and selectors import this app's models)
         from .feed import call_feed_source
+        # (the same reason)
+        from .selectors import missed_calls_by_person
 
         register_source(call_feed_source)
+        register_missed_calls_source(missed_calls_by_person)

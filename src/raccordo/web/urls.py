@@ -22,6 +22,7 @@ from .views import (
     settings,
     team,
     undo,
+    webhooks,
 )
 
 app_name = "web"
@@ -132,6 +133,7 @@ urlpatterns = [
     path("settings/profile/", settings.profile_view, name="profile"),
     path("settings/language/", settings.language_view, name="language"),
     path("settings/email/", settings.settings_email_view, name="settings_email"),
+    path("settings/webhooks/deliveries/<int:pk>/replay/", webhooks.webhook_replay_view, name="webhook_replay"),
     path("settings/companies/<uuid:company_pk>/accounts/new/", settings.company_account_view,
          name="settings_company_account_new"),
     path("settings/companies/<uuid:company_pk>/accounts/<uuid:pk>/", settings.company_account_view,

@@ -16,6 +16,9 @@
         `user` sees (run items, change-journal entries of an exchange run)
     holds_role(user, names) -> is the user's effective role (built-in, or the custom role replacing it) named
     oversees_team(user) -> does the user lead other people's work (a head's dashboard)
+    may_plan / can_plan_for / plan_managers -> who sets whose sales plans (a head: her team but herself)
+    may_schedule_reports / can_manage_scheduled_report / scheduled_reports_visible / report_viewers ->
+        scheduled reports: heads for their team, administrators for all; whose access narrows the figures
 
 Deny by default: a model that is not registered in RULES (declared in access.rules) (or whose rule names no subject) is invisible
 to everyone but administrators. A user reaches a row when
@@ -40,6 +43,7 @@ from __future__ import annotations
 from ..roles import holds_role, role_name, role_names
 from ..rules import ASSIGNMENT_FIELDS, RULES, Rule, rule_for
 from ..subjects import ACTIONS
+from .documents import document_send_refused, may_generate_document, may_manage_templates
 from .nodes import node_can, node_visible, onec_token_usable
 from .people import (
     assignable_users,
@@ -48,6 +52,18 @@ from .people import (
     oversees_team,
     require_assignable,
     team_members,
+)
+from .reports import (
+    can_manage_scheduled_report,
+    can_plan_for,
+    may_plan,
+    may_schedule_reports,
+    plan_managers,
+    report_recipients_reach,
+    report_viewers,
+    require_plan_for,
+    require_scheduled_report,
+    scheduled_reports_visible,
 )
 from .rows import SHARE_GRANTS, allows, can, department_subtree, is_admin, require, visible
 from .sharing import (
@@ -59,10 +75,17 @@ from .sharing import (
     visible_references,
 )
 from .telephony import call_party_visible, may_configure_telephony, may_place_call
+from .webhooks import may_manage_webhooks, require_webhooks
 
-__all__ = ["ACTIONS", "allows", "assignable_users", "ASSIGNMENT_FIELDS", "call_party_visible", "can", "can_merge",
-           "can_request_access", "can_share", "department_subtree", "holds_role", "invoice_send_refused", "is_admin", "may_configure",
-           "may_configure_telephony", "may_place_call", "may_set_password", "node_can", "node_visible",
-           "onec_token_usable", "oversees_team", "require",
+__all__ = ["ACTIONS", "allows", "assignable_users", "ASSIGNMENT_FIELDS", "can", "can_merge", "can_request_access",
+           "can_share", "department_subtree", "document_send_refused", "holds_role", "invoice_send_refused",
+           "is_admin", "may_configure", "may_generate_document", "may_manage_templates",
+           "may_set_password", "node_can", "node_visible", "onec_token_usable", "oversees_team", "require",
            "require_assignable", "require_share", "role_name", "role_names", "Rule", "rule_for", "RULES",
-           "SHARE_GRANTS", "team_members", "visible", "visible_references"]
+           "SHARE_GRANTS", "team_members", "visible", "visible_references", "may_manage_webhooks", "require_webhooks",
+           # the head's reports (issue #19): sales plans and scheduled reports
+           "can_manage_scheduled_report", "can_plan_for", "may_plan", "may_schedule_reports", "plan_managers",
+           "report_recipients_reach", "report_viewers", "require_plan_for", "require_scheduled_report",
+           "scheduled_reports_visible",
+           # telephony (issue #18)
+           "call_party_visible", "may_configure_telephony", "may_place_call"]
