@@ -16,7 +16,7 @@ class TelephonyConfig(AppConfig):
         # (the same reason: feed and selectors import this app's models)
         from .feed import call_feed_source
         # (the same reason)
-        from .selectors import missed_calls_by_person
+        from .selectors import missed_calls_by_person, pbx_configured
 
         register_source(call_feed_source)
-        register_missed_calls_source(missed_calls_by_person)
+        register_missed_calls_source(missed_calls_by_person, connected=pbx_configured)

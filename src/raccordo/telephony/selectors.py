@@ -15,7 +15,7 @@ from raccordo.core.filters import CHIP_ON
 from raccordo.sales.models import StageKind
 from raccordo.sales.selectors import deal_list, invoice_list
 
-from .models import Call, CallEvent, CallStatus, EventKind, Extension, PbxState
+from .models import Call, CallEvent, CallStatus, EventKind, Extension, PbxState, TelephonySettings
 
 # A call that rang this long ago and never ended (the PBX lost its hang-up) no longer pops up.
 POPUP_WINDOW = dt.timedelta(minutes=30)
@@ -104,6 +104,12 @@ def people_with_extensions():
     """Active people with their extensions, for the settings page (administrators: the view checks)."""
     return get_user_model().objects.filter(is_active=True).select_related("phone_extension").order_by(
         "last_name", "first_name", "username")
+
+
+def pbx_configured() -> bool:
+    """Is any PBX set up to report calls (Asterisk switched on, a webhook secret or Mango's key set)?"""
+    row = TelephonySettings.objects.order_by("created_at").first()
+    return bool(row and (row.ami_enabled or row.webhook_secret or row.mango_secret_key))
 
 
 def missed_calls_by_person(*, narrow, start_at, end_at) -> dict:
