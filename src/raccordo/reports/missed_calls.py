@@ -11,8 +11,9 @@ between the two aware datetimes (end excluded) in a queryset it passes through `
 applies the access policy for the people the report is computed for, so a missed call of a client they may not
 see is never counted (its Call model has a counterparty-scoped rule in access/rules.py).
 
-`connected()` says whether a PBX is set up at all. Until then, or without telephony, the report counts the calls logged by hand as activities that were missed:
-inbound calls with no duration (0 s) or an outcome that says so, and says "telephony not connected".
+`connected()` says whether a PBX is set up at all. Until then, or without telephony, the report counts the calls
+logged by hand as activities that were missed: inbound calls with no duration (0 s) or an outcome that says so,
+and says "telephony not connected".
 """
 
 from __future__ import annotations
