@@ -37,6 +37,8 @@ urlpatterns = [
     path("exchange/", include("raccordo.exchange.urls")),
     path("reports/", include("raccordo.reports.urls")),
     path("documents/", include("raccordo.documents.urls")),
+    path("sms/", include("raccordo.sms.urls")),
+    path("processes/", include("raccordo.processes.urls")),
     path("telephony/", include("raccordo.telephony.urls")),
     path("", include("raccordo.web.urls")),
 ]

@@ -143,6 +143,7 @@ ROUTES: dict[str, Route] = {
     "web:line_totals": Route("exempt", note="arithmetic on posted numbers, no records"),
     "web:invoice_pdf": Route("detail", "invoice"),
     "web:invoice_send": Route("action", "invoice"),
+    "web:invoice_remind": Route("action", "invoice"),
     "web:receivables": Route("page"),
     "web:receivables_export": Route("export", "invoice", note="open invoices with their ageing"),
     # --- reminders, complaints, calendar
@@ -216,6 +217,21 @@ ROUTES: dict[str, Route] = {
     **{f"reports:scheduled_{name}": Route("exempt", note="a scheduled report: its head or an administrator, 404 "
                                                          "for everyone else (tests/reports/test_schedule_pages.py)")
        for name in ("detail", "edit", "send", "preview", "delete")},
+    # --- business processes and automation rules (administrators set them up; a process hangs off its client)
+    "processes:template_list": Route("reach", allowed=("root",)),
+    "processes:template_new": Route("reach", allowed=("root",)),
+    "processes:template_edit": Route("exempt", note="administrators only (tests/processes/test_pages.py)"),
+    "processes:holidays": Route("reach", allowed=("root",)),
+    "processes:rule_list": Route("reach", allowed=("root",)),
+    "processes:rule_new": Route("reach", allowed=("root",)),
+    "processes:rule_edit": Route("exempt", note="administrators only (tests/processes/test_pages.py)"),
+    "processes:rule_switch": Route("exempt", note="POST, administrators only (tests/processes/test_pages.py)"),
+    "processes:instance_detail": Route("exempt", note="404 unless the process's client is visible "
+                                                      "(tests/processes/test_pages.py)"),
+    "processes:instance_cancel": Route("exempt", note="POST; 404 unless the client is visible "
+                                                      "(tests/processes/test_pages.py)"),
+    "processes:start": Route("exempt", note="POST on a visible deal, invoice, complaint or client "
+                                            "(tests/processes/test_pages.py)"),
     # --- exchange
     "exchange:run_list": Route("reach", allowed=("root", "boris")),
     "exchange:conflict_resolve": Route("object", "conflict", allowed=("root", "boris"), method="post"),
@@ -284,6 +300,31 @@ ROUTES: dict[str, Route] = {
     "api:funnel-detail": Route("exempt", note="shared reference data: tests/api/test_access.py"),
     "api:stage-list": Route("api_list"),
     "api:stage-detail": Route("exempt", note="shared reference data: tests/api/test_access.py"),
+    # --- webhooks: administrators only (settings pages are declared with the other sections)
+    "web:webhook_replay": Route("exempt", note="POST, administrators only: tests/webhooks/test_api_and_pages.py"),
+    "api:webhook-list": Route("exempt", note="administrators only: tests/webhooks/test_api_and_pages.py"),
+    "api:webhook-detail": Route("exempt", note="administrators only: tests/webhooks/test_api_and_pages.py"),
+    "api:webhook-delivery-list": Route("exempt", note="administrators only: tests/webhooks/test_api_and_pages.py"),
+    "api:webhook-delivery-detail": Route("exempt", note="administrators only: tests/webhooks/test_api_and_pages.py"),
+    "api:webhook-delivery-replay": Route("exempt", note="administrators only: tests/webhooks/test_api_and_pages.py"),
+    # --- SMS (raccordo.sms): the card's composer and opt-outs, mass sends, the provider's settings and callback
+    "sms:settings": Route("reach", allowed=("root",)),
+    "sms:settings_test": Route("exempt", note="POST, administrators only; tests/sms/test_sms.py"),
+    "sms:settings_balance": Route("exempt", note="POST, administrators only; tests/sms/test_sms.py"),
+    "sms:callback": Route("exempt", note="the provider's delivery reports: secret and signature; tests/sms/test_sms.py"),
+    "sms:compose": Route("exempt", note="the card's composer refilled (htmx); 404 on a hidden client: "
+                                        "tests/sms/test_sms.py"),
+    "sms:send": Route("action", "counterparty"),
+    "sms:opt_out": Route("action", "counterparty"),
+    "sms:campaign_list": Route("page"),
+    "sms:campaign_new": Route("page"),
+    "sms:campaign_detail": Route("exempt", note="a mass send is its sender's: tests/sms/test_campaigns.py"),
+    "sms:campaign_cancel": Route("exempt", note="POST on a mass send, its sender's: tests/sms/test_campaigns.py"),
+    "api:sms-list": Route("exempt", note="messages through the policy: tests/sms/test_api.py"),
+    "api:sms-detail": Route("exempt", note="messages through the policy: tests/sms/test_api.py"),
+    "api:sms-campaign-list": Route("exempt", note="mass sends, their sender's: tests/sms/test_api.py"),
+    "api:sms-campaign-detail": Route("exempt", note="mass sends, their sender's: tests/sms/test_api.py"),
+    "api:sms-campaign-preview": Route("exempt", note="counts only, of the caller's clients: tests/sms/test_api.py"),
 }
 
 

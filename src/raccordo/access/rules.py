@@ -82,6 +82,11 @@ RULES: dict[str, Rule] = {
     # administrators edit them); an opt-out hangs off the card it was set from.
     "comms.messagetemplate": Rule(shared=True, subject="reference"),
     "comms.optout": Rule(counterparty="counterparty", subject="counterparties"),
+    # SMS: a message is an activity on its client's card (its sender's own when it names no client, a test
+    # message); a mass send is its sender's; the provider's settings are the administrators'.
+    "sms.smsmessage": Rule(counterparty="counterparty", owners=("sent_by",), subject="activities"),
+    "sms.smscampaign": Rule(owners=("created_by",), subject="activities"),
+    "sms.smssettings": Rule(),
     # The orders export's bookkeeping of journal positions still in flight: read only by the exporter.
     "exchange.journalgap": Rule(),
     # The 1C endpoint's sessions, uploads and request log: administrators only.
@@ -105,6 +110,17 @@ RULES: dict[str, Rule] = {
     # heads and administrators set them up. Its log of sendings is read through the report.
     "reports.scheduledreport": Rule(owners=("run_as",), subject="deals"),
     "reports.scheduledreportsend": Rule(),
+    # Business processes: templates are shared set-up (everyone who may start one reads them); a running
+    # process and its steps hang off the client they are about; rules and their log are administrators' only.
+    "processes.processtemplate": Rule(shared=True, subject="reference"),
+    "processes.processstep": Rule(shared=True, subject="reference"),
+    "processes.holiday": Rule(shared=True, subject="reference"),
+    "processes.processinstance": Rule(counterparty="counterparty", owners=("started_by",), subject="activities"),
+    "processes.steprun": Rule(counterparty="instance__counterparty", owners=("assignee",), subject="activities"),
+    "processes.automationrule": Rule(),
+    "processes.ruleaction": Rule(),
+    "processes.rulefiring": Rule(),
+    "processes.automationcursor": Rule(),
     # Telephony: a call is the client's (a VIP client's calls only for those who see it); a call from an unknown
     # number is its employee's. The PBX connection and its state are the administrators'.
     "telephony.call": Rule(counterparty="counterparty", owners=("user",), subject="activities"),

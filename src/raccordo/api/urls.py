@@ -9,6 +9,7 @@ from .views.auth import ObtainTokenView
 from .views.catalog import PriceTypeViewSet, PriceViewSet, ProductViewSet, StockLevelViewSet, WarehouseViewSet
 from .views.parties import ContactPersonViewSet, CounterpartyViewSet
 from .views.sales import DealViewSet, FunnelViewSet, InvoiceViewSet, PaymentViewSet, StageViewSet
+from .views.sms import SmsCampaignViewSet, SmsMessageViewSet
 from .views.team import CounterpartyHandOverView, DealHandOverView
 from .views.telephony import CallViewSet, ClickToCallView
 from .views.webhooks import WebhookDeliveryViewSet, WebhookViewSet
@@ -32,6 +33,8 @@ router.register("complaints", ComplaintViewSet, basename="complaint")
 router.register("reminders", ReminderViewSet, basename="reminder")
 router.register("webhooks", WebhookViewSet, basename="webhook")
 router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
+router.register("sms", SmsMessageViewSet, basename="sms")
+router.register("sms-campaigns", SmsCampaignViewSet, basename="sms-campaign")
 router.register("calls", CallViewSet, basename="call")
 
 app_name = "api"

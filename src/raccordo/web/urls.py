@@ -85,6 +85,7 @@ urlpatterns = [
     path("lines/totals/", lines.line_totals_view, name="line_totals"),
     path("invoices/<uuid:pk>/pdf/", invoice_documents.invoice_pdf_view, name="invoice_pdf"),
     path("invoices/<uuid:pk>/send/", invoice_documents.invoice_send_view, name="invoice_send"),
+    path("invoices/<uuid:pk>/remind/", invoice_documents.invoice_remind_view, name="invoice_remind"),
     path("receivables/", receivables.receivables_view, name="receivables"),
     path("receivables/export/", receivables.receivables_export_view, name="receivables_export"),
     # Reminders, complaints, calendar

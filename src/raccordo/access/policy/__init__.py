@@ -19,6 +19,8 @@
     may_plan / can_plan_for / plan_managers -> who sets whose sales plans (a head: her team but herself)
     may_schedule_reports / can_manage_scheduled_report / scheduled_reports_visible / report_viewers ->
         scheduled reports: heads for their team, administrators for all; whose access narrows the figures
+    may_edit_processes / may_edit_rules / may_start_process / may_cancel_process -> business processes and
+        automation rules; escalation_head(user) / role_holder(role, near=) -> who a late or a role's step goes to
 
 Deny by default: a model that is not registered in RULES (declared in access.rules) (or whose rule names no subject) is invisible
 to everyone but administrators. A user reaches a row when
@@ -53,6 +55,14 @@ from .people import (
     require_assignable,
     team_members,
 )
+from .processes import (
+    escalation_head,
+    may_cancel_process,
+    may_edit_processes,
+    may_edit_rules,
+    may_start_process,
+    role_holder,
+)
 from .reports import (
     can_manage_scheduled_report,
     can_plan_for,
@@ -74,18 +84,19 @@ from .sharing import (
     require_share,
     visible_references,
 )
+from .sms import can_send_sms, may_mass_send
 from .telephony import call_party_visible, may_configure_telephony, may_place_call
 from .webhooks import may_manage_webhooks, require_webhooks
 
-__all__ = ["ACTIONS", "allows", "assignable_users", "ASSIGNMENT_FIELDS", "can", "can_merge", "can_request_access",
-           "can_share", "department_subtree", "document_send_refused", "holds_role", "invoice_send_refused",
-           "is_admin", "may_configure", "may_generate_document", "may_manage_templates",
-           "may_set_password", "node_can", "node_visible", "onec_token_usable", "oversees_team", "require",
-           "require_assignable", "require_share", "role_name", "role_names", "Rule", "rule_for", "RULES",
-           "SHARE_GRANTS", "team_members", "visible", "visible_references", "may_manage_webhooks", "require_webhooks",
-           # the head's reports (issue #19): sales plans and scheduled reports
-           "can_manage_scheduled_report", "can_plan_for", "may_plan", "may_schedule_reports", "plan_managers",
-           "report_recipients_reach", "report_viewers", "require_plan_for", "require_scheduled_report",
-           "scheduled_reports_visible",
-           # telephony (issue #18)
-           "call_party_visible", "may_configure_telephony", "may_place_call"]
+__all__ = ["ACTIONS", "allows", "assignable_users", "ASSIGNMENT_FIELDS", "call_party_visible", "can",
+           "can_manage_scheduled_report",
+           "can_merge", "can_plan_for", "can_request_access", "can_send_sms", "can_share", "department_subtree",
+           "document_send_refused", "escalation_head", "holds_role", "invoice_send_refused", "is_admin",
+           "may_cancel_process", "may_configure", "may_edit_processes", "may_edit_rules", "may_generate_document",
+           "may_configure_telephony", "may_manage_templates", "may_manage_webhooks", "may_mass_send",
+           "may_place_call", "may_plan", "may_schedule_reports",
+           "may_set_password", "may_start_process", "node_can", "node_visible", "onec_token_usable", "oversees_team",
+           "plan_managers", "report_recipients_reach", "report_viewers", "require", "require_assignable",
+           "require_plan_for", "require_scheduled_report", "require_share", "require_webhooks", "role_holder",
+           "role_name", "role_names", "Rule", "rule_for", "RULES", "scheduled_reports_visible", "SHARE_GRANTS",
+           "team_members", "visible", "visible_references"]
