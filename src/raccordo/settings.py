@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "raccordo.webhooks",
     "raccordo.documents",
     "raccordo.processes",
+    "raccordo.telephony",
     "raccordo.demo",
     "raccordo.web",
 ]

@@ -40,5 +40,6 @@ urlpatterns = [
     path("sms/", include("raccordo.sms.urls")),
     path("processes/", include("raccordo.processes.urls")),
     path("mail/", include("raccordo.mail.urls")),
+    path("telephony/", include("raccordo.telephony.urls")),
     path("", include("raccordo.web.urls")),
 ]

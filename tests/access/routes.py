@@ -267,6 +267,20 @@ ROUTES: dict[str, Route] = {
     "exchange:task_edit": Route("object", "task", allowed=("root",)),
     "exchange:task_delete": Route("object", "task", allowed=("root",), method="post"),
     "exchange:task_run": Route("object", "task", allowed=("root", "boris"), method="post"),
+    # --- telephony
+    "telephony:events": Route("exempt", note="PBX call events, HMAC-signed (tests/telephony/test_webhooks.py)"),
+    "telephony:mango_base": Route("exempt", note="Mango Office webhook, signed (tests/telephony/test_webhooks.py)"),
+    "telephony:mango": Route("exempt", note="Mango Office webhook, signed (tests/telephony/test_webhooks.py)"),
+    "telephony:mango_slash": Route("exempt", note="Mango Office webhook, signed (tests/telephony/test_webhooks.py)"),
+    "telephony:popup": Route("page"),
+    "telephony:popup_dismiss": Route("exempt", note="POST, the caller's own session only (tests/telephony/test_pages.py)"),
+    "telephony:call_phone": Route("exempt", note="POST, a phone the caller sees, from their own extension "
+                                                 "(tests/telephony/test_pages.py)"),
+    "telephony:settings": Route("reach", allowed=("root",)),
+    "telephony:extension": Route("exempt", note="POST, administrators only (tests/telephony/test_pages.py)"),
+    "api:call-list": Route("exempt", note="calls through the policy, VIP hidden (tests/telephony/test_api.py)"),
+    "api:call-detail": Route("exempt", note="calls through the policy, VIP 404 (tests/telephony/test_api.py)"),
+    "api:click-to-call": Route("exempt", note="POST, the caller's own extension (tests/telephony/test_api.py)"),
     # --- REST API
     "api:mailbox-list": Route("exempt", note="the caller's own and department's mailboxes; tests/mail/test_pages.py"),
     "api:mailbox-detail": Route("exempt", note="as the list; tests/mail/test_pages.py"),

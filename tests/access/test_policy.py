@@ -17,7 +17,7 @@ from tests.factories import ContactPersonFactory, CounterpartyFactory, ProductFa
 
 pytestmark = pytest.mark.django_db
 
-DOMAIN_APPS = ["parties", "catalog", "sales", "activities", "onec"]
+DOMAIN_APPS = ["parties", "catalog", "sales", "activities", "onec", "telephony"]
 # Internal tables no person lists or opens: deliberately without a rule (so invisible to non-admins).
 INTERNAL = {"sales.invoicenumberseries"}
 

@@ -129,6 +129,13 @@ RULES: dict[str, Rule] = {
     "processes.ruleaction": Rule(),
     "processes.rulefiring": Rule(),
     "processes.automationcursor": Rule(),
+    # Telephony: a call is the client's (a VIP client's calls only for those who see it); a call from an unknown
+    # number is its employee's. The PBX connection and its state are the administrators'.
+    "telephony.call": Rule(counterparty="counterparty", owners=("user",), subject="activities"),
+    "telephony.callevent": Rule(owners=("user",), subject="activities"),
+    "telephony.extension": Rule(owners=("user",), subject="activities"),
+    "telephony.telephonysettings": Rule(),
+    "telephony.pbxstate": Rule(),
     # The change journal as a whole (the global audit view); a record's own history is shown with the record.
     "core.changejournal": Rule(shared=True, subject="audit"),
 }

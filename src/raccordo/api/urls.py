@@ -13,6 +13,7 @@ from .views.parties import ContactPersonViewSet, CounterpartyViewSet
 from .views.sales import DealViewSet, FunnelViewSet, InvoiceViewSet, PaymentViewSet, StageViewSet
 from .views.sms import SmsCampaignViewSet, SmsMessageViewSet
 from .views.team import CounterpartyHandOverView, DealHandOverView
+from .views.telephony import CallViewSet, ClickToCallView
 from .views.webhooks import WebhookDeliveryViewSet, WebhookViewSet
 
 router = DefaultRouter()
@@ -40,6 +41,7 @@ router.register("mailboxes", MailboxViewSet, basename="mailbox")
 router.register("mail-folders", MailFolderViewSet, basename="mail-folder")
 router.register("mail-threads", MailThreadViewSet, basename="mail-thread")
 router.register("mail-messages", MailMessageViewSet, basename="mail-message")
+router.register("calls", CallViewSet, basename="call")
 
 app_name = "api"
 urlpatterns = [
@@ -48,5 +50,6 @@ urlpatterns = [
     path("hand-over/deals/", DealHandOverView.as_view(), name="hand-over-deals"),
     path("mail/send/", MailSendView.as_view(), name="mail-send"),
     path("mail-messages/<uuid:pk>/reply/", MailReplyView.as_view(), name="mail-reply"),
+    path("calls/click-to-call/", ClickToCallView.as_view(), name="click-to-call"),
     *router.urls,
 ]

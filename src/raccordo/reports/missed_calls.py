@@ -4,15 +4,16 @@ Telephony (the app `raccordo.telephony`, built separately) knows which calls wer
 it registers a source from its AppConfig.ready():
 
     from raccordo.reports.missed_calls import register_missed_calls_source
-    register_missed_calls_source(missed_calls_by_person)
+    register_missed_calls_source(missed_calls_by_person, connected=pbx_configured)
 
 where `missed_calls_by_person(*, narrow, start_at, end_at) -> {user id or None: count}` counts the missed calls
 between the two aware datetimes (end excluded) in a queryset it passes through `narrow(queryset)` first: that
 applies the access policy for the people the report is computed for, so a missed call of a client they may not
 see is never counted (its Call model has a counterparty-scoped rule in access/rules.py).
 
-Until then, or without telephony, the report counts the calls logged by hand as activities that were missed:
-inbound calls with no duration (0 s) or an outcome that says so, and says "telephony not connected".
+`connected()` says whether a PBX is set up at all. Until then, or without telephony, the report counts the calls
+logged by hand as activities that were missed: inbound calls with no duration (0 s) or an outcome that says so,
+and says "telephony not connected".
 """
 
 from __future__ import annotations
@@ -27,21 +28,27 @@ from raccordo.activities.models import Direction, Interaction, InteractionKind
 # Words a manager types as the outcome of a call nobody answered, in the three languages of the interface.
 MISSED_OUTCOMES = ("missed", "no answer", "persa", "non risposto", "пропущен", "не ответ")
 
-_SOURCE: list[Callable] = []
+# The registered source with, when given, telephony's own answer to "is a PBX set up at all": installed but
+# never connected to a PBX, telephony knows of no call, so the calls logged by hand are still the ones to count.
+_SOURCE: list[tuple[Callable, Callable[[], bool] | None]] = []
 
 
-def register_missed_calls_source(source: Callable) -> None:
-    """Count missed calls with `source` (telephony's), replacing any registered before."""
-    _SOURCE[:] = [source]
+def register_missed_calls_source(source: Callable, connected: Callable[[], bool] | None = None) -> None:
+    """Count missed calls with `source` (telephony's), replacing any registered before; `connected()` says
+    whether a PBX reports calls (without it, installed is taken for connected)."""
+    _SOURCE[:] = [(source, connected)]
 
 
 def telephony_connected() -> bool:
-    return apps.is_installed("raccordo.telephony")
+    if not apps.is_installed("raccordo.telephony"):
+        return False
+    connected = _SOURCE[0][1] if _SOURCE else None
+    return connected() if connected is not None else True
 
 
 def missed_calls_source() -> Callable | None:
-    """The registered source, only while telephony is installed."""
-    return _SOURCE[0] if _SOURCE and telephony_connected() else None
+    """The registered source, only while telephony is installed and reports calls."""
+    return _SOURCE[0][0] if _SOURCE and telephony_connected() else None
 
 
 def logged_missed_calls(*, narrow, start_at, end_at) -> dict:

@@ -8,6 +8,8 @@
     team_members(user) -> the people whose work `user` sees by scope (team filters and dashboard)
     node_visible(queryset, managers=...) / node_can(obj, managers=...) -> what an exchange node may see
         and change: the records of its managers' counterparties
+    call_party_visible(user, counterparty) / may_place_call(user, extension=, counterparty=) -> telephony: what a
+        ringing phone's pop-up may show, who dials a client
     can_share(user, counterparty) -> may `user` share this client with colleagues (or stop sharing it)
     can_merge(user) / can_request_access(user, counterparty) -> merging duplicates; asking for a hidden client
     visible_references(qs, user, ...) -> rows that name records by (type, id), narrowed to those records
@@ -88,16 +90,18 @@ from .sharing import (
     visible_references,
 )
 from .sms import can_send_sms, may_mass_send
+from .telephony import call_party_visible, may_configure_telephony, may_place_call
 from .webhooks import may_manage_webhooks, require_webhooks
 
-__all__ = ["ACTIONS", "allows", "assignable_users", "ASSIGNMENT_FIELDS", "can", "can_manage_scheduled_report",
-           "can_merge", "can_plan_for", "can_request_access", "can_send_from", "can_send_sms", "can_share",
-           "department_chain", "department_subtree", "document_send_refused", "escalation_head", "holds_role",
-           "invoice_send_refused", "is_admin", "mail_send_refused", "mail_unknown_recipients", "may_cancel_process",
-           "may_configure", "may_edit_processes", "may_edit_rules", "may_generate_document", "may_manage_templates",
-           "may_manage_webhooks", "may_mass_send", "may_plan", "may_schedule_reports", "may_send_from",
-           "may_set_password", "may_start_process", "node_can", "node_visible", "onec_token_usable", "oversees_team",
-           "plan_managers", "register_scope", "report_recipients_reach", "report_viewers", "require",
-           "require_assignable", "require_plan_for", "require_scheduled_report", "require_share", "require_webhooks",
-           "role_holder", "role_name", "role_names", "Rule", "rule_for", "RULES", "scheduled_reports_visible",
-           "SHARE_GRANTS", "team_members", "visible", "visible_references"]
+__all__ = ["ACTIONS", "allows", "assignable_users", "ASSIGNMENT_FIELDS", "call_party_visible", "can",
+           "can_manage_scheduled_report", "can_merge", "can_plan_for", "can_request_access", "can_send_from",
+           "can_send_sms", "can_share", "department_chain", "department_subtree", "document_send_refused",
+           "escalation_head", "holds_role", "invoice_send_refused", "is_admin", "mail_send_refused",
+           "mail_unknown_recipients", "may_cancel_process", "may_configure", "may_configure_telephony",
+           "may_edit_processes", "may_edit_rules", "may_generate_document", "may_manage_templates",
+           "may_manage_webhooks", "may_mass_send", "may_place_call", "may_plan", "may_schedule_reports",
+           "may_send_from", "may_set_password", "may_start_process", "node_can", "node_visible", "onec_token_usable",
+           "oversees_team", "plan_managers", "register_scope", "report_recipients_reach", "report_viewers",
+           "require", "require_assignable", "require_plan_for", "require_scheduled_report", "require_share",
+           "require_webhooks", "role_holder", "role_name", "role_names", "Rule", "rule_for", "RULES",
+           "scheduled_reports_visible", "SHARE_GRANTS", "team_members", "visible", "visible_references"]

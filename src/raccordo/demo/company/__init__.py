@@ -8,11 +8,13 @@ Dates are relative to today; the content is the same for the same seed.
     parties.py      departments, counterparties, contact persons
     sales.py        deals, invoices, payments
     activities.py   interactions, tasks, reminders, complaints
+    calls.py        extensions and calls from the office PBX (telephony)
 """
 
 from __future__ import annotations
 
 from .activities import create_activities
+from .calls import create_calls
 from .parties import create_contacts, create_counterparties, create_departments
 from .sales import create_deals, create_invoices
 from .state import DemoState
@@ -27,7 +29,7 @@ class DemoCompany(DemoState):
         steps = [("departments", create_departments), ("counterparties", create_counterparties),
                  ("contacts", create_contacts),
                  ("deals", create_deals), ("invoices and payments", create_invoices),
-                 ("interactions, tasks, reminders, complaints", create_activities)]
+                 ("interactions, tasks, reminders, complaints", create_activities), ("calls", create_calls)]
         invoice_counts: dict[str, int] = {}
         for label, step in steps:
             self.log(f"  {label}...")

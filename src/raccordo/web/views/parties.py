@@ -107,7 +107,9 @@ def _duplicate_context(exc: Exception) -> dict:
 
 @login_required
 def counterparty_create_view(request):
-    form = CounterpartyForm(request.POST or None, user=request.user)
+    # "Create a lead" from a call's pop-up opens the form with the caller's number (?phone=+7...).
+    initial = {"phone": request.GET.get("phone", "")[:40]} if request.method == "GET" else None
+    form = CounterpartyForm(request.POST or None, user=request.user, initial=initial)
     context: dict = {"form": form}
     if request.method == "POST" and form.is_valid():
         try:

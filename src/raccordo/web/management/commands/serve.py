@@ -1,8 +1,9 @@
-"""`raccordo serve [--host H] [--port P] [--server gunicorn|runserver]`: the web server and the Huey consumer,
-started and stopped together. The web server is gunicorn unless `--server runserver` asks for Django's own.
+"""`raccordo serve [--host H] [--port P] [--server gunicorn|runserver]`: the web server, the Huey consumer and
+the telephony worker (`telephony_ami`, the Asterisk connection), started and stopped together. The web server
+is gunicorn unless `--server runserver` asks for Django's own.
 
-Both run as child processes of this one. Ctrl-C or SIGTERM stops both; if either exits on its own,
-the other is stopped and `serve` exits non-zero, so a supervisor (systemd, Docker, make) sees the
+All run as child processes of this one. Ctrl-C or SIGTERM stops them all; if one exits on its own,
+the others are stopped and `serve` exits non-zero, so a supervisor (systemd, Docker, make) sees the
 failure instead of a half-running installation. On Linux the children also receive SIGTERM if this
 process is killed outright, so none is left orphaned.
 """
@@ -48,7 +49,8 @@ class Command(BaseCommand):
             help="gunicorn (default; a production WSGI server with several workers) or runserver (development).")
         parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "3")),
                             help="gunicorn worker processes.")
-        parser.add_argument("--no-worker", action="store_true", help="Run the web server only (no Huey consumer).")
+        parser.add_argument("--no-worker", action="store_true",
+                            help="Run the web server only (no Huey consumer, no telephony worker).")
 
     def handle(self, *args, host: str, port: int, server: str, workers: int, no_worker: bool, **options):
         python = [sys.executable, "-m", "raccordo.cli"]
@@ -75,8 +77,11 @@ class Command(BaseCommand):
             children["web"] = self._start(web_cmd)
             if not no_worker:
                 children["worker"] = self._start([*python, "run_huey"])
+                # The PBX connection (telephony): idle until Asterisk is switched on in Settings → Telephony.
+                children["telephony"] = self._start([*python, "telephony_ami"])
             self.stdout.write(f"Raccordo on http://{host}:{port}/ (web pid {children['web'].pid}"
                               + (f", worker pid {children['worker'].pid}" if "worker" in children else "")
+                              + (f", telephony pid {children['telephony'].pid}" if "telephony" in children else "")
                               + "). Ctrl-C stops.")
             self.stdout.flush()
             failed = None
