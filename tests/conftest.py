@@ -34,6 +34,18 @@ def _fresh_cache(settings, worker_id):
     clear()
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the default language: a test (or a service it calls, in this thread) that switched to
+    Italian must not make the next test's messages Italian."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def admin_user(db):
     return factories.UserFactory(username="admin", role="admin", is_staff=True, is_superuser=True)
