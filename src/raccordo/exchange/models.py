@@ -15,6 +15,7 @@ class NodeKind(models.TextChoices):
     FOLDER = "folder", _("Folder of files")
     TABULAR = "tabular", _("CSV / XLSX")
     ENTERPRISEDATA = "enterprisedata", _("1C EnterpriseData (universal format), folder")
+    ZUP_HR = "zup-hr", _("1C:ZUP staff (HR-XML and company.xml)")
 
 
 class UnknownOrders(models.TextChoices):

@@ -44,6 +44,14 @@ from ..roles import holds_role, role_name, role_names
 from ..rules import ASSIGNMENT_FIELDS, RULES, Rule, rule_for
 from ..subjects import ACTIONS
 from .documents import document_send_refused, may_generate_document, may_manage_templates
+from .hr import (
+    HR_NODE_KIND,
+    hr_dismissal_applies,
+    hr_handover_needed,
+    hr_node_may_send,
+    may_manage_staff,
+    may_see_absence,
+)
 from .nodes import node_can, node_visible, onec_token_usable
 from .people import (
     assignable_users,
@@ -87,9 +95,10 @@ from .webhooks import may_manage_webhooks, require_webhooks
 
 __all__ = ["ACTIONS", "allows", "assignable_users", "ASSIGNMENT_FIELDS", "can", "can_manage_scheduled_report",
            "can_merge", "can_plan_for", "can_request_access", "can_send_sms", "can_share", "department_subtree",
-           "document_send_refused", "escalation_head", "holds_role", "invoice_send_refused", "is_admin",
+           "document_send_refused", "escalation_head", "holds_role", "HR_NODE_KIND", "hr_dismissal_applies",
+           "hr_handover_needed", "hr_node_may_send", "invoice_send_refused", "is_admin",
            "may_cancel_process", "may_configure", "may_edit_processes", "may_edit_rules", "may_generate_document",
-           "may_manage_templates", "may_manage_webhooks", "may_mass_send", "may_plan", "may_schedule_reports",
+           "may_manage_staff", "may_manage_templates", "may_see_absence", "may_manage_webhooks", "may_mass_send", "may_plan", "may_schedule_reports",
            "may_set_password", "may_start_process", "node_can", "node_visible", "onec_token_usable", "oversees_team",
            "plan_managers", "report_recipients_reach", "report_viewers", "require", "require_assignable",
            "require_plan_for", "require_scheduled_report", "require_share", "require_webhooks", "role_holder",
