@@ -42,6 +42,7 @@ urlpatterns = [
     path("reports/", include("raccordo.reports.urls")),
     path("documents/", include("raccordo.documents.urls")),
     path("sms/", include("raccordo.sms.urls")),
+    path("staff/", include("raccordo.staff.urls")),
     path("processes/", include("raccordo.processes.urls")),
     path("", include("raccordo.web.urls")),
 ]

@@ -16,7 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from raccordo.access.models import Department
-from raccordo.access.policy import hr_dismissal_applies, hr_handover_needed
+from raccordo.access.policy import hr_dismissal_applies, hr_handover_needed, require_staff_manager
+from raccordo.access.services import clients_reassign
 from raccordo.core.journal import diff, journal_record, snapshot
 from raccordo.core.models import Operation
 
@@ -198,3 +199,13 @@ def heads_sync(units: list[Unit], outcome: Outcome) -> None:
                                     % {"name": unit.name, "id": unit.head_person})
             continue
         DepartmentLink.objects.filter(unit_id=unit.unit_id).update(head=employee.user_id)
+
+
+@transaction.atomic
+def handover(*, user, employee: Employee, to_user) -> dict[str, int]:
+    """Hand a dismissed employee's clients, open deals and open tasks to `to_user` (the existing reassignment
+    service checks who may), and take the employee off the hand-over list."""
+    require_staff_manager(user)
+    counts = clients_reassign(user=user, from_user=employee.user, to_user=to_user)
+    Employee.objects.filter(pk=employee.pk).update(handover_pending=False)
+    return counts

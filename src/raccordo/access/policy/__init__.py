@@ -51,6 +51,8 @@ from .hr import (
     hr_node_may_send,
     may_manage_staff,
     may_see_absence,
+    may_take_clients_from,
+    require_staff_manager,
 )
 from .nodes import node_can, node_visible, onec_token_usable
 from .people import (
@@ -98,9 +100,9 @@ __all__ = ["ACTIONS", "allows", "assignable_users", "ASSIGNMENT_FIELDS", "can", 
            "document_send_refused", "escalation_head", "holds_role", "HR_NODE_KIND", "hr_dismissal_applies",
            "hr_handover_needed", "hr_node_may_send", "invoice_send_refused", "is_admin",
            "may_cancel_process", "may_configure", "may_edit_processes", "may_edit_rules", "may_generate_document",
-           "may_manage_staff", "may_manage_templates", "may_see_absence", "may_manage_webhooks", "may_mass_send", "may_plan", "may_schedule_reports",
+           "may_manage_staff", "may_manage_templates", "may_see_absence", "may_take_clients_from", "may_manage_webhooks", "may_mass_send", "may_plan", "may_schedule_reports",
            "may_set_password", "may_start_process", "node_can", "node_visible", "onec_token_usable", "oversees_team",
            "plan_managers", "report_recipients_reach", "report_viewers", "require", "require_assignable",
-           "require_plan_for", "require_scheduled_report", "require_share", "require_webhooks", "role_holder",
+           "require_plan_for", "require_scheduled_report", "require_share", "require_staff_manager", "require_webhooks", "role_holder",
            "role_name", "role_names", "Rule", "rule_for", "RULES", "scheduled_reports_visible", "SHARE_GRANTS",
            "team_members", "visible", "visible_references"]

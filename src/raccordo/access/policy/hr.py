@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .people import may_configure
+from django.utils.translation import gettext as _
+
+from raccordo.core.errors import PermissionDenied
+
+from .people import assignable_users, may_configure
 
 HR_NODE_KIND = "zup-hr"
 
@@ -31,11 +35,25 @@ def hr_handover_needed(user) -> bool:
     return Counterparty.objects.filter(responsible=user).exists()
 
 
+def may_take_clients_from(user, from_user) -> bool:
+    """May `user` hand over everything of `from_user`? Someone in their reach; and an administrator also
+    someone who left (an inactive account: a dismissal from HR switches it off before the hand-over)."""
+    if assignable_users(user).filter(pk=from_user.pk).exists():
+        return True
+    return not from_user.is_active and may_configure(user)
+
+
 def may_manage_staff(user) -> bool:
     """HR's data in Raccordo (links, vacancies, the hand-over list) is the administrators'."""
     return may_configure(user)
 
 
-def may_see_absence(viewer, absent_user) -> bool:
+def require_staff_manager(user) -> None:
+    """Refuse anyone but an administrator the HR pages and hand-overs."""
+    if not may_manage_staff(user):
+        raise PermissionDenied(_("Only administrators manage staff from HR."), code="staff.denied")
+
+
+def may_see_absence(viewer, absent_user=True) -> bool:
     """Anyone signed in may see that a colleague is away (not why): the card, the team view, the calendar."""
     return bool(viewer and viewer.is_authenticated and absent_user is not None)
