@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from raccordo.access.forms import ThrottledAdminAuthenticationForm
 from raccordo.exchange.onec import views as onec_views
+from raccordo.staff import intranet as staff_intranet
 from raccordo.staff import views as staff_views
 from raccordo.web.views import access as web_access
 
@@ -35,6 +36,8 @@ urlpatterns = [
     # Staff from 1C:ZUP: the two addresses Bitrix's intranet module installs, and Raccordo's own beside them.
     path("bitrix/admin/1c_intranet_hr.php", staff_views.hrxml_endpoint, name="staff_hrxml_bitrix"),
     path("exchange/hr/hrxml/", staff_views.hrxml_endpoint, name="staff_hrxml"),
+    path("bitrix/admin/1c_intranet.php", staff_intranet.company_endpoint, name="staff_company_bitrix"),
+    path("exchange/hr/company/", staff_intranet.company_endpoint, name="staff_company"),
     # 1C is often configured without the slash and does not follow a redirect (a POST would lose its body).
     path("exchange/1c", onec_views.endpoint, name="onec_noslash"),
     path("exchange/", include("raccordo.exchange.onec.urls")),
