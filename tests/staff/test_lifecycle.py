@@ -81,3 +81,18 @@ def test_an_absence_later_cancelled(zup):
     cancelled = m.time_card(ANNA, [("ASSIGNMENT", "Командировка", "2027-01-10", "2027-01-12")])
     zup.send(m.bod("CancelTimeCard", cancelled, verb="<Cancel/>"))
     assert list(Absence.objects.values_list("kind", flat=True)) == ["vacation"]
+
+
+def test_hr_node_setup_and_what_it_may_import(client, admin_user, zup, hr_node):
+    client.force_login(admin_user)
+    created = client.post("/exchange/nodes/new/", {"kind": "zup-hr", "name": "ЗУП Москва", "code": "zup-msk"})
+    assert created.status_code == 302
+    connect = client.get(created["Location"])
+    assert b"/bitrix/admin/1c_intranet_hr.php" in connect.content and b"/bitrix/admin/1c_intranet.php" in connect.content
+    assert b"onec-password" in connect.content   # the generated password, shown once
+    assert client.post(f"/staff/nodes/{hr_node.pk}/imports/", {"imports": ["absences"]}).status_code == 302
+    hr_node.refresh_from_db()
+    assert hr_node.object_types == ["absences"]
+    zup.send(_anna())
+    assert not Employee.objects.exists()   # employees are not this node's to change now
+    assert "absences" in client.get("/staff/").content.decode()

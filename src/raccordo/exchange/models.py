@@ -18,6 +18,10 @@ class NodeKind(models.TextChoices):
     ZUP_HR = "zup-hr", _("1C:ZUP staff (HR-XML and company.xml)")
 
 
+# Nodes 1C reaches over HTTP with a generated exchange login and password (site exchange; staff from 1C:ZUP).
+HTTP_KINDS = (NodeKind.ONEC_HTTP, NodeKind.ZUP_HR)
+
+
 class UnknownOrders(models.TextChoices):
     CREATE = "create", _("Create them")
     IGNORE = "ignore", _("Ignore them")

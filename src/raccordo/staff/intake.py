@@ -10,7 +10,12 @@ from raccordo.exchange.models import Run, RunStatus
 
 from . import absences, services
 from .outcome import Outcome
-from .records import Batch
+from .records import IMPORTS, Batch
+
+
+def _wanted(node) -> set[str]:
+    chosen = set(getattr(node, "object_types", None) or [])
+    return chosen & set(IMPORTS) or set(IMPORTS)
 
 
 def batch_apply(batch: Batch, *, node=None, label: str = "") -> tuple[Outcome, Run]:
@@ -23,21 +28,26 @@ def batch_apply(batch: Batch, *, node=None, label: str = "") -> tuple[Outcome, R
     for value in batch.unknown:
         outcome.note_unknown(value)
     run = Run.objects.create(node=node, kind="hr-import", files=[label] if label else [])
-    with change_context(origin=Origin.EXCHANGE, node=getattr(node, "code", None), request_id=f"run-{run.pk}"):
-        for unit in batch.units:
-            services.unit_sync(unit, outcome)
+    wanted = _wanted(node)
+    if "departments" not in wanted:
         for person in batch.persons:
-            services.person_sync(person, outcome)
-        services.heads_sync(batch.units, outcome)
-        for movement in batch.movements:
-            absences.movement_sync(movement, outcome)
-        for absence in batch.absences:
-            absences.absence_sync(absence, outcome)
-        for vacancy in batch.vacancies:
-            absences.vacancy_sync(vacancy, outcome)
+            person.units = []   # an employee's department path would create departments otherwise
+    steps = (("departments", batch.units, services.unit_sync), ("employees", batch.persons, services.person_sync),
+             ("movements", batch.movements, absences.movement_sync),
+             ("absences", batch.absences, absences.absence_sync),
+             ("vacancies", batch.vacancies, absences.vacancy_sync))
+    with change_context(origin=Origin.EXCHANGE, node=getattr(node, "code", None), request_id=f"run-{run.pk}"):
+        for name, records, store in steps:
+            if name not in wanted:
+                outcome.skipped += len(records)
+                continue
+            for record in records:
+                store(record, outcome)
+            if name == "employees" and "departments" in wanted:
+                services.heads_sync(batch.units, outcome)
     for field, value in outcome.counters().items():
         setattr(run, field, value)
-    run.status = RunStatus.PARTIAL if outcome.skipped else RunStatus.SUCCEEDED
+    run.status = RunStatus.PARTIAL if outcome.warnings else RunStatus.SUCCEEDED
     run.finished_at = timezone.now()
     run.message = "\n".join([", ".join(dict.fromkeys(batch.nouns))] + outcome.warnings
                             + [f"unknown: {u}" for u in outcome.unknown])[:5000]

@@ -12,8 +12,10 @@ from django.views.decorators.http import require_POST
 
 from raccordo.access.policy import assignable_users, may_manage_staff
 from raccordo.core.errors import ApplicationError
+from raccordo.exchange.models import ExchangeNode, NodeKind
 
 from . import selectors, services
+from .records import IMPORTS
 
 
 def _targets(user):
@@ -25,8 +27,13 @@ def overview(request):
     """Hand-overs waiting, employees from HR, vacancies."""
     if not may_manage_staff(request.user):
         raise Http404
+    labels = {"departments": _("Departments"), "employees": _("Employees"), "movements": _("Staff movements"),
+              "absences": _("Absences"), "vacancies": _("Vacancies")}
+    nodes = [{"node": node, "imports": [(name, labels[name], name in (node.object_types or IMPORTS))
+                                        for name in IMPORTS]}
+             for node in ExchangeNode.objects.filter(kind=NodeKind.ZUP_HR).order_by("code")]
     return render(request, "staff/overview.html", {
-        "handovers": selectors.handovers_pending(request.user), "targets": _targets(request.user),
+        "nodes": nodes, "handovers": selectors.handovers_pending(request.user), "targets": _targets(request.user),
         "employees": selectors.employees(request.user)[:200], "vacancies": selectors.vacancies(request.user)})
 
 
@@ -48,4 +55,16 @@ def handover(request, pk):
     else:
         messages.success(request, _("Handed over: %(counterparties)s counterparties, %(deals)s open deals, "
                                     "%(tasks)s open tasks.") % counts)
+    return redirect("staff:overview")
+
+
+@login_required
+@require_POST
+def node_imports(request, pk):
+    """What an HR node's documents may change."""
+    if not may_manage_staff(request.user):
+        raise Http404
+    node = get_object_or_404(ExchangeNode, pk=pk, kind=NodeKind.ZUP_HR)
+    services.hr_imports_set(user=request.user, node=node, imports=request.POST.getlist("imports"))
+    messages.success(request, _("Saved."))
     return redirect("staff:overview")

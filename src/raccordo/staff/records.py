@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+# What an HR node may be told to import (ExchangeNode.object_types; empty: everything).
+IMPORTS = ("departments", "employees", "movements", "absences", "vacancies")
+
 
 @dataclass
 class Unit:

@@ -17,13 +17,14 @@ from django.utils.translation import gettext as _
 
 from raccordo.access.models import Department
 from raccordo.access.policy import hr_dismissal_applies, hr_handover_needed, require_staff_manager
+from raccordo.access.records import record_update
 from raccordo.access.services import clients_reassign
 from raccordo.core.journal import diff, journal_record, snapshot
 from raccordo.core.models import Operation
 
 from .models import DepartmentLink, Employee
 from .outcome import Outcome
-from .records import Person, Unit
+from .records import IMPORTS, Person, Unit
 
 
 def _free_name(name: str, parent: Department | None, exclude=None) -> str:
@@ -209,3 +210,11 @@ def handover(*, user, employee: Employee, to_user) -> dict[str, int]:
     counts = clients_reassign(user=user, from_user=employee.user, to_user=to_user)
     Employee.objects.filter(pk=employee.pk).update(handover_pending=False)
     return counts
+
+
+def hr_imports_set(*, user, node, imports: list[str]) -> None:
+    """Choose what an HR node's documents may change (departments, employees, ...); none chosen: everything."""
+    require_staff_manager(user)
+    chosen = [name for name in IMPORTS if name in imports]
+    record_update(node, user=user, data={"object_types": [] if len(chosen) == len(IMPORTS) else chosen},
+                  fields=("object_types",))
