@@ -32,7 +32,7 @@ def _free_name(name: str, parent: Department | None, exclude=None) -> str:
     base = (name or _("Department")).strip()[:100]
     candidates = [base] + ([f"{base} ({parent.name})"[:128]] if parent else [])
     candidates += [f"{base} ({n})" for n in range(2, 100)]
-    taken = Department.objects.exclude(pk=getattr(exclude, "pk", None))
+    taken = Department.objects.exclude(pk=exclude.pk) if exclude is not None else Department.objects.all()
     for candidate in candidates:
         if not taken.filter(name=candidate).exists():
             return candidate
@@ -115,14 +115,17 @@ def _user_for(person: Person, outcome: Outcome) -> tuple[Employee, dict | None]:
 
 def _apply_fields(person: Person, employee: Employee) -> None:
     user = employee.user
-    for field, value in (("first_name", person.first_name), ("last_name", person.last_name),
-                         ("email", person.email), ("phone", person.work_phone)):
-        if value:
-            setattr(user, field, value[:user._meta.get_field(field).max_length or 255])
-    for field, value in (("gender", person.gender), ("birth_date", person.birth_date), ("mobile", person.mobile),
-                         ("inner_phone", person.inner_phone), ("photo", person.photo)):
-        if value:
-            setattr(employee, field, value)
+    # Lengths of the user's fields (first and last name 150, e-mail 254, phone 32).
+    for name, text, limit in (("first_name", person.first_name, 150), ("last_name", person.last_name, 150),
+                              ("email", person.email, 254), ("phone", person.work_phone, 32)):
+        if text:
+            setattr(user, name, text[:limit])
+    for name, text, limit in (("gender", person.gender, 1), ("mobile", person.mobile, 32),
+                              ("inner_phone", person.inner_phone, 32), ("photo", person.photo, 500)):
+        if text:
+            setattr(employee, name, text[:limit])
+    if person.birth_date:
+        employee.birth_date = person.birth_date
 
 
 def _merge_employments(person: Person, employee: Employee, today: dt.date) -> bool:
