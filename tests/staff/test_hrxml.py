@@ -169,3 +169,13 @@ def test_get_login_then_post_with_the_cookie(client, hr_node):
     assert b"BODFailureMessage" in login.content   # empty body, as Bitrix answers it
     response = client.generic("POST", "/bitrix/admin/1c_intranet_hr.php", _org(), content_type="text/xml")
     assert b"BODSuccessMessage" in response.content and Department.objects.count() == 3
+
+
+def test_a_unit_moved_below_itself_is_refused_and_the_rest_lands(zup):
+    zup.send(_org())
+    loop = m.org_unit(COMPANY, "ООО Ромашка", MOSCOW) + m.org_unit("d7", "Склад", COMPANY)
+    answer = zup.send(m.bod("SyncOrganizationChart", loop))
+    assert answer["ok"] and any(COMPANY in w for w in answer["warnings"])
+    assert DepartmentLink.objects.get(unit_id=COMPANY).department.parent is None
+    assert DepartmentLink.objects.filter(unit_id="d7").exists()
+    assert Run.objects.filter(kind="hr-import").order_by("started_at").last().failed == 1

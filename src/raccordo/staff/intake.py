@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
 from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from raccordo.core.errors import ApplicationError
 
 from raccordo.core.context import change_context
 from raccordo.core.models import Origin
@@ -16,6 +21,19 @@ from .records import IMPORTS, Batch
 def _wanted(node) -> set[str]:
     chosen = set(getattr(node, "object_types", None) or [])
     return chosen & set(IMPORTS) or set(IMPORTS)
+
+
+def _store(store, record, outcome: Outcome, name: str) -> None:
+    """Store one record; one that a rule refuses is reported (what and which id) and the others go on."""
+    try:
+        store(record, outcome)
+    except (ValidationError, ApplicationError, IntegrityError, ValueError) as exc:
+        key = getattr(record, "unit_id", "") or getattr(record, "person_id", "") or getattr(record, "external_id", "") \
+            or getattr(record, "position_id", "")
+        message = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        outcome.failed += 1
+        outcome.warnings.append(_("%(what)s %(id)s was not stored: %(reason)s")
+                                % {"what": name, "id": key or "-", "reason": message})
 
 
 def batch_apply(batch: Batch, *, node=None, label: str = "") -> tuple[Outcome, Run]:
@@ -42,7 +60,7 @@ def batch_apply(batch: Batch, *, node=None, label: str = "") -> tuple[Outcome, R
                 outcome.skipped += len(records)
                 continue
             for record in records:
-                store(record, outcome)
+                _store(store, record, outcome, name)
             if name == "employees" and "departments" in wanted:
                 services.heads_sync(batch.units, outcome)
     for field, value in outcome.counters().items():

@@ -17,6 +17,7 @@ class Outcome:
     unchanged: int = 0
     skipped: int = 0
     deactivated: int = 0
+    failed: int = 0
     warnings: list[str] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
 
@@ -40,4 +41,4 @@ class Outcome:
 
     def counters(self) -> dict[str, int]:
         return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged,
-                "skipped": self.skipped, "deactivated": self.deactivated}
+                "skipped": self.skipped, "deactivated": self.deactivated, "failed": self.failed}
