@@ -7,9 +7,8 @@ from django.db import IntegrityError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from raccordo.core.errors import ApplicationError
-
 from raccordo.core.context import change_context
+from raccordo.core.errors import ApplicationError
 from raccordo.core.models import Origin
 from raccordo.exchange.models import Run, RunStatus
 
