@@ -46,3 +46,21 @@ def test_a_task_due_during_an_absence_is_flagged(client, admin_user, away_manage
     task.due_at = timezone.now() + dt.timedelta(days=30)
     task.save()
     assert 'data-testid="away"' not in client.get(f"/tasks/{task.pk}/").content.decode()
+
+
+def test_the_heads_team_panel_marks_who_is_away(client, reference_data):
+    from raccordo.access.models import Department
+
+    russia = Department.objects.create(name="Sales Russia")
+    elena = factories.UserFactory(username="elena", role="head", department=russia)
+    anna = factories.UserFactory(username="anna", first_name="Anna", last_name="Ivanova", role="manager",
+                                 department=russia)
+    dmitry = factories.UserFactory(username="dmitry", role="manager", department=russia)
+    today = timezone.localdate()
+    Absence.objects.create(external_id="x2", user=anna, kind=AbsenceKind.SICK, starts_on=today, ends_on=today)
+    client.force_login(elena)
+    html = client.get("/").content.decode()
+    row = next(r for r in html.split('data-testid="team-row"')[1:] if "Anna Ivanova" in r.split("</td>")[0])
+    assert 'data-testid="away"' in row.split("</td>")[0]
+    other = next(r for r in html.split('data-testid="team-row"')[1:] if dmitry.get_full_name() in r.split("</td>")[0])
+    assert 'data-testid="away"' not in other.split("</td>")[0]
