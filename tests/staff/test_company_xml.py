@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 from raccordo.exchange.models import Run
 from raccordo.exchange.onec.models import OneCRequest
@@ -30,6 +32,7 @@ def company(*, dismissed: bool = False, vacation_deleted: bool = False, encoding
  <ОрганизационнаяСтруктура><Работники>
   <Работник><Ид>W1</Ид><Фамилия>Петров</Фамилия><Имя>Пётр</Имя><Отчество>Ильич</Отчество>
    <ДатаРождения>1975-03-02</ДатаРождения><Пол>Мужской</Пол><Должность>Директор</Должность>
+   <Картинка>import_files/petrov.jpg</Картинка>
    <Контакты><Контакт><Тип>Почта</Тип><Значение>petrov@example.com</Значение></Контакт>
     <Контакт><Тип>ТелефонВнутренний</Тип><Значение>101</Значение></Контакт>
     <Контакт><Тип>Голубь</Тип><Значение>x</Значение></Контакт></Контакты>
@@ -62,19 +65,22 @@ def _exchange(client, body: bytes, chunks: int = 2) -> list[str]:
         piece = body[i * size:(i + 1) * size]
         answers.append(client.generic("POST", f"{URL}?mode=file&filename=company.xml", piece,
                                       content_type="application/xml").content.decode("cp1251"))
+    answers.append(client.generic("POST", f"{URL}?mode=file&filename=import_files/petrov.jpg", b"\xff\xd8\xffPHOTO",
+                                  content_type="application/octet-stream").content.decode("cp1251"))
     answers.append(client.get(URL, {"mode": "import", "filename": "company.xml"}).content.decode("cp1251"))
     return answers
 
 
 @pytest.mark.parametrize("encoding", ["windows-1251", "UTF-8"])
-def test_company_xml_lands_and_a_resend_duplicates_nothing(client, hr_node, encoding, caplog):
+def test_company_xml_lands_and_a_resend_duplicates_nothing(client, hr_node, encoding, caplog, var_dir):
     answers = _exchange(client, company(encoding=encoding))
-    assert [a.split("\n")[0] for a in answers] == ["success", "zip=yes", "success", "success", "success"]
+    assert [a.split("\n")[0] for a in answers] == ["success", "zip=yes", "success", "success", "success", "success"]
     sales = DepartmentLink.objects.get(unit_id="D2").department
     assert sales.name == "Продажи" and sales.parent.name == "Дирекция"
     petrov = Employee.objects.select_related("user").get(person_id="W1")
     assert (petrov.user.last_name, petrov.user.email, petrov.inner_phone) == ("Петров", "petrov@example.com", "101")
     assert not petrov.user.is_active and petrov.birth_date == dt.date(1975, 3, 2)
+    assert (Path(settings.VAR_DIR) / petrov.photo).read_bytes() == b"\xff\xd8\xffPHOTO"
     assert DepartmentLink.objects.get(unit_id="D1").head == petrov.user
     olga = Employee.objects.select_related("user").get(person_id="W2")
     assert olga.gender == "F" and olga.user.department == sales
@@ -85,10 +91,10 @@ def test_company_xml_lands_and_a_resend_duplicates_nothing(client, hr_node, enco
     assert Employee.objects.count() == 2 and Absence.objects.count() == 2 and DepartmentLink.objects.count() == 2
     assert Run.objects.filter(kind="hr-import", node=hr_node).count() == 2
     log = OneCRequest.objects.filter(type="company", node=hr_node)
-    assert log.count() == 10 and not log.filter(answer="failure").exists()
+    assert log.count() == 12 and not log.filter(answer="failure").exists()
 
 
-def test_dismissal_and_a_deleted_absence_by_company_xml(client, hr_node):
+def test_dismissal_and_a_deleted_absence_by_company_xml(client, hr_node, var_dir):
     _exchange(client, company())
     petrov = Employee.objects.get(person_id="W1")
     petrov.user.is_active = True

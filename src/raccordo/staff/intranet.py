@@ -24,6 +24,7 @@ from raccordo.exchange.onec.models import FileKind, FileStatus, OneCRequest
 from raccordo.exchange.onec.protocol import Answer, ProtocolError
 
 from . import cml, intake
+from .photos import photos_take
 from .xmlread import XmlError, parse
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,7 @@ def _import(session, filename: str) -> Answer:
         raise ProtocolError(_("%(name)s is not an XML document: %(reason)s") % {"name": record.name,
                                                                                "reason": exc}) from None
     batch = cml.read(root)
+    photos_take(batch, session.directory)
     outcome, run = intake.batch_apply(batch, node=session.node, label=record.name)
     record.status, record.run, record.message = FileStatus.IMPORTED, run, run.message[:1000]
     record.save(update_fields=["status", "run", "message"])
