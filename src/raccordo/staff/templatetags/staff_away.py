@@ -23,17 +23,40 @@ def _badge(absence) -> str:
                        _("away until %(date)s") % {"date": until})
 
 
+def _upcoming(context, viewer, user_id) -> list:
+    """The person's absences from today on, loaded once per page (a team panel or a list of reminders names the
+    same people again and again: its queries must not grow with its rows)."""
+    cache = context.render_context.setdefault("staff_away_user", {})
+    if user_id not in cache:
+        today = timezone.localdate()
+        cache[user_id] = list(selectors.absences_between(viewer, today, dt.date.max, [user_id]))
+    return cache[user_id]
+
+
+def _away_today(context, viewer) -> dict:
+    cache = context.render_context.get("staff_away_today")
+    if cache is None:
+        today = timezone.localdate()
+        cache = {a.user_id: a for a in selectors.absences_between(viewer, today, today)}
+        context.render_context["staff_away_today"] = cache
+    return cache
+
+
 @register.simple_tag(takes_context=True)
 def away(context, person, when=None):
     """A badge when `person` is away today (or on `when`, a date or date-time: a task due during an absence)."""
     request = context.get("request")
     viewer = getattr(request, "user", None)
-    if person is None or viewer is None:
+    user_id = getattr(person, "pk", person)
+    if user_id is None or viewer is None:
         return ""
+    if when is None:
+        absence = _away_today(context, viewer).get(user_id)
+        return _badge(absence) if absence else ""
     day = when
     if isinstance(when, dt.datetime):
         day = timezone.localtime(when).date() if timezone.is_aware(when) else when.date()
-    absence = selectors.absence_covering(viewer, getattr(person, "pk", person), day or timezone.localdate())
+    absence = next((a for a in _upcoming(context, viewer, user_id) if a.starts_on <= day <= a.ends_on), None)
     return _badge(absence) if absence else ""
 
 
