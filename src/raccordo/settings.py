@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "raccordo.exchange",
     "raccordo.exchange.onec",
     "raccordo.exchange.enterprisedata",
+    "raccordo.staff",
     "raccordo.reports",
     "raccordo.webhooks",
     "raccordo.documents",

@@ -8,6 +8,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from raccordo.access.forms import ThrottledAdminAuthenticationForm
 from raccordo.exchange.onec import views as onec_views
+from raccordo.staff import intranet as staff_intranet
+from raccordo.staff import views as staff_views
 from raccordo.web.views import access as web_access
 
 # The admin's own sign-in page counts with /login/ under the one sign-in limit (finding M4).
@@ -31,6 +33,11 @@ urlpatterns = [
         SpectacularSwaggerSplitView.as_view(url_name="api-schema")), name="api-docs"),
     # 1C's exchange with a website; the alias is the address 1C offers by default (Bitrix).
     path("bitrix/admin/1c_exchange.php", onec_views.endpoint, name="onec_bitrix"),
+    # Staff from 1C:ZUP: the two addresses Bitrix's intranet module installs, and Raccordo's own beside them.
+    path("bitrix/admin/1c_intranet_hr.php", staff_views.hrxml_endpoint, name="staff_hrxml_bitrix"),
+    path("exchange/hr/hrxml/", staff_views.hrxml_endpoint, name="staff_hrxml"),
+    path("bitrix/admin/1c_intranet.php", staff_intranet.company_endpoint, name="staff_company_bitrix"),
+    path("exchange/hr/company/", staff_intranet.company_endpoint, name="staff_company"),
     # 1C is often configured without the slash and does not follow a redirect (a POST would lose its body).
     path("exchange/1c", onec_views.endpoint, name="onec_noslash"),
     path("exchange/", include("raccordo.exchange.onec.urls")),
@@ -38,6 +45,7 @@ urlpatterns = [
     path("reports/", include("raccordo.reports.urls")),
     path("documents/", include("raccordo.documents.urls")),
     path("sms/", include("raccordo.sms.urls")),
+    path("staff/", include("raccordo.staff.urls")),
     path("processes/", include("raccordo.processes.urls")),
     path("mail/", include("raccordo.mail.urls")),
     path("telephony/", include("raccordo.telephony.urls")),

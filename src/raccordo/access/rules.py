@@ -102,6 +102,13 @@ RULES: dict[str, Rule] = {
     "onec.onecsession": Rule(),
     "onec.onecfile": Rule(),
     "onec.onecrequest": Rule(),
+    # Staff from HR (1C:ZUP): the links and the state history are the administrators'; absences and vacancies
+    # are read through staff.selectors (everyone signed in sees that a colleague is away, not more).
+    "staff.departmentlink": Rule(),
+    "staff.employee": Rule(),
+    "staff.absence": Rule(),
+    "staff.vacancy": Rule(),
+    "staff.staffevent": Rule(),
     # Cached report figures: read only through reports.services, keyed by the reader's own access scope.
     "reports.reportsnapshot": Rule(),
     # Printed documents (documents app). Templates are shared reference data: everyone who makes documents lists

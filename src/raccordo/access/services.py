@@ -82,8 +82,8 @@ def clients_reassign(*, user, from_user, to_user) -> dict[str, int]:
     if not to_user.is_active:
         raise ApplicationError(_("The new manager's account is not active."), code="access.reassign.inactive")
     if user is not None:
-        reach = policy.assignable_users(user).filter(pk__in=[from_user.pk, to_user.pk]).count()
-        if reach != 2:
+        reach = policy.assignable_users(user)
+        if not reach.filter(pk=to_user.pk).exists() or not policy.may_take_clients_from(user, from_user):
             raise PermissionDenied(_("You may not hand over these people's clients."), code="access.reassign.denied")
     now = timezone.now()
     counts = {}

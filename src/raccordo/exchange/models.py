@@ -15,6 +15,11 @@ class NodeKind(models.TextChoices):
     FOLDER = "folder", _("Folder of files")
     TABULAR = "tabular", _("CSV / XLSX")
     ENTERPRISEDATA = "enterprisedata", _("1C EnterpriseData (universal format), folder")
+    ZUP_HR = "zup-hr", _("1C:ZUP staff (HR-XML and company.xml)")
+
+
+# Nodes 1C reaches over HTTP with a generated exchange login and password (site exchange; staff from 1C:ZUP).
+HTTP_KINDS = (NodeKind.ONEC_HTTP, NodeKind.ZUP_HR)
 
 
 class UnknownOrders(models.TextChoices):

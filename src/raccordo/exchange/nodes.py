@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from raccordo.access.records import record_create, record_update
 from raccordo.core.errors import ApplicationError
 
-from .models import ExchangeNode, NodeKind
+from .models import HTTP_KINDS, ExchangeNode, NodeKind
 from .onec.models import OneCSession, SessionStatus
 
 LOCAL_NODE = "local"
@@ -140,7 +140,7 @@ def node_setup(*, user, kind: str, name: str, code: str = "", path: str = "",
         problems = folder_problems(path)
         if problems:
             errors["path"] = problems
-    password = node_password_generate() if kind == NodeKind.ONEC_HTTP else ""
+    password = node_password_generate() if kind in HTTP_KINDS else ""
     probe = ExchangeNode(code=code, name=name, kind=kind if kind in NodeKind.values else NodeKind.ONEC_HTTP,
                          login=_login_for(code) if password else "",
                          path=path if kind in (NodeKind.FOLDER, NodeKind.ENTERPRISEDATA) else "")
@@ -161,7 +161,7 @@ def node_setup(*, user, kind: str, name: str, code: str = "", path: str = "",
 def node_password_reset(*, user, node: ExchangeNode) -> str:
     """A new generated exchange password for a 1C node (returned once, stored hashed; a login is made when the
     node has none). 1C's sessions opened with the old one end: it must authorise again."""
-    if node.kind != NodeKind.ONEC_HTTP:
+    if node.kind not in HTTP_KINDS:
         raise NodeInvalid(_("Only a 1C site-exchange node has an exchange password."), code="exchange.node.kind")
     password = node_password_generate()
     probe = ExchangeNode()

@@ -50,6 +50,16 @@ from ..roles import holds_role, role_name, role_names
 from ..rules import ASSIGNMENT_FIELDS, RULES, Rule, rule_for
 from ..subjects import ACTIONS
 from .documents import document_send_refused, may_generate_document, may_manage_templates
+from .hr import (
+    HR_NODE_KIND,
+    hr_dismissal_applies,
+    hr_handover_needed,
+    hr_node_may_send,
+    may_manage_staff,
+    may_see_absence,
+    may_take_clients_from,
+    require_staff_manager,
+)
 from .mail import can_send_from, department_chain, mail_send_refused, mail_unknown_recipients, may_send_from
 from .nodes import node_can, node_visible, onec_token_usable
 from .people import (
@@ -96,12 +106,14 @@ from .webhooks import may_manage_webhooks, require_webhooks
 __all__ = ["ACTIONS", "allows", "assignable_users", "ASSIGNMENT_FIELDS", "call_party_visible", "can",
            "can_manage_scheduled_report", "can_merge", "can_plan_for", "can_request_access", "can_send_from",
            "can_send_sms", "can_share", "department_chain", "department_subtree", "document_send_refused",
-           "escalation_head", "holds_role", "invoice_send_refused", "is_admin", "mail_send_refused",
-           "mail_unknown_recipients", "may_cancel_process", "may_configure", "may_configure_telephony",
-           "may_edit_processes", "may_edit_rules", "may_generate_document", "may_manage_templates",
-           "may_manage_webhooks", "may_mass_send", "may_place_call", "may_plan", "may_schedule_reports",
-           "may_send_from", "may_set_password", "may_start_process", "node_can", "node_visible", "onec_token_usable",
-           "oversees_team", "plan_managers", "register_scope", "report_recipients_reach", "report_viewers",
-           "require", "require_assignable", "require_plan_for", "require_scheduled_report", "require_share",
-           "require_webhooks", "role_holder", "role_name", "role_names", "Rule", "rule_for", "RULES",
-           "scheduled_reports_visible", "SHARE_GRANTS", "team_members", "visible", "visible_references"]
+           "escalation_head", "holds_role", "hr_dismissal_applies", "hr_handover_needed", "HR_NODE_KIND",
+           "hr_node_may_send", "invoice_send_refused", "is_admin", "mail_send_refused", "mail_unknown_recipients",
+           "may_cancel_process", "may_configure", "may_configure_telephony", "may_edit_processes", "may_edit_rules",
+           "may_generate_document", "may_manage_staff", "may_manage_templates", "may_manage_webhooks",
+           "may_mass_send", "may_place_call", "may_plan", "may_schedule_reports", "may_see_absence", "may_send_from",
+           "may_set_password", "may_start_process", "may_take_clients_from", "node_can", "node_visible",
+           "onec_token_usable", "oversees_team", "plan_managers", "register_scope", "report_recipients_reach",
+           "report_viewers", "require", "require_assignable", "require_plan_for", "require_scheduled_report",
+           "require_share", "require_staff_manager", "require_webhooks", "role_holder", "role_name", "role_names",
+           "Rule", "rule_for", "RULES", "scheduled_reports_visible", "SHARE_GRANTS", "team_members", "visible",
+           "visible_references"]

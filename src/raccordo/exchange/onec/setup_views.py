@@ -25,7 +25,7 @@ from raccordo.access.policy import is_admin, visible
 from raccordo.exchange import nodes, scheduling
 from raccordo.exchange.enterprisedata import setup as ed_setup
 from raccordo.exchange.enterprisedata.views import PeerForm, TransportForm, transport_form
-from raccordo.exchange.models import ExchangeNode, NodeKind
+from raccordo.exchange.models import HTTP_KINDS, ExchangeNode, NodeKind
 
 from . import selectors
 
@@ -42,6 +42,9 @@ KIND_CARDS = [
     {"kind": NodeKind.TABULAR, "icon": "bi-file-earmark-spreadsheet", "title": gettext_lazy("CSV / XLSX files"),
      "text": gettext_lazy("Counterparties, contact persons and products from spreadsheets, with a column "
                           "mapping and duplicate detection.")},
+    {"kind": NodeKind.ZUP_HR, "icon": "bi-people", "title": gettext_lazy("1C:ZUP staff (HR)"),
+     "text": gettext_lazy("1C:Salary and HR Management sends departments, employees, absences and vacancies, "
+                          "as it does to a Bitrix24 portal. Raccordo gives you the addresses, login and password.")},
     {"kind": NodeKind.ENTERPRISEDATA, "icon": "bi-journal-arrow-up", "title": gettext_lazy("1C accounting (EnterpriseData)"),
      "text": gettext_lazy("1C:Accounting 3.0, Trade Management 11, UNF… exchange counterparties, contracts, invoices, "
                           "sales and payments in 1C's universal format through a shared folder.")},
@@ -148,7 +151,7 @@ def node_create(request):
                     form.add_error(field if field in form.fields else None, msg)
             status = 422
         else:
-            if kind == NodeKind.ONEC_HTTP:
+            if kind in HTTP_KINDS:
                 return _hand_over_password(request, redirect("onec:node_connect", pk=node.pk), node, password)
             if kind == NodeKind.ENTERPRISEDATA:
                 messages.success(request, _("The node %(node)s is ready: now set up the synchronisation in 1C as "
@@ -205,16 +208,23 @@ def _status_context(request, node, since) -> dict:
 def node_connect(request, pk):
     """What to type into 1C: the exchange address, login and password (shown once), and 1C's first checkauth."""
     node = _node(request, pk)
-    if node.kind != NodeKind.ONEC_HTTP:
+    if node.kind not in HTTP_KINDS:
         return redirect("onec:node_detail", pk=node.pk)
     password = _take_password(request, node)
     context = {"node": node, "password": password,
                "endpoint_url": request.build_absolute_uri(reverse("onec:endpoint")),
                "alias_url": request.build_absolute_uri(BITRIX_ALIAS),
+               "hr_urls": _hr_urls(request) if node.kind == NodeKind.ZUP_HR else None,
                **_status_context(request, node, _since(request, node))}
     response = render(request, "onec/node_connect.html", context)
     response.delete_cookie(_password_cookie(node), path=reverse("onec:node_connect", args=[node.pk]))
     return response
+
+
+def _hr_urls(request) -> dict[str, str]:
+    """The addresses a 1C:ZUP base is given: Bitrix's two (HR-XML, company.xml) and Raccordo's own beside them."""
+    return {name: request.build_absolute_uri(reverse(f"staff_{name}"))
+            for name in ("hrxml_bitrix", "hrxml", "company_bitrix", "company")}
 
 
 @login_required
