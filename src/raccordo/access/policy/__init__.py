@@ -14,6 +14,7 @@
         `user` sees (run items, change-journal entries of an exchange run)
     holds_role(user, names) -> is the user's effective role (built-in, or the custom role replacing it) named
     oversees_team(user) -> does the user lead other people's work (a head's dashboard)
+    may_use_segments / can_edit_segment / may_mass_email -> segments of clients and mass e-mail to them
     may_plan / can_plan_for / plan_managers -> who sets whose sales plans (a head: her team but herself)
     may_schedule_reports / can_manage_scheduled_report / scheduled_reports_visible / report_viewers ->
         scheduled reports: heads for their team, administrators for all; whose access narrows the figures
@@ -74,6 +75,7 @@ from .reports import (
     scheduled_reports_visible,
 )
 from .rows import SHARE_GRANTS, allows, can, department_subtree, is_admin, require, visible
+from .segments import can_edit_segment, may_mass_email, may_use_segments
 from .sharing import (
     can_merge,
     can_request_access,
@@ -85,13 +87,14 @@ from .sharing import (
 from .sms import can_send_sms, may_mass_send
 from .webhooks import may_manage_webhooks, require_webhooks
 
-__all__ = ["ACTIONS", "allows", "assignable_users", "ASSIGNMENT_FIELDS", "can", "can_manage_scheduled_report",
-           "can_merge", "can_plan_for", "can_request_access", "can_send_sms", "can_share", "department_subtree",
-           "document_send_refused", "escalation_head", "holds_role", "invoice_send_refused", "is_admin",
-           "may_cancel_process", "may_configure", "may_edit_processes", "may_edit_rules", "may_generate_document",
-           "may_manage_templates", "may_manage_webhooks", "may_mass_send", "may_plan", "may_schedule_reports",
-           "may_set_password", "may_start_process", "node_can", "node_visible", "onec_token_usable", "oversees_team",
-           "plan_managers", "report_recipients_reach", "report_viewers", "require", "require_assignable",
-           "require_plan_for", "require_scheduled_report", "require_share", "require_webhooks", "role_holder",
-           "role_name", "role_names", "Rule", "rule_for", "RULES", "scheduled_reports_visible", "SHARE_GRANTS",
-           "team_members", "visible", "visible_references"]
+__all__ = ["ACTIONS", "allows", "assignable_users", "ASSIGNMENT_FIELDS", "can", "can_edit_segment",
+           "can_manage_scheduled_report", "can_merge", "can_plan_for", "can_request_access", "can_send_sms",
+           "can_share", "department_subtree", "document_send_refused", "escalation_head", "holds_role",
+           "invoice_send_refused", "is_admin", "may_cancel_process", "may_configure", "may_edit_processes",
+           "may_edit_rules", "may_generate_document", "may_manage_templates", "may_manage_webhooks", "may_mass_email",
+           "may_mass_send", "may_plan", "may_schedule_reports", "may_set_password", "may_start_process",
+           "may_use_segments", "node_can", "node_visible", "onec_token_usable", "oversees_team", "plan_managers",
+           "report_recipients_reach", "report_viewers", "require", "require_assignable", "require_plan_for",
+           "require_scheduled_report", "require_share", "require_webhooks", "role_holder", "role_name", "role_names",
+           "Rule", "rule_for", "RULES", "scheduled_reports_visible", "SHARE_GRANTS", "team_members", "visible",
+           "visible_references"]
