@@ -16,6 +16,7 @@ from raccordo.parties.models import ContactPerson, Counterparty
 
 from .filters import clean_filters
 from .models import Segment, SegmentKind, SegmentTarget
+from .selectors import contacts_matching, counterparties_matching
 
 FIELDS = ("name", "kind", "target", "filters", "owner")
 
@@ -25,7 +26,7 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
     data["name"] = (data.get("name") or "").strip()
     if not data["name"]:
         raise ValidationError({"name": _("Give the segment a name.")})
-    data["filters"] = clean_filters(data.get("filters") or {}) if data.get("kind") != SegmentKind.STATIC else {}
+    data["filters"] = clean_filters(data.get("filters") or {})
     return data
 
 
@@ -33,7 +34,16 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
 def segment_create(*, user, data: dict[str, Any]) -> Segment:
     """A new segment owned by `user` (filters checked: an unknown or malformed one is refused by name)."""
     data = _clean({"kind": SegmentKind.DYNAMIC, "target": SegmentTarget.COUNTERPARTIES, **data, "owner": user})
-    return record_create(Segment, user=user, data=data, fields=FIELDS)
+    segment = record_create(Segment, user=user, data=data, fields=FIELDS)
+    if segment.kind == SegmentKind.STATIC and segment.filters:
+        # A static segment starts as a snapshot of its filters; later changes to the clients do not move it.
+        segment_set_members(user=user, segment=segment, ids=_matching_ids(user, segment))
+    return segment
+
+
+def _matching_ids(user, segment: Segment) -> list:
+    matching = contacts_matching if segment.target == SegmentTarget.CONTACTS else counterparties_matching
+    return list(matching(user=user, filters=segment.filters).values_list("pk", flat=True))
 
 
 @transaction.atomic
