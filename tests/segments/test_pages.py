@@ -1,0 +1,70 @@
+"""The segment pages: the editor's live count (htmx), saving, the members, the export; another manager's segment
+is not found; and the day's greetings."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from raccordo.comms.models import MessageTemplate
+from raccordo.comms.services import opt_out
+from raccordo.parties.models import Email
+from raccordo.segments.greetings import send_greetings
+from raccordo.segments.models import Segment
+from tests.factories import ContactPersonFactory, CounterpartyFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_editor_counts_live_and_saves(client, manager, other_manager):
+    CounterpartyFactory.create_batch(3, responsible=manager, country="IT")
+    CounterpartyFactory(responsible=manager, country="RU")
+    CounterpartyFactory(responsible=other_manager, country="IT")
+    client.force_login(manager)
+    url = reverse("segments:segment_new")
+    assert client.get(url).status_code == 200
+    data = {"name": "Italy", "kind": "dynamic", "target": "counterparties", "country": "IT"}
+    count = client.post(url, data, HTTP_HX_REQUEST="true").content.decode()
+    assert 'data-testid="segment-count">3<' in count
+    bad = client.post(url, {**data, "bought_after": "soon"}, HTTP_HX_REQUEST="true").content.decode()
+    assert "YYYY-MM-DD" in bad
+    response = client.post(url, data)
+    segment = Segment.objects.get()
+    assert response.status_code == 302 and segment.filters == {"country": "IT"} and segment.owner == manager
+    page = client.get(reverse("segments:segment_detail", args=[segment.pk])).content.decode()
+    assert 'data-testid="segment-detail-count">3<' in page
+    export = client.get(reverse("segments:segment_export", args=[segment.pk])).content.decode("utf-8-sig")
+    assert len(export.strip().splitlines()) == 1 + 3
+    assert "Segments" in client.get(reverse("segments:segment_list")).content.decode()
+    client.force_login(other_manager)
+    assert client.get(reverse("segments:segment_detail", args=[segment.pk])).status_code == 404
+
+
+def test_a_static_segment_keeps_its_snapshot(client, manager):
+    from raccordo.segments.selectors import segment_members
+    from raccordo.segments.services import segment_create
+
+    first = CounterpartyFactory(responsible=manager, country="IT")
+    segment = segment_create(user=manager, data={"name": "Frozen", "kind": "static", "filters": {"country": "IT"}})
+    CounterpartyFactory(responsible=manager, country="IT")
+    assert list(segment_members(user=manager, segment=segment)) == [first]
+
+
+def test_birthday_greetings_go_to_contacts_born_today(manager, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    MessageTemplate.objects.create(name="Birthday", key="birthday", channel="email", subject="Happy birthday",
+                                   body="Dear {{ contact.first_name }}, happy birthday!")
+    today = dt.date(2026, 5, 17)
+    client = CounterpartyFactory(responsible=manager)
+    born, other, refused = (ContactPersonFactory(counterparty=client) for _ in range(3))
+    born.birthday, refused.birthday, other.birthday = dt.date(1980, 5, 17), dt.date(1990, 5, 17), dt.date(1980, 5, 18)
+    for i, c in enumerate((born, other, refused)):
+        c.save()
+        Email.objects.create(counterparty=client, contact=c, address=f"p{i}@example.com")
+    opt_out(user=None, channel="email", address="p2@example.com")
+    assert send_greetings(today) == {"birthday": 1, "holiday": 0}
+    assert [m.to for m in mail.outbox] == [["p0@example.com"]]
+    assert f"Dear {born.first_name}" in mail.outbox[0].body
