@@ -138,8 +138,9 @@ def reachable(channel: str) -> QuerySet:
     return Phone.objects.filter(kind=PhoneKind.MOBILE).exclude(Exists(refused.filter(address=OuterRef("number"))))
 
 
-def contacts_apply(queryset: QuerySet, filters: dict) -> QuerySet:
-    """Narrow a contact-person queryset: consent is the contact's own address; the rest is its counterparty's."""
+def contacts_apply(queryset: QuerySet, filters: dict) -> tuple[QuerySet, dict]:
+    """Narrow a contact-person queryset by consent (the contact's own address); the other filters, returned, are
+    its counterparty's."""
     f = clean_filters(filters)
     consent = f.pop("consent", None)
     if consent:

@@ -54,6 +54,16 @@ class SegmentForm(forms.Form):
         filters["counterparty_kind"] = filters.pop("kind", "")
         return {"name": segment.name, "kind": segment.kind, "target": segment.target, **filters}
 
+    def describe(self, filters: dict) -> list[str]:
+        """The filters in words, "Tags (any): Wholesale", names in place of ids (the segment's page)."""
+        out = []
+        for key, value in filters.items():
+            field = self.fields["counterparty_kind" if key == "kind" else key]
+            names = dict(getattr(field, "choices", []))
+            values = value if isinstance(value, list) else [value]
+            out.append(f"{field.label}: {', '.join(str(names.get(v, v)) for v in values)}")
+        return out
+
     def filters(self) -> dict:
         """The filters typed so far (for the live count too, so read from the raw data, not the cleaned)."""
         data = self.data

@@ -91,7 +91,8 @@ def segment_detail_view(request, pk):
         "segment": segment, "count": members.count(), "members": members[:MEMBER_ROWS],
         "contacts": segment.target == SegmentTarget.CONTACTS, "static": segment.kind == SegmentKind.STATIC,
         "can_edit": can_edit_segment(request.user, segment), "can_mail": may_mass_email(request.user),
-        "mailings": mailing_list(user=request.user, segment=segment)[:20]})
+        "mailings": mailing_list(user=request.user, segment=segment)[:20],
+        "described": SegmentForm().describe(segment.filters)})
 
 
 @login_required
