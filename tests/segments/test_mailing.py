@@ -145,6 +145,10 @@ def _mass_mailing(client, manager, other_manager, sink, template, settings, capt
     assert "/segments/unsubscribe/" in sample.get_content()
     page = client.get(reverse("segments:mailing_detail", args=[mailing.pk])).content.decode()
     assert f"{n - 1} / {n - 1}" in page
+    # The client's card shows the mailing in its feed.
+    sent = mailing.recipients.filter(status=RecipientStatus.SENT).first()
+    card = client.get(reverse("web:counterparty_detail", args=[sent.counterparty_id]) + "?tab=activity")
+    assert "Mass e-mail: Spring offer" in card.content.decode()
     return mailing, segment
 
 

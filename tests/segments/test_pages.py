@@ -68,3 +68,24 @@ def test_birthday_greetings_go_to_contacts_born_today(manager, settings):
     assert send_greetings(today) == {"birthday": 1, "holiday": 0}
     assert [m.to for m in mail.outbox] == [["p0@example.com"]]
     assert f"Dear {born.first_name}" in mail.outbox[0].body
+
+
+def test_the_counterparty_list_export_and_mass_sms_take_a_saved_segment(client, manager, other_manager):
+    from raccordo.parties.selectors import counterparty_list
+    from raccordo.segments.services import segment_create
+    from raccordo.sms.campaigns import campaign_preview, segment_filters
+
+    italians = CounterpartyFactory.create_batch(2, responsible=manager, country="IT")
+    CounterpartyFactory(responsible=manager, country="RU")
+    segment = segment_create(user=manager, data={"name": "Italy", "filters": {"country": "IT"}})
+    found = counterparty_list(user=manager, filters={"saved_segment": str(segment.pk)})
+    assert set(found) == set(italians)
+    # Another manager does not see the segment: the filter leaves nobody, not everyone.
+    assert not counterparty_list(user=other_manager, filters={"saved_segment": str(segment.pk)}).exists()
+    client.force_login(manager)
+    export = client.get(reverse("web:counterparty_export") + f"?saved_segment={segment.pk}&format=csv")
+    assert export.status_code == 200
+    assert len(b"".join(export.streaming_content if export.streaming else [export.content]).decode(
+        "utf-8-sig").strip().splitlines()) == 1 + 2
+    preview = campaign_preview(user=manager, filters=segment_filters({"saved_segment": str(segment.pk)}))
+    assert preview.clients == 2

@@ -6,3 +6,11 @@ class SegmentsConfig(AppConfig):
     name = "raccordo.segments"
     label = "segments"
     verbose_name = _("Segments and mailings")
+
+    def ready(self) -> None:
+        # The card's feed learns the mass e-mail lines here; activities.feed does not know this app.
+        from raccordo.activities.feed import register_source  # models must be loaded before these modules
+
+        from .feed import mailing_feed_items  # (idem)
+
+        register_source(mailing_feed_items)
