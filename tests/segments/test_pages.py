@@ -89,3 +89,31 @@ def test_the_counterparty_list_export_and_mass_sms_take_a_saved_segment(client, 
         "utf-8-sig").strip().splitlines()) == 1 + 2
     preview = campaign_preview(user=manager, filters=segment_filters({"saved_segment": str(segment.pk)}))
     assert preview.clients == 2
+
+
+def test_holiday_greetings_go_out_on_a_listed_day_only(manager, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.MAILING_HOLIDAYS = ["03-08"]
+    MessageTemplate.objects.create(name="Holiday", key="holiday", channel="email", subject="Best wishes",
+                                   body="Dear {{ contact.first_name }}, best wishes!")
+    client = CounterpartyFactory(responsible=manager)
+    for i in range(2):
+        contact = ContactPersonFactory(counterparty=client)
+        Email.objects.create(counterparty=client, contact=contact, address=f"h{i}@example.com")
+    ContactPersonFactory(counterparty=client)   # no e-mail: not written to
+    assert send_greetings(dt.date(2026, 3, 7)) == {"birthday": 0, "holiday": 0}
+    assert send_greetings(dt.date(2026, 3, 8)) == {"birthday": 0, "holiday": 2}
+    assert sorted(m.to[0] for m in mail.outbox) == ["h0@example.com", "h1@example.com"]
+
+
+def test_the_unsubscribe_page_asks_before_it_records(client):
+    from raccordo.comms.models import OptOut
+    from raccordo.segments.mailing import unsubscribe_url
+
+    url = unsubscribe_url("someone@example.com")
+    path = url[url.index("/segments/"):]
+    page = client.get(path)
+    assert page.status_code == 200 and "someone@example.com" in page.content.decode()
+    assert not OptOut.objects.exists()
+    assert 'data-testid="unsubscribed"' in client.post(path).content.decode()
+    assert OptOut.objects.filter(channel="email", address="someone@example.com").exists()
