@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "raccordo.comms",
     "raccordo.sms",
     "raccordo.mail",
+    "raccordo.segments",
     "raccordo.exchange",
     "raccordo.exchange.onec",
     "raccordo.exchange.enterprisedata",
@@ -327,6 +328,13 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "raccordo@localhost")
+# Mass e-mail (segments): the address unsubscribe links in a mailing point to, the sending rate, and after how
+# many bounces an address is no longer written to.
+PUBLIC_URL = os.environ.get("RACCORDO_PUBLIC_URL", "http://localhost:8000").rstrip("/")
+MAILING_RATE_PER_MINUTE = max(int(os.environ.get("RACCORDO_MAILING_RATE", "60")), 1)
+MAILING_BOUNCE_LIMIT = max(int(os.environ.get("RACCORDO_MAILING_BOUNCE_LIMIT", "2")), 1)
+# Holidays the "holiday" greeting template goes out on, as MM-DD dates separated by commas.
+MAILING_HOLIDAYS = [d.strip() for d in os.environ.get("RACCORDO_HOLIDAYS", "01-01,03-08,12-31").split(",") if d.strip()]
 # Whether someone configured outgoing mail: only then does the sign-in page offer a password reset by e-mail
 # (the defaults point at a local SMTP server that usually is not there).
 EMAIL_CONFIGURED = any(name in os.environ for name in ("EMAIL_HOST", "EMAIL_BACKEND"))

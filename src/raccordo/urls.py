@@ -46,6 +46,7 @@ urlpatterns = [
     path("documents/", include("raccordo.documents.urls")),
     path("sms/", include("raccordo.sms.urls")),
     path("staff/", include("raccordo.staff.urls")),
+    path("segments/", include("raccordo.segments.urls")),
     path("processes/", include("raccordo.processes.urls")),
     path("mail/", include("raccordo.mail.urls")),
     path("telephony/", include("raccordo.telephony.urls")),

@@ -95,6 +95,9 @@ RULES: dict[str, Rule] = {
     "sms.smsmessage": Rule(counterparty="counterparty", owners=("sent_by",), subject="activities"),
     "sms.smscampaign": Rule(owners=("created_by",), subject="activities"),
     "sms.smssettings": Rule(),
+    "segments.segment": Rule(owners=("owner",), subject="counterparties"),
+    "segments.mailing": Rule(owners=("created_by",), subject="activities"),
+    "segments.mailingrecipient": Rule(counterparty="counterparty", subject="activities"),
     # The orders export's bookkeeping of journal positions still in flight: read only by the exporter.
     "exchange.journalgap": Rule(),
     # The 1C endpoint's sessions, uploads and request log: administrators only.

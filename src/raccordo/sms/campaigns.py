@@ -37,7 +37,7 @@ CAMPAIGN_FIELDS = ("name", "text", "filters", "created_by", "total", "skipped_op
                    "skipped_duplicates")
 # The filters of the counterparty list a segment keeps (the list's own names; paging and sorting are not a segment).
 SEGMENT_KEYS = ("q", "kind", "responsible", "tag", "price_type", "vip", "mine", "team", "is_vip", "is_active",
-                "inn", "kpp", "country", "segment")
+                "inn", "kpp", "country", "segment", "saved_segment")
 
 
 @dataclass

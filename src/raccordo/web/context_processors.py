@@ -13,6 +13,7 @@ NAVIGATION = [
     ("web:dashboard", _("Dashboard"), "bi-grid-1x2"),
     ("web:counterparty_list", _("Counterparties"), "bi-buildings"),
     ("web:contact_list", _("Contacts"), "bi-person-lines-fill"),
+    ("segments:segment_list", _("Segments"), "bi-collection"),
     ("web:deal_list", _("Deals"), "bi-list-ul"),
     ("web:board", _("Funnel board"), "bi-kanban"),
     ("web:invoice_list", _("Invoices"), "bi-receipt"),
@@ -32,6 +33,7 @@ SECTION_SUBJECTS = {
     "web:board": "deals", "web:receivables": "invoices", "web:calendar": "activities", "web:complaint_list": "activities",
     "exchange:run_list": "exchange", "exchange:task_list": "exchange", "web:audit": "audit", "reports:kpi": "deals",
     "mail:mail_home": "activities",
+    "segments:segment_list": "counterparties",
 }
 
 # Sections only administrators reach (the exchange with accounting; accountants reach it too).

@@ -16,6 +16,7 @@
         `user` sees (run items, change-journal entries of an exchange run)
     holds_role(user, names) -> is the user's effective role (built-in, or the custom role replacing it) named
     oversees_team(user) -> does the user lead other people's work (a head's dashboard)
+    may_use_segments / can_edit_segment / may_mass_email -> segments of clients and mass e-mail to them
     may_plan / can_plan_for / plan_managers -> who sets whose sales plans (a head: her team but herself)
     may_schedule_reports / can_manage_scheduled_report / scheduled_reports_visible / report_viewers ->
         scheduled reports: heads for their team, administrators for all; whose access narrows the figures
@@ -91,6 +92,7 @@ from .reports import (
     scheduled_reports_visible,
 )
 from .rows import SHARE_GRANTS, allows, can, department_subtree, is_admin, register_scope, require, visible
+from .segments import can_edit_segment, may_mass_email, may_use_segments
 from .sharing import (
     can_merge,
     can_request_access,
@@ -104,14 +106,15 @@ from .telephony import call_party_visible, may_configure_telephony, may_place_ca
 from .webhooks import may_manage_webhooks, require_webhooks
 
 __all__ = ["ACTIONS", "allows", "assignable_users", "ASSIGNMENT_FIELDS", "call_party_visible", "can",
-           "can_manage_scheduled_report", "can_merge", "can_plan_for", "can_request_access", "can_send_from",
-           "can_send_sms", "can_share", "department_chain", "department_subtree", "document_send_refused",
-           "escalation_head", "holds_role", "hr_dismissal_applies", "hr_handover_needed", "HR_NODE_KIND",
-           "hr_node_may_send", "invoice_send_refused", "is_admin", "mail_send_refused", "mail_unknown_recipients",
-           "may_cancel_process", "may_configure", "may_configure_telephony", "may_edit_processes", "may_edit_rules",
-           "may_generate_document", "may_manage_staff", "may_manage_templates", "may_manage_webhooks",
-           "may_mass_send", "may_place_call", "may_plan", "may_schedule_reports", "may_see_absence", "may_send_from",
-           "may_set_password", "may_start_process", "may_take_clients_from", "node_can", "node_visible",
+           "can_edit_segment", "can_manage_scheduled_report", "can_merge", "can_plan_for", "can_request_access",
+           "can_send_from", "can_send_sms", "can_share", "department_chain", "department_subtree",
+           "document_send_refused", "escalation_head", "holds_role", "hr_dismissal_applies", "hr_handover_needed",
+           "HR_NODE_KIND", "hr_node_may_send", "invoice_send_refused", "is_admin", "mail_send_refused",
+           "mail_unknown_recipients", "may_cancel_process", "may_configure", "may_configure_telephony",
+           "may_edit_processes", "may_edit_rules", "may_generate_document", "may_manage_staff",
+           "may_manage_templates", "may_manage_webhooks", "may_mass_email", "may_mass_send", "may_place_call",
+           "may_plan", "may_schedule_reports", "may_see_absence", "may_send_from", "may_set_password",
+           "may_start_process", "may_take_clients_from", "may_use_segments", "node_can", "node_visible",
            "onec_token_usable", "oversees_team", "plan_managers", "register_scope", "report_recipients_reach",
            "report_viewers", "require", "require_assignable", "require_plan_for", "require_scheduled_report",
            "require_share", "require_staff_manager", "require_webhooks", "role_holder", "role_name", "role_names",

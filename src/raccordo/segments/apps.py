@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SegmentsConfig(AppConfig):
+    name = "raccordo.segments"
+    label = "segments"
+    verbose_name = _("Segments and mailings")
+
+    def ready(self) -> None:
+        # The card's feed learns the mass e-mail lines here; activities.feed does not know this app.
+        from raccordo.activities.feed import register_source  # models must be loaded before these modules
+
+        from .feed import mailing_feed_items  # (idem)
+
+        register_source(mailing_feed_items)
