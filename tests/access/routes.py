@@ -329,6 +329,22 @@ ROUTES: dict[str, Route] = {
     "api:funnel-detail": Route("exempt", note="shared reference data: tests/api/test_access.py"),
     "api:stage-list": Route("api_list"),
     "api:stage-detail": Route("exempt", note="shared reference data: tests/api/test_access.py"),
+    # --- segments and mass e-mail (issue #21): counted and listed through the viewer's policy
+    **{f"segments:{name}": Route("exempt", note="a segment's members through the viewer's policy; a hidden or "
+                                               "another's segment is 404 (tests/segments/test_pages.py)")
+       for name in ("segment_list", "segment_new", "segment_detail", "segment_edit", "segment_delete",
+                    "segment_export", "segment_member_remove")},
+    **{f"segments:{name}": Route("exempt", note="mass e-mails: the mass e-mail right, the sender's own "
+                                               "(tests/segments/test_mailing.py)")
+       for name in ("mailing_list", "mailing_new", "mailing_detail", "mailing_cancel")},
+    "segments:unsubscribe": Route("exempt", note="public, a signed token per recipient; a tampered one is refused "
+                                                 "(tests/segments/test_mailing.py, test_pages.py)"),
+    # --- staff from 1C:ZUP (issue #22): administrators' pages, the HR node's endpoints (Basic auth, node kind)
+    **{f"staff:{name}": Route("exempt", note="administrators only (tests/staff/test_lifecycle.py)")
+       for name in ("handover", "node_imports", "overview")},
+    **{name: Route("exempt", note="the HR node's login and kind, like the 1C endpoint (tests/staff/test_hrxml.py, "
+                                  "test_company_xml.py)")
+       for name in ("staff_company", "staff_company_bitrix", "staff_hrxml", "staff_hrxml_bitrix")},
     # --- webhooks: administrators only (settings pages are declared with the other sections)
     "web:webhook_replay": Route("exempt", note="POST, administrators only: tests/webhooks/test_api_and_pages.py"),
     "api:webhook-list": Route("exempt", note="administrators only: tests/webhooks/test_api_and_pages.py"),
