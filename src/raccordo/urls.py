@@ -36,5 +36,6 @@ urlpatterns = [
     path("exchange/", include("raccordo.exchange.onec.urls")),
     path("exchange/", include("raccordo.exchange.urls")),
     path("reports/", include("raccordo.reports.urls")),
+    path("", include("raccordo.operations.urls")),
     path("", include("raccordo.web.urls")),
 ]

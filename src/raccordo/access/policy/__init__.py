@@ -39,6 +39,7 @@ from ..roles import holds_role, role_name, role_names
 from ..rules import ASSIGNMENT_FIELDS, RULES, Rule, rule_for
 from ..subjects import ACTIONS
 from .nodes import node_can, node_visible, onec_token_usable
+from .operations import may_view_system, metrics_enabled, metrics_token_allows
 from .people import (
     assignable_users,
     may_configure,
@@ -59,6 +60,7 @@ from .sharing import (
 
 __all__ = ["ACTIONS", "allows", "assignable_users", "ASSIGNMENT_FIELDS", "can", "can_merge", "can_request_access",
            "can_share", "department_subtree", "holds_role", "invoice_send_refused", "is_admin", "may_configure",
-           "may_set_password", "node_can", "node_visible", "onec_token_usable", "oversees_team", "require",
+           "may_set_password", "may_view_system", "metrics_enabled", "metrics_token_allows", "node_can",
+           "node_visible", "onec_token_usable", "oversees_team", "require",
            "require_assignable", "require_share", "role_name", "role_names", "Rule", "rule_for", "RULES",
            "SHARE_GRANTS", "team_members", "visible", "visible_references"]
