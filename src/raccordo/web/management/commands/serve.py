@@ -129,10 +129,13 @@ class Command(BaseCommand):
                                 preexec_fn=_die_with_parent if sys.platform == "linux" else None)
 
     def _stop_all(self, children: dict[str, subprocess.Popen]) -> None:
-        for proc in children.values():
+        for name, proc in children.items():
             if proc.poll() is None:
-                # SIGINT: gunicorn and runserver exit at once; the Huey consumer finishes the running tasks first.
-                proc.send_signal(signal.SIGINT)
+                # gunicorn: SIGTERM, a graceful stop (no new connections, the requests in flight are answered),
+                # so a rolling restart behind nginx loses none. runserver exits at once on SIGINT; the Huey
+                # consumer finishes the running tasks first.
+                graceful = name == "web" and "gunicorn" in proc.args
+                proc.send_signal(signal.SIGTERM if graceful else signal.SIGINT)
         deadline = time.monotonic() + STOP_TIMEOUT
         for proc in children.values():
             try:
