@@ -11,6 +11,7 @@ process is killed outright, so none is left orphaned.
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import os
 import shutil
 import signal
@@ -44,6 +45,30 @@ def metrics_dir(port: int) -> Path:
     return path
 
 
+def static_sources_stamp() -> str:
+    """A fingerprint of every static file the apps ship (name, size, modification time)."""
+    # Here, not at the top: the finders read the settings of the apps, loaded by the time a command runs.
+    from django.contrib.staticfiles import finders
+
+    digest = hashlib.sha256()
+    for finder in finders.get_finders():
+        for path, storage in sorted(finder.list([]), key=lambda item: item[0]):
+            stat = os.stat(storage.path(path))
+            digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def collect_static(python: list[str]) -> None:
+    """Hashed, compressed copies that WhiteNoise serves with a far-future cache (core.staticstorage); skipped
+    when the files collected last time are still those the apps ship (compressing them all takes a while)."""
+    root = Path(settings.STATIC_ROOT)
+    stamp_file, stamp = root / ".sources-stamp", static_sources_stamp()
+    if (root / "staticfiles.json").exists() and stamp_file.exists() and stamp_file.read_text() == stamp:
+        return
+    subprocess.run([*python, "collectstatic", "--noinput", "--verbosity", "0"], check=True)
+    stamp_file.write_text(stamp)
+
+
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
     """Linux: deliver SIGTERM to this child when the parent dies (PR_SET_PDEATHSIG)."""
     try:
@@ -75,8 +100,7 @@ class Command(BaseCommand):
         python = [sys.executable, "-m", "raccordo.cli"]
         Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
         if not no_collectstatic:
-            # Hashed, compressed copies that WhiteNoise serves with a far-future cache (core.staticstorage).
-            subprocess.run([*python, "collectstatic", "--noinput", "--verbosity", "0"], check=True)
+            collect_static(python)
         env = None
         if server == "gunicorn":
             env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir(port))}
