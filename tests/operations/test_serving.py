@@ -68,7 +68,7 @@ def test_a_backup_that_cannot_be_written_is_recorded_as_failed(db, tmp_path):
 
 
 def test_the_nightly_backup_is_scheduled_only_with_an_hour(tmp_path):
-    code = ("import django; django.setup(); from huey.contrib.djhuey import HUEY; "
+    code = ("import django; django.setup(); import raccordo.operations.tasks; from huey.contrib.djhuey import HUEY; "
             "print(sorted(t.name.rsplit('.', 1)[-1] for t in HUEY._registry.periodic_tasks if 'backup' in t.name))")
     for hour, expected in (("3", "['nightly_backup']"), ("", "[]")):
         env = {**make_installation(tmp_path / f"var{hour}", postgres=False).env, "RACCORDO_BACKUP_HOUR": hour}

@@ -11,7 +11,6 @@ process is killed outright, so none is left orphaned.
 from __future__ import annotations
 
 import ctypes
-import hashlib
 import os
 import shutil
 import signal
@@ -22,6 +21,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+
+from raccordo.core.staticstorage import collected_is_current
 
 STOP_TIMEOUT = 10.0
 # gunicorn's default access line with the path only (%(U)s) instead of the request line: query strings hold
@@ -45,28 +46,11 @@ def metrics_dir(port: int) -> Path:
     return path
 
 
-def static_sources_stamp() -> str:
-    """A fingerprint of every static file the apps ship (name, size, modification time)."""
-    # Here, not at the top: the finders read the settings of the apps, loaded by the time a command runs.
-    from django.contrib.staticfiles import finders
-
-    digest = hashlib.sha256()
-    for finder in finders.get_finders():
-        for path, storage in sorted(finder.list([]), key=lambda item: item[0]):
-            stat = os.stat(storage.path(path))
-            digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
-    return digest.hexdigest()
-
-
 def collect_static(python: list[str]) -> None:
     """Hashed, compressed copies that WhiteNoise serves with a far-future cache (core.staticstorage); skipped
     when the files collected last time are still those the apps ship (compressing them all takes a while)."""
-    root = Path(settings.STATIC_ROOT)
-    stamp_file, stamp = root / ".sources-stamp", static_sources_stamp()
-    if (root / "staticfiles.json").exists() and stamp_file.exists() and stamp_file.read_text() == stamp:
-        return
-    subprocess.run([*python, "collectstatic", "--noinput", "--verbosity", "0"], check=True)
-    stamp_file.write_text(stamp)
+    if not collected_is_current():
+        subprocess.run([*python, "collectstatic", "--noinput", "--verbosity", "0"], check=True)
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
