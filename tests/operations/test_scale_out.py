@@ -46,6 +46,7 @@ NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 DEPLOY_DOC = ROOT / "docs" / "deploy.md"
 SITE_CONF = ROOT / "deploy" / "nginx" / "raccordo.conf"
 PASSWORD = "Scale-out-2026!"
+METRICS_TOKEN = "scale-out-metrics-token"
 ONEC_LOGIN, ONEC_PASSWORD = "site", "s3cret-pass"
 # The commands of docs/deploy.md this test runs, as the guide writes them (the guide's ports are 8001, 8002).
 MIGRATE = ["migrate", "--noinput"]
@@ -287,7 +288,8 @@ def cluster_env(tmp_path):
     instance = f"scaleout-{uuid.uuid4().hex[:8]}"
     installation = make_installation(tmp_path / "var", postgres=True, REDIS_URL="redis://127.0.0.1:6379/0",
                                      RACCORDO_INSTANCE=instance, HTTPS="true", RACCORDO_TRUSTED_PROXIES="1",
-                                     SECRET_KEY="scale-out-" + uuid.uuid4().hex * 2, ALLOWED_HOSTS="127.0.0.1")
+                                     SECRET_KEY="scale-out-" + uuid.uuid4().hex * 2, ALLOWED_HOSTS="127.0.0.1",
+                                     RACCORDO_METRICS_TOKEN=METRICS_TOKEN)
     yield installation
     installation.drop()
     client = redis.Redis(host="127.0.0.1", port=6379)
@@ -322,6 +324,7 @@ def test_two_app_servers_and_two_workers_behind_nginx_survive_losing_one_of_each
         ready = wait_until("two workers' heartbeats", lambda: _ready_with_two_workers(base))
         shared = check_shared_limits(cluster_env, app_ports, nginx_port)
         results = run_load(cluster_env, procs, base, data, tmp_path)
+        results["metrics"] = scrape(app_ports[0])
     finally:
         procs.stop_all()
     figures = check_outcome(cluster_env, procs, tmp_path, results)
@@ -330,6 +333,14 @@ def test_two_app_servers_and_two_workers_behind_nginx_survive_losing_one_of_each
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(figures, indent=2))
     print(json.dumps(figures, indent=2))
+
+
+def scrape(port: int) -> str:
+    """The surviving app server's /metrics, as Prometheus scrapes it (directly, with the token)."""
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/metrics",
+                                     headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return response.read().decode()
 
 
 def _ready_with_two_workers(base: str) -> dict | None:
@@ -414,7 +425,17 @@ def check_outcome(installation: Installation, procs: Processes, tmp_path: Path, 
     assert runs and all(r[2] == "succeeded" for r in runs), runs
     second = [r for r in runs if r[0] >= results["exchanges"][1]["started"]]
     assert len(second) >= len(lifecycle.before()) and all(r[3:] == [0, 0, 0, 0] for r in second), runs
-    # 4. Periodic tasks: each minute enqueued by one worker only, however many were running.
+    # 4. /metrics of the surviving server adds up both of its gunicorn workers: at least every request nginx
+    # had it answer (direct probes count too), and the exchange runs from the database.
+    app_a = procs.started["app-a"].args[-3]
+    answered_by_a = sum(1 for line in (tmp_path / "access.log").read_text().splitlines()
+                        if line.split()[3].strip('"').split(",")[-1].strip().endswith(f":{app_a}"))
+    counted = sum(float(v) for v in re.findall(r'^raccordo_http_requests_total\{[^}]*\} (\S+)$', results["metrics"],
+                                                flags=re.M))
+    assert counted >= answered_by_a > 0, (counted, answered_by_a)
+    succeeded = re.search(r'^raccordo_exchange_runs_total\{status="succeeded"\} (\S+)$', results["metrics"], re.M)
+    assert float(succeeded.group(1)) == len(runs)
+    # 5. Periodic tasks: each minute enqueued by one worker only, however many were running.
     minutes = periodic_minutes(procs.log("worker-a")) + periodic_minutes(procs.log("worker-b"))
     assert minutes and len(minutes) == len(set(minutes)), minutes
     times = sorted(r["ms"] for r in measured if r["ok"])
@@ -425,4 +446,5 @@ def check_outcome(installation: Installation, procs: Processes, tmp_path: Path, 
         "requests_per_second": round(len(measured) / LOAD_SECONDS, 1),
         "exchange_seconds": [round(e["seconds"], 1) for e in results["exchanges"]],
         "periodic_minutes": len(minutes), "by_request": dict(Counter(r["name"] for r in measured)),
+        "metrics_requests_counted_by_survivor": counted, "nginx_requests_answered_by_survivor": answered_by_a,
     }
