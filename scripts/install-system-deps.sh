@@ -5,6 +5,7 @@
 #   fonts     - so screenshots and PDFs render Cyrillic and Latin text
 #   pango     - WeasyPrint renders the PDF invoices with the system's pango and harfbuzz
 #   poppler   - pdftoppm, to render a PDF page to PNG in the browser tests' screenshots
+#   libreoffice-writer-nogui - turns documents made from DOCX templates into PDF (documents app)
 #   nginx     - the reverse proxy of docs/deploy.md, which the scale-out test starts on loopback ports
 #   openssl   - the scale-out test's self-signed certificate for nginx's HTTPS
 #   postgresql-client - pg_dump and pg_restore for `raccordo backup` / `restore` on PostgreSQL
@@ -18,6 +19,7 @@ for pkg in libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
+command -v soffice >/dev/null 2>&1 || need+=(libreoffice-writer-nogui)
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || need+=(nginx-light)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v pg_dump >/dev/null 2>&1 || need+=(postgresql-client)

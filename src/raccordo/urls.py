@@ -36,6 +36,9 @@ urlpatterns = [
     path("exchange/", include("raccordo.exchange.onec.urls")),
     path("exchange/", include("raccordo.exchange.urls")),
     path("reports/", include("raccordo.reports.urls")),
+    path("documents/", include("raccordo.documents.urls")),
+    path("sms/", include("raccordo.sms.urls")),
+    path("processes/", include("raccordo.processes.urls")),
     path("", include("raccordo.operations.urls")),
     path("", include("raccordo.web.urls")),
 ]

@@ -143,6 +143,7 @@ ROUTES: dict[str, Route] = {
     "web:line_totals": Route("exempt", note="arithmetic on posted numbers, no records"),
     "web:invoice_pdf": Route("detail", "invoice"),
     "web:invoice_send": Route("action", "invoice"),
+    "web:invoice_remind": Route("action", "invoice"),
     "web:receivables": Route("page"),
     "web:receivables_export": Route("export", "invoice", note="open invoices with their ageing"),
     # --- reminders, complaints, calendar
@@ -195,12 +196,47 @@ ROUTES: dict[str, Route] = {
     "operations:health_ready": Route("exempt", note="readiness probe, no records; tests/operations/test_health.py"),
     "operations:metrics": Route("exempt", note="Prometheus, bearer token; tests/operations/test_metrics.py"),
     "web:reassign": Route("reach", allowed=("root", "elena", "olga", "giulia")),
+    # --- documents from templates (documents app)
+    "documents:deal_generate": Route("action", "deal"),
+    "documents:invoice_generate": Route("action", "invoice"),
+    "documents:invoice_fatturapa": Route("exempt", note="an invoice as FatturaPA XML (a redirect with the reason when it cannot be); tests/documents/test_documents_web.py"),
+    "documents:download": Route("exempt", note="a generated document's file; tests/documents/test_documents_web.py"),
+    "documents:send": Route("exempt", note="POST, e-mails a generated document; tests/documents/test_documents_web.py"),
+    "documents:templates": Route("reach", allowed=("root",)),
+    "documents:shipped_template": Route("exempt", note="administrators only; tests/documents/test_documents_web.py"),
+    "documents:template_toggle": Route("exempt", note="POST, administrators only; tests/documents/test_documents_web.py"),
+    "documents:template_delete": Route("exempt", note="POST, administrators only; tests/documents/test_documents_web.py"),
+    "documents:company_pictures": Route("exempt", note="POST, administrators only; tests/documents/test_documents_web.py"),
     # --- reports: whoever may view deals (the accountant too); each part shows only what the policy allows
     "reports:kpi": Route("reach", allowed=("root", "elena", "olga", "anna", "dmitry", "ivan", "giulia", "marco",
                                            "boris")),
     "reports:kpi_export": Route("reach", allowed=("root", "elena", "olga", "anna", "dmitry", "ivan", "giulia",
                                                   "marco", "boris")),
     "reports:refresh": Route("exempt", note="POST, recomputes the caller's own cached figures (tests/reports)"),
+    # --- the head's reports (issue #19): heads and administrators only
+    "reports:plans": Route("reach", allowed=("root", "elena", "olga", "giulia")),
+    "reports:plan_set": Route("exempt", note="POST, a head's team but herself (tests/reports/test_schedule_pages.py)"),
+    "reports:plan_delete": Route("exempt", note="POST on a plan (tests/reports/test_schedule_pages.py)"),
+    "reports:scheduled_list": Route("reach", allowed=("root", "elena", "olga", "giulia")),
+    "reports:scheduled_new": Route("reach", allowed=("root", "elena", "olga", "giulia")),
+    **{f"reports:scheduled_{name}": Route("exempt", note="a scheduled report: its head or an administrator, 404 "
+                                                         "for everyone else (tests/reports/test_schedule_pages.py)")
+       for name in ("detail", "edit", "send", "preview", "delete")},
+    # --- business processes and automation rules (administrators set them up; a process hangs off its client)
+    "processes:template_list": Route("reach", allowed=("root",)),
+    "processes:template_new": Route("reach", allowed=("root",)),
+    "processes:template_edit": Route("exempt", note="administrators only (tests/processes/test_pages.py)"),
+    "processes:holidays": Route("reach", allowed=("root",)),
+    "processes:rule_list": Route("reach", allowed=("root",)),
+    "processes:rule_new": Route("reach", allowed=("root",)),
+    "processes:rule_edit": Route("exempt", note="administrators only (tests/processes/test_pages.py)"),
+    "processes:rule_switch": Route("exempt", note="POST, administrators only (tests/processes/test_pages.py)"),
+    "processes:instance_detail": Route("exempt", note="404 unless the process's client is visible "
+                                                      "(tests/processes/test_pages.py)"),
+    "processes:instance_cancel": Route("exempt", note="POST; 404 unless the client is visible "
+                                                      "(tests/processes/test_pages.py)"),
+    "processes:start": Route("exempt", note="POST on a visible deal, invoice, complaint or client "
+                                            "(tests/processes/test_pages.py)"),
     # --- exchange
     "exchange:run_list": Route("reach", allowed=("root", "boris")),
     "exchange:conflict_resolve": Route("object", "conflict", allowed=("root", "boris"), method="post"),
@@ -255,6 +291,31 @@ ROUTES: dict[str, Route] = {
     "api:funnel-detail": Route("exempt", note="shared reference data: tests/api/test_access.py"),
     "api:stage-list": Route("api_list"),
     "api:stage-detail": Route("exempt", note="shared reference data: tests/api/test_access.py"),
+    # --- webhooks: administrators only (settings pages are declared with the other sections)
+    "web:webhook_replay": Route("exempt", note="POST, administrators only: tests/webhooks/test_api_and_pages.py"),
+    "api:webhook-list": Route("exempt", note="administrators only: tests/webhooks/test_api_and_pages.py"),
+    "api:webhook-detail": Route("exempt", note="administrators only: tests/webhooks/test_api_and_pages.py"),
+    "api:webhook-delivery-list": Route("exempt", note="administrators only: tests/webhooks/test_api_and_pages.py"),
+    "api:webhook-delivery-detail": Route("exempt", note="administrators only: tests/webhooks/test_api_and_pages.py"),
+    "api:webhook-delivery-replay": Route("exempt", note="administrators only: tests/webhooks/test_api_and_pages.py"),
+    # --- SMS (raccordo.sms): the card's composer and opt-outs, mass sends, the provider's settings and callback
+    "sms:settings": Route("reach", allowed=("root",)),
+    "sms:settings_test": Route("exempt", note="POST, administrators only; tests/sms/test_sms.py"),
+    "sms:settings_balance": Route("exempt", note="POST, administrators only; tests/sms/test_sms.py"),
+    "sms:callback": Route("exempt", note="the provider's delivery reports: secret and signature; tests/sms/test_sms.py"),
+    "sms:compose": Route("exempt", note="the card's composer refilled (htmx); 404 on a hidden client: "
+                                        "tests/sms/test_sms.py"),
+    "sms:send": Route("action", "counterparty"),
+    "sms:opt_out": Route("action", "counterparty"),
+    "sms:campaign_list": Route("page"),
+    "sms:campaign_new": Route("page"),
+    "sms:campaign_detail": Route("exempt", note="a mass send is its sender's: tests/sms/test_campaigns.py"),
+    "sms:campaign_cancel": Route("exempt", note="POST on a mass send, its sender's: tests/sms/test_campaigns.py"),
+    "api:sms-list": Route("exempt", note="messages through the policy: tests/sms/test_api.py"),
+    "api:sms-detail": Route("exempt", note="messages through the policy: tests/sms/test_api.py"),
+    "api:sms-campaign-list": Route("exempt", note="mass sends, their sender's: tests/sms/test_api.py"),
+    "api:sms-campaign-detail": Route("exempt", note="mass sends, their sender's: tests/sms/test_api.py"),
+    "api:sms-campaign-preview": Route("exempt", note="counts only, of the caller's clients: tests/sms/test_api.py"),
 }
 
 

@@ -148,3 +148,5 @@ ALL = {
     "interactions": 3, "tasks_done": 1,
     "receivable": {"EUR": D("300.00"), "RUB": D("2700.00")}, "overdue": {"EUR": D("300.00"), "RUB": D("2300.00")},
 }
+
+from .schedule_world import world  # noqa: E402,F401  (the scheduled reports' company, a fixture)

@@ -75,6 +75,18 @@ RULES: dict[str, Rule] = {
     "exchange.runitem": Rule(shared=True, subject="exchange"),
     "exchange.exchangetask": Rule(shared=True, subject="exchange"),
     "exchange.nodelock": Rule(shared=True, subject="exchange"),
+    # Webhook subscriptions send records out on someone's behalf: administrators only (no subject).
+    "webhooks.webhooksubscription": Rule(),
+    "webhooks.webhookdelivery": Rule(),
+    # Messages to clients: templates are the company's (everyone who may write to clients reads them;
+    # administrators edit them); an opt-out hangs off the card it was set from.
+    "comms.messagetemplate": Rule(shared=True, subject="reference"),
+    "comms.optout": Rule(counterparty="counterparty", subject="counterparties"),
+    # SMS: a message is an activity on its client's card (its sender's own when it names no client, a test
+    # message); a mass send is its sender's; the provider's settings are the administrators'.
+    "sms.smsmessage": Rule(counterparty="counterparty", owners=("sent_by",), subject="activities"),
+    "sms.smscampaign": Rule(owners=("created_by",), subject="activities"),
+    "sms.smssettings": Rule(),
     # The orders export's bookkeeping of journal positions still in flight: read only by the exporter.
     "exchange.journalgap": Rule(),
     # The 1C endpoint's sessions, uploads and request log: administrators only.
@@ -84,6 +96,31 @@ RULES: dict[str, Rule] = {
     "onec.onecrequest": Rule(),
     # Cached report figures: read only through reports.services, keyed by the reader's own access scope.
     "reports.reportsnapshot": Rule(),
+    # Printed documents (documents app). Templates are shared reference data: everyone who makes documents lists
+    # them, only administrators upload (policy.documents). A generated document belongs to its client, and the
+    # invoices permission governs it: it is the sale's paperwork, and both the manager who prints an offer and the
+    # accountant who prints an act hold that permission.
+    "documents.documenttemplate": Rule(shared=True, subject="reference"),
+    "documents.generateddocument": Rule(counterparty="counterparty", subject="invoices"),
+    # The yearly number series: read and written only by documents.services while numbering.
+    "documents.documentnumberseries": Rule(),
+    # A manager's sales plan: theirs to see, their heads' (access.policy.reports decides who sets it).
+    "reports.salesplan": Rule(owners=("manager",), subject="deals"),
+    # A scheduled report reaches whoever reaches the person it is computed as; access.policy.reports lets only
+    # heads and administrators set them up. Its log of sendings is read through the report.
+    "reports.scheduledreport": Rule(owners=("run_as",), subject="deals"),
+    "reports.scheduledreportsend": Rule(),
+    # Business processes: templates are shared set-up (everyone who may start one reads them); a running
+    # process and its steps hang off the client they are about; rules and their log are administrators' only.
+    "processes.processtemplate": Rule(shared=True, subject="reference"),
+    "processes.processstep": Rule(shared=True, subject="reference"),
+    "processes.holiday": Rule(shared=True, subject="reference"),
+    "processes.processinstance": Rule(counterparty="counterparty", owners=("started_by",), subject="activities"),
+    "processes.steprun": Rule(counterparty="instance__counterparty", owners=("assignee",), subject="activities"),
+    "processes.automationrule": Rule(),
+    "processes.ruleaction": Rule(),
+    "processes.rulefiring": Rule(),
+    "processes.automationcursor": Rule(),
     # The change journal as a whole (the global audit view); a record's own history is shown with the record.
     "core.changejournal": Rule(shared=True, subject="audit"),
     # Operations (workers' heartbeats, backups): administrators only, on the system page.
@@ -100,6 +137,9 @@ ASSIGNMENT_FIELDS: dict[str, tuple[str, ...]] = {
     "activities.reminder": ("user",),
     # The API took any active user here (report L2); the web form offered only `assignable_users`.
     "activities.task": ("assignee",),
+    # Nobody sets a plan for, or computes a report as, someone outside their team.
+    "reports.salesplan": ("manager",),
+    "reports.scheduledreport": ("run_as",),
 }
 
 

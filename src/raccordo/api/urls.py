@@ -9,7 +9,9 @@ from .views.auth import ObtainTokenView
 from .views.catalog import PriceTypeViewSet, PriceViewSet, ProductViewSet, StockLevelViewSet, WarehouseViewSet
 from .views.parties import ContactPersonViewSet, CounterpartyViewSet
 from .views.sales import DealViewSet, FunnelViewSet, InvoiceViewSet, PaymentViewSet, StageViewSet
+from .views.sms import SmsCampaignViewSet, SmsMessageViewSet
 from .views.team import CounterpartyHandOverView, DealHandOverView
+from .views.webhooks import WebhookDeliveryViewSet, WebhookViewSet
 
 router = DefaultRouter()
 router.register("counterparties", CounterpartyViewSet, basename="counterparty")
@@ -28,6 +30,10 @@ router.register("tasks", TaskViewSet, basename="task")
 router.register("interactions", InteractionViewSet, basename="interaction")
 router.register("complaints", ComplaintViewSet, basename="complaint")
 router.register("reminders", ReminderViewSet, basename="reminder")
+router.register("webhooks", WebhookViewSet, basename="webhook")
+router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
+router.register("sms", SmsMessageViewSet, basename="sms")
+router.register("sms-campaigns", SmsCampaignViewSet, basename="sms-campaign")
 
 app_name = "api"
 urlpatterns = [

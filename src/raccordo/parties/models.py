@@ -104,6 +104,10 @@ class Counterparty(BaseModel, TaxIdentity):
                                    related_name="+", verbose_name=_("price type"))
     website = models.URLField(_("website"), blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    # Italian e-invoicing (FatturaPA): where SdI delivers the client's invoices, by code or by certified e-mail.
+    sdi_code = models.CharField(_("recipient code (SdI)"), max_length=7, blank=True,
+                                help_text=_("Codice destinatario: 7 characters, for Italian clients."))
+    pec = models.EmailField(_("PEC"), blank=True, help_text=_("Certified e-mail (PEC) for Italian e-invoices."))
 
     class Meta:
         verbose_name = _("counterparty")
@@ -135,6 +139,9 @@ class Counterparty(BaseModel, TaxIdentity):
             errors.setdefault("inn", []).append(_("A person's INN has 12 digits."))
         if self.kpp and self.kind != CounterpartyKind.LEGAL:
             errors.setdefault("kpp", []).append(_("Only a legal entity has a KPP."))
+        self.sdi_code = (self.sdi_code or "").strip().upper()
+        if self.sdi_code and not (len(self.sdi_code) == 7 and self.sdi_code.isalnum()):
+            errors.setdefault("sdi_code", []).append(_("A recipient code (SdI) has 7 letters or digits."))
         if errors:
             raise ValidationError(errors)
 
@@ -258,6 +265,23 @@ class Address(BaseModel):
         return self.text
 
 
+PICTURE_MAX_SIZE = 1024 * 1024
+PICTURE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
+
+
+def validate_picture(value) -> None:
+    """A stamp or signature: a PNG or JPEG picture of at most 1 MB (it goes into every printed document)."""
+    if not value:
+        return
+    if value.size > PICTURE_MAX_SIZE:
+        raise ValidationError(_("The picture is larger than 1 MB."))
+    value.seek(0)
+    head = value.read(8)
+    value.seek(0)
+    if not head.startswith(PICTURE_MAGIC):
+        raise ValidationError(_("The picture must be a PNG or JPEG file."))
+
+
 class OwnCompany(BaseModel, TaxIdentity):
     """One of our own legal entities: it issues invoices and has its own number series and bank accounts."""
 
@@ -275,6 +299,11 @@ class OwnCompany(BaseModel, TaxIdentity):
     vat_rate = models.DecimalField(_("standard VAT rate, %"), max_digits=5, decimal_places=2, null=True, blank=True,
                                    validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
                                    help_text=_("Empty if the company does not charge VAT."))
+    # Printed on documents made from templates (documents app); PNG or JPEG, checked by documents.services.
+    stamp = models.FileField(_("stamp"), upload_to="companies/stamps/", max_length=255, blank=True,
+                             validators=[validate_picture])
+    signature = models.FileField(_("signature"), upload_to="companies/signatures/", max_length=255, blank=True,
+                                 validators=[validate_picture])
 
     class Meta:
         verbose_name = _("own company")

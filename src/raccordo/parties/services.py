@@ -26,7 +26,8 @@ from .selectors import COUNTERPARTY_DEPENDANTS, counterparty_removal
 
 # The fields each service lets its callers set; anything else is refused by record_create/record_update.
 COUNTERPARTY_FIELDS = ("inn", "kpp", "ogrn", "vat_number", "tax_code", "kind", "name", "full_name", "country",
-                       "responsible", "is_vip", "is_active", "segment", "price_type", "website", "notes")
+                       "responsible", "is_vip", "is_active", "segment", "price_type", "website", "notes",
+                       "sdi_code", "pec")
 CONTACT_FIELDS = ("counterparty", "last_name", "first_name", "middle_name", "position", "role", "birthday",
                   "is_active", "notes")
 PHONE_FIELDS = ("counterparty", "contact", "number", "kind", "extension", "is_primary")
@@ -36,7 +37,7 @@ BANK_ACCOUNT_FIELDS = ("counterparty", "own_company", "bank_name", "bic", "accou
                        "iban", "currency", "is_primary")
 OWN_COMPANY_FIELDS = ("inn", "kpp", "ogrn", "vat_number", "tax_code", "name", "full_name", "country", "address",
                       "director", "chief_accountant", "invoice_prefix", "currency", "is_default",
-                      "vat_rate")
+                      "vat_rate", "stamp", "signature")
 
 
 @transaction.atomic

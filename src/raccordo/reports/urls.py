@@ -1,10 +1,20 @@
 from django.urls import path
 
-from . import views
+from . import plan_views, schedule_views, views
 
 app_name = "reports"
 urlpatterns = [
     path("kpi/", views.kpi_view, name="kpi"),
     path("kpi/export/", views.kpi_export_view, name="kpi_export"),
     path("refresh/", views.refresh_view, name="refresh"),
+    path("plans/", plan_views.plans_view, name="plans"),
+    path("plans/set/", plan_views.plan_set_view, name="plan_set"),
+    path("plans/<uuid:pk>/delete/", plan_views.plan_delete_view, name="plan_delete"),
+    path("scheduled/", schedule_views.scheduled_list_view, name="scheduled_list"),
+    path("scheduled/new/", schedule_views.scheduled_create_view, name="scheduled_new"),
+    path("scheduled/<uuid:pk>/", schedule_views.scheduled_detail_view, name="scheduled_detail"),
+    path("scheduled/<uuid:pk>/edit/", schedule_views.scheduled_edit_view, name="scheduled_edit"),
+    path("scheduled/<uuid:pk>/send/", schedule_views.scheduled_send_view, name="scheduled_send"),
+    path("scheduled/<uuid:pk>/preview/", schedule_views.scheduled_preview_view, name="scheduled_preview"),
+    path("scheduled/<uuid:pk>/delete/", schedule_views.scheduled_delete_view, name="scheduled_delete"),
 ]

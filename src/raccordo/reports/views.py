@@ -14,7 +14,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from raccordo.access.policy import allows
+from raccordo.access.policy import allows, may_plan
 from raccordo.web.views.base import safe_next
 
 from . import selectors, services
@@ -67,7 +67,8 @@ def kpi_view(request):
     years = list(range(today.year, max(today.year - 6, selectors.FIRST_YEAR - 1), -1))
     if year not in years:
         years.append(year)
-    context = {"year": year, "years": years, "error": error, "current_year": today.year}
+    context = {"year": year, "years": years, "error": error, "current_year": today.year,
+               "may_plan": may_plan(user)}
     if error:
         return render(request, "reports/kpi.html", context, status=400)
     figures = services.report_figures(user=user, kind=SnapshotKind.KPI, year=year)

@@ -95,7 +95,7 @@ class CounterpartyForm(PhoneFormMixin, ServiceModelForm):
     class Meta:
         model = Counterparty
         fields = ["kind", "name", "full_name", "inn", "kpp", "ogrn", "vat_number", "tax_code", "country",
-                  "is_vip", "responsible", "notes"]
+                  "is_vip", "responsible", "notes", "sdi_code", "pec"]
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args, user, **kwargs):

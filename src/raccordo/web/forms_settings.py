@@ -7,15 +7,19 @@ parties validate and save, and their errors come back next to the fields (views.
 from __future__ import annotations
 
 from django import forms
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
 from django.utils.translation import gettext_lazy as _
 
 from raccordo.access.models import CustomRole, Department
+from raccordo.access.rules import RULES
 from raccordo.access.subjects import ACTIONS, SUBJECTS
 from raccordo.catalog.models import PriceType, Warehouse
+from raccordo.comms.models import MessageTemplate
 from raccordo.parties.models import Address, BankAccount, OwnCompany
 from raccordo.sales.models import Funnel, Stage
+from raccordo.webhooks.models import EventType, WebhookSubscription
 
 from .forms import CurrencyField, ServiceModelForm
 
@@ -129,6 +133,49 @@ class WarehouseForm(ServiceModelForm):
     class Meta:
         model = Warehouse
         fields = ["name", "address", "own_company", "is_active"]
+
+
+class MessageTemplateForm(ServiceModelForm):
+    language = forms.ChoiceField(label=_("Language"), required=False,
+                                 choices=[("", _("Any language")), *settings.LANGUAGES])
+
+    class Meta:
+        model = MessageTemplate
+        fields = ["name", "channel", "language", "subject", "body", "is_active"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 10})}
+
+
+def _record_type_choices():
+    # Every model with an access rule that names a subject: the records a webhook's owner could be told of.
+    choices = []
+    for label, rule in RULES.items():
+        if rule.subject and "." in label:
+            try:
+                model = apps.get_model(label)
+            except LookupError:
+                continue
+            choices.append((label, f"{model._meta.verbose_name_plural} ({label})"))
+    return sorted(choices, key=lambda c: str(c[1]).lower())
+
+
+class WebhookForm(ServiceModelForm):
+    events = forms.MultipleChoiceField(label=_("Events"), choices=EventType.choices,
+                                       widget=forms.SelectMultiple(attrs={"size": 6}))
+    record_types = forms.MultipleChoiceField(
+        label=_("Record types"), required=False, choices=_record_type_choices,
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+        help_text=_("For the record events; none chosen: every type its owner may see."))
+    secret = forms.CharField(label=_("Signing secret"), required=False, strip=True,
+                             widget=forms.PasswordInput(render_value=False),
+                             help_text=_("Leave empty to keep the current one (a new webhook gets a generated one)."))
+
+    class Meta:
+        model = WebhookSubscription
+        fields = ["name", "url", "owner", "events", "record_types", "secret", "is_active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = get_user_model().objects.filter(is_active=True).order_by("username")
 
 
 class OwnCompanyForm(ServiceModelForm):

@@ -20,10 +20,14 @@ from raccordo.access.models import CustomRole, Department
 from raccordo.access.policy import visible
 from raccordo.catalog import services as catalog_services
 from raccordo.catalog.models import PriceType, Warehouse
+from raccordo.comms import services as comms_services
+from raccordo.comms.models import MessageTemplate
 from raccordo.parties import services as parties_services
 from raccordo.parties.models import OwnCompany
 from raccordo.sales import services as sales_services
 from raccordo.sales.models import Funnel, Stage
+from raccordo.webhooks import services as webhook_services
+from raccordo.webhooks.models import WebhookSubscription
 
 from . import forms_settings as f
 
@@ -48,6 +52,7 @@ class Section:
     help: Any = ""
     order_by: tuple[str, ...] = ()
     related: str = ""                     # a template with what hangs off a record (a funnel's stages...)
+    related_on_new: bool = False          # show `related` on the new-record form too (a template's variables)
     select_related: tuple[str, ...] = field(default_factory=tuple)
 
     def queryset(self, user):
@@ -130,4 +135,26 @@ SECTIONS: dict[str, Section] = {s.key: s for s in [
             help=_("Where stock is kept; an invoice shows the stock of its own company's warehouses."),
             update=lambda *, user, obj, data: catalog_services.warehouse_update(user=user, warehouse=obj, data=data),
             order_by=("name",), select_related=("own_company",)),
+    Section("templates", _("Message templates"), "bi-chat-square-text", MessageTemplate, f.MessageTemplateForm,
+            ((_("Name"), lambda x: x.name), (_("Channel"), lambda x: x.get_channel_display()),
+             (_("Language"), lambda x: dict(settings.LANGUAGES).get(x.language, "") or _("Any language")),
+             (_("Used by Raccordo"), lambda x: _yes(x.key)), (_("Active"), lambda x: _yes(x.is_active))),
+            create=lambda *, user, data, form: comms_services.template_create(user=user, data=data),
+            new_title=_("New message template"),
+            help=_("E-mail and SMS texts that managers, rules and reminders send to clients, with variables "
+                   "filled from the client, the deal and the invoice."),
+            update=lambda *, user, obj, data: comms_services.template_update(user=user, template=obj, data=data),
+            order_by=("channel", "name", "language"), related="web/settings/_template_variables.html",
+            related_on_new=True),
+    Section("webhooks", _("Webhooks"), "bi-broadcast", WebhookSubscription, f.WebhookForm,
+            ((_("Name"), lambda x: x.name), (_("Receiver URL"), lambda x: x.url),
+             (_("On behalf of"), lambda x: x.owner), (_("Active"), lambda x: _yes(x.is_active)),
+             (_("Last delivery"), lambda x: x.last_delivery_at or ""), (_("Last error"), lambda x: x.last_error)),
+            create=lambda *, user, data, form: webhook_services.subscription_create(user=user, data=data),
+            new_title=_("New webhook"),
+            help=_("Other systems told of changes as they happen: signed HTTP POSTs, retried until received, "
+                   "with a delivery log and a replay button."),
+            update=lambda *, user, obj, data: webhook_services.subscription_update(user=user, subscription=obj,
+                                                                                   data=data),
+            order_by=("name",), related="web/settings/_webhook_deliveries.html", select_related=("owner",)),
 ]}

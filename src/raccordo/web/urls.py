@@ -22,6 +22,7 @@ from .views import (
     settings,
     team,
     undo,
+    webhooks,
 )
 
 app_name = "web"
@@ -84,6 +85,7 @@ urlpatterns = [
     path("lines/totals/", lines.line_totals_view, name="line_totals"),
     path("invoices/<uuid:pk>/pdf/", invoice_documents.invoice_pdf_view, name="invoice_pdf"),
     path("invoices/<uuid:pk>/send/", invoice_documents.invoice_send_view, name="invoice_send"),
+    path("invoices/<uuid:pk>/remind/", invoice_documents.invoice_remind_view, name="invoice_remind"),
     path("receivables/", receivables.receivables_view, name="receivables"),
     path("receivables/export/", receivables.receivables_export_view, name="receivables_export"),
     # Reminders, complaints, calendar
@@ -132,6 +134,7 @@ urlpatterns = [
     path("settings/profile/", settings.profile_view, name="profile"),
     path("settings/language/", settings.language_view, name="language"),
     path("settings/email/", settings.settings_email_view, name="settings_email"),
+    path("settings/webhooks/deliveries/<int:pk>/replay/", webhooks.webhook_replay_view, name="webhook_replay"),
     path("settings/companies/<uuid:company_pk>/accounts/new/", settings.company_account_view,
          name="settings_company_account_new"),
     path("settings/companies/<uuid:company_pk>/accounts/<uuid:pk>/", settings.company_account_view,

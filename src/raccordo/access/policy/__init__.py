@@ -14,6 +14,11 @@
         `user` sees (run items, change-journal entries of an exchange run)
     holds_role(user, names) -> is the user's effective role (built-in, or the custom role replacing it) named
     oversees_team(user) -> does the user lead other people's work (a head's dashboard)
+    may_plan / can_plan_for / plan_managers -> who sets whose sales plans (a head: her team but herself)
+    may_schedule_reports / can_manage_scheduled_report / scheduled_reports_visible / report_viewers ->
+        scheduled reports: heads for their team, administrators for all; whose access narrows the figures
+    may_edit_processes / may_edit_rules / may_start_process / may_cancel_process -> business processes and
+        automation rules; escalation_head(user) / role_holder(role, near=) -> who a late or a role's step goes to
 
 Deny by default: a model that is not registered in RULES (declared in access.rules) (or whose rule names no subject) is invisible
 to everyone but administrators. A user reaches a row when
@@ -38,6 +43,7 @@ from __future__ import annotations
 from ..roles import holds_role, role_name, role_names
 from ..rules import ASSIGNMENT_FIELDS, RULES, Rule, rule_for
 from ..subjects import ACTIONS
+from .documents import document_send_refused, may_generate_document, may_manage_templates
 from .nodes import node_can, node_visible, onec_token_usable
 from .operations import may_view_system, metrics_enabled, metrics_token_allows
 from .people import (
@@ -48,6 +54,26 @@ from .people import (
     require_assignable,
     team_members,
 )
+from .processes import (
+    escalation_head,
+    may_cancel_process,
+    may_edit_processes,
+    may_edit_rules,
+    may_start_process,
+    role_holder,
+)
+from .reports import (
+    can_manage_scheduled_report,
+    can_plan_for,
+    may_plan,
+    may_schedule_reports,
+    plan_managers,
+    report_recipients_reach,
+    report_viewers,
+    require_plan_for,
+    require_scheduled_report,
+    scheduled_reports_visible,
+)
 from .rows import SHARE_GRANTS, allows, can, department_subtree, is_admin, require, visible
 from .sharing import (
     can_merge,
@@ -57,10 +83,16 @@ from .sharing import (
     require_share,
     visible_references,
 )
+from .sms import can_send_sms, may_mass_send
+from .webhooks import may_manage_webhooks, require_webhooks
 
-__all__ = ["ACTIONS", "allows", "assignable_users", "ASSIGNMENT_FIELDS", "can", "can_merge", "can_request_access",
-           "can_share", "department_subtree", "holds_role", "invoice_send_refused", "is_admin", "may_configure",
-           "may_set_password", "may_view_system", "metrics_enabled", "metrics_token_allows", "node_can",
-           "node_visible", "onec_token_usable", "oversees_team", "require",
-           "require_assignable", "require_share", "role_name", "role_names", "Rule", "rule_for", "RULES",
-           "SHARE_GRANTS", "team_members", "visible", "visible_references"]
+__all__ = ["ACTIONS", "allows", "assignable_users", "ASSIGNMENT_FIELDS", "can", "can_manage_scheduled_report",
+           "can_merge", "can_plan_for", "can_request_access", "can_send_sms", "can_share", "department_subtree",
+           "document_send_refused", "escalation_head", "holds_role", "invoice_send_refused", "is_admin",
+           "may_cancel_process", "may_configure", "may_edit_processes", "may_edit_rules", "may_generate_document",
+           "may_manage_templates", "may_manage_webhooks", "may_mass_send", "may_plan", "may_schedule_reports",
+           "may_set_password", "may_view_system", "metrics_enabled", "metrics_token_allows", "may_start_process", "node_can", "node_visible", "onec_token_usable", "oversees_team",
+           "plan_managers", "report_recipients_reach", "report_viewers", "require", "require_assignable",
+           "require_plan_for", "require_scheduled_report", "require_share", "require_webhooks", "role_holder",
+           "role_name", "role_names", "Rule", "rule_for", "RULES", "scheduled_reports_visible", "SHARE_GRANTS",
+           "team_members", "visible", "visible_references"]

@@ -13,6 +13,7 @@ from django.utils.html import format_html
 from raccordo.access.policy import oversees_team
 from raccordo.activities.selectors import complaint_list, complaints_overdue, reminders_for
 from raccordo.catalog.selectors import product_list
+from raccordo.comms.reminders import OWED as REMINDER_OWED
 from raccordo.parties.selectors import counterparty_email_addresses
 from raccordo.sales.selectors import invoice_sendable, overdue_total, overpayment_total, receivable_total
 
@@ -71,7 +72,8 @@ def invoice_send_panel(context, invoice):
     request = context["request"]
     addresses = counterparty_email_addresses(user=request.user, counterparty=invoice.counterparty)
     return {"invoice": invoice, "to": ", ".join(addresses), "request": request,
-            "sendable": invoice_sendable(invoice), "csrf_token": context.get("csrf_token")}
+            "sendable": invoice_sendable(invoice), "csrf_token": context.get("csrf_token"),
+            "remindable": invoice.status in REMINDER_OWED and bool(invoice.outstanding)}
 
 
 @register.inclusion_tag("web/includes/head_complaints.html", takes_context=True)

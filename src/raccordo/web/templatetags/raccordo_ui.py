@@ -159,7 +159,7 @@ def kind_icon(kind: str) -> str:
 def feed_icon(kind: str) -> str:
     """The icon of a line of the counterparty's activity feed (activities.feed)."""
     icons = {"stage": "bi-kanban", "invoice": "bi-receipt", "payment": "bi-cash-coin", "task": "bi-check2-square",
-             "exchange": "bi-arrow-left-right"}
+             "exchange": "bi-arrow-left-right", "sms": "bi-chat-text"}
     return icons.get(kind) or kind_icon(kind)
 
 

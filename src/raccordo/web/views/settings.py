@@ -21,6 +21,8 @@ from django.views.decorators.http import require_POST
 
 from raccordo.access import services as access_services
 from raccordo.access.policy import may_configure
+from raccordo.comms.models import MessageTemplate
+from raccordo.comms.rendering import VARIABLES
 from raccordo.core.errors import ApplicationError
 from raccordo.core.outgoing_mail import mail_state
 from raccordo.parties import services as parties_services
@@ -89,7 +91,8 @@ def settings_form_view(request, key: str, pk=None):
             messages.success(request, _("“%(name)s” saved.") % {"name": saved})
             return redirect(safe_next(request, reverse(f"web:settings_{section.key}")))
     return render(request, "web/settings/form.html", {
-        "section": section, "form": form, "object": obj, "next": safe_next(request)})
+        "section": section, "form": form, "object": obj, "next": safe_next(request),
+        "template_variables": VARIABLES if section.model is MessageTemplate else None})
 
 
 # --- An own company's bank accounts ----------------------------------------------------------------------------

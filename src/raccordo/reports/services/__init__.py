@@ -23,8 +23,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from . import selectors
-from .models import ReportSnapshot, SnapshotKind
+from .. import selectors
+from ..models import ReportSnapshot, SnapshotKind
 
 log = logging.getLogger(__name__)
 
