@@ -7,6 +7,9 @@
 #   poppler   - pdftoppm, to render a PDF page to PNG in the browser tests' screenshots
 #   libreoffice-writer-nogui - turns documents made from DOCX templates into PDF (documents app)
 #   dovecot   - a real IMAP server the mail sync tests start on loopback (tests/mail/dovecot.py)
+#   nginx     - the reverse proxy of docs/deploy.md, which the scale-out test starts on loopback ports
+#   openssl   - the scale-out test's self-signed certificate for nginx's HTTPS
+#   postgresql-client - pg_dump and pg_restore for `raccordo backup` / `restore` on PostgreSQL
 set -euo pipefail
 
 need=()
@@ -19,6 +22,9 @@ done
 command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
 command -v soffice >/dev/null 2>&1 || need+=(libreoffice-writer-nogui)
 [ -x /usr/sbin/dovecot ] || command -v dovecot >/dev/null 2>&1 || need+=(dovecot-imapd)
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || need+=(nginx-light)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v pg_dump >/dev/null 2>&1 || need+=(postgresql-client)
 
 [ ${#need[@]} -eq 0 ] && exit 0
 

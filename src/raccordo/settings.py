@@ -88,11 +88,14 @@ INSTALLED_APPS = [
     "raccordo.documents",
     "raccordo.processes",
     "raccordo.telephony",
+    "raccordo.operations",
     "raccordo.demo",
     "raccordo.web",
 ]
 
 MIDDLEWARE = [
+    # First: counts and times every request, whatever answers it (operations.metrics).
+    "raccordo.operations.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "raccordo.core.middleware.PermissionsPolicyMiddleware",
@@ -157,15 +160,18 @@ else:
 
 # --- Background work: Huey on SQLite by default, on Redis when REDIS_URL is set.
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Names this installation's queue and prefixes its keys in Redis, so several installations (or a test run
+# beside a production one) can share one Redis server without taking each other's tasks or counters.
+INSTANCE_NAME = os.environ.get("RACCORDO_INSTANCE", "raccordo").strip() or "raccordo"
 HUEY = {
-    "name": "raccordo",
+    "name": INSTANCE_NAME,
     "immediate": env_bool("HUEY_IMMEDIATE", False),
     "consumer": {"workers": 2, "worker_type": "thread"},
 }
 if REDIS_URL:
-    HUEY.update({"huey_class": "huey.RedisHuey", "url": REDIS_URL})
+    HUEY.update({"huey_class": "raccordo.core.queue.RaccordoRedisHuey", "url": REDIS_URL})
 else:
-    HUEY.update({"huey_class": "huey.SqliteHuey", "filename": str(VAR_DIR / "huey.sqlite3")})
+    HUEY.update({"huey_class": "raccordo.core.queue.RaccordoSqliteHuey", "filename": str(VAR_DIR / "huey.sqlite3")})
 
 AUTH_PASSWORD_VALIDATORS = [
     # A password like the username or the e-mail, or digits only (a phone number, a date), is the first guess.
@@ -190,7 +196,9 @@ STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)   # whitenoise warns on every request when it is missing
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # Hashed, compressed copies after `collectstatic` (which `raccordo serve` runs), served by WhiteNoise with a
+    # far-future Cache-Control; the plain names from the apps' folders until then (core.staticstorage).
+    "staticfiles": {"BACKEND": "raccordo.core.staticstorage.HashedStaticStorage"},
 }
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = VAR_DIR / "media"
@@ -213,6 +221,8 @@ if HTTPS:
     # request came over plain HTTP and redirect forever.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # Probes and Prometheus call the app servers directly over plain HTTP on the private network.
+    SECURE_REDIRECT_EXEMPT = [r"^health/", r"^metrics$"]
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
@@ -249,12 +259,13 @@ ONEC_AUTH_FAILURES = int(os.environ.get("RACCORDO_ONEC_AUTH_FAILURES", "10"))
 ONEC_AUTH_WINDOW = int(os.environ.get("RACCORDO_ONEC_AUTH_WINDOW", "600"))
 # How many reverse proxies in front of Raccordo append to X-Forwarded-For. 0: the header is ignored and
 # the client is REMOTE_ADDR (anything else lets a client choose its own address and dodge the limits).
-SIGNIN_KEY_PREFIX = "rc:signin"
+SIGNIN_KEY_PREFIX = "rc:signin" if INSTANCE_NAME == "raccordo" else f"rc:{INSTANCE_NAME}:signin"
 TRUSTED_PROXIES = max(int(os.environ.get("RACCORDO_TRUSTED_PROXIES", "0")), 0)
 
 # --- Cache: API rate limits and other short-lived counters live here (shared by every process when Redis is configured).
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                          "KEY_PREFIX": "" if INSTANCE_NAME == "raccordo" else INSTANCE_NAME}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "raccordo"}}
 
@@ -300,18 +311,26 @@ SPECTACULAR_SETTINGS = {
                           else "rest_framework.permissions.IsAuthenticated"],
 }
 
+# "json": one JSON object per line (time, level, logger, message, request id, process), for a log collector;
+# "text" (default): plain lines for a terminal.
+LOG_FORMAT = os.environ.get("RACCORDO_LOG_FORMAT", "text").strip().lower()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     # 1C session tokens travel in URLs (`sessid=`): they are cut out of every line, the access log included.
-    "filters": {"secrets": {"()": "raccordo.core.logfilters.RedactSecrets"}},
+    "filters": {"secrets": {"()": "raccordo.core.logfilters.RedactSecrets"},
+                "request_id": {"()": "raccordo.core.logformat.RequestIdFilter"}},
     "formatters": {"server": {"()": "django.utils.log.ServerFormatter", "format": "[{server_time}] {message}",
-                              "style": "{"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["secrets"]},
+                              "style": "{"},
+                   "json": {"()": "raccordo.core.logformat.JsonFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["secrets", "request_id"],
+                             **({"formatter": "json"} if LOG_FORMAT == "json" else {})},
                  "server": {"class": "logging.StreamHandler", "filters": ["secrets"], "formatter": "server"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # Huey's consumer adds a handler of its own; propagating too would print every line twice.
-    "loggers": {"django.db.backends": {"level": "INFO"}, "huey": {"level": "INFO", "propagate": False},
+    "loggers": {"django.db.backends": {"level": "INFO"},
+                "huey": {"level": "INFO", "propagate": False,
+                         **({"handlers": ["console"]} if LOG_FORMAT == "json" else {})},
                 "django.server": {"handlers": ["server"], "level": "INFO", "propagate": False}},
 }
 
@@ -363,3 +382,17 @@ INVOICE_REMINDER_DAYS = [int(d) for d in os.environ.get("RACCORDO_INVOICE_REMIND
 REPORT_CACHE_SECONDS = int(os.environ.get("RACCORDO_REPORT_CACHE_SECONDS", "300"))
 # ...and a past year's KPI report.
 REPORT_CACHE_PAST_SECONDS = int(os.environ.get("RACCORDO_REPORT_CACHE_PAST_SECONDS", "86400"))
+
+# --- Operations (raccordo.operations): backups, health, metrics.
+# Where `raccordo backup` and the nightly backup write, how many backups they keep, and the hour (server time,
+# TIME_ZONE) the worker makes one; an empty hour turns the nightly backup off.
+BACKUP_DIR = Path(os.environ.get("RACCORDO_BACKUP_DIR", VAR_DIR / "backups"))
+BACKUP_KEEP = max(int(os.environ.get("RACCORDO_BACKUP_KEEP", "7")), 1)
+BACKUP_HOUR = os.environ.get("RACCORDO_BACKUP_HOUR", "2").strip()
+# Seconds between a worker's heartbeats, and the age after which /health/ready counts a worker as gone.
+WORKER_HEARTBEAT_SECONDS = max(int(os.environ.get("RACCORDO_HEARTBEAT_SECONDS", "30")), 1)
+WORKER_STALE_SECONDS = int(os.environ.get("RACCORDO_WORKER_STALE_SECONDS", "120"))
+# /health/ready fails when the disk holding var/ has less free space than this (MB).
+MIN_FREE_MB = int(os.environ.get("RACCORDO_MIN_FREE_MB", "500"))
+# The bearer token Prometheus sends to /metrics; unset, the endpoint answers 404.
+METRICS_TOKEN = os.environ.get("RACCORDO_METRICS_TOKEN", "")

@@ -50,5 +50,6 @@ urlpatterns = [
     path("processes/", include("raccordo.processes.urls")),
     path("mail/", include("raccordo.mail.urls")),
     path("telephony/", include("raccordo.telephony.urls")),
+    path("", include("raccordo.operations.urls")),
     path("", include("raccordo.web.urls")),
 ]

@@ -197,6 +197,11 @@ ROUTES: dict[str, Route] = {
        for name in (f"web:settings_{key}", f"web:settings_{key}_new")},
     **{f"web:settings_{key}_edit": Route("exempt", note="administrators only (tests/web/test_settings.py)")
        for key in SETTINGS_SECTIONS},
+    # --- operations: the system page (administrators); health and metrics carry no records (tests/operations)
+    "operations:system": Route("reach", allowed=("root",)),
+    "operations:health_live": Route("exempt", note="liveness probe, no records; tests/operations/test_health.py"),
+    "operations:health_ready": Route("exempt", note="readiness probe, no records; tests/operations/test_health.py"),
+    "operations:metrics": Route("exempt", note="Prometheus, bearer token; tests/operations/test_metrics.py"),
     "web:reassign": Route("reach", allowed=("root", "elena", "olga", "giulia")),
     # --- documents from templates (documents app)
     "documents:deal_generate": Route("action", "deal"),

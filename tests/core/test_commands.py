@@ -36,7 +36,9 @@ def alive(pid: int) -> bool:
 def start_serve(tmp_path, port: int, *extra: str) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env.update(RACCORDO_VAR=str(tmp_path), DJANGO_SETTINGS_MODULE="raccordo.settings", PYTHONUNBUFFERED="1")
-    return subprocess.Popen([sys.executable, "-m", "raccordo.cli", "serve", "--port", str(port), *extra],
+    # --no-collectstatic: these tests are about the processes; static collection has its own (tests/operations).
+    return subprocess.Popen([sys.executable, "-m", "raccordo.cli", "serve", "--port", str(port), "--no-collectstatic",
+                             *extra],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 

@@ -172,7 +172,8 @@ def served(tmp_path_factory):
         with log.open("wb") as out:
             # Its own process group, so no signal meant for pytest reaches it; `serve` starts its children in
             # groups of their own and stops them itself (and, killed outright, they get SIGTERM: PR_SET_PDEATHSIG).
-            proc = subprocess.Popen([sys.executable, "-m", "raccordo.cli", "serve", "--port", str(port)], env=env,
+            proc = subprocess.Popen([sys.executable, "-m", "raccordo.cli", "serve", "--port", str(port),
+                                     "--no-collectstatic"], env=env,
                                     cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, process_group=0)
         deadline = time.monotonic() + 90
         while True:

@@ -148,6 +148,9 @@ RULES: dict[str, Rule] = {
     "telephony.pbxstate": Rule(),
     # The change journal as a whole (the global audit view); a record's own history is shown with the record.
     "core.changejournal": Rule(shared=True, subject="audit"),
+    # Operations (workers' heartbeats, backups): administrators only, on the system page.
+    "operations.workerheartbeat": Rule(),
+    "operations.backup": Rule(),
 }
 
 # User fields that hand a record to someone: a user may fill them only with people in their reach.

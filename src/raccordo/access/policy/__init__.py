@@ -63,6 +63,7 @@ from .hr import (
 )
 from .mail import can_send_from, department_chain, mail_send_refused, mail_unknown_recipients, may_send_from
 from .nodes import node_can, node_visible, onec_token_usable
+from .operations import may_view_system, metrics_enabled, metrics_token_allows
 from .people import (
     assignable_users,
     may_configure,
@@ -114,9 +115,9 @@ __all__ = ["ACTIONS", "allows", "assignable_users", "ASSIGNMENT_FIELDS", "call_p
            "may_edit_processes", "may_edit_rules", "may_generate_document", "may_manage_staff",
            "may_manage_templates", "may_manage_webhooks", "may_mass_email", "may_mass_send", "may_place_call",
            "may_plan", "may_schedule_reports", "may_see_absence", "may_send_from", "may_set_password",
-           "may_start_process", "may_take_clients_from", "may_use_segments", "node_can", "node_visible",
-           "onec_token_usable", "oversees_team", "plan_managers", "register_scope", "report_recipients_reach",
-           "report_viewers", "require", "require_assignable", "require_plan_for", "require_scheduled_report",
-           "require_share", "require_staff_manager", "require_webhooks", "role_holder", "role_name", "role_names",
-           "Rule", "rule_for", "RULES", "scheduled_reports_visible", "SHARE_GRANTS", "team_members", "visible",
-           "visible_references"]
+           "may_start_process", "may_take_clients_from", "may_use_segments", "may_view_system", "metrics_enabled",
+           "metrics_token_allows", "node_can", "node_visible", "onec_token_usable", "oversees_team", "plan_managers",
+           "register_scope", "report_recipients_reach", "report_viewers", "require", "require_assignable",
+           "require_plan_for", "require_scheduled_report", "require_share", "require_staff_manager",
+           "require_webhooks", "role_holder", "role_name", "role_names", "Rule", "rule_for", "RULES",
+           "scheduled_reports_visible", "SHARE_GRANTS", "team_members", "visible", "visible_references"]
