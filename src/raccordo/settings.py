@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "raccordo.activities",
     "raccordo.comms",
     "raccordo.sms",
+    "raccordo.campaigns",
     "raccordo.exchange",
     "raccordo.exchange.onec",
     "raccordo.exchange.enterprisedata",

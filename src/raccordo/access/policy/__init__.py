@@ -43,6 +43,7 @@ from __future__ import annotations
 from ..roles import holds_role, role_name, role_names
 from ..rules import ASSIGNMENT_FIELDS, RULES, Rule, rule_for
 from ..subjects import ACTIONS
+from .campaigns import may_manage_web_forms, may_plan_campaigns, may_view_roi, require_campaign_planner
 from .documents import document_send_refused, may_generate_document, may_manage_templates
 from .nodes import node_can, node_visible, onec_token_usable
 from .people import (
@@ -86,7 +87,8 @@ from .sms import can_send_sms, may_mass_send
 from .webhooks import may_manage_webhooks, require_webhooks
 
 __all__ = ["ACTIONS", "allows", "assignable_users", "ASSIGNMENT_FIELDS", "can", "can_manage_scheduled_report",
-           "can_merge", "can_plan_for", "can_request_access", "can_send_sms", "can_share", "department_subtree",
+           "can_merge", "can_plan_for", "may_manage_web_forms", "may_plan_campaigns", "may_view_roi",
+           "require_campaign_planner", "can_request_access", "can_send_sms", "can_share", "department_subtree",
            "document_send_refused", "escalation_head", "holds_role", "invoice_send_refused", "is_admin",
            "may_cancel_process", "may_configure", "may_edit_processes", "may_edit_rules", "may_generate_document",
            "may_manage_templates", "may_manage_webhooks", "may_mass_send", "may_plan", "may_schedule_reports",
