@@ -38,6 +38,7 @@ urlpatterns = [
     path("reports/", include("raccordo.reports.urls")),
     path("documents/", include("raccordo.documents.urls")),
     path("sms/", include("raccordo.sms.urls")),
+    path("campaigns/", include("raccordo.campaigns.urls")),
     path("processes/", include("raccordo.processes.urls")),
     path("", include("raccordo.web.urls")),
 ]

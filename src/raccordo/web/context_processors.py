@@ -18,6 +18,7 @@ NAVIGATION = [
     ("web:invoice_list", _("Invoices"), "bi-receipt"),
     ("web:receivables", _("Receivables"), "bi-cash-coin"),
     ("reports:kpi", _("KPI report"), "bi-bar-chart-line"),
+    ("campaigns:list", _("Campaigns"), "bi-megaphone"),
     ("web:product_list", _("Products"), "bi-box-seam"),
     ("web:task_list", _("Tasks"), "bi-check2-square"),
     ("web:calendar", _("Calendar"), "bi-calendar3"),
@@ -30,6 +31,7 @@ SECTION_SUBJECTS = {
     "web:invoice_list": "invoices", "web:product_list": "catalog", "web:task_list": "activities",
     "web:board": "deals", "web:receivables": "invoices", "web:calendar": "activities", "web:complaint_list": "activities",
     "exchange:run_list": "exchange", "exchange:task_list": "exchange", "web:audit": "audit", "reports:kpi": "deals",
+    "campaigns:list": "reference",
 }
 
 # Sections only administrators reach (the exchange with accounting; accountants reach it too).

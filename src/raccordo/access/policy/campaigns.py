@@ -39,5 +39,6 @@ def may_manage_web_forms(user) -> bool:
 
 
 def may_view_roi(user) -> bool:
-    """May `user` open the ROI pages (their figures are then narrowed to the payments they may see)?"""
-    return user is not None and allows(user, "view", "reference") and allows(user, "view", "payments")
+    """May `user` open the campaign and ROI pages? Their revenue figures are narrowed to the payments they may
+    see (none for a role without payments: the page says so rather than hiding the plan)."""
+    return user is not None and allows(user, "view", "reference")
