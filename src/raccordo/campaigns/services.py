@@ -31,7 +31,7 @@ TOUCH_FIELDS = ("campaign", "counterparty", "contact", "at", "utm_source", "utm_
                 "utm_content")
 
 
-def _write(obj: models.Model, *, user, data: dict[str, Any], fields: Iterable[str]) -> Any:
+def _write(obj: models.Model, *, user, data: dict[str, Any], fields: Iterable[str], check=None) -> Any:
     check_fields(type(obj), data, tuple(fields))
     require_campaign_planner(user)
     created = obj._state.adding
@@ -39,6 +39,8 @@ def _write(obj: models.Model, *, user, data: dict[str, Any], fields: Iterable[st
     for key, value in data.items():
         setattr(obj, key, value)
     obj.full_clean()
+    if check is not None:
+        check(obj)
     changes = diff(before, snapshot(obj))
     if not changes and not created:
         return obj
@@ -97,13 +99,8 @@ def event_save(*, user, campaign: Campaign, data: dict[str, Any], event: Campaig
     event = event if event is not None else CampaignEvent(campaign=campaign)
     if event.campaign_id != campaign.pk:
         raise ValidationError({"campaign": [_("The event belongs to another campaign.")]})
-    check_fields(CampaignEvent, data, EVENT_FIELDS)
-    for key, value in data.items():
-        setattr(event, key, value)
     deps = list(depends_on) if depends_on is not None else (list(event.depends_on.all()) if event.pk else [])
-    if event.starts_on and event.ends_on:
-        _check_dependencies(event, deps)
-    _write(event, user=user, data={}, fields=EVENT_FIELDS)
+    _write(event, user=user, data=data, fields=EVENT_FIELDS, check=lambda e: _check_dependencies(e, deps))
     if depends_on is not None:
         event.depends_on.set(deps)
     _check_followers(event)
