@@ -10,6 +10,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
@@ -17,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from raccordo.access.policy import may_manage_web_forms
 from raccordo.access.throttle import client_ip
 from raccordo.core.errors import ApplicationError
+from raccordo.web.views.base import apply_errors
 
 from . import selectors, webforms
 from .forms import WebFormForm
@@ -56,8 +58,6 @@ def web_form_edit_view(request, pk=None):
             else:
                 instance = webforms.web_form_update(user=request.user, form=instance, data=form.service_data())
         except (ValidationError, ApplicationError) as exc:
-            from raccordo.web.views.base import apply_errors
-
             apply_errors(form, exc, {"fields": "fields_asked"})
         else:
             messages.success(request, _("The web form is saved."))
@@ -69,8 +69,6 @@ def web_form_edit_view(request, pk=None):
 
 def snippet(request, form: WebForm) -> str:
     """The HTML an administrator pastes on the site: a place for the form and the script that draws it."""
-    from django.utils.html import format_html
-
     endpoint = request.build_absolute_uri(reverse("campaigns:web_form_submit", args=[form.pk]))
     script = request.build_absolute_uri(static("campaigns/webform.js"))
     return str(format_html(

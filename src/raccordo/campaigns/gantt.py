@@ -114,5 +114,8 @@ def _link(before: Bar, after: Bar) -> str:
     """An elbow from the end of `before` to the start of `after` (finish-to-start)."""
     x1, y1 = before.x + before.width, before.y + BAR_HEIGHT / 2
     x2, y2 = after.x, after.y + BAR_HEIGHT / 2
-    mid = max(x1 + 6, x2 - 8)
-    return f"M{x1},{y1} H{mid} V{y2} H{x2 - 2}"
+    if x2 - 8 >= x1 + 6:
+        return f"M{x1},{y1} H{x2 - 8} V{y2} H{x2 - 2}"
+    # The next event starts (almost) where this one ends: go round below the bar instead of backwards over it.
+    between = (y1 + y2) / 2
+    return f"M{x1},{y1} H{x1 + 6} V{between} H{x2 - 10} V{y2} H{x2 - 2}"

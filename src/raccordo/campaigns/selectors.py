@@ -18,7 +18,7 @@ from raccordo.access.policy import visible
 from raccordo.core.errors import NotFound
 from raccordo.sales.models import ZERO, PaymentAllocation
 
-from .models import Campaign, CampaignEvent, CampaignTouch, WebForm
+from .models import Campaign, CampaignEvent, CampaignTouch, Channel, WebForm
 
 MONEY = DecimalField(max_digits=18, decimal_places=2)
 
@@ -94,8 +94,6 @@ def roi_by_campaign(*, user, campaigns: QuerySet[Campaign] | None = None) -> lis
 
 def roi_by_channel(*, user) -> list[Roi]:
     """ROI per channel: all its campaigns' paid revenue over all their costs."""
-    from .models import Channel
-
     costs = dict(campaign_list(user=user).values("channel").annotate(cost=Sum("actual_cost")).order_by()
                  .values_list("channel", "cost"))
     paid = _paid_by(user, "invoice__deal__source_campaign__channel")

@@ -53,8 +53,8 @@ def _write(obj: models.Model, *, user, data: dict[str, Any], fields: Iterable[st
 def campaign_create(*, user, data: dict[str, Any]) -> Campaign:
     """Plan a campaign (administrators, marketers, heads of sales); its owner is its planner unless named."""
     data = dict(data)
-    if user is not None and getattr(user, "pk", None):
-        data.setdefault("owner", user)
+    if user is not None and getattr(user, "pk", None) and not data.get("owner"):
+        data["owner"] = user
     return _write(Campaign(), user=user, data=data, fields=CAMPAIGN_FIELDS)
 
 

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from raccordo.access.policy import may_plan_campaigns, may_view_roi
-from raccordo.core.errors import ApplicationError
+from raccordo.core.errors import ApplicationError, NotFound
 from raccordo.web.views.base import apply_errors, get_or_404
 
 from . import gantt, selectors, services
@@ -104,8 +104,6 @@ def _event_get(*, user, campaign, pk):
     for event in selectors.campaign_events(user=user, campaign=campaign):
         if event.pk == pk:
             return event
-    from raccordo.core.errors import NotFound
-
     raise NotFound("Event not found.")
 
 
