@@ -121,3 +121,13 @@ def test_only_administrators_set_up_forms_and_the_snippet_names_the_endpoint(cli
     client.force_login(admin_user)
     page = client.get(reverse("campaigns:web_form_edit", args=[setup["form"].pk])).content.decode()
     assert f"/campaigns/forms/{setup['form'].pk}/submit/" in page and "webform.js" in page
+
+
+def test_the_touch_shows_on_the_clients_feed_for_whoever_sees_the_client(client, setup, other_manager):
+    assert _post(client, setup["form"], utm_source="newsletter").status_code == 200
+    cp = Counterparty.objects.get(name="Olga Petrova")
+    client.force_login(cp.responsible)
+    page = client.get(reverse("web:counterparty_detail", args=[cp.pk]) + "?tab=activity").content.decode()
+    assert "Campaign touch: Expo" in page and "newsletter" in page
+    client.force_login(other_manager)
+    assert client.get(reverse("web:counterparty_detail", args=[cp.pk])).status_code == 404
