@@ -91,5 +91,11 @@ def test_the_campaign_page_shows_the_chart_and_the_managers_part(client, plan, r
     assert page.count('data-testid="gantt-bar"') == 3 and page.count('data-testid="gantt-link"') == 2
     assert "0.30" in page and "0.70" not in page and "1.00" not in page  # anna's 300 of 1000, not marco's
     assert client.get(reverse("campaigns:edit", args=[plan["campaign"].pk])).status_code == 403
+    assert client.get(reverse("campaigns:event_new", args=[plan["campaign"].pk])).status_code == 403
+    assert client.get(reverse("campaigns:event_edit", args=[plan["campaign"].pk, plan["calls"].pk])).status_code == 403
+    moved = client.post(reverse("campaigns:event_move", args=[plan["campaign"].pk, plan["calls"].pk]),
+                        {"starts_on": "2026-10-01"})
+    assert moved.status_code == 403
+    assert CampaignEvent.objects.get(pk=plan["calls"].pk).starts_on == D(2026, 9, 24)
     roi = client.get(reverse("campaigns:roi")).content.decode()
     assert "Autumn expo" in roi and "0.30" in roi
