@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "raccordo.sms",
     "raccordo.mail",
     "raccordo.segments",
+    "raccordo.campaigns",
     "raccordo.exchange",
     "raccordo.exchange.onec",
     "raccordo.exchange.enterprisedata",

@@ -47,6 +47,7 @@ urlpatterns = [
     path("sms/", include("raccordo.sms.urls")),
     path("staff/", include("raccordo.staff.urls")),
     path("segments/", include("raccordo.segments.urls")),
+    path("campaigns/", include("raccordo.campaigns.urls")),
     path("processes/", include("raccordo.processes.urls")),
     path("mail/", include("raccordo.mail.urls")),
     path("telephony/", include("raccordo.telephony.urls")),

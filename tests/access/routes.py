@@ -375,6 +375,21 @@ ROUTES: dict[str, Route] = {
     "api:sms-campaign-list": Route("exempt", note="mass sends, their sender's: tests/sms/test_api.py"),
     "api:sms-campaign-detail": Route("exempt", note="mass sends, their sender's: tests/sms/test_api.py"),
     "api:sms-campaign-preview": Route("exempt", note="counts only, of the caller's clients: tests/sms/test_api.py"),
+    # --- Campaigns (raccordo.campaigns): shared plans; revenue summed through the policy; web forms administrators'
+    "campaigns:list": Route("page"),
+    "campaigns:roi": Route("page"),
+    "campaigns:new": Route("page"),
+    "campaigns:web_forms": Route("page"),
+    "campaigns:web_form_new": Route("page"),
+    "campaigns:detail": Route("exempt", note="a shared plan; its revenue is the reader's part: "
+                                             "tests/campaigns/test_pages.py"),
+    "campaigns:edit": Route("exempt", note="planners only (403 to others): tests/campaigns/test_pages.py"),
+    "campaigns:event_new": Route("exempt", note="planners only: tests/campaigns/test_pages.py"),
+    "campaigns:event_edit": Route("exempt", note="planners only: tests/campaigns/test_pages.py"),
+    "campaigns:event_move": Route("exempt", note="POST, planners only: tests/campaigns/test_pages.py"),
+    "campaigns:web_form_edit": Route("exempt", note="administrators only: tests/campaigns/test_web_forms.py"),
+    "campaigns:web_form_submit": Route("exempt", note="the public endpoint (origin allow-list, no session): "
+                                                      "tests/campaigns/test_web_forms.py"),
 }
 
 

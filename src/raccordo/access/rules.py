@@ -146,6 +146,14 @@ RULES: dict[str, Rule] = {
     "telephony.extension": Rule(owners=("user",), subject="activities"),
     "telephony.telephonysettings": Rule(),
     "telephony.pbxstate": Rule(),
+    # Campaigns are the company's marketing plan: whoever reads reference data reads them and their events (who plans
+    # them is access.policy.campaigns'); their ROI is summed from payments through the policy, so a manager's page
+    # counts their clients only. A touch and a consent hang off the client; web forms are the administrators'.
+    "campaigns.campaign": Rule(shared=True, subject="reference"),
+    "campaigns.campaignevent": Rule(shared=True, subject="reference"),
+    "campaigns.campaigntouch": Rule(counterparty="counterparty", subject="counterparties"),
+    "campaigns.leadconsent": Rule(counterparty="counterparty", subject="counterparties"),
+    "campaigns.webform": Rule(),
     # The change journal as a whole (the global audit view); a record's own history is shown with the record.
     "core.changejournal": Rule(shared=True, subject="audit"),
     # Operations (workers' heartbeats, backups): administrators only, on the system page.

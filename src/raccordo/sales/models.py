@@ -81,6 +81,9 @@ class Deal(BaseModel):
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     lost_reason = models.CharField(_("reason lost"), max_length=255, blank=True)
     description = models.TextField(_("description"), blank=True)
+    # Attribution: the campaign the deal came from (campaigns.selectors computes its ROI from the deal's payments).
+    source_campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.SET_NULL, null=True, blank=True,
+                                        related_name="deals", verbose_name=_("source campaign"))
 
     class Meta:
         verbose_name = _("deal")

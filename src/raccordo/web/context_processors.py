@@ -19,6 +19,7 @@ NAVIGATION = [
     ("web:invoice_list", _("Invoices"), "bi-receipt"),
     ("web:receivables", _("Receivables"), "bi-cash-coin"),
     ("reports:kpi", _("KPI report"), "bi-bar-chart-line"),
+    ("campaigns:list", _("Campaigns"), "bi-megaphone"),
     ("web:product_list", _("Products"), "bi-box-seam"),
     ("mail:mail_home", _("Mail"), "bi-envelope"),
     ("web:task_list", _("Tasks"), "bi-check2-square"),
@@ -34,6 +35,7 @@ SECTION_SUBJECTS = {
     "exchange:run_list": "exchange", "exchange:task_list": "exchange", "web:audit": "audit", "reports:kpi": "deals",
     "mail:mail_home": "activities",
     "segments:segment_list": "counterparties",
+    "campaigns:list": "reference",
 }
 
 # Sections only administrators reach (the exchange with accounting; accountants reach it too).

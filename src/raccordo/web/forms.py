@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
-from raccordo.access.policy import allows
+from raccordo.access.policy import allows, visible
 from raccordo.activities.models import Interaction, Task, TaskStatus
 from raccordo.catalog.models import Product
 from raccordo.catalog.selectors import counterparty_price, product_list
@@ -195,7 +195,7 @@ class DealForm(ServiceModelForm):
     class Meta:
         model = Deal
         fields = ["title", "counterparty", "contact", "stage", "amount", "currency", "expected_close",
-                  "probability", "description"]
+                  "probability", "source_campaign", "description"]
         widgets = {"expected_close": DATE, "description": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args, user, **kwargs):
@@ -205,6 +205,8 @@ class DealForm(ServiceModelForm):
         self.fields["contact"].queryset = contact_list(user=user).filter(counterparty_id=chosen_counterparty(self))
         dependent_choices(self.fields["counterparty"], "web:deal_contact_options", "#id_contact")
         self.fields["stage"].queryset = reference.stages(user)
+        # Attribution: the campaigns the user sees (the campaigns app is not imported here; the policy narrows).
+        self.fields["source_campaign"].queryset = visible(self.fields["source_campaign"].queryset, user)
         if self.is_edit:
             # The stage changes with the stage buttons on the deal (deal_move), which close won/lost deals.
             del self.fields["stage"]

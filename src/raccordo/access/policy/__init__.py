@@ -50,6 +50,7 @@ from __future__ import annotations
 from ..roles import holds_role, role_name, role_names
 from ..rules import ASSIGNMENT_FIELDS, RULES, Rule, rule_for
 from ..subjects import ACTIONS
+from .campaigns import may_manage_web_forms, may_plan_campaigns, may_view_roi, require_campaign_planner
 from .documents import document_send_refused, may_generate_document, may_manage_templates
 from .hr import (
     HR_NODE_KIND,
@@ -113,11 +114,12 @@ __all__ = ["ACTIONS", "allows", "assignable_users", "ASSIGNMENT_FIELDS", "call_p
            "HR_NODE_KIND", "hr_node_may_send", "invoice_send_refused", "is_admin", "mail_send_refused",
            "mail_unknown_recipients", "may_cancel_process", "may_configure", "may_configure_telephony",
            "may_edit_processes", "may_edit_rules", "may_generate_document", "may_manage_staff",
-           "may_manage_templates", "may_manage_webhooks", "may_mass_email", "may_mass_send", "may_place_call",
-           "may_plan", "may_schedule_reports", "may_see_absence", "may_send_from", "may_set_password",
-           "may_start_process", "may_take_clients_from", "may_use_segments", "may_view_system", "metrics_enabled",
-           "metrics_token_allows", "node_can", "node_visible", "onec_token_usable", "oversees_team", "plan_managers",
-           "register_scope", "report_recipients_reach", "report_viewers", "require", "require_assignable",
-           "require_plan_for", "require_scheduled_report", "require_share", "require_staff_manager",
-           "require_webhooks", "role_holder", "role_name", "role_names", "Rule", "rule_for", "RULES",
-           "scheduled_reports_visible", "SHARE_GRANTS", "team_members", "visible", "visible_references"]
+           "may_manage_templates", "may_manage_web_forms", "may_manage_webhooks", "may_mass_email", "may_mass_send",
+           "may_place_call", "may_plan", "may_plan_campaigns", "may_schedule_reports", "may_see_absence",
+           "may_send_from", "may_set_password", "may_start_process", "may_take_clients_from", "may_use_segments",
+           "may_view_roi", "may_view_system", "metrics_enabled", "metrics_token_allows", "node_can", "node_visible",
+           "onec_token_usable", "oversees_team", "plan_managers", "register_scope", "report_recipients_reach",
+           "report_viewers", "require", "require_assignable", "require_campaign_planner", "require_plan_for",
+           "require_scheduled_report", "require_share", "require_staff_manager", "require_webhooks", "role_holder",
+           "role_name", "role_names", "Rule", "rule_for", "RULES", "scheduled_reports_visible", "SHARE_GRANTS",
+           "team_members", "visible", "visible_references"]

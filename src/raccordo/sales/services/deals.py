@@ -27,10 +27,10 @@ from .lines import ZERO, LineInput, build_lines, line_summary, replace_lines
 
 # What a caller may set when opening a deal; the amount follows from the lines when lines are given.
 DEAL_CREATE_FIELDS = ("title", "counterparty", "contact", "manager", "funnel", "stage", "amount", "currency",
-                      "expected_close", "probability", "lost_reason", "description")
+                      "expected_close", "probability", "lost_reason", "description", "source_campaign")
 # What a caller may change afterwards: not the funnel, the stage or closed_at, which only `deal_move` sets.
 DEAL_UPDATE_FIELDS = ("title", "counterparty", "contact", "manager", "amount", "currency", "expected_close",
-                      "probability", "lost_reason", "description")
+                      "probability", "lost_reason", "description", "source_campaign")
 DEAL_MOVE_FIELDS = ("stage", "closed_at", "lost_reason")
 
 
