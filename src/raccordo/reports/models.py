@@ -28,6 +28,8 @@ from .periods import DynamicPeriod, PlanPeriodKind, plan_period_end, plan_period
 class SnapshotKind(models.TextChoices):
     KPI = "kpi", _("KPI report for a year")
     RECEIVABLES = "receivables", _("Receivable and overdue totals")
+    ABC_CLIENTS = "abc_clients", _("ABC/XYZ of clients")
+    ABC_PRODUCTS = "abc_products", _("ABC/XYZ of products")
 
 
 class ReportSnapshot(models.Model):

@@ -1,0 +1,92 @@
+"""The ABC/XYZ pages: the matrix (cached like the KPI report), the items of one cell, and both as XLSX."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from raccordo.access.policy import allows
+from raccordo.web.exports import table_response
+
+from .. import services
+from ..models import SnapshotKind
+from .abc import ABC, XYZ, cell_items
+
+KINDS = {"clients": SnapshotKind.ABC_CLIENTS, "products": SnapshotKind.ABC_PRODUCTS}
+# Paid revenue is payments; a product's share needs the invoices' lines too.
+SUBJECTS_NEEDED = {"clients": ("payments",), "products": ("payments", "invoices")}
+
+
+def require_subject(user, subject: str) -> None:
+    if subject not in KINDS or not all(allows(user, "view", s) for s in SUBJECTS_NEEDED[subject]):
+        raise Http404
+
+
+def _titles() -> dict:
+    return {"clients": _("ABC/XYZ of clients"), "products": _("ABC/XYZ of products")}
+
+
+def _grid(data: dict) -> list[dict]:
+    """The matrix as rows for the template: one per ABC class, its three cells and its total."""
+    return [{"abc": a, "cells": [{"code": f"{a}{x}", **data["cells"][f"{a}{x}"]} for x in XYZ],
+             "total": data["rows"][a]} for a in ABC]
+
+
+@login_required
+@require_GET
+def abc_view(request, subject: str):
+    user = request.user
+    require_subject(user, subject)
+    figures = services.report_figures(user=user, kind=KINDS[subject])
+    data = figures.data
+    return render(request, "reports/analytics/abc.html", {
+        "subject": subject, "title": _titles()[subject], "figures": figures, "data": data, "grid": _grid(data),
+        "columns": [{"xyz": x, **data["columns"][x]} for x in XYZ], "kind": KINDS[subject],
+        "other": "products" if subject == "clients" else "clients",
+        "may_products": all(allows(user, "view", s) for s in SUBJECTS_NEEDED["products"]),
+    })
+
+
+def _cell(raw: str) -> str:
+    cell = (raw or "").upper()
+    if len(cell) != 2 or cell[0] not in ABC or cell[1] not in XYZ:
+        raise Http404
+    return cell
+
+
+@login_required
+@require_GET
+def abc_cell_view(request, subject: str, cell: str):
+    user = request.user
+    require_subject(user, subject)
+    cell = _cell(cell)
+    items = cell_items(user=user, subject=subject, as_of=timezone.localdate(), cell=cell)
+    return render(request, "reports/analytics/abc_cell.html", {
+        "subject": subject, "title": _titles()[subject], "cell": cell, "items": items,
+        "limit": len(items) >= 500})
+
+
+@login_required
+@require_GET
+def abc_export_view(request, subject: str):
+    """The matrix as XLSX, or with ?cell=AX the items of that cell."""
+    user = request.user
+    require_subject(user, subject)
+    if request.GET.get("cell"):
+        cell = _cell(request.GET["cell"])
+        items = cell_items(user=user, subject=subject, as_of=timezone.localdate(), cell=cell, limit=100_000)
+        columns = [(_("Name"), lambda r: r["name"]), (_("Paid revenue"), lambda r: r["revenue"]),
+                   (_("Coefficient of variation, %"), lambda r: r["cv"]), (_("Class"), lambda r: cell)]
+        return table_response(items, columns, basename=f"abc-{subject}-{cell}", fmt="xlsx")
+    data = services.report_figures(user=user, kind=KINDS[subject]).data
+    rows = [{"name": f"{a}{x}", **data["cells"][f"{a}{x}"]} for a in ABC for x in XYZ]
+    rows += [{"name": a, **data["rows"][a]} for a in ABC] + [{"name": x, **data["columns"][x]} for x in XYZ]
+    rows.append({"name": _("Total"), **data["total"]})
+    columns = [(_("Class"), lambda r: r["name"]), (_("Count"), lambda r: r["count"]),
+               (f"{_('Paid revenue')}, {data['currency']}", lambda r: r["revenue"])]
+    summary = [(_("From"), data["start"]), (_("To"), data["end"]), (_("Currency"), data["currency"])]
+    return table_response(rows, columns, basename=f"abc-{subject}", fmt="xlsx", summary=summary)
