@@ -132,3 +132,21 @@ def matrix(classes: dict) -> dict:
         cells[abc + xyz]["count"] += 1
         cells[abc + xyz]["revenue"] += revenue
     return {code: {"count": c["count"], "revenue": c["revenue"].quantize(D("0.01"))} for code, c in cells.items()}
+
+
+def cohorts(world: World, visible_clients) -> dict:
+    """{(cohort month index, k): (clients paying, revenue)} as the definition words it."""
+    firsts: dict = {}
+    for client, day, _amount, currency, reversed_ in world.payments:
+        if client in visible_clients and currency == "RUB" and not reversed_:
+            firsts[client] = min(day, firsts.get(client, day))
+    paying: dict = defaultdict(set)
+    revenue: dict = defaultdict(lambda: D(0))
+    for client, day, amount, currency, reversed_ in world.payments:
+        first = firsts.get(client)
+        if first is None or not START <= first < END or currency != "RUB" or reversed_ or not START <= day < END:
+            continue
+        c, k = _month(first), _month(day) - _month(first)
+        paying[(c, k)].add(client)
+        revenue[(c, k)] += amount
+    return {key: (len(paying[key]), revenue[key]) for key in paying}

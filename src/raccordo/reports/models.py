@@ -30,6 +30,7 @@ class SnapshotKind(models.TextChoices):
     RECEIVABLES = "receivables", _("Receivable and overdue totals")
     ABC_CLIENTS = "abc_clients", _("ABC/XYZ of clients")
     ABC_PRODUCTS = "abc_products", _("ABC/XYZ of products")
+    COHORTS = "cohorts", _("Cohorts of new clients")
 
 
 class ReportSnapshot(models.Model):

@@ -133,6 +133,10 @@ def refresh_view(request):
         analytics_require(user, subject)
         services.report_figures(user=user, kind=kind, refresh=True)
         fallback = reverse("reports:abc", args=[subject])
+    elif kind == SnapshotKind.COHORTS:
+        analytics_require(user, "clients")
+        services.report_figures(user=user, kind=kind, refresh=True)
+        fallback = reverse("reports:cohorts")
     else:
         messages.error(request, _("Unknown report: nothing was recomputed."))
         return HttpResponseRedirect(reverse("web:dashboard"))

@@ -90,3 +90,30 @@ def abc_export_view(request, subject: str):
                (f"{_('Paid revenue')}, {data['currency']}", lambda r: r["revenue"])]
     summary = [(_("From"), data["start"]), (_("To"), data["end"]), (_("Currency"), data["currency"])]
     return table_response(rows, columns, basename=f"abc-{subject}", fmt="xlsx", summary=summary)
+
+
+@login_required
+@require_GET
+def cohorts_view(request):
+    user = request.user
+    require_subject(user, "clients")
+    figures = services.report_figures(user=user, kind=SnapshotKind.COHORTS)
+    data = figures.data
+    width = max((len(row["months"]) for row in data["cohorts"]), default=0)
+    return render(request, "reports/analytics/cohorts.html", {
+        "figures": figures, "data": data, "kind": SnapshotKind.COHORTS, "offsets": list(range(width)),
+        "may_products": all(allows(user, "view", s) for s in SUBJECTS_NEEDED["products"])})
+
+
+@login_required
+@require_GET
+def cohorts_export_view(request):
+    user = request.user
+    require_subject(user, "clients")
+    data = services.report_figures(user=user, kind=SnapshotKind.COHORTS).data
+    rows = [{"cohort": row["month"], "size": row["size"], **m} for row in data["cohorts"] for m in row["months"]]
+    columns = [(_("First payment in"), lambda r: r["cohort"]), (_("New clients"), lambda r: r["size"]),
+               (_("Months after"), lambda r: r["k"]), (_("Clients paying"), lambda r: r["clients"]),
+               (_("Share of the cohort, %"), lambda r: r["share"]),
+               (f"{_('Paid revenue')}, {data['currency']}", lambda r: r["revenue"])]
+    return table_response(rows, columns, basename="cohorts", fmt="xlsx")

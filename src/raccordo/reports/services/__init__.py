@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from .. import selectors
 from ..analytics.abc import abc_xyz
+from ..analytics.cohorts import cohorts
 from ..models import ReportSnapshot, SnapshotKind
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,8 @@ def _compute(kind: str, *, user, year: int) -> dict:
     if kind in ANALYTICS_KINDS:
         # Always in the default currency and as of today: the snapshot's key has no room for more.
         return abc_xyz(user=user, subject=ANALYTICS_KINDS[kind], as_of=timezone.localdate())
+    if kind == SnapshotKind.COHORTS:
+        return cohorts(user=user, as_of=timezone.localdate())
     raise ValueError(f"unknown report kind {kind!r}")
 
 
