@@ -31,6 +31,7 @@ class SnapshotKind(models.TextChoices):
     ABC_CLIENTS = "abc_clients", _("ABC/XYZ of clients")
     ABC_PRODUCTS = "abc_products", _("ABC/XYZ of products")
     COHORTS = "cohorts", _("Cohorts of new clients")
+    FORECAST = "forecast", _("Sales forecast")
 
 
 class ReportSnapshot(models.Model):

@@ -27,7 +27,8 @@ LONG_AGO = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 def snapshots_invalidate() -> int:
     """Mark every snapshot that money changes can alter as stale; returns how many."""
     affected = (Q(kind=SnapshotKind.RECEIVABLES) | Q(kind=SnapshotKind.KPI, year=timezone.localdate().year)
-                | Q(kind__in=[SnapshotKind.ABC_CLIENTS, SnapshotKind.ABC_PRODUCTS, SnapshotKind.COHORTS]))
+                | Q(kind__in=[SnapshotKind.ABC_CLIENTS, SnapshotKind.ABC_PRODUCTS, SnapshotKind.COHORTS,
+                                 SnapshotKind.FORECAST]))
     return ReportSnapshot.objects.filter(affected).exclude(computed_at=LONG_AGO).update(computed_at=LONG_AGO)
 
 

@@ -133,10 +133,12 @@ def refresh_view(request):
         analytics_require(user, subject)
         services.report_figures(user=user, kind=kind, refresh=True)
         fallback = reverse("reports:abc", args=[subject])
-    elif kind == SnapshotKind.COHORTS:
+    elif kind in (SnapshotKind.COHORTS, SnapshotKind.FORECAST):
         analytics_require(user, "clients")
+        if kind == SnapshotKind.FORECAST:
+            _require_report(user)
         services.report_figures(user=user, kind=kind, refresh=True)
-        fallback = reverse("reports:cohorts")
+        fallback = reverse("reports:cohorts" if kind == SnapshotKind.COHORTS else "reports:forecast")
     else:
         messages.error(request, _("Unknown report: nothing was recomputed."))
         return HttpResponseRedirect(reverse("web:dashboard"))

@@ -13,6 +13,7 @@ from raccordo.access.policy import allows
 from raccordo.web.exports import table_response
 
 from .. import services
+from ..charts import Series, bar_chart
 from ..models import SnapshotKind
 from .abc import ABC, XYZ, cell_items
 
@@ -117,3 +118,42 @@ def cohorts_export_view(request):
                (_("Share of the cohort, %"), lambda r: r["share"]),
                (f"{_('Paid revenue')}, {data['currency']}", lambda r: r["revenue"])]
     return table_response(rows, columns, basename="cohorts", fmt="xlsx")
+
+
+def _require_forecast(user) -> None:
+    if not allows(user, "view", "deals"):
+        raise Http404
+
+
+@login_required
+@require_GET
+def forecast_view(request):
+    user = request.user
+    _require_forecast(user)
+    figures = services.report_figures(user=user, kind=SnapshotKind.FORECAST)
+    data = figures.data
+    chart = bar_chart([row["month"][:7] for row in data["history"]],
+                      [Series(_("Won"), "rc-bar-won", [row["won"] for row in data["history"]]),
+                       Series(_("Lost"), "rc-bar-lost", [row["lost"] for row in data["history"]])], integer=True)
+    return render(request, "reports/analytics/forecast.html", {
+        "figures": figures, "data": data, "kind": SnapshotKind.FORECAST, "chart": chart,
+        "may_products": all(allows(user, "view", s) for s in SUBJECTS_NEEDED["products"])})
+
+
+@login_required
+@require_GET
+def forecast_export_view(request):
+    user = request.user
+    _require_forecast(user)
+    data = services.report_figures(user=user, kind=SnapshotKind.FORECAST).data
+    rows = [{"part": _("Pipeline"), **r} for r in data["pipeline"]]
+    rows += [{"part": _("Month"), "name": r["month"], **r} for r in data["history"]]
+    rows += [{"part": _("Plan"), **r} for r in data["plans"]]
+    columns = [(_("Part"), lambda r: r["part"]), (_("Manager or month"), lambda r: r.get("name")),
+               (_("Currency"), lambda r: r.get("currency")), (_("Open deals"), lambda r: r.get("deals")),
+               (_("Amount"), lambda r: r.get("amount")), (_("Weighted by probability"), lambda r: r.get("weighted")),
+               (_("Win rate, %"), lambda r: r.get("win_rate")), (_("By win rate"), lambda r: r.get("by_win_rate")),
+               (_("Won"), lambda r: r.get("won")), (_("Lost"), lambda r: r.get("lost")),
+               (_("Average cycle, days"), lambda r: r.get("cycle_days")), (_("Plan"), lambda r: r.get("plan")),
+               (_("Received"), lambda r: r.get("received")), (_("Forecast"), lambda r: r.get("forecast"))]
+    return table_response(rows, columns, basename="forecast", fmt="xlsx")
