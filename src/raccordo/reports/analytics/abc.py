@@ -135,7 +135,7 @@ def abc_xyz(*, user, subject: str, as_of: dt.date, currency: str | None = None) 
     with connection.cursor() as cursor:
         cursor.execute(sql + " SELECT abc, xyz, COUNT(*), SUM(revenue) FROM classed GROUP BY abc, xyz", params)
         rows = cursor.fetchall()
-    cells = {f"{a}{x}": {"count": 0, "revenue": Decimal("0")} for a in ABC for x in XYZ}
+    cells: dict[str, dict] = {f"{a}{x}": {"count": 0, "revenue": Decimal("0")} for a in ABC for x in XYZ}
     for abc, xyz, count, revenue in rows:
         cells[f"{abc}{xyz}"] = {"count": count, "revenue": _money(revenue)}
     total = sum((c["revenue"] for c in cells.values()), Decimal("0"))

@@ -45,7 +45,7 @@ def cohorts(*, user, as_of: dt.date, currency: str | None = None) -> dict:
     with connection.cursor() as cursor:
         cursor.execute(sql, [*firsts_params, *monthly_params])
         rows = cursor.fetchall()
-    table = {c: {} for c in range(MONTHS)}
+    table: dict[int, dict] = {c: {} for c in range(MONTHS)}
     for c, k, clients, revenue in rows:
         table[c][k] = (clients, round_money(Decimal(str(revenue or 0))))
     result = []

@@ -41,7 +41,7 @@ FORGET = dt.timedelta(days=30)
 TOUCH_EVERY = dt.timedelta(minutes=1)
 # Amounts of the analytics pages, stored as strings: read back as Decimals.
 ANALYTICS_MONEY = {"revenue", "amount", "weighted", "by_win_rate", "plan", "received", "forecast"}
-ANALYTICS_KINDS = {SnapshotKind.ABC_CLIENTS: "clients", SnapshotKind.ABC_PRODUCTS: "products"}
+ANALYTICS_KINDS: dict[str, str] = {SnapshotKind.ABC_CLIENTS: "clients", SnapshotKind.ABC_PRODUCTS: "products"}
 
 
 @dataclass
