@@ -89,4 +89,4 @@ def test_pages_and_exports(world, client):
         assert response.status_code == 200
         assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     refreshed = client.post(reverse("reports:refresh"), {"report": "abc_products"})
-    assert refreshed.status_code == 302
+    assert refreshed.status_code == 302 and refreshed["Location"] == reverse("reports:abc", args=["products"])
