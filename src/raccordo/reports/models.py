@@ -28,6 +28,10 @@ from .periods import DynamicPeriod, PlanPeriodKind, plan_period_end, plan_period
 class SnapshotKind(models.TextChoices):
     KPI = "kpi", _("KPI report for a year")
     RECEIVABLES = "receivables", _("Receivable and overdue totals")
+    ABC_CLIENTS = "abc_clients", _("ABC/XYZ of clients")
+    ABC_PRODUCTS = "abc_products", _("ABC/XYZ of products")
+    COHORTS = "cohorts", _("Cohorts of new clients")
+    FORECAST = "forecast", _("Sales forecast")
 
 
 class ReportSnapshot(models.Model):

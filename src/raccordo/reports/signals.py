@@ -15,18 +15,20 @@ from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from raccordo.core.signals import records_written
-from raccordo.sales.models import Invoice, Payment, PaymentAllocation
+from raccordo.sales.models import Invoice, InvoiceLine, Payment, PaymentAllocation
 
 from .models import ReportSnapshot, SnapshotKind
 
-MONEY_MODELS = (Invoice, Payment, PaymentAllocation)
+MONEY_MODELS = (Invoice, InvoiceLine, Payment, PaymentAllocation)
 # Older than any freshness window: report_figures sees the snapshot as stale.
 LONG_AGO = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
 
 def snapshots_invalidate() -> int:
     """Mark every snapshot that money changes can alter as stale; returns how many."""
-    affected = Q(kind=SnapshotKind.RECEIVABLES) | Q(kind=SnapshotKind.KPI, year=timezone.localdate().year)
+    affected = (Q(kind=SnapshotKind.RECEIVABLES) | Q(kind=SnapshotKind.KPI, year=timezone.localdate().year)
+                | Q(kind__in=[SnapshotKind.ABC_CLIENTS, SnapshotKind.ABC_PRODUCTS, SnapshotKind.COHORTS,
+                                 SnapshotKind.FORECAST]))
     return ReportSnapshot.objects.filter(affected).exclude(computed_at=LONG_AGO).update(computed_at=LONG_AGO)
 
 

@@ -1,12 +1,20 @@
 from django.urls import path
 
 from . import plan_views, schedule_views, views
+from .analytics import views as analytics_views
 
 app_name = "reports"
 urlpatterns = [
     path("kpi/", views.kpi_view, name="kpi"),
     path("kpi/export/", views.kpi_export_view, name="kpi_export"),
     path("refresh/", views.refresh_view, name="refresh"),
+    path("analytics/forecast/", analytics_views.forecast_view, name="forecast"),
+    path("analytics/forecast/export/", analytics_views.forecast_export_view, name="forecast_export"),
+    path("analytics/cohorts/", analytics_views.cohorts_view, name="cohorts"),
+    path("analytics/cohorts/export/", analytics_views.cohorts_export_view, name="cohorts_export"),
+    path("analytics/abc/<str:subject>/", analytics_views.abc_view, name="abc"),
+    path("analytics/abc/<str:subject>/export/", analytics_views.abc_export_view, name="abc_export"),
+    path("analytics/abc/<str:subject>/<str:cell>/", analytics_views.abc_cell_view, name="abc_cell"),
     path("plans/", plan_views.plans_view, name="plans"),
     path("plans/set/", plan_views.plan_set_view, name="plan_set"),
     path("plans/<uuid:pk>/delete/", plan_views.plan_delete_view, name="plan_delete"),

@@ -18,9 +18,11 @@ from raccordo.access.policy import allows, may_plan
 from raccordo.web.views.base import safe_next
 
 from . import selectors, services
+from .analytics.views import require_subject as analytics_require
 from .charts import Series, bar_chart
 from .exports import kpi_response
 from .models import SnapshotKind
+from .services import ANALYTICS_KINDS as ANALYTICS_SUBJECTS
 
 # The KPI report is about sales: whoever may see deals may open it (each part still shows only what the
 # policy lets them see, and parts they have no permission for are left out).
@@ -126,6 +128,17 @@ def refresh_view(request):
     elif kind == SnapshotKind.RECEIVABLES:
         services.report_figures(user=user, kind=kind, refresh=True)
         fallback = reverse("web:dashboard")
+    elif kind in ANALYTICS_SUBJECTS:
+        subject = ANALYTICS_SUBJECTS[kind]
+        analytics_require(user, subject)
+        services.report_figures(user=user, kind=kind, refresh=True)
+        fallback = reverse("reports:abc", args=[subject])
+    elif kind in (SnapshotKind.COHORTS, SnapshotKind.FORECAST):
+        analytics_require(user, "clients")
+        if kind == SnapshotKind.FORECAST:
+            _require_report(user)
+        services.report_figures(user=user, kind=kind, refresh=True)
+        fallback = reverse("reports:cohorts" if kind == SnapshotKind.COHORTS else "reports:forecast")
     else:
         messages.error(request, _("Unknown report: nothing was recomputed."))
         return HttpResponseRedirect(reverse("web:dashboard"))

@@ -24,6 +24,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .. import selectors
+from ..analytics.abc import abc_xyz
+from ..analytics.cohorts import cohorts
+from ..analytics.forecast import forecast
 from ..models import ReportSnapshot, SnapshotKind
 
 log = logging.getLogger(__name__)
@@ -36,6 +39,9 @@ KEEP_WARM = dt.timedelta(days=1)
 FORGET = dt.timedelta(days=30)
 # How often a page's reading of a snapshot is written down (requested_at), not to write on every view.
 TOUCH_EVERY = dt.timedelta(minutes=1)
+# Amounts of the analytics pages, stored as strings: read back as Decimals.
+ANALYTICS_MONEY = {"revenue", "amount", "weighted", "by_win_rate", "plan", "received", "forecast"}
+ANALYTICS_KINDS: dict[str, str] = {SnapshotKind.ABC_CLIENTS: "clients", SnapshotKind.ABC_PRODUCTS: "products"}
 
 
 @dataclass
@@ -63,6 +69,13 @@ def _compute(kind: str, *, user, year: int) -> dict:
         return selectors.kpi_report(user=user, year=year)
     if kind == SnapshotKind.RECEIVABLES:
         return selectors.receivables_summary(user=user)
+    if kind in ANALYTICS_KINDS:
+        # Always in the default currency and as of today: the snapshot's key has no room for more.
+        return abc_xyz(user=user, subject=ANALYTICS_KINDS[kind], as_of=timezone.localdate())
+    if kind == SnapshotKind.COHORTS:
+        return cohorts(user=user, as_of=timezone.localdate())
+    if kind == SnapshotKind.FORECAST:
+        return forecast(user=user, as_of=timezone.localdate())
     raise ValueError(f"unknown report kind {kind!r}")
 
 
@@ -78,6 +91,7 @@ def _load(value):
     if not isinstance(value, dict):
         return value
     return {k: ({c: Decimal(a) for c, a in v.items()} if k in selectors.MONEY_KEYS and isinstance(v, dict)
+                else Decimal(v) if k in ANALYTICS_MONEY and isinstance(v, str)
                 else _load(v)) for k, v in value.items()}
 
 

@@ -1,0 +1,207 @@
+"""Analytics pages at scale (issue #21): ABC/XYZ matrices and cohorts at 100k counterparties and 1M payments.
+
+    python bench/analytics_bench.py [--db sqlite|postgres] [--clients 100000] [--payments 1000000] [--reps 5]
+                                    [--no-record]
+
+The dataset is generated once with bulk inserts (no services, no signals: only rows the pages read) into
+var/bench/analytics-sqlite-N/ (SQLite) or the database raccordo_bench_analytics_N (PostgreSQL) and reused by later
+runs: 20 managers own the counterparties evenly; the payments are spread over the last 14 months (so some fall
+outside the twelve-month window) and one in ten is tied to a paid invoice with one to three product lines, so the
+products' page splits allocations over lines.
+
+Each page is requested in-process (django.test.Client, DEBUG off) as an administrator (every row) and as one
+manager (her 1/20th): "computed" with the snapshot deleted first (the page computes and stores it), "cached"
+while the snapshot is fresh; the median of --reps requests. Targets: 1 s cached, 5 s computed. The figures are
+written to the "Analytics (#21)" section of bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import random
+import statistics
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT / "src"))
+
+from benchlib import fmt_count, machine_info, replace_section, table  # noqa: E402
+
+SECTION = "## Analytics (#21)"
+PG = "postgres://postgres@127.0.0.1:5432/raccordo_bench_analytics"
+BATCH = 5000
+MANAGERS = 20
+
+
+def setup(db: str, n_clients: int) -> None:
+    if db == "postgres":
+        os.environ["DATABASE_URL"] = f"{PG}_{n_clients}"
+        import psycopg
+
+        with psycopg.connect(PG.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+            name = f"raccordo_bench_analytics_{n_clients}"
+            if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
+                conn.execute(f'CREATE DATABASE "{name}"')
+    else:
+        os.environ.pop("DATABASE_URL", None)
+        var = ROOT / "var" / "bench" / f"analytics-sqlite-{n_clients}"
+        var.mkdir(parents=True, exist_ok=True)
+        os.environ["RACCORDO_VAR"] = str(var)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "raccordo.settings")
+    os.environ["DEBUG"] = "0"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", "--noinput", verbosity=0)
+
+
+def _bulk(model, rows) -> None:
+    model.objects.bulk_create(rows, batch_size=BATCH)
+
+
+def _managers():
+    from raccordo.access.models import User
+
+    users = []
+    for i in range(MANAGERS):
+        user, _ = User.objects.get_or_create(username=f"abc-manager-{i:02d}",
+                                             defaults={"role": "manager", "first_name": f"Manager {i}"})
+        users.append(user)
+    admin, _ = User.objects.get_or_create(username="abc-admin", defaults={"role": "admin", "is_superuser": True,
+                                                                          "is_staff": True})
+    return users, admin
+
+
+def generate(n_clients: int, n_payments: int) -> dict:
+    """Counterparties, payments, invoices with lines and allocations; nothing when they are already there."""
+    from django.utils import timezone
+
+    from raccordo.catalog.models import Product
+    from raccordo.parties.models import Counterparty, OwnCompany
+    from raccordo.sales.models import Invoice, InvoiceLine, InvoiceStatus, Payment, PaymentAllocation
+
+    users, admin = _managers()
+    have = Payment.objects.count()
+    if have >= n_payments:
+        return {"generated_s": None, "users": users, "admin": admin}
+    started = time.perf_counter()
+    rng = random.Random(21)
+    own = OwnCompany.objects.first() or OwnCompany.objects.create(name="Bench company")
+    products = [Product(name=f"Bench product {i}", article=f"B-{i:04d}") for i in range(300)]
+    _bulk(Product, products)
+    clients = [Counterparty(name=f"Bench client {i}", full_name=f"LLC Bench client {i}",
+                            responsible=users[i % MANAGERS]) for i in range(n_clients)]
+    _bulk(Counterparty, clients)
+    print(f"  {len(clients):,} counterparties in {time.perf_counter() - started:.0f} s", flush=True)
+    today = timezone.localdate()
+    per_client = n_payments // n_clients
+    payments, invoices, lines, allocations = [], [], [], []
+    for i, client in enumerate(clients):
+        base = rng.choice([1000, 5000, 20000, 100000])
+        for _k in range(per_client):
+            day = today - dt.timedelta(days=rng.randint(0, 430))
+            amount = Decimal(base + rng.randint(-base // 3, base // 3))
+            pay = Payment(counterparty=client, date=day, amount=amount, currency="RUB")
+            payments.append(pay)
+            if rng.random() < 0.1:
+                inv = Invoice(own_company=own, counterparty=client, date=day, currency="RUB",
+                              status=InvoiceStatus.PAID, subtotal=amount, total=amount, paid_amount=amount,
+                              responsible=client.responsible)
+                invoices.append(inv)
+                for position in range(rng.randint(1, 3)):
+                    lines.append(InvoiceLine(invoice=inv, product=rng.choice(products), description="goods",
+                                             quantity=1, price=amount, amount=amount, position=position))
+                allocations.append(PaymentAllocation(payment=pay, invoice=inv, amount=amount))
+        if len(payments) >= 50_000 or i == len(clients) - 1:
+            for model, rows in ((Payment, payments), (Invoice, invoices), (InvoiceLine, lines),
+                                (PaymentAllocation, allocations)):
+                _bulk(model, rows)
+            payments, invoices, lines, allocations = [], [], [], []
+            print(f"  {i + 1:,} clients' payments, {time.perf_counter() - started:.0f} s", flush=True)
+    return {"generated_s": time.perf_counter() - started, "users": users, "admin": admin}
+
+
+def measure(user, subject: str, reps: int) -> dict:
+    from django.test import Client
+    from django.urls import reverse
+
+    from raccordo.reports.analytics.views import KINDS
+    from raccordo.reports.models import ReportSnapshot, SnapshotKind
+
+    client = Client()
+    client.force_login(user)
+    if subject == "cell":
+        # Not cached: the list of one cell is computed on every request.
+        url, kind = reverse("reports:abc_cell", args=["clients", "AY"]), None
+    elif subject == "cohorts":
+        url, kind = reverse("reports:cohorts"), SnapshotKind.COHORTS
+    else:
+        url, kind = reverse("reports:abc", args=[subject]), KINDS[subject]
+    cold, warm = [], []
+    for _ in range(reps):
+        if kind is not None:
+            ReportSnapshot.objects.filter(kind=kind).delete()
+        t0 = time.perf_counter()
+        response = client.get(url)
+        cold.append(time.perf_counter() - t0)
+        assert response.status_code == 200, response.status_code
+        for _ in range(3):
+            t0 = time.perf_counter()
+            assert client.get(url).status_code == 200
+            warm.append(time.perf_counter() - t0)
+    return {"computed": statistics.median(cold), "cached": statistics.median(warm)}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", default="sqlite", choices=["sqlite", "postgres"])
+    parser.add_argument("--clients", type=int, default=100_000)
+    parser.add_argument("--payments", type=int, default=1_000_000)
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--no-record", action="store_true")
+    args = parser.parse_args(argv)
+    setup(args.db, args.clients)
+    from raccordo.sales.models import Invoice, Payment
+
+    world = generate(args.clients, args.payments)
+    counts = {"payments": Payment.objects.count(), "invoices": Invoice.objects.count()}
+    print(f"  dataset: {counts}", flush=True)
+    rows = []
+    for who, user in (("administrator (all rows)", world["admin"]), ("one manager (1/20)", world["users"][0])):
+        for subject in ("clients", "products", "cohorts", "cell"):
+            got = measure(user, subject, args.reps)
+            page = {"cohorts": "Cohorts of new clients", "cell": "ABC/XYZ: clients of cell AY"}.get(
+                subject, f"ABC/XYZ of {subject}")
+            cached = "(not cached)" if subject == "cell" else f"{got['cached']:.3f}"
+            within = got["computed"] <= 5 and (subject == "cell" or got["cached"] <= 1)
+            rows.append([args.db, page, who, f"{got['computed']:.2f}", cached, "yes" if within else "NO"])
+            print("  " + " | ".join(rows[-1]), flush=True)
+    if not args.no_record:
+        record(rows, args, counts, world["generated_s"])
+    return 0
+
+
+def record(rows, args, counts, generated_s) -> None:
+    path = HERE / "RESULTS.md"
+    mach = machine_info()
+    body = (f"{SECTION}\n\n`python bench/analytics_bench.py --db {args.db}`: {fmt_count(args.clients)} counterparties, "
+            f"{counts['payments']:,} payments, {counts['invoices']:,} invoices with lines "
+            f"(generated with bulk inserts{f' in {generated_s:.0f} s' if generated_s else ''}). "
+            f"Median of {args.reps} requests, seconds, in-process (DEBUG off). Targets: computed <= 5 s, "
+            f"cached <= 1 s. Machine: {mach.get('cpu', '?')}, shared with other work.\n\n"
+            + table(["Database", "Page", "As", "Computed, s", "Cached, s", "Within targets"], rows))
+    text = path.read_text() if path.exists() else ""
+    path.write_text(replace_section(text, SECTION, body))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
