@@ -232,6 +232,10 @@ ROUTES: dict[str, Route] = {
     "reports:kpi_export": Route("reach", allowed=("root", "elena", "olga", "anna", "dmitry", "ivan", "giulia",
                                                   "marco", "boris")),
     "reports:refresh": Route("exempt", note="POST, recomputes the caller's own cached figures (tests/reports)"),
+    # --- analytics on paid revenue (issue #21): every figure through the viewer's policy; a manager's page covers
+    # her clients only, unknown subjects and cells are 404 (tests/reports/test_analytics_*.py)
+    **{f"reports:{name}": Route("exempt", note="figures through the viewer's policy: tests/reports/test_analytics_*.py")
+       for name in ("abc", "abc_cell", "abc_export", "cohorts", "cohorts_export", "forecast", "forecast_export")},
     # --- the head's reports (issue #19): heads and administrators only
     "reports:plans": Route("reach", allowed=("root", "elena", "olga", "giulia")),
     "reports:plan_set": Route("exempt", note="POST, a head's team but herself (tests/reports/test_schedule_pages.py)"),

@@ -8,7 +8,9 @@ import re
 
 import pytest
 from django.core.management import call_command
-from django.utils import timezone
+from django.db.models import Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from raccordo.activities.models import Reminder, Task
 from raccordo.catalog.models import PriceType, Product, ProductGroup, Unit, Warehouse
@@ -36,8 +38,15 @@ def _assert_no_english_reference_names(language: str) -> None:
     assert not set(PriceType.objects.values_list("name", flat=True)) & ENGLISH_PRICE_TYPES
     assert not set(Warehouse.objects.values_list("name", flat=True)) & ENGLISH_WAREHOUSES
     assert not set(ProductGroup.objects.values_list("name", flat=True)) & set(data.CATALOG)
-    titles = set(Task.objects.values_list("title", flat=True))
+    # The demo's calls include missed ones: telephony makes their call-back tasks itself, in the words of the
+    # manager who will call back (the Italian office's managers read Italian in a Russian demo too).
+    call_backs = Q()
+    for code in ("en", "ru", "it"):
+        with translation.override(code):
+            call_backs |= Q(title__startswith=gettext("Call back: missed call from %(who)s") % {"who": ""})
+    titles = set(Task.objects.exclude(call_backs).values_list("title", flat=True))
     assert titles and not titles & ENGLISH_TASKS, titles & ENGLISH_TASKS
+    assert Task.objects.filter(call_backs).exists()
     assert titles <= set(WORDS[language].values()), titles - set(WORDS[language].values())
     english_products = set(Product.objects.values_list("name", flat=True)) & ENGLISH_PRODUCTS
     # The one service sold only in Italy is called in Italian in the English demo too.
