@@ -7,10 +7,10 @@ from django.utils.translation import gettext as _
 
 from raccordo.activities.models import Interaction
 from raccordo.documents.models import GeneratedDocument
-from raccordo.parties.models import Email
 
 from .people import may_configure
 from .rows import allows, can
+from .sharing import strangers_refused
 
 
 def may_generate_document(user, source) -> bool:
@@ -35,10 +35,4 @@ def document_send_refused(user, document, recipients) -> list[str]:
     """
     if not can(user, "change", document) or not allows(user, "add", Interaction):
         return [_("You may not send this document: it needs the right to change it and to log contacts.")]
-    known = {a.lower() for a in Email.objects.filter(counterparty_id=document.counterparty_id)
-             .values_list("address", flat=True)}
-    strangers = [a for a in recipients if a.strip().lower() not in known]
-    if strangers:
-        return [_("Not an address of this client: %(addresses)s. Add it to the client's card first.")
-                % {"addresses": ", ".join(strangers)}]
-    return []
+    return strangers_refused(document.counterparty_id, recipients)

@@ -92,7 +92,13 @@ def invoice_send_refused(user, invoice, recipients) -> list[str]:
     # leave with no trace of it in the CRM).
     if not can(user, "change", invoice) or not allows(user, "add", Interaction):
         return [_("You may not send this invoice: it needs the right to change it and to log contacts.")]
-    known = {a.lower() for a in Email.objects.filter(counterparty_id=invoice.counterparty_id)
+    return strangers_refused(invoice.counterparty_id, recipients)
+
+
+def strangers_refused(counterparty_id, recipients) -> list[str]:
+    """Why the company's mail server will not carry a client's paperwork to `recipients` (empty: allowed): an
+    address that is not on that client's card (its own e-mails and its contact persons')."""
+    known = {a.lower() for a in Email.objects.filter(counterparty_id=counterparty_id)
              .values_list("address", flat=True)}
     strangers = [a for a in recipients if a.strip().lower() not in known]
     if strangers:
