@@ -10,8 +10,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from raccordo.access.policy import may_plan_campaigns, may_view_roi
+from raccordo.access.policy import may_mass_email, may_plan_campaigns, may_view_roi
 from raccordo.core.errors import ApplicationError, NotFound
+from raccordo.segments.selectors import mailing_list, segment_list, segment_members
 from raccordo.web.views.base import apply_errors, get_or_404
 
 from . import gantt, selectors, services
@@ -50,8 +51,12 @@ def campaign_detail_view(request, pk):
     campaign = get_or_404(selectors.campaign_get, user=request.user, pk=pk)
     events = selectors.campaign_events(user=request.user, campaign=campaign)
     [roi] = selectors.roi_by_campaign(user=request.user, campaigns=[campaign])
+    segment = segment_list(user=request.user).filter(pk=campaign.segment_id).first() if campaign.segment_id else None
     return render(request, "campaigns/detail.html", {
-        "campaign": campaign, "events": events, "roi": roi,
+        "campaign": campaign, "events": events, "roi": roi, "segment": segment,
+        "segment_count": segment_members(user=request.user, segment=segment).count() if segment else None,
+        "mailings": mailing_list(user=request.user).filter(campaign=campaign)[:20],
+        "may_mass_email": may_mass_email(request.user),
         "chart": gantt.chart(campaign, events, today=timezone.localdate()),
         "months": selectors.roi_by_month(user=request.user, campaign=campaign),
         "may_plan": may_plan_campaigns(request.user), "move_form": RescheduleForm()})
@@ -62,7 +67,7 @@ def campaign_edit_view(request, pk=None):
     """Plan a new campaign or change one."""
     _require_planner(request)
     campaign = get_or_404(selectors.campaign_get, user=request.user, pk=pk) if pk else Campaign()
-    form = CampaignForm(request.POST or None, instance=campaign)
+    form = CampaignForm(request.POST or None, instance=campaign, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             if pk:
