@@ -84,7 +84,7 @@ def test_abc_xyz_matrix_cell_and_forecast(page, company, shot):
 
     page.goto(f"{base}/reports/analytics/forecast/")
     expect(page.get_by_test_id("forecast-plans")).to_contain_text("Anna Ivanova")
-    expect(page.locator("svg.rc-chart-svg")).to_be_visible()
+    expect(page.locator('canvas[data-chart="chart-history"][data-chart-drawn]')).to_be_visible()
     shot(page, "212-forecast", full_page=True)
 
     page.select_option("#language-switch", "ru")

@@ -10,10 +10,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from raccordo.access.policy import allows
+from raccordo.web.charts import Series, chart_data
 from raccordo.web.exports import table_response
 
 from .. import services
-from ..charts import Series, bar_chart
 from ..models import SnapshotKind
 from .abc import ABC, XYZ, cell_items
 
@@ -132,9 +132,12 @@ def forecast_view(request):
     _require_forecast(user)
     figures = services.report_figures(user=user, kind=SnapshotKind.FORECAST)
     data = figures.data
-    chart = bar_chart([row["month"][:7] for row in data["history"]],
-                      [Series(_("Won"), "rc-bar-won", [row["won"] for row in data["history"]]),
-                       Series(_("Lost"), "rc-bar-lost", [row["lost"] for row in data["history"]])], integer=True)
+    history = data["history"]
+    chart = chart_data([row["month"][:7] for row in history], [
+        Series(_("Won"), "won", [row["won"] for row in history]),
+        Series(_("Lost"), "lost", [row["lost"] for row in history]),
+        Series(_("Win rate"), "rate", [row["win_rate"] for row in history], kind="line", axis="percent"),
+    ])
     return render(request, "reports/analytics/forecast.html", {
         "figures": figures, "data": data, "kind": SnapshotKind.FORECAST, "chart": chart,
         "may_products": all(allows(user, "view", s) for s in SUBJECTS_NEEDED["products"])})
