@@ -130,10 +130,12 @@ def test_a_campaign_planned_on_a_gantt_chart_and_its_roi_on_money_paid_in_1c(pag
     page.goto(f"{page.base_url}/campaigns/")
     page.get_by_role("link", name="Autumn fair 2026").click()
     expect(page.locator("[data-testid=campaign-roi-value]")).to_have_text("1.50")   # (30000 + 45000) / 50000
+    expect(page.locator('canvas[data-chart="chart-campaign-months"][data-chart-drawn]')).to_be_visible()
     shot(page, "201-campaign-roi", full_page=True)
     page.goto(f"{page.base_url}/campaigns/roi/")
     expect(page.locator("[data-testid=roi-channels]")).to_contain_text("Exhibition")
     expect(page.locator("[data-testid=roi-campaigns]")).to_contain_text("1.50")
+    expect(page.locator('canvas[data-chart="chart-roi-months"][data-chart-drawn]')).to_be_visible()
     shot(page, "202-campaign-roi-report", full_page=True)
 
     # Anna sees her client's part only: 30000 of the 50000 spent.
@@ -144,4 +146,5 @@ def test_a_campaign_planned_on_a_gantt_chart_and_its_roi_on_money_paid_in_1c(pag
     page.goto(f"{page.base_url}/campaigns/roi/")
     expect(page.locator("[data-testid=roi-campaigns]")).to_contain_text("0,60")
     expect(page.locator("[data-testid=roi-campaigns]")).not_to_contain_text("1,50")
+    expect(page.locator('canvas[data-chart="chart-roi-months"][data-chart-drawn]')).to_be_visible()
     shot(page, "203-campaign-roi-manager-ru", full_page=True)
