@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import smtplib
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.core import signing
@@ -43,6 +44,7 @@ from .models import Mailing, MailingRecipient, MailingStatus, RecipientStatus, S
 from .selectors import segment_members
 
 WINDOW = dt.timedelta(minutes=1)
+MESSAGE_ID_PREFIX = "raccordo-mailing."
 SALT = "raccordo.segments.unsubscribe"
 MAILING_FIELDS = ("name", "segment", "campaign", "template", "created_by", "total", "skipped_opted_out", "skipped_no_email",
                   "skipped_bounced", "skipped_duplicates")
@@ -177,7 +179,15 @@ def _message(recipient: MailingRecipient, template, connection) -> EmailMessage:
     body = f"{rendered.body}\n\n-- \n{_('Unsubscribe')}: {url}\n"
     return EmailMessage(subject=rendered.subject, body=body, to=[recipient.address], connection=connection,
                         headers={"List-Unsubscribe": f"<{url}>",
-                                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
+                                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                                 "Message-ID": recipient_message_id(recipient)})
+
+
+def recipient_message_id(recipient: MailingRecipient) -> str:
+    """The e-mail's Message-ID names its recipient row: a bounce notice that arrives days later quotes it, and
+    segments.bounces finds the recipient from it without storing anything per e-mail."""
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "raccordo.invalid"
+    return f"<{MESSAGE_ID_PREFIX}{recipient.pk}@{domain}>"
 
 
 def _deliver(recipient: MailingRecipient, template, connection, now) -> bool:
