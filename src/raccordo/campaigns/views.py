@@ -84,6 +84,8 @@ def campaign_detail_view(request, pk):
         "may_mass_email": may_mass_email(request.user),
         "chart": gantt.chart(campaign, events, today=timezone.localdate()),
         "months": months, "months_chart": _months_chart(months),
+        "other_currencies": selectors.paid_in_other_currencies(user=request.user, campaign=campaign),
+        "default_currency": default_currency(),
         "may_plan": may_plan_campaigns(request.user), "move_form": RescheduleForm()})
 
 
@@ -172,4 +174,6 @@ def roi_view(request):
     return render(request, "campaigns/roi.html", {
         "campaigns": selectors.roi_by_campaign(user=request.user),
         "channels": selectors.roi_by_channel(user=request.user),
-        "months": months, "months_chart": _months_chart(months)})
+        "months": months, "months_chart": _months_chart(months),
+        "other_currencies": selectors.paid_in_other_currencies(user=request.user),
+        "default_currency": default_currency()})
