@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from raccordo.access.models import Department
 from raccordo.campaigns import services
@@ -88,3 +89,29 @@ def test_each_email_of_a_campaign_mailing_is_a_touch_on_the_card(client, manager
     # The mailing's page names its campaign.
     page = client.get(reverse("segments:mailing_detail", args=[mailing.pk])).content.decode()
     assert 'data-testid="mailing-campaign"' in page
+
+
+def test_a_new_deal_of_a_client_who_met_a_campaign_is_attributed_to_the_last_touch(admin_user, manager, client,
+                                                                                  reference_data):
+    from raccordo.sales.services import deal_create
+
+    spring, autumn = _campaign(admin_user), _campaign(admin_user, name="Autumn fair")
+    cp = factories.CounterpartyFactory(responsible=manager)
+    now = timezone.now()
+    services.touch_record(user=None, data={"campaign": spring, "counterparty": cp, "at": now - dt.timedelta(days=30)})
+    services.touch_record(user=None, data={"campaign": autumn, "counterparty": cp, "at": now - dt.timedelta(days=5)})
+    # Opened with no source named (the API, a lead from a call): the last touch is the source.
+    deal = deal_create(user=manager, data={"title": "Pumps", "counterparty": cp})
+    assert deal.source_campaign == autumn
+    # A source named empty stays empty: the manager decided.
+    assert deal_create(user=manager, data={"title": "Valves", "counterparty": cp,
+                                           "source_campaign": None}).source_campaign is None
+    # The new-deal form of that client offers the last touch's campaign.
+    client.force_login(manager)
+    form = client.get(reverse("web:deal_create") + f"?counterparty={cp.pk}").content.decode()
+    assert f'<option value="{autumn.pk}" selected>' in form
+    # Touches older than 90 days attribute nothing.
+    old = factories.CounterpartyFactory(responsible=manager)
+    services.touch_record(user=None, data={"campaign": spring, "counterparty": old,
+                                           "at": now - dt.timedelta(days=91)})
+    assert deal_create(user=manager, data={"title": "Old", "counterparty": old}).source_campaign is None

@@ -156,6 +156,18 @@ def touch_record(*, user, data: dict[str, Any]) -> CampaignTouch:
     return record_create(CampaignTouch, user=user, data=data, fields=TOUCH_FIELDS)
 
 
+ATTRIBUTION_WINDOW = timedelta(days=90)
+
+
+def last_touch_campaign(counterparty, *, now=None) -> Campaign | None:
+    """Last-touch attribution: the campaign of the client's most recent touch in the 90 days before `now`, the
+    source of a deal opened for the client when its opener names none (the deal form offers it too)."""
+    now = now or timezone.now()
+    touch = (CampaignTouch.objects.filter(counterparty=counterparty, at__gt=now - ATTRIBUTION_WINDOW, at__lte=now)
+             .select_related("campaign").order_by("-at", "-id").first())
+    return touch.campaign if touch else None
+
+
 def deal_attribute(*, user, deal, campaign: Campaign | None):
     """Name the campaign a deal came from (or none): its payments then count in that campaign's ROI."""
     return deal_update(user=user, deal=deal, data={"source_campaign": campaign})
