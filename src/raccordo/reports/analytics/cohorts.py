@@ -26,7 +26,7 @@ from .abc import MONTHS, monthly_clients, window
 def _earlier(user, starts: list[dt.date], currency: str):
     """The clients with a (visible, unreversed) payment in the currency before the window: their first payment
     is before it, so they are no cohort's. A range of the paid-window index, not every year of payments."""
-    payments = visible(Payment.objects.all(), user).filter(currency=currency, reversed_at__isnull=True,
+    payments = visible(Payment.objects.all(), user, semijoin=True).filter(currency=currency, reversed_at__isnull=True,
                                                            date__lt=starts[0])
     return payments.order_by().values(client=F("counterparty")).distinct()
 
