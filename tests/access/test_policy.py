@@ -8,12 +8,13 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
 from raccordo.access import policy
+from raccordo.access.models import CounterpartyShare, Department
 from raccordo.activities.models import Interaction, Task
 from raccordo.catalog.models import Product
 from raccordo.parties.models import ContactPerson, Counterparty, Phone
-from raccordo.sales.models import Invoice, InvoiceNumberSeries
+from raccordo.sales.models import Deal, Invoice, InvoiceNumberSeries, Payment
 from raccordo.sales.services import LineInput, invoice_create
-from tests.factories import ContactPersonFactory, CounterpartyFactory, ProductFactory, deal_for
+from tests.factories import ContactPersonFactory, CounterpartyFactory, ProductFactory, UserFactory, deal_for
 
 pytestmark = pytest.mark.django_db
 
@@ -95,3 +96,27 @@ def test_can_and_visible_agree(manager, other_manager, reference_data):
 def test_unknown_action_is_an_error(manager):
     with pytest.raises(ValueError):
         policy.visible(Counterparty.objects.all(), manager, "export-everything")
+
+
+def test_the_semijoin_form_reaches_the_same_rows(manager, other_manager, admin_user, reference_data):
+    """visible(..., semijoin=True) (the analytics' form) gives exactly the rows of the default join form, for
+    own, colleagues', unowned, shared and shared-VIP clients, every role scope and every action."""
+    sales = Department.objects.create(name="Sales")
+    other_manager.department = sales
+    other_manager.save()
+    head = UserFactory(username="elena", role="head", department=sales)
+    for owner in (manager, other_manager, None):
+        for vip in (False, True):
+            cp = CounterpartyFactory(responsible=owner, is_vip=vip)
+            deal_for(cp, reference_data)
+            Payment.objects.create(counterparty=cp, date=timezone.localdate(), amount=Decimal("1"))
+            if owner is not manager:
+                CounterpartyShare.objects.create(counterparty=cp, user=manager)
+    for model in (Payment, Deal, ContactPerson, Counterparty):
+        for user in (manager, other_manager, head, admin_user):
+            for action in ("view", "change", "delete"):
+                joined = set(policy.visible(model.objects.all(), user, action).values_list("pk", flat=True))
+                semi = set(policy.visible(model.objects.all(), user, action, semijoin=True)
+                           .values_list("pk", flat=True))
+                assert semi == joined, (model, user.username, action)
+    assert policy.visible(Payment.objects.all(), manager, semijoin=True).count() == 4

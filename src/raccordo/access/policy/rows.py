@@ -143,6 +143,17 @@ def _counterparty_q(user, perms: PermissionSet, prefix: str, action: str = "view
     return _and(not_null, visible_q) or Q(pk__isnull=False)
 
 
+def _counterparty_in_q(user, perms: PermissionSet, prefix: str, action: str = "view") -> Q:
+    """The same rows as `_counterparty_q(user, perms, prefix, action)` for a to-one `prefix`, written as
+    `prefix IN (the counterparties user reaches)`: a semi-join the database can answer from the clients first
+    (a manager's 1/20th) instead of joining every row to its client before filtering. (A NULL `prefix` is in
+    no set, as `prefix__isnull=False` said.)"""
+    if not prefix:
+        return _counterparty_q(user, perms, prefix, action)
+    clients = CounterpartyShare._meta.get_field("counterparty").related_model
+    return Q(**{f"{prefix}__in": clients.objects.filter(_counterparty_q(user, perms, "", action)).values("pk")})
+
+
 def _owners_q(rule: Rule, user, perms: PermissionSet):
     if not rule.owners:
         return None
@@ -158,18 +169,23 @@ def _owners_q(rule: Rule, user, perms: PermissionSet):
     return Q(pk__isnull=False) if owned is TRUE else owned
 
 
-def _scope_q(rule: Rule, user, perms: PermissionSet, action: str = "view") -> Q | None:
+def _scope_q(rule: Rule, user, perms: PermissionSet, action: str = "view", semijoin: bool = False) -> Q | None:
     parts: list[Q] = []
     if rule.counterparty is not None:
-        parts.append(_counterparty_q(user, perms, rule.counterparty, action))
+        reach = _counterparty_in_q if semijoin else _counterparty_q
+        parts.append(reach(user, perms, rule.counterparty, action))
     owned = _owners_q(rule, user, perms)
     if owned is not None:
         parts.append(owned)
     return reduce(or_, parts) if parts else None
 
 
-def visible(queryset: models.QuerySet, user, action: str = "view") -> models.QuerySet:
-    """Narrow `queryset` to the rows `user` may `action`; anonymous and unknown users get nothing."""
+def visible(queryset: models.QuerySet, user, action: str = "view", *, semijoin: bool = False) -> models.QuerySet:
+    """Narrow `queryset` to the rows `user` may `action`; anonymous and unknown users get nothing.
+
+    `semijoin=True` gives the same rows, the counterparty condition written as "the row's client is among the
+    clients `user` reaches" (a subquery) rather than a join on the client: for aggregates over many rows of
+    few clients (analytics over a manager's payments), which the databases plan from the clients' side."""
     _check_action(action)
     if not _active(user):
         return queryset.none()
@@ -186,7 +202,7 @@ def visible(queryset: models.QuerySet, user, action: str = "view") -> models.Que
         return queryset.none()
     if rule.shared:
         return queryset
-    scope = _scope_q(rule, user, perms, action)
+    scope = _scope_q(rule, user, perms, action, semijoin)
     if scope is None:
         return queryset.none()
     # Every path here is to-one (shares are matched with a subquery), so no row is ever repeated.
