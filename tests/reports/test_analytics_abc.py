@@ -115,3 +115,31 @@ def test_the_page_charts_each_class_share_of_revenue_and_of_items(world, client,
     assert got["Cumulative share of paid revenue"][0] == got["Share of paid revenue"][0] >= 80 * (count["A"] > 0)
     # The page shows no other table of these shares: the chart's figures are there in words too.
     assert 'class="rc-chart-figures"' in html and f"{got['Share of paid revenue'][0]}\xa0%" in html
+
+
+def test_a_payment_split_over_lines_that_do_not_divide_it_evenly(reference_data, admin_user):
+    """100 paid for an invoice of three equal lines: each product earns 33.33, not 33 (SQLite divided the whole
+    amounts as integers)."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from raccordo.sales.models import Invoice, InvoiceLine, InvoiceStatus, PaymentAllocation
+    from tests import factories
+
+    client = factories.CounterpartyFactory()
+    products = [factories.ProductFactory(name=f"P{i}") for i in range(3)]
+    day = dt.date(2026, 3, 10)
+    inv = Invoice.objects.create(own_company=reference_data["own_company"], counterparty=client, date=day,
+                                 status=InvoiceStatus.PAID, subtotal=Decimal(300), total=Decimal(300),
+                                 responsible=client.responsible)
+    for position, product in enumerate(products):
+        InvoiceLine.objects.create(invoice=inv, product=product, description="goods", quantity=1, price=100,
+                                   amount=100, position=position)
+    pay = Payment.objects.create(counterparty=client, date=day, amount=Decimal(100))
+    PaymentAllocation.objects.create(payment=pay, invoice=inv, amount=Decimal(100))
+    data = abc_xyz(user=admin_user, subject="products", as_of=w.AS_OF)
+    assert data["total"]["count"] == 3
+    assert data["total"]["revenue"] == Decimal("100.00")   # 3 x 33.333...; integer division gave 3 x 33 = 99
+    [cell] = [code for code, c in data["cells"].items() if c["count"]]
+    items = cell_items(user=admin_user, subject="products", as_of=w.AS_OF, cell=cell)
+    assert [i["revenue"] for i in items] == [Decimal("33.33")] * 3

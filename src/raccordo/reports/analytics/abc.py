@@ -82,8 +82,13 @@ def monthly_clients(user, starts: list[dt.date], currency: str):
 
 
 def _share_sql(allocated: str, line: str, total: str) -> str:
-    """SUM(allocated * line / total) as the ORM writes it for this database (SQLite's NUMERIC casts included),
-    so the split is the very arithmetic it was when the total was a correlated subquery."""
+    """SUM(allocated * line / total): a line's share of an allocation, summed.
+
+    SQLite keeps whole amounts as integers and divides integers as integers (100 * 100 / 300 = 33, not 33.33), and
+    the ORM's CAST AS NUMERIC turns 33.0 back into an integer; so on SQLite the numerator is made a real number
+    outside any cast. PostgreSQL divides numerics exactly: the ORM's expression is kept."""
+    if connection.vendor == "sqlite":
+        return f"SUM(({allocated}) * ({line}) * 1.0 / ({total}))"
     def money(sql: str) -> RawSQL:
         return RawSQL(sql, [], output_field=MONEY)
 
