@@ -9,8 +9,6 @@ from django.contrib import admin
 
 from raccordo.core.admin import JournaledModelAdmin, ReadOnlyInline
 
-from .services.stage_visits import stage_visit_open
-
 from .models import (
     AccountingShipment,
     Contract,
@@ -24,6 +22,7 @@ from .models import (
     PaymentAllocation,
     Stage,
 )
+from .services.stage_visits import stage_visit_open
 
 
 class StageInline(admin.TabularInline):
