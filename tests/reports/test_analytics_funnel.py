@@ -179,3 +179,17 @@ def test_refresh_and_the_xlsx_export(world, client, on_the_day):
     assert [(r[1], r[2]) for r in everyone[:len(data["total"]["stages"])]] == [
         (s["name"], s["reached"]) for s in data["total"]["stages"]]
     assert dict(book["Summary"].iter_rows(values_only=True))["Funnel"] == "Wholesale"
+
+
+@pytest.mark.parametrize("language, words", [
+    ("ru", ["Конверсия воронки", "Сделки, вошедшие в воронку «Wholesale»", "Проиграны на этапе «Lost»",
+            "Дней на этапе по менеджерам"]),
+    ("it", ["Conversione della pipeline", "Trattative entrate nella pipeline “Wholesale”", "Perse in “Rejected”",
+            "Giorni nella fase per commerciale"]),
+])
+def test_the_page_in_italian_and_russian(world, client, on_the_day, language, words):
+    client.force_login(world.users["root"])
+    page = client.get(reverse("reports:funnel"), {"funnel": world.funnel.pk, "period": "last_quarter"},
+                      headers={"accept-language": language}).content.decode()
+    for text in words:
+        assert text in page, text

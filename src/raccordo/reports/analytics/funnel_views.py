@@ -84,11 +84,12 @@ def funnel_export_view(request):
     """The page's tables as XLSX: every stage for everyone and for each manager, one row each."""
     query = _query(request, request.GET)
     data = services.report_figures(user=request.user, kind=SnapshotKind.FUNNEL, params=query.key).data
+    # Translated apart and then given their unit: a message with "%" would need a second, doubled, catalog entry.
+    first, previous, share = _("From the first step"), _("From the previous step"), _("Share of the deals entered")
     columns = [(_("Manager"), lambda r: r["who"]), (_("Stage"), lambda r: r["name"]),
                (_("Deals reached"), lambda r: r.get("reached")),
-               (f"{_('From the first step')}, %", lambda r: r.get("from_first")),
-               (f"{_('From the previous step')}, %", lambda r: r.get("from_previous")),
-               (f"{_('Share of the deals entered')}, %", lambda r: r.get("share")),
+               (f"{first}, %", lambda r: r.get("from_first")), (f"{previous}, %", lambda r: r.get("from_previous")),
+               (f"{share}, %", lambda r: r.get("share")),
                (_("Visits begun"), lambda r: r.get("visits")),
                (_("Average days in stage"), lambda r: r.get("avg_days")),
                (_("Median days in stage"), lambda r: r.get("median_days")),
