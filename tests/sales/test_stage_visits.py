@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from raccordo.access.policy import visible
 from raccordo.core.errors import ApplicationError, PermissionDenied
 from raccordo.core.models import ChangeJournal
 from raccordo.sales.models import Deal, DealStageVisit, Funnel, Stage
@@ -88,6 +89,16 @@ def test_a_refused_or_failed_move_writes_no_visit_and_changes_nothing(refusal, m
     assert _visits(deal) == [("New", manager, t(0), None)]
     assert Deal.objects.get(pk=deal.pk).stage == stages["New"]
     assert ChangeJournal.objects.count() == journal
+
+
+def test_whoever_sees_a_deal_sees_its_visits_and_nobody_else(manager, other_manager, admin_user, reference_data):
+    mine = deal_create(user=manager, data={"title": "Mine", "counterparty": CounterpartyFactory(responsible=manager)})
+    deal_move(user=manager, deal=mine, stage=reference_data["stages"]["Proposal"])
+    theirs = deal_create(user=other_manager, data={"title": "Theirs",
+                                                   "counterparty": CounterpartyFactory(responsible=other_manager)})
+    assert {v.deal for v in visible(DealStageVisit.objects.all(), manager)} == {mine}
+    assert {v.deal for v in visible(DealStageVisit.objects.all(), other_manager)} == {theirs}
+    assert visible(DealStageVisit.objects.all(), admin_user).count() == 3
 
 
 def test_one_open_visit_per_deal_is_a_database_rule(manager, reference_data):
