@@ -306,7 +306,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # One enum for a mailbox's IMAP and SMTP security (the same choices), not two identical ones.
     "ENUM_NAME_OVERRIDES": {"MailSecurityEnum": "raccordo.mail.models.Security",
-                            "WebhookEventEnum": "raccordo.webhooks.models.EventType"},
+                            "WebhookEventEnum": "raccordo.webhooks.models.EventType",
+                            "MailingStatusEnum": "raccordo.segments.models.MailingStatus"},
     # The schema lists every operation and field: signed-in users only, unless API_DOCS_PUBLIC opens it.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny" if env_bool("API_DOCS_PUBLIC", False)
                           else "rest_framework.permissions.IsAuthenticated"],

@@ -385,6 +385,13 @@ ROUTES: dict[str, Route] = {
     "api:sms-campaign-list": Route("exempt", note="mass sends, their sender's: tests/sms/test_api.py"),
     "api:sms-campaign-detail": Route("exempt", note="mass sends, their sender's: tests/sms/test_api.py"),
     "api:sms-campaign-preview": Route("exempt", note="counts only, of the caller's clients: tests/sms/test_api.py"),
+    "api:segment-list": Route("exempt", note="segments through the policy: tests/api/test_marketing.py"),
+    "api:segment-detail": Route("exempt", note="another manager's segment 404: tests/api/test_marketing.py"),
+    "api:segment-members": Route("exempt", note="members the caller sees: tests/api/test_marketing.py"),
+    "api:mailing-list": Route("exempt", note="mass e-mails, their sender's: tests/api/test_marketing.py"),
+    "api:mailing-detail": Route("exempt", note="another manager's mailing 404: tests/api/test_marketing.py"),
+    "api:campaign-list": Route("exempt", note="shared plans, ROI the caller's part: tests/api/test_marketing.py"),
+    "api:campaign-detail": Route("exempt", note="planners write; ROI the caller's part: tests/api/test_marketing.py"),
     # --- Campaigns (raccordo.campaigns): shared plans; revenue summed through the policy; web forms administrators'
     "campaigns:list": Route("page"),
     "campaigns:roi": Route("page"),

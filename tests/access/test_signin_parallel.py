@@ -63,22 +63,7 @@ def two_servers(tmp_path):
         subprocess.run([sys.executable, "-m", "raccordo.cli", "migrate", "--noinput", "-v", "0"], env=env,
                        check=True, timeout=300)
         subprocess.run([sys.executable, "-c", SETUP.format(suffix=suffix)], env=env, check=True, timeout=120)
-        ports = [free_port(), free_port()]
-        for port in ports:
-            procs.append(subprocess.Popen([sys.executable, "-m", "raccordo.cli", "serve", "--no-worker",
-                                           "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
-                                          stderr=subprocess.DEVNULL))
-        bases = [f"http://127.0.0.1:{port}" for port in ports]
-        deadline = time.monotonic() + 90
-        for base in bases:
-            while True:
-                try:
-                    with urllib.request.urlopen(base + "/login/", timeout=5):
-                        break
-                except OSError:
-                    assert time.monotonic() < deadline, "the servers did not start"
-                    assert all(p.poll() is None for p in procs), "a server exited"
-                    time.sleep(0.2)   # polling for readiness
+        bases = [_start_server(env, tmp_path, i, procs) for i in range(2)]
         yield bases, suffix
     finally:
         for proc in procs:
@@ -90,6 +75,31 @@ def two_servers(tmp_path):
                 proc.kill()
         if dropper:
             dropper()
+
+
+def _start_server(env: dict, tmp_path, index: int, procs: list) -> str:
+    """Start one `raccordo serve` and wait until it answers; its base URL. A server that exits before answering
+    (another test took the free port between free_port() and the bind) is started again on another port, up to
+    three times; the assertion shows the end of its log."""
+    for attempt in range(3):
+        port = free_port()
+        log = tmp_path / f"serve-{index}-{attempt}.log"
+        with open(log, "wb") as out:
+            proc = subprocess.Popen([sys.executable, "-m", "raccordo.cli", "serve", "--no-worker", "--port",
+                                     str(port)], env=env, stdout=out, stderr=subprocess.STDOUT)
+        procs.append(proc)
+        base = f"http://127.0.0.1:{port}"
+        # Generous: on a loaded 2-core CI machine gunicorn and Django's first import can take a minute.
+        deadline = time.monotonic() + 240
+        while proc.poll() is None:
+            try:
+                with urllib.request.urlopen(base + "/login/", timeout=5):
+                    return base
+            except OSError:
+                assert time.monotonic() < deadline, f"the server did not start: {log.read_text()[-2000:]}"
+                time.sleep(0.2)   # polling for readiness
+        procs.remove(proc)
+    raise AssertionError(f"the server exited three times; last log: {log.read_text()[-2000:]}")
 
 
 def _send(request: urllib.request.Request) -> tuple[int, str]:

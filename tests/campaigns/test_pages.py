@@ -15,6 +15,7 @@ from raccordo.core.errors import PermissionDenied
 from raccordo.core.models import ChangeJournal
 from raccordo.sales.models import Invoice, Payment, PaymentAllocation
 from tests import factories
+from tests.chart_blocks import chart_block, values
 
 pytestmark = pytest.mark.django_db
 D = dt.date
@@ -99,3 +100,27 @@ def test_the_campaign_page_shows_the_chart_and_the_managers_part(client, plan, r
     assert CampaignEvent.objects.get(pk=plan["calls"].pk).starts_on == D(2026, 9, 24)
     roi = client.get(reverse("campaigns:roi")).content.decode()
     assert "Autumn expo" in roi and "0.30" in roi
+
+
+def test_paid_revenue_by_month_is_charted_with_the_months_between_and_the_running_total(client, plan,
+                                                                                         reference_data, manager):
+    cp = factories.CounterpartyFactory(responsible=manager)
+    deal = factories.deal_for(cp, reference_data, source_campaign=plan["campaign"])
+    inv = Invoice.objects.create(own_company=reference_data["own_company"], counterparty=cp, deal=deal,
+                                 date=D(2026, 9, 25), total=Decimal("500"), responsible=manager)
+    for day, amount in ((D(2026, 10, 2), "300"), (D(2026, 12, 5), "150"), (D(2026, 12, 20), "50")):
+        pay = Payment.objects.create(counterparty=cp, date=day, amount=Decimal(amount))
+        PaymentAllocation.objects.create(payment=pay, invoice=inv, amount=Decimal(amount))
+    client.force_login(manager)
+    for url, chart_id in ((reverse("campaigns:detail", args=[plan["campaign"].pk]), "chart-campaign-months"),
+                          (reverse("campaigns:roi"), "chart-roi-months")):
+        chart = chart_block(client.get(url).content.decode(), chart_id)
+        assert chart["labels"] == ["Oct 2026", "Nov 2026", "Dec 2026"] and chart["unit"] == "money"
+        assert values(chart) == {"Paid in the month": [300, 0, 200], "Paid in total": [300, 300, 500]}
+
+
+def test_without_payments_there_is_no_chart_and_no_chart_script(client, plan, manager):
+    client.force_login(manager)
+    page = client.get(reverse("campaigns:detail", args=[plan["campaign"].pk])).content.decode()
+    assert "data-chart=" not in page and "chart.umd.min.js" not in page
+    assert "No payments for deals of this campaign yet." in page

@@ -13,6 +13,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from raccordo.campaigns import selectors, services
@@ -121,3 +122,28 @@ def test_one_campaigns_months(reference_data, admin_user, manager):
         (dt.date(2026, 3, 1), D("150"), D("150")), (dt.date(2026, 5, 1), D("200"), D("350"))]
     [line] = selectors.roi_by_campaign(user=manager, campaigns=Campaign.objects.filter(pk=campaign.pk))
     assert (line.revenue, line.roi) == (D("350"), D("3.50"))
+
+
+def test_payments_in_another_currency_are_left_out_and_said(reference_data, admin_user, manager, client, settings):
+    settings.DEFAULT_CURRENCY = "RUB"
+    campaign = services.campaign_create(user=admin_user, data={
+        "name": "Milan fair", "channel": Channel.EXHIBITION, "actual_cost": D("1000"),
+        "starts_on": dt.date(2026, 3, 1), "ends_on": dt.date(2026, 3, 31)})
+    cp = factories.CounterpartyFactory(responsible=manager)
+    deal = factories.deal_for(cp, reference_data)
+    services.deal_attribute(user=manager, deal=deal, campaign=campaign)
+    for currency, amount in (("RUB", "1500"), ("EUR", "80")):
+        inv = Invoice.objects.create(own_company=reference_data["own_company"], counterparty=cp, deal=deal,
+                                     currency=currency, date=dt.date(2026, 3, 2), subtotal=D(amount),
+                                     total=D(amount), responsible=manager)
+        pay = Payment.objects.create(counterparty=cp, date=dt.date(2026, 3, 9), amount=D(amount), currency=currency)
+        PaymentAllocation.objects.create(payment=pay, invoice=inv, amount=D(amount))
+    # The cost is in roubles: 80 euros are not added to 1,500 roubles.
+    [line] = selectors.roi_by_campaign(user=manager, campaigns=Campaign.objects.filter(pk=campaign.pk))
+    assert (line.revenue, line.roi) == (D("1500"), D("1.50"))
+    assert selectors.roi_by_month(user=manager, campaign=campaign) == [(dt.date(2026, 3, 1), D("1500"), D("1500"))]
+    assert selectors.paid_in_other_currencies(user=manager, campaign=campaign) == [("EUR", D("80"))]
+    client.force_login(admin_user)
+    for url in (reverse("campaigns:detail", args=[campaign.pk]), reverse("campaigns:roi")):
+        page = client.get(url).content.decode()
+        assert 'data-testid="roi-other-currencies"' in page and "€80.00" in page.replace("\xa0", "")

@@ -1,9 +1,10 @@
 """The analytics pages in a real browser (issue #21): a head opens the ABC/XYZ matrix of her clients from the KPI
-report, clicks a cell to the list of its clients, looks at the forecast with its chart, then the matrix in Russian.
-A manager of another department sees only her own clients' money.
+report, clicks a cell to the list of its clients, looks at the forecast and the cohorts with their charts, then the
+matrix in Russian. A manager of another department sees only her own clients' money. Every chart is drawn by
+Chart.js (a canvas of some size, marked drawn by web/charts.js) without a script error.
 
 Screenshots: tests/e2e/screenshots/210-abc-matrix.png, 211-abc-cell.png, 212-forecast.png,
-213-abc-matrix-ru.png.
+213-abc-matrix-ru.png, 214-kpi-report.png, 215-cohorts.png.
 """
 
 from __future__ import annotations
@@ -67,14 +68,28 @@ def company(transactional_db):
     return {"elena": elena, "anna": anna, "marco": marco}
 
 
+def drawn(page, chart_id: str) -> None:
+    """Wait until web/charts.js has drawn the chart, and check that it takes room on the page."""
+    canvas = page.locator(f'canvas[data-chart="{chart_id}"][data-chart-drawn]')
+    expect(canvas).to_be_visible()
+    box = canvas.bounding_box()
+    assert box and box["width"] > 200 and box["height"] > 100, box
+
+
 def test_abc_xyz_matrix_cell_and_forecast(page, company, shot):
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
     login(page, "elena", "pass-12345")
     base = page.base_url
     page.goto(f"{base}/reports/kpi/")
+    drawn(page, "chart-money")
+    drawn(page, "chart-deals")
+    shot(page, "214-kpi-report", full_page=True)
     page.get_by_test_id("kpi-analytics").click()
     matrix = page.get_by_test_id("abc-matrix")
     expect(matrix).to_be_visible()
     expect(page.get_by_test_id("abc-total")).to_contain_text("12")   # Anna's twelve clients, not Marco's six
+    drawn(page, "chart-abc")
     shot(page, "210-abc-matrix", full_page=True)
 
     page.get_by_test_id("abc-cell-AX").locator("a").click()
@@ -82,13 +97,19 @@ def test_abc_xyz_matrix_cell_and_forecast(page, company, shot):
     expect(page.get_by_test_id("abc-items")).not_to_contain_text("Vostok Trade")   # Marco's
     shot(page, "211-abc-cell", full_page=True)
 
+    page.goto(f"{base}/reports/analytics/cohorts/")
+    drawn(page, "chart-cohorts")
+    shot(page, "215-cohorts", full_page=True)
+
     page.goto(f"{base}/reports/analytics/forecast/")
     expect(page.get_by_test_id("forecast-plans")).to_contain_text("Anna Ivanova")
-    expect(page.locator("svg.rc-chart-svg")).to_be_visible()
+    drawn(page, "chart-history")
     shot(page, "212-forecast", full_page=True)
 
     page.select_option("#language-switch", "ru")
     expect(page.get_by_role("heading", name="Прогноз продаж")).to_be_visible()
     page.goto(f"{base}/reports/analytics/abc/clients/")
     expect(page.get_by_role("heading", name="ABC/XYZ клиентов")).to_be_visible()
+    drawn(page, "chart-abc")
     shot(page, "213-abc-matrix-ru", full_page=True)
+    assert errors == []

@@ -2,7 +2,7 @@
 invoices paid in 1C (a CommerceML document imported as 1C sends it), and the campaign's ROI on money actually
 paid; a manager sees only the part their own clients paid.
 
-The target segment is typed as text: the segments app is built in parallel and not merged yet.
+The marketer first saves a segment (the wholesale clients), then plans the campaign for it.
 Screenshots: tests/e2e/screenshots/200-campaign-gantt.png, 201-campaign-roi.png, 202-campaign-roi-report.png,
 203-campaign-roi-manager-ru.png.
 """
@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import expect
 
 from raccordo.exchange.services import exchange_import, node_create
+from raccordo.parties.models import Tag
 from raccordo.sales.models import Deal, InvoiceStatus
 from raccordo.sales.services import LineInput, invoice_create, invoice_issue
 from tests.e2e.conftest import login
@@ -31,8 +32,11 @@ def world(transactional_db):
     anna = UserFactory(username="anna", first_name="Anna", last_name="Ivanova", role="manager")
     marco = UserFactory(username="marco", first_name="Marco", last_name="Rossi", role="manager")
     invoices = {}
+    wholesale = Tag.objects.create(name="Wholesale")
+    CounterpartyFactory(responsible=anna, name="Retail shop")
     for who, name, price in ((anna, "Romashka", "30000"), (marco, "Vasilek", "45000")):
         cp = CounterpartyFactory(responsible=who, name=name)
+        cp.tags.add(wholesale)
         deal = deal_for(cp, ref, title=f"Pumps for {name}")
         invoices[name] = invoice_issue(user=who, invoice=invoice_create(
             user=who, data={"own_company": ref["own_company"], "counterparty": cp, "deal": deal},
@@ -55,6 +59,17 @@ def _paid_in_1c(tmp_path, invoice, number: str):
     return path
 
 
+def _segment(page):
+    """The wholesale clients, saved as a segment in its editor: 2 of the 3 clients."""
+    page.goto(f"{page.base_url}/segments/new/")
+    page.fill("input[name=name]", "Wholesale clients")
+    expect(page.locator("[data-testid=segment-count]")).to_have_text("3")
+    page.select_option("select[name=tags]", label="Wholesale")
+    expect(page.locator("[data-testid=segment-count]")).to_have_text("2")
+    page.locator("[data-testid=segment-save]").click()
+    expect(page.locator("[data-testid=segment-detail-count]")).to_have_text("2")
+
+
 def _plan_campaign(page):
     page.goto(f"{page.base_url}/campaigns/")
     page.locator("[data-testid=campaign-new]").click()
@@ -65,9 +80,10 @@ def _plan_campaign(page):
     form.locator("[name=ends_on]").fill("2026-10-31")
     form.locator("[name=budget]").fill("60000")
     form.locator("[name=actual_cost]").fill("50000")
-    form.locator("[name=target_segment]").fill("Wholesale clients, Moscow region")
+    form.locator("[name=segment]").select_option(label="Wholesale clients")
     page.locator("[data-testid=campaign-save]").click()
     expect(page.locator("h1")).to_have_text("Autumn fair 2026")
+    expect(page.locator("[data-testid=campaign-segment]")).to_contain_text("Wholesale clients (2 members)")
     for name, kind, start, end, after in (("Invitations", "mailing", "2026-09-01", "2026-09-10", None),
                                           ("Stand at the fair", "exhibition", "2026-09-20", "2026-09-23", "Invitations"),
                                           ("Follow-up calls", "call_wave", "2026-09-24", "2026-10-20",
@@ -86,6 +102,7 @@ def _plan_campaign(page):
 
 def test_a_campaign_planned_on_a_gantt_chart_and_its_roi_on_money_paid_in_1c(page, world, shot, tmp_path):
     login(page, "root", "pass-12345")
+    _segment(page)
     _plan_campaign(page)
     expect(page.locator("[data-testid=gantt-bar]")).to_have_count(3)
     expect(page.locator("[data-testid=gantt-link]")).to_have_count(2)
@@ -113,10 +130,12 @@ def test_a_campaign_planned_on_a_gantt_chart_and_its_roi_on_money_paid_in_1c(pag
     page.goto(f"{page.base_url}/campaigns/")
     page.get_by_role("link", name="Autumn fair 2026").click()
     expect(page.locator("[data-testid=campaign-roi-value]")).to_have_text("1.50")   # (30000 + 45000) / 50000
+    expect(page.locator('canvas[data-chart="chart-campaign-months"][data-chart-drawn]')).to_be_visible()
     shot(page, "201-campaign-roi", full_page=True)
     page.goto(f"{page.base_url}/campaigns/roi/")
     expect(page.locator("[data-testid=roi-channels]")).to_contain_text("Exhibition")
     expect(page.locator("[data-testid=roi-campaigns]")).to_contain_text("1.50")
+    expect(page.locator('canvas[data-chart="chart-roi-months"][data-chart-drawn]')).to_be_visible()
     shot(page, "202-campaign-roi-report", full_page=True)
 
     # Anna sees her client's part only: 30000 of the 50000 spent.
@@ -127,4 +146,5 @@ def test_a_campaign_planned_on_a_gantt_chart_and_its_roi_on_money_paid_in_1c(pag
     page.goto(f"{page.base_url}/campaigns/roi/")
     expect(page.locator("[data-testid=roi-campaigns]")).to_contain_text("0,60")
     expect(page.locator("[data-testid=roi-campaigns]")).not_to_contain_text("1,50")
+    expect(page.locator('canvas[data-chart="chart-roi-months"][data-chart-drawn]')).to_be_visible()
     shot(page, "203-campaign-roi-manager-ru", full_page=True)

@@ -150,3 +150,9 @@ def cohorts(world: World, visible_clients) -> dict:
         paying[(c, k)].add(client)
         revenue[(c, k)] += amount
     return {key: (len(paying[key]), revenue[key]) for key in paying}
+
+
+def pin_today(monkeypatch) -> None:
+    """The pages compute as of today: make today AS_OF, so a page's figures are the restated definitions'."""
+    real = timezone.localdate
+    monkeypatch.setattr(timezone, "localdate", lambda value=None, tz=None: AS_OF if value is None else real(value, tz))

@@ -3,6 +3,8 @@ on generated payments, for an administrator and for a manager (who sees only her
 
 from __future__ import annotations
 
+from decimal import Decimal as D
+
 import pytest
 from django.urls import reverse
 
@@ -10,6 +12,7 @@ from raccordo.reports.analytics.abc import abc_xyz, cell_items
 from raccordo.reports.models import ReportSnapshot, SnapshotKind
 from raccordo.reports.services import report_figures
 from raccordo.sales.models import Payment
+from tests.chart_blocks import chart_block, values
 
 from . import analytics_world as w
 
@@ -90,3 +93,25 @@ def test_pages_and_exports(world, client):
         assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     refreshed = client.post(reverse("reports:refresh"), {"report": "abc_products"})
     assert refreshed.status_code == 302 and refreshed["Location"] == reverse("reports:abc", args=["products"])
+
+
+@pytest.mark.parametrize("subject", ["clients", "products"])
+def test_the_page_charts_each_class_share_of_revenue_and_of_items(world, client, monkeypatch, subject):
+    w.pin_today(monkeypatch)
+    client.force_login(world.users["anna"])
+    monthly = w.clients_monthly if subject == "clients" else w.products_monthly
+    expected = w.classify(monthly(world, _visible(world, "anna")))
+    revenue = {a: sum((r for abc, _x, r in expected.values() if abc == a), D(0)) for a in "ABC"}
+    count = {a: sum(1 for abc, _x, _r in expected.values() if abc == a) for a in "ABC"}
+    total = sum(revenue.values())
+    html = client.get(reverse("reports:abc", args=[subject])).content.decode()
+    chart = chart_block(html, "chart-abc")
+    assert (chart["labels"], chart["unit"]) == (["A", "B", "C"], "percent")
+    got = values(chart)
+    items = "Share of clients" if subject == "clients" else "Share of products"
+    assert got["Share of paid revenue"] == [round(float(revenue[a] * 100 / total), 1) for a in "ABC"]
+    assert got[items] == [round(count[a] * 100 / len(expected), 1) for a in "ABC"]
+    assert got["Cumulative share of paid revenue"][2] == 100.0
+    assert got["Cumulative share of paid revenue"][0] == got["Share of paid revenue"][0] >= 80 * (count["A"] > 0)
+    # The page shows no other table of these shares: the chart's figures are there in words too.
+    assert 'class="rc-chart-figures"' in html and f"{got['Share of paid revenue'][0]}\xa0%" in html

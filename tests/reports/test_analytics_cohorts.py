@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from raccordo.reports.analytics.cohorts import cohorts
+from tests.chart_blocks import chart_block
 
 from . import analytics_world as w
 
@@ -39,3 +40,21 @@ def test_cohort_page_and_export(reference_data, client):
     assert client.post(reverse("reports:refresh"), {"report": "cohorts"}).status_code == 302
     kpi = client.get(reverse("reports:kpi"))
     assert reverse("reports:abc", args=["clients"]).encode() in kpi.content
+
+
+def test_the_page_charts_each_cohort_paying_again(reference_data, client, monkeypatch):
+    world = w.build(reference_data, 3)
+    w.pin_today(monkeypatch)
+    client.force_login(world.users["root"])
+    expected = w.cohorts(world, set(world.clients))
+    chart = chart_block(client.get(reverse("reports:cohorts")).content.decode(), "chart-cohorts")
+    assert chart["labels"] == [f"+{k}" for k in range(1, 12)] and chart["unit"] == "percent"
+    lines = {s["label"]: s for s in chart["series"]}
+    # One line per cohort with new clients and a month after it (the last month's cohort has none yet).
+    months = {f"{w.START.year + (w.START.month - 1 + c) // 12}-{(w.START.month - 1 + c) % 12 + 1:02d}": c
+              for c in range(11) if (c, 0) in expected}
+    assert set(lines) == set(months) and all(s["kind"] == "line" for s in lines.values())
+    for label, c in months.items():
+        size = expected[(c, 0)][0]
+        want = [round(expected.get((c, k), (0, 0))[0] * 100 / size, 1) for k in range(1, 12 - c)]
+        assert lines[label]["values"] == want + [None] * c, label

@@ -14,6 +14,7 @@ from django.utils import timezone
 from raccordo.reports.analytics.forecast import forecast
 from raccordo.reports.models import SalesPlan
 from raccordo.sales.models import Deal
+from tests.chart_blocks import chart_block
 
 from . import analytics_world as w
 
@@ -115,3 +116,21 @@ def test_forecast_against_the_plan_and_the_page(reference_data, client):
     page = client.get(reverse("reports:forecast"))
     assert page.status_code == 200 and b'data-testid="forecast-history"' in page.content
     assert client.get(reverse("reports:forecast_export")).status_code == 200
+
+
+def test_the_page_charts_won_lost_and_the_win_rate_by_month(reference_data, client, monkeypatch):
+    world = w.build(reference_data, 9)
+    deals = _deals(world, reference_data, 9)
+    anna = world.users["anna"]
+    _pipe, _rates, history = _expected(deals, {c for c in world.clients if c.responsible == anna})
+    w.pin_today(monkeypatch)
+    client.force_login(anna)
+    chart = chart_block(client.get(reverse("reports:forecast")).content.decode(), "chart-history")
+    assert chart["labels"] == [f"{w.START.year + (w.START.month - 1 + i) // 12}-{(w.START.month - 1 + i) % 12 + 1:02d}"
+                               for i in range(12)]
+    won, lost, rate = chart["series"]
+    assert (won["label"], won["kind"], lost["label"], rate["label"], rate["kind"], rate["axis"]) == (
+        "Won", "bar", "Lost", "Win rate", "line", "percent")
+    assert [(a, b, c) for a, b, c in zip(won["values"], lost["values"], rate["values"], strict=True)] == [
+        (h[0], h[1], h[2]) for h in history]
+    assert sum(won["values"]) + sum(lost["values"]) > 0

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from raccordo.reports.models import ReportSnapshot
 from tests import factories
+from tests.chart_blocks import chart_block, values
 
 from .conftest import deal, invoice, payment
 
@@ -45,7 +46,13 @@ def test_manager_page_shows_their_year(as_user, company):
     assert "Anna Ivanova" in html and "Marco Rossi" not in html
     for testid in ("kpi-totals", "kpi-months", "kpi-managers", "kpi-as-of"):
         assert f'data-testid="{testid}"' in html, testid
-    assert "<svg" in html and "rc-bar-invoiced" in html and "rc-bar-won" in html
+    money = chart_block(html, "chart-money")
+    assert (money["unit"], money["currency"], money["labels"][2]) == ("money", "RUB", "Mar")
+    invoiced, received = values(money)["Invoiced"], values(money)["Received"]
+    assert {i: v for i, v in enumerate(invoiced) if v} == {2: 1500, 11: 400}          # a1 + a2, then a5
+    assert {i: v for i, v in enumerate(received) if v} == {2: 1000, 5: 50, 11: 200}
+    deals = values(chart_block(html, "chart-deals"))
+    assert (deals["Won"][2], deals["Lost"][4], sum(deals["Won"]), sum(deals["Lost"])) == (2, 1, 2, 1)
     assert "66.7" in html                                   # Anna's conversion
     assert 'name="report" value="kpi"' in html            # the refresh button
 

@@ -11,8 +11,8 @@ import socket
 from collections import Counter
 
 import pytest
+from django.db.models import Max
 from django.urls import reverse
-from django.utils import timezone
 
 from raccordo.comms.models import MessageTemplate, OptOut
 from raccordo.parties.models import Counterparty, Email
@@ -108,11 +108,14 @@ def _mass_mailing(client, manager, other_manager, sink, template, settings, capt
     preview = mailing_preview(user=manager, segment=segment)
     assert (preview.members, preview.count, preview.opted_out) == (n, n - 1, 1)
 
-    t0 = timezone.now()
     with capture(execute=True):   # committed: the worker's task runs the first step (Huey immediate)
         mailing = mailing_start(user=manager, segment=segment, template=template, expected=n - 1,
                                 queue=mailing_run_task)
     first = len(sink.messages)
+    # The injected clock starts where the worker's first step stood (its `now`, the sent_at of all it sent), not
+    # before mailing_start: freezing 10,000 recipients can take longer than a minute, and a clock started before
+    # it would count the first step's e-mails in a minute they were not sent in.
+    t0 = mailing.recipients.aggregate(t=Max("sent_at"))["t"]
     assert first == rate - 3      # three of the first `rate` bounced: refused, recorded, counted against the rate
     client.force_login(manager)
     page = client.get(reverse("segments:mailing_detail", args=[mailing.pk]) + "?part=progress").content.decode()
@@ -171,9 +174,8 @@ def test_a_mailing_to_300_contacts_at_the_rate(client, manager, other_manager, s
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not os.environ.get("RACCORDO_SLOW_MAILING"), reason=(
-    "opt-in (RACCORDO_SLOW_MAILING=1): at full size in CI its first step, run in the request's own time, fell "
-    "out of step with the injected clock (issue #21, open); the 300-contact case runs everywhere"))
+@pytest.mark.skipif(not os.environ.get("RACCORDO_SLOW_TESTS"), reason=(
+    "full size with RACCORDO_SLOW_TESTS=1 (CI: on SQLite); the 300-contact case of the same shape runs everywhere"))
 def test_a_mailing_to_10000_contacts_at_the_rate(client, manager, other_manager, sink, template, settings,
                                                  huey_immediate, django_capture_on_commit_callbacks):
     _mass_mailing(client, manager, other_manager, sink, template, settings, django_capture_on_commit_callbacks,

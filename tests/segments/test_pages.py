@@ -39,6 +39,11 @@ def test_the_editor_counts_live_and_saves(client, manager, other_manager):
     export = client.get(reverse("segments:segment_export", args=[segment.pk])).content.decode("utf-8-sig")
     assert len(export.strip().splitlines()) == 1 + 3
     assert "Segments" in client.get(reverse("segments:segment_list")).content.decode()
+    # Changed on its page: new name, another country; the owner stays.
+    edit = reverse("segments:segment_edit", args=[segment.pk])
+    assert client.post(edit, {**data, "name": "Russia", "country": "RU"}).status_code == 302
+    segment.refresh_from_db()
+    assert (segment.name, segment.filters, segment.owner) == ("Russia", {"country": "RU"}, manager)
     client.force_login(other_manager)
     assert client.get(reverse("segments:segment_detail", args=[segment.pk])).status_code == 404
 

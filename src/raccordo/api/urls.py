@@ -9,6 +9,7 @@ from .views.auth import ObtainTokenView
 from .views.catalog import PriceTypeViewSet, PriceViewSet, ProductViewSet, StockLevelViewSet, WarehouseViewSet
 from .views.mail import MailboxViewSet, MailFolderViewSet, MailMessageViewSet, MailThreadViewSet
 from .views.mail_send import MailReplyView, MailSendView
+from .views.marketing import CampaignViewSet, MailingViewSet, SegmentViewSet
 from .views.parties import ContactPersonViewSet, CounterpartyViewSet
 from .views.sales import DealViewSet, FunnelViewSet, InvoiceViewSet, PaymentViewSet, StageViewSet
 from .views.sms import SmsCampaignViewSet, SmsMessageViewSet
@@ -37,6 +38,9 @@ router.register("webhooks", WebhookViewSet, basename="webhook")
 router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
 router.register("sms", SmsMessageViewSet, basename="sms")
 router.register("sms-campaigns", SmsCampaignViewSet, basename="sms-campaign")
+router.register("segments", SegmentViewSet, basename="segment")
+router.register("mailings", MailingViewSet, basename="mailing")
+router.register("campaigns", CampaignViewSet, basename="campaign")
 router.register("mailboxes", MailboxViewSet, basename="mailbox")
 router.register("mail-folders", MailFolderViewSet, basename="mail-folder")
 router.register("mail-threads", MailThreadViewSet, basename="mail-thread")

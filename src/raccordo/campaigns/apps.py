@@ -15,3 +15,9 @@ class CampaignsConfig(AppConfig):
         from .feed import touch_feed_items  # (idem)
 
         register_source(touch_feed_items)
+        # A new deal of a client who met a campaign is attributed to it (last touch); sales does not know this app.
+        from raccordo.sales.services import register_source_finder
+
+        from .services import last_touch_campaign  # (idem)
+
+        register_source_finder(last_touch_campaign)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from raccordo.segments.models import Segment
+from raccordo.segments.selectors import segment_list
 from raccordo.web.forms import ServiceModelForm
 
 from .models import FORM_FIELDS, Campaign, CampaignEvent, WebForm
@@ -17,9 +19,17 @@ class CampaignForm(ServiceModelForm):
 
     class Meta:
         model = Campaign
-        fields = ["name", "channel", "budget", "actual_cost", "starts_on", "ends_on", "owner", "target_segment",
+        fields = ["name", "channel", "budget", "actual_cost", "starts_on", "ends_on", "owner", "segment",
                   "description"]
         widgets = {"starts_on": DATE, "ends_on": DATE, "description": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The segments the planner sees, and the one already linked even when it is a colleague's.
+        segments = segment_list(user=user)
+        if self.instance.segment_id:
+            segments = segments | Segment.objects.filter(pk=self.instance.segment_id)
+        self.fields["segment"].queryset = segments.order_by("name", "id")
 
 
 class EventForm(ServiceModelForm):

@@ -23,7 +23,8 @@ class Channel(models.TextChoices):
 class Campaign(BaseModel):
     """A marketing campaign: what it cost against what the clients it brought actually paid (its ROI).
 
-    `target_segment` names the segment it addresses as text until the segments app is merged (then a foreign key).
+    `segment` is the clients it addresses (a segments.Segment): its mass e-mails go to it, and each e-mail sent
+    is a touch of the campaign on the client's card.
     """
 
     name = models.CharField(_("name"), max_length=200)
@@ -34,7 +35,8 @@ class Campaign(BaseModel):
     ends_on = models.DateField(_("ends"))
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                               related_name="+", verbose_name=_("owner"))
-    target_segment = models.CharField(_("target segment"), max_length=255, blank=True)
+    segment = models.ForeignKey("segments.Segment", on_delete=models.SET_NULL, null=True, blank=True,
+                                related_name="campaigns", verbose_name=_("target segment"))
     description = models.TextField(_("description"), blank=True)
 
     class Meta:

@@ -3,6 +3,9 @@
 ROI = paid revenue of a campaign's attributed deals / the campaign's actual cost. Paid revenue is what accounting
 says was paid: the amounts of payments (not reversed) allocated to invoices of deals whose source is the campaign.
 Allocations are read through `visible`, so a manager's figures are the part their own clients paid.
+Costs are in the installation's currency (DEFAULT_CURRENCY), so only payments in that currency count; payments
+in other currencies are summed apart (`paid_in_other_currencies`) and the pages say they were left out, rather
+than adding euros to roubles.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 
 from raccordo.access.policy import visible
 from raccordo.core.errors import NotFound
+from raccordo.core.money import default_currency
 from raccordo.sales.models import ZERO, PaymentAllocation
 
 from .models import Campaign, CampaignEvent, CampaignTouch, Channel, WebForm
@@ -56,11 +60,23 @@ def web_form_list(*, user) -> QuerySet[WebForm]:
     return visible(WebForm.objects.select_related("campaign", "assignee", "department"), user).order_by("name")
 
 
-def paid_allocations(*, user) -> QuerySet[PaymentAllocation]:
-    """The allocations of payments still standing to invoices of attributed deals, as `user` may see them."""
+def paid_allocations(*, user, currency: str | None = None) -> QuerySet[PaymentAllocation]:
+    """The allocations of payments still standing to invoices of attributed deals, as `user` may see them, in
+    `currency` (the installation's by default; "*" for every currency)."""
     qs = PaymentAllocation.objects.filter(payment__reversed_at__isnull=True,
                                           invoice__deal__source_campaign__isnull=False)
+    if currency != "*":
+        qs = qs.filter(payment__currency=currency or default_currency())
     return visible(qs, user)
+
+
+def paid_in_other_currencies(*, user, campaign: Campaign | None = None) -> list[tuple[str, Decimal]]:
+    """(currency, amount) of attributed payments not in the installation's currency, left out of ROI."""
+    qs = paid_allocations(user=user, currency="*").exclude(payment__currency=default_currency())
+    if campaign is not None:
+        qs = qs.filter(invoice__deal__source_campaign=campaign)
+    rows = qs.values("payment__currency").annotate(paid=Sum("amount")).order_by("payment__currency")
+    return [(row["payment__currency"], row["paid"]) for row in rows]
 
 
 @dataclass(frozen=True)

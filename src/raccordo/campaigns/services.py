@@ -21,10 +21,11 @@ from raccordo.access.records import check_fields, record_create
 from raccordo.core.journal import diff, journal_record, snapshot
 from raccordo.core.models import Operation
 from raccordo.sales.services import deal_update
+from raccordo.segments.selectors import segment_list
 
 from .models import Campaign, CampaignEvent, CampaignTouch
 
-CAMPAIGN_FIELDS = ("name", "channel", "budget", "actual_cost", "starts_on", "ends_on", "owner", "target_segment",
+CAMPAIGN_FIELDS = ("name", "channel", "budget", "actual_cost", "starts_on", "ends_on", "owner", "segment",
                    "description")
 EVENT_FIELDS = ("name", "kind", "starts_on", "ends_on", "owner")
 TOUCH_FIELDS = ("campaign", "counterparty", "contact", "at", "utm_source", "utm_medium", "utm_campaign", "utm_term",
@@ -49,19 +50,32 @@ def _write(obj: models.Model, *, user, data: dict[str, Any], fields: Iterable[st
     return obj
 
 
+def _segment_seen_by(user):
+    """A campaign targets a segment its planner may see (a colleague's private segment is not offered to
+    strangers, nor accepted from a crafted form)."""
+    def check(campaign: Campaign) -> None:
+        if campaign.segment_id and user is not None and not segment_list(user=user).filter(
+                pk=campaign.segment_id).exists():
+            raise ValidationError({"segment": [_("Choose one of your segments.")]})
+    return check
+
+
 @transaction.atomic
 def campaign_create(*, user, data: dict[str, Any]) -> Campaign:
     """Plan a campaign (administrators, marketers, heads of sales); its owner is its planner unless named."""
     data = dict(data)
     if user is not None and getattr(user, "pk", None) and not data.get("owner"):
         data["owner"] = user
-    return _write(Campaign(), user=user, data=data, fields=CAMPAIGN_FIELDS)
+    return _write(Campaign(), user=user, data=data, fields=CAMPAIGN_FIELDS, check=_segment_seen_by(user))
 
 
 @transaction.atomic
 def campaign_update(*, user, campaign: Campaign, data: dict[str, Any]) -> Campaign:
-    """Change a campaign's fields (its cost as the bills come in, its period...)."""
-    return _write(campaign, user=user, data=data, fields=CAMPAIGN_FIELDS)
+    """Change a campaign's fields (its cost as the bills come in, its period, its target segment...)."""
+    before = campaign.segment_id
+    check = _segment_seen_by(user)
+    return _write(campaign, user=user, data=data, fields=CAMPAIGN_FIELDS,
+                  check=lambda c: check(c) if c.segment_id != before else None)
 
 
 def _check_dependencies(event: CampaignEvent, depends_on: list[CampaignEvent]) -> None:
@@ -140,6 +154,18 @@ def touch_record(*, user, data: dict[str, Any]) -> CampaignTouch:
     for key in ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"):
         data[key] = (data.get(key) or "")[:150]
     return record_create(CampaignTouch, user=user, data=data, fields=TOUCH_FIELDS)
+
+
+ATTRIBUTION_WINDOW = timedelta(days=90)
+
+
+def last_touch_campaign(counterparty, *, now=None) -> Campaign | None:
+    """Last-touch attribution: the campaign of the client's most recent touch in the 90 days before `now`, the
+    source of a deal opened for the client when its opener names none (the deal form offers it too)."""
+    now = now or timezone.now()
+    touch = (CampaignTouch.objects.filter(counterparty=counterparty, at__gt=now - ATTRIBUTION_WINDOW, at__lte=now)
+             .select_related("campaign").order_by("-at", "-id").first())
+    return touch.campaign if touch else None
 
 
 def deal_attribute(*, user, deal, campaign: Campaign | None):

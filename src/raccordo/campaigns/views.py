@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from raccordo.access.policy import may_plan_campaigns, may_view_roi
+from raccordo.access.policy import may_mass_email, may_plan_campaigns, may_view_roi
 from raccordo.core.errors import ApplicationError, NotFound
+from raccordo.core.money import default_currency
+from raccordo.segments.selectors import mailing_list, segment_list, segment_members
+from raccordo.web.charts import Series, chart_data
 from raccordo.web.views.base import apply_errors, get_or_404
 
 from . import gantt, selectors, services
@@ -29,6 +36,24 @@ def _require_planner(request) -> None:
 def _require_roi(request) -> None:
     if not may_view_roi(request.user):
         raise PermissionDenied
+
+
+def _months_chart(months: list) -> dict:
+    """Paid revenue by month as bars and its running total as a line, from the first month paid to the last;
+    a month in between without payments is a month with nothing paid, not a month left out."""
+    paid, running, labels = [], [], []
+    by_month = {month: (amount, total) for month, amount, total in months}
+    if months:
+        month, last, total = months[0][0], months[-1][0], None
+        while month <= last:
+            amount, total = by_month.get(month, (0, total))
+            labels.append(capfirst(date_format(month, "M Y")))
+            paid.append(amount)
+            running.append(total)
+            month = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return chart_data(labels, [Series(_("Paid in the month"), "paid", paid),
+                               Series(_("Paid in total"), "running", running, kind="line")],
+                      unit="money", currency=default_currency())
 
 
 @login_required
@@ -50,10 +75,17 @@ def campaign_detail_view(request, pk):
     campaign = get_or_404(selectors.campaign_get, user=request.user, pk=pk)
     events = selectors.campaign_events(user=request.user, campaign=campaign)
     [roi] = selectors.roi_by_campaign(user=request.user, campaigns=[campaign])
+    segment = segment_list(user=request.user).filter(pk=campaign.segment_id).first() if campaign.segment_id else None
+    months = selectors.roi_by_month(user=request.user, campaign=campaign)
     return render(request, "campaigns/detail.html", {
-        "campaign": campaign, "events": events, "roi": roi,
+        "campaign": campaign, "events": events, "roi": roi, "segment": segment,
+        "segment_count": segment_members(user=request.user, segment=segment).count() if segment else None,
+        "mailings": mailing_list(user=request.user).filter(campaign=campaign)[:20],
+        "may_mass_email": may_mass_email(request.user),
         "chart": gantt.chart(campaign, events, today=timezone.localdate()),
-        "months": selectors.roi_by_month(user=request.user, campaign=campaign),
+        "months": months, "months_chart": _months_chart(months),
+        "other_currencies": selectors.paid_in_other_currencies(user=request.user, campaign=campaign),
+        "default_currency": default_currency(),
         "may_plan": may_plan_campaigns(request.user), "move_form": RescheduleForm()})
 
 
@@ -62,7 +94,7 @@ def campaign_edit_view(request, pk=None):
     """Plan a new campaign or change one."""
     _require_planner(request)
     campaign = get_or_404(selectors.campaign_get, user=request.user, pk=pk) if pk else Campaign()
-    form = CampaignForm(request.POST or None, instance=campaign)
+    form = CampaignForm(request.POST or None, instance=campaign, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             if pk:
@@ -138,7 +170,10 @@ def _messages(exc) -> list[str]:
 def roi_view(request):
     """ROI per campaign, per channel and paid revenue by month: the user's part of it."""
     _require_roi(request)
+    months = selectors.roi_by_month(user=request.user)
     return render(request, "campaigns/roi.html", {
         "campaigns": selectors.roi_by_campaign(user=request.user),
         "channels": selectors.roi_by_channel(user=request.user),
-        "months": selectors.roi_by_month(user=request.user)})
+        "months": months, "months_chart": _months_chart(months),
+        "other_currencies": selectors.paid_in_other_currencies(user=request.user),
+        "default_currency": default_currency()})

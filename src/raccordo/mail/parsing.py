@@ -59,6 +59,7 @@ class Parsed:
     html: str = ""
     deal_header: str = ""
     attachments: list[Attachment] = field(default_factory=list)
+    delivery_report: bool = False   # a bounce or delay notice (multipart/report; report-type=delivery-status)
 
     @property
     def snippet(self) -> str:
@@ -145,7 +146,9 @@ def _from_headers(message: EmailMessage, *, fallback_date, size) -> Parsed:
                   references=message_ids(_raw_header(message, "References"))[-50:], subject=subject,
                   from_address=sender["address"], from_name=sender["name"], to=_addresses(message, "To")[:200],
                   cc=_addresses(message, "Cc")[:200], sent_at=sent_at,
-                  deal_header=_raw_header(message, "X-Raccordo-Deal").strip()[:64])
+                  deal_header=_raw_header(message, "X-Raccordo-Deal").strip()[:64],
+                  delivery_report=message.get_content_type() == "multipart/report"
+                  and str(message.get_param("report-type", "")).lower() == "delivery-status")
 
 
 def _part_text(part) -> str:

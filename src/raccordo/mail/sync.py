@@ -23,7 +23,7 @@ from django.utils import timezone
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 
-from . import store
+from . import reports, store
 from .imap import remote_folders
 from .linking import Linker
 from .models import Mailbox, MailFolder, MailLocation
@@ -31,7 +31,8 @@ from .parsing import parse_headers, parse_message
 
 WINDOW = 500
 BODY_BATCH = 25
-HEADER_FIELDS = "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID IN-REPLY-TO REFERENCES FROM TO CC DATE SUBJECT X-RACCORDO-DEAL)]"
+HEADER_FIELDS = ("BODY.PEEK[HEADER.FIELDS (MESSAGE-ID IN-REPLY-TO REFERENCES FROM TO CC DATE SUBJECT X-RACCORDO-DEAL "
+                 "CONTENT-TYPE)]")
 
 
 @dataclass
@@ -192,6 +193,12 @@ class FolderSync:
         todo = list(fresh.values())
         for start in range(0, len(todo), BODY_BATCH):
             self._import_bodies(todo[start:start + BODY_BATCH])
+        # Bounce notices that arrive later than the SMTP conversation: read by whoever registered for them
+        # (mass e-mail marks the recipient bounced), whether or not the notice itself is kept as mail.
+        notices = [item.uid for item in seen if item.headers.delivery_report and item.headers.message_id not in known]
+        if notices and reports.readers():
+            for data in self.client.fetch(notices, ["BODY.PEEK[]"]).values():
+                reports.read(data.get(b"BODY[]") or b"")
 
     def _import_bodies(self, batch: list[store.Seen]) -> None:
         bodies = self.client.fetch([s.uid for s in batch], ["BODY.PEEK[]"])

@@ -15,11 +15,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from raccordo.access.policy import allows, may_plan
+from raccordo.web.charts import Series, chart_data
 from raccordo.web.views.base import safe_next
 
 from . import selectors, services
 from .analytics.views import require_subject as analytics_require
-from .charts import Series, bar_chart
 from .exports import kpi_response
 from .models import SnapshotKind
 from .services import ANALYTICS_KINDS as ANALYTICS_SUBJECTS
@@ -80,17 +80,17 @@ def kpi_view(request):
     sections = report["sections"]
     money_series = []
     if sections["invoices"]:
-        money_series.append(Series(_("Invoiced"), "rc-bar-invoiced",
+        money_series.append(Series(_("Invoiced"), "invoiced",
                                    [m["invoiced"].get(currency) for m in report["months"]]))
     if sections["payments"]:
-        money_series.append(Series(_("Received"), "rc-bar-received",
+        money_series.append(Series(_("Received"), "received",
                                    [m["received"].get(currency) for m in report["months"]]))
-    deal_series = [Series(_("Won"), "rc-bar-won", [m["won"] for m in report["months"]]),
-                   Series(_("Lost"), "rc-bar-lost", [m["lost"] for m in report["months"]])]
+    deal_series = [Series(_("Won"), "won", [m["won"] for m in report["months"]]),
+                   Series(_("Lost"), "lost", [m["lost"] for m in report["months"]])]
     context.update({
         "report": report, "figures": figures, "sections": sections, "chart_currency": currency,
-        "money_chart": bar_chart(labels, money_series) if money_series else None,
-        "deal_chart": bar_chart(labels, deal_series, width=520, integer=True) if sections["deals"] else None,
+        "money_chart": chart_data(labels, money_series, unit="money", currency=currency) if money_series else None,
+        "deal_chart": chart_data(labels, deal_series) if sections["deals"] else None,
         "months": [{**m, "label": capfirst(str(MONTHS_3[m["month"]]))} for m in report["months"]],
         "as_of": report["as_of"], "is_current_year": year == today.year,
     })

@@ -14,3 +14,9 @@ class SegmentsConfig(AppConfig):
         from .feed import mailing_feed_items  # (idem)
 
         register_source(mailing_feed_items)
+        # Bounce notices found by a mailbox sync reach the mass e-mail here; the mail app does not know this one.
+        from raccordo.mail.reports import register_reader
+
+        from .bounces import record_late_bounce  # (idem)
+
+        register_reader(record_late_bounce)

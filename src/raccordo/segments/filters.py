@@ -13,8 +13,12 @@ The filters are a JSON object (Segment.filters) of these keys, every one optiona
     product_groups: [group id, ...]  an invoice line's product is in one of these groups
     open_deal: "yes" | "no"          has a deal in an open stage
     consent: "email" | "sms"         has an address on the channel that did not opt out
+    abc_class: ["A", "B", "C"]       its ABC class by paid revenue, as the reader's ABC/XYZ page classes it
+    xyz_class: ["X", "Y", "Z"]       its XYZ class (regularity of monthly payments), the same way
 
 Each key narrows the set (AND); an unknown key is an error (segments.services checks filters before saving).
+ABC and XYZ are those of reports.analytics.abc over the twelve complete months before today, computed over the
+clients the reader sees: the segment "my A clients" of a manager is the A row of that manager's matrix.
 """
 
 from __future__ import annotations
@@ -24,14 +28,18 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, Max, OuterRef, QuerySet, Subquery, Sum
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from raccordo.comms.models import Channel, OptOut
 from raccordo.parties.models import Address, Email, Phone, PhoneKind
+from raccordo.reports.analytics.abc import classed_items_sql
 from raccordo.sales.models import Deal, Invoice, InvoiceLine, InvoiceStatus, Payment, StageKind
 
-LIST_KEYS = ("tags", "responsible", "product_groups")
+LIST_KEYS = ("tags", "responsible", "product_groups", "abc_class", "xyz_class")
+CLASSES = {"abc_class": ("A", "B", "C"), "xyz_class": ("X", "Y", "Z")}
 TEXT_KEYS = ("kind", "country", "city", "open_deal", "consent")
 DATE_KEYS = ("paid_from", "paid_to", "bought_after", "bought_before")
 KEYS = LIST_KEYS + TEXT_KEYS + DATE_KEYS + ("paid_min",)
@@ -49,6 +57,9 @@ def clean_filters(raw: dict) -> dict:
             continue
         if key in LIST_KEYS:
             cleaned[key] = [str(v) for v in (value if isinstance(value, list) else [value]) if v]
+            wrong = [v for v in cleaned[key] if key in CLASSES and v not in CLASSES[key]]
+            if wrong:
+                raise ValidationError({key: _("Unknown class “%(value)s”.") % {"value": wrong[0]}})
         elif key in DATE_KEYS:
             cleaned[key] = _date(key, value).isoformat()
         elif key == "paid_min":
@@ -76,8 +87,9 @@ def _amount(value) -> Decimal:
         raise ValidationError({"paid_min": _("Enter an amount, e.g. 10000.")}) from exc
 
 
-def apply(queryset: QuerySet, filters: dict) -> QuerySet:
-    """Narrow a counterparty queryset (already through the access policy) by a segment's filters."""
+def apply(queryset: QuerySet, filters: dict, *, user=None) -> QuerySet:
+    """Narrow a counterparty queryset (already through the access policy) by a segment's filters; `user` is the
+    reader the ABC/XYZ classes are computed for (needed only with those filters)."""
     f = clean_filters(filters)
     if f.get("tags"):
         queryset = queryset.filter(Exists(queryset.model.tags.through.objects.filter(
@@ -101,6 +113,10 @@ def apply(queryset: QuerySet, filters: dict) -> QuerySet:
         queryset = queryset.filter(open_deal if f["open_deal"] == "yes" else ~open_deal)
     if f.get("consent"):
         queryset = queryset.filter(Exists(reachable(f["consent"]).filter(counterparty=OuterRef("pk"))))
+    if f.get("abc_class") or f.get("xyz_class"):
+        sql, params = classed_items_sql(user=user, subject="clients", as_of=timezone.localdate(),
+                                        abc=f.get("abc_class"), xyz=f.get("xyz_class"))
+        queryset = queryset.filter(pk__in=RawSQL(sql, params))
     return queryset
 
 

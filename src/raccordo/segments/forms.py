@@ -6,14 +6,17 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from raccordo.campaigns.models import Campaign
+from raccordo.campaigns.selectors import campaign_list
 from raccordo.catalog.models import ProductGroup
 from raccordo.comms.models import Channel, MessageTemplate
 from raccordo.parties.models import CounterpartyKind, Tag
 
-from .filters import KEYS
+from .filters import CLASSES, KEYS, LIST_KEYS
 from .models import SegmentKind, SegmentTarget
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+CHECKS = forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"})
 
 
 class SegmentForm(forms.Form):
@@ -37,6 +40,11 @@ class SegmentForm(forms.Form):
                                   choices=[("", _("Any")), ("yes", _("Has one")), ("no", _("Has none"))])
     consent = forms.ChoiceField(label=_("Can be written to"), required=False,
                                 choices=[("", _("Any")), ("email", _("By e-mail")), ("sms", _("By SMS"))])
+    abc_class = forms.MultipleChoiceField(
+        label=_("ABC class (paid revenue)"), required=False, widget=CHECKS, choices=[(c, c) for c in CLASSES["abc_class"]],
+        help_text=_("As on the ABC/XYZ page: the twelve complete months before this one, over the clients you see."))
+    xyz_class = forms.MultipleChoiceField(
+        label=_("XYZ class (regular purchases)"), required=False, widget=CHECKS, choices=[(c, c) for c in CLASSES["xyz_class"]])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -70,7 +78,7 @@ class SegmentForm(forms.Form):
         out = {}
         for key in KEYS:
             source = "counterparty_kind" if key == "kind" else key
-            value = data.getlist(source) if key in ("tags", "responsible", "product_groups") else data.get(source)
+            value = data.getlist(source) if key in LIST_KEYS else data.get(source)
             if value not in (None, "", []):
                 out[key] = value
         return out
@@ -81,8 +89,12 @@ class MailingForm(forms.Form):
 
     template = forms.ModelChoiceField(label=_("Template"), queryset=MessageTemplate.objects.none())
     name = forms.CharField(label=_("Name"), max_length=150, required=False)
+    campaign = forms.ModelChoiceField(label=_("Campaign"), queryset=Campaign.objects.none(), required=False,
+                                      help_text=_("Each e-mail sent becomes a touch of this campaign on the client's "
+                                                  "card."))
     expected = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["template"].queryset = MessageTemplate.objects.filter(channel=Channel.EMAIL, is_active=True)
+        self.fields["campaign"].queryset = campaign_list(user=user)

@@ -1,12 +1,14 @@
 """Mass e-mail to a segment from a comms template, at a rate, honouring unsubscribes and bounces.
 
     mailing_preview(user=, segment=) -> Preview          who would get it, and why the rest would not
-    mailing_start(user=, segment=, template=, name=, expected=, queue=)  recipients frozen, queued for the worker
+    mailing_start(user=, segment=, template=, name=, expected=, queue=, campaign=)  recipients frozen, queued
     mailing_step(mailing=, now=) -> seconds to wait, or None when done
     mailing_cancel(user=, mailing=)
 
 The rate (settings.MAILING_RATE_PER_MINUTE) is counted, never slept: a step sends at most the rate minus what this
 mailing sent in the minute before `now`, and tells the worker when to come back; tests pass `now` and count.
+A mailing of a campaign records a touch of that campaign (campaigns.CampaignTouch) on each client it was sent to,
+so the client's card shows it and the campaign's first and last touches count it.
 An address that opted out (comms.OptOut) after the start is skipped when its turn comes; an address refused by
 the mail server is recorded as bounced, and one that bounced MAILING_BOUNCE_LIMIT times is not written to again.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import smtplib
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.core import signing
@@ -28,6 +31,8 @@ from django.utils.translation import gettext as _
 
 from raccordo.access.policy import may_mass_email, visible
 from raccordo.access.records import record_create, record_update
+from raccordo.campaigns.models import CampaignTouch
+from raccordo.campaigns.selectors import campaign_list
 from raccordo.comms.models import Channel, OptOut
 from raccordo.comms.rendering import client_language, render, template_context
 from raccordo.core.errors import ApplicationError, PermissionDenied
@@ -39,8 +44,9 @@ from .models import Mailing, MailingRecipient, MailingStatus, RecipientStatus, S
 from .selectors import segment_members
 
 WINDOW = dt.timedelta(minutes=1)
+MESSAGE_ID_PREFIX = "raccordo-mailing."
 SALT = "raccordo.segments.unsubscribe"
-MAILING_FIELDS = ("name", "segment", "template", "created_by", "total", "skipped_opted_out", "skipped_no_email",
+MAILING_FIELDS = ("name", "segment", "campaign", "template", "created_by", "total", "skipped_opted_out", "skipped_no_email",
                   "skipped_bounced", "skipped_duplicates")
 
 
@@ -111,13 +117,17 @@ def mailing_preview(*, user, segment) -> Preview:
 
 
 @transaction.atomic
-def mailing_start(*, user, segment, template, name: str = "", expected: int | None = None, queue=None) -> Mailing:
+def mailing_start(*, user, segment, template, name: str = "", expected: int | None = None, queue=None,
+                  campaign=None) -> Mailing:
     """Freeze the segment's recipients as queued and hand the mailing to the worker.
 
     `expected` is the count the sender saw: when the segment changed since, nothing is sent and the error says
-    the new count. `queue(mailing_id)` hands it to the worker once committed (segments.tasks)."""
+    the new count. `queue(mailing_id)` hands it to the worker once committed (segments.tasks). `campaign` (one
+    the sender sees) is the campaign the e-mails are a touch of."""
     if not may_mass_email(user):
         raise PermissionDenied(_("You may not send mass e-mail."), code="segments.mailing.denied")
+    if campaign is not None and not campaign_list(user=user).filter(pk=campaign.pk).exists():
+        raise ApplicationError(_("Choose a campaign you can see."), code="segments.mailing.campaign")
     if template.channel != Channel.EMAIL or not template.is_active:
         raise ApplicationError(_("Choose an active e-mail template."), code="segments.mailing.template")
     preview = mailing_preview(user=user, segment=segment)
@@ -127,7 +137,8 @@ def mailing_start(*, user, segment, template, name: str = "", expected: int | No
         raise ApplicationError(_("The segment changed: it now has %(n)s recipients. Check the count again.") % {
             "n": preview.count}, code="segments.mailing.changed", extra={"count": preview.count})
     mailing = record_create(Mailing, user=user, data={
-        "name": (name or "").strip()[:150] or template.name, "segment": segment, "template": template,
+        "name": (name or "").strip()[:150] or template.name, "segment": segment, "campaign": campaign,
+        "template": template,
         "created_by": user, "total": preview.count, "skipped_opted_out": preview.opted_out,
         "skipped_no_email": preview.no_email, "skipped_bounced": preview.bounced,
         "skipped_duplicates": preview.duplicates}, fields=MAILING_FIELDS)
@@ -168,7 +179,15 @@ def _message(recipient: MailingRecipient, template, connection) -> EmailMessage:
     body = f"{rendered.body}\n\n-- \n{_('Unsubscribe')}: {url}\n"
     return EmailMessage(subject=rendered.subject, body=body, to=[recipient.address], connection=connection,
                         headers={"List-Unsubscribe": f"<{url}>",
-                                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
+                                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                                 "Message-ID": recipient_message_id(recipient)})
+
+
+def recipient_message_id(recipient: MailingRecipient) -> str:
+    """The e-mail's Message-ID names its recipient row: a bounce notice that arrives days later quotes it, and
+    segments.bounces finds the recipient from it without storing anything per e-mail."""
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "raccordo.invalid"
+    return f"<{MESSAGE_ID_PREFIX}{recipient.pk}@{domain}>"
 
 
 def _deliver(recipient: MailingRecipient, template, connection, now) -> bool:
@@ -236,13 +255,24 @@ def mailing_step(*, mailing: Mailing, now=None) -> float | None:
                 else:
                     failed = True
                     break
-            _record(done)
+            _record(mailing, done)
     return _next(mailing, sent, rate, now, failed)
 
 
-def _record(done: list[MailingRecipient]) -> None:
+def _record(mailing: Mailing, done: list[MailingRecipient]) -> None:
+    """The step's recipients as they ended, and for a campaign's mailing a touch per e-mail sent, in one go."""
     MailingRecipient.objects.bulk_update(done, ["status", "error", "sent_at"], batch_size=500)
-    journal_bulk(entries=[(r, Operation.UPDATE, {"status": [RecipientStatus.QUEUED, r.status]}) for r in done])
+    entries: list = [(r, Operation.UPDATE, {"status": [RecipientStatus.QUEUED, r.status]}) for r in done]
+    if mailing.campaign_id:
+        # Objects, not ids: the journal names each touch ("campaign / client / day") without a query per row.
+        touches = [CampaignTouch(campaign=mailing.campaign, counterparty=r.counterparty, contact=r.contact,
+                                 at=r.sent_at, utm_source="raccordo", utm_medium="email",
+                                 utm_campaign=mailing.name[:150])
+                   for r in done if r.status == RecipientStatus.SENT]
+        CampaignTouch.objects.bulk_create(touches, batch_size=500)
+        entries += [(t, Operation.CREATE, {"campaign": [None, str(t.campaign_id)], "utm_medium": [None, "email"]})
+                    for t in touches]
+    journal_bulk(entries=entries)
 
 
 def _next(mailing: Mailing, sent: list, rate: int, now, failed: bool) -> float | None:

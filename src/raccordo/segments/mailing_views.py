@@ -46,13 +46,14 @@ def mailing_new_view(request, pk):
     _require_mass_email(request)
     segment = get_or_404(segment_get, user=request.user, pk=pk)
     preview = service.mailing_preview(user=request.user, segment=segment)
-    form = MailingForm(request.POST or None, initial={"expected": preview.count})
+    form = MailingForm(request.POST or None, user=request.user,
+                       initial={"expected": preview.count, "campaign": request.GET.get("campaign") or None})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             mailing = service.mailing_start(user=request.user, segment=segment, template=data["template"],
                                             name=data["name"], expected=data.get("expected"),
-                                            queue=mailing_run_task)
+                                            campaign=data.get("campaign"), queue=mailing_run_task)
         except SERVICE_ERRORS as exc:
             apply_errors(form, exc)
         else:

@@ -68,6 +68,8 @@ class Mailing(BaseModel):
     name = models.CharField(_("name"), max_length=150)
     segment = models.ForeignKey(Segment, on_delete=models.PROTECT, related_name="mailings",
                                 verbose_name=_("segment"))
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.SET_NULL, null=True, blank=True,
+                                 related_name="mailings", verbose_name=_("campaign"))
     template = models.ForeignKey("comms.MessageTemplate", on_delete=models.PROTECT, related_name="+",
                                  verbose_name=_("template"))
     status = models.CharField(_("status"), max_length=10, choices=MailingStatus.choices,

@@ -27,7 +27,7 @@ def segment_get(*, user, pk) -> Segment:
 
 def counterparties_matching(*, user, filters: dict) -> QuerySet[Counterparty]:
     """The counterparties `user` sees that match dynamic `filters`."""
-    return segment_filters.apply(visible(Counterparty.objects.all(), user), filters)
+    return segment_filters.apply(visible(Counterparty.objects.all(), user), filters, user=user)
 
 
 def contacts_matching(*, user, filters: dict) -> QuerySet[ContactPerson]:
@@ -57,7 +57,7 @@ def segment_members(*, user, segment: Segment, filters: dict | None = None) -> Q
 
 def mailing_list(*, user, segment: Segment | None = None) -> QuerySet[Mailing]:
     """The mass e-mails `user` may see, newest first."""
-    qs = visible(Mailing.objects.select_related("segment", "template", "created_by"), user)
+    qs = visible(Mailing.objects.select_related("segment", "campaign", "template", "created_by"), user)
     if segment is not None:
         qs = qs.filter(segment=segment)
     return qs.order_by("-created_at", "-id")

@@ -49,7 +49,9 @@ def _matching_ids(user, segment: Segment) -> list:
 @transaction.atomic
 def segment_update(*, user, segment: Segment, data: dict[str, Any]) -> Segment:
     """Change a segment's name, kind, target or filters (a static segment keeps its members)."""
-    data = _clean({"kind": segment.kind, "target": segment.target, **data, "owner": segment.owner})
+    # What is not given stays as it is (a PATCH of the name keeps the filters); the owner never changes here.
+    data = _clean({"name": segment.name, "kind": segment.kind, "target": segment.target, "filters": segment.filters,
+                   **{k: v for k, v in data.items() if k != "owner"}})
     return record_update(segment, user=user, data=data, fields=("name", "kind", "target", "filters"))
 
 

@@ -153,6 +153,22 @@ def _line(cells: list[dict]) -> dict:
     return {"count": sum(c["count"] for c in cells), "revenue": sum((c["revenue"] for c in cells), Decimal("0"))}
 
 
+def classed_items_sql(*, user, subject: str, as_of: dt.date, abc: list[str] | None = None,
+                      xyz: list[str] | None = None, currency: str | None = None) -> tuple[str, list]:
+    """SQL (and its parameters) selecting the ids of the items of the given ABC and XYZ classes, as `user`
+    classifies them on the matrix page: for a filter such as `pk__in=RawSQL(...)` (segments' "ABC class")."""
+    currency = currency or settings.DEFAULT_CURRENCY
+    sql, params = _classified_sql(_monthly(subject, user, window(as_of), currency))
+    conditions, extra = [], []
+    for column, chosen, allowed in (("abc", abc, ABC), ("xyz", xyz, XYZ)):
+        chosen = [c for c in (chosen or []) if c in allowed]
+        if chosen:
+            conditions.append(f"{column} IN ({', '.join(['%s'] * len(chosen))})")
+            extra.extend(chosen)
+    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+    return f"{sql} SELECT item FROM classed{where}", [*params, *extra]
+
+
 def cell_items(*, user, subject: str, as_of: dt.date, cell: str, currency: str | None = None,
                limit: int = CELL_LIMIT) -> list[dict]:
     """The items of one cell ("AX" ... "CZ"), largest revenue first (at most `limit`): name, revenue, CV %."""

@@ -10,10 +10,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from raccordo.access.policy import allows
+from raccordo.web.charts import Series, chart_data
 from raccordo.web.exports import table_response
 
 from .. import services
-from ..charts import Series, bar_chart
 from ..models import SnapshotKind
 from .abc import ABC, XYZ, cell_items
 
@@ -37,6 +37,24 @@ def _grid(data: dict) -> list[dict]:
              "total": data["rows"][a]} for a in ABC]
 
 
+def _share(part, whole) -> float | None:
+    return round(float(part) * 100 / float(whole), 1) if whole else None
+
+
+def _abc_chart(subject: str, data: dict) -> dict:
+    """Pareto of the classes: each class's share of the paid revenue and of the items, and the running share of
+    the revenue from A to C (80 % by the end of A, 95 % by the end of B, by definition)."""
+    total, rows = data["total"], data["rows"]
+    revenue = [_share(rows[a]["revenue"], total["revenue"]) for a in ABC]
+    cumulative = [_share(sum(rows[b]["revenue"] for b in ABC[:i + 1]), total["revenue"]) for i in range(len(ABC))]
+    items = _("Share of clients") if subject == "clients" else _("Share of products")
+    return chart_data(list(ABC), [
+        Series(_("Share of paid revenue"), "revenue", revenue),
+        Series(items, "items", [_share(data["rows"][a]["count"], total["count"]) for a in ABC]),
+        Series(_("Cumulative share of paid revenue"), "cumulative", cumulative, kind="line"),
+    ], unit="percent")
+
+
 @login_required
 @require_GET
 def abc_view(request, subject: str):
@@ -47,6 +65,7 @@ def abc_view(request, subject: str):
     return render(request, "reports/analytics/abc.html", {
         "subject": subject, "title": _titles()[subject], "figures": figures, "data": data, "grid": _grid(data),
         "columns": [{"xyz": x, **data["columns"][x]} for x in XYZ], "kind": KINDS[subject],
+        "chart": _abc_chart(subject, data),
         "other": "products" if subject == "clients" else "clients",
         "may_products": all(allows(user, "view", s) for s in SUBJECTS_NEEDED["products"]),
     })
@@ -93,6 +112,20 @@ def abc_export_view(request, subject: str):
     return table_response(rows, columns, basename=f"abc-{subject}", fmt="xlsx", summary=summary)
 
 
+def _cohorts_chart(data: dict, width: int) -> dict:
+    """One line per cohort: the share of its clients paying again 1, 2, ... months after their first payment
+    (month 0 is everyone, by definition, so it is left out). Six colours, then the same six dashed."""
+    series = []
+    for row in data["cohorts"]:
+        if not row["size"] or len(row["months"]) < 2:
+            continue
+        shares = [m["share"] for m in row["months"][1:]]
+        n = len(series)
+        series.append(Series(row["month"][:7], str(n % 6 + 1), shares + [None] * (width - 1 - len(shares)),
+                             kind="line", dashed=n >= 6))
+    return chart_data([f"+{k}" for k in range(1, width)], series, unit="percent")
+
+
 @login_required
 @require_GET
 def cohorts_view(request):
@@ -103,6 +136,7 @@ def cohorts_view(request):
     width = max((len(row["months"]) for row in data["cohorts"]), default=0)
     return render(request, "reports/analytics/cohorts.html", {
         "figures": figures, "data": data, "kind": SnapshotKind.COHORTS, "offsets": list(range(width)),
+        "chart": _cohorts_chart(data, width),
         "may_products": all(allows(user, "view", s) for s in SUBJECTS_NEEDED["products"])})
 
 
@@ -132,9 +166,12 @@ def forecast_view(request):
     _require_forecast(user)
     figures = services.report_figures(user=user, kind=SnapshotKind.FORECAST)
     data = figures.data
-    chart = bar_chart([row["month"][:7] for row in data["history"]],
-                      [Series(_("Won"), "rc-bar-won", [row["won"] for row in data["history"]]),
-                       Series(_("Lost"), "rc-bar-lost", [row["lost"] for row in data["history"]])], integer=True)
+    history = data["history"]
+    chart = chart_data([row["month"][:7] for row in history], [
+        Series(_("Won"), "won", [row["won"] for row in history]),
+        Series(_("Lost"), "lost", [row["lost"] for row in history]),
+        Series(_("Win rate"), "rate", [row["win_rate"] for row in history], kind="line", axis="percent"),
+    ])
     return render(request, "reports/analytics/forecast.html", {
         "figures": figures, "data": data, "kind": SnapshotKind.FORECAST, "chart": chart,
         "may_products": all(allows(user, "view", s) for s in SUBJECTS_NEEDED["products"])})

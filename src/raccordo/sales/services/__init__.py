@@ -17,6 +17,8 @@ from .deals import (
     deal_set_lines,
     deal_update,
     default_funnel,
+    register_source_finder,
+    suggested_source,
 )
 from .funnels import FUNNEL_FIELDS, STAGE_FIELDS, funnel_create, funnel_update, stage_create, stage_update
 from .invoices import (
@@ -49,4 +51,5 @@ __all__ = [
     "deal_create", "deal_delete", "deal_move", "deal_set_lines", "deal_update", "default_funnel", "invoice_accounting_update",
     "invoice_cancel", "invoice_create", "invoice_delete", "invoice_from_deal", "invoice_issue", "invoice_payment_record",
     "invoice_send", "invoice_update", "payment_record", "payment_reverse", "payment_unallocated", "refresh_paid_status",
+    "register_source_finder", "suggested_source",
 ]

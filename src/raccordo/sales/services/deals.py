@@ -10,6 +10,7 @@ the same transaction: no caller has to remember them.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -37,6 +38,25 @@ DEAL_UPDATE_FIELDS = ("title", "counterparty", "contact", "manager", "amount", "
                       "probability", "lost_reason", "description", "source_campaign")
 DEAL_MOVE_FIELDS = ("stage", "closed_at", "lost_reason")
 
+# Who names a new deal's source campaign when its opener names none: the campaigns app registers its attribution
+# rule (the client's last touch) from its AppConfig.ready(); sales does not know campaigns.
+_source_finders: list[Callable[[Any], Any]] = []
+
+
+def register_source_finder(finder: Callable[[Any], Any]) -> None:
+    """Have `finder(counterparty)` suggest the source campaign of a deal opened for that counterparty."""
+    if finder not in _source_finders:
+        _source_finders.append(finder)
+
+
+def suggested_source(counterparty) -> Any:
+    """The campaign a new deal of `counterparty` is attributed to when nobody says otherwise, or None."""
+    for finder in _source_finders:
+        found = finder(counterparty)
+        if found is not None:
+            return found
+    return None
+
 
 def default_funnel() -> Funnel:
     """The funnel a new deal goes to when none is named: the default one, else the first."""
@@ -49,11 +69,15 @@ def default_funnel() -> Funnel:
 @transaction.atomic
 def deal_create(*, user, data: dict[str, Any], lines: list[LineInput] | None = None,
                 now: dt.datetime | None = None) -> Deal:
-    """Open a deal for a counterparty; it starts at the funnel's first stage unless a stage is given.
+    """Open a deal for a counterparty; it starts at the funnel's first stage unless a stage is given. A deal
+    whose opener does not name a source campaign (an API call, a lead from a form or a call) is attributed to
+    the one `suggested_source` gives; a source named empty stays empty.
 
     Its first stage visit begins at `now` (the deal's creation time when not given): the deal entered the funnel.
     """
     data = dict(data)
+    if "source_campaign" not in data and data.get("counterparty") is not None:
+        data["source_campaign"] = suggested_source(data["counterparty"])
     stage = data.get("stage")
     data.setdefault("funnel", stage.funnel if stage else default_funnel())
     if not data.get("stage"):

@@ -223,3 +223,19 @@ def history_value(value) -> str:
     if isinstance(value, Decimal | int | float) and not isinstance(value, bool):
         return number_format(value, use_l10n=True, force_grouping=True)
     return str(value)
+
+
+@register.filter
+def chart_rows(chart: dict) -> list[tuple[str, list[str]]]:
+    """A chart's figures (web.charts.chart_data) as table rows: each label with its series' figures in words,
+    formatted as the chart formats them (money in its currency, shares with %, counts); an em dash for none."""
+    def text(value, series: dict) -> str:
+        if value is None:
+            return "—"
+        if series["axis"] == "percent" or chart["unit"] == "percent":
+            return f"{number_format(value)}\xa0%"
+        if chart["unit"] == "money":
+            return money(str(value), chart["currency"])
+        return number_format(value)
+    return [(label, [text(s["values"][i] if i < len(s["values"]) else None, s) for s in chart["series"]])
+            for i, label in enumerate(chart["labels"])]

@@ -18,6 +18,8 @@ from raccordo.access.policy import allows, visible
 from raccordo.activities.selectors import interaction_list, task_list
 from raccordo.catalog.selectors import chosen_price_type, price_types
 from raccordo.core.errors import ApplicationError, Conflict
+from raccordo.core.ids import parse_uuid
+from raccordo.parties.selectors import counterparty_list
 from raccordo.sales.filters import DealFilter
 from raccordo.sales.models import InvoiceLine, InvoiceStatus
 from raccordo.sales.selectors import deal_get, deal_list, invoice_get, invoice_list, invoice_stock_shortages
@@ -31,6 +33,7 @@ from raccordo.sales.services import (
     invoice_payment_record,
     invoice_update,
     payment_unallocated,
+    suggested_source,
 )
 
 from .. import exports, reference
@@ -89,6 +92,10 @@ def deal_create_view(request):
     initial = {"currency": settings.DEFAULT_CURRENCY}
     if request.GET.get("counterparty"):
         initial["counterparty"] = request.GET["counterparty"]
+        # The client's last campaign touch is offered as the source; the manager may change or empty it.
+        client = counterparty_list(user=request.user).filter(pk=parse_uuid(request.GET["counterparty"])).first()
+        if client is not None:
+            initial["source_campaign"] = suggested_source(client)
     form = DealForm(request.POST or None, initial=initial, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
