@@ -236,6 +236,12 @@ ROUTES: dict[str, Route] = {
     # her clients only, unknown subjects and cells are 404 (tests/reports/test_analytics_*.py)
     **{f"reports:{name}": Route("exempt", note="figures through the viewer's policy: tests/reports/test_analytics_*.py")
        for name in ("abc", "abc_cell", "abc_export", "cohorts", "cohorts_export", "forecast", "forecast_export")},
+    # The funnel page and its XLSX: whoever may view deals (404 for everyone else); the figures are checked against
+    # their definition for each reader's deals in tests/reports/test_analytics_funnel.py
+    **{f"reports:{name}": Route("reach", allowed=("root", "elena", "olga", "anna", "dmitry", "ivan", "giulia", "marco",
+                                                  "boris")) for name in ("funnel", "funnel_export")},
+    "reports:funnel_refresh": Route("exempt", note="POST, recomputes the caller's own funnel figures "
+                                                   "(tests/reports/test_analytics_funnel.py)"),
     # --- the head's reports (issue #19): heads and administrators only
     "reports:plans": Route("reach", allowed=("root", "elena", "olga", "giulia")),
     "reports:plan_set": Route("exempt", note="POST, a head's team but herself (tests/reports/test_schedule_pages.py)"),

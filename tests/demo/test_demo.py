@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
 
@@ -30,7 +31,7 @@ from raccordo.demo.generators import (
 )
 from raccordo.demo.seeding import seed_demo
 from raccordo.parties.models import BankAccount, ContactPerson, Counterparty, Email, OwnCompany, Phone
-from raccordo.sales.models import Deal, Funnel, Invoice, InvoiceStatus, Payment, StageKind
+from raccordo.sales.models import Deal, DealStageVisit, Funnel, Invoice, InvoiceStatus, Payment, StageKind
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
@@ -107,6 +108,7 @@ def test_demo_company_is_complete_and_valid():
         assert stage.deals.exists(), stage.name
     assert Deal.objects.filter(stage__kind=StageKind.LOST).exclude(lost_reason="").exists()
     assert Deal.objects.filter(lines__isnull=False).distinct().count() == Deal.objects.count()
+    _assert_stage_visits_lead_to_each_deals_stage()
 
     # Invoices in every state; totals agree with the payments allocated to them.
     by_status = dict(Invoice.objects.values_list("status").annotate(n=Count("id")))
@@ -185,6 +187,7 @@ def test_scale_creates_n_counterparties_with_related_rows():
     assert Deal.objects.count() == 1000
     assert Invoice.objects.count() == 1000
     assert Interaction.objects.count() == 2000
+    _assert_stage_visits_lead_to_each_deals_stage()
     assert_tax_ids_valid(Counterparty.objects.all())
     assert Counterparty.objects.exclude(inn="").values("inn").annotate(n=Count("id")).filter(n__gt=1).count() == 0
     # Spread evenly over the managers.
@@ -208,6 +211,21 @@ def test_scale_creates_n_counterparties_with_related_rows():
     run("demo", "--scale", "100")
     assert Counterparty.objects.count() == 2100
     assert Counterparty.objects.exclude(inn="").values("inn").annotate(n=Count("id")).filter(n__gt=1).count() == 0
+
+
+def _assert_stage_visits_lead_to_each_deals_stage() -> None:
+    """Every deal's stays on its stages begin when it was created, follow one another and end on its stage, in the
+    past (the funnel page has something to count on the demo)."""
+    visits = defaultdict(list)
+    for visit in DealStageVisit.objects.order_by("entered_at", "id"):
+        visits[visit.deal_id].append(visit)
+    now = timezone.now()
+    for deal in Deal.objects.all():
+        mine = visits[deal.pk]
+        assert mine and mine[0].entered_at == deal.created_at, deal
+        assert [v.left_at for v in mine[:-1]] == [v.entered_at for v in mine[1:]] and mine[-1].left_at is None
+        assert mine[-1].stage_id == deal.stage_id and mine[-1].entered_at <= now
+        assert deal.closed_at is None or deal.closed_at == mine[-1].entered_at
 
 
 def _state() -> dict:

@@ -58,6 +58,8 @@ RULES: dict[str, Rule] = {
     "sales.stage": Rule(shared=True, subject="reference"),
     "sales.deal": Rule(counterparty="counterparty", subject="deals"),
     "sales.dealline": Rule(counterparty="deal__counterparty", subject="deals"),
+    # A deal's stays on its stages (the funnel analytics' facts): whoever sees the deal sees its history.
+    "sales.dealstagevisit": Rule(counterparty="deal__counterparty", subject="deals"),
     "sales.contract": Rule(counterparty="counterparty", subject="deals"),
     "sales.invoice": Rule(counterparty="counterparty", subject="invoices"),
     "sales.invoiceline": Rule(counterparty="invoice__counterparty", subject="invoices"),

@@ -30,6 +30,7 @@ from raccordo.parties.models import ContactPerson, Counterparty, Email, OwnCompa
 from raccordo.sales.models import (
     Deal,
     DealLine,
+    DealStageVisit,
     Invoice,
     InvoiceLine,
     Payment,
@@ -95,6 +96,8 @@ def _table_writers() -> dict[str, TableWriter]:
         "deal": TableWriter(Deal, [
             "id", "created_at", "updated_at", "title", "counterparty", "contact", "manager", "funnel", "stage",
             "amount", "currency", "expected_close", "probability", "closed_at", "lost_reason", "description"]),
+        "stage_visit": TableWriter(DealStageVisit, [
+            "id", "created_at", "updated_at", "deal", "funnel", "stage", "manager", "entered_at", "left_at"]),
         "deal_line": TableWriter(DealLine, [
             "id", "created_at", "updated_at", "deal", "product", "description", "quantity", "unit", "price",
             "discount_percent", "vat_rate", "amount", "vat_amount", "position"]),
@@ -129,6 +132,8 @@ class _ScalePlan:
     now: dt.datetime
     today: dt.date
     stage_weights: list[tuple[Stage, int]]
+    # The funnel's open stages in their order: the way a bulk deal went to the stage it stands on.
+    open_stages: list[Stage]
     # Per product: (id, name, unit id, vat rate, RUB price, EUR price)
     catalog: list[tuple]
     kinds: list[tuple[str, list[str]]]
@@ -145,8 +150,10 @@ class _ScalePlan:
                     ref.prices.get((p.pk, eur.pk), Decimal("10"))) for p in goods]
         kinds = [("call", data.CALL_SUBJECTS), ("email", data.EMAIL_SUBJECTS), ("meeting", data.MEETING_SUBJECTS),
                  ("note", data.NOTE_SUBJECTS)]
+        open_stages = sorted((s for s in stages if s.kind == StageKind.OPEN), key=lambda s: s.order)
         return cls(ref=ref, rnd=rnd, writers=_table_writers(), managers=ref.managers, now=timezone.now(),
-                   today=timezone.localdate(), stage_weights=stage_weights, catalog=catalog, kinds=kinds)
+                   today=timezone.localdate(), stage_weights=stage_weights, open_stages=open_stages, catalog=catalog,
+                   kinds=kinds)
 
 
 def seed_scale(*, n: int, ref: Reference, rnd: random.Random, batch: int = BATCH,
@@ -307,12 +314,35 @@ def _deal_and_invoice(g: int, client: _Client, contact_id: uuid.UUID, born: dt.d
         None if closed else today + dt.timedelta(days=rnd.randint(-5, 60)), None,
         closed_at if closed else None,
         rnd.choice(data.LOST_REASONS) if stage.kind == StageKind.LOST else "", ""))
+    _stage_visits(plan, deal_id, client.manager.pk, stage, created, closed_at if closed else None)
     plan.writers["deal_line"].add((new_id(), now, now, deal_id, product[0], product[1], quantity, product[2], price,
                                    ZERO, product[3], totals.amount, totals.vat, 1))
     won = stage.kind == StageKind.WON
     issued_at = closed_at if won else created + dt.timedelta(days=rnd.randint(0, 10))
     _invoice(g, client, deal_id if won else None, issued_at, product, quantity, plan)
     return deal_id
+
+
+def _stage_visits(plan: _ScalePlan, deal_id: uuid.UUID, manager_id, stage: Stage, created: dt.datetime,
+                  closed_at: dt.datetime | None) -> None:
+    """The stays of a bulk deal on its way to `stage`: the open stages before it (a lost deal gave up half-way),
+    at even intervals from its creation to its closing (or to now), the last one still open. No random draw: the
+    same seed gives the same rows as before visits were written."""
+    if stage.kind == StageKind.OPEN:
+        path = [s for s in plan.open_stages if s.order < stage.order]
+    elif stage.kind == StageKind.WON:
+        path = list(plan.open_stages)
+    else:
+        path = plan.open_stages[:len(plan.open_stages) // 2 + 1]
+    stages = [*path, stage]
+    if closed_at is None:
+        times = [created + (plan.now - created) * i / len(stages) for i in range(len(stages))]
+    else:
+        times = [created + (closed_at - created) * i / len(path) for i in range(len(path))] + [closed_at]
+    writer, now = plan.writers["stage_visit"], plan.now
+    for i, (visited, entered) in enumerate(zip(stages, times, strict=True)):
+        left = times[i + 1] if i + 1 < len(times) else None
+        writer.add((new_id(), now, now, deal_id, plan.ref.funnel.pk, visited.pk, manager_id, entered, left))
 
 
 def _invoice(g: int, client: _Client, deal_id: uuid.UUID | None, issued_at: dt.datetime, product: tuple,

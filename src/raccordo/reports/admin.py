@@ -10,7 +10,7 @@ from .models import ReportSnapshot, SalesPlan, ScheduledReport, ScheduledReportS
 
 @admin.register(ReportSnapshot)
 class ReportSnapshotAdmin(admin.ModelAdmin):
-    list_display = ("kind", "year", "scope_key", "user", "computed_at", "seconds", "requested_at")
+    list_display = ("kind", "year", "params", "scope_key", "user", "computed_at", "seconds", "requested_at")
     list_filter = ("kind", "year")
     readonly_fields = [f.name for f in ReportSnapshot._meta.fields]
 

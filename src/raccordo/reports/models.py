@@ -32,6 +32,7 @@ class SnapshotKind(models.TextChoices):
     ABC_PRODUCTS = "abc_products", _("ABC/XYZ of products")
     COHORTS = "cohorts", _("Cohorts of new clients")
     FORECAST = "forecast", _("Sales forecast")
+    FUNNEL = "funnel", _("Funnel conversion")
 
 
 class ReportSnapshot(models.Model):
@@ -39,13 +40,15 @@ class ReportSnapshot(models.Model):
 
     `scope_key` names the set of records the figures were computed from (see reports.selectors.scope_key):
     two people share a snapshot only when the access policy shows them exactly the same records. `user` is
-    the person whose access computed it; the worker recomputes the figures as that person.
+    the person whose access computed it; the worker recomputes the figures as that person. `params` holds what
+    else a page was asked for (the funnel page's funnel, period and manager), as the page's own key.
     """
 
     id = models.UUIDField(primary_key=True, default=new_id, editable=False)
     kind = models.CharField(_("report"), max_length=16, choices=SnapshotKind.choices)
     year = models.PositiveIntegerField(_("year"), default=0, help_text=_("0 for figures that have no year."))
     scope_key = models.CharField(_("access scope"), max_length=200)
+    params = models.CharField(_("parameters"), max_length=200, blank=True, default="")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
                              verbose_name=_("computed for"))
     data = models.JSONField(_("figures"), default=dict)
@@ -57,10 +60,11 @@ class ReportSnapshot(models.Model):
     class Meta:
         verbose_name = _("report snapshot")
         verbose_name_plural = _("report snapshots")
-        constraints = [models.UniqueConstraint(fields=["kind", "scope_key", "year"], name="reports_snapshot_unique")]
+        constraints = [models.UniqueConstraint(fields=["kind", "scope_key", "year", "params"],
+                                               name="reports_snapshot_unique_params")]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.year or ''} {self.scope_key}".strip()
+        return " ".join(str(part) for part in (self.kind, self.year or "", self.params, self.scope_key) if part)
 
 
 # --- Sales plans and scheduled reports (issue #19) -----------------------------------------------------------

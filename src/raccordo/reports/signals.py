@@ -3,7 +3,10 @@ snapshots and this year's KPI snapshots stale at once, so the dashboard agrees w
 after a payment instead of up to REPORT_CACHE_SECONDS later (findings, top problem 10).
 
 Stale, not deleted: the snapshot keeps who asked for it and when, so the worker still keeps it warm, and the
-next page that reads it recomputes it (reports.services.report_figures)."""
+next page that reads it recomputes it (reports.services.report_figures).
+
+The funnel pages follow the deals the same way: a deal created, moved or deleted writes or removes stage visits,
+and makes the funnel snapshots stale."""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from raccordo.core.signals import records_written
-from raccordo.sales.models import Invoice, InvoiceLine, Payment, PaymentAllocation
+from raccordo.sales.models import DealStageVisit, Invoice, InvoiceLine, Payment, PaymentAllocation
 
 from .models import ReportSnapshot, SnapshotKind
 
@@ -32,9 +35,19 @@ def snapshots_invalidate() -> int:
     return ReportSnapshot.objects.filter(affected).exclude(computed_at=LONG_AGO).update(computed_at=LONG_AGO)
 
 
+def funnel_snapshots_invalidate() -> int:
+    """Mark every funnel snapshot as stale (a deal entered, moved through or left a funnel); returns how many."""
+    return (ReportSnapshot.objects.filter(kind=SnapshotKind.FUNNEL).exclude(computed_at=LONG_AGO)
+            .update(computed_at=LONG_AGO))
+
+
 def _changed(sender, **kwargs) -> None:
     # After the commit: a snapshot recomputed before it would read the old figures again.
     transaction.on_commit(snapshots_invalidate)
+
+
+def _visits_changed(sender, **kwargs) -> None:
+    transaction.on_commit(funnel_snapshots_invalidate)
 
 
 def _batch_written(sender, pks=None, **kwargs) -> None:
@@ -47,4 +60,7 @@ def connect_signals() -> None:
     for model in MONEY_MODELS:
         post_save.connect(_changed, sender=model, dispatch_uid=f"reports-{model.__name__}-saved")
         post_delete.connect(_changed, sender=model, dispatch_uid=f"reports-{model.__name__}-deleted")
+    # A move closes a visit with an UPDATE and opens the next one with an INSERT: the INSERT's signal tells.
+    post_save.connect(_visits_changed, sender=DealStageVisit, dispatch_uid="reports-visit-saved")
+    post_delete.connect(_visits_changed, sender=DealStageVisit, dispatch_uid="reports-visit-deleted")
     records_written.connect(_batch_written, dispatch_uid="reports-records-written")

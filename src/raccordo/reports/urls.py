@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import plan_views, schedule_views, views
+from .analytics import funnel_views
 from .analytics import views as analytics_views
 
 app_name = "reports"
@@ -12,6 +13,9 @@ urlpatterns = [
     path("analytics/forecast/export/", analytics_views.forecast_export_view, name="forecast_export"),
     path("analytics/cohorts/", analytics_views.cohorts_view, name="cohorts"),
     path("analytics/cohorts/export/", analytics_views.cohorts_export_view, name="cohorts_export"),
+    path("analytics/funnel/", funnel_views.funnel_view, name="funnel"),
+    path("analytics/funnel/export/", funnel_views.funnel_export_view, name="funnel_export"),
+    path("analytics/funnel/refresh/", funnel_views.funnel_refresh_view, name="funnel_refresh"),
     path("analytics/abc/<str:subject>/", analytics_views.abc_view, name="abc"),
     path("analytics/abc/<str:subject>/export/", analytics_views.abc_export_view, name="abc_export"),
     path("analytics/abc/<str:subject>/<str:cell>/", analytics_views.abc_cell_view, name="abc_cell"),

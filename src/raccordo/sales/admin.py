@@ -1,7 +1,8 @@
 """Funnels, deals, contracts, invoices and payments in the admin.
 
 Invoice and deal lines are shown read-only: their totals, numbering and payment status are kept in
-step by the sales services, which the admin does not replace.
+step by the sales services, which the admin does not replace. For the same reason a deal's stage is moved on
+the board or the deal's page (`deal_move` keeps its stage visits), not here, and stage visits are only shown.
 """
 
 from django.contrib import admin
@@ -13,6 +14,7 @@ from .models import (
     Contract,
     Deal,
     DealLine,
+    DealStageVisit,
     Funnel,
     Invoice,
     InvoiceLine,
@@ -20,6 +22,7 @@ from .models import (
     PaymentAllocation,
     Stage,
 )
+from .services.stage_visits import stage_visit_open
 
 
 class StageInline(admin.TabularInline):
@@ -48,6 +51,12 @@ class DealLineInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class DealStageVisitInline(ReadOnlyInline):
+    model = DealStageVisit
+    fields = ("stage", "manager", "entered_at", "left_at")
+    readonly_fields = fields
+
+
 @admin.register(Deal)
 class DealAdmin(JournaledModelAdmin):
     list_display = ("title", "counterparty", "funnel", "stage", "amount", "currency", "manager", "expected_close",
@@ -57,7 +66,40 @@ class DealAdmin(JournaledModelAdmin):
     list_select_related = ("counterparty", "funnel", "stage", "manager")
     raw_id_fields = ("counterparty", "contact", "manager")
     readonly_fields = ("amount",)
-    inlines = [DealLineInline]
+    inlines = [DealLineInline, DealStageVisitInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A deal's stage moves through deal_move, which closes and opens its stage visits; set only when adding.
+        if obj is not None:
+            return (*self.readonly_fields, "funnel", "stage", "closed_at")
+        return self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change:
+            stage_visit_open(deal=obj, at=obj.created_at)
+
+
+@admin.register(DealStageVisit)
+class DealStageVisitAdmin(admin.ModelAdmin):
+    """Derived facts the deal services write: browsed here, never changed (the deal's journal is the record)."""
+
+    list_display = ("deal", "funnel", "stage", "manager", "entered_at", "left_at")
+    list_filter = ("funnel", "stage")
+    search_fields = ("deal__title",)
+    list_select_related = ("deal", "funnel", "stage", "manager")
+    raw_id_fields = ("deal", "manager")
+    list_per_page = 50
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Contract)

@@ -109,6 +109,52 @@ class Deal(BaseModel):
             raise ValidationError({"contact": _("The contact person works for another counterparty.")})
 
 
+class DealStageVisit(BaseModel):
+    """One stay of a deal on a stage of its funnel, from the moment it entered the stage until it left (the
+    funnel analytics read these facts: what a deal reached, how long it stood where).
+
+    Written only by the deal services, in the transaction of the create or move they follow (`deal_create` opens
+    the first visit, `deal_move` closes the open one and opens the next); derived from the journaled stage
+    change, so not journaled itself. A deal has at most one open visit (`left_at` empty): the one on its stage.
+    """
+
+    # No index of its own on `deal` and `funnel`: the two indexes below lead with them.
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="stage_visits", verbose_name=_("deal"),
+                             db_index=False)
+    # The deal's funnel, copied: the analytics read one funnel's visits without joining every deal.
+    funnel = models.ForeignKey(Funnel, on_delete=models.PROTECT, related_name="+", verbose_name=_("funnel"),
+                               db_index=False)
+    # PROTECT: a stage that deals once stood on keeps its history (as a stage with deals on it is kept).
+    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="visits", verbose_name=_("stage"))
+    # Who had the deal when it entered the stage: a later hand-over does not rewrite who worked on it then.
+    manager = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                related_name="+", verbose_name=_("manager"))
+    entered_at = models.DateTimeField(_("entered"))
+    left_at = models.DateTimeField(_("left"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("deal stage visit")
+        verbose_name_plural = _("deal stage visits")
+        ordering = ["entered_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["deal"], condition=models.Q(left_at__isnull=True),
+                                               name="sales_visit_one_open")]
+        indexes = [
+            # A deal's visits in order: its first one (when it entered the funnel), the open one to close.
+            models.Index(fields=["deal", "entered_at"], name="sales_visit_deal"),
+            # Time in stage: one funnel's visits begun in a period (reports.analytics.funnel).
+            models.Index(fields=["funnel", "entered_at"], name="sales_visit_funnel"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.deal} · {self.stage}"
+
+    def clean(self) -> None:
+        if self.stage_id and self.funnel_id and self.stage.funnel_id != self.funnel_id:
+            raise ValidationError({"stage": _("The stage belongs to another funnel.")})
+        if self.left_at is not None and self.entered_at is not None and self.left_at < self.entered_at:
+            raise ValidationError({"left_at": _("A deal cannot leave a stage before it entered it.")})
+
+
 class LineMixin(models.Model):
     """A priced line of a deal or invoice: product, quantity, price, discount and VAT."""
 

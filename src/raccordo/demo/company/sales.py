@@ -60,7 +60,8 @@ def create_deals(demo: DemoState) -> None:
 
 
 def _deal(demo: DemoState, cp: Counterparty, funnel, stage: Stage, stages: dict[str, Stage]) -> Deal:
-    """A deal opened in the funnel's first stage and moved on to `stage`, as a manager would."""
+    """A deal opened in the funnel's first stage and moved on to `stage`, as a manager would, on past days: its
+    stage visits (and its closing) fall between its creation and today, so the funnel page has days to count."""
     rnd = demo.rnd
     italian = cp.country == "IT"
     title = rnd.choice(data.DEAL_TITLES_IT if italian else data.DEAL_TITLES_RU)
@@ -68,16 +69,21 @@ def _deal(demo: DemoState, cp: Counterparty, funnel, stage: Stage, stages: dict[
     contacts = demo.contacts.get(cp.pk) or [None]
     created = demo.days_ago(3, 58)
     first = min(stages.values(), key=lambda s: s.order)
-    deal = sales.deal_create(user=cp.responsible, data={
-        "title": f"{title} — {cp.name}", "counterparty": cp, "contact": contacts[0], "funnel": funnel,
-        "stage": first, "currency": currency,
-        "expected_close": demo.today + dt.timedelta(days=rnd.randint(-5, 45)) if stage.kind == StageKind.OPEN
-        else None}, lines=_lines(demo, cp, count=rnd.randint(1, 4)))
+    # The random draws in the order they always were (the same seed gives the same company); the writes after.
+    fields = {"title": f"{title} — {cp.name}", "counterparty": cp, "contact": contacts[0], "funnel": funnel,
+              "stage": first, "currency": currency,
+              "expected_close": demo.today + dt.timedelta(days=rnd.randint(-5, 45)) if stage.kind == StageKind.OPEN
+              else None}
+    lines = _lines(demo, cp, count=rnd.randint(1, 4))
+    reason = rnd.choice(data.LOST_REASONS) if stage.pk != first.pk and stage.kind == StageKind.LOST else ""
+    opened = demo.at(created)
+    deal = sales.deal_create(user=cp.responsible, data=fields, lines=lines, now=opened)
     if stage.pk != first.pk:
-        reason = rnd.choice(data.LOST_REASONS) if stage.kind == StageKind.LOST else ""
-        deal = sales.deal_move(user=cp.responsible, deal=deal, stage=stage, lost_reason=reason)
+        # A later stage a while later: a third of the way to today for an open deal, half of it for a closed one.
+        moved = opened + (demo.now - opened) / (3 if stage.kind == StageKind.OPEN else 2)
+        deal = sales.deal_move(user=cp.responsible, deal=deal, stage=stage, lost_reason=reason, now=moved)
     demo.deals.append(deal)
-    demo.backdate.append((Deal, deal.pk, demo.at(created)))
+    demo.backdate.append((Deal, deal.pk, opened))
     return deal
 
 

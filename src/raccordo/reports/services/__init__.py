@@ -7,6 +7,9 @@ Freshness: the current year's KPI report and today's receivables are recomputed 
 settings.REPORT_CACHE_SECONDS (5 minutes by default), a past year's report after REPORT_CACHE_PAST_SECONDS
 (a day). The worker (reports.tasks) recomputes the snapshots people asked for recently before they go stale,
 so a page seldom computes anything itself. REPORT_CACHE_SECONDS = 0 turns the cache off.
+
+A page with choices of its own (the funnel page: funnel, period, manager) names them in `params`, one snapshot
+per choice; the worker recomputes it with the same choices, checked again against the person's access.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from .. import selectors
 from ..analytics.abc import abc_xyz
 from ..analytics.cohorts import cohorts
 from ..analytics.forecast import forecast
+from ..analytics.funnel import FunnelGone, funnel_figures, funnel_query_from_key
 from ..models import ReportSnapshot, SnapshotKind
 
 log = logging.getLogger(__name__)
@@ -64,7 +68,7 @@ def cache_seconds(kind: str, year: int) -> int:
     return current
 
 
-def _compute(kind: str, *, user, year: int) -> dict:
+def _compute(kind: str, *, user, year: int, params: str = "") -> dict:
     if kind == SnapshotKind.KPI:
         return selectors.kpi_report(user=user, year=year)
     if kind == SnapshotKind.RECEIVABLES:
@@ -76,6 +80,9 @@ def _compute(kind: str, *, user, year: int) -> dict:
         return cohorts(user=user, as_of=timezone.localdate())
     if kind == SnapshotKind.FORECAST:
         return forecast(user=user, as_of=timezone.localdate())
+    if kind == SnapshotKind.FUNNEL:
+        # The period ("this quarter") is worked out on the day of computing, like the other pages' windows.
+        return funnel_figures(user=user, query=funnel_query_from_key(user=user, key=params))
     raise ValueError(f"unknown report kind {kind!r}")
 
 
@@ -100,9 +107,10 @@ def _is_fresh(snapshot: ReportSnapshot, now: dt.datetime) -> bool:
     return ttl > 0 and snapshot.computed_at > now - dt.timedelta(seconds=ttl)
 
 
-def report_figures(*, user, kind: str, year: int = 0, refresh: bool = False) -> Figures:
-    """The figures of report `kind` (and `year`) as `user` may see them: the stored snapshot of the user's
-    access scope while it is fresh, otherwise computed now and stored. `refresh` always recomputes."""
+def report_figures(*, user, kind: str, year: int = 0, params: str = "", refresh: bool = False) -> Figures:
+    """The figures of report `kind` (and `year`, or the page's `params`) as `user` may see them: the stored
+    snapshot of the user's access scope while it is fresh, otherwise computed now and stored. `refresh` always
+    recomputes."""
     if kind == SnapshotKind.KPI:
         selectors.check_year(year)
     else:
@@ -112,22 +120,22 @@ def report_figures(*, user, kind: str, year: int = 0, refresh: bool = False) -> 
     ttl = cache_seconds(kind, year)
     snapshot = None
     if ttl > 0:
-        snapshot = ReportSnapshot.objects.filter(kind=kind, scope_key=key, year=year).first()
+        snapshot = ReportSnapshot.objects.filter(kind=kind, scope_key=key, year=year, params=params).first()
     if snapshot is not None and not refresh and _is_fresh(snapshot, now):
         if snapshot.requested_at < now - TOUCH_EVERY:
             ReportSnapshot.objects.filter(pk=snapshot.pk).update(requested_at=now)
         return Figures(_load(snapshot.data), snapshot.computed_at, True, snapshot.seconds)
     started = time.perf_counter()
-    data = _dump(_compute(kind, user=user, year=year))
+    data = _dump(_compute(kind, user=user, year=year, params=params))
     seconds = time.perf_counter() - started
     computed_at = timezone.now()
     if ttl > 0:
-        _store(kind=kind, year=year, key=key, user=user, data=data, computed_at=computed_at, seconds=seconds,
-               requested_at=now)
+        _store(kind=kind, year=year, params=params, key=key, user=user, data=data, computed_at=computed_at,
+               seconds=seconds, requested_at=now)
     return Figures(_load(data), computed_at, False, seconds)
 
 
-def _store(*, kind: str, year: int, key: str, user, data: dict, computed_at, seconds: float,
+def _store(*, kind: str, year: int, key: str, user, data: dict, computed_at, seconds: float, params: str = "",
            requested_at=None) -> None:
     values = {"user": user, "data": data, "computed_at": computed_at, "seconds": seconds}
     if requested_at is not None:
@@ -135,11 +143,11 @@ def _store(*, kind: str, year: int, key: str, user, data: dict, computed_at, sec
     try:
         with transaction.atomic():
             ReportSnapshot.objects.update_or_create(
-                kind=kind, scope_key=key, year=year, defaults=values,
+                kind=kind, scope_key=key, year=year, params=params, defaults=values,
                 create_defaults={**values, "requested_at": requested_at or computed_at})
     except IntegrityError:
         # Another process stored the same snapshot a moment ago: ours is as fresh, overwrite it.
-        ReportSnapshot.objects.filter(kind=kind, scope_key=key, year=year).update(**values)
+        ReportSnapshot.objects.filter(kind=kind, scope_key=key, year=year, params=params).update(**values)
 
 
 def snapshots_refresh(*, now: dt.datetime | None = None) -> dict[str, int]:
@@ -165,8 +173,14 @@ def snapshots_refresh(*, now: dt.datetime | None = None) -> dict[str, int]:
             counts["dropped"] += 1
             continue
         started = time.perf_counter()
-        data = _dump(_compute(snapshot.kind, user=user, year=snapshot.year))
-        _store(kind=snapshot.kind, year=snapshot.year, key=snapshot.scope_key, user=user, data=data,
-               computed_at=timezone.now(), seconds=time.perf_counter() - started)
+        try:
+            data = _dump(_compute(snapshot.kind, user=user, year=snapshot.year, params=snapshot.params))
+        except FunnelGone:
+            # The funnel or the manager it was asked for is gone, or no longer in the person's reach.
+            snapshot.delete()
+            counts["dropped"] += 1
+            continue
+        _store(kind=snapshot.kind, year=snapshot.year, params=snapshot.params, key=snapshot.scope_key, user=user,
+               data=data, computed_at=timezone.now(), seconds=time.perf_counter() - started)
         counts["refreshed"] += 1
     return counts

@@ -2,11 +2,14 @@
 
 A deal's stage changes only through `deal_move` (a lost stage needs a reason, a won or lost one
 closes the deal); `deal_update` refuses `stage`, `funnel` and `closed_at`, and `deal_change` is the
-one call that takes fields, a new stage and new lines together (the API's PATCH).
+one call that takes fields, a new stage and new lines together (the API's PATCH). `deal_create` and
+`deal_move` also keep the deal's stage visits (sales.DealStageVisit, what the funnel analytics read) in
+the same transaction: no caller has to remember them.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +28,7 @@ from .. import selectors
 from ..models import Deal, DealLine, Funnel, Stage, StageKind
 from ..pricing import document_totals
 from .lines import ZERO, LineInput, build_lines, line_summary, replace_lines
+from .stage_visits import stage_visit_move, stage_visit_open
 
 # What a caller may set when opening a deal; the amount follows from the lines when lines are given.
 DEAL_CREATE_FIELDS = ("title", "counterparty", "contact", "manager", "funnel", "stage", "amount", "currency",
@@ -63,10 +67,14 @@ def default_funnel() -> Funnel:
 
 
 @transaction.atomic
-def deal_create(*, user, data: dict[str, Any], lines: list[LineInput] | None = None) -> Deal:
+def deal_create(*, user, data: dict[str, Any], lines: list[LineInput] | None = None,
+                now: dt.datetime | None = None) -> Deal:
     """Open a deal for a counterparty; it starts at the funnel's first stage unless a stage is given. A deal
     whose opener does not name a source campaign (an API call, a lead from a form or a call) is attributed to
-    the one `suggested_source` gives; a source named empty stays empty."""
+    the one `suggested_source` gives; a source named empty stays empty.
+
+    Its first stage visit begins at `now` (the deal's creation time when not given): the deal entered the funnel.
+    """
     data = dict(data)
     if "source_campaign" not in data and data.get("counterparty") is not None:
         data["source_campaign"] = suggested_source(data["counterparty"])
@@ -79,6 +87,7 @@ def deal_create(*, user, data: dict[str, Any], lines: list[LineInput] | None = N
     if lines:
         data["amount"] = ZERO
     deal = record_create(Deal, user=user, data=data, fields=DEAL_CREATE_FIELDS)
+    stage_visit_open(deal=deal, at=now or deal.created_at)
     if lines:
         deal_set_lines(user=user, deal=deal, lines=lines)
     return deal
@@ -106,8 +115,10 @@ def deal_set_lines(*, user, deal: Deal, lines: list[LineInput]) -> Deal:
 
 
 @transaction.atomic
-def deal_move(*, user, deal: Deal, stage: Stage, lost_reason: str = "") -> Deal:
-    """Move a deal to another stage of its funnel; a won or lost stage closes it."""
+def deal_move(*, user, deal: Deal, stage: Stage, lost_reason: str = "", now: dt.datetime | None = None) -> Deal:
+    """Move a deal to another stage of its funnel; a won or lost stage closes it (at `now`, the current time
+    when not given). The visit of the stage it leaves ends and one of the new stage begins at the same moment."""
+    now = now or timezone.now()
     if stage.funnel_id != deal.funnel_id:
         raise ApplicationError(_("The stage belongs to another funnel."), code="sales.stage.wrong_funnel")
     if stage.kind == StageKind.LOST and not lost_reason and not deal.lost_reason:
@@ -116,10 +127,15 @@ def deal_move(*, user, deal: Deal, stage: Stage, lost_reason: str = "") -> Deal:
     if stage.kind == StageKind.OPEN:
         data.update(closed_at=None, lost_reason="")
     else:
-        data["closed_at"] = deal.closed_at or timezone.now()
+        data["closed_at"] = deal.closed_at or now
         if lost_reason:
             data["lost_reason"] = lost_reason
-    return record_update(deal, user=user, data=data, fields=DEAL_MOVE_FIELDS)
+    previous_stage_id = deal.stage_id
+    deal = record_update(deal, user=user, data=data, fields=DEAL_MOVE_FIELDS)
+    # After the write, which checks access and validates: a refused move raises before any visit is touched.
+    if deal.stage_id != previous_stage_id:
+        stage_visit_move(deal=deal, previous_stage_id=previous_stage_id, at=now)
+    return deal
 
 
 @transaction.atomic
