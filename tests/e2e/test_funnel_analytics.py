@@ -2,7 +2,7 @@
 analytics, picks last quarter, reads conversion and days in stage for her department (not for another one), then
 narrows it to one manager.
 
-Screenshot: tests/e2e/screenshots/214-funnel-conversion.png.
+Screenshot: tests/e2e/screenshots/216-funnel-conversion.png.
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ def test_funnel_conversion_by_manager_and_period(page, company, shot):
     expect(managers).to_contain_text("Dmitry Orlov")
     expect(managers).not_to_contain_text("Marco Rossi")            # another department's
     expect(page.get_by_test_id("funnel-time")).to_be_visible()
-    shot(page, "214-funnel-conversion", full_page=True)
+    shot(page, "216-funnel-conversion", full_page=True)
 
     page.select_option("#funnel-manager", label="Anna Ivanova")
     expect(page.get_by_test_id("funnel-managers")).not_to_contain_text("Dmitry Orlov")

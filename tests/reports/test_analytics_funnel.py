@@ -193,3 +193,16 @@ def test_the_page_in_italian_and_russian(world, client, on_the_day, language, wo
                       headers={"accept-language": language}).content.decode()
     for text in words:
         assert text in page, text
+
+
+def test_the_funnel_chart_is_the_table(reference_data):
+    """The chart draws the table's figures: deals reached per stage and the share from the first step."""
+    from raccordo.reports.analytics.funnel_views import funnel_chart
+
+    total = {"stages": [{"name": "New", "reached": 10, "from_first": 100.0},
+                        {"name": "Offer", "reached": 4, "from_first": 40.0},
+                        {"name": "Won", "reached": 1, "from_first": 10.0}]}
+    chart = funnel_chart(total)
+    assert chart["labels"] == ["New", "Offer", "Won"] and not chart["empty"]
+    assert [s["values"] for s in chart["series"]] == [[10, 4, 1], [100, 40, 10]]
+    assert chart["series"][1]["axis"] == "percent"

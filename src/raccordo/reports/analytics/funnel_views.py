@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from raccordo.access.policy import allows
 from raccordo.sales.selectors import funnel_list
+from raccordo.web.charts import Series, chart_data
 from raccordo.web.exports import table_response
 from raccordo.web.views.base import safe_next
 
@@ -31,6 +32,16 @@ def _query(request, data) -> FunnelQuery:
     if query is None:
         raise Http404
     return query
+
+
+def funnel_chart(total: dict) -> dict:
+    """The funnel drawn: deals that reached each stage (bars) and the share of the deals entered (a line on the
+    0-100 % scale), stage by stage in the funnel's order."""
+    stages = total["stages"]
+    return chart_data([s["name"] for s in stages], [
+        Series(_("Deals reached"), "items", [s["reached"] for s in stages]),
+        Series(_("From the first step"), "rate", [s["from_first"] for s in stages], kind="line", axis="percent"),
+    ])
 
 
 def _address(query: FunnelQuery) -> str:
@@ -51,6 +62,7 @@ def funnel_view(request):
         "funnels": funnel_list(user=user).order_by("order", "name"), "periods": DynamicPeriod.choices,
         "managers": funnel_managers(user=user, funnel=query.funnel),
         "open_steps": [s for s in data["total"]["stages"] if s["kind"] == "open"],
+        "chart": funnel_chart(data["total"]),
         "may_products": all(allows(user, "view", s) for s in ("payments", "invoices")),
     })
 
