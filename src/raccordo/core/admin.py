@@ -72,17 +72,8 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
-@admin.register(ChangeJournal)
-class ChangeJournalAdmin(admin.ModelAdmin):
-    """The journal is append-only: browse and search it, never change it."""
-
-    list_display = ("seq", "at", "operation", "content_type", "object_repr", "user", "origin", "node")
-    list_filter = ("operation", "origin", "content_type")
-    search_fields = ("object_repr", "object_id", "request_id", "node")
-    date_hierarchy = "at"
-    list_select_related = ("content_type", "user")
-    show_full_result_count = False
-    readonly_fields = [f.name for f in ChangeJournal._meta.fields]
+class ReadOnlyModelAdmin(admin.ModelAdmin):
+    """Rows that only the application writes (the journal, stage visits): browsed in the admin, never changed."""
 
     def has_add_permission(self, request):
         return False
@@ -92,6 +83,19 @@ class ChangeJournalAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ChangeJournal)
+class ChangeJournalAdmin(ReadOnlyModelAdmin):
+    """The journal is append-only: browse and search it, never change it."""
+
+    list_display = ("seq", "at", "operation", "content_type", "object_repr", "user", "origin", "node")
+    list_filter = ("operation", "origin", "content_type")
+    search_fields = ("object_repr", "object_id", "request_id", "node")
+    date_hierarchy = "at"
+    list_select_related = ("content_type", "user")
+    show_full_result_count = False
+    readonly_fields = [f.name for f in ChangeJournal._meta.fields]
 
 
 admin.site.site_header = _("Raccordo administration")

@@ -7,7 +7,7 @@ the board or the deal's page (`deal_move` keeps its stage visits), not here, and
 
 from django.contrib import admin
 
-from raccordo.core.admin import JournaledModelAdmin, ReadOnlyInline
+from raccordo.core.admin import JournaledModelAdmin, ReadOnlyInline, ReadOnlyModelAdmin
 
 from .models import (
     AccountingShipment,
@@ -81,7 +81,7 @@ class DealAdmin(JournaledModelAdmin):
 
 
 @admin.register(DealStageVisit)
-class DealStageVisitAdmin(admin.ModelAdmin):
+class DealStageVisitAdmin(ReadOnlyModelAdmin):
     """Derived facts the deal services write: browsed here, never changed (the deal's journal is the record)."""
 
     list_display = ("deal", "funnel", "stage", "manager", "entered_at", "left_at")
@@ -91,15 +91,6 @@ class DealStageVisitAdmin(admin.ModelAdmin):
     raw_id_fields = ("deal", "manager")
     list_per_page = 50
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Contract)
