@@ -37,9 +37,9 @@ from django.db.models import (
     Case,
     Count,
     DateTimeField,
-    DurationField,
-    ExpressionWrapper,
     F,
+    FloatField,
+    Func,
     Max,
     Q,
     Sum,
@@ -169,9 +169,23 @@ def _reach_rows(deals, steps: list[Stage], lost: list[Stage], lo: dt.datetime, h
             for row in found]
 
 
+class _Seconds(Func):
+    """end - start, in seconds (a float), computed by the database itself: on SQLite a DurationField difference
+    goes through a Python function per row (30 s for the 400k visits of a year at 200k deals)."""
+
+    arity = 2
+    output_field = FloatField()
+    template = "CAST(EXTRACT(EPOCH FROM (%(expressions)s)) AS double precision)"
+    arg_joiner = " - "
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="((julianday(%(expressions)s)) * 86400.0)",
+                           arg_joiner=") - julianday(", **extra)
+
+
 def _durations(visits, now: dt.datetime):
     spent = Coalesce(F("left_at"), Value(now, output_field=DateTimeField()))
-    return visits.annotate(spent=ExpressionWrapper(spent - F("entered_at"), output_field=DurationField()))
+    return visits.annotate(spent=_Seconds(spent, F("entered_at")))
 
 
 def _time_rows(visits, now: dt.datetime) -> list:
@@ -194,12 +208,13 @@ def _middles(visits, now: dt.datetime, by: tuple[str, ...]) -> dict:
     return found
 
 
-def _days(total: dt.timedelta | None, n: int) -> float | None:
-    return round(total.total_seconds() / DAY / n, 1) if n and total is not None else None
+def _days(total: float | None, n: int) -> float | None:
+    """`total` seconds over `n` visits, in days."""
+    return round(total / DAY / n, 1) if n and total is not None else None
 
 
 def _median(middle: list) -> float | None:
-    return _days(sum(middle, dt.timedelta(0)), len(middle)) if middle else None
+    return _days(sum(middle), len(middle)) if middle else None
 
 
 def _percent(part: int, whole: int) -> float | None:
@@ -231,7 +246,10 @@ def funnel_conversion(*, user, funnel: Funnel, start: dt.date, end: dt.date, man
     lo, hi = day_start(start), day_start(end + dt.timedelta(days=1))
     steps, lost = _steps_and_lost(user, funnel)
     reach_rows = _reach_rows(visible(Deal.objects.filter(funnel=funnel), user), steps, lost, lo, hi, manager)
-    visits = visible(DealStageVisit.objects.filter(funnel=funnel, stage__kind=StageKind.OPEN, entered_at__gte=lo,
+    # The open stages' ids, not a join on the stages' kind: joined, SQLite looped over the stages and looked every
+    # visit of the period up once per open stage (9 s at 200k deals).
+    open_stages = list(Stage.objects.filter(kind=StageKind.OPEN).values_list("pk", flat=True))
+    visits = visible(DealStageVisit.objects.filter(funnel=funnel, stage__in=open_stages, entered_at__gte=lo,
                                                    entered_at__lt=hi), user)
     if manager is not None:
         visits = visits.filter(manager=manager.pk)
@@ -250,8 +268,8 @@ def funnel_conversion(*, user, funnel: Funnel, start: dt.date, end: dt.date, man
     times_by: dict = defaultdict(dict)
     for row in time_rows:
         times_by[row["manager"]][row["stage"]] = (row["n"], row["total"])
-        n, total = total_times.get(row["stage"], (0, dt.timedelta(0)))
-        total_times[row["stage"]] = (n + row["n"], total + (row["total"] or dt.timedelta(0)))
+        n, total = total_times.get(row["stage"], (0, 0.0))
+        total_times[row["stage"]] = (n + row["n"], total + (row["total"] or 0.0))
     people = set(reach_by) | set(times_by)
     names = {u.pk: str(u) for u in get_user_model().objects.filter(pk__in=[p for p in people if p is not None])}
     managers = [{"id": str(pk or ""), "name": names.get(pk, "") if pk else "",
