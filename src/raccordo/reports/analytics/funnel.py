@@ -20,8 +20,9 @@ Definitions (docs/user-guide.md, "Analytics"):
   deal ends, so no time is counted there.
 
 Every figure starts from `visible(...)` querysets (the deals, and their visits, that the reader may see), and is
-a grouped aggregate: Count(distinct) with `filter=` per step over the deals joined to their visits, Sum/Count of
-the visits' durations, and the medians' middle rows picked by window functions. Python only folds those rows.
+a grouped aggregate: the deals counted per step from each deal's furthest step (one SQL statement joining the
+querysets' own SQL), Sum/Count of the visits' durations, and the medians' middle rows picked by window functions.
+Python only folds those rows.
 """
 
 from __future__ import annotations
@@ -31,18 +32,20 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import (
+    Case,
     Count,
     DateTimeField,
-    DurationField,
-    ExpressionWrapper,
     F,
-    OuterRef,
+    FloatField,
+    Func,
+    Max,
     Q,
-    Subquery,
     Sum,
     UUIDField,
     Value,
+    When,
     Window,
 )
 from django.db.models.functions import Coalesce, RowNumber
@@ -128,26 +131,61 @@ def _steps_and_lost(user, funnel: Funnel) -> tuple[list[Stage], list[Stage]]:
 
 def _reach_rows(deals, steps: list[Stage], lost: list[Stage], lo: dt.datetime, hi: dt.datetime, manager) -> list:
     """Per manager at entry: deals entered, won and lost now, and how many reached each step / stood on each lost
-    stage (one grouped query over the deals joined to their visits)."""
-    first = DealStageVisit.objects.filter(deal=OuterRef("pk")).order_by("entered_at", "id")
-    cohort = (deals.annotate(entered=Subquery(first.values("entered_at")[:1]),
-                             # Typed, so the id comes back as a UUID (SQLite stores it as hex) like the visits' own.
-                             owner=Subquery(first.values("manager")[:1], output_field=UUIDField()))
-              .filter(entered__gte=lo, entered__lt=hi))
+    stage. One grouped query over three derived tables, each a queryset: the visible deals, every deal's visits
+    numbered from its first (the one that says when it entered and for whom), and every deal's furthest step and
+    lost stages. No correlated subquery per deal (at 200k deals they ran once per deal and visit: 4 s)."""
+    cohort = deals.order_by().values(d_pk=F("pk"), d_kind=F("stage__kind"))
+    numbered = DealStageVisit.objects.order_by().values(
+        f_deal=F("deal"), f_owner=F("manager"), f_entered=F("entered_at"),
+        f_rank=Window(RowNumber(), partition_by=[F("deal")], order_by=[F("entered_at").asc(), F("id").asc()]))
+    furthest = DealStageVisit.objects.order_by().values(r_deal=F("deal")).annotate(
+        r_reach=Max("stage__order", filter=Q(stage__kind__in=STEP_KINDS)),
+        **{f"r_lost{i}": Max(Case(When(stage=s, then=Value(1)), default=Value(0))) for i, s in enumerate(lost)})
+    parts, params = [], []
+    for queryset in (cohort, numbered, furthest):
+        sql, part = queryset.query.sql_with_params()
+        parts.append(sql)
+        params.extend(part)
+    moment = DateTimeField()
+    when = [moment.get_db_prep_value(lo, connection), moment.get_db_prep_value(hi, connection)]
+    who = ""
     if manager is not None:
-        cohort = cohort.filter(owner=manager.pk)
-    reached = {f"step{i}": Count("pk", distinct=True, filter=Q(stage_visits__stage__kind__in=STEP_KINDS,
-                                                                stage_visits__stage__order__gte=s.order))
-               for i, s in enumerate(steps)}
-    lost_at = {f"lost{i}": Count("pk", distinct=True, filter=Q(stage_visits__stage=s)) for i, s in enumerate(lost)}
-    return list(cohort.order_by().values("owner").annotate(
-        n=Count("pk", distinct=True), won=Count("pk", distinct=True, filter=Q(stage__kind=StageKind.WON)),
-        lost=Count("pk", distinct=True, filter=Q(stage__kind=StageKind.LOST)), **reached, **lost_at))
+        who = " AND f.f_owner = %s"
+        when.append(UUIDField().get_db_prep_value(manager.pk, connection))
+    counts = [f"SUM(CASE WHEN r.r_reach >= {int(s.order)} THEN 1 ELSE 0 END)" for s in steps]
+    counts += [f"SUM(r.r_lost{i})" for i in range(len(lost))]
+    sql = (f"SELECT f.f_owner, COUNT(*), SUM(CASE WHEN d.d_kind = %s THEN 1 ELSE 0 END), "
+           f"SUM(CASE WHEN d.d_kind = %s THEN 1 ELSE 0 END){''.join(', ' + c for c in counts)} "
+           f"FROM ({parts[0]}) d INNER JOIN ({parts[1]}) f ON f.f_deal = d.d_pk "
+           f"INNER JOIN ({parts[2]}) r ON r.r_deal = d.d_pk "
+           f"WHERE f.f_rank = 1 AND f.f_entered >= %s AND f.f_entered < %s{who} GROUP BY f.f_owner")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [StageKind.WON.value, StageKind.LOST.value, *params, *when])
+        found = cursor.fetchall()
+    names = ["n", "won", "lost", *[f"step{i}" for i in range(len(steps))], *[f"lost{i}" for i in range(len(lost))]]
+    owner = UUIDField()
+    return [{"owner": owner.to_python(row[0]), **{name: int(value or 0) for name, value in zip(names, row[1:],
+                                                                                               strict=True)}}
+            for row in found]
+
+
+class _Seconds(Func):
+    """end - start, in seconds (a float), computed by the database itself: on SQLite a DurationField difference
+    goes through a Python function per row (30 s for the 400k visits of a year at 200k deals)."""
+
+    arity = 2
+    output_field = FloatField()
+    template = "CAST(EXTRACT(EPOCH FROM (%(expressions)s)) AS double precision)"
+    arg_joiner = " - "
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="((julianday(%(expressions)s)) * 86400.0)",
+                           arg_joiner=") - julianday(", **extra)
 
 
 def _durations(visits, now: dt.datetime):
     spent = Coalesce(F("left_at"), Value(now, output_field=DateTimeField()))
-    return visits.annotate(spent=ExpressionWrapper(spent - F("entered_at"), output_field=DurationField()))
+    return visits.annotate(spent=_Seconds(spent, F("entered_at")))
 
 
 def _time_rows(visits, now: dt.datetime) -> list:
@@ -170,12 +208,13 @@ def _middles(visits, now: dt.datetime, by: tuple[str, ...]) -> dict:
     return found
 
 
-def _days(total: dt.timedelta | None, n: int) -> float | None:
-    return round(total.total_seconds() / DAY / n, 1) if n and total is not None else None
+def _days(total: float | None, n: int) -> float | None:
+    """`total` seconds over `n` visits, in days."""
+    return round(total / DAY / n, 1) if n and total is not None else None
 
 
 def _median(middle: list) -> float | None:
-    return _days(sum(middle, dt.timedelta(0)), len(middle)) if middle else None
+    return _days(sum(middle), len(middle)) if middle else None
 
 
 def _percent(part: int, whole: int) -> float | None:
@@ -207,7 +246,10 @@ def funnel_conversion(*, user, funnel: Funnel, start: dt.date, end: dt.date, man
     lo, hi = day_start(start), day_start(end + dt.timedelta(days=1))
     steps, lost = _steps_and_lost(user, funnel)
     reach_rows = _reach_rows(visible(Deal.objects.filter(funnel=funnel), user), steps, lost, lo, hi, manager)
-    visits = visible(DealStageVisit.objects.filter(funnel=funnel, stage__kind=StageKind.OPEN, entered_at__gte=lo,
+    # The open stages' ids, not a join on the stages' kind: joined, SQLite looped over the stages and looked every
+    # visit of the period up once per open stage (9 s at 200k deals).
+    open_stages = list(Stage.objects.filter(kind=StageKind.OPEN).values_list("pk", flat=True))
+    visits = visible(DealStageVisit.objects.filter(funnel=funnel, stage__in=open_stages, entered_at__gte=lo,
                                                    entered_at__lt=hi), user)
     if manager is not None:
         visits = visits.filter(manager=manager.pk)
@@ -226,8 +268,8 @@ def funnel_conversion(*, user, funnel: Funnel, start: dt.date, end: dt.date, man
     times_by: dict = defaultdict(dict)
     for row in time_rows:
         times_by[row["manager"]][row["stage"]] = (row["n"], row["total"])
-        n, total = total_times.get(row["stage"], (0, dt.timedelta(0)))
-        total_times[row["stage"]] = (n + row["n"], total + (row["total"] or dt.timedelta(0)))
+        n, total = total_times.get(row["stage"], (0, 0.0))
+        total_times[row["stage"]] = (n + row["n"], total + (row["total"] or 0.0))
     people = set(reach_by) | set(times_by)
     names = {u.pk: str(u) for u in get_user_model().objects.filter(pk__in=[p for p in people if p is not None])}
     managers = [{"id": str(pk or ""), "name": names.get(pk, "") if pk else "",
