@@ -116,7 +116,9 @@ def test_an_inbound_queue_call_rings_both_agents_and_is_answered_by_one(ami, db,
         call = record_event(event=event)
     assert call.status == CallStatus.ENDED and call.user == other_manager and call.counterparty == cp
     assert call.duration_seconds == 95 and call.recording_url == "https://pbx.example.com/rec/1733050000.10.wav"
-    assert {a["Action"] for a in ami.actions} == {"Login"}
+    # Listening only: the client logged in and sent nothing else (a keepalive Ping after 5 s of silence aside, which
+    # a loaded machine can reach between two events).
+    assert {a["Action"] for a in ami.actions} - {"Ping"} == {"Login"}
 
 
 def test_a_caller_who_gives_up_in_the_queue_is_a_missed_call_and_a_task(ami, db, manager):
