@@ -34,6 +34,7 @@ from raccordo.access.records import record_create, record_update
 from raccordo.campaigns.models import CampaignTouch
 from raccordo.campaigns.selectors import campaign_list
 from raccordo.comms.models import Channel, OptOut
+from raccordo.comms.recipients import sort_members
 from raccordo.comms.rendering import client_language, render, template_context
 from raccordo.core.errors import ApplicationError, PermissionDenied
 from raccordo.core.journal import journal_bulk
@@ -98,22 +99,10 @@ def mailing_preview(*, user, segment) -> Preview:
     used = {address for _c, _ct, address in addresses.values()}
     refused = set(OptOut.objects.filter(channel=Channel.EMAIL, address__in=used).values_list("address", flat=True))
     bounced = bounced_addresses(used)
-    preview, seen = Preview(members=len(ids)), set()
-    for pk in ids:
-        if pk not in addresses:
-            preview.no_email += 1
-            continue
-        counterparty_id, contact_id, address = addresses[pk]
-        if address in refused:
-            preview.opted_out += 1
-        elif address in bounced:
-            preview.bounced += 1
-        elif address in seen:
-            preview.duplicates += 1
-        else:
-            seen.add(address)
-            preview.recipients.append((counterparty_id, contact_id, address))
-    return preview
+    found = sort_members(ids, addresses, address=lambda entry: entry[2], refused=refused, bounced=bounced)
+    return Preview(recipients=[entry for _pk, entry in found.recipients], members=len(ids),
+                   no_email=found.no_address, opted_out=found.opted_out, bounced=found.bounced,
+                   duplicates=found.duplicates)
 
 
 @transaction.atomic

@@ -22,6 +22,7 @@ from raccordo.access.policy import may_mass_send, visible
 from raccordo.access.records import record_create, record_update
 from raccordo.comms.channels import opted_out
 from raccordo.comms.models import Channel, OptOut
+from raccordo.comms.recipients import sort_members
 from raccordo.core.errors import ApplicationError, PermissionDenied
 from raccordo.core.journal import journal_bulk
 from raccordo.core.models import Operation
@@ -81,20 +82,10 @@ def campaign_preview(*, user, filters: dict, search: str = "") -> Preview:
     mobiles = _mobiles(user, ids)
     numbers = {number for _contact, number in mobiles.values()}
     refused = set(OptOut.objects.filter(channel=Channel.SMS, address__in=numbers).values_list("address", flat=True))
-    preview, seen = Preview(clients=len(ids)), set()
-    for pk in ids:
-        if pk not in mobiles:
-            preview.no_mobile += 1
-            continue
-        contact_id, number = mobiles[pk]
-        if number in refused:
-            preview.opted_out += 1
-        elif number in seen:
-            preview.duplicates += 1
-        else:
-            seen.add(number)
-            preview.recipients.append((pk, contact_id, number))
-    return preview
+    found = sort_members(ids, mobiles, address=lambda entry: entry[1], refused=refused)
+    return Preview(recipients=[(pk, contact_id, number) for pk, (contact_id, number) in found.recipients],
+                   clients=len(ids), no_mobile=found.no_address, opted_out=found.opted_out,
+                   duplicates=found.duplicates)
 
 
 @transaction.atomic
