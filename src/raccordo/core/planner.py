@@ -19,3 +19,15 @@ def refresh_statistics(using: str = "default") -> None:
             # Every row, not a sample: a sample of the first index pages misjudges how the rows are spread.
             cursor.execute("PRAGMA analysis_limit=0")
         cursor.execute("ANALYZE")
+
+
+def refresh_statistics_in_migration(app_label: str, model_name: str):
+    """A migration's RunPython function that re-collects the statistics once it has added indexes to a table
+    with rows: new indexes are worth nothing to SQLite's planner until ANALYZE has measured them (an empty table,
+    a new installation, has nothing to measure)."""
+
+    def refresh(apps, schema_editor) -> None:
+        if apps.get_model(app_label, model_name).objects.exists():
+            refresh_statistics(schema_editor.connection.alias)
+
+    return refresh

@@ -4,6 +4,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from raccordo.core.planner import refresh_statistics_in_migration
+
 # Counterparty.name and .responsible lose their single-column indexes to the composite ones below.
 # Dropping an index by itself: altering the fields would make SQLite copy the whole table, twice.
 SINGLE_INDEXES = ["name", "responsible_id"]
@@ -21,14 +23,6 @@ def drop_single_indexes(apps, schema_editor):
     for column in SINGLE_INDEXES:
         for name in _single_column_indexes(schema_editor, table, column):
             schema_editor.execute(f"DROP INDEX {schema_editor.quote_name(name)}")
-
-
-def refresh_statistics(apps, schema_editor):
-    # New indexes are worth nothing to SQLite's planner until ANALYZE has measured them.
-    if apps.get_model("parties", "Counterparty").objects.exists():
-        from raccordo.core.planner import refresh_statistics
-
-        refresh_statistics(schema_editor.connection.alias)
 
 
 def create_single_indexes(apps, schema_editor):
@@ -97,5 +91,5 @@ class Migration(migrations.Migration):
             model_name='counterparty',
             index=models.Index(fields=['created_at', 'id'], name='parties_cp_created_id'),
         ),
-        migrations.RunPython(refresh_statistics, migrations.RunPython.noop),
+        migrations.RunPython(refresh_statistics_in_migration("parties", "Counterparty"), migrations.RunPython.noop),
     ]
