@@ -12,12 +12,15 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 
-from raccordo.reports.analytics.funnel import funnel_conversion, funnel_query
+from raccordo.reports.analytics.funnel import _middle_places, funnel_conversion, funnel_query
 from raccordo.reports.models import ReportSnapshot, SnapshotKind
 from raccordo.reports.services import report_figures, snapshots_refresh
 from raccordo.sales.models import Deal
 from raccordo.sales.services import deal_create, deal_move, deal_update
+from tests import factories
 
 from . import funnel_world as w
 
@@ -90,6 +93,51 @@ def test_the_period_bounds_are_local_days(world):
         assert w.shown(data) == w.expected(world, set(world.clients), start=start, end=end)
         assert sum(1 for d in world.deals if d.deal.title == "Edge"
                    and w.at(start) <= d.path[0][2] < w.at(end, 24 * 60)) == edges_inside
+
+
+def test_medians_of_visits_crowded_into_one_day_are_exact(world):
+    """Time in stage counts visits per whole day and fetches only the middle day's durations: when every visit
+    of a stage falls within the same day (and two middle visits share it), the median is still the definition."""
+    zoe = factories.UserFactory(username="zoe", role="manager")
+    client = world.clients[0]
+    day = w.at(w.START + dt.timedelta(days=40))
+    # Hours within one day; the middle two (5 h and 15 h) make 10 h = 0.4 days, neither of them alone does.
+    for hours in (22, 1, 15, 4, 23, 2, 20, 5):
+        deal = deal_create(user=None, data={"title": "Quick", "counterparty": client, "manager": zoe,
+                                            "funnel": world.funnel}, now=day)
+        left = day + dt.timedelta(hours=hours)
+        deal_move(user=None, deal=deal, stage=world.stages["Won"], now=left)
+        world.deals.append(w.Moved(deal, client, world.funnel, [(world.stages["New"], zoe, day),
+                                                                (world.stages["Won"], zoe, left)]))
+    root = world.users["root"]
+    for manager in (zoe, None):
+        data = funnel_conversion(user=root, funnel=world.funnel, start=w.START, end=w.END, manager=manager,
+                                 now=w.NOW)
+        assert w.shown(data) == w.expected(world, set(world.clients), manager=manager)
+    new = next(row for row in data["total"]["stages"] if row["name"] == "New")
+    zoes = next(m for m in data["managers"] if m["id"] == str(zoe.pk))
+    zoes_new = next(row for row in zoes["stages"] if row["name"] == "New")
+    assert zoes_new["visits"] == 8 and zoes_new["median_days"] == 0.4
+    assert new["visits"] > 8
+
+
+def test_medians_are_the_same_when_their_days_take_several_queries(world, monkeypatch):
+    """Many managers' middle days are fetched a chunk per query; one pair per query gives the same figures."""
+    monkeypatch.setattr("raccordo.reports.analytics.funnel.SPELLS_PER_QUERY", 1)
+    data = funnel_conversion(user=world.users["root"], funnel=world.funnel, start=w.START, end=w.END, now=w.NOW)
+    assert w.shown(data) == w.expected(world, set(world.clients))
+
+
+@given(st.lists(st.floats(min_value=0, max_value=40 * 86400, allow_nan=False), min_size=1, max_size=60))
+def test_the_middle_places_are_the_median_of_the_sorted_durations(durations):
+    """Where the middle visit(s) stand, from the count per day, picks the same values as sorting them all."""
+    per_day: dict = {}
+    for spent in durations:
+        per_day.setdefault(int(spent / 86400), []).append(spent)
+    places = _middle_places({day: len(spells) for day, spells in per_day.items()})
+    ordered = sorted(durations)
+    n = len(ordered)
+    assert [sorted(per_day[day])[i] for day, i in places] == ordered[(n - 1) // 2:n // 2 + 1]
 
 
 # --- the page, its cache, its XLSX ---------------------------------------------------------------------------
