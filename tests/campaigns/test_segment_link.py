@@ -115,3 +115,8 @@ def test_a_new_deal_of_a_client_who_met_a_campaign_is_attributed_to_the_last_tou
     services.touch_record(user=None, data={"campaign": spring, "counterparty": old,
                                            "at": now - dt.timedelta(days=91)})
     assert deal_create(user=manager, data={"title": "Old", "counterparty": old}).source_campaign is None
+    # A deal recorded afterwards (`now` given: an import) is attributed as of its own moment: 20 days ago the
+    # client's last touch was spring's, and autumn's came later.
+    earlier = deal_create(user=manager, data={"title": "Back then", "counterparty": cp},
+                          now=now - dt.timedelta(days=20))
+    assert earlier.source_campaign == spring

@@ -43,16 +43,18 @@ DEAL_MOVE_FIELDS = ("stage", "closed_at", "lost_reason")
 _source_finders: list[Callable[[Any], Any]] = []
 
 
-def register_source_finder(finder: Callable[[Any], Any]) -> None:
-    """Have `finder(counterparty)` suggest the source campaign of a deal opened for that counterparty."""
+def register_source_finder(finder: Callable[..., Any]) -> None:
+    """Have `finder(counterparty, now=...)` suggest the source campaign of a deal opened for that counterparty at
+    that moment (None: now)."""
     if finder not in _source_finders:
         _source_finders.append(finder)
 
 
-def suggested_source(counterparty) -> Any:
-    """The campaign a new deal of `counterparty` is attributed to when nobody says otherwise, or None."""
+def suggested_source(counterparty, *, now: dt.datetime | None = None) -> Any:
+    """The campaign a new deal of `counterparty`, opened at `now` (None: now), is attributed to when nobody says
+    otherwise, or None."""
     for finder in _source_finders:
-        found = finder(counterparty)
+        found = finder(counterparty, now=now)
         if found is not None:
             return found
     return None
@@ -77,7 +79,9 @@ def deal_create(*, user, data: dict[str, Any], lines: list[LineInput] | None = N
     """
     data = dict(data)
     if "source_campaign" not in data and data.get("counterparty") is not None:
-        data["source_campaign"] = suggested_source(data["counterparty"])
+        # Attributed as of the moment the deal is opened: a deal recorded afterwards (an import, `now` given)
+        # looks at the touches before it, not at today's.
+        data["source_campaign"] = suggested_source(data["counterparty"], now=now)
     stage = data.get("stage")
     data.setdefault("funnel", stage.funnel if stage else default_funnel())
     if not data.get("stage"):
