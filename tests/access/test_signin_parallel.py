@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tests.core.test_commands import free_port
+from tests.operations.installation import postgres_database, postgres_server
 
 ATTEMPTS = 40
 USER_LIMIT, ONEC_LIMIT = 5, 10
@@ -44,19 +45,8 @@ def two_servers(tmp_path):
     env.update(RACCORDO_VAR=str(tmp_path), DJANGO_SETTINGS_MODULE="raccordo.settings", PYTHONUNBUFFERED="1",
                RACCORDO_SIGNIN_FAILURES=str(USER_LIMIT), RACCORDO_ONEC_AUTH_FAILURES=str(ONEC_LIMIT))
     dropper = None
-    if env.get("DATABASE_URL"):
-        import psycopg
-
-        url = urllib.parse.urlsplit(env["DATABASE_URL"])
-        name = f"raccordo_parallel_{uuid.uuid4().hex[:10]}"
-        admin_url = url._replace(path="/postgres").geturl()
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        env["DATABASE_URL"] = url._replace(path=f"/{name}").geturl()
-
-        def dropper():
-            with psycopg.connect(admin_url, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    if postgres_server():
+        env["DATABASE_URL"], dropper = postgres_database("raccordo_parallel", migrated=True)
     suffix = uuid.uuid4().hex[:6]
     procs = []
     try:
@@ -85,8 +75,11 @@ def _start_server(env: dict, tmp_path, index: int, procs: list) -> str:
         port = free_port()
         log = tmp_path / f"serve-{index}-{attempt}.log"
         with open(log, "wb") as out:
-            proc = subprocess.Popen([sys.executable, "-m", "raccordo.cli", "serve", "--no-worker", "--port",
-                                     str(port)], env=env, stdout=out, stderr=subprocess.STDOUT)
+            # --no-collectstatic: pages link the plain static files then (core.staticstorage); both servers
+            # compressing the whole collection side by side took a minute of the suite.
+            proc = subprocess.Popen([sys.executable, "-m", "raccordo.cli", "serve", "--no-worker",
+                                     "--no-collectstatic", "--port", str(port)], env=env, stdout=out,
+                                    stderr=subprocess.STDOUT)
         procs.append(proc)
         base = f"http://127.0.0.1:{port}"
         # Generous: on a loaded 2-core CI machine gunicorn and Django's first import can take a minute.

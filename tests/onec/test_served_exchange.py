@@ -22,7 +22,6 @@ import sys
 import time
 import urllib.parse
 import urllib.request
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +31,7 @@ from tests.core.test_commands import free_port
 from tests.onec import lifecycle
 from tests.onec.conftest import PASSWORD, OneC
 from tests.onec.test_catalog_lifecycle import active, cli_one_call, state, write
+from tests.operations.installation import postgres_database, postgres_server
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG_LOGIN, SALE_LOGIN, ADMIN = "site", "shop", "adm"
@@ -149,19 +149,8 @@ def served(tmp_path_factory):
            if k not in {"RACCORDO_TEST_DB_NAME", "REDIS_URL", "HUEY_IMMEDIATE", "DEBUG"}}
     env.update(RACCORDO_VAR=str(var), DJANGO_SETTINGS_MODULE="raccordo.settings", PYTHONUNBUFFERED="1")
     dropper = None
-    if env.get("DATABASE_URL"):
-        import psycopg
-
-        url = urllib.parse.urlsplit(env["DATABASE_URL"])
-        name = f"raccordo_served_{uuid.uuid4().hex[:10]}"
-        admin_url = url._replace(path="/postgres").geturl()
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        env["DATABASE_URL"] = url._replace(path=f"/{name}").geturl()
-
-        def dropper():
-            with psycopg.connect(admin_url, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    if postgres_server():
+        env["DATABASE_URL"], dropper = postgres_database("raccordo_served", migrated=True)
     log = var / "serve.log"
     proc = None
     try:
