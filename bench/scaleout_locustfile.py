@@ -43,7 +43,8 @@ def _on_request(request_type, name, response_time, response_length, exception=No
 
 @events.quitting.add_listener
 def _on_quit(environment, **_kw):
-    OUT.write_text(json.dumps({"requests": requests, "writes": writes}))
+    # When the load stopped: a write still waiting for its answer then was cut off by the stop (no "end").
+    OUT.write_text(json.dumps({"requests": requests, "writes": writes, "stopped": time.time()}))
 
 
 class Manager(FastHttpUser):

@@ -418,7 +418,12 @@ def check_outcome(installation: Installation, procs: Processes, tmp_path: Path, 
     assert all(written.get(m) == 1 for m, w in markers.items() if w["ok"]), "a write answered as done is missing"
     assert all(count == 1 for count in written.values()), "a write was made twice"
     assert set(written) <= set(markers)
-    assert all(_in_flight(w["start"], w.get("end", w["start"]), killed) for w in markers.values() if not w["ok"])
+    # A write not done was in flight at the killed server, or was cut off by the load's stop before its answer
+    # came (no end; started within the client's 60 s timeout of the stop): either may or may not have been
+    # written, and the counts above hold for both.
+    assert all(_in_flight(w["start"], w.get("end", w["start"]), killed)
+               or ("end" not in w and w["start"] >= load["stopped"] - 60)
+               for w in markers.values() if not w["ok"]), [w for w in markers.values() if not w["ok"]]
     # 3. Both exchanges ended; the second, the same files again after the kill, wrote nothing.
     assert [e["ok"] for e in results["exchanges"]] == [True, True], results["exchanges"]
     runs = installation.django(EXCHANGE_RUNS)
