@@ -40,7 +40,7 @@ DEAL_MOVE_FIELDS = ("stage", "closed_at", "lost_reason")
 
 # Who names a new deal's source campaign when its opener names none: the campaigns app registers its attribution
 # rule (the client's last touch) from its AppConfig.ready(); sales does not know campaigns.
-_source_finders: list[Callable[[Any], Any]] = []
+_source_finders: list[Callable[..., Any]] = []
 
 
 def register_source_finder(finder: Callable[..., Any]) -> None:
